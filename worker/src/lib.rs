@@ -1,0 +1,10 @@
+//! Glimpse's edge API. [`core`] is the whole request→response logic, pure over a
+//! [`store::KvStore`] and an explicit `now_ms`, tested natively. [`edge`] (wasm32 only) is the
+//! thin Cloudflare Workers shell: it converts requests and responses and wraps Workers KV.
+
+pub mod core;
+pub mod route;
+pub mod store;
+
+#[cfg(target_arch = "wasm32")]
+mod edge;

@@ -1,0 +1,189 @@
+//! `cargo xtask <command>`: every build, dev and test step of Glimpse.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use xtask::run::{cargo, run, show, step};
+use xtask::tools::{self, Tools};
+use xtask::{Result, at, build, content, wrangler};
+
+const HELP: &str = "\
+cargo xtask <command>
+
+  setup          install the pinned toolchain (wasm32 target, wasm-bindgen-cli, worker-build,
+                 npm packages, Chromium) — only what is missing
+  build          build the widget bundle and the worker into worker/assets and worker/build
+  dev [--fresh]  setup + build + seed the demo content + wrangler dev on http://127.0.0.1:8787
+                 (local KV persists across restarts; --fresh wipes it first)
+  test           fmt, clippy (host + wasm32), native tests, widget tests in headless Chromium,
+                 then the end-to-end suite against wrangler dev
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => tools::setup().map(|_| ()),
+        Some("build") => tools::setup().and_then(|t| build::build_all(&t)),
+        Some("dev") => dev(args.iter().any(|a| a == "--fresh")),
+        Some("test") => test(),
+        Some("help" | "--help" | "-h") | None => {
+            print!("{HELP}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command {other:?}\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nerror: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Builds everything, seeds the demo site and serves it on http://127.0.0.1:8787.
+fn dev(fresh: bool) -> Result {
+    let tools = tools::setup()?;
+    build::build_all(&tools)?;
+    let persist = at("worker/.wrangler/state");
+    if fresh {
+        step("wipe local KV state (--fresh)", || {
+            match std::fs::remove_dir_all(&persist) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(format!("remove {}: {e}", persist.display())),
+            }
+        })?;
+    }
+    step("seed demo content (demo/content) into local KV", || {
+        let now = now_ms();
+        let demo = content::load_dir(&at("demo/content"), now)?;
+        println!(
+            "    site {:?} with {} stories",
+            demo.site.id,
+            demo.stories.len()
+        );
+        wrangler::seed(&tools, &persist, &demo.kv_entries(now)?)
+    })?;
+    let inspector = wrangler::free_port()?;
+    println!(
+        "\n==> Glimpse is starting on http://127.0.0.1:8787 (demo site; Ctrl-C stops it)\n"
+    );
+    run(wrangler::command(&tools).args(wrangler::dev_args(8787, inspector, &persist)))
+}
+
+/// The whole test suite, in order, stopping at the first failure.
+fn test() -> Result {
+    let tools = tools::setup()?;
+    let mut summary: Vec<String> = Vec::new();
+    step("cargo fmt --check", || {
+        run(cargo().args(["fmt", "--all", "--", "--check"]))
+    })?;
+    step("clippy (host)", || {
+        run(cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    })?;
+    step("clippy (wasm32)", || {
+        run(cargo().args([
+            "clippy",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--package",
+            "glimpse-shared",
+            "--package",
+            "glimpse-widget",
+            "--package",
+            "glimpse-worker",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    })?;
+    step("native tests (cargo test --workspace)", || {
+        run_tests(cargo().args(["test", "--workspace"]), &mut summary)
+    })?;
+    step("widget tests in headless Chromium (wasm-bindgen-test)", || {
+        run_tests(
+            widget_browser_tests(&tools).args([
+                "test",
+                "--package",
+                "glimpse-widget",
+                "--target",
+                "wasm32-unknown-unknown",
+            ]),
+            &mut summary,
+        )
+    })?;
+    build::build_all(&tools)?;
+    step("end-to-end tests (wrangler dev + headless Chromium)", || {
+        run_tests(
+            cargo().args([
+                "test",
+                "--package",
+                "glimpse-e2e",
+                "--",
+                "--ignored",
+                "--test-threads",
+                "1",
+            ]),
+            &mut summary,
+        )
+    })?;
+    println!("\n==> all tests passed; cargo test summary:");
+    for line in &summary {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// `cargo` set up to run wasm tests through wasm-bindgen-test-runner in headless Chromium.
+fn widget_browser_tests(tools: &Tools) -> Command {
+    let mut cmd = cargo();
+    cmd.env(
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+        &tools.wasm_bindgen_test_runner,
+    )
+    .env("CHROMEDRIVER", &tools.chromedriver)
+    .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
+    // widget/webdriver.json passes Chromium its headless flags.
+    .current_dir(at("widget"));
+    cmd
+}
+
+/// Runs a `cargo test`, echoing its output and collecting its `test result:` lines.
+fn run_tests(cmd: &mut Command, summary: &mut Vec<String>) -> Result {
+    println!("    $ {}", show(cmd));
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("start {}: {e}", show(cmd)))?;
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(std::io::Result::ok) {
+            println!("{line}");
+            if line.trim_start().starts_with("test result:") {
+                summary.push(line);
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", show(cmd)))
+    }
+}

@@ -1,0 +1,181 @@
+//! The toolchain Glimpse builds with, installed only from package registries (crates.io,
+//! npm, Debian). `setup` is idempotent: it checks each tool and installs only what is missing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::run::{cargo, output, run, step};
+use crate::{Result, at};
+
+/// worker-build version the worker is built with.
+pub const WORKER_BUILD_VERSION: &str = "0.8.7";
+
+/// Where every tool lives once set up.
+#[derive(Debug, Clone)]
+pub struct Tools {
+    pub wasm_bindgen: PathBuf,
+    pub wasm_bindgen_test_runner: PathBuf,
+    pub worker_build: PathBuf,
+    pub wasm_opt: PathBuf,
+    pub esbuild: PathBuf,
+    pub wrangler: PathBuf,
+    pub chromium: PathBuf,
+    pub chromedriver: PathBuf,
+}
+
+/// Project-local cargo install root, so Glimpse's pinned tools never clash with others.
+fn tools_root() -> PathBuf {
+    at(".tools")
+}
+
+fn tools_bin(name: &str) -> PathBuf {
+    tools_root().join("bin").join(name)
+}
+
+/// The wasm-bindgen version in Cargo.lock: the CLI must match it exactly.
+pub fn locked_wasm_bindgen_version() -> Result<String> {
+    let lock = std::fs::read_to_string(at("Cargo.lock"))
+        .map_err(|e| format!("read Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == r#"name = "wasm-bindgen""# {
+            if let Some(v) = lines
+                .next()
+                .and_then(|l| l.strip_prefix(r#"version = ""#))
+                .and_then(|l| l.strip_suffix('"'))
+            {
+                return Ok(v.to_string());
+            }
+        }
+    }
+    Err("Cargo.lock has no wasm-bindgen package".into())
+}
+
+/// `prog --version` contains `want`.
+fn has_version(prog: &Path, want: &str) -> bool {
+    output(Command::new(prog).arg("--version")).is_some_and(|v| v.contains(want))
+}
+
+/// The first of the project-local install and `PATH` that has version `want`.
+fn find_versioned(name: &str, want: &str) -> Option<PathBuf> {
+    let local = tools_bin(name);
+    if has_version(&local, want) {
+        return Some(local);
+    }
+    let on_path = PathBuf::from(name);
+    has_version(&on_path, want).then_some(on_path)
+}
+
+fn cargo_install(krate: &str, version: &str, locked: bool) -> Result {
+    let mut cmd = cargo();
+    cmd.args(["install", krate, "--version", &format!("={version}"), "--root"])
+        .arg(tools_root());
+    if locked {
+        cmd.arg("--locked");
+    }
+    run(&mut cmd)
+}
+
+fn is_root() -> bool {
+    output(Command::new("id").arg("-u")).as_deref() == Some("0")
+}
+
+/// Installs whatever is missing, printing each step and its duration.
+pub fn setup() -> Result<Tools> {
+    step("rust target wasm32-unknown-unknown", || {
+        let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))
+            .unwrap_or_default();
+        if installed.lines().any(|l| l == "wasm32-unknown-unknown") {
+            println!("    already installed");
+            Ok(())
+        } else {
+            run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+        }
+    })?;
+
+    let bindgen_version = locked_wasm_bindgen_version()?;
+    step(&format!("wasm-bindgen-cli {bindgen_version}"), || {
+        if find_versioned("wasm-bindgen", &bindgen_version).is_some() {
+            println!("    already installed");
+            return Ok(());
+        }
+        // Not --locked: one of its locked dependencies is missing from the registry mirror.
+        cargo_install("wasm-bindgen-cli", &bindgen_version, false)
+    })?;
+
+    step(&format!("worker-build {WORKER_BUILD_VERSION}"), || {
+        if find_versioned("worker-build", WORKER_BUILD_VERSION).is_some() {
+            println!("    already installed");
+            return Ok(());
+        }
+        cargo_install("worker-build", WORKER_BUILD_VERSION, true)
+    })?;
+
+    step("npm packages (wrangler, binaryen) from package-lock.json", npm_ci)?;
+
+    step("chromium and chromium-driver (Debian)", || {
+        if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists()
+        {
+            println!("    already installed");
+            return Ok(());
+        }
+        let sudo: &[&str] = if is_root() { &[] } else { &["sudo", "-n"] };
+        let apt = |args: &[&str]| {
+            let all: Vec<&str> = sudo.iter().chain(["apt-get"].iter()).chain(args).copied().collect();
+            run(Command::new(all[0])
+                .args(&all[1..])
+                .env("DEBIAN_FRONTEND", "noninteractive"))
+        };
+        apt(&["update", "-qq"])?;
+        apt(&["install", "-y", "-qq", "--no-install-recommends", "chromium", "chromium-driver"])
+    })?;
+
+    locate()
+}
+
+/// `npm ci` when node_modules does not match package-lock.json.
+fn npm_ci() -> Result {
+    let lock = std::fs::read(at("package-lock.json"))
+        .map_err(|e| format!("read package-lock.json: {e}"))?;
+    let stamp_path = at("node_modules/.glimpse-lock-stamp");
+    let stamp = format!("{:016x}", fnv1a64(&lock));
+    if std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str())
+        && at("node_modules/.bin/wrangler").exists()
+    {
+        println!("    node_modules matches package-lock.json");
+        return Ok(());
+    }
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(crate::root()))?;
+    std::fs::write(&stamp_path, stamp).map_err(|e| format!("write stamp: {e}"))
+}
+
+/// FNV-1a, 64 bit: a small, stable content hash for stamps and asset names.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Finds every tool, or says to run `cargo xtask setup`.
+pub fn locate() -> Result<Tools> {
+    let missing = |what: &str| format!("{what} is missing: run `cargo xtask setup`");
+    let bindgen_version = locked_wasm_bindgen_version()?;
+    let wasm_bindgen = find_versioned("wasm-bindgen", &bindgen_version)
+        .ok_or_else(|| missing(&format!("wasm-bindgen {bindgen_version}")))?;
+    let wasm_bindgen_test_runner = wasm_bindgen.with_file_name("wasm-bindgen-test-runner");
+    let worker_build = find_versioned("worker-build", WORKER_BUILD_VERSION)
+        .ok_or_else(|| missing(&format!("worker-build {WORKER_BUILD_VERSION}")))?;
+    let existing = |p: PathBuf, what: &str| if p.exists() { Ok(p) } else { Err(missing(what)) };
+    Ok(Tools {
+        wasm_bindgen,
+        wasm_bindgen_test_runner,
+        worker_build,
+        wasm_opt: existing(at("node_modules/.bin/wasm-opt"), "wasm-opt (npm binaryen)")?,
+        esbuild: existing(at("node_modules/.bin/esbuild"), "esbuild (npm, via wrangler)")?,
+        wrangler: existing(at("node_modules/.bin/wrangler"), "wrangler (npm)")?,
+        chromium: existing(PathBuf::from("/usr/bin/chromium"), "chromium")?,
+        chromedriver: existing(PathBuf::from("/usr/bin/chromedriver"), "chromedriver")?,
+    })
+}

@@ -1,0 +1,166 @@
+//! Running the worker locally with wrangler (workerd + local KV), seeding its KV, and
+//! stopping everything it started.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::content::KvEntry;
+use crate::run::{run, show};
+use crate::tools::Tools;
+use crate::{Result, at};
+
+/// A wrangler command run from `worker/` (where wrangler.toml is), offline and quiet.
+pub fn command(tools: &Tools) -> Command {
+    let mut cmd = Command::new(&tools.wrangler);
+    cmd.current_dir(at("worker"))
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env("WRANGLER_LOG_PATH", at("target/wrangler-logs"))
+        .env("NO_UPDATE_NOTIFIER", "1");
+    cmd
+}
+
+/// Writes `entries` into the local KV kept under `persist_to`.
+pub fn seed(tools: &Tools, persist_to: &Path, entries: &[KvEntry]) -> Result {
+    let file = at("target/seed").join(format!("{:016x}.json", crate::tools::fnv1a64(
+        persist_to.to_string_lossy().as_bytes(),
+    )));
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
+    }
+    let json = serde_json::to_string(entries).map_err(|e| e.to_string())?;
+    std::fs::write(&file, json).map_err(|e| format!("write {}: {e}", file.display()))?;
+    run(command(tools)
+        .args(["kv", "bulk", "put"])
+        .arg(&file)
+        .args(["--binding", "GLIMPSE", "--local", "--persist-to"])
+        .arg(persist_to)
+        .stdout(Stdio::null()))
+}
+
+/// An unused TCP port on 127.0.0.1.
+pub fn free_port() -> Result<u16> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+/// The arguments of `wrangler dev` serving on `port` with local state in `persist_to`.
+pub fn dev_args(port: u16, inspector_port: u16, persist_to: &Path) -> Vec<String> {
+    vec![
+        "dev".into(),
+        "--ip".into(),
+        "127.0.0.1".into(),
+        "--port".into(),
+        port.to_string(),
+        "--inspector-port".into(),
+        inspector_port.to_string(),
+        "--persist-to".into(),
+        persist_to.to_string_lossy().into_owned(),
+        "--show-interactive-dev-session=false".into(),
+    ]
+}
+
+/// A `wrangler dev` started in the background; dropping it stops wrangler and workerd.
+#[derive(Debug)]
+pub struct DevServer {
+    child: Child,
+    pub port: u16,
+    pub log: PathBuf,
+}
+
+impl DevServer {
+    /// Starts `wrangler dev` on a free port and waits until `/health` answers.
+    pub fn start(tools: &Tools, persist_to: &Path) -> Result<Self> {
+        let port = free_port()?;
+        let inspector = free_port()?;
+        let log = at("target/e2e").join(format!("wrangler-{port}.log"));
+        if let Some(dir) = log.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("mkdir: {e}"))?;
+        }
+        let out = std::fs::File::create(&log).map_err(|e| format!("create log: {e}"))?;
+        let err = out.try_clone().map_err(|e| format!("log: {e}"))?;
+        let mut cmd = command(tools);
+        cmd.args(dev_args(port, inspector, persist_to))
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            // Own process group, so stopping it also stops workerd.
+            .process_group(0);
+        println!("    $ {}  (log: {})", show(&cmd), log.display());
+        let child = cmd.spawn().map_err(|e| format!("start wrangler: {e}"))?;
+        let server = Self { child, port, log };
+        server.wait_healthy(Duration::from_secs(60))?;
+        Ok(server)
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn wait_healthy(&self, timeout: Duration) -> Result {
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            if http_get(self.port, "/health").is_some_and(|(status, _)| status == 200) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        Err(format!(
+            "wrangler dev did not answer /health within {timeout:?}; its log:\n{log}"
+        ))
+    }
+}
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        stop_group(&mut self.child);
+    }
+}
+
+/// Stops a child started with `process_group(0)` and everything in its group.
+pub fn stop_group(child: &mut Child) {
+    let group = format!("-{}", child.id());
+    let kill = |sig: &str| {
+        let _ = Command::new("kill")
+            .args([sig, "--", &group])
+            .stderr(Stdio::null())
+            .status();
+    };
+    kill("-TERM");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            // wrangler is gone; make sure workerd is too.
+            kill("-KILL");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    kill("-KILL");
+    let _ = child.wait();
+}
+
+/// A minimal HTTP/1.1 GET on loopback: `(status, body)`, or `None` if nothing answered.
+pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).ok()?;
+    let text = String::from_utf8_lossy(&raw);
+    let status = text.split(' ').nth(1)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string())?;
+    Some((status, body))
+}
