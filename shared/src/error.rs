@@ -39,7 +39,11 @@ impl ApiError {
     }
 
     pub fn method_not_allowed() -> Self {
-        Self::new(405, "method_not_allowed", "method not allowed for this path")
+        Self::new(
+            405,
+            "method_not_allowed",
+            "method not allowed for this path",
+        )
     }
 
     pub fn unavailable() -> Self {
@@ -48,9 +52,10 @@ impl ApiError {
 
     /// The JSON body for this error.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&ErrorBody { error: self.clone() }).unwrap_or_else(|_| {
-            r#"{"error":{"code":"internal","message":"error"}}"#.to_string()
+        serde_json::to_string(&ErrorBody {
+            error: self.clone(),
         })
+        .unwrap_or_else(|_| r#"{"error":{"code":"internal","message":"error"}}"#.to_string())
     }
 }
 
@@ -65,7 +70,9 @@ mod tests {
             r#"{"error":{"code":"not_found","message":"site not found"}}"#
         );
         assert_eq!(
-            ApiError::new(400, "invalid", "bad").with_field("slides[0].text").to_json(),
+            ApiError::new(400, "invalid", "bad")
+                .with_field("slides[0].text")
+                .to_json(),
             r#"{"error":{"code":"invalid","message":"bad","field":"slides[0].text"}}"#
         );
     }

@@ -27,7 +27,15 @@ mod tests {
             assert!(is_slug(ok), "{ok:?} should be a slug");
         }
         for bad in [
-            "", "-a", "A", "acme_shop", "a b", "a/b", "..", "é", &"a".repeat(64),
+            "",
+            "-a",
+            "A",
+            "acme_shop",
+            "a b",
+            "a/b",
+            "..",
+            "é",
+            &"a".repeat(64),
         ] {
             assert!(!is_slug(bad), "{bad:?} should not be a slug");
         }

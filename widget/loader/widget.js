@@ -28,14 +28,14 @@
           return m;
         });
       }));
-    loading.then(
-      function (m) {
+    loading
+      .then(function (m) {
         m.mount(config);
-      },
-      function (e) {
+      })
+      .catch(function (e) {
+        // Never throw into the host page.
         console.warn("Glimpse: the widget could not load", e);
-      }
-    );
+      });
   } catch (e) {
     console.warn("Glimpse: the widget could not load", e);
   }

@@ -16,6 +16,8 @@ pub const CSS: &str = include_str!("widget.css");
 pub fn mount(config: Config) -> Result<(), JsValue> {
     let container = create_shadow_container(&config.site)?;
     let (feed, set_feed) = signal(FeedState::Loading);
+    // Mounting first also initialises Leptos's task executor, which spawn_local needs.
+    leptos::mount::mount_to(container, move || view! { <App feed=feed/> }).forget();
     let url = config.feed_url();
     leptos::task::spawn_local(async move {
         match crate::api::fetch_feed(&url).await {
@@ -26,7 +28,6 @@ pub fn mount(config: Config) -> Result<(), JsValue> {
             }
         }
     });
-    leptos::mount::mount_to(container, move || view! { <App feed=feed/> }).forget();
     Ok(())
 }
 

@@ -92,10 +92,8 @@ impl ApiResponse {
 pub async fn handle<S: KvStore>(store: &S, req: &ApiRequest, now_ms: i64) -> ApiResponse {
     let mut res = match route(req.method, &req.path) {
         Ok(Route::DemoPage) => demo_page(&req.origin),
-        Ok(Route::Health) => {
-            ApiResponse::json(200, format!(r#"{{"ok":true,"now":{now_ms}}}"#))
-                .with_header("cache-control", "no-store")
-        }
+        Ok(Route::Health) => ApiResponse::json(200, format!(r#"{{"ok":true,"now":{now_ms}}}"#))
+            .with_header("cache-control", "no-store"),
         Ok(Route::Feed { site }) => feed(store, req, &site, now_ms)
             .await
             .unwrap_or_else(|e| ApiResponse::error(&e)),
@@ -204,7 +202,10 @@ mod tests {
         req.origin = "http://127.0.0.1:8787".into();
         let res = get(&MemoryKv::new(), req, 0);
         assert_eq!(res.status, 200);
-        assert_eq!(res.get_header("content-type"), Some("text/html; charset=utf-8"));
+        assert_eq!(
+            res.get_header("content-type"),
+            Some("text/html; charset=utf-8")
+        );
         assert_eq!(res.body.matches("<script").count(), 1);
         assert!(res.body.contains(
             r#"<script src="http://127.0.0.1:8787/widget.js" data-site="demo" async></script>"#
@@ -213,7 +214,11 @@ mod tests {
 
     #[test]
     fn health() {
-        let res = get(&MemoryKv::new(), ApiRequest::new(Method::Get, "/health"), 42);
+        let res = get(
+            &MemoryKv::new(),
+            ApiRequest::new(Method::Get, "/health"),
+            42,
+        );
         assert_eq!(res.status, 200);
         assert_eq!(res.body, r#"{"ok":true,"now":42}"#);
     }
@@ -240,8 +245,8 @@ mod tests {
         let ids: Vec<_> = feed.stories.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, ["later", "reset"]);
 
-        let feed: Feed = serde_json::from_str(&get(&store, req, 10_000).body)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let feed: Feed =
+            serde_json::from_str(&get(&store, req, 10_000).body).unwrap_or_else(|e| panic!("{e}"));
         assert!(feed.stories.is_empty());
     }
 
@@ -275,7 +280,8 @@ mod tests {
     #[test]
     fn cors_only_for_the_sites_origins() {
         let store = demo_store(0);
-        let req = |origin| ApiRequest::new(Method::Get, "/v1/sites/demo/feed").header("Origin", origin);
+        let req =
+            |origin| ApiRequest::new(Method::Get, "/v1/sites/demo/feed").header("Origin", origin);
         let res = get(&store, req("https://shop.example"), 0);
         assert_eq!(
             res.get_header("access-control-allow-origin"),
@@ -309,7 +315,11 @@ mod tests {
 
     #[test]
     fn store_failure_is_503_with_retry_after() {
-        let res = get(&DownKv, ApiRequest::new(Method::Get, "/v1/sites/demo/feed"), 0);
+        let res = get(
+            &DownKv,
+            ApiRequest::new(Method::Get, "/v1/sites/demo/feed"),
+            0,
+        );
         assert_eq!(res.status, 503);
         assert_eq!(res.get_header("retry-after"), Some("5"));
         assert_eq!(error_code(&res), "unavailable");

@@ -34,7 +34,10 @@ impl KvStore for EdgeKv {
         value: &str,
         expires_at_ms: Option<Millis>,
     ) -> std::result::Result<(), StoreError> {
-        let mut put = self.kv.put(key, value).map_err(|e| StoreError(e.to_string()))?;
+        let mut put = self
+            .kv
+            .put(key, value)
+            .map_err(|e| StoreError(e.to_string()))?;
         if let Some(at) = expires_at_ms {
             let now_s = u64::try_from(self.now_ms / 1000).unwrap_or(0);
             let at_s = u64::try_from(at / 1000).unwrap_or(0);

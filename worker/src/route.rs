@@ -35,7 +35,9 @@ pub enum Route {
     /// The demo company page that embeds the widget (served at `/`).
     DemoPage,
     Health,
-    Feed { site: String },
+    Feed {
+        site: String,
+    },
 }
 
 /// Matches `path` (without query string) and `method` to a [`Route`], or the error to answer.
@@ -46,8 +48,10 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
         ["health"] => (Route::Health, &[Method::Get, Method::Head]),
         ["v1", "sites", site, "feed"] => {
             if !is_slug(site) {
-                return Err(ApiError::new(400, "invalid_id", "site id is not a valid slug")
-                    .with_field("site"));
+                return Err(
+                    ApiError::new(400, "invalid_id", "site id is not a valid slug")
+                        .with_field("site"),
+                );
             }
             (
                 Route::Feed {

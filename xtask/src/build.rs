@@ -22,13 +22,16 @@ pub struct WidgetBundle {
 
 /// Builds everything `wrangler dev` / `wrangler deploy` serve.
 pub fn build_all(tools: &Tools) -> Result {
-    let bundle = step("build widget (wasm32, release, wasm-bindgen, wasm-opt)", || {
-        build_widget(tools)
-    })?;
+    let bundle = step(
+        "build widget (wasm32, release, wasm-bindgen, wasm-opt)",
+        || build_widget(tools),
+    )?;
     step("assemble static assets (loader, _headers)", || {
         write_loader_and_headers(tools, &bundle)
     })?;
-    step("build worker (worker-build --release)", || build_worker(tools))
+    step("build worker (worker-build --release)", || {
+        build_worker(tools)
+    })
 }
 
 /// Compiles the widget, generates the JS glue, optimises the wasm and copies both into
@@ -46,7 +49,9 @@ pub fn build_widget(tools: &Tools) -> Result<WidgetBundle> {
     let out = at("target/widget-bindgen");
     let _ = std::fs::remove_dir_all(&out);
     run(Command::new(&tools.wasm_bindgen)
-        .arg(at("target/wasm32-unknown-unknown/release/glimpse_widget.wasm"))
+        .arg(at(
+            "target/wasm32-unknown-unknown/release/glimpse_widget.wasm",
+        ))
         .args([
             "--target",
             "web",

@@ -154,10 +154,9 @@ mod tests {
 
     #[test]
     fn relative_times_resolve_against_now() {
-        let mut t: toml::Table = toml::from_str(
-            "slides = []\npublish_in_hours = -1\nexpires_in_hours = 1.5",
-        )
-        .unwrap_or_default();
+        let mut t: toml::Table =
+            toml::from_str("slides = []\npublish_in_hours = -1\nexpires_in_hours = 1.5")
+                .unwrap_or_default();
         resolve_relative_times(&mut t, NOW);
         assert_eq!(t["publish_at"].as_integer(), Some(NOW - 3_600_000));
         assert_eq!(t["expires_at"].as_integer(), Some(NOW + 5_400_000));

@@ -55,13 +55,14 @@ fn dev(fresh: bool) -> Result {
     build::build_all(&tools)?;
     let persist = at("worker/.wrangler/state");
     if fresh {
-        step("wipe local KV state (--fresh)", || {
-            match std::fs::remove_dir_all(&persist) {
+        step(
+            "wipe local KV state (--fresh)",
+            || match std::fs::remove_dir_all(&persist) {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
                 Err(e) => Err(format!("remove {}: {e}", persist.display())),
-            }
-        })?;
+            },
+        )?;
     }
     step("seed demo content (demo/content) into local KV", || {
         let now = now_ms();
@@ -74,9 +75,7 @@ fn dev(fresh: bool) -> Result {
         wrangler::seed(&tools, &persist, &demo.kv_entries(now)?)
     })?;
     let inspector = wrangler::free_port()?;
-    println!(
-        "\n==> Glimpse is starting on http://127.0.0.1:8787 (demo site; Ctrl-C stops it)\n"
-    );
+    println!("\n==> Glimpse is starting on http://127.0.0.1:8787 (demo site; Ctrl-C stops it)\n");
     run(wrangler::command(&tools).args(wrangler::dev_args(8787, inspector, &persist)))
 }
 
@@ -117,33 +116,39 @@ fn test() -> Result {
     step("native tests (cargo test --workspace)", || {
         run_tests(cargo().args(["test", "--workspace"]), &mut summary)
     })?;
-    step("widget tests in headless Chromium (wasm-bindgen-test)", || {
-        run_tests(
-            widget_browser_tests(&tools).args([
-                "test",
-                "--package",
-                "glimpse-widget",
-                "--target",
-                "wasm32-unknown-unknown",
-            ]),
-            &mut summary,
-        )
-    })?;
+    step(
+        "widget tests in headless Chromium (wasm-bindgen-test)",
+        || {
+            run_tests(
+                widget_browser_tests(&tools).args([
+                    "test",
+                    "--package",
+                    "glimpse-widget",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                ]),
+                &mut summary,
+            )
+        },
+    )?;
     build::build_all(&tools)?;
-    step("end-to-end tests (wrangler dev + headless Chromium)", || {
-        run_tests(
-            cargo().args([
-                "test",
-                "--package",
-                "glimpse-e2e",
-                "--",
-                "--ignored",
-                "--test-threads",
-                "1",
-            ]),
-            &mut summary,
-        )
-    })?;
+    step(
+        "end-to-end tests (wrangler dev + headless Chromium)",
+        || {
+            run_tests(
+                cargo().args([
+                    "test",
+                    "--package",
+                    "glimpse-e2e",
+                    "--",
+                    "--ignored",
+                    "--test-threads",
+                    "1",
+                ]),
+                &mut summary,
+            )
+        },
+    )?;
     println!("\n==> all tests passed; cargo test summary:");
     for line in &summary {
         println!("{line}");

@@ -1,8 +1,8 @@
 //! Running commands with a printed trace and timing.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::Result;
 
@@ -63,4 +63,27 @@ pub fn copy(from: &Path, to: &Path) -> Result {
     std::fs::copy(from, to)
         .map(|_| ())
         .map_err(|e| format!("copy {} -> {}: {e}", from.display(), to.display()))
+}
+
+/// Stops a child started with `process_group(0)` and everything in its group.
+pub fn stop_group(child: &mut Child) {
+    let group = format!("-{}", child.id());
+    let kill = |sig: &str| {
+        let _ = Command::new("kill")
+            .args([sig, "--", &group])
+            .stderr(Stdio::null())
+            .status();
+    };
+    kill("-TERM");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            // wrangler is gone; make sure workerd is too.
+            kill("-KILL");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    kill("-KILL");
+    let _ = child.wait();
 }

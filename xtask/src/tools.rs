@@ -34,8 +34,8 @@ fn tools_bin(name: &str) -> PathBuf {
 
 /// The wasm-bindgen version in Cargo.lock: the CLI must match it exactly.
 pub fn locked_wasm_bindgen_version() -> Result<String> {
-    let lock = std::fs::read_to_string(at("Cargo.lock"))
-        .map_err(|e| format!("read Cargo.lock: {e}"))?;
+    let lock =
+        std::fs::read_to_string(at("Cargo.lock")).map_err(|e| format!("read Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line == r#"name = "wasm-bindgen""# {
@@ -68,8 +68,14 @@ fn find_versioned(name: &str, want: &str) -> Option<PathBuf> {
 
 fn cargo_install(krate: &str, version: &str, locked: bool) -> Result {
     let mut cmd = cargo();
-    cmd.args(["install", krate, "--version", &format!("={version}"), "--root"])
-        .arg(tools_root());
+    cmd.args([
+        "install",
+        krate,
+        "--version",
+        &format!("={version}"),
+        "--root",
+    ])
+    .arg(tools_root());
     if locked {
         cmd.arg("--locked");
     }
@@ -111,23 +117,37 @@ pub fn setup() -> Result<Tools> {
         cargo_install("worker-build", WORKER_BUILD_VERSION, true)
     })?;
 
-    step("npm packages (wrangler, binaryen) from package-lock.json", npm_ci)?;
+    step(
+        "npm packages (wrangler, binaryen) from package-lock.json",
+        npm_ci,
+    )?;
 
     step("chromium and chromium-driver (Debian)", || {
-        if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists()
-        {
+        if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
             println!("    already installed");
             return Ok(());
         }
         let sudo: &[&str] = if is_root() { &[] } else { &["sudo", "-n"] };
         let apt = |args: &[&str]| {
-            let all: Vec<&str> = sudo.iter().chain(["apt-get"].iter()).chain(args).copied().collect();
+            let all: Vec<&str> = sudo
+                .iter()
+                .chain(["apt-get"].iter())
+                .chain(args)
+                .copied()
+                .collect();
             run(Command::new(all[0])
                 .args(&all[1..])
                 .env("DEBIAN_FRONTEND", "noninteractive"))
         };
         apt(&["update", "-qq"])?;
-        apt(&["install", "-y", "-qq", "--no-install-recommends", "chromium", "chromium-driver"])
+        apt(&[
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            "chromium",
+            "chromium-driver",
+        ])
     })?;
 
     locate()
@@ -167,13 +187,22 @@ pub fn locate() -> Result<Tools> {
     let wasm_bindgen_test_runner = wasm_bindgen.with_file_name("wasm-bindgen-test-runner");
     let worker_build = find_versioned("worker-build", WORKER_BUILD_VERSION)
         .ok_or_else(|| missing(&format!("worker-build {WORKER_BUILD_VERSION}")))?;
-    let existing = |p: PathBuf, what: &str| if p.exists() { Ok(p) } else { Err(missing(what)) };
+    let existing = |p: PathBuf, what: &str| {
+        if p.exists() {
+            Ok(p)
+        } else {
+            Err(missing(what))
+        }
+    };
     Ok(Tools {
         wasm_bindgen,
         wasm_bindgen_test_runner,
         worker_build,
         wasm_opt: existing(at("node_modules/.bin/wasm-opt"), "wasm-opt (npm binaryen)")?,
-        esbuild: existing(at("node_modules/.bin/esbuild"), "esbuild (npm, via wrangler)")?,
+        esbuild: existing(
+            at("node_modules/.bin/esbuild"),
+            "esbuild (npm, via wrangler)",
+        )?,
         wrangler: existing(at("node_modules/.bin/wrangler"), "wrangler (npm)")?,
         chromium: existing(PathBuf::from("/usr/bin/chromium"), "chromium")?,
         chromedriver: existing(PathBuf::from("/usr/bin/chromedriver"), "chromedriver")?,

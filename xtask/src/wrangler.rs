@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::content::KvEntry;
-use crate::run::{run, show};
+use crate::run::{run, show, stop_group};
 use crate::tools::Tools;
 use crate::{Result, at};
 
@@ -26,9 +26,10 @@ pub fn command(tools: &Tools) -> Command {
 
 /// Writes `entries` into the local KV kept under `persist_to`.
 pub fn seed(tools: &Tools, persist_to: &Path, entries: &[KvEntry]) -> Result {
-    let file = at("target/seed").join(format!("{:016x}.json", crate::tools::fnv1a64(
-        persist_to.to_string_lossy().as_bytes(),
-    )));
+    let file = at("target/seed").join(format!(
+        "{:016x}.json",
+        crate::tools::fnv1a64(persist_to.to_string_lossy().as_bytes(),)
+    ));
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
     }
@@ -125,33 +126,12 @@ impl Drop for DevServer {
     }
 }
 
-/// Stops a child started with `process_group(0)` and everything in its group.
-pub fn stop_group(child: &mut Child) {
-    let group = format!("-{}", child.id());
-    let kill = |sig: &str| {
-        let _ = Command::new("kill")
-            .args([sig, "--", &group])
-            .stderr(Stdio::null())
-            .status();
-    };
-    kill("-TERM");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            // wrangler is gone; make sure workerd is too.
-            kill("-KILL");
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    kill("-KILL");
-    let _ = child.wait();
-}
-
 /// A minimal HTTP/1.1 GET on loopback: `(status, body)`, or `None` if nothing answered.
 pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
@@ -160,7 +140,46 @@ pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).ok()?;
     let text = String::from_utf8_lossy(&raw);
-    let status = text.split(' ').nth(1)?.parse().ok()?;
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string())?;
-    Some((status, body))
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let status = head.split(' ').nth(1)?.parse().ok()?;
+    let chunked = head.lines().any(|l| {
+        l.to_ascii_lowercase()
+            .starts_with("transfer-encoding: chunked")
+    });
+    Some((
+        status,
+        if chunked {
+            dechunk(body)?
+        } else {
+            body.to_string()
+        },
+    ))
+}
+
+/// Decodes a chunked HTTP/1.1 body.
+fn dechunk(mut rest: &str) -> Option<String> {
+    let mut out = String::new();
+    loop {
+        let (size, after) = rest.split_once("\r\n")?;
+        let size = usize::from_str_radix(size.split(';').next()?.trim(), 16).ok()?;
+        if size == 0 {
+            return Some(out);
+        }
+        out.push_str(after.get(..size)?);
+        rest = after.get(size + 2..)?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dechunks_bodies() {
+        assert_eq!(
+            dechunk("4\r\nWiki\r\n6;x=y\r\npedia \r\n0\r\n\r\n").as_deref(),
+            Some("Wikipedia ")
+        );
+        assert_eq!(dechunk("zz\r\n"), None);
+    }
 }

@@ -1,0 +1,407 @@
+//! A small, synchronous Chrome DevTools Protocol client: launch headless Chromium, open a
+//! page, evaluate JavaScript, click like a user (real mouse events at the element's centre),
+//! press keys and take screenshots. Selectors pierce open shadow roots, where the widget
+//! lives.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{Value, json};
+use tungstenite::{Message, WebSocket};
+
+use crate::Result;
+
+/// Chromium flags that work on these machines: headless, no sandbox (root), and no
+/// background traffic to a network that is not there.
+const FLAGS: &[&str] = &[
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--remote-debugging-port=0",
+];
+
+/// A headless Chromium; dropping it stops every Chromium process and removes its profile.
+pub struct Browser {
+    child: Child,
+    ws: WebSocket<TcpStream>,
+    next_id: u64,
+    /// Events received while waiting for replies, oldest first.
+    events: Vec<Value>,
+    profile: PathBuf,
+}
+
+impl std::fmt::Debug for Browser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Browser")
+            .field("pid", &self.child.id())
+            .finish()
+    }
+}
+
+impl Browser {
+    /// Launches `chromium` with a fresh profile and connects to it.
+    pub fn launch(chromium: &Path) -> Result<Self> {
+        let profile = xtask::at("target/e2e").join(format!(
+            "chromium-profile-{}-{}",
+            std::process::id(),
+            crate::stack::now_ms()
+        ));
+        std::fs::create_dir_all(&profile).map_err(|e| format!("profile dir: {e}"))?;
+        let mut child = Command::new(chromium)
+            .args(FLAGS)
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg("about:blank")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .map_err(|e| format!("start {}: {e}", chromium.display()))?;
+        // Chromium prints the DevTools address on stderr; keep draining it afterwards.
+        let stderr = child.stderr.take().ok_or("no chromium stderr")?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr)
+                .lines()
+                .map_while(std::io::Result::ok)
+            {
+                if let Some(at) = line.find("ws://") {
+                    let _ = tx.send(line[at..].trim().to_string());
+                }
+            }
+        });
+        let ws_url = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(url) => url,
+            Err(_) => {
+                xtask::run::stop_group(&mut child);
+                return Err("chromium did not print its DevTools address".into());
+            }
+        };
+        let ws = connect(&ws_url)?;
+        Ok(Self {
+            child,
+            ws,
+            next_id: 0,
+            events: Vec::new(),
+            profile,
+        })
+    }
+
+    /// Sends a command (to a page session, or the browser) and waits for its result.
+    pub fn call(&mut self, session: Option<&str>, method: &str, params: Value) -> Result<Value> {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut msg = json!({ "id": id, "method": method, "params": params });
+        if let Some(s) = session {
+            msg["sessionId"] = json!(s);
+        }
+        self.ws
+            .send(Message::text(msg.to_string()))
+            .map_err(|e| format!("{method}: send: {e}"))?;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if Instant::now() > deadline {
+                return Err(format!("{method}: no reply within 60s"));
+            }
+            let text = match self.ws.read() {
+                Ok(Message::Text(t)) => t.to_string(),
+                Ok(_) => continue,
+                Err(tungstenite::Error::Io(e))
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(format!("{method}: read: {e}")),
+            };
+            let v: Value = serde_json::from_str(&text).map_err(|e| format!("cdp json: {e}"))?;
+            if v["id"].as_u64() == Some(id) {
+                if let Some(err) = v.get("error") {
+                    return Err(format!("{method}: {err}"));
+                }
+                return Ok(v["result"].clone());
+            }
+            if v.get("method").is_some() {
+                self.events.push(v);
+            }
+        }
+    }
+
+    /// Opens a new tab with a 1280×800 viewport and returns it.
+    pub fn new_page(&mut self) -> Result<Page<'_>> {
+        let target = self.call(None, "Target.createTarget", json!({ "url": "about:blank" }))?;
+        let target_id = target["targetId"]
+            .as_str()
+            .ok_or("no targetId")?
+            .to_string();
+        let attached = self.call(
+            None,
+            "Target.attachToTarget",
+            json!({ "targetId": target_id, "flatten": true }),
+        )?;
+        let session = attached["sessionId"]
+            .as_str()
+            .ok_or("no sessionId")?
+            .to_string();
+        let mut page = Page {
+            browser: self,
+            session,
+        };
+        page.call("Page.enable", json!({}))?;
+        page.call("Runtime.enable", json!({}))?;
+        page.set_viewport(1280, 800)?;
+        Ok(page)
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.ws.close(None);
+        xtask::run::stop_group(&mut self.child);
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+fn connect(url: &str) -> Result<WebSocket<TcpStream>> {
+    let addr = url
+        .strip_prefix("ws://")
+        .and_then(|r| r.split('/').next())
+        .ok_or_else(|| format!("bad DevTools url {url}"))?;
+    let stream = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
+    stream
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .map_err(|e| e.to_string())?;
+    let (ws, _) = tungstenite::client(url, stream).map_err(|e| format!("websocket {url}: {e}"))?;
+    Ok(ws)
+}
+
+/// JavaScript that finds the first element matching `selector` in the document or any open
+/// shadow root below it, or `null`.
+pub fn deep(selector: &str) -> String {
+    format!(
+        "(function find(root, sel) {{ const hit = root.querySelector(sel); if (hit) return hit; \
+         for (const el of root.querySelectorAll('*')) {{ if (el.shadowRoot) {{ \
+         const inner = find(el.shadowRoot, sel); if (inner) return inner; }} }} return null; }})\
+         (document, {})",
+        json!(selector)
+    )
+}
+
+/// One tab.
+pub struct Page<'b> {
+    browser: &'b mut Browser,
+    session: String,
+}
+
+impl std::fmt::Debug for Page<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Page")
+            .field("session", &self.session)
+            .finish()
+    }
+}
+
+impl Page<'_> {
+    /// Sends a command to this page.
+    pub fn call(&mut self, method: &str, params: Value) -> Result<Value> {
+        let session = self.session.clone();
+        self.browser.call(Some(&session), method, params)
+    }
+
+    pub fn set_viewport(&mut self, width: u32, height: u32) -> Result {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false }),
+        )
+        .map(|_| ())
+    }
+
+    /// Navigates and waits until the document has loaded.
+    pub fn goto(&mut self, url: &str) -> Result {
+        let nav = self.call("Page.navigate", json!({ "url": url }))?;
+        if let Some(err) = nav.get("errorText").and_then(Value::as_str) {
+            return Err(format!("navigate {url}: {err}"));
+        }
+        self.wait_for(
+            "document.readyState === 'complete'",
+            Duration::from_secs(30),
+        )
+        .map(|_| ())
+    }
+
+    /// Evaluates `expression` (awaiting promises) and returns its JSON value.
+    pub fn eval(&mut self, expression: &str) -> Result<Value> {
+        let res = self.call(
+            "Runtime.evaluate",
+            json!({ "expression": expression, "returnByValue": true, "awaitPromise": true }),
+        )?;
+        if let Some(ex) = res.get("exceptionDetails") {
+            return Err(format!("{expression}: threw {ex}"));
+        }
+        Ok(res["result"]["value"].clone())
+    }
+
+    /// Polls `expression` until it is truthy; returns its value.
+    pub fn wait_for(&mut self, expression: &str, timeout: Duration) -> Result<Value> {
+        let deadline = Instant::now() + timeout;
+        let mut last = Value::Null;
+        while Instant::now() < deadline {
+            last = self.eval(expression)?;
+            let truthy = match &last {
+                Value::Null => false,
+                Value::Bool(b) => *b,
+                Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+                Value::String(s) => !s.is_empty(),
+                _ => true,
+            };
+            if truthy {
+                return Ok(last);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(format!(
+            "waited {timeout:?} for `{expression}`; last value {last}; page console:\n{}",
+            self.console().join("\n")
+        ))
+    }
+
+    /// Waits until the element matching `selector` (piercing shadow roots) is rendered with
+    /// a non-empty box.
+    pub fn wait_visible(&mut self, selector: &str) -> Result {
+        let js = format!(
+            "(() => {{ const el = {}; if (!el) return false; const r = el.getBoundingClientRect(); \
+             const s = getComputedStyle(el); return r.width > 0 && r.height > 0 && \
+             s.visibility !== 'hidden' && s.display !== 'none'; }})()",
+            deep(selector)
+        );
+        self.wait_for(&js, Duration::from_secs(20)).map(|_| ())
+    }
+
+    /// Whether an element matches `selector` now.
+    pub fn exists(&mut self, selector: &str) -> Result<bool> {
+        Ok(self.eval(&format!("{} !== null", deep(selector)))? == Value::Bool(true))
+    }
+
+    /// The element's visible text (`innerText`).
+    pub fn text(&mut self, selector: &str) -> Result<String> {
+        let v = self.eval(&format!(
+            "(() => {{ const el = {}; return el && el.innerText; }})()",
+            deep(selector)
+        ))?;
+        v.as_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("no element {selector}"))
+    }
+
+    /// Clicks the element like a user: a real left-button press and release at its centre.
+    /// Fails if another element covers that point.
+    pub fn click(&mut self, selector: &str) -> Result {
+        self.wait_visible(selector)?;
+        let js = format!(
+            "(() => {{ const el = {}; el.scrollIntoView({{block: 'center', inline: 'center'}}); \
+             const r = el.getBoundingClientRect(); const x = r.left + r.width / 2, y = r.top + r.height / 2; \
+             let hit = document.elementFromPoint(x, y); \
+             while (hit && hit.shadowRoot) {{ const inner = hit.shadowRoot.elementFromPoint(x, y); if (!inner || inner === hit) break; hit = inner; }} \
+             return {{ x, y, covered: !(hit === el || el.contains(hit)) }}; }})()",
+            deep(selector)
+        );
+        let at = self.eval(&js)?;
+        if at["covered"] == Value::Bool(true) {
+            return Err(format!("{selector} is covered by another element"));
+        }
+        let (x, y) = (at["x"].clone(), at["y"].clone());
+        for kind in ["mouseMoved", "mousePressed", "mouseReleased"] {
+            self.call(
+                "Input.dispatchMouseEvent",
+                json!({ "type": kind, "x": x, "y": y, "button": "left", "clickCount": 1 }),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Presses and releases a key (`"Escape"`, `"ArrowRight"`, …) on the focused element.
+    pub fn press(&mut self, key: &str) -> Result {
+        let code = match key {
+            "Escape" => 27,
+            "ArrowLeft" => 37,
+            "ArrowRight" => 39,
+            " " => 32,
+            "Enter" => 13,
+            "Tab" => 9,
+            _ => 0,
+        };
+        for kind in ["rawKeyDown", "keyUp"] {
+            self.call(
+                "Input.dispatchKeyEvent",
+                json!({ "type": kind, "key": key, "windowsVirtualKeyCode": code }),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Saves a PNG of the viewport to `target/e2e/screenshots/{name}.png`.
+    pub fn screenshot(&mut self, name: &str) -> Result<PathBuf> {
+        let shot = self.call("Page.captureScreenshot", json!({ "format": "png" }))?;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().ok_or("no screenshot data")?)
+            .map_err(|e| format!("screenshot: {e}"))?;
+        let path = xtask::at("target/e2e/screenshots").join(format!("{name}.png"));
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("mkdir: {e}"))?;
+        }
+        std::fs::write(&path, png).map_err(|e| format!("write {}: {e}", path.display()))?;
+        Ok(path)
+    }
+
+    /// Console messages and uncaught exceptions so far, one line each.
+    pub fn console(&self) -> Vec<String> {
+        self.browser
+            .events
+            .iter()
+            .filter_map(|e| match e["method"].as_str() {
+                Some("Runtime.consoleAPICalled") => Some(format!(
+                    "console.{}: {}",
+                    e["params"]["type"].as_str().unwrap_or("log"),
+                    e["params"]["args"]
+                        .as_array()
+                        .map(|a| a
+                            .iter()
+                            .map(|v| v.get("value").unwrap_or(&v["description"]).to_string())
+                            .collect::<Vec<_>>()
+                            .join(" "))
+                        .unwrap_or_default()
+                )),
+                Some("Runtime.exceptionThrown") => {
+                    Some(format!("uncaught: {}", e["params"]["exceptionDetails"]))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Uncaught exceptions the page has thrown so far.
+    pub fn exceptions(&mut self) -> Vec<String> {
+        // Drain pending events with a cheap round trip.
+        let _ = self.eval("0");
+        self.browser
+            .events
+            .iter()
+            .filter(|e| e["method"] == "Runtime.exceptionThrown")
+            .map(|e| e["params"]["exceptionDetails"].to_string())
+            .collect()
+    }
+}

@@ -1,0 +1,81 @@
+//! A seeded `wrangler dev` of the built worker on a free port, with its own fresh local KV.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use xtask::content::SiteContent;
+use xtask::tools::Tools;
+use xtask::wrangler::DevServer;
+
+use crate::Result;
+
+/// The running worker plus what it was seeded with.
+#[derive(Debug)]
+pub struct Stack {
+    pub server: DevServer,
+    pub tools: Tools,
+    /// The demo content as seeded (times resolved at seeding).
+    pub demo: SiteContent,
+    /// Declared after `server`, so it is removed after the server has stopped.
+    _state: StateDir,
+}
+
+/// This stack's local KV directory, removed when the stack is dropped.
+#[derive(Debug)]
+struct StateDir(PathBuf);
+
+impl Drop for StateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Unix ms now, from the system clock (the harness is a shell, like the edge).
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl Stack {
+    /// Seeds a fresh local KV with the demo content and starts `wrangler dev` on it.
+    /// Needs `cargo xtask build` to have run (`cargo xtask test` does).
+    pub fn start_demo() -> Result<Self> {
+        static N: AtomicU32 = AtomicU32::new(0);
+        for built in ["worker/build/worker/shim.mjs", "worker/assets/widget.js"] {
+            if !xtask::at(built).exists() {
+                return Err(format!("{built} is missing: run `cargo xtask build` first"));
+            }
+        }
+        let tools = xtask::tools::locate()?;
+        let state = xtask::at("target/e2e").join(format!(
+            "state-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&state);
+        let now = now_ms();
+        let demo = xtask::content::load_dir(&xtask::at("demo/content"), now)?;
+        xtask::wrangler::seed(&tools, &state, &demo.kv_entries(now)?)?;
+        let server = DevServer::start(&tools, &state)?;
+        Ok(Self {
+            server,
+            tools,
+            demo,
+            _state: StateDir(state),
+        })
+    }
+
+    /// An absolute URL on the worker.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.url())
+    }
+
+    /// `GET path` on the worker: `(status, body)`.
+    pub fn get(&self, path: &str) -> Result<(u16, String)> {
+        xtask::wrangler::http_get(self.server.port, path)
+            .ok_or_else(|| format!("GET {path}: no answer"))
+    }
+}
