@@ -1,0 +1,165 @@
+//! DOM-level widget tests, in headless Chromium via wasm-bindgen-test-runner
+//! (`cargo xtask test` runs them). They mount the real components into a real shadow root.
+
+#![cfg(target_arch = "wasm32")]
+
+use glimpse_shared::{Feed, FeedSite, Slide, Story};
+use glimpse_widget::app::{App, FeedState};
+use glimpse_widget::host::create_shadow_container;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use web_sys::{HtmlElement, ShadowRoot};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Lets Leptos's effects and the browser's event loop run.
+async fn tick() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10);
+    });
+    JsFuture::from(promise).await.unwrap();
+}
+
+fn feed(slides: &[&str]) -> Feed {
+    Feed {
+        site: FeedSite {
+            id: "test".into(),
+            name: "Test".into(),
+        },
+        now: 1_000,
+        stories: vec![Story {
+            id: "s1".into(),
+            title: "First story".into(),
+            topic: "t".into(),
+            slides: slides
+                .iter()
+                .map(|t| Slide {
+                    text: (*t).into(),
+                    media: None,
+                    duration_ms: 5_000,
+                    cta: None,
+                })
+                .collect(),
+            publish_at: 0,
+            expires_at: 10_000,
+        }],
+    }
+}
+
+/// Mounts the app into a fresh shadow root and returns that root and the feed setter.
+fn mount(site: &str) -> (ShadowRoot, WriteSignal<FeedState>) {
+    let container = create_shadow_container(site).unwrap();
+    let root = container
+        .parent_node()
+        .unwrap()
+        .dyn_into::<ShadowRoot>()
+        .unwrap();
+    let (feed, set_feed) = signal(FeedState::Loading);
+    leptos::mount::mount_to(container, move || view! { <App feed=feed/> }).forget();
+    (root, set_feed)
+}
+
+fn find(root: &ShadowRoot, selector: &str) -> Option<HtmlElement> {
+    root.query_selector(selector)
+        .unwrap()
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+}
+
+fn text(root: &ShadowRoot, selector: &str) -> String {
+    find(root, selector)
+        .and_then(|e| e.text_content())
+        .unwrap_or_default()
+}
+
+fn count(root: &ShadowRoot, selector: &str) -> u32 {
+    root.query_selector_all(selector).unwrap().length()
+}
+
+#[wasm_bindgen_test]
+async fn launcher_appears_with_the_feed_and_opens_the_story() {
+    let (root, set_feed) = mount("dom-open");
+    tick().await;
+    assert!(
+        find(&root, "[data-testid=glimpse-launcher]").is_none(),
+        "no launcher before the feed has loaded"
+    );
+
+    set_feed.set(FeedState::Ready(feed(&["Step one", "Step two"])));
+    tick().await;
+    let launcher = find(&root, "[data-testid=glimpse-launcher]").expect("launcher");
+    assert_eq!(
+        launcher.get_attribute("aria-label").as_deref(),
+        Some("Open help stories (1 new)")
+    );
+
+    launcher.click();
+    tick().await;
+    let dialog = find(&root, "[role=dialog]").expect("viewer dialog");
+    assert_eq!(dialog.get_attribute("aria-modal").as_deref(), Some("true"));
+    assert_eq!(
+        dialog.get_attribute("aria-label").as_deref(),
+        Some("First story")
+    );
+    assert_eq!(text(&root, "[data-testid=glimpse-slide-text]"), "Step one");
+    assert_eq!(count(&root, ".progress span"), 2);
+    assert_eq!(count(&root, ".progress span.done"), 1);
+
+    find(&root, "[data-testid=glimpse-next]").unwrap().click();
+    tick().await;
+    assert_eq!(text(&root, "[data-testid=glimpse-slide-text]"), "Step two");
+    assert_eq!(count(&root, ".progress span.done"), 2);
+
+    // Next on the last slide finishes the story and closes the viewer.
+    find(&root, "[data-testid=glimpse-next]").unwrap().click();
+    tick().await;
+    assert!(find(&root, "[role=dialog]").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn authored_markup_is_shown_as_text_never_parsed() {
+    let (root, set_feed) = mount("dom-xss");
+    let hostile = "<img src=x onerror=\"window.__pwned=1\"><script>window.__pwned=1</script>";
+    set_feed.set(FeedState::Ready(feed(&[hostile])));
+    tick().await;
+    find(&root, "[data-testid=glimpse-launcher]")
+        .unwrap()
+        .click();
+    tick().await;
+    assert_eq!(text(&root, "[data-testid=glimpse-slide-text]"), hostile);
+    assert_eq!(count(&root, "img"), 0);
+    assert_eq!(count(&root, ".slide script"), 0);
+    tick().await;
+    let pwned = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__pwned".into()).unwrap();
+    assert!(pwned.is_undefined());
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_feed_shows_nothing() {
+    let (root, set_feed) = mount("dom-failed");
+    set_feed.set(FeedState::Failed);
+    tick().await;
+    assert!(find(&root, "[data-testid=glimpse-launcher]").is_none());
+    assert!(find(&root, "[role=dialog]").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn styles_live_in_the_shadow_root_only() {
+    let (root, _set_feed) = mount("dom-style");
+    let style = root.query_selector("style").unwrap().expect("scoped style");
+    assert!(style.text_content().unwrap().contains(":host"));
+    let document = web_sys::window().unwrap().document().unwrap();
+    assert_eq!(
+        document
+            .head()
+            .unwrap()
+            .query_selector_all("style")
+            .unwrap()
+            .length(),
+        0,
+        "nothing added to the host page's head"
+    );
+}
