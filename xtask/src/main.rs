@@ -81,6 +81,7 @@ fn dev(fresh: bool) -> Result {
 
 /// The whole test suite, in order, stopping at the first failure.
 fn test() -> Result {
+    let started = std::time::Instant::now();
     let tools = tools::setup()?;
     let mut summary: Vec<String> = Vec::new();
     step("cargo fmt --check", || {
@@ -149,7 +150,10 @@ fn test() -> Result {
             )
         },
     )?;
-    println!("\n==> all tests passed; cargo test summary:");
+    println!(
+        "\n==> all tests passed in {:.0}s; cargo test summary:",
+        started.elapsed().as_secs_f32()
+    );
     for line in &summary {
         println!("{line}");
     }
