@@ -2,6 +2,7 @@
 //! (`cargo xtask test` runs them). They mount the real components into a real shadow root.
 
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use glimpse_shared::{Feed, FeedSite, Slide, Story};
 use glimpse_widget::app::{App, FeedState};

@@ -38,14 +38,13 @@ pub fn locked_wasm_bindgen_version() -> Result<String> {
         std::fs::read_to_string(at("Cargo.lock")).map_err(|e| format!("read Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line == r#"name = "wasm-bindgen""# {
-            if let Some(v) = lines
+        if line == r#"name = "wasm-bindgen""#
+            && let Some(v) = lines
                 .next()
                 .and_then(|l| l.strip_prefix(r#"version = ""#))
                 .and_then(|l| l.strip_suffix('"'))
-            {
-                return Ok(v.to_string());
-            }
+        {
+            return Ok(v.to_string());
         }
     }
     Err("Cargo.lock has no wasm-bindgen package".into())
