@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use xtask::content::SiteContent;
 use xtask::tools::Tools;
-use xtask::wrangler::DevServer;
+use xtask::wrangler::{DevServer, HttpResponse};
 
 use crate::Result;
 
@@ -17,6 +17,8 @@ pub struct Stack {
     pub tools: Tools,
     /// The demo content as seeded (times resolved at seeding).
     pub demo: SiteContent,
+    /// The `ADMIN_TOKEN` this worker was started with.
+    pub admin_token: String,
     /// Declared after `server`, so it is removed after the server has stopped.
     _state: StateDir,
 }
@@ -59,11 +61,13 @@ impl Stack {
         let now = now_ms();
         let demo = xtask::content::load_dir(&xtask::at("demo/content"), now)?;
         xtask::wrangler::seed(&tools, &state, &demo.kv_entries(now)?)?;
-        let server = DevServer::start(&tools, &state)?;
+        let admin_token = xtask::random_token(16)?;
+        let server = DevServer::start(&tools, &state, &[("ADMIN_TOKEN", &admin_token)])?;
         Ok(Self {
             server,
             tools,
             demo,
+            admin_token,
             _state: StateDir(state),
         })
     }
@@ -71,6 +75,32 @@ impl Stack {
     /// An absolute URL on the worker.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server.url())
+    }
+
+    /// Any request on the worker.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Result<HttpResponse> {
+        xtask::wrangler::http(self.server.port, method, path, headers, body)
+            .ok_or_else(|| format!("{method} {path}: no answer"))
+    }
+
+    /// An admin API request with this worker's bearer token and a JSON body.
+    pub fn admin(&self, method: &str, path: &str, body: &str) -> Result<HttpResponse> {
+        let auth = format!("Bearer {}", self.admin_token);
+        self.request(
+            method,
+            path,
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            body,
+        )
     }
 
     /// `GET path` on the worker: `(status, body)`.

@@ -2,23 +2,33 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Millis, Site, Story};
+use crate::{Channel, LiveSession, Millis, Poll, Site, Story, Theme, Topic};
 
-/// Everything a site's feed is computed from, stored under one KV key
+/// Everything a site's public answers are computed from, stored under one KV key
 /// ([`crate::keys::snapshot`]) so a feed request costs exactly one KV read.
-/// It holds all unexpired content; [`SiteSnapshot::feed_at`] filters by the server's clock.
+/// It holds all content not yet over; [`SiteSnapshot::feed_at`] filters by the server's clock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteSnapshot {
     pub site: Site,
     #[serde(default)]
     pub stories: Vec<Story>,
+    #[serde(default)]
+    pub sessions: Vec<LiveSession>,
+    #[serde(default)]
+    pub polls: Vec<Poll>,
 }
 
-/// The public part of a site's configuration that the widget needs.
+/// The public part of a site's configuration: what the widget needs to look right and to
+/// offer the traditional channels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedSite {
     pub id: String,
     pub name: String,
+    pub theme: Theme,
+    pub language: String,
+    pub timezone: String,
+    pub channels: Vec<Channel>,
+    pub topics: Vec<Topic>,
 }
 
 /// `GET /v1/sites/{site}/feed`: what is live for visitors at the server's `now`.
@@ -29,27 +39,58 @@ pub struct Feed {
     pub now: Millis,
     /// Live stories, newest first.
     pub stories: Vec<Story>,
+    /// Announced sessions that have not ended, soonest first.
+    #[serde(default)]
+    pub sessions: Vec<LiveSession>,
+    /// Open polls, newest first.
+    #[serde(default)]
+    pub polls: Vec<Poll>,
 }
 
 impl SiteSnapshot {
-    /// Builds a snapshot from a site and its stories, dropping those already expired at
-    /// `now_ms` (they can never be shown again, so they need not be stored here).
-    pub fn new(site: Site, mut stories: Vec<Story>, now_ms: Millis) -> Self {
+    /// Builds a snapshot, dropping content already over at `now_ms` (it can never be shown
+    /// again, so it need not be read on every request) and ordering what is left.
+    pub fn new(
+        site: Site,
+        mut stories: Vec<Story>,
+        mut sessions: Vec<LiveSession>,
+        mut polls: Vec<Poll>,
+        now_ms: Millis,
+    ) -> Self {
         stories.retain(|s| s.expires_at > now_ms);
         stories.sort_by(|a, b| {
             b.publish_at
                 .cmp(&a.publish_at)
                 .then_with(|| a.id.cmp(&b.id))
         });
-        Self { site, stories }
+        sessions.retain(|s| s.ends_at > now_ms);
+        sessions.sort_by(|a, b| a.starts_at.cmp(&b.starts_at).then_with(|| a.id.cmp(&b.id)));
+        polls.retain(|p| p.expires_at > now_ms);
+        polls.sort_by(|a, b| {
+            b.publish_at
+                .cmp(&a.publish_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Self {
+            site,
+            stories,
+            sessions,
+            polls,
+        }
     }
 
-    /// The feed at `now_ms`: only stories published and not yet expired.
+    /// The feed at `now_ms`: only what visitors may see then.
     pub fn feed_at(&self, now_ms: Millis) -> Feed {
+        let site = &self.site;
         Feed {
             site: FeedSite {
-                id: self.site.id.clone(),
-                name: self.site.name.clone(),
+                id: site.id.clone(),
+                name: site.name.clone(),
+                theme: site.theme.clone(),
+                language: site.language.clone(),
+                timezone: site.timezone.clone(),
+                channels: site.channels.clone(),
+                topics: site.topics.clone(),
             },
             now: now_ms,
             stories: self
@@ -58,38 +99,39 @@ impl SiteSnapshot {
                 .filter(|s| s.is_live(now_ms))
                 .cloned()
                 .collect(),
+            sessions: self
+                .sessions
+                .iter()
+                .filter(|s| s.is_listed(now_ms))
+                .cloned()
+                .collect(),
+            polls: self
+                .polls
+                .iter()
+                .filter(|p| p.is_open(now_ms))
+                .cloned()
+                .collect(),
         }
+    }
+
+    /// The poll with this id, if the snapshot still holds it.
+    pub fn poll(&self, id: &str) -> Option<&Poll> {
+        self.polls.iter().find(|p| p.id == id)
+    }
+
+    /// Whether a browser page on `origin` may call this site's public API.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.site.origins.iter().any(|o| o == origin)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Slide;
-
-    fn story(id: &str, publish_at: Millis, expires_at: Millis) -> Story {
-        Story {
-            id: id.into(),
-            title: id.into(),
-            topic: "t".into(),
-            slides: vec![Slide {
-                text: "x".into(),
-                media: None,
-                duration_ms: 5_000,
-                cta: None,
-            }],
-            publish_at,
-            expires_at,
-        }
-    }
-
-    fn site() -> Site {
-        Site {
-            id: "demo".into(),
-            name: "Demo".into(),
-            origins: vec![],
-        }
-    }
+    use crate::poll::tests::{choice, poll};
+    use crate::session::tests::session;
+    use crate::site::tests::site;
+    use crate::story::tests::story;
 
     fn ids(feed: &Feed) -> Vec<&str> {
         feed.stories.iter().map(|s| s.id.as_str()).collect()
@@ -105,6 +147,8 @@ mod tests {
                 story("second", 200, 5_000),
                 story("scheduled", 3_000, 5_000),
             ],
+            vec![],
+            vec![],
             500,
         );
         assert_eq!(snap.stories.len(), 4);
@@ -117,21 +161,83 @@ mod tests {
     }
 
     #[test]
-    fn snapshot_drops_expired_stories() {
-        let snap = SiteSnapshot::new(site(), vec![story("gone", 0, 10), story("kept", 0, 11)], 10);
-        assert_eq!(snap.stories.len(), 1);
-        assert_eq!(snap.stories[0].id, "kept");
+    fn sessions_are_listed_from_announcement_until_they_end() {
+        let snap = SiteSnapshot::new(
+            site(),
+            vec![],
+            vec![
+                session("late", 0, 900, 1_000),
+                session("soon", 100, 200, 300),
+            ],
+            vec![],
+            0,
+        );
+        let at = |t| {
+            snap.feed_at(t)
+                .sessions
+                .iter()
+                .map(|s| s.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(at(50), ["late"]);
+        assert_eq!(at(100), ["soon", "late"]);
+        assert_eq!(at(299), ["soon", "late"]);
+        assert_eq!(at(300), ["late"]);
+        assert!(at(1_000).is_empty());
     }
 
     #[test]
-    fn feed_json_shape() {
-        let feed = SiteSnapshot::new(site(), vec![story("a", 0, 10)], 0).feed_at(5);
+    fn polls_are_listed_while_open() {
+        let mut later = poll("later", choice());
+        later.publish_at = 500;
+        let snap = SiteSnapshot::new(site(), vec![], vec![], vec![poll("p", choice()), later], 0);
+        let at = |t| {
+            snap.feed_at(t)
+                .polls
+                .iter()
+                .map(|p| p.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(at(0), ["p"]);
+        assert_eq!(at(500), ["later", "p"]);
+        assert!(at(1_000).is_empty());
+        assert!(snap.poll("later").is_some());
+    }
+
+    #[test]
+    fn snapshot_drops_what_is_over() {
+        let snap = SiteSnapshot::new(
+            site(),
+            vec![story("gone", 0, 10), story("kept", 0, 11)],
+            vec![session("ended", 0, 5, 10)],
+            vec![poll("closed", choice())],
+            1_000,
+        );
+        assert_eq!(snap.stories.len(), 0);
+        assert!(snap.sessions.is_empty());
+        assert!(snap.polls.is_empty());
+    }
+
+    #[test]
+    fn feed_exposes_only_public_site_settings() {
+        let feed = SiteSnapshot::new(site(), vec![story("a", 0, 10)], vec![], vec![], 0).feed_at(5);
         let json = serde_json::to_value(&feed).unwrap_or_default();
         assert_eq!(json["site"]["id"], "demo");
+        assert_eq!(json["site"]["channels"][0]["kind"], "email");
+        assert!(json["site"].get("origins").is_none());
+        assert!(json["site"].get("retention_days").is_none());
         assert_eq!(json["now"], 5);
         assert_eq!(json["stories"][0]["slides"][0]["duration_ms"], 5_000);
         assert!(json["stories"][0]["slides"][0].get("media").is_none());
         let back: Feed = serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, feed);
+    }
+
+    #[test]
+    fn origins_are_matched_exactly() {
+        let snap = SiteSnapshot::new(site(), vec![], vec![], vec![], 0);
+        assert!(snap.allows_origin("https://shop.example"));
+        assert!(!snap.allows_origin("https://shop.example.evil"));
+        assert!(!snap.allows_origin("http://shop.example"));
     }
 }

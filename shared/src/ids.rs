@@ -1,9 +1,13 @@
 //! Identifier rules. Site, story and other content ids are slugs so they are safe in URLs
-//! and KV keys without escaping.
+//! and KV keys without escaping; visitor and response ids are random tokens made by clients.
 
 /// Longest slug: 63 characters, so any key built from a few slugs stays far below KV's
 /// 512-byte key limit.
 pub const SLUG_MAX: usize = 63;
+
+/// Shortest and longest visitor / response / batch token.
+pub const TOKEN_MIN: usize = 16;
+pub const TOKEN_MAX: usize = 64;
 
 /// `[a-z0-9][a-z0-9-]{0,62}`
 pub fn is_slug(s: &str) -> bool {
@@ -15,6 +19,13 @@ pub fn is_slug(s: &str) -> bool {
     b.len() <= SLUG_MAX
         && b.iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+}
+
+/// `[A-Za-z0-9_-]{16,64}`: visitor ids, poll response ids and event batch ids.
+pub fn is_token(s: &str) -> bool {
+    (TOKEN_MIN..=TOKEN_MAX).contains(&s.len())
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
 }
 
 #[cfg(test)]
@@ -38,6 +49,23 @@ mod tests {
             &"a".repeat(64),
         ] {
             assert!(!is_slug(bad), "{bad:?} should not be a slug");
+        }
+    }
+
+    #[test]
+    fn tokens() {
+        for ok in ["abcdefghijklmnop", "A-_0A-_0A-_0A-_0", &"x".repeat(64)] {
+            assert!(is_token(ok), "{ok:?} should be a token");
+        }
+        for bad in [
+            "short",
+            "abcdefghijklmno",
+            &"x".repeat(65),
+            "abcdefghijklmnop/",
+            "abcdefghijklmnö",
+            "abcdefgh ijklmnop",
+        ] {
+            assert!(!is_token(bad), "{bad:?} should not be a token");
         }
     }
 }

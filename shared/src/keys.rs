@@ -1,21 +1,44 @@
 //! The Workers KV key layout, in one place. Keys are `/`-separated and start with the site
 //! id, so everything a site owns can be listed by prefix. Every component is a validated
-//! slug, so keys never need escaping and stay under KV's 512-byte limit.
+//! slug, token or date, so keys never need escaping and stay under KV's 512-byte limit.
+//!
+//! No key is ever read, modified and written back: each fact has its own key (one per
+//! content item, one per visitor's vote, one per response id, one per event batch) and
+//! aggregates are computed by listing. The snapshot is derived data, rebuilt from the
+//! content keys, never updated from itself.
 
-/// The precomputed snapshot a feed request reads: site config plus all unexpired content.
-/// Rebuilt on every content write; read once per feed request.
-pub fn snapshot(site: &str) -> String {
-    format!("site/{site}/snapshot")
+/// The kinds of authored content stored one key per item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContentKind {
+    Story,
+    Session,
+    Poll,
 }
 
-/// One story, as authored. Carries a KV expiration at the story's `expires_at`.
-pub fn story(site: &str, story: &str) -> String {
-    format!("site/{site}/story/{story}")
-}
+impl ContentKind {
+    pub const ALL: [ContentKind; 3] = [Self::Story, Self::Session, Self::Poll];
 
-/// Prefix under which all of a site's stories are listed.
-pub fn stories_prefix(site: &str) -> String {
-    format!("site/{site}/story/")
+    /// The plural used in API paths (`/stories/{id}`).
+    pub fn plural(self) -> &'static str {
+        match self {
+            Self::Story => "stories",
+            Self::Session => "sessions",
+            Self::Poll => "polls",
+        }
+    }
+
+    /// The singular used in messages and KV keys.
+    pub fn singular(self) -> &'static str {
+        match self {
+            Self::Story => "story",
+            Self::Session => "session",
+            Self::Poll => "poll",
+        }
+    }
+
+    pub fn from_plural(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.plural() == s)
+    }
 }
 
 /// The site's configuration.
@@ -23,17 +46,91 @@ pub fn site(site: &str) -> String {
     format!("site/{site}/config")
 }
 
+/// The precomputed snapshot a feed request reads: site config plus all unexpired content.
+/// Rebuilt on every admin write; read once per public request.
+pub fn snapshot(site: &str) -> String {
+    format!("site/{site}/snapshot")
+}
+
+/// One content item, as authored; expires `retention_days` after the content does.
+pub fn content(site: &str, kind: ContentKind, id: &str) -> String {
+    format!("site/{site}/{}/{id}", kind.singular())
+}
+
+/// Prefix under which all of a site's items of `kind` are listed.
+pub fn content_prefix(site: &str, kind: ContentKind) -> String {
+    format!("site/{site}/{}/", kind.singular())
+}
+
+/// A visitor's current answer to a poll (the answer also in the key's metadata).
+pub fn vote(site: &str, poll: &str, visitor: &str) -> String {
+    format!("site/{site}/vote/{poll}/{visitor}")
+}
+
+/// Prefix listing every visitor's vote on a poll.
+pub fn votes_prefix(site: &str, poll: &str) -> String {
+    format!("site/{site}/vote/{poll}/")
+}
+
+/// Marks a response id as recorded, so a replay is recognised even after the visitor has
+/// since changed their answer.
+pub fn receipt(site: &str, poll: &str, response: &str) -> String {
+    format!("site/{site}/receipt/{poll}/{response}")
+}
+
+/// One event batch, filed under the UTC day it arrived (`YYYY-MM-DD`).
+pub fn events(site: &str, day: &str, batch: &str) -> String {
+    format!("site/{site}/events/{day}/{batch}")
+}
+
+/// Prefix listing a site's event batches, all or of one day.
+pub fn events_prefix(site: &str, day: Option<&str>) -> String {
+    match day {
+        Some(day) => format!("site/{site}/events/{day}/"),
+        None => format!("site/{site}/events/"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::SLUG_MAX;
+    use crate::ids::{SLUG_MAX, TOKEN_MAX};
 
     #[test]
     fn longest_keys_fit_in_kv() {
         let id = "a".repeat(SLUG_MAX);
-        for key in [snapshot(&id), story(&id, &id), site(&id)] {
+        let token = "T".repeat(TOKEN_MAX);
+        let mut keys = vec![
+            snapshot(&id),
+            site(&id),
+            vote(&id, &id, &token),
+            receipt(&id, &id, &token),
+            events(&id, "2026-11-22", &token),
+        ];
+        keys.extend(ContentKind::ALL.map(|k| content(&id, k, &id)));
+        for key in keys {
             assert!(key.len() < 512, "{key} is too long for KV");
         }
-        assert!(story("demo", "x").starts_with(&stories_prefix("demo")));
+    }
+
+    #[test]
+    fn prefixes_list_only_their_own_keys() {
+        for kind in ContentKind::ALL {
+            assert!(content("demo", kind, "x").starts_with(&content_prefix("demo", kind)));
+            assert_eq!(ContentKind::from_plural(kind.plural()), Some(kind));
+            for other in ContentKind::ALL.into_iter().filter(|o| *o != kind) {
+                assert!(!content("demo", other, "x").starts_with(&content_prefix("demo", kind)));
+            }
+        }
+        assert!(vote("demo", "p", "v").starts_with(&votes_prefix("demo", "p")));
+        assert!(!vote("demo", "p2", "v").starts_with(&votes_prefix("demo", "p")));
+        assert!(
+            !content("demo2", ContentKind::Story, "x")
+                .starts_with(&content_prefix("demo", ContentKind::Story))
+        );
+        assert!(
+            events("demo", "2026-11-22", "b")
+                .starts_with(&events_prefix("demo", Some("2026-11-22")))
+        );
     }
 }

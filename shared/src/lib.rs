@@ -2,15 +2,27 @@
 //! decisions made about them. Nothing here does I/O or reads a clock: time is always an
 //! argument (`now_ms`, unix milliseconds UTC), so every decision is testable natively.
 
-pub mod content;
 pub mod error;
+pub mod events;
 pub mod feed;
+pub mod hash;
 pub mod ids;
 pub mod keys;
+pub mod poll;
+pub mod session;
+pub mod site;
+pub mod story;
+pub mod time;
+pub mod validate;
 
-pub use content::{Cta, Media, Site, Slide, Story};
 pub use error::{ApiError, ErrorBody};
+pub use events::{Event, EventBatch, EventKind};
 pub use feed::{Feed, FeedSite, SiteSnapshot};
+pub use poll::{Answer, Poll, PollKind, PollResponse, PollResults, Vote};
+pub use session::{Banner, LiveSession};
+pub use site::{Channel, ChannelKind, Site, Theme, ThemeMode, Topic};
+pub use story::{Cta, Media, Slide, Story};
+pub use validate::Problem;
 
 /// Unix time in milliseconds (UTC). Every instant in Glimpse's JSON uses this unit.
 pub type Millis = i64;

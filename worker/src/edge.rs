@@ -1,12 +1,17 @@
 //! The Cloudflare Workers shell: converts `worker::Request` into the core's [`ApiRequest`],
-//! wraps Workers KV as a [`KvStore`], and converts the answer back. No decisions live here.
+//! wraps Workers KV as a [`KvStore`], reads configuration from the environment and converts
+//! the answer back. No decisions live here.
+
+use std::cell::OnceCell;
 
 use glimpse_shared::Millis;
 use worker::{Context, Date, Env, Request, Response, Result, event, kv::KvStore as WorkersKv};
 
-use crate::core::{ApiRequest, handle};
+use crate::core::{Api, handle};
+use crate::http::ApiRequest;
+use crate::limit::{Limit, RateLimiter};
 use crate::route::Method;
-use crate::store::{KvStore, StoreError};
+use crate::store::{KvStore, ListPage, Listed, Put, StoreError};
 
 /// The KV namespace binding name in wrangler.toml.
 const KV_BINDING: &str = "GLIMPSE";
@@ -14,37 +19,82 @@ const KV_BINDING: &str = "GLIMPSE";
 /// Workers KV rejects expirations less than 60 s ahead.
 const KV_MIN_TTL_S: u64 = 60;
 
+thread_local! {
+    /// The isolate's rate limiter: it lives as long as the isolate serves requests.
+    static LIMITER: OnceCell<&'static RateLimiter> = const { OnceCell::new() };
+}
+
 struct EdgeKv {
     kv: WorkersKv,
     now_ms: Millis,
 }
 
+fn store_error(e: impl std::fmt::Display) -> StoreError {
+    StoreError(e.to_string())
+}
+
 impl KvStore for EdgeKv {
     async fn get(&self, key: &str) -> std::result::Result<Option<String>, StoreError> {
-        self.kv
-            .get(key)
-            .text()
-            .await
-            .map_err(|e| StoreError(e.to_string()))
+        self.kv.get(key).text().await.map_err(store_error)
     }
 
-    async fn put(
-        &self,
-        key: &str,
-        value: &str,
-        expires_at_ms: Option<Millis>,
-    ) -> std::result::Result<(), StoreError> {
-        let mut put = self
-            .kv
-            .put(key, value)
-            .map_err(|e| StoreError(e.to_string()))?;
-        if let Some(at) = expires_at_ms {
+    async fn put(&self, key: &str, value: &str, opts: Put) -> std::result::Result<(), StoreError> {
+        let mut put = self.kv.put(key, value).map_err(store_error)?;
+        if let Some(at) = opts.expires_at_ms {
             let now_s = u64::try_from(self.now_ms / 1000).unwrap_or(0);
             let at_s = u64::try_from(at / 1000).unwrap_or(0);
             put = put.expiration(at_s.max(now_s + KV_MIN_TTL_S));
         }
-        put.execute().await.map_err(|e| StoreError(e.to_string()))
+        if let Some(meta) = opts.metadata {
+            put = put.metadata(meta).map_err(store_error)?;
+        }
+        put.execute().await.map_err(store_error)
     }
+
+    async fn delete(&self, key: &str) -> std::result::Result<(), StoreError> {
+        self.kv.delete(key).await.map_err(store_error)
+    }
+
+    async fn list(
+        &self,
+        prefix: &str,
+        cursor: Option<String>,
+    ) -> std::result::Result<ListPage, StoreError> {
+        let mut list = self.kv.list().prefix(prefix.to_string());
+        if let Some(c) = cursor {
+            list = list.cursor(c);
+        }
+        let page = list.execute().await.map_err(store_error)?;
+        Ok(ListPage {
+            keys: page
+                .keys
+                .into_iter()
+                .map(|k| Listed {
+                    name: k.name,
+                    metadata: k.metadata,
+                })
+                .collect(),
+            cursor: if page.list_complete {
+                None
+            } else {
+                page.cursor
+            },
+        })
+    }
+}
+
+/// The rate limit from the `RATE_LIMIT_PER_MINUTE` var (0 disables it).
+fn limiter(env: &Env) -> &'static RateLimiter {
+    LIMITER.with(|cell| {
+        *cell.get_or_init(|| {
+            let per_minute = env
+                .var("RATE_LIMIT_PER_MINUTE")
+                .ok()
+                .and_then(|v| v.to_string().trim().parse().ok())
+                .unwrap_or(Limit::DEFAULT_PER_MINUTE);
+            Box::leak(Box::new(RateLimiter::new(Limit::per_minute(per_minute))))
+        })
+    })
 }
 
 #[event(fetch)]
@@ -71,8 +121,19 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
         kv: env.kv(KV_BINDING)?,
         now_ms,
     };
-    let res = handle(&store, &api_req, now_ms).await;
-    let mut out = Response::from_bytes(res.body.into_bytes())?.with_status(res.status);
+    let token = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string());
+    let api = Api {
+        store: &store,
+        admin_token: token.as_deref(),
+        limiter: limiter(&env),
+    };
+    let res = handle(&api, &api_req, now_ms).await;
+    let mut out = if res.body.is_empty() {
+        Response::empty()?
+    } else {
+        Response::from_bytes(res.body.into_bytes())?
+    }
+    .with_status(res.status);
     let headers = out.headers_mut();
     for (name, value) in &res.headers {
         headers.set(name, value)?;

@@ -1,8 +1,12 @@
-//! Glimpse's edge API. [`core`] is the whole request→response logic, pure over a
-//! [`store::KvStore`] and an explicit `now_ms`, tested natively. [`edge`] (wasm32 only) is the
+//! Glimpse's edge API. [`core::handle`] is the whole request→response logic, pure over a
+//! [`store::KvStore`] and an explicit `now_ms`, tested natively. `edge` (wasm32 only) is the
 //! thin Cloudflare Workers shell: it converts requests and responses and wraps Workers KV.
 
+pub mod admin;
 pub mod core;
+pub mod http;
+pub mod limit;
+pub mod public;
 pub mod route;
 pub mod store;
 

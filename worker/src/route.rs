@@ -1,7 +1,9 @@
-//! Routing: method + path → what to do. Pure, so every route and every refusal is testable.
+//! Routing: method + path → what to do. Pure and table-driven: [`ROUTES`] is the single list
+//! of endpoints, which the OpenAPI test compares with `worker/openapi.json`.
 
 use glimpse_shared::ApiError;
 use glimpse_shared::ids::is_slug;
+use glimpse_shared::keys::ContentKind;
 
 /// HTTP methods the API distinguishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +29,45 @@ impl Method {
             _ => Self::Other,
         }
     }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Head => "HEAD",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Delete => "DELETE",
+            Self::Options => "OPTIONS",
+            Self::Other => "OTHER",
+        }
+    }
 }
+
+use Method::{Delete, Get, Head, Options, Post, Put};
+
+/// Every endpoint: path template (`{name}` segments are slugs) and the methods it answers.
+/// HEAD is answered wherever GET is; OPTIONS marks the public endpoints browsers preflight.
+pub const ROUTES: &[(&str, &[Method])] = &[
+    ("/", &[Get, Head]),
+    ("/health", &[Get, Head]),
+    ("/v1/sites/{site}/feed", &[Get, Head, Options]),
+    ("/v1/sites/{site}/polls/{poll}/responses", &[Post, Options]),
+    ("/v1/sites/{site}/events", &[Post, Options]),
+    ("/v1/admin/sites/{site}", &[Get, Head, Put]),
+    (
+        "/v1/admin/sites/{site}/stories/{id}",
+        &[Get, Head, Put, Delete],
+    ),
+    (
+        "/v1/admin/sites/{site}/sessions/{id}",
+        &[Get, Head, Put, Delete],
+    ),
+    (
+        "/v1/admin/sites/{site}/polls/{id}",
+        &[Get, Head, Put, Delete],
+    ),
+    ("/v1/admin/sites/{site}/polls/{poll}/results", &[Get, Head]),
+];
 
 /// A recognised endpoint with its validated path parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,35 +78,139 @@ pub enum Route {
     Feed {
         site: String,
     },
+    PollResponses {
+        site: String,
+        poll: String,
+    },
+    Events {
+        site: String,
+    },
+    AdminSite {
+        site: String,
+    },
+    AdminContent {
+        site: String,
+        kind: ContentKind,
+        id: String,
+    },
+    PollResults {
+        site: String,
+        poll: String,
+    },
+}
+
+impl Route {
+    /// The site the request is about, if any.
+    pub fn site(&self) -> Option<&str> {
+        match self {
+            Route::DemoPage | Route::Health => None,
+            Route::Feed { site }
+            | Route::PollResponses { site, .. }
+            | Route::Events { site }
+            | Route::AdminSite { site }
+            | Route::AdminContent { site, .. }
+            | Route::PollResults { site, .. } => Some(site),
+        }
+    }
+
+    /// Whether this is an operator endpoint (bearer token required).
+    pub fn is_admin(&self) -> bool {
+        matches!(
+            self,
+            Route::AdminSite { .. } | Route::AdminContent { .. } | Route::PollResults { .. }
+        )
+    }
+}
+
+/// Matches a template against a path; the parameter values in order, or `None`.
+fn matches<'p>(template: &str, path: &'p str) -> Option<Vec<(&'static str, &'p str)>> {
+    let t: Vec<&str> = template.split('/').collect();
+    let p: Vec<&str> = path.split('/').collect();
+    if t.len() != p.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (ts, ps) in t.iter().zip(&p) {
+        if let Some(name) = ts.strip_prefix('{').and_then(|n| n.strip_suffix('}')) {
+            params.push((param_name(name), *ps));
+        } else if ts != ps {
+            return None;
+        }
+    }
+    Some(params)
+}
+
+fn param_name(name: &str) -> &'static str {
+    match name {
+        "site" => "site",
+        "poll" => "poll",
+        _ => "id",
+    }
+}
+
+/// The template `path` matches and the methods it allows.
+pub fn find(path: &str) -> Option<(&'static str, &'static [Method])> {
+    ROUTES
+        .iter()
+        .find(|(t, _)| matches(t, path).is_some())
+        .map(|(t, m)| (*t, *m))
 }
 
 /// Matches `path` (without query string) and `method` to a [`Route`], or the error to answer.
 pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
-    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
-    let (route, allowed): (Route, &[Method]) = match segments.as_slice() {
-        [""] => (Route::DemoPage, &[Method::Get, Method::Head]),
-        ["health"] => (Route::Health, &[Method::Get, Method::Head]),
-        ["v1", "sites", site, "feed"] => {
-            if !is_slug(site) {
-                return Err(
-                    ApiError::new(400, "invalid_id", "site id is not a valid slug")
-                        .with_field("site"),
-                );
-            }
-            (
-                Route::Feed {
-                    site: (*site).to_string(),
-                },
-                &[Method::Get, Method::Head],
-            )
-        }
-        _ => return Err(ApiError::not_found("route")),
+    let Some((template, params)) = ROUTES
+        .iter()
+        .find_map(|(t, _)| matches(t, path).map(|p| (*t, p)))
+    else {
+        return Err(ApiError::not_found("route"));
     };
-    if allowed.contains(&method) {
-        Ok(route)
-    } else {
-        Err(ApiError::method_not_allowed())
+    for (name, value) in &params {
+        if !is_slug(value) {
+            return Err(ApiError::new(
+                400,
+                "invalid_id",
+                format!("{name} in the path must match [a-z0-9][a-z0-9-]{{0,62}}"),
+            )
+            .with_field(*name));
+        }
     }
+    let allowed = find(path).map(|(_, m)| m).unwrap_or(&[]);
+    if !allowed.contains(&method) {
+        return Err(ApiError::method_not_allowed());
+    }
+    let p = |i: usize| {
+        params
+            .get(i)
+            .map(|(_, v)| (*v).to_string())
+            .unwrap_or_default()
+    };
+    let kind = |plural: &str| ContentKind::from_plural(plural);
+    Ok(match template {
+        "/" => Route::DemoPage,
+        "/health" => Route::Health,
+        "/v1/sites/{site}/feed" => Route::Feed { site: p(0) },
+        "/v1/sites/{site}/polls/{poll}/responses" => Route::PollResponses {
+            site: p(0),
+            poll: p(1),
+        },
+        "/v1/sites/{site}/events" => Route::Events { site: p(0) },
+        "/v1/admin/sites/{site}" => Route::AdminSite { site: p(0) },
+        "/v1/admin/sites/{site}/polls/{poll}/results" => Route::PollResults {
+            site: p(0),
+            poll: p(1),
+        },
+        other => {
+            let plural = other.split('/').nth(5).unwrap_or("");
+            match kind(plural) {
+                Some(kind) => Route::AdminContent {
+                    site: p(0),
+                    kind,
+                    id: p(1),
+                },
+                None => return Err(ApiError::not_found("route")),
+            }
+        }
+    })
 }
 
 #[cfg(test)]
@@ -75,25 +219,75 @@ mod tests {
 
     #[test]
     fn routes() {
-        assert_eq!(route(Method::Get, "/"), Ok(Route::DemoPage));
-        assert_eq!(route(Method::Get, "/health"), Ok(Route::Health));
+        assert_eq!(route(Get, "/"), Ok(Route::DemoPage));
+        assert_eq!(route(Get, "/health"), Ok(Route::Health));
         assert_eq!(
-            route(Method::Get, "/v1/sites/demo/feed"),
+            route(Get, "/v1/sites/demo/feed"),
             Ok(Route::Feed {
                 site: "demo".into()
             })
         );
+        assert_eq!(
+            route(Post, "/v1/sites/demo/polls/csat/responses"),
+            Ok(Route::PollResponses {
+                site: "demo".into(),
+                poll: "csat".into()
+            })
+        );
+        assert_eq!(
+            route(Options, "/v1/sites/demo/events"),
+            Ok(Route::Events {
+                site: "demo".into()
+            })
+        );
+        for kind in ContentKind::ALL {
+            assert_eq!(
+                route(
+                    Delete,
+                    &format!("/v1/admin/sites/demo/{}/x-1", kind.plural())
+                ),
+                Ok(Route::AdminContent {
+                    site: "demo".into(),
+                    kind,
+                    id: "x-1".into()
+                })
+            );
+        }
+        assert_eq!(
+            route(Get, "/v1/admin/sites/demo/polls/csat/results"),
+            Ok(Route::PollResults {
+                site: "demo".into(),
+                poll: "csat".into()
+            })
+        );
+        assert!(route(Put, "/v1/admin/sites/demo").is_ok_and(|r| r.is_admin()));
     }
 
     #[test]
     fn refusals() {
         let status = |m, p| route(m, p).err().map(|e| e.status);
-        assert_eq!(status(Method::Post, "/v1/sites/demo/feed"), Some(405));
-        assert_eq!(status(Method::Get, "/v1/sites/De%2Fmo/feed"), Some(400));
-        assert_eq!(status(Method::Get, "/v1/sites/../feed"), Some(400));
-        assert_eq!(status(Method::Get, "/v1/sites/demo/feed/x"), Some(404));
-        assert_eq!(status(Method::Get, "/nothing"), Some(404));
-        assert_eq!(status(Method::Post, "/"), Some(405));
-        assert_eq!(status(Method::Get, "//health"), Some(404));
+        assert_eq!(status(Post, "/v1/sites/demo/feed"), Some(405));
+        assert_eq!(status(Get, "/v1/sites/demo/events"), Some(405));
+        assert_eq!(
+            status(Put, "/v1/admin/sites/demo/polls/p/results"),
+            Some(405)
+        );
+        assert_eq!(status(Get, "/v1/sites/De%2Fmo/feed"), Some(400));
+        assert_eq!(status(Get, "/v1/sites/../feed"), Some(400));
+        assert_eq!(
+            status(Get, "/v1/admin/sites/demo/stories/Bad_Id"),
+            Some(400)
+        );
+        assert_eq!(status(Get, "/v1/sites/demo/feed/x"), Some(404));
+        assert_eq!(status(Get, "/v1/admin/sites/demo/widgets/x"), Some(404));
+        assert_eq!(status(Get, "/nothing"), Some(404));
+        assert_eq!(status(Post, "/"), Some(405));
+        assert_eq!(status(Get, "//health"), Some(404));
+        assert_eq!(
+            route(Get, "/v1/sites/demo/polls/NO/responses")
+                .err()
+                .and_then(|e| e.field),
+            Some("poll".into())
+        );
     }
 }

@@ -1,11 +1,13 @@
 //! The storage port. The API core only sees [`KvStore`]; the edge implements it over Workers
-//! KV and tests use [`MemoryKv`]. Semantics follow Workers KV: last write wins, entries may
-//! carry an absolute expiration, reads of expired entries return nothing.
+//! KV, tests use [`MemoryKv`] and [`FaultyKv`]. Semantics follow Workers KV: last write wins,
+//! entries may carry an absolute expiration and up to 1024 bytes of JSON metadata returned
+//! by listings, reads and listings of expired entries return nothing.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
 use glimpse_shared::Millis;
+use serde_json::Value;
 
 /// A storage failure. The API answers these with 503 + Retry-After; they are never the
 /// client's fault.
@@ -20,26 +22,87 @@ impl std::fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
+/// How to write an entry.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Put {
+    /// The entry disappears at this instant.
+    pub expires_at_ms: Option<Millis>,
+    /// Returned with the key by [`KvStore::list`] (≤ 1024 bytes serialized).
+    pub metadata: Option<Value>,
+}
+
+impl Put {
+    pub fn expiring(at_ms: Millis) -> Self {
+        Self {
+            expires_at_ms: Some(at_ms),
+            metadata: None,
+        }
+    }
+}
+
+/// One key from a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub name: String,
+    pub metadata: Option<Value>,
+}
+
+/// One page of a listing; `cursor` is `Some` when more pages follow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListPage {
+    pub keys: Vec<Listed>,
+    pub cursor: Option<String>,
+}
+
+/// Workers KV's metadata limit.
+pub const METADATA_MAX_BYTES: usize = 1024;
+/// Keys per listing page, as in Workers KV.
+pub const LIST_PAGE: usize = 1000;
+
 /// Key-value storage with Workers KV semantics. Futures are not `Send`: Workers are
 /// single-threaded.
 #[allow(async_fn_in_trait)]
 pub trait KvStore {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError>;
-    /// Stores `value`; with `expires_at_ms`, the entry disappears at that instant.
-    async fn put(
-        &self,
-        key: &str,
-        value: &str,
-        expires_at_ms: Option<Millis>,
-    ) -> Result<(), StoreError>;
+    async fn put(&self, key: &str, value: &str, opts: Put) -> Result<(), StoreError>;
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Keys starting with `prefix`, in key order, a page at a time.
+    async fn list(&self, prefix: &str, cursor: Option<String>) -> Result<ListPage, StoreError>;
+}
+
+/// Every key under `prefix`, following cursors, at most `max_pages` pages.
+pub async fn list_all<S: KvStore>(
+    store: &S,
+    prefix: &str,
+    max_pages: usize,
+) -> Result<Vec<Listed>, StoreError> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    for _ in 0..max_pages {
+        let page = store.list(prefix, cursor).await?;
+        out.extend(page.keys);
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    value: String,
+    expires_at_ms: Option<Millis>,
+    metadata: Option<Value>,
 }
 
 /// In-memory [`KvStore`] for native tests and tools. Expiry is judged against a clock the
 /// test sets, never the system clock.
 #[derive(Debug, Default)]
 pub struct MemoryKv {
-    entries: RefCell<BTreeMap<String, (String, Option<Millis>)>>,
-    now_ms: RefCell<Millis>,
+    entries: RefCell<BTreeMap<String, Entry>>,
+    now_ms: Cell<Millis>,
+    page_size: Cell<Option<usize>>,
 }
 
 impl MemoryKv {
@@ -49,30 +112,279 @@ impl MemoryKv {
 
     /// Moves the store's clock, which decides what has expired.
     pub fn set_now(&self, now_ms: Millis) {
-        *self.now_ms.borrow_mut() = now_ms;
+        self.now_ms.set(now_ms);
+    }
+
+    /// Makes listings page after `n` keys (KV pages after 1000), to exercise cursors.
+    pub fn set_page_size(&self, n: usize) {
+        self.page_size.set(Some(n.max(1)));
+    }
+
+    /// Live keys, for tests that check what was (not) written.
+    pub fn keys(&self) -> Vec<String> {
+        let now = self.now_ms.get();
+        self.entries
+            .borrow()
+            .iter()
+            .filter(|(_, e)| e.expires_at_ms.is_none_or(|x| now < x))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// Every live entry: `(key, value, expires_at_ms, metadata)`, in key order. Tools use
+    /// it to lay out content exactly as the API would have stored it.
+    pub fn dump(&self) -> Vec<(String, String, Option<Millis>, Option<Value>)> {
+        let now = self.now_ms.get();
+        self.entries
+            .borrow()
+            .iter()
+            .filter(|(_, e)| e.expires_at_ms.is_none_or(|x| now < x))
+            .map(|(k, e)| {
+                (
+                    k.clone(),
+                    e.value.clone(),
+                    e.expires_at_ms,
+                    e.metadata.clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// The expiration of a live key.
+    pub fn expiration(&self, key: &str) -> Option<Millis> {
+        self.entries.borrow().get(key).and_then(|e| e.expires_at_ms)
     }
 }
 
 impl KvStore for MemoryKv {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let now = *self.now_ms.borrow();
+        let now = self.now_ms.get();
         Ok(self
             .entries
             .borrow()
             .get(key)
-            .filter(|(_, exp)| exp.is_none_or(|e| now < e))
-            .map(|(v, _)| v.clone()))
+            .filter(|e| e.expires_at_ms.is_none_or(|x| now < x))
+            .map(|e| e.value.clone()))
     }
 
-    async fn put(
-        &self,
-        key: &str,
-        value: &str,
-        expires_at_ms: Option<Millis>,
-    ) -> Result<(), StoreError> {
-        self.entries
-            .borrow_mut()
-            .insert(key.to_string(), (value.to_string(), expires_at_ms));
+    async fn put(&self, key: &str, value: &str, opts: Put) -> Result<(), StoreError> {
+        if key.is_empty() || key.len() > 512 {
+            return Err(StoreError(format!("invalid key length {}", key.len())));
+        }
+        if let Some(m) = &opts.metadata {
+            let len = serde_json::to_string(m)
+                .map(|s| s.len())
+                .unwrap_or(usize::MAX);
+            if len > METADATA_MAX_BYTES {
+                return Err(StoreError(format!("metadata of {len} bytes is over 1024")));
+            }
+        }
+        self.entries.borrow_mut().insert(
+            key.to_string(),
+            Entry {
+                value: value.to_string(),
+                expires_at_ms: opts.expires_at_ms,
+                metadata: opts.metadata,
+            },
+        );
         Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.entries.borrow_mut().remove(key);
+        Ok(())
+    }
+
+    async fn list(&self, prefix: &str, cursor: Option<String>) -> Result<ListPage, StoreError> {
+        let now = self.now_ms.get();
+        let page = self.page_size.get().unwrap_or(LIST_PAGE);
+        let entries = self.entries.borrow();
+        let mut keys: Vec<Listed> = entries
+            .range(cursor.unwrap_or_else(|| prefix.to_string())..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .filter(|(_, e)| e.expires_at_ms.is_none_or(|x| now < x))
+            .take(page + 1)
+            .map(|(k, e)| Listed {
+                name: k.clone(),
+                metadata: e.metadata.clone(),
+            })
+            .collect();
+        let cursor = if keys.len() > page {
+            keys.pop().map(|k| k.name)
+        } else {
+            None
+        };
+        Ok(ListPage { keys, cursor })
+    }
+}
+
+/// How an injected failure behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// KV answered 429 (too many writes to one key, or account limits).
+    RateLimited,
+    /// KV answered 5xx.
+    ServerError,
+    /// The operation timed out before it happened.
+    Timeout,
+    /// The write happened, but the answer was lost (a timeout after commit): the worst case
+    /// for idempotency.
+    AppliedThenTimeout,
+}
+
+/// A [`MemoryKv`] that fails chosen operations, to prove the API degrades to 503 and never
+/// records anything twice or loses it. Operations are numbered from 0 in call order.
+#[derive(Debug, Default)]
+pub struct FaultyKv {
+    pub inner: MemoryKv,
+    ops: Cell<usize>,
+    faults: RefCell<BTreeMap<usize, Fault>>,
+    fail_all: Cell<Option<Fault>>,
+}
+
+impl FaultyKv {
+    pub fn new(inner: MemoryKv) -> Self {
+        Self {
+            inner,
+            ..Self::default()
+        }
+    }
+
+    /// Fails the `n`th operation from now on (0 = the next one).
+    pub fn fail_op(&self, n: usize, fault: Fault) {
+        self.faults.borrow_mut().insert(self.ops.get() + n, fault);
+    }
+
+    /// Fails every operation until [`FaultyKv::heal`].
+    pub fn fail_all(&self, fault: Fault) {
+        self.fail_all.set(Some(fault));
+    }
+
+    pub fn heal(&self) {
+        self.fail_all.set(None);
+        self.faults.borrow_mut().clear();
+    }
+
+    /// Operations attempted so far.
+    pub fn ops(&self) -> usize {
+        self.ops.get()
+    }
+
+    fn next_fault(&self) -> Option<Fault> {
+        let n = self.ops.get();
+        self.ops.set(n + 1);
+        self.fail_all
+            .get()
+            .or_else(|| self.faults.borrow_mut().remove(&n))
+    }
+
+    fn error(fault: Fault) -> StoreError {
+        StoreError(
+            match fault {
+                Fault::RateLimited => "KV 429 Too Many Requests",
+                Fault::ServerError => "KV 500 Internal Server Error",
+                Fault::Timeout | Fault::AppliedThenTimeout => "KV operation timed out",
+            }
+            .into(),
+        )
+    }
+}
+
+impl KvStore for FaultyKv {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        match self.next_fault() {
+            Some(f) => Err(Self::error(f)),
+            None => self.inner.get(key).await,
+        }
+    }
+
+    async fn put(&self, key: &str, value: &str, opts: Put) -> Result<(), StoreError> {
+        match self.next_fault() {
+            Some(Fault::AppliedThenTimeout) => {
+                self.inner.put(key, value, opts).await?;
+                Err(Self::error(Fault::AppliedThenTimeout))
+            }
+            Some(f) => Err(Self::error(f)),
+            None => self.inner.put(key, value, opts).await,
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        match self.next_fault() {
+            Some(Fault::AppliedThenTimeout) => {
+                self.inner.delete(key).await?;
+                Err(Self::error(Fault::AppliedThenTimeout))
+            }
+            Some(f) => Err(Self::error(f)),
+            None => self.inner.delete(key).await,
+        }
+    }
+
+    async fn list(&self, prefix: &str, cursor: Option<String>) -> Result<ListPage, StoreError> {
+        match self.next_fault() {
+            Some(f) => Err(Self::error(f)),
+            None => self.inner.list(prefix, cursor).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pollster::block_on;
+
+    #[test]
+    fn expiry_follows_the_store_clock() {
+        let kv = MemoryKv::new();
+        block_on(kv.put("a", "1", Put::expiring(100))).unwrap_or_else(|e| panic!("{e}"));
+        kv.set_now(99);
+        assert_eq!(block_on(kv.get("a")), Ok(Some("1".into())));
+        kv.set_now(100);
+        assert_eq!(block_on(kv.get("a")), Ok(None));
+        assert!(kv.keys().is_empty());
+    }
+
+    #[test]
+    fn listing_pages_by_prefix_with_metadata() {
+        let kv = MemoryKv::new();
+        kv.set_page_size(2);
+        for k in ["p/a", "p/b", "p/c", "q/a", "o/z"] {
+            let opts = Put {
+                expires_at_ms: None,
+                metadata: Some(serde_json::json!({ "k": k })),
+            };
+            block_on(kv.put(k, "v", opts)).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let all = block_on(list_all(&kv, "p/", 10)).unwrap_or_else(|e| panic!("{e}"));
+        let names: Vec<_> = all.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["p/a", "p/b", "p/c"]);
+        assert_eq!(all[2].metadata, Some(serde_json::json!({"k": "p/c"})));
+        let first = block_on(list_all(&kv, "p/", 1)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(first.len(), 2);
+    }
+
+    #[test]
+    fn metadata_over_1024_bytes_is_refused() {
+        let kv = MemoryKv::new();
+        let opts = Put {
+            expires_at_ms: None,
+            metadata: Some(Value::String("x".repeat(1100))),
+        };
+        assert!(block_on(kv.put("k", "v", opts)).is_err());
+        assert!(kv.keys().is_empty());
+    }
+
+    #[test]
+    fn faults_hit_the_chosen_operation() {
+        let kv = FaultyKv::new(MemoryKv::new());
+        kv.fail_op(1, Fault::AppliedThenTimeout);
+        assert!(block_on(kv.put("a", "1", Put::default())).is_ok());
+        assert!(block_on(kv.put("b", "2", Put::default())).is_err());
+        assert_eq!(block_on(kv.get("b")), Ok(Some("2".into())));
+        kv.fail_all(Fault::ServerError);
+        assert!(block_on(kv.get("a")).is_err());
+        kv.heal();
+        assert_eq!(block_on(kv.get("a")), Ok(Some("1".into())));
+        assert_eq!(kv.ops(), 5);
     }
 }

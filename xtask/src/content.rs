@@ -1,10 +1,19 @@
-//! Content as files: a site directory (`site.toml`, `stories/*.toml`) read into the shared
-//! types and validated with the same code the worker uses, then laid out as KV entries.
+//! Content as files: a site directory (`site.toml`, `stories/*.toml`, `sessions/*.toml`,
+//! `polls/*.toml`) read into the shared types and validated with the same code the worker
+//! uses, then published through the worker's own API core into an in-memory KV whose entries
+//! are what `wrangler kv bulk put` seeds. So seeded data is exactly what the admin API
+//! would have stored: same keys, expirations, metadata and snapshot.
 
 use std::path::Path;
 
-use glimpse_shared::{Millis, Site, SiteSnapshot, Story, keys};
+use glimpse_shared::{LiveSession, Millis, Poll, Problem, Site, Story};
+use glimpse_worker::core::{Api, handle};
+use glimpse_worker::http::ApiRequest;
+use glimpse_worker::limit::{Limit, RateLimiter};
+use glimpse_worker::route::Method;
+use glimpse_worker::store::MemoryKv;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::Result;
 
@@ -15,6 +24,8 @@ const HOUR_MS: f64 = 3_600_000.0;
 pub struct SiteContent {
     pub site: Site,
     pub stories: Vec<Story>,
+    pub sessions: Vec<LiveSession>,
+    pub polls: Vec<Poll>,
 }
 
 /// One entry for `wrangler kv bulk put` (expiration in unix seconds).
@@ -24,43 +35,61 @@ pub struct KvEntry {
     pub value: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Value>,
 }
 
-/// Reads and validates a content directory. Story times may be absolute (`publish_at`,
-/// `expires_at` in unix ms) or relative to `now_ms` (`publish_in_hours`, `expires_in_hours`);
-/// a story without `publish_at` is published at `now_ms`.
+/// Reads and validates a content directory. Times may be absolute (`publish_at`,
+/// `expires_at`, `starts_at`, `ends_at`, `announce_from` in unix ms) or relative to `now_ms`
+/// (`publish_in_hours`, `expires_in_hours`, `starts_in_hours`, `ends_in_hours`,
+/// `announce_in_hours`); a story or poll without `publish_at` is published at `now_ms`.
 pub fn load_dir(dir: &Path, now_ms: Millis) -> Result<SiteContent> {
-    let site: Site = read_toml(&dir.join("site.toml"), now_ms)?;
-    let problems = site.validate();
-    if !problems.is_empty() {
-        return Err(format!("site.toml: {problems:?}"));
-    }
-    let mut stories = Vec::new();
-    let stories_dir = dir.join("stories");
-    if stories_dir.is_dir() {
-        let mut paths: Vec<_> = std::fs::read_dir(&stories_dir)
-            .map_err(|e| format!("read {}: {e}", stories_dir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        paths.sort();
-        for path in paths {
-            let story: Story = read_toml(&path, now_ms)?;
-            let problems = story.validate();
-            if !problems.is_empty() {
-                let list: Vec<String> = problems
-                    .iter()
-                    .map(|p| format!("{}: {}", p.field, p.message))
-                    .collect();
-                return Err(format!("{}: {}", path.display(), list.join("; ")));
-            }
-            stories.push(story);
-        }
-    }
-    Ok(SiteContent { site, stories })
+    let site_path = dir.join("site.toml");
+    let site: Site = read_toml(&site_path, now_ms)?;
+    check(&site_path, site.validate())?;
+    Ok(SiteContent {
+        stories: load_items(&dir.join("stories"), now_ms, Story::validate)?,
+        sessions: load_items(&dir.join("sessions"), now_ms, LiveSession::validate)?,
+        polls: load_items(&dir.join("polls"), now_ms, Poll::validate)?,
+        site,
+    })
 }
 
-fn read_toml<T: serde::de::DeserializeOwned>(path: &Path, now_ms: Millis) -> Result<T> {
+fn check(path: &Path, problems: Vec<Problem>) -> Result {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.field, p.message))
+        .collect();
+    Err(format!("{}: {}", path.display(), list.join("; ")))
+}
+
+fn load_items<T: DeserializeOwned>(
+    dir: &Path,
+    now_ms: Millis,
+    validate: fn(&T) -> Vec<Problem>,
+) -> Result<Vec<T>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| format!("read {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for path in paths {
+        let item: T = read_toml(&path, now_ms)?;
+        check(&path, validate(&item))?;
+        out.push(item);
+    }
+    Ok(out)
+}
+
+fn read_toml<T: DeserializeOwned>(path: &Path, now_ms: Millis) -> Result<T> {
     let text =
         std::fs::read_to_string(path).map_err(|e| format!("read {}: {e}", path.display()))?;
     let mut value: toml::Table =
@@ -71,51 +100,78 @@ fn read_toml<T: serde::de::DeserializeOwned>(path: &Path, now_ms: Millis) -> Res
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Replaces `publish_in_hours` / `expires_in_hours` with absolute unix-ms times.
+/// Replaces `*_in_hours` keys with absolute unix-ms times.
 fn resolve_relative_times(table: &mut toml::Table, now_ms: Millis) {
-    let rel = |table: &mut toml::Table, key: &str| {
-        table.remove(key).and_then(|v| match v {
+    for (relative, absolute) in [
+        ("publish_in_hours", "publish_at"),
+        ("expires_in_hours", "expires_at"),
+        ("starts_in_hours", "starts_at"),
+        ("ends_in_hours", "ends_at"),
+        ("announce_in_hours", "announce_from"),
+    ] {
+        let hours = table.remove(relative).and_then(|v| match v {
             toml::Value::Integer(h) => Some(h as f64),
             toml::Value::Float(h) => Some(h),
             _ => None,
-        })
-    };
-    let at = |h: f64| toml::Value::Integer(now_ms + (h * HOUR_MS) as i64);
-    if let Some(h) = rel(table, "publish_in_hours") {
-        table.insert("publish_at".into(), at(h));
+        });
+        if let Some(h) = hours {
+            let at = now_ms + (h * HOUR_MS) as i64;
+            table.insert(absolute.into(), toml::Value::Integer(at));
+        }
     }
-    if let Some(h) = rel(table, "expires_in_hours") {
-        table.insert("expires_at".into(), at(h));
-    }
-    if table.contains_key("slides") && !table.contains_key("publish_at") {
+    let publishable = table.contains_key("slides") || table.contains_key("question");
+    if publishable && !table.contains_key("publish_at") {
         table.insert("publish_at".into(), toml::Value::Integer(now_ms));
     }
 }
 
 impl SiteContent {
-    /// The KV entries that hold this content: site config, one key per story (expiring with
-    /// the story) and the feed snapshot.
+    /// Publishes this content through the worker's API core into an in-memory KV at
+    /// `now_ms` and returns its entries for `wrangler kv bulk put`.
     pub fn kv_entries(&self, now_ms: Millis) -> Result<Vec<KvEntry>> {
-        let site_id = &self.site.id;
-        let mut out = vec![KvEntry {
-            key: keys::site(site_id),
-            value: json(&self.site)?,
-            expiration: None,
-        }];
-        for story in &self.stories {
-            out.push(KvEntry {
-                key: keys::story(site_id, &story.id),
-                value: json(story)?,
-                expiration: Some(kv_expiration_s(story.expires_at, now_ms)),
-            });
+        let kv = MemoryKv::new();
+        kv.set_now(now_ms);
+        let limiter = RateLimiter::new(Limit::per_minute(0));
+        let token = "offline-publish";
+        let api = Api {
+            store: &kv,
+            admin_token: Some(token),
+            limiter: &limiter,
+        };
+        let site = &self.site.id;
+        let mut puts: Vec<(String, String)> =
+            vec![(format!("/v1/admin/sites/{site}"), json(&self.site)?)];
+        for s in &self.stories {
+            puts.push((format!("/v1/admin/sites/{site}/stories/{}", s.id), json(s)?));
         }
-        let snapshot = SiteSnapshot::new(self.site.clone(), self.stories.clone(), now_ms);
-        out.push(KvEntry {
-            key: keys::snapshot(site_id),
-            value: json(&snapshot)?,
-            expiration: None,
-        });
-        Ok(out)
+        for s in &self.sessions {
+            puts.push((
+                format!("/v1/admin/sites/{site}/sessions/{}", s.id),
+                json(s)?,
+            ));
+        }
+        for p in &self.polls {
+            puts.push((format!("/v1/admin/sites/{site}/polls/{}", p.id), json(p)?));
+        }
+        for (path, body) in puts {
+            let req = ApiRequest::new(Method::Put, &path)
+                .header("authorization", &format!("Bearer {token}"))
+                .json(body);
+            let res = pollster::block_on(handle(&api, &req, now_ms));
+            if !(200..300).contains(&res.status) {
+                return Err(format!("publish {path}: {} {}", res.status, res.body));
+            }
+        }
+        Ok(kv
+            .dump()
+            .into_iter()
+            .map(|(key, value, expires_at_ms, metadata)| KvEntry {
+                key,
+                value,
+                expiration: expires_at_ms.map(|at| kv_expiration_s(at, now_ms)),
+                metadata,
+            })
+            .collect())
     }
 }
 
@@ -131,6 +187,7 @@ fn json<T: Serialize>(value: &T) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use glimpse_shared::{SiteSnapshot, keys};
 
     const NOW: Millis = 1_700_000_000_000;
 
@@ -139,6 +196,8 @@ mod tests {
         let content = load_dir(&crate::at("demo/content"), NOW).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(content.site.id, "demo");
         assert!(content.stories.len() >= 2);
+        assert!(!content.sessions.is_empty());
+        assert!(!content.polls.is_empty());
         for s in &content.stories {
             assert!(s.is_live(NOW), "{} should be live when seeded", s.id);
         }
@@ -149,17 +208,31 @@ mod tests {
             .unwrap_or_else(|| panic!("no snapshot entry"));
         let snap: SiteSnapshot =
             serde_json::from_str(&snapshot.value).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(snap.feed_at(NOW).stories.len(), content.stories.len());
+        let feed = snap.feed_at(NOW);
+        assert_eq!(feed.stories.len(), content.stories.len());
+        assert_eq!(feed.polls.len(), content.polls.len());
+        assert!(feed.sessions.len() <= content.sessions.len());
+        let story_key = keys::content("demo", keys::ContentKind::Story, &content.stories[0].id);
+        let story = entries
+            .iter()
+            .find(|e| e.key == story_key)
+            .unwrap_or_else(|| panic!("no story entry"));
+        assert!(story.expiration.is_some_and(|x| x > NOW / 1000));
     }
 
     #[test]
     fn relative_times_resolve_against_now() {
-        let mut t: toml::Table =
-            toml::from_str("slides = []\npublish_in_hours = -1\nexpires_in_hours = 1.5")
-                .unwrap_or_default();
+        let mut t: toml::Table = toml::from_str(
+            "slides = []\npublish_in_hours = -1\nexpires_in_hours = 1.5\nannounce_in_hours = 0",
+        )
+        .unwrap_or_default();
         resolve_relative_times(&mut t, NOW);
         assert_eq!(t["publish_at"].as_integer(), Some(NOW - 3_600_000));
         assert_eq!(t["expires_at"].as_integer(), Some(NOW + 5_400_000));
+        assert_eq!(t["announce_from"].as_integer(), Some(NOW));
+        let mut poll: toml::Table = toml::from_str("question = 'q'").unwrap_or_default();
+        resolve_relative_times(&mut poll, NOW);
+        assert_eq!(poll["publish_at"].as_integer(), Some(NOW));
     }
 
     #[test]

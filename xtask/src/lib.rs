@@ -24,3 +24,36 @@ pub fn at(rel: &str) -> PathBuf {
 
 /// Errors of xtask steps: a message saying what failed and what to do.
 pub type Result<T = ()> = std::result::Result<T, String>;
+
+/// A random token from the OS (`[0-9a-f]`, 2 × `bytes` long), for admin tokens and ids.
+pub fn random_token(bytes: usize) -> Result<String> {
+    use std::io::Read;
+    let mut buf = vec![0u8; bytes];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .map_err(|e| format!("read /dev/urandom: {e}"))?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The admin token `wrangler dev` uses locally, from `worker/.dev.vars` (git-ignored),
+/// created with a random value the first time.
+pub fn local_admin_token() -> Result<String> {
+    let path = at("worker/.dev.vars");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    if let Some(token) = text
+        .lines()
+        .find_map(|l| l.strip_prefix("ADMIN_TOKEN="))
+        .map(|t| t.trim().trim_matches('"').to_string())
+        .filter(|t| !t.is_empty())
+    {
+        return Ok(token);
+    }
+    let token = random_token(24)?;
+    let mut text = text;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&format!("ADMIN_TOKEN=\"{token}\"\n"));
+    std::fs::write(&path, text).map_err(|e| format!("write {}: {e}", path.display()))?;
+    Ok(token)
+}

@@ -68,14 +68,21 @@ fn dev(fresh: bool) -> Result {
         let now = now_ms();
         let demo = content::load_dir(&at("demo/content"), now)?;
         println!(
-            "    site {:?} with {} stories",
+            "    site {:?} with {} stories, {} live sessions, {} polls",
             demo.site.id,
-            demo.stories.len()
+            demo.stories.len(),
+            demo.sessions.len(),
+            demo.polls.len()
         );
         wrangler::seed(&tools, &persist, &demo.kv_entries(now)?)
     })?;
+    let token = xtask::local_admin_token()?;
     let inspector = wrangler::free_port()?;
-    println!("\n==> Glimpse is starting on http://127.0.0.1:8787 (demo site; Ctrl-C stops it)\n");
+    println!("\n==> Glimpse is starting on http://127.0.0.1:8787 (demo site; Ctrl-C stops it)");
+    println!("    admin API token (worker/.dev.vars): {token}");
+    println!(
+        "    try: curl -H 'Authorization: Bearer {token}' http://127.0.0.1:8787/v1/admin/sites/demo\n"
+    );
     run(wrangler::command(&tools).args(wrangler::dev_args(8787, inspector, &persist)))
 }
 

@@ -171,11 +171,7 @@ fn npm_ci() -> Result {
 }
 
 /// FNV-1a, 64 bit: a small, stable content hash for stamps and asset names.
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
+pub use glimpse_shared::hash::fnv1a64;
 
 /// Finds every tool, or says to run `cargo xtask setup`.
 pub fn locate() -> Result<Tools> {

@@ -76,8 +76,9 @@ pub struct DevServer {
 }
 
 impl DevServer {
-    /// Starts `wrangler dev` on a free port and waits until `/health` answers.
-    pub fn start(tools: &Tools, persist_to: &Path) -> Result<Self> {
+    /// Starts `wrangler dev` on a free port with extra `vars` (`ADMIN_TOKEN`, limits) and
+    /// waits until `/health` answers.
+    pub fn start(tools: &Tools, persist_to: &Path, vars: &[(&str, &str)]) -> Result<Self> {
         let port = free_port()?;
         let inspector = free_port()?;
         let log = at("target/e2e").join(format!("wrangler-{port}.log"));
@@ -87,8 +88,11 @@ impl DevServer {
         let out = std::fs::File::create(&log).map_err(|e| format!("create log: {e}"))?;
         let err = out.try_clone().map_err(|e| format!("log: {e}"))?;
         let mut cmd = command(tools);
-        cmd.args(dev_args(port, inspector, persist_to))
-            .stdin(Stdio::null())
+        cmd.args(dev_args(port, inspector, persist_to));
+        for (name, value) in vars {
+            cmd.arg("--var").arg(format!("{name}:{value}"));
+        }
+        cmd.stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
             // Own process group, so stopping it also stops workerd.
@@ -126,34 +130,73 @@ impl Drop for DevServer {
     }
 }
 
-/// A minimal HTTP/1.1 GET on loopback: `(status, body)`, or `None` if nothing answered.
-pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+/// An HTTP answer: status, headers (names lowercase) and body.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A minimal HTTP/1.1 request on loopback, or `None` if nothing answered.
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Option<HttpResponse> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).ok()?;
+    stream.write_all(body.as_bytes()).ok()?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).ok()?;
     let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    let status = head.split(' ').nth(1)?.parse().ok()?;
-    let chunked = head.lines().any(|l| {
-        l.to_ascii_lowercase()
-            .starts_with("transfer-encoding: chunked")
-    });
-    Some((
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+    let body = if chunked {
+        dechunk(body)?
+    } else {
+        body.to_string()
+    };
+    Some(HttpResponse {
         status,
-        if chunked {
-            dechunk(body)?
-        } else {
-            body.to_string()
-        },
-    ))
+        headers,
+        body,
+    })
+}
+
+/// A minimal HTTP/1.1 GET on loopback: `(status, body)`, or `None` if nothing answered.
+pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    http(port, "GET", path, &[], "").map(|r| (r.status, r.body))
 }
 
 /// Decodes a chunked HTTP/1.1 body.

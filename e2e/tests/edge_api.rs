@@ -1,0 +1,179 @@
+//! The edge API in the real runtime: wrangler dev (workerd) with its local KV. An operator
+//! publishes through the admin API, visitors see it in the feed, vote, and the operator
+//! reads exact results.
+
+use glimpse_e2e::Result;
+use glimpse_e2e::stack::{Stack, now_ms};
+use serde_json::{Value, json};
+
+fn parse(body: &str) -> Result<Value> {
+    serde_json::from_str(body).map_err(|e| format!("not JSON ({e}): {body}"))
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x["id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+#[ignore = "needs the built worker: run by `cargo xtask test`"]
+fn an_operator_publishes_visitors_vote_and_results_are_exact() -> Result {
+    let stack = Stack::start_demo()?;
+    let now = now_ms();
+    let hour = 3_600_000;
+
+    // Without the token the admin API refuses, and says how to authenticate.
+    let res = stack.request("GET", "/v1/admin/sites/demo", &[], "")?;
+    assert_eq!(res.status, 401, "{}", res.body);
+    assert!(
+        res.header("www-authenticate")
+            .is_some_and(|v| v.starts_with("Bearer"))
+    );
+    assert_eq!(parse(&res.body)?["error"]["code"], "unauthorized");
+
+    // Publish a story and a poll.
+    let story = json!({
+        "id": "e2e-story", "title": "Change your delivery address", "topic": "orders",
+        "slides": [{"text": "Open My orders", "duration_ms": 5000},
+                   {"text": "Tap Change address", "duration_ms": 5000}],
+        "publish_at": now - 1_000, "expires_at": now + hour
+    });
+    let res = stack.admin(
+        "PUT",
+        "/v1/admin/sites/demo/stories/e2e-story",
+        &story.to_string(),
+    )?;
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(parse(&res.body)?["warnings"], json!([]));
+    let poll = json!({
+        "id": "e2e-poll", "question": "Which delivery slot suits you?",
+        "kind": {"type": "choice", "options": ["Morning", "Afternoon", "Evening"]},
+        "publish_at": now - 1_000, "expires_at": now + hour, "show_results": true
+    });
+    let res = stack.admin(
+        "PUT",
+        "/v1/admin/sites/demo/polls/e2e-poll",
+        &poll.to_string(),
+    )?;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let res = stack.admin("PUT", "/v1/admin/sites/demo/polls/e2e-poll", "{\"id\":")?;
+    assert_eq!(res.status, 400, "{}", res.body);
+
+    // Visitors see both in the feed, with an ETag that revalidates.
+    let res = stack.request("GET", "/v1/sites/demo/feed", &[], "")?;
+    assert_eq!(res.status, 200);
+    let feed = parse(&res.body)?;
+    assert!(
+        ids(&feed["stories"]).contains(&"e2e-story".to_string()),
+        "{feed}"
+    );
+    assert!(
+        ids(&feed["polls"]).contains(&"e2e-poll".to_string()),
+        "{feed}"
+    );
+    let etag = res
+        .header("etag")
+        .ok_or("the feed has no ETag")?
+        .to_string();
+    let res = stack.request(
+        "GET",
+        "/v1/sites/demo/feed",
+        &[("if-none-match", &etag)],
+        "",
+    )?;
+    assert_eq!(res.status, 304);
+
+    // A browser on an allowed origin gets its preflight answered; others do not.
+    let preflight = |origin: &str| {
+        stack.request(
+            "OPTIONS",
+            "/v1/sites/demo/polls/e2e-poll/responses",
+            &[
+                ("origin", origin),
+                ("access-control-request-method", "POST"),
+                ("access-control-request-headers", "content-type"),
+            ],
+            "",
+        )
+    };
+    let res = preflight("http://127.0.0.1:8787")?;
+    assert_eq!(res.status, 204, "{}", res.body);
+    assert_eq!(
+        res.header("access-control-allow-origin"),
+        Some("http://127.0.0.1:8787")
+    );
+    let res = preflight("https://evil.example")?;
+    assert_eq!(res.status, 403);
+    assert_eq!(res.header("access-control-allow-origin"), None);
+
+    // Five visitors vote; one retries, one changes their mind.
+    let vote = |visitor: usize, response: usize, choice: u8| {
+        let body = json!({
+            "id": format!("e2e-response-{response:06}"),
+            "visitor": format!("e2e-visitor-{visitor:06}"),
+            "answer": {"choice": choice},
+        });
+        stack.request(
+            "POST",
+            "/v1/sites/demo/polls/e2e-poll/responses",
+            &[
+                ("content-type", "application/json"),
+                ("origin", "http://127.0.0.1:8787"),
+            ],
+            &body.to_string(),
+        )
+    };
+    for (visitor, choice) in [(1, 0), (2, 0), (3, 1), (4, 2), (5, 2)] {
+        let res = vote(visitor, visitor, choice)?;
+        assert_eq!(res.status, 201, "{}", res.body);
+        assert_eq!(
+            res.header("access-control-allow-origin"),
+            Some("http://127.0.0.1:8787")
+        );
+    }
+    let res = vote(1, 1, 0)?;
+    assert_eq!(
+        res.status, 200,
+        "a replayed response is acknowledged: {}",
+        res.body
+    );
+    assert_eq!(parse(&res.body)?["duplicate"], true);
+    let res = vote(5, 6, 1)?;
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(parse(&res.body)?["replaced"], true);
+    let res = vote(6, 7, 9)?;
+    assert_eq!(res.status, 400);
+    assert_eq!(parse(&res.body)?["error"]["field"], "answer");
+
+    let res = stack.admin("GET", "/v1/admin/sites/demo/polls/e2e-poll/results", "")?;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let results = parse(&res.body)?;
+    assert_eq!(results["total"], 5, "{results}");
+    assert_eq!(results["counts"], json!([2, 2, 1]), "{results}");
+
+    // Events are accepted as a batch.
+    let batch = json!({
+        "id": "e2e-batch-0000000001", "visitor": "e2e-visitor-000001",
+        "events": [{"kind": "story_view", "story": "e2e-story"},
+                   {"kind": "story_complete", "story": "e2e-story"}]
+    });
+    let res = stack.request(
+        "POST",
+        "/v1/sites/demo/events",
+        &[("content-type", "application/json")],
+        &batch.to_string(),
+    )?;
+    assert_eq!(res.status, 202, "{}", res.body);
+
+    // Unpublishing removes the story from the feed at once.
+    let res = stack.admin("DELETE", "/v1/admin/sites/demo/stories/e2e-story", "")?;
+    assert_eq!(res.status, 204);
+    let feed = parse(&stack.request("GET", "/v1/sites/demo/feed", &[], "")?.body)?;
+    assert!(!ids(&feed["stories"]).contains(&"e2e-story".to_string()));
+    Ok(())
+}

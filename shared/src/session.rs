@@ -1,0 +1,165 @@
+//! Scheduled live Q&A sessions and the banner that announces them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Millis;
+use crate::validate::{Problem, Problems};
+
+/// A scheduled live session (a Q&A, a walkthrough) visitors can join.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveSession {
+    pub id: String,
+    pub title: String,
+    pub topic: String,
+    /// Who hosts it, as shown on the banner.
+    pub host: String,
+    pub starts_at: Millis,
+    pub ends_at: Millis,
+    /// Where visitors join (https).
+    pub join_url: String,
+    /// The banner appears from this instant on, counting down to `starts_at`.
+    pub announce_from: Millis,
+}
+
+/// What a session's banner shows at some instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Banner {
+    /// Not announced yet.
+    Hidden,
+    /// Announced; starts in `starts_in_s` seconds (rounded up, so never 0 before it starts).
+    Upcoming { starts_in_s: i64 },
+    /// Running; ends in `ends_in_s` seconds (rounded up).
+    Live { ends_in_s: i64 },
+    /// Over: the banner disappears.
+    Gone,
+}
+
+impl LiveSession {
+    /// Longest session accepted.
+    pub const DURATION_MAX_MS: Millis = 24 * 3_600_000;
+    /// Earliest announcement accepted before the start.
+    pub const ANNOUNCE_MAX_MS: Millis = 60 * 86_400_000;
+
+    /// The banner at `now_ms`: hidden → upcoming → live → gone.
+    pub fn banner_at(&self, now_ms: Millis) -> Banner {
+        let ceil_s = |ms: Millis| (ms + 999) / 1000;
+        if now_ms >= self.ends_at {
+            Banner::Gone
+        } else if now_ms >= self.starts_at {
+            Banner::Live {
+                ends_in_s: ceil_s(self.ends_at - now_ms),
+            }
+        } else if now_ms >= self.announce_from {
+            Banner::Upcoming {
+                starts_in_s: ceil_s(self.starts_at - now_ms),
+            }
+        } else {
+            Banner::Hidden
+        }
+    }
+
+    /// Whether the session belongs in the feed at `now_ms` (announced and not over).
+    pub fn is_listed(&self, now_ms: Millis) -> bool {
+        self.announce_from <= now_ms && now_ms < self.ends_at
+    }
+
+    /// Every problem with this session, or none.
+    pub fn validate(&self) -> Vec<Problem> {
+        let mut p = Problems::default();
+        p.slug("id", &self.id);
+        p.text("title", &self.title, 120);
+        p.slug("topic", &self.topic);
+        p.text("host", &self.host, 80);
+        p.https("join_url", &self.join_url);
+        if self.ends_at <= self.starts_at {
+            p.push("ends_at", "must be after starts_at");
+        } else if self.ends_at - self.starts_at > Self::DURATION_MAX_MS {
+            p.push("ends_at", "a session lasts at most 24 hours");
+        }
+        if self.announce_from > self.starts_at {
+            p.push("announce_from", "must not be after starts_at");
+        } else if self.starts_at - self.announce_from > Self::ANNOUNCE_MAX_MS {
+            p.push("announce_from", "announce at most 60 days ahead");
+        }
+        p.into_vec()
+    }
+
+    /// Authoring advice that does not block publishing.
+    pub fn lint(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        if self.starts_at - self.announce_from < 15 * 60_000 {
+            out.push(Problem::new(
+                "announce_from",
+                "announced less than 15 minutes ahead: few visitors will see the countdown",
+            ));
+        }
+        if self.title.chars().count() > 60 {
+            out.push(Problem::new(
+                "title",
+                "banner titles over 60 characters are cut",
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn session(
+        id: &str,
+        announce_from: Millis,
+        starts_at: Millis,
+        ends_at: Millis,
+    ) -> LiveSession {
+        LiveSession {
+            id: id.into(),
+            title: "Ask us about billing".into(),
+            topic: "billing".into(),
+            host: "Ana from Support".into(),
+            starts_at,
+            ends_at,
+            join_url: "https://meet.example/q-and-a".into(),
+            announce_from,
+        }
+    }
+
+    #[test]
+    fn banner_goes_hidden_upcoming_live_gone() {
+        let s = session("qa", 10_000, 70_000, 130_000);
+        assert_eq!(s.banner_at(9_999), Banner::Hidden);
+        assert_eq!(s.banner_at(10_000), Banner::Upcoming { starts_in_s: 60 });
+        assert_eq!(s.banner_at(69_001), Banner::Upcoming { starts_in_s: 1 });
+        assert_eq!(s.banner_at(69_999), Banner::Upcoming { starts_in_s: 1 });
+        assert_eq!(s.banner_at(70_000), Banner::Live { ends_in_s: 60 });
+        assert_eq!(s.banner_at(129_999), Banner::Live { ends_in_s: 1 });
+        assert_eq!(s.banner_at(130_000), Banner::Gone);
+        assert!(!s.is_listed(9_999));
+        assert!(s.is_listed(10_000));
+        assert!(s.is_listed(129_999));
+        assert!(!s.is_listed(130_000));
+    }
+
+    #[test]
+    fn banner_json_shape() {
+        let json = serde_json::to_string(&Banner::Upcoming { starts_in_s: 5 }).unwrap_or_default();
+        assert_eq!(json, r#"{"state":"upcoming","starts_in_s":5}"#);
+    }
+
+    #[test]
+    fn validation() {
+        let ok = session("qa", 0, 3_600_000, 7_200_000);
+        assert_eq!(ok.validate(), vec![]);
+        assert_eq!(ok.lint(), vec![]);
+        let mut bad = session("qa", 10, 5, 5);
+        bad.join_url = "http://meet.example".into();
+        bad.host = String::new();
+        let fields: Vec<_> = bad.validate().into_iter().map(|p| p.field).collect();
+        assert_eq!(fields, ["host", "join_url", "ends_at", "announce_from"]);
+        let long = session("qa", 0, 1_000, 1_000 + 25 * 3_600_000);
+        assert_eq!(long.validate()[0].field, "ends_at");
+        assert_eq!(long.lint()[0].field, "announce_from");
+    }
+}

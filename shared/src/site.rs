@@ -1,0 +1,431 @@
+//! A company that embeds Glimpse: who may call the API, how the widget looks, and where
+//! visitors go when a matter needs a traditional channel.
+
+use serde::{Deserialize, Serialize};
+
+use crate::validate::{Problem, Problems};
+
+/// A site's configuration, as the operator authors it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Site {
+    /// Slug used in URLs, KV keys and the embed snippet's `data-site`.
+    pub id: String,
+    /// Display name shown to visitors.
+    pub name: String,
+    /// Exact origins (`https://shop.example`) allowed to call the public API from a browser.
+    #[serde(default)]
+    pub origins: Vec<String>,
+    #[serde(default)]
+    pub theme: Theme,
+    /// Default language of the content, a BCP 47 tag (`en`, `pt-BR`).
+    #[serde(default = "Site::default_language")]
+    pub language: String,
+    /// IANA time zone the operators schedule in (`Europe/Berlin`); times in JSON stay UTC.
+    #[serde(default = "Site::default_timezone")]
+    pub timezone: String,
+    /// Traditional channels (email, phone, ticket), always one tap away in the widget.
+    #[serde(default)]
+    pub channels: Vec<Channel>,
+    /// Topics content is filed under, and whether each is simple enough for this channel.
+    #[serde(default)]
+    pub topics: Vec<Topic>,
+    /// How long responses, events and expired content are kept.
+    #[serde(default = "Site::default_retention_days")]
+    pub retention_days: u32,
+}
+
+/// The widget's look.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Theme {
+    /// `#rrggbb`
+    pub accent: String,
+    #[serde(default)]
+    pub mode: ThemeMode,
+}
+
+impl Default for Theme {
+    fn default() -> Self {
+        Self {
+            accent: "#5b4dff".into(),
+            mode: ThemeMode::Auto,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThemeMode {
+    Light,
+    Dark,
+    /// Follows the visitor's `prefers-color-scheme`.
+    #[default]
+    Auto,
+}
+
+/// A traditional support channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Channel {
+    pub kind: ChannelKind,
+    /// What the visitor sees (`Email support`).
+    pub label: String,
+    /// An email address, a phone number (`+49 30 1234567`) or an https ticket form URL.
+    pub value: String,
+    /// Topic ids this channel serves; empty means every topic.
+    #[serde(default)]
+    pub topics: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    Email,
+    Phone,
+    Ticket,
+}
+
+/// A topic content is filed under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Topic {
+    pub id: String,
+    pub label: String,
+    /// Simple enough to handle in Glimpse; complex or confidential topics are routed to a
+    /// traditional channel.
+    #[serde(default = "yes")]
+    pub simple: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Site {
+    pub const RETENTION_MAX_DAYS: u32 = 3_650;
+    pub const CHANNELS_MAX: usize = 10;
+    pub const TOPICS_MAX: usize = 50;
+    pub const ORIGINS_MAX: usize = 20;
+
+    fn default_language() -> String {
+        "en".into()
+    }
+
+    fn default_timezone() -> String {
+        "UTC".into()
+    }
+
+    fn default_retention_days() -> u32 {
+        90
+    }
+
+    /// How long after `at_ms` data about this site is kept.
+    pub fn retain_until(&self, at_ms: crate::Millis) -> crate::Millis {
+        at_ms.saturating_add(i64::from(self.retention_days) * 86_400_000)
+    }
+
+    /// The topic with this id.
+    pub fn topic(&self, id: &str) -> Option<&Topic> {
+        self.topics.iter().find(|t| t.id == id)
+    }
+
+    /// Every problem with this site, or none.
+    pub fn validate(&self) -> Vec<Problem> {
+        let mut p = Problems::default();
+        p.slug("id", &self.id);
+        p.text("name", &self.name, 80);
+        if self.origins.len() > Self::ORIGINS_MAX {
+            p.push("origins", "at most 20 origins");
+        }
+        for (i, o) in self.origins.iter().enumerate() {
+            if !is_origin(o) {
+                p.push(
+                    format!("origins[{i}]"),
+                    "must be an exact origin like https://shop.example (no path)",
+                );
+            }
+        }
+        if !is_hex_colour(&self.theme.accent) {
+            p.push("theme.accent", "must be a colour like #5b4dff");
+        }
+        if !is_language_tag(&self.language) {
+            p.push("language", "must be a BCP 47 language tag like en or pt-BR");
+        }
+        if !is_timezone_name(&self.timezone) {
+            p.push(
+                "timezone",
+                "must be an IANA time zone name like Europe/Berlin or UTC",
+            );
+        }
+        if !(1..=Self::RETENTION_MAX_DAYS).contains(&self.retention_days) {
+            p.push("retention_days", "must be 1-3650 days");
+        }
+        if self.topics.len() > Self::TOPICS_MAX {
+            p.push("topics", "at most 50 topics");
+        }
+        for (i, t) in self.topics.iter().enumerate() {
+            p.slug(format!("topics[{i}].id"), &t.id);
+            p.text(format!("topics[{i}].label"), &t.label, 60);
+            if self.topics[..i].iter().any(|o| o.id == t.id) {
+                p.push(format!("topics[{i}].id"), "duplicate topic id");
+            }
+        }
+        if self.channels.len() > Self::CHANNELS_MAX {
+            p.push("channels", "at most 10 channels");
+        }
+        for (i, c) in self.channels.iter().enumerate() {
+            let at = |f: &str| format!("channels[{i}].{f}");
+            p.text(at("label"), &c.label, 60);
+            let ok = match c.kind {
+                ChannelKind::Email => is_email(&c.value),
+                ChannelKind::Phone => is_phone(&c.value),
+                ChannelKind::Ticket => crate::validate::is_https_url(&c.value),
+            };
+            if !ok {
+                p.push(
+                    at("value"),
+                    match c.kind {
+                        ChannelKind::Email => "must be an email address",
+                        ChannelKind::Phone => "must be a phone number like +49 30 1234567",
+                        ChannelKind::Ticket => "must be an https URL",
+                    },
+                );
+            }
+            for (j, t) in c.topics.iter().enumerate() {
+                if self.topic(t).is_none() {
+                    p.push(format!("channels[{i}].topics[{j}]"), "unknown topic");
+                }
+            }
+        }
+        p.into_vec()
+    }
+
+    /// Authoring advice that does not block saving.
+    pub fn lint(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        if self.channels.is_empty() {
+            out.push(Problem::new(
+                "channels",
+                "no traditional channel: visitors with complex or confidential matters have nowhere to go",
+            ));
+        }
+        if self.origins.is_empty() {
+            out.push(Problem::new(
+                "origins",
+                "no allowed origins: browsers on your pages cannot reach the API",
+            ));
+        }
+        for (i, t) in self.topics.iter().enumerate() {
+            if !t.simple && self.channels_for(&t.id).next().is_none() {
+                out.push(Problem::new(
+                    format!("topics[{i}]"),
+                    "complex topic with no channel that serves it",
+                ));
+            }
+        }
+        out
+    }
+
+    /// The channels that serve `topic` (those listing it, or listing no topic at all).
+    pub fn channels_for<'a>(&'a self, topic: &'a str) -> impl Iterator<Item = &'a Channel> + 'a {
+        self.channels
+            .iter()
+            .filter(move |c| c.topics.is_empty() || c.topics.iter().any(|t| t == topic))
+    }
+}
+
+/// `https://host[:port]` or `http://host[:port]`, nothing after.
+pub fn is_origin(o: &str) -> bool {
+    let Some((scheme, host)) = o.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "https" | "http")
+        && !host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b':' | b'[' | b']'))
+}
+
+fn is_hex_colour(s: &str) -> bool {
+    s.len() == 7 && s.starts_with('#') && s.bytes().skip(1).all(|c| c.is_ascii_hexdigit())
+}
+
+fn is_language_tag(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let primary = parts.next().unwrap_or("");
+    (2..=3).contains(&primary.len())
+        && primary.bytes().all(|c| c.is_ascii_lowercase())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|c| c.is_ascii_alphanumeric()))
+        && s.len() <= 35
+}
+
+fn is_timezone_name(s: &str) -> bool {
+    s == "UTC"
+        || (s.len() <= 64
+            && s.contains('/')
+            && s.split('/').all(|part| {
+                part.starts_with(|c: char| c.is_ascii_uppercase())
+                    && part
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'+'))
+            }))
+}
+
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && s.len() <= 254
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && s.bytes()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, b'<' | b'>' | b'"' | b'\\' | b','))
+        && !domain.contains('@')
+}
+
+fn is_phone(s: &str) -> bool {
+    let digits = s.bytes().filter(u8::is_ascii_digit).count();
+    (5..=20).contains(&digits)
+        && s.bytes().enumerate().all(|(i, c)| {
+            c.is_ascii_digit() || matches!(c, b' ' | b'-' | b'(' | b')') || (c == b'+' && i == 0)
+        })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn site() -> Site {
+        Site {
+            id: "demo".into(),
+            name: "Demo".into(),
+            origins: vec!["https://shop.example".into()],
+            theme: Theme::default(),
+            language: "en".into(),
+            timezone: "Europe/Berlin".into(),
+            channels: vec![Channel {
+                kind: ChannelKind::Email,
+                label: "Email us".into(),
+                value: "help@shop.example".into(),
+                topics: vec![],
+            }],
+            topics: vec![Topic {
+                id: "billing".into(),
+                label: "Billing".into(),
+                simple: false,
+            }],
+            retention_days: 30,
+        }
+    }
+
+    fn fields(problems: Vec<Problem>) -> Vec<String> {
+        problems.into_iter().map(|p| p.field).collect()
+    }
+
+    #[test]
+    fn a_good_site_has_no_problems_or_warnings() {
+        assert_eq!(site().validate(), vec![]);
+        assert_eq!(site().lint(), vec![]);
+    }
+
+    #[test]
+    fn minimal_json_gets_defaults() {
+        let s: Site =
+            serde_json::from_str(r#"{"id":"a","name":"A"}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.language, "en");
+        assert_eq!(s.timezone, "UTC");
+        assert_eq!(s.retention_days, 90);
+        assert_eq!(s.theme.mode, ThemeMode::Auto);
+        assert_eq!(s.validate(), vec![]);
+        assert_eq!(fields(s.lint()), ["channels", "origins"]);
+    }
+
+    #[test]
+    fn site_origins_must_be_exact() {
+        let mut s = site();
+        s.origins = vec![
+            "https://shop.example".into(),
+            "http://127.0.0.1:8787".into(),
+            "https://shop.example/".into(),
+            "shop.example".into(),
+            "https://a b".into(),
+        ];
+        assert_eq!(
+            fields(s.validate()),
+            ["origins[2]", "origins[3]", "origins[4]"]
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let mut s = site();
+        s.theme.accent = "red".into();
+        s.language = "english".into();
+        s.timezone = "Berlin time".into();
+        s.retention_days = 0;
+        s.channels = vec![
+            Channel {
+                kind: ChannelKind::Phone,
+                label: "Call".into(),
+                value: "call us".into(),
+                topics: vec!["nope".into()],
+            },
+            Channel {
+                kind: ChannelKind::Ticket,
+                label: "".into(),
+                value: "http://tickets.example".into(),
+                topics: vec![],
+            },
+        ];
+        s.topics.push(s.topics[0].clone());
+        assert_eq!(
+            fields(s.validate()),
+            [
+                "theme.accent",
+                "language",
+                "timezone",
+                "retention_days",
+                "topics[1].id",
+                "channels[0].value",
+                "channels[0].topics[0]",
+                "channels[1].label",
+                "channels[1].value",
+            ]
+        );
+    }
+
+    #[test]
+    fn channel_values() {
+        assert!(is_email("help@shop.example"));
+        assert!(!is_email("help@shop"));
+        assert!(!is_email("a b@shop.example"));
+        assert!(is_phone("+49 30 1234567"));
+        assert!(is_phone("(030) 123-4567"));
+        assert!(!is_phone("49+30 1234567"));
+        assert!(!is_phone("123"));
+        assert!(is_timezone_name("America/Argentina/Buenos_Aires"));
+        assert!(is_timezone_name("Etc/GMT+5"));
+        assert!(!is_timezone_name("europe/berlin"));
+        assert!(is_language_tag("pt-BR"));
+        assert!(!is_language_tag("PT"));
+    }
+
+    #[test]
+    fn complex_topics_need_a_channel() {
+        let mut s = site();
+        s.channels[0].topics = vec!["billing".into()];
+        s.topics.push(Topic {
+            id: "privacy".into(),
+            label: "Privacy".into(),
+            simple: false,
+        });
+        assert_eq!(fields(s.lint()), ["topics[1]"]);
+        assert_eq!(s.channels_for("billing").count(), 1);
+        assert_eq!(s.channels_for("privacy").count(), 0);
+    }
+
+    #[test]
+    fn retention() {
+        assert_eq!(site().retain_until(0), 30 * 86_400_000);
+    }
+}

@@ -1,0 +1,395 @@
+//! The operator API: sites and their stories, sessions and polls, and poll results. Every
+//! request carries `Authorization: Bearer <ADMIN_TOKEN>`. Each write stores one key per item
+//! and then rebuilds the site's feed snapshot from those keys.
+
+use glimpse_shared::keys::{self, ContentKind};
+use glimpse_shared::{
+    ApiError, LiveSession, Millis, Poll, Problem, Site, SiteSnapshot, Story, Vote,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::core::{Api, unavailable};
+use crate::http::{ApiRequest, ApiResponse};
+use crate::route::{Method, Route};
+use crate::store::{KvStore, Put, list_all};
+
+/// Largest body an admin endpoint reads.
+pub const BODY_MAX: usize = 256 * 1024;
+/// Most listing pages read for one rebuild or tally (1000 keys each).
+const LIST_PAGES_MAX: usize = 500;
+
+pub(crate) async fn handle<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    route: &Route,
+    now_ms: Millis,
+) -> ApiResponse {
+    if let Err(e) = authorize(api.admin_token, req.get_header("authorization")) {
+        return ApiResponse::error(&e);
+    }
+    let res = match (route, req.method) {
+        (Route::AdminSite { site }, Method::Put) => put_site(api, req, site, now_ms).await,
+        (Route::AdminSite { site }, _) => get_raw(api, &keys::site(site), "site").await,
+        (Route::AdminContent { site, kind, id }, Method::Put) => {
+            put_content(api, req, site, *kind, id, now_ms).await
+        }
+        (Route::AdminContent { site, kind, id }, Method::Delete) => {
+            delete_content(api, site, *kind, id, now_ms).await
+        }
+        (Route::AdminContent { site, kind, id }, _) => {
+            get_raw(api, &keys::content(site, *kind, id), kind.singular()).await
+        }
+        (Route::PollResults { site, poll }, _) => results(api, site, poll).await,
+        _ => Err(ApiError::not_found("route")),
+    };
+    res.unwrap_or_else(|e| ApiResponse::error(&e))
+}
+
+/// Checks the bearer token in constant time. Without a configured token nobody is let in.
+pub fn authorize(expected: Option<&str>, header: Option<&str>) -> Result<(), ApiError> {
+    let Some(expected) = expected.filter(|t| !t.is_empty()) else {
+        return Err(ApiError::unauthorized(
+            "the admin API is disabled: set the ADMIN_TOKEN secret",
+        ));
+    };
+    let given = header
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    match given {
+        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
+        Some(_) => Err(ApiError::unauthorized("the bearer token is not valid")),
+        None => Err(ApiError::unauthorized(
+            "send Authorization: Bearer <ADMIN_TOKEN>",
+        )),
+    }
+}
+
+/// Compares without an early exit, so timing does not reveal how much of a guess was right.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= usize::from(x ^ y);
+    }
+    diff == 0
+}
+
+/// A stored JSON value returned as is.
+async fn get_raw<S: KvStore>(
+    api: &Api<'_, S>,
+    key: &str,
+    what: &str,
+) -> Result<ApiResponse, ApiError> {
+    match api.store.get(key).await.map_err(unavailable)? {
+        Some(raw) => Ok(ApiResponse::json_text(200, raw).with_header("cache-control", "no-store")),
+        None => Err(ApiError::not_found(what)),
+    }
+}
+
+/// What a PUT answers: the stored item and the authoring lint's warnings.
+#[derive(Debug, Serialize)]
+struct Saved<'a, T> {
+    item: &'a T,
+    warnings: Vec<Problem>,
+}
+
+fn check_id(path_id: &str, body_id: &str) -> Result<(), ApiError> {
+    if path_id == body_id {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            400,
+            "id_mismatch",
+            "the id in the body must equal the id in the path",
+        )
+        .with_field("id"))
+    }
+}
+
+async fn put_site<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    site_id: &str,
+    now_ms: Millis,
+) -> Result<ApiResponse, ApiError> {
+    let site: Site = req.read_json(BODY_MAX)?;
+    check_id(site_id, &site.id)?;
+    let problems = site.validate();
+    if !problems.is_empty() {
+        return Err(ApiError::invalid("site", problems));
+    }
+    let key = keys::site(site_id);
+    let existed = api.store.get(&key).await.map_err(unavailable)?.is_some();
+    let json = to_json(&site)?;
+    api.store
+        .put(&key, &json, Put::default())
+        .await
+        .map_err(unavailable)?;
+    rebuild_snapshot(api.store, &site, None, now_ms).await?;
+    Ok(ApiResponse::json(
+        if existed { 200 } else { 201 },
+        &Saved {
+            warnings: site.lint(),
+            item: &site,
+        },
+    ))
+}
+
+/// One authored item of any kind.
+enum Item {
+    Story(Story),
+    Session(LiveSession),
+    Poll(Poll),
+}
+
+impl Item {
+    fn parse(kind: ContentKind, req: &ApiRequest) -> Result<Self, ApiError> {
+        fn read<T: DeserializeOwned>(req: &ApiRequest) -> Result<T, ApiError> {
+            req.read_json(BODY_MAX)
+        }
+        Ok(match kind {
+            ContentKind::Story => Item::Story(read(req)?),
+            ContentKind::Session => Item::Session(read(req)?),
+            ContentKind::Poll => Item::Poll(read(req)?),
+        })
+    }
+
+    fn from_stored(kind: ContentKind, raw: &str) -> Option<Self> {
+        match kind {
+            ContentKind::Story => serde_json::from_str(raw).ok().map(Item::Story),
+            ContentKind::Session => serde_json::from_str(raw).ok().map(Item::Session),
+            ContentKind::Poll => serde_json::from_str(raw).ok().map(Item::Poll),
+        }
+    }
+
+    fn id(&self) -> &str {
+        match self {
+            Item::Story(s) => &s.id,
+            Item::Session(s) => &s.id,
+            Item::Poll(p) => &p.id,
+        }
+    }
+
+    /// When visitors stop seeing it.
+    fn ends_at(&self) -> Millis {
+        match self {
+            Item::Story(s) => s.expires_at,
+            Item::Session(s) => s.ends_at,
+            Item::Poll(p) => p.expires_at,
+        }
+    }
+
+    fn validate(&self) -> Vec<Problem> {
+        match self {
+            Item::Story(s) => s.validate(),
+            Item::Session(s) => s.validate(),
+            Item::Poll(p) => p.validate(),
+        }
+    }
+
+    fn lint(&self, site: &Site, now_ms: Millis) -> Vec<Problem> {
+        let (mut out, topic) = match self {
+            Item::Story(s) => (s.lint(), Some(&s.topic)),
+            Item::Session(s) => (s.lint(), Some(&s.topic)),
+            Item::Poll(p) => (p.lint(), None),
+        };
+        if let Some(topic) = topic
+            && !site.topics.is_empty()
+            && site.topic(topic).is_none()
+        {
+            out.push(Problem::new("topic", "not one of the site's topics"));
+        }
+        if self.ends_at() <= now_ms {
+            out.push(Problem::new(
+                "expires_at",
+                "already over: visitors will not see it",
+            ));
+        }
+        out
+    }
+
+    fn to_json(&self) -> Result<String, ApiError> {
+        match self {
+            Item::Story(s) => to_json(s),
+            Item::Session(s) => to_json(s),
+            Item::Poll(p) => to_json(p),
+        }
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {
+    serde_json::to_string(value)
+        .map_err(|_| ApiError::new(500, "internal", "value could not be encoded"))
+}
+
+/// The site's stored configuration, or 404.
+async fn load_site<S: KvStore>(api: &Api<'_, S>, site_id: &str) -> Result<Site, ApiError> {
+    let raw = api
+        .store
+        .get(&keys::site(site_id))
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| ApiError::not_found("site"))?;
+    serde_json::from_str(&raw)
+        .map_err(|_| ApiError::new(500, "internal", "stored site data is unreadable"))
+}
+
+async fn put_content<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    site_id: &str,
+    kind: ContentKind,
+    id: &str,
+    now_ms: Millis,
+) -> Result<ApiResponse, ApiError> {
+    let item = Item::parse(kind, req)?;
+    check_id(id, item.id())?;
+    let problems = item.validate();
+    if !problems.is_empty() {
+        return Err(ApiError::invalid(kind.singular(), problems));
+    }
+    let site = load_site(api, site_id).await?;
+    let key = keys::content(site_id, kind, id);
+    let existed = api.store.get(&key).await.map_err(unavailable)?.is_some();
+    let json = item.to_json()?;
+    api.store
+        .put(
+            &key,
+            &json,
+            Put::expiring(site.retain_until(item.ends_at())),
+        )
+        .await
+        .map_err(unavailable)?;
+    rebuild_snapshot(api.store, &site, Some((kind, id, Some(&json))), now_ms).await?;
+    let warnings = item.lint(&site, now_ms);
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    Ok(ApiResponse::json(
+        if existed { 200 } else { 201 },
+        &Saved {
+            item: &value,
+            warnings,
+        },
+    ))
+}
+
+async fn delete_content<S: KvStore>(
+    api: &Api<'_, S>,
+    site_id: &str,
+    kind: ContentKind,
+    id: &str,
+    now_ms: Millis,
+) -> Result<ApiResponse, ApiError> {
+    let site = load_site(api, site_id).await?;
+    api.store
+        .delete(&keys::content(site_id, kind, id))
+        .await
+        .map_err(unavailable)?;
+    rebuild_snapshot(api.store, &site, Some((kind, id, None)), now_ms).await?;
+    Ok(ApiResponse::empty(204))
+}
+
+/// Rebuilds the site's feed snapshot from its content keys. `change` is the item this
+/// request just wrote (`Some(json)`) or deleted (`None`): it is applied explicitly because a
+/// KV listing may not show a write for up to a minute.
+pub async fn rebuild_snapshot<S: KvStore>(
+    store: &S,
+    site: &Site,
+    change: Option<(ContentKind, &str, Option<&str>)>,
+    now_ms: Millis,
+) -> Result<(), ApiError> {
+    let mut stories = Vec::new();
+    let mut sessions = Vec::new();
+    let mut polls = Vec::new();
+    for kind in ContentKind::ALL {
+        let prefix = keys::content_prefix(&site.id, kind);
+        let listed = list_all(store, &prefix, LIST_PAGES_MAX)
+            .await
+            .map_err(unavailable)?;
+        let mut raws = Vec::new();
+        for key in listed {
+            let id = key.name.strip_prefix(&prefix).unwrap_or("");
+            if change.is_some_and(|(k, changed, _)| k == kind && changed == id) {
+                continue;
+            }
+            if let Some(raw) = store.get(&key.name).await.map_err(unavailable)? {
+                raws.push(raw);
+            }
+        }
+        if let Some((k, _, Some(json))) = change
+            && k == kind
+        {
+            raws.push(json.to_string());
+        }
+        for raw in raws {
+            match Item::from_stored(kind, &raw) {
+                Some(Item::Story(s)) => stories.push(s),
+                Some(Item::Session(s)) => sessions.push(s),
+                Some(Item::Poll(p)) => polls.push(p),
+                None => {}
+            }
+        }
+    }
+    let snapshot = SiteSnapshot::new(site.clone(), stories, sessions, polls, now_ms);
+    store
+        .put(
+            &keys::snapshot(&site.id),
+            &to_json(&snapshot)?,
+            Put::default(),
+        )
+        .await
+        .map_err(unavailable)
+}
+
+/// `GET …/polls/{poll}/results`: exact counts from one listing of the poll's vote keys.
+async fn results<S: KvStore>(
+    api: &Api<'_, S>,
+    site_id: &str,
+    poll_id: &str,
+) -> Result<ApiResponse, ApiError> {
+    let raw = api
+        .store
+        .get(&keys::content(site_id, ContentKind::Poll, poll_id))
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| ApiError::not_found("poll"))?;
+    let poll: Poll = serde_json::from_str(&raw)
+        .map_err(|_| ApiError::new(500, "internal", "stored poll is unreadable"))?;
+    let listed = list_all(
+        api.store,
+        &keys::votes_prefix(site_id, poll_id),
+        LIST_PAGES_MAX,
+    )
+    .await
+    .map_err(unavailable)?;
+    let votes: Vec<Vote> = listed
+        .into_iter()
+        .filter_map(|k| k.metadata.and_then(|m| serde_json::from_value(m).ok()))
+        .collect();
+    Ok(ApiResponse::json(200, &poll.tally(&votes)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens() {
+        let ok = |h| authorize(Some("s3cret-token-value"), h).is_ok();
+        assert!(ok(Some("Bearer s3cret-token-value")));
+        assert!(ok(Some("bearer s3cret-token-value")));
+        assert!(!ok(Some("Bearer s3cret-token-valuE")));
+        assert!(!ok(Some("Bearer s3cret-token-value-and-more")));
+        assert!(!ok(Some("Basic s3cret-token-value")));
+        assert!(!ok(Some("s3cret-token-value")));
+        assert!(!ok(None));
+        assert!(authorize(None, Some("Bearer ")).is_err());
+        assert!(authorize(Some(""), Some("Bearer ")).is_err());
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        assert!(!constant_time_eq(b"", b"a"));
+    }
+}

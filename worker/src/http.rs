@@ -1,0 +1,200 @@
+//! Requests and responses as the core sees them, and reading a JSON body safely.
+
+use glimpse_shared::ApiError;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::route::Method;
+
+/// An HTTP request as the core sees it.
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    pub method: Method,
+    /// The origin this request was addressed to (`https://glimpse.example`), from its URL.
+    pub origin: String,
+    /// Path without the query string, exactly as received (still percent-encoded).
+    pub path: String,
+    /// Header names in lowercase.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl ApiRequest {
+    pub fn new(method: Method, path: &str) -> Self {
+        Self {
+            method,
+            origin: "http://127.0.0.1:8787".to_string(),
+            path: path.to_string(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_string()));
+        self
+    }
+
+    /// A JSON body with its content type.
+    pub fn json(self, body: impl Into<Vec<u8>>) -> Self {
+        let mut req = self.header("content-type", "application/json");
+        req.body = body.into();
+        req
+    }
+
+    /// The first value of header `name` (case-insensitive).
+    pub fn get_header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The client's address as the edge reports it.
+    pub fn client_ip(&self) -> &str {
+        self.get_header("cf-connecting-ip").unwrap_or("unknown")
+    }
+
+    /// Reads the body as `T`: 413 over `limit` bytes, 415 unless it is declared JSON, 400
+    /// naming the offending field if it does not parse.
+    pub fn read_json<T: DeserializeOwned>(&self, limit: usize) -> Result<T, ApiError> {
+        if self.body.len() > limit {
+            return Err(ApiError::too_large(limit));
+        }
+        let is_json = self.get_header("content-type").is_some_and(|ct| {
+            let mime = ct.split(';').next().unwrap_or("").trim();
+            mime.eq_ignore_ascii_case("application/json")
+        });
+        if !is_json {
+            return Err(ApiError::not_json());
+        }
+        let mut de = serde_json::Deserializer::from_slice(&self.body);
+        let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let err = ApiError::new(400, "invalid_json", format!("body is not valid: {inner}"));
+            if path == "." || path.is_empty() {
+                err
+            } else {
+                err.with_field(path)
+            }
+        })?;
+        de.end()
+            .map_err(|e| ApiError::new(400, "invalid_json", format!("body is not valid: {e}")))?;
+        Ok(value)
+    }
+}
+
+/// An HTTP response as the core produces it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl ApiResponse {
+    pub fn json_text(status: u16, body: String) -> Self {
+        Self {
+            status,
+            headers: vec![(
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            )],
+            body,
+        }
+    }
+
+    /// `value` as a JSON body; never fails (an unencodable value becomes a 500 JSON error,
+    /// which only a bug in the worker can cause).
+    pub fn json<T: Serialize>(status: u16, value: &T) -> Self {
+        match serde_json::to_string(value) {
+            Ok(body) => Self::json_text(status, body).with_header("cache-control", "no-store"),
+            Err(_) => Self::error(&ApiError::new(
+                500,
+                "internal",
+                "response could not be encoded",
+            )),
+        }
+    }
+
+    pub fn empty(status: u16) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: String::new(),
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn error(err: &ApiError) -> Self {
+        let res =
+            Self::json_text(err.status, err.to_json()).with_header("cache-control", "no-store");
+        let res = match err.retry_after {
+            Some(secs) => res.with_header("retry-after", &secs.to_string()),
+            None => res,
+        };
+        if err.status == 401 {
+            res.with_header("www-authenticate", r#"Bearer realm="glimpse-admin""#)
+        } else {
+            res
+        }
+    }
+
+    /// The value of header `name` (case-insensitive).
+    pub fn get_header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use glimpse_shared::PollResponse;
+
+    fn read(req: &ApiRequest) -> Result<PollResponse, ApiError> {
+        req.read_json(100)
+    }
+
+    #[test]
+    fn body_reading_statuses() {
+        let ok = r#"{"id":"aaaaaaaaaaaaaaaa","visitor":"bbbbbbbbbbbbbbbb","answer":{"rating":5}}"#;
+        let base = ApiRequest::new(Method::Post, "/");
+        assert!(read(&base.clone().json(ok)).is_ok());
+        let too_big = base.clone().json(vec![b' '; 101]);
+        assert_eq!(read(&too_big).err().map(|e| e.status), Some(413));
+        let mut plain = base.clone().header("content-type", "text/plain");
+        plain.body = ok.into();
+        assert_eq!(read(&plain).err().map(|e| e.status), Some(415));
+        let mut missing = base.clone();
+        missing.body = ok.into();
+        assert_eq!(read(&missing).err().map(|e| e.status), Some(415));
+        let with_charset = base
+            .clone()
+            .header("Content-Type", "Application/JSON; charset=utf-8");
+        let mut with_charset = with_charset;
+        with_charset.body = ok.into();
+        assert!(read(&with_charset).is_ok());
+        let e = read(
+            &base
+                .clone()
+                .json(r#"{"id":"aaaaaaaaaaaaaaaa","visitor":"b","answer":{"stars":5}}"#),
+        )
+        .err();
+        assert_eq!(e.as_ref().map(|e| e.status), Some(400));
+        assert_eq!(e.and_then(|e| e.field), Some("answer".into()));
+        let e = read(&base.clone().json("{not json")).err();
+        assert_eq!(e.map(|e| e.code), Some("invalid_json".into()));
+        let e = read(&base.json(format!("{ok} x"))).err();
+        assert_eq!(e.map(|e| e.status), Some(400));
+    }
+}

@@ -1,0 +1,289 @@
+//! The public API the widget calls from visitors' browsers: the feed, poll responses and
+//! event batches, CORS-checked against the site's exact origins. Never cookies or
+//! credentials; the server's clock decides what is live.
+
+use glimpse_shared::events::StoredBatch;
+use glimpse_shared::hash::fnv1a64;
+use glimpse_shared::time::utc_date;
+use glimpse_shared::{ApiError, EventBatch, Millis, PollResponse, SiteSnapshot, Vote, keys};
+use serde::Serialize;
+
+use crate::core::{Api, load_snapshot, unavailable};
+use crate::http::{ApiRequest, ApiResponse};
+use crate::route::{Method, Route};
+use crate::store::{KvStore, Put};
+
+/// Largest body a public endpoint reads.
+pub const BODY_MAX: usize = 8 * 1024;
+
+/// How long browsers and caches may reuse a feed before revalidating with its ETag.
+pub const FEED_CACHE_CONTROL: &str = "public, max-age=10";
+
+pub(crate) async fn handle<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    route: &Route,
+    now_ms: Millis,
+) -> ApiResponse {
+    let Some(site) = route.site() else {
+        return ApiResponse::error(&ApiError::not_found("route"));
+    };
+    let snapshot = match load_snapshot(api.store, site).await {
+        Ok(s) => s,
+        Err(e) => return ApiResponse::error(&e),
+    };
+    let origin = req.get_header("origin");
+    let allowed = origin.filter(|o| snapshot.allows_origin(o));
+    // Pages Glimpse serves itself (the demo page) are same-origin, never cross-site.
+    let same_origin = origin == Some(req.origin.as_str());
+    let res = if req.method == Method::Options {
+        preflight(route, allowed.is_some())
+    } else if origin.is_some() && allowed.is_none() && !same_origin && req.method == Method::Post {
+        // A page the site did not allow may not write anything on its behalf.
+        Err(ApiError::forbidden_origin())
+    } else {
+        match route {
+            Route::Feed { .. } => Ok(feed(req, &snapshot, now_ms)),
+            Route::PollResponses { poll, .. } => respond(api, req, &snapshot, poll, now_ms).await,
+            Route::Events { .. } => events(api, req, &snapshot, now_ms).await,
+            _ => Err(ApiError::not_found("route")),
+        }
+    };
+    let res = res.unwrap_or_else(|e| ApiResponse::error(&e));
+    cors(res, allowed)
+}
+
+/// Adds the CORS headers for an allowed origin (credentials are never allowed).
+fn cors(res: ApiResponse, allowed: Option<&str>) -> ApiResponse {
+    let res = res.with_header("vary", "Origin");
+    match allowed {
+        Some(origin) => res
+            .with_header("access-control-allow-origin", origin)
+            .with_header("access-control-expose-headers", "ETag, Retry-After"),
+        None => res,
+    }
+}
+
+/// `OPTIONS`: a preflight, answered only for the site's allowed origins.
+fn preflight(route: &Route, allowed: bool) -> Result<ApiResponse, ApiError> {
+    if !allowed {
+        return Err(ApiError::forbidden_origin());
+    }
+    let methods = match route {
+        Route::Feed { .. } => "GET, HEAD",
+        _ => "POST",
+    };
+    Ok(ApiResponse::empty(204)
+        .with_header("access-control-allow-methods", methods)
+        .with_header("access-control-allow-headers", "Content-Type")
+        .with_header("access-control-max-age", "86400")
+        .with_header("cache-control", "no-store"))
+}
+
+/// `GET /v1/sites/{site}/feed`: what is live now, with an ETag over the content (not over
+/// `now`), so an unchanged feed revalidates as 304.
+fn feed(req: &ApiRequest, snapshot: &SiteSnapshot, now_ms: Millis) -> ApiResponse {
+    let mut feed = snapshot.feed_at(now_ms);
+    let body = serde_json::to_string(&feed).unwrap_or_default();
+    feed.now = 0;
+    let fingerprint = serde_json::to_vec(&feed).unwrap_or_default();
+    let etag = format!("\"{:016x}\"", fnv1a64(&fingerprint));
+    let fresh = req
+        .get_header("if-none-match")
+        .is_some_and(|inm| etag_matches(inm, &etag));
+    let res = if fresh {
+        ApiResponse::empty(304)
+    } else {
+        ApiResponse::json_text(200, body)
+    };
+    res.with_header("etag", &etag)
+        .with_header("cache-control", FEED_CACHE_CONTROL)
+}
+
+/// `If-None-Match` uses weak comparison: `*`, or any listed tag equal ignoring `W/`.
+fn etag_matches(if_none_match: &str, etag: &str) -> bool {
+    if_none_match.trim() == "*"
+        || if_none_match
+            .split(',')
+            .map(|t| t.trim().trim_start_matches("W/"))
+            .any(|t| t == etag)
+}
+
+/// Refuses the request with 429 if this client has written too much to this site lately.
+fn rate_limit<S>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    site: &str,
+    now_ms: Millis,
+) -> Result<(), ApiError> {
+    let key = format!("{site}|{}", req.client_ip());
+    api.limiter
+        .check(&key, now_ms)
+        .map_err(ApiError::rate_limited)
+}
+
+/// What a poll response answers.
+#[derive(Debug, Serialize)]
+struct Recorded<'a> {
+    id: &'a str,
+    poll: &'a str,
+    answer: &'a glimpse_shared::Answer,
+    /// This response replaced the visitor's earlier answer.
+    replaced: bool,
+    /// This response id had already been recorded; nothing changed.
+    duplicate: bool,
+}
+
+/// `POST /v1/sites/{site}/polls/{poll}/responses`: one vote per visitor per poll, one KV key
+/// per (poll, visitor) holding the answer in its metadata; the response id makes retries
+/// idempotent, even after the visitor has changed their answer since.
+async fn respond<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    snapshot: &SiteSnapshot,
+    poll_id: &str,
+    now_ms: Millis,
+) -> Result<ApiResponse, ApiError> {
+    let site = &snapshot.site;
+    rate_limit(api, req, &site.id, now_ms)?;
+    let body: PollResponse = req.read_json(BODY_MAX)?;
+    let problems = body.validate();
+    if !problems.is_empty() {
+        return Err(ApiError::invalid("response", problems));
+    }
+    let poll = match snapshot.poll(poll_id) {
+        Some(p) if p.publish_at > now_ms => return Err(ApiError::not_found("poll")),
+        Some(p) if p.expires_at <= now_ms => return Err(ApiError::gone("poll")),
+        Some(p) => p,
+        // Not in the snapshot: either it never existed or it closed and was pruned.
+        None => {
+            let stored = api
+                .store
+                .get(&keys::content(&site.id, keys::ContentKind::Poll, poll_id))
+                .await
+                .map_err(unavailable)?;
+            return Err(match stored {
+                Some(_) => ApiError::gone("poll"),
+                None => ApiError::not_found("poll"),
+            });
+        }
+    };
+    poll.check_answer(&body.answer)
+        .map_err(|p| ApiError::invalid("answer", vec![p]))?;
+
+    let receipt_key = keys::receipt(&site.id, poll_id, &body.id);
+    let vote_key = keys::vote(&site.id, poll_id, &body.visitor);
+    let keep_until = site.retain_until(poll.expires_at);
+    let answer = |duplicate, replaced, vote: &Vote| {
+        ApiResponse::json(
+            if duplicate { 200 } else { 201 },
+            &Recorded {
+                id: &body.id,
+                poll: poll_id,
+                answer: &vote.answer,
+                replaced,
+                duplicate,
+            },
+        )
+    };
+
+    if let Some(raw) = api.store.get(&receipt_key).await.map_err(unavailable)? {
+        let earlier: Vote = serde_json::from_str(&raw).unwrap_or(Vote {
+            id: body.id.clone(),
+            answer: body.answer.clone(),
+            at: now_ms,
+        });
+        return Ok(answer(true, false, &earlier));
+    }
+    let current: Option<Vote> = api
+        .store
+        .get(&vote_key)
+        .await
+        .map_err(unavailable)?
+        .and_then(|raw| serde_json::from_str(&raw).ok());
+    let duplicate = current.as_ref().is_some_and(|v| v.id == body.id);
+    let replaced = current.is_some() && !duplicate;
+    let vote = match current {
+        // Recorded before, but the receipt write did not happen: complete it below.
+        Some(v) if duplicate => v,
+        _ => Vote {
+            id: body.id.clone(),
+            answer: body.answer.clone(),
+            at: now_ms,
+        },
+    };
+    let json = serde_json::to_string(&vote)
+        .map_err(|_| ApiError::new(500, "internal", "vote could not be encoded"))?;
+    if !duplicate {
+        let meta = serde_json::to_value(&vote).ok();
+        api.store
+            .put(
+                &vote_key,
+                &json,
+                Put {
+                    expires_at_ms: Some(keep_until),
+                    metadata: meta,
+                },
+            )
+            .await
+            .map_err(unavailable)?;
+    }
+    api.store
+        .put(&receipt_key, &json, Put::expiring(keep_until))
+        .await
+        .map_err(unavailable)?;
+    Ok(answer(duplicate, replaced, &vote))
+}
+
+/// `POST /v1/sites/{site}/events`: a batch stored as one KV write, keyed by its id under the
+/// day it arrived, so a resent batch overwrites itself instead of counting twice.
+async fn events<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    snapshot: &SiteSnapshot,
+    now_ms: Millis,
+) -> Result<ApiResponse, ApiError> {
+    let site = &snapshot.site;
+    rate_limit(api, req, &site.id, now_ms)?;
+    let batch: EventBatch = req.read_json(BODY_MAX)?;
+    let problems = batch.validate();
+    if !problems.is_empty() {
+        return Err(ApiError::invalid("event batch", problems));
+    }
+    let accepted = batch.events.len();
+    let stored = StoredBatch {
+        visitor: batch.visitor,
+        received_at: now_ms,
+        events: batch.events,
+    };
+    let json = serde_json::to_string(&stored)
+        .map_err(|_| ApiError::new(500, "internal", "events could not be encoded"))?;
+    api.store
+        .put(
+            &keys::events(&site.id, &utc_date(now_ms), &batch.id),
+            &json,
+            Put::expiring(site.retain_until(now_ms)),
+        )
+        .await
+        .map_err(unavailable)?;
+    Ok(ApiResponse::json(
+        202,
+        &serde_json::json!({ "accepted": accepted }),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etag_comparison() {
+        let tag = "\"00000000000000ab\"";
+        assert!(etag_matches(tag, tag));
+        assert!(etag_matches(&format!("W/{tag}"), tag));
+        assert!(etag_matches(&format!("\"x\", {tag}"), tag));
+        assert!(etag_matches("*", tag));
+        assert!(!etag_matches("\"00000000000000ac\"", tag));
+        assert!(!etag_matches("", tag));
+    }
+}

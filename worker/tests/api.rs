@@ -1,0 +1,749 @@
+//! Every endpoint and every error status of the HTTP API, through the pure core.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::*;
+use glimpse_shared::keys;
+use glimpse_worker::http::ApiRequest;
+use glimpse_worker::limit::{Limit, RateLimiter};
+use glimpse_worker::route::Method;
+use glimpse_worker::store::MemoryKv;
+use serde_json::json;
+
+fn seeded() -> H<MemoryKv> {
+    let h = H::with(MemoryKv::new());
+    h.kv.set_now(T0);
+    h.seed();
+    h
+}
+
+#[test]
+fn admin_requires_the_bearer_token() {
+    let h = H::with(MemoryKv::new());
+    let put = |auth: Option<&str>| {
+        let mut req = ApiRequest::new(Method::Put, "/v1/admin/sites/demo").json(site().to_string());
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        h.call(req, T0)
+    };
+    for auth in [
+        None,
+        Some("Bearer wrong"),
+        Some(&format!("Basic {TOKEN}")[..]),
+        Some(TOKEN),
+    ] {
+        let res = put(auth);
+        assert_eq!(res.status, 401, "{auth:?}");
+        assert_eq!(code(&res), "unauthorized");
+        assert_eq!(
+            res.get_header("www-authenticate"),
+            Some(r#"Bearer realm="glimpse-admin""#)
+        );
+    }
+    assert!(h.kv.keys().is_empty(), "a refused request wrote nothing");
+    for path in [
+        "/v1/admin/sites/demo",
+        "/v1/admin/sites/demo/stories/x",
+        "/v1/admin/sites/demo/polls/x/results",
+    ] {
+        assert_eq!(
+            h.call(ApiRequest::new(Method::Get, path), T0).status,
+            401,
+            "{path}"
+        );
+    }
+    // Without a configured token nobody gets in, not even with an empty bearer.
+    let mut off = H::with(MemoryKv::new());
+    off.token = None;
+    let res = off.admin(Method::Put, "/v1/admin/sites/demo", Some(site()), T0);
+    assert_eq!(res.status, 401);
+    assert!(
+        body(&res)["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("ADMIN_TOKEN")
+    );
+    assert_eq!(put(Some("Bearer ")).status, 401);
+    assert_eq!(put(Some(&format!("Bearer {TOKEN}"))).status, 201);
+}
+
+#[test]
+fn sites_are_created_replaced_read_and_validated() {
+    let h = H::with(MemoryKv::new());
+    let res = h.put("/v1/admin/sites/demo", site(), T0);
+    assert_eq!(res.status, 201);
+    assert_eq!(body(&res)["item"]["name"], "Demo Coffee");
+    assert_eq!(body(&res)["warnings"], json!([]));
+    let mut renamed = site();
+    renamed["name"] = json!("Demo Tea");
+    renamed["channels"] = json!([]);
+    let res = h.put("/v1/admin/sites/demo", renamed, T0);
+    assert_eq!(res.status, 200);
+    assert_eq!(body(&res)["warnings"][0]["field"], "channels");
+    let res = h.admin(Method::Get, "/v1/admin/sites/demo", None, T0);
+    assert_eq!(body(&res)["name"], "Demo Tea");
+    assert_eq!(h.feed(T0)["site"]["name"], "Demo Tea");
+
+    let mut bad = site();
+    bad["theme"]["accent"] = json!("blue");
+    bad["origins"] = json!(["https://shop.example/path"]);
+    let res = h.put("/v1/admin/sites/demo", bad, T0);
+    assert_eq!(res.status, 400);
+    assert_eq!(code(&res), "invalid");
+    assert_eq!(field(&res), "origins[0]");
+    assert_eq!(body(&res)["error"]["problems"][1]["field"], "theme.accent");
+
+    let res = h.put("/v1/admin/sites/other", site(), T0);
+    assert_eq!((res.status, field(&res)), (400, "id".to_string()));
+    let res = h.admin(Method::Get, "/v1/admin/sites/nope", None, T0);
+    assert_eq!((res.status, code(&res)), (404, "not_found".to_string()));
+    let res = h.put("/v1/admin/sites/demo", json!({"id": "demo", "name": 5}), T0);
+    assert_eq!((res.status, field(&res)), (400, "name".to_string()));
+    assert_eq!(
+        h.feed(T0)["site"]["name"],
+        "Demo Tea",
+        "refused writes changed nothing"
+    );
+}
+
+#[test]
+fn content_is_published_to_the_feed_and_removed_from_it() {
+    let h = seeded();
+    let feed = h.feed(T0);
+    assert_eq!(feed["now"], T0);
+    assert_eq!(ids(&feed["stories"]), ["reset"]);
+    assert_eq!(ids(&feed["sessions"]), ["qa"]);
+    assert_eq!(ids(&feed["polls"]), ["csat", "helpful", "ideas"]);
+    assert_eq!(feed["site"]["channels"][0]["value"], "help@shop.example");
+    assert!(feed["site"].get("origins").is_none());
+
+    // Replacing reports 200; GET returns what was stored.
+    let mut s = story("reset", T0, T0 + 48 * HOUR);
+    s["title"] = json!("Reset your password");
+    let res = h.put("/v1/admin/sites/demo/stories/reset", s, T0);
+    assert_eq!(res.status, 200);
+    let res = h.admin(Method::Get, "/v1/admin/sites/demo/stories/reset", None, T0);
+    assert_eq!(body(&res)["title"], "Reset your password");
+    assert_eq!(h.feed(T0)["stories"][0]["title"], "Reset your password");
+
+    // Scheduled content appears when its time comes, by the server's clock.
+    h.put(
+        "/v1/admin/sites/demo/stories/later",
+        story("later", T0 + HOUR, T0 + 2 * HOUR),
+        T0,
+    );
+    assert_eq!(ids(&h.feed(T0)["stories"]), ["reset"]);
+    assert_eq!(ids(&h.feed(T0 + HOUR)["stories"]), ["later", "reset"]);
+    assert_eq!(ids(&h.feed(T0 + 2 * HOUR)["stories"]), ["reset"]);
+    // Sessions stay until they end.
+    assert_eq!(ids(&h.feed(T0 + 2 * HOUR - 1)["sessions"]), ["qa"]);
+    assert!(ids(&h.feed(T0 + 2 * HOUR)["sessions"]).is_empty());
+
+    let res = h.admin(
+        Method::Delete,
+        "/v1/admin/sites/demo/stories/reset",
+        None,
+        T0,
+    );
+    assert_eq!(res.status, 204);
+    assert!(res.body.is_empty());
+    assert!(ids(&h.feed(T0)["stories"]).is_empty());
+    let res = h.admin(Method::Get, "/v1/admin/sites/demo/stories/reset", None, T0);
+    assert_eq!(res.status, 404);
+    // Deleting again is still 204: DELETE is idempotent.
+    assert_eq!(
+        h.admin(
+            Method::Delete,
+            "/v1/admin/sites/demo/stories/reset",
+            None,
+            T0
+        )
+        .status,
+        204
+    );
+    for kind in ["sessions/qa", "polls/csat"] {
+        assert_eq!(
+            h.admin(
+                Method::Delete,
+                &format!("/v1/admin/sites/demo/{kind}"),
+                None,
+                T0
+            )
+            .status,
+            204
+        );
+    }
+    let feed = h.feed(T0);
+    assert!(ids(&feed["sessions"]).is_empty());
+    assert_eq!(ids(&feed["polls"]), ["helpful", "ideas"]);
+}
+
+#[test]
+fn content_puts_validate_and_lint() {
+    let h = seeded();
+    let mut s = story("long", T0, T0 + HOUR);
+    s["slides"][0]["text"] = json!("x".repeat(200));
+    s["topic"] = json!("shipping");
+    let res = h.put("/v1/admin/sites/demo/stories/long", s, T0);
+    assert_eq!(res.status, 201);
+    let warnings: Vec<_> = body(&res)["warnings"]
+        .as_array()
+        .map(|w| {
+            w.iter()
+                .map(|x| x["field"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(warnings, ["slides[0].text", "topic"]);
+
+    let mut bad = story("bad", T0, T0 + HOUR);
+    bad["slides"][1]["cta"]["url"] = json!("javascript:alert(1)");
+    let res = h.put("/v1/admin/sites/demo/stories/bad", bad, T0);
+    assert_eq!(
+        (res.status, field(&res)),
+        (400, "slides[1].cta.url".to_string())
+    );
+    let res = h.put(
+        "/v1/admin/sites/demo/stories/other",
+        story("bad", T0, T0 + HOUR),
+        T0,
+    );
+    assert_eq!((res.status, field(&res)), (400, "id".to_string()));
+    let res = h.put(
+        "/v1/admin/sites/demo/sessions/qa2",
+        session("qa2", T0, T0, T0 - 1),
+        T0,
+    );
+    assert_eq!((res.status, field(&res)), (400, "ends_at".to_string()));
+    let res = h.put(
+        "/v1/admin/sites/demo/polls/p",
+        poll("p", json!({"type":"choice","options":["one"]})),
+        T0,
+    );
+    assert_eq!((res.status, field(&res)), (400, "kind.options".to_string()));
+    let res = h.put("/v1/admin/sites/demo/polls/p", json!({"id":"p"}), T0);
+    assert_eq!(res.status, 400);
+    assert_eq!(code(&res), "invalid_json");
+    // Content needs its site first.
+    let res = h.put(
+        "/v1/admin/sites/ghost/stories/a",
+        story("a", T0, T0 + HOUR),
+        T0,
+    );
+    assert_eq!(res.status, 404);
+    assert!(
+        h.kv.keys()
+            .iter()
+            .all(|k| !k.contains("/bad") && !k.contains("ghost"))
+    );
+    assert_eq!(ids(&h.feed(T0)["stories"]), ["long", "reset"]);
+}
+
+#[test]
+fn content_keys_expire_after_retention() {
+    let h = seeded();
+    let day = 86_400_000;
+    assert_eq!(
+        h.kv.expiration(&keys::content("demo", keys::ContentKind::Story, "reset")),
+        Some(T0 + 48 * HOUR + 30 * day)
+    );
+    assert_eq!(h.kv.expiration(&keys::snapshot("demo")), None);
+    assert_eq!(h.kv.expiration(&keys::site("demo")), None);
+}
+
+#[test]
+fn feed_revalidates_with_etag() {
+    let h = seeded();
+    let req = || ApiRequest::new(Method::Get, "/v1/sites/demo/feed");
+    let first = h.call(req(), T0);
+    assert_eq!(first.status, 200);
+    assert_eq!(
+        first.get_header("cache-control"),
+        Some("public, max-age=10")
+    );
+    let etag = first.get_header("etag").unwrap_or_default().to_string();
+    assert!(etag.starts_with('"') && etag.len() == 18, "{etag}");
+    // Same content a second later: 304 with no body, though `now` moved.
+    let again = h.call(req().header("if-none-match", &etag), T0 + 1_000);
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+    assert_eq!(again.get_header("etag"), Some(etag.as_str()));
+    assert_eq!(
+        h.call(req().header("if-none-match", &format!("W/{etag}")), T0)
+            .status,
+        304
+    );
+    // Changed content, or a scheduled item going live, changes the tag.
+    h.put(
+        "/v1/admin/sites/demo/stories/later",
+        story("later", T0 + HOUR, T0 + 2 * HOUR),
+        T0,
+    );
+    assert_eq!(h.call(req().header("if-none-match", &etag), T0).status, 304);
+    let live = h.call(req().header("if-none-match", &etag), T0 + HOUR);
+    assert_eq!(live.status, 200);
+    assert_ne!(live.get_header("etag"), Some(etag.as_str()));
+    let head = h.call(ApiRequest::new(Method::Head, "/v1/sites/demo/feed"), T0);
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+}
+
+#[test]
+fn unknown_sites_and_bad_paths_are_json_errors() {
+    let h = seeded();
+    for (method, path, status) in [
+        (Method::Get, "/v1/sites/nope/feed", 404),
+        (Method::Post, "/v1/sites/nope/events", 404),
+        (Method::Get, "/v1/sites/DEMO/feed", 400),
+        (Method::Get, "/v1/sites/..%2Fx/feed", 400),
+        (Method::Post, "/v1/sites/demo/feed", 405),
+        (Method::Delete, "/v1/admin/sites/demo", 405),
+        (Method::Other, "/health", 405),
+        (Method::Get, "/v1/nothing", 404),
+    ] {
+        let res = h.call(ApiRequest::new(method, path), T0);
+        assert_eq!(res.status, status, "{method:?} {path}");
+        assert!(!code(&res).is_empty(), "{path}: error is JSON");
+        assert_eq!(
+            res.get_header("content-type"),
+            Some("application/json; charset=utf-8")
+        );
+    }
+    let res = h.call(ApiRequest::new(Method::Post, "/v1/sites/demo/feed"), T0);
+    assert_eq!(res.get_header("allow"), Some("GET, HEAD, OPTIONS"));
+}
+
+#[test]
+fn cors_allows_only_the_sites_origins_and_never_credentials() {
+    let h = seeded();
+    let get = |origin: &str| {
+        h.call(
+            ApiRequest::new(Method::Get, "/v1/sites/demo/feed").header("origin", origin),
+            T0,
+        )
+    };
+    let ok = get(ORIGIN);
+    assert_eq!(ok.get_header("access-control-allow-origin"), Some(ORIGIN));
+    assert_eq!(ok.get_header("vary"), Some("Origin"));
+    let evil = get("https://evil.example");
+    assert_eq!(evil.status, 200);
+    assert_eq!(evil.get_header("access-control-allow-origin"), None);
+    assert_eq!(
+        get("https://shop.example.evil.example").get_header("access-control-allow-origin"),
+        None
+    );
+
+    let preflight = |origin: &str, path: &str| {
+        h.call(
+            ApiRequest::new(Method::Options, path)
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .header("access-control-request-headers", "content-type"),
+            T0,
+        )
+    };
+    let res = preflight(ORIGIN, "/v1/sites/demo/polls/csat/responses");
+    assert_eq!(res.status, 204);
+    assert_eq!(res.get_header("access-control-allow-origin"), Some(ORIGIN));
+    assert_eq!(res.get_header("access-control-allow-methods"), Some("POST"));
+    assert_eq!(
+        res.get_header("access-control-allow-headers"),
+        Some("Content-Type")
+    );
+    assert!(res.get_header("access-control-max-age").is_some());
+    let res = preflight(ORIGIN, "/v1/sites/demo/feed");
+    assert_eq!(
+        res.get_header("access-control-allow-methods"),
+        Some("GET, HEAD")
+    );
+    let res = preflight("https://evil.example", "/v1/sites/demo/events");
+    assert_eq!(
+        (res.status, code(&res)),
+        (403, "origin_not_allowed".to_string())
+    );
+    assert_eq!(res.get_header("access-control-allow-origin"), None);
+    assert_eq!(preflight(ORIGIN, "/v1/sites/nope/events").status, 404);
+    assert_eq!(preflight(ORIGIN, "/v1/admin/sites/demo").status, 405);
+
+    // A page the site did not allow cannot vote; nothing is written.
+    let before = h.kv.keys();
+    let res = h.call(
+        ApiRequest::new(Method::Post, "/v1/sites/demo/polls/csat/responses")
+            .header("origin", "https://evil.example")
+            .json(
+                json!({"id": tok("r", 1), "visitor": tok("v", 1), "answer": {"rating": 1}})
+                    .to_string(),
+            ),
+        T0,
+    );
+    assert_eq!(res.status, 403);
+    assert_eq!(h.kv.keys(), before);
+    for res in [ok, res] {
+        assert_eq!(res.get_header("access-control-allow-credentials"), None);
+        assert_eq!(res.get_header("set-cookie"), None);
+    }
+    // Errors to allowed origins are readable by the widget.
+    let res = h.vote("nope", &tok("r", 2), &tok("v", 2), json!({"rating": 1}), T0);
+    assert_eq!(res.status, 404);
+    assert_eq!(res.get_header("access-control-allow-origin"), Some(ORIGIN));
+}
+
+#[test]
+fn a_vote_is_recorded_once_and_replay_is_idempotent() {
+    let h = seeded();
+    let (r1, v1) = (tok("resp", 1), tok("visitor", 1));
+    let res = h.vote("helpful", &r1, &v1, json!({"choice": 0}), T0 + 5);
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(body(&res)["replaced"], false);
+    assert_eq!(body(&res)["duplicate"], false);
+    let res = h.vote("helpful", &r1, &v1, json!({"choice": 0}), T0 + 6);
+    assert_eq!(res.status, 200);
+    assert_eq!(body(&res)["duplicate"], true);
+    let r = h.results("helpful", T0);
+    assert_eq!(r["total"], 1);
+    assert_eq!(r["counts"], json!([1, 0, 0]));
+
+    // The same visitor answering again replaces their answer.
+    let r2 = tok("resp", 2);
+    let res = h.vote("helpful", &r2, &v1, json!({"choice": 2}), T0 + 7);
+    assert_eq!(res.status, 201);
+    assert_eq!(body(&res)["replaced"], true);
+    assert_eq!(h.results("helpful", T0)["counts"], json!([0, 0, 1]));
+    // A late replay of the first response changes nothing.
+    let res = h.vote("helpful", &r1, &v1, json!({"choice": 0}), T0 + 8);
+    assert_eq!(res.status, 200);
+    assert_eq!(body(&res)["answer"], json!({"choice": 0}));
+    let r = h.results("helpful", T0);
+    assert_eq!(
+        (r["total"].clone(), r["counts"].clone()),
+        (json!(1), json!([0, 0, 1]))
+    );
+    // One vote key per (poll, visitor); it expires with the poll plus retention.
+    let vote_key = keys::vote("demo", "helpful", &v1);
+    assert_eq!(
+        h.kv.keys().iter().filter(|k| k.contains("/vote/")).count(),
+        1
+    );
+    assert_eq!(
+        h.kv.expiration(&vote_key),
+        Some(T0 + 24 * HOUR + 30 * 86_400_000)
+    );
+}
+
+#[test]
+fn poll_response_errors() {
+    let h = seeded();
+    let (r, v) = (tok("resp", 1), tok("visitor", 1));
+    let cases = [
+        (
+            h.vote("nope", &r, &v, json!({"choice": 0}), T0),
+            404,
+            "not_found",
+            "",
+        ),
+        (
+            h.vote("helpful", &r, &v, json!({"choice": 3}), T0),
+            400,
+            "invalid",
+            "answer",
+        ),
+        (
+            h.vote("helpful", &r, &v, json!({"rating": 3}), T0),
+            400,
+            "invalid",
+            "answer",
+        ),
+        (
+            h.vote("csat", &r, &v, json!({"rating": 6}), T0),
+            400,
+            "invalid",
+            "answer",
+        ),
+        (
+            h.vote("ideas", &r, &v, json!({"text": "x".repeat(201)}), T0),
+            400,
+            "invalid",
+            "answer",
+        ),
+        (
+            h.vote("csat", "short", &v, json!({"rating": 3}), T0),
+            400,
+            "invalid",
+            "id",
+        ),
+        (
+            h.vote("csat", &r, "bad visitor id!!", json!({"rating": 3}), T0),
+            400,
+            "invalid",
+            "visitor",
+        ),
+        (
+            h.vote("csat", &r, &v, json!({"stars": 3}), T0),
+            400,
+            "invalid_json",
+            "answer",
+        ),
+        (
+            h.vote("csat", &r, &v, json!({"rating": 3}), T0 + 24 * HOUR),
+            410,
+            "gone",
+            "",
+        ),
+    ];
+    for (i, (res, status, c, f)) in cases.into_iter().enumerate() {
+        assert_eq!(res.status, status, "case {i}: {}", res.body);
+        assert_eq!(code(&res), c, "case {i}");
+        assert_eq!(field(&res), f, "case {i}");
+    }
+    let post = |body: Vec<u8>, ct: &str| {
+        let mut req = ApiRequest::new(Method::Post, "/v1/sites/demo/polls/csat/responses")
+            .header("content-type", ct);
+        req.body = body;
+        h.call(req, T0)
+    };
+    let res = post(vec![b' '; 8 * 1024 + 1], "application/json");
+    assert_eq!(
+        (res.status, code(&res)),
+        (413, "payload_too_large".to_string())
+    );
+    let res = post(b"id=1".to_vec(), "application/x-www-form-urlencoded");
+    assert_eq!(
+        (res.status, code(&res)),
+        (415, "unsupported_media_type".to_string())
+    );
+    let res = post(b"{\"id\":".to_vec(), "application/json");
+    assert_eq!((res.status, code(&res)), (400, "invalid_json".to_string()));
+    assert!(
+        h.kv.keys()
+            .iter()
+            .all(|k| !k.contains("/vote/") && !k.contains("/receipt/"))
+    );
+
+    // A poll that closed and was pruned from the snapshot is still 410, not 404.
+    h.put(
+        "/v1/admin/sites/demo/stories/touch",
+        story("touch", T0, T0 + 48 * HOUR),
+        T0 + 25 * HOUR,
+    );
+    let res = h.vote("csat", &r, &v, json!({"rating": 3}), T0 + 25 * HOUR);
+    assert_eq!(res.status, 410);
+    // A scheduled poll is not there yet.
+    let mut later = poll("later", json!({"type": "rating"}));
+    later["publish_at"] = json!(T0 + HOUR);
+    h.put("/v1/admin/sites/demo/polls/later", later, T0);
+    assert_eq!(
+        h.vote("later", &r, &v, json!({"rating": 3}), T0).status,
+        404
+    );
+    assert_eq!(
+        h.vote("later", &r, &v, json!({"rating": 3}), T0 + HOUR)
+            .status,
+        201
+    );
+}
+
+#[test]
+fn results_are_exact_for_many_visitors() {
+    let h = seeded();
+    h.kv.set_page_size(37);
+    let mut expected_choice: HashMap<String, usize> = HashMap::new();
+    let mut expected_rating: HashMap<String, u8> = HashMap::new();
+    let mut texts = 0;
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for i in 0..600 {
+        let visitor = tok("visitor", next(400) as usize);
+        let choice = next(3) as usize;
+        let res = h.vote(
+            "helpful",
+            &tok("c", i),
+            &visitor,
+            json!({"choice": choice}),
+            T0 + i as i64,
+        );
+        assert!(res.status == 201, "{}", res.body);
+        expected_choice.insert(visitor.clone(), choice);
+        let stars = next(5) as u8 + 1;
+        h.vote(
+            "csat",
+            &tok("r", i),
+            &visitor,
+            json!({"rating": stars}),
+            T0 + i as i64,
+        );
+        expected_rating.insert(visitor.clone(), stars);
+        if i % 50 == 0 {
+            h.vote(
+                "ideas",
+                &tok("t", i),
+                &tok("writer", i),
+                json!({"text": format!("idea {i}")}),
+                T0 + i as i64,
+            );
+            texts += 1;
+        }
+        if i % 7 == 0 {
+            // Retries of earlier responses never count twice.
+            h.vote(
+                "helpful",
+                &tok("c", i / 2),
+                &tok("visitor", 9_999),
+                json!({"choice": 0}),
+                T0,
+            );
+        }
+    }
+    let r = h.results("helpful", T0 + 1_000);
+    let mut counts = [0u64; 3];
+    for c in expected_choice.values() {
+        counts[*c] += 1;
+    }
+    assert_eq!(r["total"], expected_choice.len() as u64);
+    assert_eq!(r["counts"], json!(counts));
+    assert_eq!(r["ignored"], 0);
+
+    let r = h.results("csat", T0 + 1_000);
+    let mut dist = [0u64; 5];
+    for s in expected_rating.values() {
+        dist[usize::from(*s) - 1] += 1;
+    }
+    let n = expected_rating.len() as f64;
+    let mean = expected_rating.values().map(|s| f64::from(*s)).sum::<f64>() / n;
+    assert_eq!(r["counts"], json!(dist));
+    assert_eq!(r["total"], expected_rating.len() as u64);
+    assert!((r["mean"].as_f64().unwrap_or(0.0) - mean).abs() < 1e-9);
+    assert!((r["csat"].as_f64().unwrap_or(0.0) - (dist[3] + dist[4]) as f64 / n).abs() < 1e-9);
+
+    let r = h.results("ideas", T0 + 1_000);
+    assert_eq!(r["total"], texts);
+    assert_eq!(r["texts"][0]["text"], "idea 550");
+    assert_eq!(
+        h.admin(
+            Method::Get,
+            "/v1/admin/sites/demo/polls/nope/results",
+            None,
+            T0
+        )
+        .status,
+        404
+    );
+}
+
+#[test]
+fn events_are_one_write_per_batch() {
+    let h = seeded();
+    let batch = |id: &str, n: usize| {
+        let events: Vec<_> = (0..n)
+            .map(|i| json!({"kind": "slide_view", "story": "reset", "slide": i % 3, "at": T0}))
+            .collect();
+        json!({"id": id, "visitor": tok("visitor", 1), "events": events})
+    };
+    let post = |b: serde_json::Value| {
+        h.call(
+            ApiRequest::new(Method::Post, "/v1/sites/demo/events")
+                .header("origin", ORIGIN)
+                .json(b.to_string()),
+            T0 + 5,
+        )
+    };
+    let before = h.kv.keys().len();
+    let res = post(batch(&tok("batch", 1), 50));
+    assert_eq!(res.status, 202, "{}", res.body);
+    assert_eq!(body(&res)["accepted"], 50);
+    assert_eq!(res.get_header("access-control-allow-origin"), Some(ORIGIN));
+    assert_eq!(h.kv.keys().len(), before + 1);
+    let key = keys::events("demo", "2026-11-22", &tok("batch", 1));
+    assert!(h.kv.keys().contains(&key));
+    assert_eq!(h.kv.expiration(&key), Some(T0 + 5 + 30 * 86_400_000));
+    // A resent batch overwrites itself.
+    assert_eq!(post(batch(&tok("batch", 1), 50)).status, 202);
+    assert_eq!(h.kv.keys().len(), before + 1);
+
+    let res = post(batch(&tok("batch", 2), 51));
+    assert_eq!((res.status, field(&res)), (400, "events".to_string()));
+    let res = post(batch(&tok("batch", 2), 0));
+    assert_eq!((res.status, field(&res)), (400, "events".to_string()));
+    let res = post(
+        json!({"id": tok("batch", 3), "visitor": tok("v", 1), "events": [{"kind": "teleport"}]}),
+    );
+    assert_eq!(res.status, 400);
+    let res = post(
+        json!({"id": tok("batch", 3), "visitor": tok("v", 1), "events": [{"kind": "banner_join", "session": "No Slug"}]}),
+    );
+    assert_eq!(
+        (res.status, field(&res)),
+        (400, "events[0].session".to_string())
+    );
+    let all = [
+        json!({"kind": "story_view", "story": "reset"}),
+        json!({"kind": "story_complete", "story": "reset"}),
+        json!({"kind": "cta_click", "story": "reset", "slide": 1}),
+        json!({"kind": "not_helpful", "story": "reset"}),
+        json!({"kind": "escalation", "channel": "email", "topic": "billing"}),
+        json!({"kind": "banner_join", "session": "qa"}),
+    ];
+    let res = post(json!({"id": tok("batch", 4), "visitor": tok("v", 1), "events": all}));
+    assert_eq!(res.status, 202, "{}", res.body);
+    assert_eq!(h.kv.keys().len(), before + 2);
+}
+
+#[test]
+fn public_writes_are_rate_limited_per_ip_and_site() {
+    let mut h = seeded();
+    h.limiter = RateLimiter::new(Limit::per_minute(3));
+    let vote = |ip: &str, i: usize| {
+        h.call(
+            ApiRequest::new(Method::Post, "/v1/sites/demo/polls/csat/responses")
+                .header("origin", ORIGIN)
+                .header("cf-connecting-ip", ip)
+                .json(
+                    json!({"id": tok("r", i), "visitor": tok("v", i), "answer": {"rating": 5}})
+                        .to_string(),
+                ),
+            T0 + 10_000,
+        )
+    };
+    for i in 0..3 {
+        assert_eq!(vote("203.0.113.7", i).status, 201);
+    }
+    let res = vote("203.0.113.7", 3);
+    assert_eq!((res.status, code(&res)), (429, "rate_limited".to_string()));
+    assert_eq!(res.get_header("retry-after"), Some("50"));
+    assert_eq!(res.get_header("access-control-allow-origin"), Some(ORIGIN));
+    assert_eq!(
+        vote("198.51.100.1", 4).status,
+        201,
+        "another address is not limited"
+    );
+    assert_eq!(h.results("csat", T0)["total"], 4);
+    // Reads are never limited.
+    assert_eq!(h.feed(T0 + 10_000)["stories"][0]["id"], "reset");
+}
+
+#[test]
+fn demo_page_embeds_the_widget_with_one_script_tag() {
+    let h = H::with(MemoryKv::new());
+    let res = h.call(ApiRequest::new(Method::Get, "/"), 0);
+    assert_eq!(res.status, 200);
+    assert_eq!(
+        res.get_header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(res.body.matches("<script").count(), 1);
+    assert!(res.body.contains(
+        r#"<script src="http://127.0.0.1:8787/widget.js" data-site="demo" async></script>"#
+    ));
+    let res = h.call(ApiRequest::new(Method::Get, "/health"), 42);
+    assert_eq!(
+        (res.status, res.body.as_str()),
+        (200, r#"{"ok":true,"now":42}"#)
+    );
+}

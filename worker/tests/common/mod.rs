@@ -1,0 +1,201 @@
+//! A test harness over the pure API core: in-memory (or fault-injecting) KV, a limiter and
+//! an admin token, with helpers that read like the HTTP calls they stand for.
+#![allow(dead_code)]
+
+use glimpse_worker::core::{Api, handle};
+use glimpse_worker::http::{ApiRequest, ApiResponse};
+use glimpse_worker::limit::{Limit, RateLimiter};
+use glimpse_worker::route::Method;
+use glimpse_worker::store::KvStore;
+use serde_json::{Value, json};
+
+pub const TOKEN: &str = "test-admin-token-0123456789";
+pub const ORIGIN: &str = "https://shop.example";
+pub const HOUR: i64 = 3_600_000;
+/// A fixed "now" for tests: 2026-11-22T00:00:00Z.
+pub const T0: i64 = 1_795_305_600_000;
+
+pub struct H<S> {
+    pub kv: S,
+    pub limiter: RateLimiter,
+    pub token: Option<&'static str>,
+}
+
+impl<S: KvStore> H<S> {
+    pub fn with(kv: S) -> Self {
+        Self {
+            kv,
+            limiter: RateLimiter::new(Limit::per_minute(0)),
+            token: Some(TOKEN),
+        }
+    }
+
+    pub fn call(&self, req: ApiRequest, now: i64) -> ApiResponse {
+        let api = Api {
+            store: &self.kv,
+            admin_token: self.token,
+            limiter: &self.limiter,
+        };
+        pollster::block_on(handle(&api, &req, now))
+    }
+
+    pub fn admin(&self, method: Method, path: &str, body: Option<Value>, now: i64) -> ApiResponse {
+        let mut req =
+            ApiRequest::new(method, path).header("authorization", &format!("Bearer {TOKEN}"));
+        if let Some(b) = body {
+            req = req.json(b.to_string());
+        }
+        self.call(req, now)
+    }
+
+    pub fn put(&self, path: &str, body: Value, now: i64) -> ApiResponse {
+        self.admin(Method::Put, path, Some(body), now)
+    }
+
+    pub fn feed(&self, now: i64) -> Value {
+        let res = self.call(ApiRequest::new(Method::Get, "/v1/sites/demo/feed"), now);
+        assert_eq!(res.status, 200, "{}", res.body);
+        body(&res)
+    }
+
+    pub fn vote(
+        &self,
+        poll: &str,
+        id: &str,
+        visitor: &str,
+        answer: Value,
+        now: i64,
+    ) -> ApiResponse {
+        self.call(
+            ApiRequest::new(
+                Method::Post,
+                &format!("/v1/sites/demo/polls/{poll}/responses"),
+            )
+            .header("origin", ORIGIN)
+            .json(json!({"id": id, "visitor": visitor, "answer": answer}).to_string()),
+            now,
+        )
+    }
+
+    pub fn results(&self, poll: &str, now: i64) -> Value {
+        let res = self.admin(
+            Method::Get,
+            &format!("/v1/admin/sites/demo/polls/{poll}/results"),
+            None,
+            now,
+        );
+        assert_eq!(res.status, 200, "{}", res.body);
+        body(&res)
+    }
+
+    /// The demo site with a story, a session and three polls (choice, rating, text), all
+    /// published at T0.
+    pub fn seed(&self) {
+        for (path, value) in [
+            ("/v1/admin/sites/demo", site()),
+            (
+                "/v1/admin/sites/demo/stories/reset",
+                story("reset", T0, T0 + 48 * HOUR),
+            ),
+            (
+                "/v1/admin/sites/demo/sessions/qa",
+                session("qa", T0, T0 + HOUR, T0 + 2 * HOUR),
+            ),
+            (
+                "/v1/admin/sites/demo/polls/helpful",
+                poll(
+                    "helpful",
+                    json!({"type":"choice","options":["Yes","No","Partly"]}),
+                ),
+            ),
+            (
+                "/v1/admin/sites/demo/polls/csat",
+                poll("csat", json!({"type":"rating"})),
+            ),
+            (
+                "/v1/admin/sites/demo/polls/ideas",
+                poll("ideas", json!({"type":"text"})),
+            ),
+        ] {
+            let res = self.put(path, value, T0);
+            assert!(
+                res.status == 201 || res.status == 200,
+                "{path}: {} {}",
+                res.status,
+                res.body
+            );
+        }
+    }
+}
+
+pub fn body(res: &ApiResponse) -> Value {
+    serde_json::from_str(&res.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", res.body))
+}
+
+pub fn code(res: &ApiResponse) -> String {
+    body(res)["error"]["code"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+pub fn field(res: &ApiResponse) -> String {
+    body(res)["error"]["field"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+pub fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x["id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn site() -> Value {
+    json!({
+        "id": "demo",
+        "name": "Demo Coffee",
+        "origins": [ORIGIN],
+        "theme": {"accent": "#aa3300", "mode": "light"},
+        "language": "en",
+        "timezone": "Europe/Berlin",
+        "channels": [{"kind": "email", "label": "Email us", "value": "help@shop.example"}],
+        "topics": [{"id": "orders", "label": "Orders"}, {"id": "billing", "label": "Billing", "simple": false}],
+        "retention_days": 30
+    })
+}
+
+pub fn story(id: &str, publish_at: i64, expires_at: i64) -> Value {
+    json!({
+        "id": id, "title": format!("How to {id}"), "topic": "orders",
+        "slides": [{"text": "Open Settings", "duration_ms": 5000},
+                   {"text": "Tap Reset", "duration_ms": 5000,
+                    "cta": {"label": "Open", "url": "https://shop.example/reset"}}],
+        "publish_at": publish_at, "expires_at": expires_at
+    })
+}
+
+pub fn session(id: &str, announce_from: i64, starts_at: i64, ends_at: i64) -> Value {
+    json!({
+        "id": id, "title": "Live Q&A: billing", "topic": "billing", "host": "Ana",
+        "announce_from": announce_from, "starts_at": starts_at, "ends_at": ends_at,
+        "join_url": "https://meet.example/qa"
+    })
+}
+
+pub fn poll(id: &str, kind: Value) -> Value {
+    json!({
+        "id": id, "question": "Did this help?", "kind": kind,
+        "publish_at": T0, "expires_at": T0 + 24 * HOUR, "show_results": true
+    })
+}
+
+/// A visitor or response token.
+pub fn tok(prefix: &str, n: usize) -> String {
+    format!("{prefix}-{n:016}")
+}
