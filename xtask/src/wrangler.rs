@@ -169,23 +169,57 @@ pub fn http(
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).ok()?;
     stream.write_all(body.as_bytes()).ok()?;
+    // Read the head, then exactly the body it announces: a server may keep the connection
+    // open after a 204 or 304, so reading to the end would wait for a timeout.
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).ok()?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut buf = [0u8; 16 * 1024];
+    let head_end = loop {
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]).into_owned();
     let mut lines = head.lines();
-    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    let chunked = headers
-        .iter()
-        .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
-    let body = if chunked {
-        dechunk(body)?
+    let find = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let chunked = find("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+    let length: Option<usize> = if status == 204 || status == 304 || method == "HEAD" {
+        Some(0)
     } else {
-        body.to_string()
+        find("content-length").and_then(|v| v.parse().ok())
+    };
+    let mut body_raw = raw[head_end + 4..].to_vec();
+    loop {
+        let done = match length {
+            Some(n) => body_raw.len() >= n,
+            None if chunked => body_raw.ends_with(b"0\r\n\r\n"),
+            None => false,
+        };
+        if done {
+            break;
+        }
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => body_raw.extend_from_slice(&buf[..n]),
+        }
+    }
+    if let Some(n) = length {
+        body_raw.truncate(n);
+    }
+    let text = String::from_utf8_lossy(&body_raw);
+    let body = if chunked {
+        dechunk(&text)?
+    } else {
+        text.into_owned()
     };
     Some(HttpResponse {
         status,
