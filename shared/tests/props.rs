@@ -1,0 +1,223 @@
+//! Property tests: validators and parsers never panic on any input, and what they accept
+//! really has the properties the rest of the system relies on.
+
+use glimpse_shared::ids::{is_slug, is_token};
+use glimpse_shared::site::is_origin;
+use glimpse_shared::validate::is_https_url;
+use glimpse_shared::{
+    Answer, Banner, EventBatch, LiveSession, Poll, PollKind, PollResponse, Site, Story, Vote,
+};
+use proptest::prelude::*;
+use serde_json::Value;
+
+/// Arbitrary JSON, biased towards the shapes our types use.
+fn json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| Value::from(n)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        ".{0,40}".prop_map(Value::String),
+        prop_oneof![
+            Just("https://x.example/a"),
+            Just("demo"),
+            Just("choice"),
+            Just("rating"),
+            Just("text"),
+            Just("image"),
+            Just("video"),
+            Just("email"),
+        ]
+        .prop_map(|s| Value::String(s.into())),
+    ];
+    let keys = prop_oneof![
+        Just("id"),
+        Just("title"),
+        Just("topic"),
+        Just("slides"),
+        Just("text"),
+        Just("media"),
+        Just("kind"),
+        Just("url"),
+        Just("alt"),
+        Just("cta"),
+        Just("label"),
+        Just("publish_at"),
+        Just("expires_at"),
+        Just("question"),
+        Just("options"),
+        Just("type"),
+        Just("answer"),
+        Just("visitor"),
+        Just("events"),
+        Just("story"),
+        Just("slide"),
+        Just("name"),
+        Just("origins"),
+        Just("channels"),
+        Just("topics"),
+        Just("value"),
+        Just("starts_at"),
+        Just("ends_at"),
+        Just("announce_from"),
+        Just("host"),
+        Just("join_url"),
+        Just("choice"),
+        Just("rating"),
+        Just("duration_ms"),
+        Just("max_chars"),
+        Just("theme"),
+        Just("accent"),
+    ];
+    leaf.prop_recursive(4, 64, 8, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+            prop::collection::vec((keys.clone(), inner), 0..10).prop_map(|kv| {
+                Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+            }),
+        ]
+    })
+}
+
+fn try_all(v: &Value) {
+    if let Ok(s) = serde_json::from_value::<Story>(v.clone()) {
+        let _ = (s.validate(), s.lint());
+    }
+    if let Ok(s) = serde_json::from_value::<Site>(v.clone()) {
+        let _ = (s.validate(), s.lint());
+    }
+    if let Ok(s) = serde_json::from_value::<LiveSession>(v.clone()) {
+        let _ = (s.validate(), s.lint(), s.banner_at(0));
+    }
+    if let Ok(p) = serde_json::from_value::<Poll>(v.clone()) {
+        let _ = (p.validate(), p.lint());
+        if let Ok(r) = serde_json::from_value::<PollResponse>(v.clone()) {
+            let _ = (r.validate(), p.check_answer(&r.answer));
+        }
+    }
+    if let Ok(b) = serde_json::from_value::<EventBatch>(v.clone()) {
+        let _ = b.validate();
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+    #[test]
+    fn validators_never_panic_on_any_json(v in json()) {
+        try_all(&v);
+    }
+
+    #[test]
+    fn string_checks_never_panic_and_agree_with_their_grammar(s in "\\PC{0,80}") {
+        if is_slug(&s) {
+            prop_assert!(s.len() <= 63);
+            prop_assert!(s.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-'));
+            prop_assert!(!s.starts_with('-'));
+        }
+        if is_token(&s) {
+            prop_assert!((16..=64).contains(&s.len()));
+        }
+        if is_https_url(&s) {
+            prop_assert!(s.starts_with("https://"));
+            prop_assert!(!s.chars().any(|c| c.is_whitespace() || c.is_control()));
+            prop_assert!(!s[8..].split(['/', '?', '#']).next().unwrap_or("").is_empty());
+        }
+        let _ = is_origin(&s);
+    }
+
+    #[test]
+    fn a_valid_story_only_links_to_https(
+        id in "[a-z0-9-]{0,70}",
+        url in prop_oneof![Just("https://a.example/x".to_string()), ".{0,30}"],
+        slides in 0usize..40,
+        publish_at in any::<i64>(),
+        expires_at in any::<i64>(),
+        duration_ms in any::<u32>(),
+    ) {
+        let slide = glimpse_shared::Slide {
+            text: "Step".into(),
+            media: Some(glimpse_shared::Media::Image { url: url.clone(), alt: "alt".into() }),
+            duration_ms,
+            cta: Some(glimpse_shared::Cta { label: "Go".into(), url: url.clone() }),
+        };
+        let story = Story {
+            id, title: "t".into(), topic: "t".into(), slides: vec![slide; slides], publish_at, expires_at,
+        };
+        if story.validate().is_empty() {
+            prop_assert!(is_https_url(&url));
+            prop_assert!(is_slug(&story.id));
+            prop_assert!((1..=30).contains(&story.slides.len()));
+            prop_assert!(story.expires_at > story.publish_at);
+            prop_assert!((1_000..=60_000).contains(&duration_ms));
+        }
+    }
+
+    #[test]
+    fn a_banner_only_moves_forward(
+        announce in -1_000_000i64..1_000_000,
+        lead in 0i64..1_000_000,
+        length in 1i64..1_000_000,
+        mut times in prop::collection::vec(-3_000_000i64..3_000_000, 1..50),
+    ) {
+        let s = LiveSession {
+            id: "qa".into(), title: "Q&A".into(), topic: "t".into(), host: "h".into(),
+            announce_from: announce, starts_at: announce + lead, ends_at: announce + lead + length,
+            join_url: "https://m.example".into(),
+        };
+        times.sort();
+        let rank = |b: Banner| match b {
+            Banner::Hidden => 0, Banner::Upcoming { .. } => 1, Banner::Live { .. } => 2, Banner::Gone => 3,
+        };
+        let mut last = 0;
+        for t in times {
+            let b = s.banner_at(t);
+            prop_assert!(rank(b) >= last);
+            last = rank(b);
+            match b {
+                Banner::Upcoming { starts_in_s } => prop_assert!(starts_in_s >= 1),
+                Banner::Live { ends_in_s } => prop_assert!(ends_in_s >= 1),
+                _ => {}
+            }
+            prop_assert_eq!(s.is_listed(t), matches!(b, Banner::Upcoming { .. } | Banner::Live { .. }));
+        }
+    }
+
+    #[test]
+    fn a_tally_accounts_for_every_vote(
+        options in 2usize..=6,
+        answers in prop::collection::vec((0u8..4, any::<u8>(), ".{0,10}"), 0..200),
+    ) {
+        let kinds = [
+            PollKind::Choice { options: (0..options).map(|i| format!("o{i}")).collect() },
+            PollKind::Rating,
+            PollKind::Text { max_chars: 200 },
+        ];
+        let votes: Vec<Vote> = answers
+            .iter()
+            .map(|(k, n, t)| Vote {
+                id: "x".repeat(16),
+                answer: match k {
+                    0 => Answer::Choice(*n),
+                    1 => Answer::Rating(*n),
+                    _ => Answer::Text(t.clone()),
+                },
+                at: i64::from(*n),
+            })
+            .collect();
+        for kind in kinds {
+            let poll = Poll {
+                id: "p".into(), question: "q".into(), kind, publish_at: 0, expires_at: 1, show_results: true,
+            };
+            let r = poll.tally(&votes);
+            prop_assert_eq!(r.total + r.ignored, votes.len() as u64);
+            if !r.counts.is_empty() {
+                prop_assert_eq!(r.counts.iter().sum::<u64>(), r.total);
+            }
+            if let Some(mean) = r.mean {
+                prop_assert!((1.0..=5.0).contains(&mean));
+            }
+        }
+    }
+}
