@@ -1,6 +1,8 @@
 //! Property tests: validators and parsers never panic on any input, and what they accept
 //! really has the properties the rest of the system relies on.
 
+#![allow(clippy::panic)] // test helpers outside #[test] fns report failures by panicking
+
 use glimpse_shared::ids::{is_slug, is_token};
 use glimpse_shared::site::is_origin;
 use glimpse_shared::validate::is_https_url;
@@ -15,7 +17,7 @@ fn json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| Value::from(n)),
+        any::<i64>().prop_map(Value::from),
         any::<f64>()
             .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         ".{0,40}".prop_map(Value::String),

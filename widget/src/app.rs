@@ -8,7 +8,7 @@ use web_sys::KeyboardEvent;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeedState {
     Loading,
-    Ready(Feed),
+    Ready(Box<Feed>),
     /// The feed could not be loaded; the widget stays out of the way.
     Failed,
 }

@@ -21,7 +21,7 @@ pub fn mount(config: Config) -> Result<(), JsValue> {
     let url = config.feed_url();
     leptos::task::spawn_local(async move {
         match crate::api::fetch_feed(&url).await {
-            Ok(feed) => set_feed.set(FeedState::Ready(feed)),
+            Ok(feed) => set_feed.set(FeedState::Ready(Box::new(feed))),
             Err(e) => {
                 crate::warn(&e);
                 set_feed.set(FeedState::Failed);

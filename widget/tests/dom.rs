@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use glimpse_shared::{Feed, FeedSite, Slide, Story};
+use glimpse_shared::{Feed, FeedSite, Slide, Story, Theme};
 use glimpse_widget::app::{App, FeedState};
 use glimpse_widget::host::create_shadow_container;
 use leptos::prelude::*;
@@ -30,8 +30,15 @@ fn feed(slides: &[&str]) -> Feed {
         site: FeedSite {
             id: "test".into(),
             name: "Test".into(),
+            theme: Theme::default(),
+            language: "en".into(),
+            timezone: "UTC".into(),
+            channels: vec![],
+            topics: vec![],
         },
         now: 1_000,
+        sessions: vec![],
+        polls: vec![],
         stories: vec![Story {
             id: "s1".into(),
             title: "First story".into(),
@@ -89,7 +96,7 @@ async fn launcher_appears_with_the_feed_and_opens_the_story() {
         "no launcher before the feed has loaded"
     );
 
-    set_feed.set(FeedState::Ready(feed(&["Step one", "Step two"])));
+    set_feed.set(FeedState::Ready(Box::new(feed(&["Step one", "Step two"]))));
     tick().await;
     let launcher = find(&root, "[data-testid=glimpse-launcher]").expect("launcher");
     assert_eq!(
@@ -124,7 +131,7 @@ async fn launcher_appears_with_the_feed_and_opens_the_story() {
 async fn authored_markup_is_shown_as_text_never_parsed() {
     let (root, set_feed) = mount("dom-xss");
     let hostile = "<img src=x onerror=\"window.__pwned=1\"><script>window.__pwned=1</script>";
-    set_feed.set(FeedState::Ready(feed(&[hostile])));
+    set_feed.set(FeedState::Ready(Box::new(feed(&[hostile]))));
     tick().await;
     find(&root, "[data-testid=glimpse-launcher]")
         .unwrap()

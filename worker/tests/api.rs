@@ -1,5 +1,7 @@
 //! Every endpoint and every error status of the HTTP API, through the pure core.
 
+#![allow(clippy::panic)] // test helpers outside #[test] fns report failures by panicking
+
 mod common;
 
 use std::collections::HashMap;

@@ -2,6 +2,8 @@
 //! lost) turn into 503 + Retry-After, and a client that retries ends up with its response
 //! recorded exactly once: never twice, never lost.
 
+#![allow(clippy::panic)] // test helpers outside #[test] fns report failures by panicking
+
 mod common;
 
 use common::*;

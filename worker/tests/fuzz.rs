@@ -1,6 +1,8 @@
 //! Hostile requests: any method, path, headers and body. The API never panics, never
 //! answers 5xx for anything a client sent, and every error is the JSON error shape.
 
+#![allow(clippy::panic)] // test helpers outside #[test] fns report failures by panicking
+
 mod common;
 
 use common::*;

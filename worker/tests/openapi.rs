@@ -1,6 +1,8 @@
 //! `worker/openapi.json` describes exactly the routes the worker serves, and every schema
 //! it references exists.
 
+#![allow(clippy::panic)] // test helpers outside #[test] fns report failures by panicking
+
 use std::collections::BTreeSet;
 
 use glimpse_worker::route::{Method, ROUTES, route};

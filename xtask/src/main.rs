@@ -105,6 +105,19 @@ fn test() -> Result {
         ]))
     })?;
     step("clippy (wasm32)", || {
+        // The widget with its browser tests; the shared and worker libraries as they ship
+        // to the edge (their tests are native: proptest, in-memory KV).
+        run(cargo().args([
+            "clippy",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--package",
+            "glimpse-widget",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
         run(cargo().args([
             "clippy",
             "--target",
@@ -112,10 +125,8 @@ fn test() -> Result {
             "--package",
             "glimpse-shared",
             "--package",
-            "glimpse-widget",
-            "--package",
             "glimpse-worker",
-            "--all-targets",
+            "--lib",
             "--",
             "-D",
             "warnings",
