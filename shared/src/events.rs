@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Millis;
-use crate::ids::{is_slug, is_token};
+use crate::ids::is_slug;
 use crate::site::ChannelKind;
 use crate::validate::{Problem, Problems};
 
@@ -73,12 +73,8 @@ impl EventBatch {
     /// Every problem with this batch, or none.
     pub fn validate(&self) -> Vec<Problem> {
         let mut p = Problems::default();
-        if !is_token(&self.id) {
-            p.push("id", "must match [A-Za-z0-9_-]{16,64}");
-        }
-        if !is_token(&self.visitor) {
-            p.push("visitor", "must match [A-Za-z0-9_-]{16,64}");
-        }
+        p.token("id", &self.id);
+        p.token("visitor", &self.visitor);
         if self.events.is_empty() || self.events.len() > Self::EVENTS_MAX {
             p.push("events", "must hold 1-50 events");
         }

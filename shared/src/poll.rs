@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Millis;
-use crate::ids::is_token;
 use crate::validate::{Problem, Problems};
 
 /// A quick question for visitors.
@@ -244,12 +243,8 @@ impl PollResponse {
     /// Every problem with the request itself (ids); the answer is checked against the poll.
     pub fn validate(&self) -> Vec<Problem> {
         let mut p = Problems::default();
-        if !is_token(&self.id) {
-            p.push("id", "must match [A-Za-z0-9_-]{16,64}");
-        }
-        if !is_token(&self.visitor) {
-            p.push("visitor", "must match [A-Za-z0-9_-]{16,64}");
-        }
+        p.token("id", &self.id);
+        p.token("visitor", &self.visitor);
         p.into_vec()
     }
 }

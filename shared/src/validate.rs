@@ -48,6 +48,13 @@ impl Problems {
         }
     }
 
+    /// A client-made visitor, response or batch id.
+    pub fn token(&mut self, field: impl Into<String>, value: &str) {
+        if !crate::ids::is_token(value) {
+            self.push(field, "must match [A-Za-z0-9_-]{16,64}");
+        }
+    }
+
     pub fn https(&mut self, field: impl Into<String>, value: &str) {
         if !is_https_url(value) {
             self.push(field, "must be an https URL");
