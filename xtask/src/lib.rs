@@ -4,6 +4,7 @@
 pub mod build;
 pub mod content;
 pub mod run;
+pub mod size;
 pub mod tools;
 pub mod wrangler;
 

@@ -16,6 +16,7 @@ cargo xtask <command>
   build          build the widget bundle and the worker into worker/assets and worker/build
   dev [--fresh]  setup + build + seed the demo content + wrangler dev on http://127.0.0.1:8787
                  (local KV persists across restarts; --fresh wipes it first)
+  size           build the widget and print raw/gzip/brotli sizes; fails when over budget
   test           fmt, clippy (host + wasm32), native tests, widget tests in headless Chromium,
                  then the end-to-end suite against wrangler dev
 ";
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         Some("build") => tools::setup().and_then(|t| build::build_all(&t)),
         Some("dev") => dev(args.iter().any(|a| a == "--fresh")),
         Some("test") => test(),
+        Some("size") => size(),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
@@ -84,6 +86,16 @@ fn dev(fresh: bool) -> Result {
         "    try: curl -H 'Authorization: Bearer {token}' http://127.0.0.1:8787/v1/admin/sites/demo\n"
     );
     run(wrangler::command(&tools).args(wrangler::dev_args(8787, inspector, &persist)))
+}
+
+/// Builds the widget bundle and checks its weight against the budgets.
+fn size() -> Result {
+    let tools = tools::setup()?;
+    let bundle = step("build widget", || build::build_widget(&tools))?;
+    step("assemble loader", || build::write_loader_and_headers(&tools, &bundle))?;
+    step("widget size (raw / gzip / brotli q11)", || {
+        xtask::size::check(&xtask::size::measure_widget()?)
+    })
 }
 
 /// The whole test suite, in order, stopping at the first failure.
