@@ -8,6 +8,7 @@ pub mod feed;
 pub mod hash;
 pub mod ids;
 pub mod keys;
+pub mod player;
 pub mod poll;
 pub mod session;
 pub mod site;

@@ -223,3 +223,105 @@ proptest! {
         }
     }
 }
+
+mod player {
+    use glimpse_shared::player::{Effect, Input, Phase, Player};
+    use glimpse_shared::{Media, Slide, Story};
+    use proptest::prelude::*;
+
+    fn stories() -> impl Strategy<Value = Vec<Story>> {
+        prop::collection::vec(
+            prop::collection::vec((1_000u32..8_000, any::<bool>()), 1..5),
+            1..4,
+        )
+        .prop_map(|stories| {
+            stories
+                .into_iter()
+                .enumerate()
+                .map(|(i, slides)| Story {
+                    id: format!("s{i}"),
+                    title: "t".into(),
+                    topic: "t".into(),
+                    slides: slides
+                        .into_iter()
+                        .enumerate()
+                        .map(|(j, (d, media))| Slide {
+                            text: "x".into(),
+                            media: media.then(|| Media::Video {
+                                url: format!("https://cdn.example/{i}/{j}.mp4"),
+                                alt: None,
+                            }),
+                            duration_ms: d,
+                            cta: None,
+                        })
+                        .collect(),
+                    publish_at: 0,
+                    expires_at: 1,
+                })
+                .collect()
+        })
+    }
+
+    fn input() -> impl Strategy<Value = Input> {
+        prop_oneof![
+            6 => (0u32..3_000).prop_map(|dt_ms| Input::Tick { dt_ms }),
+            2 => Just(Input::Next),
+            1 => Just(Input::Prev),
+            1 => Just(Input::NextStory),
+            1 => Just(Input::PrevStory),
+            1 => Just(Input::HoldStart),
+            1 => Just(Input::HoldEnd),
+            1 => Just(Input::TogglePause),
+            2 => Just(Input::MediaReady),
+            1 => Just(Input::MediaStalled),
+            1 => (1u32..20_000).prop_map(|ms| Input::MediaDuration { ms }),
+            1 => any::<bool>().prop_map(Input::Visible),
+            1 => any::<bool>().prop_map(Input::ReducedMotion),
+            1 => Just(Input::Close),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn the_player_keeps_its_invariants(
+            stories in stories(),
+            start in 0usize..5,
+            inputs in prop::collection::vec(input(), 0..120),
+        ) {
+            let Some((mut p, _)) = Player::open(&stories, start, false) else {
+                return Err(TestCaseError::fail("stories are never empty here"));
+            };
+            let mut all_completed = 0;
+            for input in inputs {
+                let before = p.view();
+                let tick = matches!(input, Input::Tick { .. });
+                let fx = p.handle(input);
+                let after = p.view();
+                // The cursor is always in bounds.
+                prop_assert!(after.cursor.story < stories.len());
+                prop_assert!(after.cursor.slide < stories[after.cursor.story].slides.len());
+                prop_assert!((0.0..=1.0).contains(&after.progress));
+                let restarted = fx.iter().any(|f| matches!(f, Effect::SlideStarted(_)));
+                // Progress is monotone within a slide.
+                if after.cursor == before.cursor && after.phase == before.phase && !restarted {
+                    prop_assert!(after.progress >= before.progress, "{before:?} -> {after:?}");
+                }
+                // Nothing advances while any pause reason holds.
+                if tick && before.pauses.any() {
+                    prop_assert_eq!(before, after);
+                    prop_assert!(fx.is_empty());
+                }
+                if tick && before.phase == Phase::EndCard {
+                    prop_assert_eq!(before, after);
+                }
+                all_completed += fx.iter().filter(|f| **f == Effect::AllCompleted).count();
+                prop_assert!(all_completed <= 1);
+                if before.phase == Phase::Closed {
+                    prop_assert!(fx.is_empty());
+                }
+            }
+        }
+    }
+}

@@ -92,7 +92,9 @@ fn dev(fresh: bool) -> Result {
 fn size() -> Result {
     let tools = tools::setup()?;
     let bundle = step("build widget", || build::build_widget(&tools))?;
-    step("assemble loader", || build::write_loader_and_headers(&tools, &bundle))?;
+    step("assemble loader", || {
+        build::write_loader_and_headers(&tools, &bundle)
+    })?;
     step("widget size (raw / gzip / brotli q11)", || {
         xtask::size::check(&xtask::size::measure_widget()?)
     })

@@ -63,7 +63,9 @@ pub fn measure_widget() -> Result<Vec<Sizes>> {
     for f in files {
         let name = format!(
             "glimpse/{}",
-            f.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+            f.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
         );
         out.push(measure(&f, name)?);
     }
@@ -72,9 +74,15 @@ pub fn measure_widget() -> Result<Vec<Sizes>> {
 
 /// Prints the table and fails if a budget is exceeded.
 pub fn check(sizes: &[Sizes]) -> Result {
-    println!("    {:<36} {:>9} {:>9} {:>9}", "file", "raw", "gzip", "brotli");
+    println!(
+        "    {:<36} {:>9} {:>9} {:>9}",
+        "file", "raw", "gzip", "brotli"
+    );
     for s in sizes {
-        println!("    {:<36} {:>9} {:>9} {:>9}", s.name, s.raw, s.gzip, s.brotli);
+        println!(
+            "    {:<36} {:>9} {:>9} {:>9}",
+            s.name, s.raw, s.gzip, s.brotli
+        );
     }
     let total = |f: fn(&Sizes) -> usize| sizes.iter().map(f).sum::<usize>();
     let brotli_total = total(|s| s.brotli);
@@ -88,7 +96,9 @@ pub fn check(sizes: &[Sizes]) -> Result {
     let loader = sizes.first().map(|s| s.brotli).unwrap_or(0);
     let mut over = Vec::new();
     if loader > LOADER_BROTLI_MAX {
-        over.push(format!("loader is {loader} B brotli, budget {LOADER_BROTLI_MAX} B"));
+        over.push(format!(
+            "loader is {loader} B brotli, budget {LOADER_BROTLI_MAX} B"
+        ));
     }
     if brotli_total > TOTAL_BROTLI_MAX {
         over.push(format!(

@@ -1,0 +1,515 @@
+//! The story player as one pure state machine: inputs in (time passing, taps, keys, swipes,
+//! media and visibility changes), effects out (what to record, preload and show). The
+//! widget only forwards browser events here and renders [`Player::view`], so every rule of
+//! playback is tested natively.
+
+use crate::{Media, Story};
+
+/// Which slide of which story.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub story: usize,
+    pub slide: usize,
+}
+
+/// Why playback is paused. Each reason is set and cleared on its own: releasing a hold never
+/// resumes a tab that is hidden, and so on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pauses {
+    /// The visitor pressed and holds the slide.
+    pub hold: bool,
+    /// The visitor paused with the button or Space.
+    pub user: bool,
+    /// The page is hidden (another tab, minimised).
+    pub hidden: bool,
+    /// `prefers-reduced-motion: reduce`: nothing advances on its own.
+    pub reduced_motion: bool,
+    /// The slide's media is loading or stalled.
+    pub buffering: bool,
+}
+
+impl Pauses {
+    pub fn any(&self) -> bool {
+        self.hold || self.user || self.hidden || self.reduced_motion || self.buffering
+    }
+}
+
+/// What the player receives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Time passed (from an animation frame or interval).
+    Tick {
+        dt_ms: u32,
+    },
+    /// Tap on the right part, →: next slide (or the end card, or the next story).
+    Next,
+    /// Tap on the left part, ←: previous slide (or the previous story's last slide).
+    Prev,
+    /// Swipe left: the next story (the current one is not counted as completed).
+    NextStory,
+    /// Swipe right: the previous story.
+    PrevStory,
+    HoldStart,
+    HoldEnd,
+    /// The pause/play button or Space.
+    TogglePause,
+    /// The current slide's media can play.
+    MediaReady,
+    /// The current slide's media stalled (buffering).
+    MediaStalled,
+    /// The current slide's video is this long: it sets the slide's duration (if its time has
+    /// not started running yet).
+    MediaDuration {
+        ms: u32,
+    },
+    /// `visibilitychange`: whether the page is visible.
+    Visible(bool),
+    ReducedMotion(bool),
+    /// Esc, the close button or a swipe down.
+    Close,
+}
+
+/// What the widget must do in response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// A story was opened (first slide shown): record a view, mark it seen.
+    StoryStarted { story: usize },
+    /// A slide is now showing.
+    SlideStarted(Cursor),
+    /// The last slide of a story was watched to the end or stepped past.
+    StoryCompleted { story: usize },
+    /// Every story was completed; fires at most once.
+    AllCompleted,
+    /// Start loading these media URLs (the next slides').
+    Preload(Vec<String>),
+    /// The viewer closed.
+    Closed,
+}
+
+/// Where in a story the viewer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Showing a slide.
+    Slide,
+    /// The "Did this help?" card after a story's last slide: nothing advances on its own.
+    EndCard,
+    Closed,
+}
+
+/// One slide as the player needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SlideInfo {
+    duration_ms: u32,
+    media: Option<String>,
+}
+
+/// Everything the view renders.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlayerView {
+    pub cursor: Cursor,
+    pub phase: Phase,
+    /// Progress through the current slide, 0–1.
+    pub progress: f32,
+    pub pauses: Pauses,
+    /// Whether time is running (no pause reason, showing a slide).
+    pub playing: bool,
+}
+
+/// The player. Build it with [`Player::open`]; feed it [`Input`]s.
+#[derive(Debug, Clone)]
+pub struct Player {
+    stories: Vec<Vec<SlideInfo>>,
+    cursor: Cursor,
+    phase: Phase,
+    elapsed_ms: u32,
+    duration_ms: u32,
+    pauses: Pauses,
+    completed: Vec<bool>,
+    all_completed: bool,
+}
+
+/// How many upcoming slides' media to preload.
+const PRELOAD_AHEAD: usize = 2;
+
+impl Player {
+    /// Opens the viewer on `story` (clamped into range). `None` if there is nothing to play.
+    /// Returns the effects of showing the first slide.
+    pub fn open(
+        stories: &[Story],
+        story: usize,
+        reduced_motion: bool,
+    ) -> Option<(Self, Vec<Effect>)> {
+        let stories: Vec<Vec<SlideInfo>> = stories
+            .iter()
+            .map(|s| {
+                s.slides
+                    .iter()
+                    .map(|sl| SlideInfo {
+                        duration_ms: sl.duration_ms.max(1),
+                        media: sl.media.as_ref().map(|m| match m {
+                            Media::Image { url, .. } | Media::Video { url, .. } => url.clone(),
+                        }),
+                    })
+                    .collect()
+            })
+            .collect();
+        if stories.is_empty() || stories.iter().any(Vec::is_empty) {
+            return None;
+        }
+        let story = story.min(stories.len() - 1);
+        let mut player = Self {
+            completed: vec![false; stories.len()],
+            stories,
+            cursor: Cursor { story, slide: 0 },
+            phase: Phase::Slide,
+            elapsed_ms: 0,
+            duration_ms: 1,
+            pauses: Pauses {
+                reduced_motion,
+                ..Pauses::default()
+            },
+            all_completed: false,
+        };
+        let mut fx = vec![Effect::StoryStarted { story }];
+        player.start_slide(&mut fx);
+        Some((player, fx))
+    }
+
+    pub fn view(&self) -> PlayerView {
+        PlayerView {
+            cursor: self.cursor,
+            phase: self.phase,
+            progress: match self.phase {
+                Phase::Slide => (self.elapsed_ms as f32 / self.duration_ms as f32).min(1.0),
+                Phase::EndCard | Phase::Closed => 1.0,
+            },
+            pauses: self.pauses,
+            playing: self.is_playing(),
+        }
+    }
+
+    fn is_playing(&self) -> bool {
+        self.phase == Phase::Slide && !self.pauses.any()
+    }
+
+    fn slide(&self) -> &SlideInfo {
+        // The cursor is kept in bounds by every transition.
+        &self.stories[self.cursor.story][self.cursor.slide]
+    }
+
+    fn start_slide(&mut self, fx: &mut Vec<Effect>) {
+        self.phase = Phase::Slide;
+        self.elapsed_ms = 0;
+        let slide = self.slide().clone();
+        self.duration_ms = slide.duration_ms;
+        self.pauses.buffering = slide.media.is_some();
+        fx.push(Effect::SlideStarted(self.cursor));
+        let ahead: Vec<String> = self
+            .upcoming()
+            .take(PRELOAD_AHEAD)
+            .filter_map(|c| self.stories[c.story][c.slide].media.clone())
+            .collect();
+        if !ahead.is_empty() {
+            fx.push(Effect::Preload(ahead));
+        }
+    }
+
+    /// The slides after the cursor, across stories.
+    fn upcoming(&self) -> impl Iterator<Item = Cursor> + '_ {
+        let Cursor { story, slide } = self.cursor;
+        let rest = (slide + 1..self.stories[story].len()).map(move |s| Cursor { story, slide: s });
+        let later = (story + 1..self.stories.len()).flat_map(move |st| {
+            (0..self.stories[st].len()).map(move |s| Cursor {
+                story: st,
+                slide: s,
+            })
+        });
+        rest.chain(later)
+    }
+
+    fn complete_story(&mut self, fx: &mut Vec<Effect>) {
+        let story = self.cursor.story;
+        if !self.completed[story] {
+            self.completed[story] = true;
+            fx.push(Effect::StoryCompleted { story });
+        }
+    }
+
+    fn goto_story(&mut self, story: usize, fx: &mut Vec<Effect>) {
+        self.cursor = Cursor { story, slide: 0 };
+        fx.push(Effect::StoryStarted { story });
+        self.start_slide(fx);
+    }
+
+    fn close(&mut self, fx: &mut Vec<Effect>) {
+        if self.phase != Phase::Closed {
+            self.phase = Phase::Closed;
+            fx.push(Effect::Closed);
+        }
+    }
+
+    /// Leaves the end card forward: the next story, or done.
+    fn after_end_card(&mut self, fx: &mut Vec<Effect>) {
+        if self.cursor.story + 1 < self.stories.len() {
+            self.goto_story(self.cursor.story + 1, fx);
+        } else {
+            if !self.all_completed && self.completed.iter().all(|c| *c) {
+                self.all_completed = true;
+                fx.push(Effect::AllCompleted);
+            }
+            self.close(fx);
+        }
+    }
+
+    fn next(&mut self, fx: &mut Vec<Effect>) {
+        match self.phase {
+            Phase::Slide if self.cursor.slide + 1 < self.stories[self.cursor.story].len() => {
+                self.cursor.slide += 1;
+                self.start_slide(fx);
+            }
+            Phase::Slide => {
+                self.complete_story(fx);
+                self.phase = Phase::EndCard;
+            }
+            Phase::EndCard => self.after_end_card(fx),
+            Phase::Closed => {}
+        }
+    }
+
+    fn prev(&mut self, fx: &mut Vec<Effect>) {
+        match self.phase {
+            Phase::EndCard => {
+                self.cursor.slide = self.stories[self.cursor.story].len() - 1;
+                self.start_slide(fx);
+            }
+            Phase::Slide if self.cursor.slide > 0 => {
+                self.cursor.slide -= 1;
+                self.start_slide(fx);
+            }
+            Phase::Slide if self.cursor.story > 0 => {
+                let story = self.cursor.story - 1;
+                self.cursor = Cursor {
+                    story,
+                    slide: self.stories[story].len() - 1,
+                };
+                fx.push(Effect::StoryStarted { story });
+                self.start_slide(fx);
+            }
+            // First slide of the first story: start it over.
+            Phase::Slide => self.start_slide(fx),
+            Phase::Closed => {}
+        }
+    }
+
+    /// Applies one input; returns what the widget must do.
+    pub fn handle(&mut self, input: Input) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        if self.phase == Phase::Closed {
+            return fx;
+        }
+        match input {
+            Input::Tick { dt_ms } => {
+                if self.is_playing() {
+                    self.elapsed_ms = self.elapsed_ms.saturating_add(dt_ms).min(self.duration_ms);
+                    if self.elapsed_ms >= self.duration_ms {
+                        self.next(&mut fx);
+                    }
+                }
+            }
+            Input::Next => self.next(&mut fx),
+            Input::Prev => self.prev(&mut fx),
+            // Skipping ahead is not completing: drop-off stays measurable.
+            Input::NextStory => self.after_end_card(&mut fx),
+            Input::PrevStory => {
+                if self.cursor.story > 0 {
+                    self.goto_story(self.cursor.story - 1, &mut fx);
+                } else {
+                    self.cursor.slide = 0;
+                    self.start_slide(&mut fx);
+                }
+            }
+            Input::HoldStart => self.pauses.hold = true,
+            Input::HoldEnd => self.pauses.hold = false,
+            Input::TogglePause => self.pauses.user = !self.pauses.user,
+            Input::MediaReady => self.pauses.buffering = false,
+            Input::MediaStalled => {
+                if self.slide().media.is_some() {
+                    self.pauses.buffering = true;
+                }
+            }
+            // Only before the slide's time starts running, so progress never jumps back.
+            Input::MediaDuration { ms } => {
+                if self.phase == Phase::Slide && ms > 0 && self.elapsed_ms == 0 {
+                    self.duration_ms = ms;
+                }
+            }
+            Input::Visible(v) => self.pauses.hidden = !v,
+            Input::ReducedMotion(r) => self.pauses.reduced_motion = r,
+            Input::Close => self.close(&mut fx),
+        }
+        fx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Slide;
+
+    fn story(id: &str, durations: &[u32], media: bool) -> Story {
+        Story {
+            id: id.into(),
+            title: id.into(),
+            topic: "t".into(),
+            slides: durations
+                .iter()
+                .enumerate()
+                .map(|(i, d)| Slide {
+                    text: format!("{id} {i}"),
+                    media: media.then(|| Media::Image {
+                        url: format!("https://cdn.example/{id}/{i}.png"),
+                        alt: "x".into(),
+                    }),
+                    duration_ms: *d,
+                    cta: None,
+                })
+                .collect(),
+            publish_at: 0,
+            expires_at: 1,
+        }
+    }
+
+    fn open(stories: &[Story]) -> Player {
+        Player::open(stories, 0, false)
+            .map(|(p, _)| p)
+            .unwrap_or_else(|| panic!("no player"))
+    }
+
+    #[test]
+    fn auto_advances_through_slides_then_shows_the_end_card() {
+        let stories = [
+            story("a", &[1_000, 2_000], false),
+            story("b", &[1_000], false),
+        ];
+        let (mut p, fx) = Player::open(&stories, 0, false).unwrap_or_else(|| panic!());
+        assert_eq!(
+            fx,
+            [
+                Effect::StoryStarted { story: 0 },
+                Effect::SlideStarted(Cursor { story: 0, slide: 0 })
+            ]
+        );
+        assert!(p.handle(Input::Tick { dt_ms: 500 }).is_empty());
+        assert_eq!(p.view().progress, 0.5);
+        let fx = p.handle(Input::Tick { dt_ms: 600 });
+        assert_eq!(fx, [Effect::SlideStarted(Cursor { story: 0, slide: 1 })]);
+        assert_eq!(p.view().progress, 0.0);
+        let fx = p.handle(Input::Tick { dt_ms: 2_000 });
+        assert_eq!(fx, [Effect::StoryCompleted { story: 0 }]);
+        assert_eq!(p.view().phase, Phase::EndCard);
+        // The end card waits for the visitor.
+        assert!(p.handle(Input::Tick { dt_ms: 60_000 }).is_empty());
+        let fx = p.handle(Input::Next);
+        assert_eq!(
+            fx,
+            [
+                Effect::StoryStarted { story: 1 },
+                Effect::SlideStarted(Cursor { story: 1, slide: 0 })
+            ]
+        );
+        p.handle(Input::Tick { dt_ms: 1_000 });
+        let fx = p.handle(Input::Next);
+        assert_eq!(fx, [Effect::AllCompleted, Effect::Closed]);
+        assert!(p.handle(Input::Next).is_empty());
+    }
+
+    #[test]
+    fn pause_reasons_are_independent() {
+        let mut p = open(&[story("a", &[1_000], false)]);
+        p.handle(Input::HoldStart);
+        p.handle(Input::Visible(false));
+        p.handle(Input::HoldEnd);
+        p.handle(Input::Tick { dt_ms: 500 });
+        assert_eq!(p.view().progress, 0.0, "still hidden");
+        p.handle(Input::Visible(true));
+        p.handle(Input::TogglePause);
+        p.handle(Input::Tick { dt_ms: 500 });
+        assert_eq!(p.view().progress, 0.0, "still paused by the visitor");
+        assert!(!p.view().playing);
+        p.handle(Input::TogglePause);
+        p.handle(Input::Tick { dt_ms: 500 });
+        assert_eq!(p.view().progress, 0.5);
+        p.handle(Input::ReducedMotion(true));
+        p.handle(Input::Tick { dt_ms: 500 });
+        assert_eq!(p.view().progress, 0.5, "reduced motion never auto-advances");
+        assert_eq!(p.handle(Input::Next), [Effect::StoryCompleted { story: 0 }]);
+    }
+
+    #[test]
+    fn media_gates_the_timer_and_sets_video_length_and_is_preloaded() {
+        let stories = [story("a", &[1_000, 1_000, 1_000], true)];
+        let (mut p, fx) = Player::open(&stories, 0, false).unwrap_or_else(|| panic!());
+        assert_eq!(
+            fx.last(),
+            Some(&Effect::Preload(vec![
+                "https://cdn.example/a/1.png".into(),
+                "https://cdn.example/a/2.png".into()
+            ]))
+        );
+        p.handle(Input::Tick { dt_ms: 900 });
+        assert_eq!(p.view().progress, 0.0, "the timer waits for the media");
+        assert!(p.view().pauses.buffering);
+        p.handle(Input::MediaReady);
+        p.handle(Input::MediaDuration { ms: 4_000 });
+        p.handle(Input::Tick { dt_ms: 1_000 });
+        assert_eq!(p.view().progress, 0.25);
+        p.handle(Input::MediaStalled);
+        p.handle(Input::Tick { dt_ms: 1_000 });
+        assert_eq!(p.view().progress, 0.25);
+    }
+
+    #[test]
+    fn navigation_by_taps_and_swipes() {
+        let stories = [
+            story("a", &[1_000, 1_000], false),
+            story("b", &[1_000, 1_000], false),
+        ];
+        let mut p = open(&stories);
+        p.handle(Input::Prev);
+        assert_eq!(p.view().cursor, Cursor { story: 0, slide: 0 });
+        p.handle(Input::Next);
+        p.handle(Input::Next);
+        assert_eq!(p.view().phase, Phase::EndCard);
+        p.handle(Input::Prev);
+        assert_eq!(
+            (p.view().phase, p.view().cursor),
+            (Phase::Slide, Cursor { story: 0, slide: 1 })
+        );
+        p.handle(Input::NextStory);
+        assert_eq!(p.view().cursor, Cursor { story: 1, slide: 0 });
+        p.handle(Input::Prev);
+        assert_eq!(p.view().cursor, Cursor { story: 0, slide: 1 });
+        p.handle(Input::NextStory);
+        p.handle(Input::PrevStory);
+        assert_eq!(p.view().cursor, Cursor { story: 0, slide: 0 });
+        // Skipping is not completing; swiping past the last story closes.
+        let mut fresh = open(&stories);
+        let fx = fresh.handle(Input::NextStory);
+        assert!(
+            !fx.iter()
+                .any(|f| matches!(f, Effect::StoryCompleted { .. }))
+        );
+        let fx = fresh.handle(Input::NextStory);
+        assert_eq!(fx, [Effect::Closed], "not all stories were completed");
+        assert_eq!(p.handle(Input::Close), [Effect::Closed]);
+    }
+
+    #[test]
+    fn nothing_to_play() {
+        assert!(Player::open(&[], 0, false).is_none());
+        assert!(Player::open(&[story("a", &[], false)], 0, false).is_none());
+        let p =
+            Player::open(&[story("a", &[1_000], false)], 9, false).map(|(p, _)| p.view().cursor);
+        assert_eq!(p, Some(Cursor { story: 0, slide: 0 }));
+    }
+}
