@@ -6,6 +6,7 @@ pub mod error;
 pub mod events;
 pub mod feed;
 pub mod hash;
+pub mod i18n;
 pub mod ids;
 pub mod keys;
 pub mod player;

@@ -1,6 +1,6 @@
 //! Talking to the worker: `fetch` without credentials, JSON decoded into the shared types.
 
-use glimpse_shared::{ErrorBody, Feed};
+use glimpse_shared::Feed;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{RequestCredentials, RequestInit, Response};
@@ -8,7 +8,8 @@ use web_sys::{RequestCredentials, RequestInit, Response};
 /// Fetches the site's feed. The error is a short description for the console.
 pub async fn fetch_feed(url: &str) -> Result<Feed, String> {
     let text = get_text(url).await?;
-    serde_json::from_str(&text).map_err(|e| format!("feed is not valid: {e}"))
+    let value = js_sys::JSON::parse(&text).map_err(describe)?;
+    serde_wasm_bindgen::from_value(value).map_err(|e| format!("feed is not valid: {e}"))
 }
 
 async fn get_text(url: &str) -> Result<String, String> {
@@ -29,10 +30,7 @@ async fn get_text(url: &str) -> Result<String, String> {
     if res.ok() {
         Ok(text)
     } else {
-        let detail = serde_json::from_str::<ErrorBody>(&text)
-            .map(|b| b.error.message)
-            .unwrap_or_default();
-        Err(format!("{url} answered {} {detail}", res.status()))
+        Err(format!("{url} answered {}", res.status()))
     }
 }
 

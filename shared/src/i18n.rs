@@ -1,0 +1,240 @@
+//! The widget's words in English, Spanish and Norwegian Bokmål, and which language and
+//! direction to use. Pure, so language choice and wording are tested natively.
+
+/// A built-in language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Es,
+    Nb,
+}
+
+/// Every string the widget shows that is not authored content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    OpenHelp,
+    HelpStories,
+    Close,
+    Pause,
+    Play,
+    Previous,
+    Next,
+    DidThisHelp,
+    Yes,
+    No,
+    SorryContact,
+    LiveNow,
+    Join,
+    StartsIn,
+    AddToCalendar,
+    Send,
+    Thanks,
+    Results,
+    YourAnswer,
+    ContactUs,
+    Unmute,
+    Mute,
+    Queued,
+    Seen,
+    New,
+}
+
+impl Lang {
+    /// The first built-in language among `preferred` (a `data-lang` value, then the
+    /// browser's languages), by primary subtag; English otherwise. `no` and `nn` map to
+    /// Bokmål, the written standard most Norwegians read.
+    pub fn pick<'a>(preferred: impl IntoIterator<Item = &'a str>) -> Lang {
+        for tag in preferred {
+            let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+            match primary.as_str() {
+                "en" => return Lang::En,
+                "es" => return Lang::Es,
+                "nb" | "no" | "nn" => return Lang::Nb,
+                _ => {}
+            }
+        }
+        Lang::En
+    }
+
+    /// The BCP 47 tag used for `lang=` and `Intl`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Es => "es",
+            Lang::Nb => "nb",
+        }
+    }
+
+    pub fn t(self, text: Text) -> &'static str {
+        use Text::*;
+        match (self, text) {
+            (Lang::En, OpenHelp) => "Open help stories",
+            (Lang::Es, OpenHelp) => "Abrir historias de ayuda",
+            (Lang::Nb, OpenHelp) => "Åpne hjelpehistorier",
+            (Lang::En, HelpStories) => "Help stories",
+            (Lang::Es, HelpStories) => "Historias de ayuda",
+            (Lang::Nb, HelpStories) => "Hjelpehistorier",
+            (Lang::En, Close) => "Close",
+            (Lang::Es, Close) => "Cerrar",
+            (Lang::Nb, Close) => "Lukk",
+            (Lang::En, Pause) => "Pause",
+            (Lang::Es, Pause) => "Pausar",
+            (Lang::Nb, Pause) => "Pause",
+            (Lang::En, Play) => "Play",
+            (Lang::Es, Play) => "Reproducir",
+            (Lang::Nb, Play) => "Spill av",
+            (Lang::En, Previous) => "Previous",
+            (Lang::Es, Previous) => "Anterior",
+            (Lang::Nb, Previous) => "Forrige",
+            (Lang::En, Next) => "Next",
+            (Lang::Es, Next) => "Siguiente",
+            (Lang::Nb, Next) => "Neste",
+            (Lang::En, DidThisHelp) => "Did this help?",
+            (Lang::Es, DidThisHelp) => "¿Te ha ayudado?",
+            (Lang::Nb, DidThisHelp) => "Hjalp dette?",
+            (Lang::En, Yes) => "Yes",
+            (Lang::Es, Yes) => "Sí",
+            (Lang::Nb, Yes) => "Ja",
+            (Lang::En, No) => "No",
+            (Lang::Es, No) => "No",
+            (Lang::Nb, No) => "Nei",
+            (Lang::En, SorryContact) => "Sorry about that. Our team can help:",
+            (Lang::Es, SorryContact) => "Lo sentimos. Nuestro equipo puede ayudarte:",
+            (Lang::Nb, SorryContact) => "Beklager. Teamet vårt kan hjelpe deg:",
+            (Lang::En, LiveNow) => "Live now",
+            (Lang::Es, LiveNow) => "En directo",
+            (Lang::Nb, LiveNow) => "Direkte nå",
+            (Lang::En, Join) => "Join",
+            (Lang::Es, Join) => "Unirse",
+            (Lang::Nb, Join) => "Bli med",
+            (Lang::En, StartsIn) => "Starts in",
+            (Lang::Es, StartsIn) => "Empieza en",
+            (Lang::Nb, StartsIn) => "Starter om",
+            (Lang::En, AddToCalendar) => "Add to calendar",
+            (Lang::Es, AddToCalendar) => "Añadir al calendario",
+            (Lang::Nb, AddToCalendar) => "Legg til i kalender",
+            (Lang::En, Send) => "Send",
+            (Lang::Es, Send) => "Enviar",
+            (Lang::Nb, Send) => "Send",
+            (Lang::En, Thanks) => "Thanks for your answer!",
+            (Lang::Es, Thanks) => "¡Gracias por tu respuesta!",
+            (Lang::Nb, Thanks) => "Takk for svaret!",
+            (Lang::En, Results) => "Results",
+            (Lang::Es, Results) => "Resultados",
+            (Lang::Nb, Results) => "Resultater",
+            (Lang::En, YourAnswer) => "Your answer",
+            (Lang::Es, YourAnswer) => "Tu respuesta",
+            (Lang::Nb, YourAnswer) => "Ditt svar",
+            (Lang::En, ContactUs) => "Contact us",
+            (Lang::Es, ContactUs) => "Contáctanos",
+            (Lang::Nb, ContactUs) => "Kontakt oss",
+            (Lang::En, Unmute) => "Unmute",
+            (Lang::Es, Unmute) => "Activar sonido",
+            (Lang::Nb, Unmute) => "Slå på lyd",
+            (Lang::En, Mute) => "Mute",
+            (Lang::Es, Mute) => "Silenciar",
+            (Lang::Nb, Mute) => "Slå av lyd",
+            (Lang::En, Queued) => "Saved — we will send it when you are back online",
+            (Lang::Es, Queued) => "Guardado: lo enviaremos cuando vuelvas a estar en línea",
+            (Lang::Nb, Queued) => "Lagret – vi sender det når du er på nett igjen",
+            (Lang::En, Seen) => "seen",
+            (Lang::Es, Seen) => "visto",
+            (Lang::Nb, Seen) => "sett",
+            (Lang::En, New) => "new",
+            (Lang::Es, New) => "nuevo",
+            (Lang::Nb, New) => "ny",
+        }
+    }
+
+    /// "expires in 3 h" / "expires in 12 min", from the server-corrected clock.
+    pub fn expires_in(self, ms: crate::Millis) -> String {
+        let (n, unit) = coarse(ms);
+        match self {
+            Lang::En => format!("expires in {n} {unit}"),
+            Lang::Es => format!("caduca en {n} {unit}"),
+            Lang::Nb => format!("utløper om {n} {unit}"),
+        }
+    }
+}
+
+/// A duration as one rounded-up figure and unit: "45 s", "12 min", "3 h", "2 d".
+pub fn coarse(ms: crate::Millis) -> (i64, &'static str) {
+    let s = (ms.max(0) + 999) / 1000;
+    if s < 60 {
+        (s, "s")
+    } else if s < 3_600 {
+        ((s + 59) / 60, "min")
+    } else if s < 86_400 * 2 {
+        ((s + 3_599) / 3_600, "h")
+    } else {
+        ((s + 86_399) / 86_400, "d")
+    }
+}
+
+/// A countdown clock: `1:02:03` or `4:05`.
+pub fn countdown(seconds: i64) -> String {
+    let s = seconds.max(0);
+    let (h, m, s) = (s / 3_600, s / 60 % 60, s % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// Whether text in this language runs right to left (any BCP 47 tag).
+pub fn is_rtl(tag: &str) -> bool {
+    let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+    matches!(
+        primary.as_str(),
+        "ar" | "he" | "iw" | "fa" | "ur" | "ps" | "sd" | "yi" | "dv" | "ug" | "ckb"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_the_first_built_in_language() {
+        assert_eq!(Lang::pick(["fr-FR", "es-MX", "en"]), Lang::Es);
+        assert_eq!(Lang::pick(["nn-NO"]), Lang::Nb);
+        assert_eq!(Lang::pick(["no"]), Lang::Nb);
+        assert_eq!(Lang::pick(["EN_gb"]), Lang::En);
+        assert_eq!(Lang::pick(["de", ""]), Lang::En);
+        assert_eq!(Lang::pick([]), Lang::En);
+    }
+
+    #[test]
+    fn every_text_is_translated() {
+        for lang in [Lang::En, Lang::Es, Lang::Nb] {
+            for text in [Text::DidThisHelp, Text::LiveNow, Text::Queued, Text::AddToCalendar] {
+                assert!(!lang.t(text).is_empty());
+            }
+        }
+        assert_eq!(Lang::Es.t(Text::DidThisHelp), "¿Te ha ayudado?");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(Lang::En.expires_in(3 * 3_600_000), "expires in 3 h");
+        assert_eq!(Lang::En.expires_in(3 * 3_600_000 - 60_000), "expires in 3 h");
+        assert_eq!(Lang::Es.expires_in(12 * 60_000), "caduca en 12 min");
+        assert_eq!(Lang::Nb.expires_in(5 * 86_400_000), "utløper om 5 d");
+        assert_eq!(coarse(0), (0, "s"));
+        assert_eq!(coarse(59_001), (1, "min"));
+        assert_eq!(coarse(58_001), (59, "s"));
+        assert_eq!(countdown(3_723), "1:02:03");
+        assert_eq!(countdown(65), "1:05");
+        assert_eq!(countdown(-5), "0:00");
+    }
+
+    #[test]
+    fn right_to_left() {
+        assert!(is_rtl("ar"));
+        assert!(is_rtl("he-IL"));
+        assert!(is_rtl("fa_IR"));
+        assert!(!is_rtl("en"));
+        assert!(!is_rtl("nb"));
+    }
+}
