@@ -45,7 +45,11 @@ impl Lang {
     /// Bokmål, the written standard most Norwegians read.
     pub fn pick<'a>(preferred: impl IntoIterator<Item = &'a str>) -> Lang {
         for tag in preferred {
-            let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+            let primary = tag
+                .split(['-', '_'])
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
             match primary.as_str() {
                 "en" => return Lang::En,
                 "es" => return Lang::Es,
@@ -184,7 +188,11 @@ pub fn countdown(seconds: i64) -> String {
 
 /// Whether text in this language runs right to left (any BCP 47 tag).
 pub fn is_rtl(tag: &str) -> bool {
-    let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+    let primary = tag
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     matches!(
         primary.as_str(),
         "ar" | "he" | "iw" | "fa" | "ur" | "ps" | "sd" | "yi" | "dv" | "ug" | "ckb"
@@ -208,7 +216,12 @@ mod tests {
     #[test]
     fn every_text_is_translated() {
         for lang in [Lang::En, Lang::Es, Lang::Nb] {
-            for text in [Text::DidThisHelp, Text::LiveNow, Text::Queued, Text::AddToCalendar] {
+            for text in [
+                Text::DidThisHelp,
+                Text::LiveNow,
+                Text::Queued,
+                Text::AddToCalendar,
+            ] {
                 assert!(!lang.t(text).is_empty());
             }
         }
@@ -218,7 +231,10 @@ mod tests {
     #[test]
     fn durations_read_naturally() {
         assert_eq!(Lang::En.expires_in(3 * 3_600_000), "expires in 3 h");
-        assert_eq!(Lang::En.expires_in(3 * 3_600_000 - 60_000), "expires in 3 h");
+        assert_eq!(
+            Lang::En.expires_in(3 * 3_600_000 - 60_000),
+            "expires in 3 h"
+        );
         assert_eq!(Lang::Es.expires_in(12 * 60_000), "caduca en 12 min");
         assert_eq!(Lang::Nb.expires_in(5 * 86_400_000), "utløper om 5 d");
         assert_eq!(coarse(0), (0, "s"));

@@ -357,9 +357,21 @@ async fn results<S: KvStore>(
         .ok_or_else(|| ApiError::not_found("poll"))?;
     let poll: Poll = serde_json::from_str(&raw)
         .map_err(|_| ApiError::new(500, "internal", "stored poll is unreadable"))?;
+    Ok(ApiResponse::json(
+        200,
+        &tally(api.store, site_id, &poll).await?,
+    ))
+}
+
+/// A poll's exact results: every visitor's current vote, from the listing's metadata.
+pub async fn tally<S: KvStore>(
+    store: &S,
+    site_id: &str,
+    poll: &Poll,
+) -> Result<glimpse_shared::PollResults, ApiError> {
     let listed = list_all(
-        api.store,
-        &keys::votes_prefix(site_id, poll_id),
+        store,
+        &keys::votes_prefix(site_id, &poll.id),
         LIST_PAGES_MAX,
     )
     .await
@@ -368,7 +380,7 @@ async fn results<S: KvStore>(
         .into_iter()
         .filter_map(|k| k.metadata.and_then(|m| serde_json::from_value(m).ok()))
         .collect();
-    Ok(ApiResponse::json(200, &poll.tally(&votes)))
+    Ok(poll.tally(&votes))
 }
 
 #[cfg(test)]

@@ -46,6 +46,7 @@ pub(crate) async fn handle<S: KvStore>(
             Route::Feed { .. } => Ok(feed(req, &snapshot, now_ms)),
             Route::PollResponses { poll, .. } => respond(api, req, &snapshot, poll, now_ms).await,
             Route::Events { .. } => events(api, req, &snapshot, now_ms).await,
+            Route::PublicResults { poll, .. } => public_results(api, &snapshot, poll, now_ms).await,
             _ => Err(ApiError::not_found("route")),
         }
     };
@@ -70,7 +71,7 @@ fn preflight(route: &Route, allowed: bool) -> Result<ApiResponse, ApiError> {
         return Err(ApiError::forbidden_origin());
     }
     let methods = match route {
-        Route::Feed { .. } => "GET, HEAD",
+        Route::Feed { .. } | Route::PublicResults { .. } => "GET, HEAD",
         _ => "POST",
     };
     Ok(ApiResponse::empty(204)
@@ -98,6 +99,30 @@ fn feed(req: &ApiRequest, snapshot: &SiteSnapshot, now_ms: Millis) -> ApiRespons
     };
     res.with_header("etag", &etag)
         .with_header("cache-control", FEED_CACHE_CONTROL)
+}
+
+/// `GET /v1/sites/{site}/polls/{poll}/results`: what visitors see after voting, only for
+/// polls that show results. Text answers stay private: visitors get counts only.
+async fn public_results<S: KvStore>(
+    api: &Api<'_, S>,
+    snapshot: &SiteSnapshot,
+    poll_id: &str,
+    now_ms: Millis,
+) -> Result<ApiResponse, ApiError> {
+    let poll = snapshot
+        .poll(poll_id)
+        .filter(|p| p.publish_at <= now_ms)
+        .ok_or_else(|| ApiError::not_found("poll"))?;
+    if !poll.show_results {
+        return Err(ApiError::new(
+            403,
+            "results_private",
+            "this poll does not show its results to visitors",
+        ));
+    }
+    let mut results = crate::admin::tally(api.store, &snapshot.site.id, poll).await?;
+    results.texts.clear();
+    Ok(ApiResponse::json(200, &results).with_header("cache-control", "public, max-age=5"))
 }
 
 /// `If-None-Match` uses weak comparison: `*`, or any listed tag equal ignoring `W/`.

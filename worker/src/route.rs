@@ -52,6 +52,10 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/health", &[Get, Head]),
     ("/v1/sites/{site}/feed", &[Get, Head, Options]),
     ("/v1/sites/{site}/polls/{poll}/responses", &[Post, Options]),
+    (
+        "/v1/sites/{site}/polls/{poll}/results",
+        &[Get, Head, Options],
+    ),
     ("/v1/sites/{site}/events", &[Post, Options]),
     ("/v1/admin/sites/{site}", &[Get, Head, Put]),
     (
@@ -77,6 +81,11 @@ pub enum Route {
     Health,
     Feed {
         site: String,
+    },
+    /// Visitors' view of a poll's results, for polls that show them.
+    PublicResults {
+        site: String,
+        poll: String,
     },
     PollResponses {
         site: String,
@@ -106,6 +115,7 @@ impl Route {
             Route::DemoPage | Route::Health => None,
             Route::Feed { site }
             | Route::PollResponses { site, .. }
+            | Route::PublicResults { site, .. }
             | Route::Events { site }
             | Route::AdminSite { site }
             | Route::AdminContent { site, .. }
@@ -190,6 +200,10 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
         "/health" => Route::Health,
         "/v1/sites/{site}/feed" => Route::Feed { site: p(0) },
         "/v1/sites/{site}/polls/{poll}/responses" => Route::PollResponses {
+            site: p(0),
+            poll: p(1),
+        },
+        "/v1/sites/{site}/polls/{poll}/results" => Route::PublicResults {
             site: p(0),
             poll: p(1),
         },

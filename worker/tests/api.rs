@@ -749,3 +749,49 @@ fn demo_page_embeds_the_widget_with_one_script_tag() {
         (200, r#"{"ok":true,"now":42}"#)
     );
 }
+
+#[test]
+fn visitors_see_results_only_for_polls_that_show_them() {
+    let h = seeded();
+    for (i, choice) in [0, 0, 2].into_iter().enumerate() {
+        h.vote(
+            "helpful",
+            &tok("r", i),
+            &tok("v", i),
+            json!({"choice": choice}),
+            T0,
+        );
+    }
+    h.vote(
+        "ideas",
+        &tok("t", 1),
+        &tok("v", 1),
+        json!({"text": "secret idea"}),
+        T0,
+    );
+    let get = |path: &str| {
+        h.call(
+            ApiRequest::new(Method::Get, path).header("origin", ORIGIN),
+            T0,
+        )
+    };
+    let res = get("/v1/sites/demo/polls/helpful/results");
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(body(&res)["counts"], json!([2, 0, 1]));
+    assert_eq!(res.get_header("access-control-allow-origin"), Some(ORIGIN));
+    let res = get("/v1/sites/demo/polls/ideas/results");
+    assert_eq!(body(&res)["total"], 1);
+    assert!(
+        !res.body.contains("secret idea"),
+        "text answers stay private"
+    );
+    let mut private = poll("private", json!({"type": "rating"}));
+    private["show_results"] = json!(false);
+    h.put("/v1/admin/sites/demo/polls/private", private, T0);
+    let res = get("/v1/sites/demo/polls/private/results");
+    assert_eq!(
+        (res.status, code(&res)),
+        (403, "results_private".to_string())
+    );
+    assert_eq!(get("/v1/sites/demo/polls/nope/results").status, 404);
+}
