@@ -31,3 +31,26 @@ mod tests {
         assert_eq!(utc_date(1_795_305_600_000), "2026-11-22");
     }
 }
+
+/// `YYYYMMDDTHHMMSSZ`, the iCalendar UTC form.
+pub fn ical_utc(ms: Millis) -> String {
+    let date = utc_date(ms).replace('-', "");
+    let secs = ms.div_euclid(1000).rem_euclid(86_400);
+    format!(
+        "{date}T{:02}{:02}{:02}Z",
+        secs / 3_600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod ical_tests {
+    use super::*;
+
+    #[test]
+    fn ical_times() {
+        assert_eq!(ical_utc(1_795_305_600_000 + 3_723_000), "20261122T010203Z");
+        assert_eq!(ical_utc(0), "19700101T000000Z");
+    }
+}
