@@ -47,6 +47,13 @@ pub struct Feed {
     pub polls: Vec<Poll>,
 }
 
+impl FeedSite {
+    /// The channels that serve `topic`.
+    pub fn channels_for<'a>(&'a self, topic: &'a str) -> impl Iterator<Item = &'a Channel> + 'a {
+        crate::site::channels_for(&self.channels, topic)
+    }
+}
+
 impl SiteSnapshot {
     /// Builds a snapshot, dropping content already over at `now_ms` (it can never be shown
     /// again, so it need not be read on every request) and ordering what is left.

@@ -225,10 +225,18 @@ impl Site {
 
     /// The channels that serve `topic` (those listing it, or listing no topic at all).
     pub fn channels_for<'a>(&'a self, topic: &'a str) -> impl Iterator<Item = &'a Channel> + 'a {
-        self.channels
-            .iter()
-            .filter(move |c| c.topics.is_empty() || c.topics.iter().any(|t| t == topic))
+        channels_for(&self.channels, topic)
     }
+}
+
+/// The channels among `channels` that serve `topic` (listing it, or listing no topic).
+pub fn channels_for<'a>(
+    channels: &'a [Channel],
+    topic: &'a str,
+) -> impl Iterator<Item = &'a Channel> + 'a {
+    channels
+        .iter()
+        .filter(move |c| c.topics.is_empty() || c.topics.iter().any(|t| t == topic))
 }
 
 /// `https://host[:port]` or `http://host[:port]`, nothing after.
@@ -427,5 +435,47 @@ pub(crate) mod tests {
     #[test]
     fn retention() {
         assert_eq!(site().retain_until(0), 30 * 86_400_000);
+    }
+}
+
+/// The text colour (`#ffffff` or `#14121a`) with the higher WCAG contrast on `background`
+/// (`#rrggbb`); dark text when the colour cannot be read.
+pub fn text_on(background: &str) -> &'static str {
+    let channel = |i: usize| {
+        background
+            .get(i..i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .map(|v| {
+                let c = f64::from(v) / 255.0;
+                if c <= 0.039_28 {
+                    c / 12.92
+                } else {
+                    ((c + 0.055) / 1.055).powf(2.4)
+                }
+            })
+    };
+    match (channel(1), channel(3), channel(5)) {
+        (Some(r), Some(g), Some(b)) if background.len() == 7 => {
+            let l = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+            // Contrast with white vs with #14121a (luminance ≈ 0.0066).
+            let white = 1.05 / (l + 0.05);
+            let dark = (l + 0.05) / 0.0566;
+            if white >= dark { "#ffffff" } else { "#14121a" }
+        }
+        _ => "#14121a",
+    }
+}
+
+#[cfg(test)]
+mod contrast_tests {
+    use super::text_on;
+
+    #[test]
+    fn readable_text_on_any_accent() {
+        assert_eq!(text_on("#5b4dff"), "#ffffff");
+        assert_eq!(text_on("#8a4b2a"), "#ffffff");
+        assert_eq!(text_on("#ffd400"), "#14121a");
+        assert_eq!(text_on("#ffffff"), "#14121a");
+        assert_eq!(text_on("nope"), "#14121a");
     }
 }

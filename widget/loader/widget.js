@@ -3,19 +3,42 @@
   "use strict";
   var script = d.currentScript;
   if (!script || !script.src) return;
-  // The only global: a command queue that works before the bundle has loaded.
+  // The only global: a command function that queues calls until the bundle has loaded.
+  // Glimpse('on', name, fn) listens to the `glimpse:<name>` events at once.
   var G = w.Glimpse;
-  if (typeof G !== "function") {
-    G = w.Glimpse = function () {
-      G.q.push(arguments);
+  if (typeof G !== "function" || !G.q) {
+    var early = typeof G === "function" && G.q ? G.q : [];
+    G = w.Glimpse = function (cmd, arg, fn) {
+      if (cmd === "on" && typeof fn === "function") {
+        w.addEventListener("glimpse:" + arg, function (e) {
+          try {
+            fn(e.detail);
+          } catch (err) {
+            console.warn("Glimpse: an 'on' handler threw", err);
+          }
+        });
+      } else if (G.h) {
+        G.h(cmd, arg);
+      } else {
+        G.q.push([cmd, arg]);
+      }
     };
-    G.q = [];
+    G.q = early;
   }
   try {
     var base = new URL(script.src, d.baseURI);
+    var attr = function (name) {
+      return script.getAttribute("data-" + name);
+    };
     var config = {
-      site: script.getAttribute("data-site") || "",
-      api: script.getAttribute("data-api") || base.origin,
+      site: attr("site") || "",
+      api: attr("api") || base.origin,
+      lang: attr("lang") || "",
+      position: attr("position") || "",
+      accent: attr("accent") || "",
+      theme: attr("theme") || "",
+      nonce: attr("nonce") || script.nonce || "",
+      datalayer: attr("datalayer"),
     };
     // xtask replaces these with the content-hashed bundle names at build time.
     var glue = new URL("__GLIMPSE_GLUE__", base).href;
@@ -31,9 +54,18 @@
     loading
       .then(function (m) {
         m.mount(config);
+        G.h = function (cmd, arg) {
+          try {
+            m.command(String(cmd), arg || {});
+          } catch (err) {
+            console.warn("Glimpse: command failed", err);
+          }
+        };
+        var queued = G.q.splice(0);
+        for (var i = 0; i < queued.length; i++) G.h(queued[i][0], queued[i][1]);
       })
       .catch(function (e) {
-        // Never throw into the host page.
+        // Never throw into the host page (e.g. a CSP without 'wasm-unsafe-eval').
         console.warn("Glimpse: the widget could not load", e);
       });
   } catch (e) {

@@ -1,22 +1,63 @@
 //! Talking to the worker: `fetch` without credentials, JSON decoded into the shared types.
 
-use glimpse_shared::Feed;
+use glimpse_shared::{Feed, PollResults};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{RequestCredentials, RequestInit, Response};
 
 /// Fetches the site's feed. The error is a short description for the console.
 pub async fn fetch_feed(url: &str) -> Result<Feed, String> {
-    let text = get_text(url).await?;
-    let value = js_sys::JSON::parse(&text).map_err(describe)?;
-    serde_wasm_bindgen::from_value(value).map_err(|e| format!("feed is not valid: {e}"))
+    get_json(url).await
 }
 
-async fn get_text(url: &str) -> Result<String, String> {
+/// A poll's public results.
+pub async fn fetch_results(url: &str) -> Result<PollResults, String> {
+    get_json(url).await
+}
+
+async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
+    let (status, text) = send("GET", url, None, false).await?;
+    if !(200..300).contains(&status) {
+        return Err(format!("{url} answered {status}"));
+    }
+    let value = js_sys::JSON::parse(&text).map_err(describe)?;
+    serde_wasm_bindgen::from_value(value).map_err(|e| format!("{url}: unexpected answer: {e}"))
+}
+
+/// POSTs `body` as JSON. `Ok(status)` when the API answered, `Err` on a network failure.
+/// `keepalive` lets the request outlive the page (event batches on `pagehide`).
+pub async fn post_json<T: Serialize>(url: &str, body: &T, keepalive: bool) -> Result<u16, String> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    let value = body.serialize(&serializer).map_err(|e| e.to_string())?;
+    let text = js_sys::JSON::stringify(&value).map_err(describe)?;
+    send("POST", url, Some(String::from(text)), keepalive)
+        .await
+        .map(|(status, _)| status)
+}
+
+async fn send(
+    method: &str,
+    url: &str,
+    body: Option<String>,
+    keepalive: bool,
+) -> Result<(u16, String), String> {
     let window = web_sys::window().ok_or("no window")?;
     let init = RequestInit::new();
-    init.set_method("GET");
+    init.set_method(method);
     init.set_credentials(RequestCredentials::Omit);
+    if keepalive {
+        let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
+    }
+    if let Some(body) = body {
+        let headers = web_sys::Headers::new().map_err(describe)?;
+        headers
+            .set("content-type", "application/json")
+            .map_err(describe)?;
+        init.set_headers(&headers);
+        init.set_body(&JsValue::from_str(&body));
+    }
     let res: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
         .await
         .map_err(describe)?
@@ -27,11 +68,7 @@ async fn get_text(url: &str) -> Result<String, String> {
         .map_err(describe)?
         .as_string()
         .unwrap_or_default();
-    if res.ok() {
-        Ok(text)
-    } else {
-        Err(format!("{url} answered {}", res.status()))
-    }
+    Ok((res.status(), text))
 }
 
 fn describe(e: JsValue) -> String {

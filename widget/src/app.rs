@@ -1,8 +1,19 @@
-//! The widget's components. Authored content is only ever rendered as text nodes.
+//! The widget's components. Authored content is only ever rendered as text nodes, and links
+//! are only ever https (validated by the API, checked again here).
 
-use glimpse_shared::{Feed, Story};
+use glimpse_shared::i18n::{Lang, Text, is_rtl};
+use glimpse_shared::site::text_on;
+use glimpse_shared::validate::is_https_url;
+use glimpse_shared::{Channel, ChannelKind, EventKind, Feed, FeedSite, Story, ThemeMode};
 use leptos::prelude::*;
 use web_sys::KeyboardEvent;
+
+use crate::banner::Banners;
+use crate::browser;
+use crate::config::{Config, Side};
+use crate::poll::PollCard;
+use crate::telemetry::track;
+use crate::viewer::Viewer;
 
 /// Where the site's feed stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,134 +24,429 @@ pub enum FeedState {
     Failed,
 }
 
-/// The whole widget: a launcher and, when a story is open, the viewer.
+/// What every component of one widget instance needs.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub config: Config,
+    pub lang: Lang,
+    pub visitor: String,
+}
+
+impl Ctx {
+    pub fn t(&self, text: Text) -> &'static str {
+        self.lang.t(text)
+    }
+
+    pub fn track(&self, kind: EventKind) {
+        track(&self.config, &self.visitor, kind);
+    }
+}
+
+/// The instance's open/closed state, driven by clicks and by `Glimpse('open' | 'close')`.
+#[derive(Debug, Clone, Copy)]
+pub struct Ui {
+    pub tray: RwSignal<bool>,
+    /// The story open in the viewer (index into the feed's stories).
+    pub viewer: RwSignal<Option<usize>>,
+}
+
+impl Ui {
+    pub fn new() -> Self {
+        Self {
+            tray: RwSignal::new(false),
+            viewer: RwSignal::new(None),
+        }
+    }
+}
+
+impl Default for Ui {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn seen_key(site: &str) -> String {
+    format!("glimpse:{site}:seen")
+}
+
+/// The whole widget: live-session banners, the launcher, the tray and the story viewer.
 #[component]
 pub fn App(
+    /// This instance's configuration.
+    config: Config,
     /// The site's feed as it loads.
     feed: ReadSignal<FeedState>,
+    /// Open/closed state shared with the command API.
+    ui: Ui,
 ) -> impl IntoView {
+    let lang = Lang::pick(
+        config
+            .lang
+            .iter()
+            .map(String::as_str)
+            .chain(browser::browser_languages().iter().map(String::as_str))
+            .collect::<Vec<_>>(),
+    );
+    let ctx = Ctx {
+        visitor: browser::visitor_id(),
+        lang,
+        config: config.clone(),
+    };
+    provide_context(ctx.clone());
+    let site = Memo::new(move |_| match feed.get() {
+        FeedState::Ready(f) => Some(f.site),
+        _ => None,
+    });
     let stories = Memo::new(move |_| match feed.get() {
         FeedState::Ready(f) => f.stories,
         FeedState::Loading | FeedState::Failed => Vec::new(),
     });
-    let (open, set_open) = signal(None::<usize>);
-    let launcher = NodeRef::<leptos::html::Button>::new();
-    let close = Callback::new(move |()| {
-        set_open.set(None);
-        if let Some(button) = launcher.get_untracked() {
-            let _ = button.focus();
-        }
+    let sessions = Memo::new(move |_| match feed.get() {
+        FeedState::Ready(f) => f.sessions,
+        _ => Vec::new(),
     });
+    let polls = Memo::new(move |_| match feed.get() {
+        FeedState::Ready(f) => f.polls,
+        _ => Vec::new(),
+    });
+    let seen_key = seen_key(&config.site);
+    let seen = RwSignal::new(browser::load_json::<Vec<String>>(&seen_key).unwrap_or_default());
+    let mark_seen = Callback::new(move |id: String| {
+        seen.update(|s| {
+            if !s.contains(&id) {
+                s.push(id);
+                let len = s.len();
+                if len > 200 {
+                    s.drain(..len - 200);
+                }
+            }
+        });
+        browser::save_json(&seen_key, &seen.get_untracked());
+    });
+    let unseen = Memo::new(move |_| {
+        let seen = seen.get();
+        stories.with(|s| s.iter().filter(|st| !seen.contains(&st.id)).count())
+    });
+    let has_unseen = Signal::derive(move || unseen.get() > 0);
+    let launcher = NodeRef::<leptos::html::Button>::new();
+    let focus_launcher = move || {
+        if let Some(b) = launcher.get_untracked() {
+            let _ = b.focus();
+        }
+    };
+    let close_viewer = Callback::new(move |()| {
+        ui.viewer.set(None);
+        crate::telemetry::flush(false);
+        focus_launcher();
+    });
+    let theme = config.theme;
+    let accent = config.accent.clone();
+    let side = config.side;
+    let root_style = move || {
+        let accent = accent
+            .clone()
+            .or_else(|| site.get().map(|s| s.theme.accent))
+            .unwrap_or_else(|| "#5b4dff".into());
+        format!("--accent:{accent};--on-accent:{}", text_on(&accent))
+    };
+    let mode = move || match theme.or_else(|| site.get().map(|s| s.theme.mode)) {
+        Some(ThemeMode::Light) => "light",
+        Some(ThemeMode::Dark) => "dark",
+        _ => "auto",
+    };
+    let content_lang = move || {
+        site.get()
+            .map(|s| s.language)
+            .unwrap_or_else(|| lang.tag().into())
+    };
+    let dir = move || {
+        if is_rtl(&content_lang()) {
+            "rtl"
+        } else {
+            "ltr"
+        }
+    };
+    let has_anything = move || {
+        stories.with(|s| !s.is_empty())
+            || polls.with(|p| !p.is_empty())
+            || site.with(|s| s.as_ref().is_some_and(|s| !s.channels.is_empty()))
+    };
     let open_story = move || {
-        open.get()
-            .and_then(|i| stories.with(|s| s.get(i).cloned()))
-            .map(|story| view! { <Viewer story=story on_close=close/> })
+        ui.viewer.get().and_then(|i| {
+            let all = stories.get();
+            (i < all.len()).then(|| {
+                view! { <Viewer stories=all start=i site=site on_close=close_viewer mark_seen=mark_seen/> }
+            })
+        })
+    };
+    let ctx_label = ctx.clone();
+    let launcher_label = move || {
+        let n = unseen.get();
+        let base = ctx_label.t(Text::OpenHelp);
+        if n > 0 {
+            format!("{base} ({n} {})", ctx_label.t(Text::New))
+        } else {
+            base.to_string()
+        }
     };
     view! {
-        <Show when=move || stories.with(|s| !s.is_empty())>
-            <button
-                class="launcher"
-                data-testid="glimpse-launcher"
-                node_ref=launcher
-                aria-label=move || format!("Open help stories ({} new)", stories.with(Vec::len))
-                aria-haspopup="dialog"
-                on:click=move |_| set_open.set(Some(0))
-            >
-                "?"
-                <span class="count" aria-hidden="true">
-                    {move || stories.with(Vec::len)}
-                </span>
-            </button>
-        </Show>
-        {open_story}
+        <div
+            class="root"
+            class:left=side == Side::Left
+            data-theme=mode
+            dir=dir
+            lang=content_lang
+            style=root_style
+        >
+            <Banners sessions=sessions/>
+            <Show when=has_anything>
+                <button
+                    class="launcher"
+                    class:unseen=has_unseen
+                    data-testid="glimpse-launcher"
+                    node_ref=launcher
+                    aria-label=launcher_label.clone()
+                    aria-haspopup="dialog"
+                    aria-expanded=move || ui.tray.get().to_string()
+                    on:click=move |_| ui.tray.update(|t| *t = !*t)
+                >
+                    <svg viewBox="0 0 24 24" aria-hidden="true" width="26" height="26">
+                        <path
+                            fill="currentColor"
+                            d="M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20Zm0 15.5a1.25 1.25 0 1 1 0-2.5 1.25 1.25 0 0 1 0 2.5Zm1.6-6.1c-.7.5-.85.8-.85 1.6h-1.9c0-1.4.4-2.1 1.5-2.9.8-.6 1.1-.9 1.1-1.6 0-.8-.6-1.3-1.5-1.3s-1.6.5-1.7 1.5H8.4C8.5 6.9 10 5.6 12 5.6c2 0 3.4 1.2 3.4 2.9 0 1.3-.6 2-1.8 2.9Z"
+                        ></path>
+                    </svg>
+                    <Show when=move || unseen.get() != 0>
+                        <span class="count" aria-hidden="true">{move || unseen.get()}</span>
+                    </Show>
+                </button>
+            </Show>
+            <Show when=move || ui.tray.get()>
+                <Tray
+                    stories=stories
+                    polls=polls
+                    site=site
+                    seen=seen
+                    ui=ui
+                    on_close=Callback::new(move |()| {
+                        ui.tray.set(false);
+                        focus_launcher();
+                    })
+                />
+            </Show>
+            {open_story}
+        </div>
     }
 }
 
-/// A story, one slide at a time, as a modal dialog.
+/// The panel the launcher opens: stories (newest first), open polls, and the traditional
+/// channels, always one tap away.
 #[component]
-pub fn Viewer(
-    /// The story to show.
-    story: Story,
-    /// Called when the visitor closes the viewer or finishes the story.
+fn Tray(
+    stories: Memo<Vec<Story>>,
+    polls: Memo<Vec<glimpse_shared::Poll>>,
+    site: Memo<Option<FeedSite>>,
+    seen: RwSignal<Vec<String>>,
+    ui: Ui,
     on_close: Callback<()>,
 ) -> impl IntoView {
-    let count = story.slides.len();
-    let title = story.title.clone();
-    let label = story.title;
-    let slides = StoredValue::new(story.slides);
-    let (index, set_index) = signal(0usize);
-    let text = move || {
-        slides.with_value(|s| {
-            s.get(index.get())
-                .map(|slide| slide.text.clone())
-                .unwrap_or_default()
-        })
-    };
-    let next = move || {
-        if index.get_untracked() + 1 < count {
-            set_index.update(|i| *i += 1);
-        } else {
-            on_close.run(());
-        }
-    };
-    let prev = move || set_index.update(|i| *i = i.saturating_sub(1));
-    let dialog = NodeRef::<leptos::html::Div>::new();
+    let ctx = expect_context_or_default();
+    let lang = ctx.lang;
+    let panel = NodeRef::<leptos::html::Section>::new();
     Effect::new(move |_| {
-        if let Some(el) = dialog.get() {
+        if let Some(el) = panel.get() {
             let _ = el.focus();
         }
     });
-    let on_key = move |ev: KeyboardEvent| match ev.key().as_str() {
-        "ArrowRight" => next(),
-        "ArrowLeft" => prev(),
-        "Escape" => on_close.run(()),
-        _ => {}
+    let on_key = move |ev: KeyboardEvent| {
+        if ev.key() == "Escape" {
+            ev.stop_propagation();
+            on_close.run(());
+        }
+    };
+    let topic_label = move |topic: &str| {
+        site.with(|s| {
+            s.as_ref()
+                .and_then(|s| {
+                    s.topics
+                        .iter()
+                        .find(|t| t.id == topic)
+                        .map(|t| t.label.clone())
+                })
+                .unwrap_or_else(|| topic.to_string())
+        })
+    };
+    let items = move || {
+        stories
+            .get()
+            .into_iter()
+            .enumerate()
+            .map(|(i, story)| {
+                let is_seen = seen.with(|s| s.contains(&story.id));
+                let expires = lang.expires_in(story.expires_at - browser::now_ms());
+                let topic = topic_label(&story.topic);
+                let mark = if is_seen {
+                    lang.t(Text::Seen)
+                } else {
+                    lang.t(Text::New)
+                };
+                view! {
+                    <li>
+                        <button
+                            class="story-item"
+                            class:seen=is_seen
+                            data-testid="glimpse-story-item"
+                            on:click=move |_| {
+                                ui.tray.set(false);
+                                ui.viewer.set(Some(i));
+                            }
+                        >
+                            <span class="ring" aria-hidden="true"></span>
+                            <span class="meta">
+                                <span class="title">{story.title}</span>
+                                <span class="sub">{topic} " · " {expires}</span>
+                            </span>
+                            <span class="mark">{mark}</span>
+                        </button>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    let title = ctx.t(Text::HelpStories);
+    view! {
+        <section
+            class="tray"
+            class:rtl-aware=true
+            role="dialog"
+            aria-label=title
+            tabindex="-1"
+            data-testid="glimpse-tray"
+            node_ref=panel
+            on:keydown=on_key
+        >
+            <header class="tray-head">
+                <h2>{title}</h2>
+                <button class="icon" aria-label=ctx.t(Text::Close) on:click=move |_| on_close.run(())>
+                    "×"
+                </button>
+            </header>
+            <ul class="stories">{items}</ul>
+            <For each=move || polls.get() key=|p| p.id.clone() let:poll>
+                <PollCard poll=poll/>
+            </For>
+            <Channels site=site topic=None story=None/>
+        </section>
+    }
+}
+
+fn expect_context_or_default() -> Ctx {
+    use_context::<Ctx>().unwrap_or_else(|| Ctx {
+        config: Config::new("unknown", "https://invalid").unwrap_or_else(|_| Config {
+            site: String::new(),
+            api: String::new(),
+            lang: None,
+            side: Side::Right,
+            accent: None,
+            theme: None,
+            nonce: None,
+            datalayer: false,
+        }),
+        lang: Lang::En,
+        visitor: String::new(),
+    })
+}
+
+/// The component context, which [`App`] always provides.
+pub fn ctx() -> Ctx {
+    expect_context_or_default()
+}
+
+/// A traditional channel as a link: `mailto:` (with the story and slide as context),
+/// `tel:`, or the https ticket form.
+pub fn channel_href(channel: &Channel, context: Option<&str>) -> Option<String> {
+    let encode = |s: &str| String::from(js_sys::encode_uri_component(s));
+    match channel.kind {
+        ChannelKind::Email => Some(match context {
+            Some(c) => format!(
+                "mailto:{}?subject={}&body={}",
+                channel.value,
+                encode("Help request"),
+                encode(c)
+            ),
+            None => format!("mailto:{}", channel.value),
+        }),
+        ChannelKind::Phone => Some(format!(
+            "tel:{}",
+            channel
+                .value
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == '+')
+                .collect::<String>()
+        )),
+        ChannelKind::Ticket => is_https_url(&channel.value).then(|| match context {
+            Some(c) => {
+                let sep = if channel.value.contains('?') {
+                    '&'
+                } else {
+                    '?'
+                };
+                format!("{}{sep}context={}", channel.value, encode(c))
+            }
+            None => channel.value.clone(),
+        }),
+    }
+}
+
+/// The site's channels that serve `topic` (all when `None`), as links.
+#[component]
+pub fn Channels(
+    site: Memo<Option<FeedSite>>,
+    /// Only channels serving this topic.
+    topic: Option<String>,
+    /// "story title — slide n", sent along as context.
+    story: Option<String>,
+) -> impl IntoView {
+    let ctx = ctx();
+    let label = ctx.t(Text::ContactUs);
+    let links = move || {
+        let ctx = ctx.clone();
+        site.get()
+            .map(|s| {
+                let channels: Vec<Channel> = match &topic {
+                    Some(t) => s.channels_for(t).cloned().collect(),
+                    None => s.channels.clone(),
+                };
+                channels
+                    .into_iter()
+                    .filter_map(|c| {
+                        let href = channel_href(&c, story.as_deref())?;
+                        let kind = c.kind;
+                        let topic = topic.clone();
+                        let ctx = ctx.clone();
+                        let external = kind == ChannelKind::Ticket;
+                        Some(view! {
+                            <li>
+                                <a
+                                    class="channel"
+                                    href=href
+                                    target=external.then_some("_blank")
+                                    rel=external.then_some("noopener noreferrer")
+                                    data-testid="glimpse-channel"
+                                    on:click=move |_| ctx.track(EventKind::Escalation { channel: kind, topic: topic.clone() })
+                                >
+                                    {c.label}
+                                </a>
+                            </li>
+                        })
+                    })
+                    .collect_view()
+            })
     };
     view! {
-        <div class="backdrop">
-            <div
-                class="viewer"
-                role="dialog"
-                aria-modal="true"
-                aria-label=label
-                tabindex="-1"
-                data-testid="glimpse-viewer"
-                node_ref=dialog
-                on:keydown=on_key
-            >
-                <div class="progress" aria-hidden="true">
-                    {(0..count)
-                        .map(|i| view! { <span class:done=move || i <= index.get()></span> })
-                        .collect_view()}
-                </div>
-                <div class="head">
-                    <h2>{title}</h2>
-                    <button
-                        class="icon"
-                        aria-label="Close"
-                        data-testid="glimpse-close"
-                        on:click=move |_| on_close.run(())
-                    >
-                        "×"
-                    </button>
-                </div>
-                <div class="slide">
-                    <p data-testid="glimpse-slide-text" aria-live="polite">
-                        {text}
-                    </p>
-                    <button
-                        class="zone prev"
-                        aria-label="Previous slide"
-                        on:click=move |_| prev()
-                    ></button>
-                    <button
-                        class="zone next"
-                        aria-label=move || format!("Next slide ({} of {count})", index.get() + 1)
-                        data-testid="glimpse-next"
-                        on:click=move |_| next()
-                    ></button>
-                </div>
-            </div>
-        </div>
+        <nav class="channels" aria-label=label>
+            <h3>{label}</h3>
+            <ul>{links}</ul>
+        </nav>
     }
 }

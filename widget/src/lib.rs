@@ -1,21 +1,27 @@
 //! The Glimpse widget: a Leptos CSR app that lives inside a shadow root on the host page.
 //!
 //! `widget.js` (the loader a marketer pastes) imports the wasm-bindgen glue and calls
-//! [`mount`] once per embed with the script tag's configuration. Everything visible is built
-//! by the components in [`app`]; [`api`] talks to the worker; [`host`] owns the shadow root.
+//! [`mount`] once per embed with the script tag's configuration, and forwards
+//! `Glimpse('open' | 'close', …)` to [`command`]. The story player, banners and polls are
+//! pure logic in `glimpse-shared`; the components here render them and forward events.
 
 pub mod api;
 pub mod app;
+pub mod banner;
+pub mod browser;
 pub mod config;
 pub mod host;
+pub mod poll;
+pub mod telemetry;
+pub mod viewer;
 
 use wasm_bindgen::prelude::*;
 
 pub use config::Config;
 
 /// Mounts one widget instance. `config` is a plain object from the loader:
-/// `{ site: "demo", api: "https://glimpse.example" }`. Never throws into the host page:
-/// problems are reported once on the console and the widget stays out of the way.
+/// `{ site, api, lang?, position?, accent?, theme?, nonce?, datalayer? }`. Never throws into
+/// the host page: problems are reported once on the console and the widget stays away.
 #[wasm_bindgen]
 pub fn mount(config: JsValue) {
     match Config::from_js(&config) {
@@ -26,6 +32,12 @@ pub fn mount(config: JsValue) {
         }
         Err(e) => warn(&e),
     }
+}
+
+/// Runs a `Glimpse(name, arg)` command on the mounted instances.
+#[wasm_bindgen]
+pub fn command(name: String, arg: JsValue) {
+    host::command(&name, &arg);
 }
 
 /// One console warning, prefixed so site owners can tell where it came from.

@@ -4,8 +4,9 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use glimpse_shared::{Feed, FeedSite, Slide, Story, Theme};
-use glimpse_widget::app::{App, FeedState};
+use glimpse_shared::{Channel, ChannelKind, Feed, FeedSite, Slide, Story, Theme};
+use glimpse_widget::Config;
+use glimpse_widget::app::{App, FeedState, Ui};
 use glimpse_widget::host::create_shadow_container;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -33,7 +34,12 @@ fn feed(slides: &[&str]) -> Feed {
             theme: Theme::default(),
             language: "en".into(),
             timezone: "UTC".into(),
-            channels: vec![],
+            channels: vec![Channel {
+                kind: ChannelKind::Email,
+                label: "Email us".into(),
+                value: "help@test.example".into(),
+                topics: vec![],
+            }],
             topics: vec![],
         },
         now: 1_000,
@@ -53,22 +59,50 @@ fn feed(slides: &[&str]) -> Feed {
                 })
                 .collect(),
             publish_at: 0,
-            expires_at: 10_000,
+            expires_at: i64::MAX / 2,
         }],
     }
 }
 
 /// Mounts the app into a fresh shadow root and returns that root and the feed setter.
 fn mount(site: &str) -> (ShadowRoot, WriteSignal<FeedState>) {
-    let container = create_shadow_container(site).unwrap();
+    let (_host, container) = create_shadow_container(site, None).unwrap();
     let root = container
         .parent_node()
         .unwrap()
         .dyn_into::<ShadowRoot>()
         .unwrap();
     let (feed, set_feed) = signal(FeedState::Loading);
-    leptos::mount::mount_to(container, move || view! { <App feed=feed/> }).forget();
+    let config = Config::new(site, "http://127.0.0.1:9")
+        .unwrap()
+        .with_options("en", "", "", "", "", None);
+    let ui = Ui::new();
+    leptos::mount::mount_to(
+        container,
+        move || view! { <App config=config feed=feed ui=ui/> },
+    )
+    .forget();
     (root, set_feed)
+}
+
+fn key(root: &ShadowRoot, selector: &str, key: &str) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_bubbles(true);
+    let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    find(root, selector).unwrap().dispatch_event(&ev).unwrap();
+}
+
+/// Opens the tray from the launcher, then the first story from the tray.
+async fn open_first_story(root: &ShadowRoot) {
+    find(root, "[data-testid=glimpse-launcher]")
+        .expect("launcher")
+        .click();
+    tick().await;
+    find(root, "[data-testid=glimpse-story-item]")
+        .expect("story in the tray")
+        .click();
+    tick().await;
 }
 
 fn find(root: &ShadowRoot, selector: &str) -> Option<HtmlElement> {
@@ -88,7 +122,7 @@ fn count(root: &ShadowRoot, selector: &str) -> u32 {
 }
 
 #[wasm_bindgen_test]
-async fn launcher_appears_with_the_feed_and_opens_the_story() {
+async fn launcher_opens_the_tray_and_the_story_plays_to_its_end_card() {
     let (root, set_feed) = mount("dom-open");
     tick().await;
     assert!(
@@ -103,28 +137,92 @@ async fn launcher_appears_with_the_feed_and_opens_the_story() {
         launcher.get_attribute("aria-label").as_deref(),
         Some("Open help stories (1 new)")
     );
+    assert!(launcher.class_list().contains("unseen"));
 
     launcher.click();
     tick().await;
-    let dialog = find(&root, "[role=dialog]").expect("viewer dialog");
+    let tray = find(&root, "[data-testid=glimpse-tray]").expect("tray");
+    assert!(
+        tray.text_content()
+            .unwrap_or_default()
+            .contains("First story")
+    );
+    assert!(text(&root, "[data-testid=glimpse-story-item]").contains("new"));
+    find(&root, "[data-testid=glimpse-story-item]")
+        .unwrap()
+        .click();
+    tick().await;
+
+    let dialog = find(&root, "[data-testid=glimpse-viewer]").expect("viewer dialog");
+    assert_eq!(dialog.get_attribute("role").as_deref(), Some("dialog"));
     assert_eq!(dialog.get_attribute("aria-modal").as_deref(), Some("true"));
     assert_eq!(
         dialog.get_attribute("aria-label").as_deref(),
         Some("First story")
     );
     assert_eq!(text(&root, "[data-testid=glimpse-slide-text]"), "Step one");
-    assert_eq!(count(&root, ".progress span"), 2);
-    assert_eq!(count(&root, ".progress span.done"), 1);
+    assert_eq!(count(&root, ".progress .bar"), 2);
+    assert!(
+        !find(&root, "[data-testid=glimpse-launcher]")
+            .unwrap()
+            .class_list()
+            .contains("unseen"),
+        "an opened story is seen"
+    );
 
     find(&root, "[data-testid=glimpse-next]").unwrap().click();
     tick().await;
     assert_eq!(text(&root, "[data-testid=glimpse-slide-text]"), "Step two");
-    assert_eq!(count(&root, ".progress span.done"), 2);
 
-    // Next on the last slide finishes the story and closes the viewer.
+    // Past the last slide: "Did this help?"; "No" offers the site's channels.
     find(&root, "[data-testid=glimpse-next]").unwrap().click();
     tick().await;
-    assert!(find(&root, "[role=dialog]").is_none());
+    assert!(text(&root, "[data-testid=glimpse-end-card]").contains("Did this help?"));
+    find(&root, "[data-testid=glimpse-helped-no]")
+        .unwrap()
+        .click();
+    tick().await;
+    let channel = find(&root, "[data-testid=glimpse-channel]").expect("a channel link");
+    assert!(
+        channel
+            .get_attribute("href")
+            .unwrap_or_default()
+            .starts_with("mailto:help@test.example?")
+    );
+    find(&root, "[data-testid=glimpse-end-next]")
+        .unwrap()
+        .click();
+    tick().await;
+    assert!(find(&root, "[data-testid=glimpse-viewer]").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn space_pauses_and_escape_closes() {
+    let (root, set_feed) = mount("dom-keys");
+    set_feed.set(FeedState::Ready(Box::new(feed(&["One", "Two"]))));
+    tick().await;
+    open_first_story(&root).await;
+    let pause = || find(&root, "[data-testid=glimpse-pause]").unwrap();
+    assert_eq!(
+        pause().get_attribute("aria-pressed").as_deref(),
+        Some("false")
+    );
+    key(&root, "[data-testid=glimpse-viewer]", " ");
+    tick().await;
+    assert_eq!(
+        pause().get_attribute("aria-pressed").as_deref(),
+        Some("true")
+    );
+    assert_eq!(pause().get_attribute("aria-label").as_deref(), Some("Play"));
+    key(&root, "[data-testid=glimpse-viewer]", "ArrowRight");
+    tick().await;
+    assert_eq!(text(&root, "[data-testid=glimpse-slide-text]"), "Two");
+    key(&root, "[data-testid=glimpse-viewer]", "ArrowLeft");
+    tick().await;
+    assert_eq!(text(&root, "[data-testid=glimpse-slide-text]"), "One");
+    key(&root, "[data-testid=glimpse-viewer]", "Escape");
+    tick().await;
+    assert!(find(&root, "[data-testid=glimpse-viewer]").is_none());
 }
 
 #[wasm_bindgen_test]
@@ -133,10 +231,7 @@ async fn authored_markup_is_shown_as_text_never_parsed() {
     let hostile = "<img src=x onerror=\"window.__pwned=1\"><script>window.__pwned=1</script>";
     set_feed.set(FeedState::Ready(Box::new(feed(&[hostile]))));
     tick().await;
-    find(&root, "[data-testid=glimpse-launcher]")
-        .unwrap()
-        .click();
-    tick().await;
+    open_first_story(&root).await;
     assert_eq!(text(&root, "[data-testid=glimpse-slide-text]"), hostile);
     assert_eq!(count(&root, "img"), 0);
     assert_eq!(count(&root, ".slide script"), 0);
