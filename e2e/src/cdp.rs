@@ -333,24 +333,66 @@ impl Page<'_> {
         Ok(())
     }
 
-    /// Presses and releases a key (`"Escape"`, `"ArrowRight"`, …) on the focused element.
+    /// Presses and releases a key (`"Escape"`, `"ArrowRight"`, `"Tab"`, `"Enter"`, `" "`, …)
+    /// on the focused element, with the browser's default actions (focus moves, activation).
     pub fn press(&mut self, key: &str) -> Result {
-        let code = match key {
-            "Escape" => 27,
-            "ArrowLeft" => 37,
-            "ArrowRight" => 39,
-            " " => 32,
-            "Enter" => 13,
-            "Tab" => 9,
-            _ => 0,
+        self.press_with(key, 0)
+    }
+
+    /// [`Page::press`] with modifiers (8 = Shift).
+    pub fn press_with(&mut self, key: &str, modifiers: u32) -> Result {
+        let (code, name, text) = match key {
+            "Escape" => (27, "Escape", ""),
+            "ArrowLeft" => (37, "ArrowLeft", ""),
+            "ArrowRight" => (39, "ArrowRight", ""),
+            " " => (32, "Space", " "),
+            "Enter" => (13, "Enter", "\r"),
+            "Tab" => (9, "Tab", ""),
+            _ => (0, key, ""),
         };
-        for kind in ["rawKeyDown", "keyUp"] {
-            self.call(
-                "Input.dispatchKeyEvent",
-                json!({ "type": kind, "key": key, "windowsVirtualKeyCode": code }),
-            )?;
-        }
+        let down = if text.is_empty() { "rawKeyDown" } else { "keyDown" };
+        self.call(
+            "Input.dispatchKeyEvent",
+            json!({ "type": down, "key": key, "code": name, "windowsVirtualKeyCode": code,
+                    "text": text, "modifiers": modifiers }),
+        )?;
+        self.call(
+            "Input.dispatchKeyEvent",
+            json!({ "type": "keyUp", "key": key, "code": name, "windowsVirtualKeyCode": code,
+                    "modifiers": modifiers }),
+        )?;
         Ok(())
+    }
+
+    /// Emulates `prefers-color-scheme` (`"light"` or `"dark"`).
+    pub fn color_scheme(&mut self, scheme: &str) -> Result {
+        self.call(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+        )
+        .map(|_| ())
+    }
+
+    /// Takes the page offline (or back online), as a network drop would.
+    pub fn offline(&mut self, offline: bool) -> Result {
+        self.call("Network.enable", json!({}))?;
+        self.call(
+            "Network.emulateNetworkConditions",
+            json!({ "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
+        )
+        .map(|_| ())
+    }
+
+    /// PNG bytes of the viewport region `(x, y, width, height)` in CSS pixels.
+    pub fn capture(&mut self, clip: (f64, f64, f64, f64)) -> Result<Vec<u8>> {
+        let (x, y, width, height) = clip;
+        let shot = self.call(
+            "Page.captureScreenshot",
+            json!({ "format": "png", "clip": { "x": x, "y": y, "width": width, "height": height, "scale": 1 } }),
+        )?;
+        base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().ok_or("no screenshot data")?)
+            .map_err(|e| format!("screenshot: {e}"))
     }
 
     /// Saves a PNG of the viewport to `target/e2e/screenshots/{name}.png`.

@@ -89,6 +89,8 @@ fn a_visitor_opens_a_story_from_the_launcher_and_reads_its_slides() -> Result {
     page.screenshot("01-demo-page-with-launcher")?;
 
     page.click("[data-testid=glimpse-launcher]")?;
+    page.wait_visible("[data-testid=glimpse-tray]")?;
+    page.click("[data-testid=glimpse-story-item]")?;
     page.wait_visible("[data-testid=glimpse-viewer]")?;
     let viewer_label = page.eval(&format!(
         "{}.getAttribute('aria-label')",
