@@ -350,7 +350,11 @@ impl Page<'_> {
             "Tab" => (9, "Tab", ""),
             _ => (0, key, ""),
         };
-        let down = if text.is_empty() { "rawKeyDown" } else { "keyDown" };
+        let down = if text.is_empty() {
+            "rawKeyDown"
+        } else {
+            "keyDown"
+        };
         self.call(
             "Input.dispatchKeyEvent",
             json!({ "type": down, "key": key, "code": name, "windowsVirtualKeyCode": code,

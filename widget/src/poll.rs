@@ -156,7 +156,6 @@ pub fn PollCard(poll: Poll) -> impl IntoView {
             PollKind::Rating => (1u8..=5)
                 .map(|r| {
                     let submit = submit.clone();
-                    const FACES: [&str; 5] = ["😞", "🙁", "😐", "🙂", "😄"];
                     view! {
                         <button
                             class="face"
@@ -164,7 +163,7 @@ pub fn PollCard(poll: Poll) -> impl IntoView {
                             aria-label=format!("{r} / 5")
                             on:click=move |_| submit(Answer::Rating(r))
                         >
-                            {FACES[usize::from(r - 1)]}
+                            {r} "★"
                         </button>
                     }
                 })

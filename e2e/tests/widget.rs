@@ -1,0 +1,388 @@
+//! What a visitor sees and does, in headless Chromium on the demo page, against the real
+//! worker: the tray, playing stories by tap and keyboard, pause, banners that change state
+//! on the server clock, polls (online and offline), hostile host CSS, light and dark.
+
+use std::time::Duration;
+
+use glimpse_e2e::Result;
+use glimpse_e2e::cdp::{Page, deep};
+use glimpse_e2e::stack::{Stack, now_ms};
+use serde_json::{Value, json};
+
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+fn attr(page: &mut Page<'_>, selector: &str, name: &str) -> Result<Value> {
+    page.eval(&format!(
+        "(() => {{ const el = {}; return el && el.getAttribute({}); }})()",
+        deep(selector),
+        json!(name)
+    ))
+}
+
+fn wait_text(page: &mut Page<'_>, selector: &str, text: &str) -> Result {
+    page.wait_for(
+        &format!(
+            "(() => {{ const el = {}; return el && el.innerText.includes({}); }})()",
+            deep(selector),
+            json!(text)
+        ),
+        TIMEOUT,
+    )
+    .map(|_| ())
+}
+
+fn wait_gone(page: &mut Page<'_>, selector: &str) -> Result {
+    page.wait_for(&format!("{} === null", deep(selector)), TIMEOUT)
+        .map(|_| ())
+}
+
+/// The current slide's progress (0–1), from its bar's transform.
+fn progress(page: &mut Page<'_>) -> Result<f64> {
+    let v = page.eval(&format!(
+        "(() => {{ const v = {}; if (!v) return -1; const fills = [...v.querySelectorAll('.fill')]; \
+         const cur = fills.find(f => !/scaleX\\(1(\\.0+)?\\)/.test(f.getAttribute('style'))) || fills[fills.length-1]; \
+         const m = /scaleX\\(([0-9.]+)\\)/.exec(cur.getAttribute('style')); return m ? parseFloat(m[1]) : -1; }})()",
+        deep("[data-testid=glimpse-viewer]")
+    ))?;
+    v.as_f64().ok_or_else(|| "no progress".to_string())
+}
+
+fn open_page<'b>(stack: &Stack, browser: &'b mut glimpse_e2e::cdp::Browser) -> Result<Page<'b>> {
+    let mut page = browser.new_page()?;
+    page.set_viewport(1280, 800)?;
+    page.goto(&stack.url("/"))?;
+    page.wait_visible("[data-testid=glimpse-launcher]")?;
+    Ok(page)
+}
+
+#[test]
+#[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
+fn a_visitor_plays_stories_by_tap_and_keyboard_pauses_and_closes() -> Result {
+    let stack = Stack::start_demo()?;
+    let mut browser = glimpse_e2e::cdp::Browser::launch(&stack.tools.chromium)?;
+    let mut page = open_page(&stack, &mut browser)?;
+    let stories = &stack.demo.stories;
+
+    page.click("[data-testid=glimpse-launcher]")?;
+    page.wait_visible("[data-testid=glimpse-tray]")?;
+    for s in stories {
+        wait_text(&mut page, "[data-testid=glimpse-tray]", &s.title)?;
+    }
+    page.screenshot("10-tray-light")?;
+
+    // By tap: the right part of the slide goes forward.
+    page.click("[data-testid=glimpse-story-item]")?;
+    page.wait_visible("[data-testid=glimpse-viewer]")?;
+    let title = attr(&mut page, "[data-testid=glimpse-viewer]", "aria-label")?;
+    let story = stories
+        .iter()
+        .find(|s| json!(s.title) == title)
+        .ok_or(format!("viewer shows an unknown story {title}"))?;
+    for (i, slide) in story.slides.iter().enumerate() {
+        wait_text(&mut page, "[data-testid=glimpse-slide-text]", &slide.text)?;
+        if i == 0 {
+            page.screenshot("11-story-light")?;
+        }
+        page.click("[data-testid=glimpse-next]")?;
+    }
+    page.wait_visible("[data-testid=glimpse-end-card]")?;
+    wait_text(
+        &mut page,
+        "[data-testid=glimpse-end-card]",
+        "Did this help?",
+    )?;
+    page.click("[data-testid=glimpse-helped-no]")?;
+    page.wait_visible("[data-testid=glimpse-channel]")?;
+    page.screenshot("12-end-card-channels")?;
+
+    // Pause holds the slide still; play resumes it.
+    page.click("[data-testid=glimpse-end-next]")?;
+    page.wait_visible("[data-testid=glimpse-slide-text]")?;
+    page.click("[data-testid=glimpse-pause]")?;
+    assert_eq!(
+        attr(&mut page, "[data-testid=glimpse-pause]", "aria-pressed")?,
+        json!("true")
+    );
+    let paused_at = progress(&mut page)?;
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(
+        progress(&mut page)?,
+        paused_at,
+        "nothing advances while paused"
+    );
+    page.press(" ")?;
+    assert_eq!(
+        attr(&mut page, "[data-testid=glimpse-pause]", "aria-pressed")?,
+        json!("false")
+    );
+    page.wait_for(
+        &format!(
+            "(() => {{ const v = {}; return v !== null; }})()",
+            deep("[data-testid=glimpse-viewer]")
+        ),
+        TIMEOUT,
+    )?;
+    std::thread::sleep(Duration::from_millis(600));
+    let resumed = progress(&mut page)?;
+    assert!(
+        resumed > paused_at,
+        "playing again: {paused_at} -> {resumed}"
+    );
+
+    // By keyboard: → advances, Esc closes and focus returns to the launcher.
+    let before = page.text("[data-testid=glimpse-slide-text]")?;
+    page.press("ArrowRight")?;
+    page.wait_for(
+        &format!(
+            "{}.innerText !== {}",
+            deep("[data-testid=glimpse-slide-text]"),
+            json!(before)
+        ),
+        TIMEOUT,
+    )?;
+    page.press("Escape")?;
+    wait_gone(&mut page, "[data-testid=glimpse-viewer]")?;
+    page.wait_for(
+        "document.activeElement?.shadowRoot?.activeElement?.dataset.testid === 'glimpse-launcher'",
+        TIMEOUT,
+    )?;
+    assert_eq!(page.exceptions(), Vec::<String>::new());
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
+fn the_main_flow_works_by_keyboard_alone() -> Result {
+    let stack = Stack::start_demo()?;
+    let mut browser = glimpse_e2e::cdp::Browser::launch(&stack.tools.chromium)?;
+    let mut page = open_page(&stack, &mut browser)?;
+    let focused = "(() => { let a = document.activeElement; while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement; return a ? (a.dataset.testid || a.getAttribute('aria-label') || a.localName) : null; })()";
+    // Tab through the page until the launcher has focus.
+    let mut reached = false;
+    for _ in 0..40 {
+        page.press("Tab")?;
+        if page.eval(focused)? == json!("glimpse-launcher") {
+            reached = true;
+            break;
+        }
+    }
+    assert!(reached, "the launcher is reachable with Tab");
+    page.press("Enter")?;
+    page.wait_visible("[data-testid=glimpse-tray]")?;
+    page.wait_for(
+        &format!("{focused} === 'glimpse-tray' || {focused} === 'Help stories'"),
+        TIMEOUT,
+    )?;
+    page.press("Tab")?;
+    page.press("Tab")?;
+    assert_eq!(page.eval(focused)?, json!("glimpse-story-item"));
+    page.press("Enter")?;
+    page.wait_visible("[data-testid=glimpse-viewer]")?;
+    let first = page.text("[data-testid=glimpse-slide-text]")?;
+    page.press("ArrowRight")?;
+    page.wait_for(
+        &format!(
+            "{}.innerText !== {}",
+            deep("[data-testid=glimpse-slide-text]"),
+            json!(first)
+        ),
+        TIMEOUT,
+    )?;
+    // Focus stays inside the dialog.
+    for _ in 0..8 {
+        page.press("Tab")?;
+        let inside = page.eval(&format!(
+            "(() => {{ let a = document.activeElement; while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement; return {}.contains(a); }})()",
+            deep("[data-testid=glimpse-viewer]")
+        ))?;
+        assert_eq!(inside, json!(true), "Tab never leaves the open dialog");
+    }
+    page.press("Escape")?;
+    wait_gone(&mut page, "[data-testid=glimpse-viewer]")?;
+    assert_eq!(page.eval(focused)?, json!("glimpse-launcher"));
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
+fn a_banner_counts_down_goes_live_and_disappears() -> Result {
+    let stack = Stack::start_demo()?;
+    let now = now_ms();
+    let session = json!({
+        "id": "e2e-live", "title": "E2E live Q&A", "topic": "orders", "host": "Sam",
+        "announce_from": now - 1_000, "starts_at": now + 6_000, "ends_at": now + 11_000,
+        "join_url": "https://northwind.example/live/e2e"
+    });
+    let res = stack.admin(
+        "PUT",
+        "/v1/admin/sites/demo/sessions/e2e-live",
+        &session.to_string(),
+    )?;
+    assert_eq!(res.status, 201, "{}", res.body);
+    // The demo's own session is announced too; find ours by title.
+    let mut browser = glimpse_e2e::cdp::Browser::launch(&stack.tools.chromium)?;
+    let mut page = open_page(&stack, &mut browser)?;
+    let state = "(() => { const b = [...(function all(r){ let out=[...r.querySelectorAll('[data-testid=glimpse-banner]')]; for (const e of r.querySelectorAll('*')) if (e.shadowRoot) out = out.concat(all(e.shadowRoot)); return out; })(document)].find(b => b.innerText.includes('E2E live Q&A')); return b ? b.dataset.state : 'gone'; })()";
+    page.wait_for(&format!("{state} === 'upcoming'"), TIMEOUT)?;
+    wait_text(&mut page, "[data-testid=glimpse-banners]", "Starts in 0:0")?;
+    page.screenshot("13-banner-upcoming")?;
+    page.wait_for(&format!("{state} === 'live'"), TIMEOUT)?;
+    wait_text(&mut page, "[data-testid=glimpse-banners]", "Live now")?;
+    page.screenshot("14-banner-live")?;
+    page.wait_for(&format!("{state} === 'gone'"), TIMEOUT)?;
+    assert_eq!(page.exceptions(), Vec::<String>::new());
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
+fn a_vote_reaches_the_results_online_and_after_being_offline() -> Result {
+    let stack = Stack::start_demo()?;
+    let mut browser = glimpse_e2e::cdp::Browser::launch(&stack.tools.chromium)?;
+    let mut page = open_page(&stack, &mut browser)?;
+    let results = |poll: &str| -> Result<Value> {
+        let res = stack.admin(
+            "GET",
+            &format!("/v1/admin/sites/demo/polls/{poll}/results"),
+            "",
+        )?;
+        serde_json::from_str(&res.body).map_err(|e| format!("{e}: {}", res.body))
+    };
+    assert_eq!(results("story-helpful")?["total"], 0);
+
+    page.click("[data-testid=glimpse-launcher]")?;
+    page.wait_visible("[data-testid=glimpse-poll]")?;
+    page.screenshot("15-poll-light")?;
+    page.click("[data-poll=story-helpful] [data-testid=glimpse-poll-option]")?;
+    page.wait_visible("[data-poll=story-helpful] [data-testid=glimpse-poll-results]")?;
+    page.screenshot("16-poll-results-light")?;
+    let r = results("story-helpful")?;
+    assert_eq!(
+        (r["total"].clone(), r["counts"].clone()),
+        (json!(1), json!([1, 0, 0]))
+    );
+
+    // Offline: the answer is kept and delivered once the network is back.
+    page.offline(true)?;
+    page.click("[data-poll=csat] [data-testid=glimpse-poll-rating]")?;
+    wait_text(
+        &mut page,
+        "[data-poll=csat] [data-testid=glimpse-poll-thanks]",
+        "back online",
+    )?;
+    assert_eq!(results("csat")?["total"], 0);
+    page.offline(false)?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if results("csat")?["total"] == 1 {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            return Err("the offline vote was never delivered".into());
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(results("csat")?["counts"], json!([1, 0, 0, 0, 0]));
+    page.wait_for("JSON.parse(localStorage.getItem('glimpse:outbox') || '{\"pending\":[]}').pending.length === 0", TIMEOUT)?;
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
+fn hostile_host_css_changes_nothing_and_dark_mode_works() -> Result {
+    let stack = Stack::start_demo()?;
+    let mut browser = glimpse_e2e::cdp::Browser::launch(&stack.tools.chromium)?;
+    let mut page = open_page(&stack, &mut browser)?;
+    page.click("[data-testid=glimpse-launcher]")?;
+    page.wait_visible("[data-testid=glimpse-tray]")?;
+    let rect = page.eval(&format!(
+        "(() => {{ const r = {}.getBoundingClientRect(); \
+         return [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height]; }})()",
+        deep("[data-testid=glimpse-tray]")
+    ))?;
+    let clip = |i: usize| rect[i].as_f64().unwrap_or(0.0);
+    // Inside the tray's rounded corners: only the widget's own pixels.
+    let clip = (
+        clip(0) + 12.0,
+        clip(1) + 12.0,
+        clip(2) - 24.0,
+        clip(3) - 24.0,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let plain = page.capture(clip)?;
+    page.eval(
+        "(() => { const s = document.createElement('style'); s.textContent = \
+         '* { all: unset !important; font-family: Papyrus, fantasy !important; color: red !important; } \
+          glimpse-widget { display: block !important; } \
+          button, a, div, section { background: lime !important; border: 9px dashed blue !important; \
+          font-size: 40px !important; padding: 30px !important; transform: rotate(3deg) !important; }'; \
+         document.head.appendChild(s); return true; })()",
+    )?;
+    std::thread::sleep(Duration::from_millis(300));
+    let hostile = page.capture(clip)?;
+    let dir = xtask::at("target/e2e/screenshots");
+    let _ = std::fs::write(dir.join("17a-tray-plain-clip.png"), &plain);
+    let _ = std::fs::write(dir.join("17b-tray-hostile-clip.png"), &hostile);
+    page.screenshot("17-tray-under-hostile-css")?;
+    assert!(
+        plain == hostile,
+        "the widget looks different under hostile host CSS"
+    );
+
+    page.color_scheme("dark")?;
+    page.goto(&stack.url("/"))?;
+    page.wait_visible("[data-testid=glimpse-launcher]")?;
+    page.click("[data-testid=glimpse-launcher]")?;
+    page.wait_visible("[data-testid=glimpse-tray]")?;
+    let bg = page.eval(&format!(
+        "getComputedStyle({}).backgroundColor",
+        deep("[data-testid=glimpse-tray]")
+    ))?;
+    assert_eq!(
+        bg,
+        json!("rgb(23, 21, 29)"),
+        "dark theme follows the visitor's preference"
+    );
+    page.screenshot("20-tray-dark")?;
+    page.click("[data-poll=story-helpful] [data-testid=glimpse-poll-option]")?;
+    page.wait_visible("[data-poll=story-helpful] [data-testid=glimpse-poll-thanks]")?;
+    page.screenshot("21-poll-dark")?;
+    page.click("[data-testid=glimpse-story-item]")?;
+    page.wait_visible("[data-testid=glimpse-viewer]")?;
+    page.screenshot("22-story-dark")?;
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
+fn the_command_api_and_host_events_work() -> Result {
+    let stack = Stack::start_demo()?;
+    let mut browser = glimpse_e2e::cdp::Browser::launch(&stack.tools.chromium)?;
+    let mut page = open_page(&stack, &mut browser)?;
+    let story = stack.demo.stories.last().ok_or("no demo story")?;
+    page.eval(
+        "(() => { window.__events = []; \
+         Glimpse('on', 'story_view', d => window.__events.push(['story_view', d.story])); \
+         Glimpse('on', 'close', d => 0); return true; })()",
+    )?;
+    page.eval(&format!(
+        "Glimpse('open', {{ story: {} }})",
+        json!(story.id)
+    ))?;
+    page.wait_visible("[data-testid=glimpse-viewer]")?;
+    assert_eq!(
+        attr(&mut page, "[data-testid=glimpse-viewer]", "aria-label")?,
+        json!(story.title)
+    );
+    page.wait_for("window.__events.length > 0", TIMEOUT)?;
+    assert_eq!(
+        page.eval("window.__events[0]")?,
+        json!(["story_view", story.id])
+    );
+    page.eval("Glimpse('close')")?;
+    wait_gone(&mut page, "[data-testid=glimpse-viewer]")?;
+    page.eval("Glimpse('open')")?;
+    page.wait_visible("[data-testid=glimpse-tray]")?;
+    assert_eq!(page.exceptions(), Vec::<String>::new());
+    Ok(())
+}
