@@ -66,6 +66,10 @@ fn feed(slides: &[&str]) -> Feed {
 
 /// Mounts the app into a fresh shadow root and returns that root and the feed setter.
 fn mount(site: &str) -> (ShadowRoot, WriteSignal<FeedState>) {
+    mount_lang(site, "en")
+}
+
+fn mount_lang(site: &str, lang: &str) -> (ShadowRoot, WriteSignal<FeedState>) {
     let (_host, container) = create_shadow_container(site, None).unwrap();
     let root = container
         .parent_node()
@@ -75,7 +79,7 @@ fn mount(site: &str) -> (ShadowRoot, WriteSignal<FeedState>) {
     let (feed, set_feed) = signal(FeedState::Loading);
     let config = Config::new(site, "http://127.0.0.1:9")
         .unwrap()
-        .with_options("en", "", "", "", "", None);
+        .with_options(lang, "", "", "", "", None);
     let ui = Ui::new();
     leptos::mount::mount_to(
         container,
@@ -264,5 +268,30 @@ async fn styles_live_in_the_shadow_root_only() {
             .length(),
         0,
         "nothing added to the host page's head"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn speaks_the_visitors_language_and_lays_out_right_to_left() {
+    let (root, set_feed) = mount_lang("dom-lang", "es");
+    let mut f = feed(&["Paso uno"]);
+    f.site.language = "ar".into();
+    set_feed.set(FeedState::Ready(Box::new(f)));
+    tick().await;
+    let launcher = find(&root, "[data-testid=glimpse-launcher]").expect("launcher");
+    assert_eq!(
+        launcher.get_attribute("aria-label").as_deref(),
+        Some("Abrir historias de ayuda (1 nuevo)")
+    );
+    let widget_root = find(&root, ".root").expect("root");
+    assert_eq!(widget_root.get_attribute("dir").as_deref(), Some("rtl"));
+    assert_eq!(widget_root.get_attribute("lang").as_deref(), Some("ar"));
+    open_first_story(&root).await;
+    assert_eq!(
+        find(&root, "[data-testid=glimpse-close]")
+            .unwrap()
+            .get_attribute("aria-label")
+            .as_deref(),
+        Some("Cerrar")
     );
 }
