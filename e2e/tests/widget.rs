@@ -386,3 +386,134 @@ fn the_command_api_and_host_events_work() -> Result {
     assert_eq!(page.exceptions(), Vec::<String>::new());
     Ok(())
 }
+
+/// Console lines mentioning Glimpse.
+fn glimpse_console(page: &Page<'_>) -> Vec<String> {
+    page.console()
+        .into_iter()
+        .filter(|l| l.contains("Glimpse"))
+        .collect()
+}
+
+#[test]
+#[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
+fn the_embedding_contract_holds_on_strict_and_crowded_pages() -> Result {
+    let stack = Stack::start_demo()?;
+
+    // A CSP without 'wasm-unsafe-eval': the widget stays away with one warning.
+    {
+        let mut browser = glimpse_e2e::cdp::Browser::launch(&stack.tools.chromium)?;
+        let mut page = browser.new_page()?;
+        page.goto(&stack.url("/demo/csp-strict"))?;
+        page.wait_for("new Promise(r => setTimeout(() => r(true), 1500))", TIMEOUT)?;
+        let lines = glimpse_console(&page);
+        assert_eq!(lines.len(), 1, "exactly one warning: {lines:?}");
+        assert!(
+            lines[0].starts_with("console.warning") || lines[0].starts_with("console.warn"),
+            "{lines:?}"
+        );
+        assert_eq!(page.exceptions(), Vec::<String>::new());
+        assert!(!page.exists("[data-testid=glimpse-launcher]")?);
+    }
+
+    // With 'wasm-unsafe-eval' and a style nonce, it works and is styled.
+    {
+        let mut browser = glimpse_e2e::cdp::Browser::launch(&stack.tools.chromium)?;
+        let mut page = browser.new_page()?;
+        page.goto(&stack.url("/demo/csp-nonce"))?;
+        page.wait_visible("[data-testid=glimpse-launcher]")?;
+        let bg = page.eval(&format!(
+            "getComputedStyle({}).backgroundColor",
+            deep("[data-testid=glimpse-launcher]")
+        ))?;
+        assert_eq!(
+            bg,
+            json!("rgb(138, 75, 42)"),
+            "the nonced stylesheet and the accent apply"
+        );
+        assert_eq!(page.exceptions(), Vec::<String>::new());
+    }
+
+    // Aggressive global CSS on the host page does not reach the widget.
+    {
+        let mut browser = glimpse_e2e::cdp::Browser::launch(&stack.tools.chromium)?;
+        let mut page = browser.new_page()?;
+        page.set_viewport(1280, 800)?;
+        let look = "(() => { const s = getComputedStyle(%L); return [s.width, s.height, s.borderRadius, s.backgroundColor, s.position, s.fontFamily]; })()";
+        page.goto(&stack.url("/"))?;
+        page.wait_visible("[data-testid=glimpse-launcher]")?;
+        let plain = page.eval(&look.replace("%L", &deep("[data-testid=glimpse-launcher]")))?;
+        page.goto(&stack.url("/demo/hostile.html"))?;
+        page.wait_visible("[data-testid=glimpse-launcher]")?;
+        let hostile = page.eval(&look.replace("%L", &deep("[data-testid=glimpse-launcher]")))?;
+        assert_eq!(plain, hostile);
+        page.click("[data-testid=glimpse-launcher]")?;
+        page.wait_visible("[data-testid=glimpse-tray]")?;
+        page.screenshot("18-hostile-page")?;
+    }
+
+    // Two sites on one page: two independent instances, one bundle.
+    {
+        let site = json!({
+            "id": "demo-tea", "name": "Fjord Tea", "origins": [stack.server.url()],
+            "theme": {"accent": "#1f6f5c", "mode": "dark"}, "language": "nb",
+            "channels": [{"kind": "email", "label": "E-post", "value": "hjelp@fjordtea.example"}]
+        });
+        assert_eq!(
+            stack
+                .admin("PUT", "/v1/admin/sites/demo-tea", &site.to_string())?
+                .status,
+            201
+        );
+        let now = now_ms();
+        let story = json!({
+            "id": "brew", "title": "Slik trekker du te", "topic": "tea",
+            "slides": [{"text": "Kok vannet", "duration_ms": 5000}],
+            "publish_at": now - 1000, "expires_at": now + 3_600_000
+        });
+        let res = stack.admin(
+            "PUT",
+            "/v1/admin/sites/demo-tea/stories/brew",
+            &story.to_string(),
+        )?;
+        assert_eq!(res.status, 201, "{}", res.body);
+        let mut browser = glimpse_e2e::cdp::Browser::launch(&stack.tools.chromium)?;
+        let mut page = browser.new_page()?;
+        page.set_viewport(1280, 800)?;
+        page.goto(&stack.url("/demo/two-sites.html"))?;
+        let tea = "document.querySelector('glimpse-widget[data-site=demo-tea]')?.shadowRoot";
+        page.wait_for(
+            &format!("{tea}?.querySelector('[data-testid=glimpse-launcher]')"),
+            TIMEOUT,
+        )?;
+        page.wait_visible("[data-testid=glimpse-launcher]")?;
+        assert_eq!(
+            page.eval("document.querySelectorAll('glimpse-widget').length")?,
+            json!(2)
+        );
+        let label = page.eval(&format!(
+            "{tea}.querySelector('[data-testid=glimpse-launcher]').getAttribute('aria-label')"
+        ))?;
+        assert_eq!(label, json!("Åpne hjelpehistorier (1 ny)"));
+        let left = page.eval(&format!(
+            "{tea}.querySelector('[data-testid=glimpse-launcher]').getBoundingClientRect().left"
+        ))?;
+        assert!(
+            left.as_f64().unwrap_or(9e9) < 100.0,
+            "data-position=left: {left}"
+        );
+        page.eval(&format!(
+            "{tea}.querySelector('[data-testid=glimpse-launcher]').click()"
+        ))?;
+        page.wait_for(&format!("{tea}.querySelector('[data-testid=glimpse-tray]')?.innerText.includes('Slik trekker du te')"), TIMEOUT)?;
+        let demo_tray = page.eval("document.querySelector('glimpse-widget[data-site=demo]').shadowRoot.querySelector('[data-testid=glimpse-tray]')")?;
+        assert_eq!(demo_tray, Value::Null, "the other instance is untouched");
+        assert_eq!(
+            page.eval("performance.getEntriesByType('resource').filter(r => r.name.endsWith('.wasm')).length")?,
+            json!(1),
+            "one bundle for both"
+        );
+        page.screenshot("19-two-sites")?;
+    }
+    Ok(())
+}

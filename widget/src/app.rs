@@ -142,13 +142,13 @@ pub fn App(
     let theme = config.theme;
     let accent = config.accent.clone();
     let side = config.side;
-    let root_style = move || {
-        let accent = accent
+    // Set through CSSOM (`style:`), never a `style` attribute, so a strict CSP allows it.
+    let accent_colour = Memo::new(move |_| {
+        accent
             .clone()
             .or_else(|| site.get().map(|s| s.theme.accent))
-            .unwrap_or_else(|| "#5b4dff".into());
-        format!("--accent:{accent};--on-accent:{}", text_on(&accent))
-    };
+            .unwrap_or_else(|| "#5b4dff".into())
+    });
     let mode = move || match theme.or_else(|| site.get().map(|s| s.theme.mode)) {
         Some(ThemeMode::Light) => "light",
         Some(ThemeMode::Dark) => "dark",
@@ -196,7 +196,8 @@ pub fn App(
             data-theme=mode
             dir=dir
             lang=content_lang
-            style=root_style
+            style:--accent=move || accent_colour.get()
+            style:--on-accent=move || text_on(&accent_colour.get())
         >
             <Banners sessions=sessions/>
             <Show when=has_anything>

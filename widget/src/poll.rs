@@ -209,7 +209,7 @@ pub fn PollCard(poll: Poll) -> impl IntoView {
                     view! {
                         <li>
                             <span class="label">{label}</span>
-                            <span class="meter"><span style=format!("width:{pct}%")></span></span>
+                            <span class="meter"><span style:width=format!("{pct}%")></span></span>
                             <span class="pct">{format!("{pct}%")}</span>
                         </li>
                     }

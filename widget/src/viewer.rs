@@ -240,7 +240,7 @@ pub fn Viewer(
                 };
                 view! {
                     <span class="bar">
-                        <span class="fill" style=format!("transform:scaleX({fill:.3})")></span>
+                        <span class="fill" style:transform=format!("scaleX({fill:.3})")></span>
                     </span>
                 }
             })

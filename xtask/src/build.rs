@@ -130,7 +130,16 @@ pub fn write_loader_and_headers(tools: &Tools, bundle: &WidgetBundle) -> Result 
     std::fs::write(assets.join("widget.js"), &out.stdout)
         .map_err(|e| format!("write widget.js: {e}"))?;
     println!("    loader: widget.js ({} bytes)", out.stdout.len());
-    copy(&at("worker/assets_headers"), &assets.join("_headers"))
+    copy(&at("worker/assets_headers"), &assets.join("_headers"))?;
+    // Demo pages for the embedding contract: strict CSPs, two sites, hostile host CSS.
+    let pages = at("demo/pages");
+    for entry in std::fs::read_dir(&pages).map_err(|e| format!("read {}: {e}", pages.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+            copy(&path, &assets.join("demo").join(name))?;
+        }
+    }
+    Ok(())
 }
 
 /// Builds the worker with worker-build, using only registry-installed tools.
