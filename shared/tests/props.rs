@@ -127,6 +127,21 @@ proptest! {
             prop_assert!(!s[8..].split(['/', '?', '#']).next().unwrap_or("").is_empty());
         }
         let _ = is_origin(&s);
+        let _ = glimpse_shared::guard::scan(&s);
+    }
+
+    #[test]
+    fn the_guard_never_panics_near_its_patterns(
+        parts in prop::collection::vec(prop_oneof![
+            Just("4111 1111 1111 1111".to_string()),
+            Just("GB82 WEST 1234 5698 7654 32".to_string()),
+            Just("password: ".to_string()),
+            Just("passordet mitt er ".to_string()),
+            Just("contraseña es ".to_string()),
+            "\\PC{0,8}",
+        ], 0..8)
+    ) {
+        let _ = glimpse_shared::guard::scan(&parts.concat());
     }
 
     #[test]
