@@ -36,7 +36,7 @@ pub fn luhn(digits: &[u8]) -> bool {
         }
         sum += v;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// IBAN check (ISO 13616): country letters, check digits, mod 97 == 1.
