@@ -45,6 +45,9 @@ pub struct Feed {
     /// Open polls, newest first.
     #[serde(default)]
     pub polls: Vec<Poll>,
+    /// Live help per topic with opening hours or sessions, computed by the worker at `now`.
+    #[serde(default)]
+    pub availability: Vec<crate::site::Availability>,
 }
 
 impl FeedSite {
@@ -118,6 +121,7 @@ impl SiteSnapshot {
                 .filter(|p| p.is_open(now_ms))
                 .cloned()
                 .collect(),
+            availability: Vec::new(),
         }
     }
 

@@ -92,6 +92,68 @@ pub struct Topic {
     /// traditional channel.
     #[serde(default = "yes")]
     pub simple: bool,
+    /// When live help for this topic is staffed, weekly, in the site's time zone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hours: Vec<Opening>,
+}
+
+/// A day of the week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Day {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+impl Day {
+    /// Monday = 0 … Sunday = 6.
+    pub fn index(self) -> u32 {
+        self as u32
+    }
+}
+
+/// Open from `from` to `to` (local `HH:MM`, `to` may be `24:00`) on each of `days`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Opening {
+    pub days: Vec<Day>,
+    pub from: String,
+    pub to: String,
+}
+
+/// Minutes since midnight of `HH:MM` (`24:00` allowed).
+pub fn parse_hhmm(s: &str) -> Option<u32> {
+    let (h, m) = s.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
+}
+
+impl Opening {
+    /// `(from, to)` in minutes since local midnight, when valid.
+    pub fn minutes(&self) -> Option<(u32, u32)> {
+        let (from, to) = (parse_hhmm(&self.from)?, parse_hhmm(&self.to)?);
+        (from < to).then_some((from, to))
+    }
+}
+
+/// Whether live help for a topic is open now, and until / from when (UTC ms).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Availability {
+    pub topic: String,
+    pub open: bool,
+    /// When open: when it closes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<crate::Millis>,
+    /// When closed: the next opening within a week, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_open: Option<crate::Millis>,
 }
 
 fn yes() -> bool {
@@ -165,6 +227,20 @@ impl Site {
             p.text(format!("topics[{i}].label"), &t.label, 60);
             if self.topics[..i].iter().any(|o| o.id == t.id) {
                 p.push(format!("topics[{i}].id"), "duplicate topic id");
+            }
+            for (j, o) in t.hours.iter().enumerate() {
+                if o.days.is_empty() {
+                    p.push(
+                        format!("topics[{i}].hours[{j}].days"),
+                        "name at least one day",
+                    );
+                }
+                if o.minutes().is_none() {
+                    p.push(
+                        format!("topics[{i}].hours[{j}]"),
+                        "from and to must be HH:MM with from before to (to may be 24:00)",
+                    );
+                }
             }
         }
         if self.channels.len() > Self::CHANNELS_MAX {
@@ -321,6 +397,7 @@ pub(crate) mod tests {
                 id: "billing".into(),
                 label: "Billing".into(),
                 simple: false,
+                hours: vec![],
             }],
             retention_days: 30,
         }
@@ -426,10 +503,36 @@ pub(crate) mod tests {
             id: "privacy".into(),
             label: "Privacy".into(),
             simple: false,
+            hours: vec![],
         });
         assert_eq!(fields(s.lint()), ["topics[1]"]);
         assert_eq!(s.channels_for("billing").count(), 1);
         assert_eq!(s.channels_for("privacy").count(), 0);
+    }
+
+    #[test]
+    fn opening_hours_are_validated() {
+        assert_eq!(parse_hhmm("09:30"), Some(570));
+        assert_eq!(parse_hhmm("24:00"), Some(1440));
+        assert_eq!(parse_hhmm("24:01"), None);
+        assert_eq!(parse_hhmm("9:30"), None);
+        let mut s = site();
+        s.topics[0].hours = vec![
+            Opening {
+                days: vec![Day::Mon],
+                from: "09:00".into(),
+                to: "17:00".into(),
+            },
+            Opening {
+                days: vec![],
+                from: "17:00".into(),
+                to: "09:00".into(),
+            },
+        ];
+        assert_eq!(
+            fields(s.validate()),
+            ["topics[0].hours[1].days", "topics[0].hours[1]"]
+        );
     }
 
     #[test]

@@ -117,7 +117,15 @@ async fn put_site<S: KvStore>(
 ) -> Result<ApiResponse, ApiError> {
     let site: Site = req.read_json(BODY_MAX)?;
     check_id(site_id, &site.id)?;
-    let problems = site.validate();
+    let mut problems = site.validate();
+    if site.timezone.parse::<chrono_tz::Tz>().is_err()
+        && !problems.iter().any(|p| p.field == "timezone")
+    {
+        problems.push(Problem::new(
+            "timezone",
+            "not a time zone in the IANA database",
+        ));
+    }
     if !problems.is_empty() {
         return Err(ApiError::invalid("site", problems));
     }

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod core;
+pub mod hours;
 pub mod http;
 pub mod limit;
 pub mod public;

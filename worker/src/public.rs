@@ -85,6 +85,7 @@ fn preflight(route: &Route, allowed: bool) -> Result<ApiResponse, ApiError> {
 /// `now`), so an unchanged feed revalidates as 304.
 fn feed(req: &ApiRequest, snapshot: &SiteSnapshot, now_ms: Millis) -> ApiResponse {
     let mut feed = snapshot.feed_at(now_ms);
+    feed.availability = crate::hours::availability(&snapshot.site, &snapshot.sessions, now_ms);
     let body = serde_json::to_string(&feed).unwrap_or_default();
     feed.now = 0;
     let fingerprint = serde_json::to_vec(&feed).unwrap_or_default();

@@ -795,3 +795,35 @@ fn visitors_see_results_only_for_polls_that_show_them() {
     );
     assert_eq!(get("/v1/sites/demo/polls/nope/results").status, 404);
 }
+
+#[test]
+fn the_feed_says_when_live_help_is_open() {
+    let h = seeded();
+    let mut s = site();
+    s["topics"][0]["hours"] = json!([{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "from": "09:00", "to": "17:00"}]);
+    assert_eq!(h.put("/v1/admin/sites/demo", s.clone(), T0).status, 200);
+    // T0 is 2026-11-22 00:00Z = 01:00 in Berlin: closed, opens at 09:00 local (08:00Z).
+    let feed = h.feed(T0);
+    let orders = feed["availability"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["topic"] == "orders"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(orders["open"], false);
+    assert_eq!(orders["next_open"], T0 + 8 * HOUR);
+    let feed = h.feed(T0 + 9 * HOUR);
+    let orders = &feed["availability"][0];
+    assert_eq!(
+        (orders["open"].clone(), orders["until"].clone()),
+        (json!(true), json!(T0 + 16 * HOUR))
+    );
+    // The billing topic has the seeded live session (T0+1h … T0+2h).
+    let billing = feed["availability"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["topic"] == "billing"))
+        .cloned();
+    assert!(billing.is_none(), "the session is over by then");
+    s["timezone"] = json!("Europe/Atlantis");
+    let res = h.put("/v1/admin/sites/demo", s, T0);
+    assert_eq!((res.status, field(&res)), (400, "timezone".to_string()));
+}
