@@ -517,3 +517,64 @@ fn the_embedding_contract_holds_on_strict_and_crowded_pages() -> Result {
     }
     Ok(())
 }
+
+#[test]
+#[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
+fn live_help_hours_show_in_the_visitors_own_time_zone() -> Result {
+    let stack = Stack::start_demo()?;
+    // Make "orders" open 09:00–17:00 London time every day, so the answer exists at any hour.
+    let mut site = serde_json::to_value(&stack.demo.site).map_err(|e| e.to_string())?;
+    site["topics"][1]["hours"] = json!([{"days": ["mon","tue","wed","thu","fri","sat","sun"], "from": "09:00", "to": "17:00"}]);
+    assert_eq!(
+        stack
+            .admin("PUT", "/v1/admin/sites/demo", &site.to_string())?
+            .status,
+        200
+    );
+    let (_, body) = stack.get("/v1/sites/demo/feed")?;
+    let feed: Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+    let orders = feed["availability"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["topic"] == "orders"))
+        .cloned()
+        .ok_or("no availability for orders")?;
+    let instant = orders["until"]
+        .as_i64()
+        .or(orders["next_open"].as_i64())
+        .ok_or("no instant")?;
+    // Tokyo is UTC+9 all year: the expected wall clock, as en formats it ("04:00 PM").
+    let secs = instant / 1000 + 9 * 3600;
+    let (h, m) = (secs / 3600 % 24, secs / 60 % 60);
+    let expected = format!(
+        "{:02}:{m:02} {}",
+        if h % 12 == 0 { 12 } else { h % 12 },
+        if h < 12 { "AM" } else { "PM" }
+    );
+
+    let mut browser = glimpse_e2e::cdp::Browser::launch(&stack.tools.chromium)?;
+    let mut page = browser.new_page()?;
+    page.call(
+        "Emulation.setTimezoneOverride",
+        json!({ "timezoneId": "Asia/Tokyo" }),
+    )?;
+    page.goto(&stack.url("/"))?;
+    page.wait_visible("[data-testid=glimpse-launcher]")?;
+    assert_eq!(
+        page.eval("Intl.DateTimeFormat().resolvedOptions().timeZone")?,
+        json!("Asia/Tokyo")
+    );
+    page.click("[data-testid=glimpse-launcher]")?;
+    page.wait_visible("[data-testid=glimpse-live-help]")?;
+    let text = page.text("[data-topic=orders]")?;
+    let lead = if orders["open"] == json!(true) {
+        "Live help open until"
+    } else {
+        "Next live help"
+    };
+    assert!(
+        text.contains(lead) && text.contains(&expected),
+        "{text:?} should say {lead} … {expected}"
+    );
+    page.screenshot("23-live-help-tokyo")?;
+    Ok(())
+}

@@ -37,6 +37,8 @@ pub enum Text {
     Queued,
     Seen,
     New,
+    LiveHelpOpenUntil,
+    NextLiveHelp,
 }
 
 impl Lang {
@@ -144,6 +146,12 @@ impl Lang {
             (Lang::En, Seen) => "seen",
             (Lang::Es, Seen) => "visto",
             (Lang::Nb, Seen) => "sett",
+            (Lang::En, LiveHelpOpenUntil) => "Live help open until",
+            (Lang::Es, LiveHelpOpenUntil) => "Ayuda en directo abierta hasta las",
+            (Lang::Nb, LiveHelpOpenUntil) => "Direktehjelp åpen til",
+            (Lang::En, NextLiveHelp) => "Next live help",
+            (Lang::Es, NextLiveHelp) => "Próxima ayuda en directo",
+            (Lang::Nb, NextLiveHelp) => "Neste direktehjelp",
             (Lang::En, New) => "new",
             (Lang::Es, New) => "nuevo",
             (Lang::Nb, New) => "ny",

@@ -2,6 +2,7 @@
 //! are only ever https (validated by the API, checked again here).
 
 use glimpse_shared::i18n::{Lang, Text, is_rtl};
+use glimpse_shared::site::Availability;
 use glimpse_shared::site::text_on;
 use glimpse_shared::validate::is_https_url;
 use glimpse_shared::{Channel, ChannelKind, EventKind, Feed, FeedSite, Story, ThemeMode};
@@ -107,6 +108,10 @@ pub fn App(
     });
     let polls = Memo::new(move |_| match feed.get() {
         FeedState::Ready(f) => f.polls,
+        _ => Vec::new(),
+    });
+    let availability = Memo::new(move |_| match feed.get() {
+        FeedState::Ready(f) => f.availability,
         _ => Vec::new(),
     });
     let seen_key = seen_key(&config.site);
@@ -227,6 +232,7 @@ pub fn App(
                     stories=stories
                     polls=polls
                     site=site
+                    availability=availability
                     seen=seen
                     ui=ui
                     on_close=Callback::new(move |()| {
@@ -247,6 +253,7 @@ fn Tray(
     stories: Memo<Vec<Story>>,
     polls: Memo<Vec<glimpse_shared::Poll>>,
     site: Memo<Option<FeedSite>>,
+    availability: Memo<Vec<Availability>>,
     seen: RwSignal<Vec<String>>,
     ui: Ui,
     on_close: Callback<()>,
@@ -336,6 +343,7 @@ fn Tray(
             <For each=move || polls.get() key=|p| p.id.clone() let:poll>
                 <PollCard poll=poll/>
             </For>
+            <LiveHelp site=site availability=availability/>
             <Channels site=site topic=None story=None/>
         </section>
     }
@@ -450,4 +458,43 @@ pub fn Channels(
             <ul>{links}</ul>
         </nav>
     }
+}
+
+/// When live help is on, per topic: "Live help open until 17:00" or "Next live help Mon
+/// 09:00", in the visitor's own time zone and language.
+#[component]
+fn LiveHelp(site: Memo<Option<FeedSite>>, availability: Memo<Vec<Availability>>) -> impl IntoView {
+    let lang = ctx().lang;
+    let rows = move || {
+        availability
+            .get()
+            .into_iter()
+            .filter_map(|a| {
+                let label = site.with(|s| {
+                    s.as_ref()
+                        .and_then(|s| s.topics.iter().find(|t| t.id == a.topic).map(|t| t.label.clone()))
+                })?;
+                let text = match (a.open, a.until, a.next_open) {
+                    (true, Some(until), _) => format!(
+                        "{} {}",
+                        lang.t(Text::LiveHelpOpenUntil),
+                        browser::local_clock(until, lang.tag())
+                    ),
+                    (false, _, Some(next)) => format!(
+                        "{} {}",
+                        lang.t(Text::NextLiveHelp),
+                        browser::local_weekday_clock(next, lang.tag())
+                    ),
+                    _ => return None,
+                };
+                Some(view! {
+                    <li class:open=a.open data-testid="glimpse-live-help" data-topic=a.topic.clone()>
+                        <span class="dot" aria-hidden="true"></span>
+                        <span><strong>{label}</strong> " · " {text}</span>
+                    </li>
+                })
+            })
+            .collect_view()
+    };
+    view! { <ul class="live-help">{rows}</ul> }
 }

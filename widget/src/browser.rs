@@ -163,13 +163,43 @@ pub fn page_visible() -> bool {
 /// A local date/time for `ms` in the visitor's time zone and `lang`
 /// (`Intl.DateTimeFormat`, e.g. "Sun 22 Nov, 14:00").
 pub fn local_time(ms: i64, lang: &str) -> String {
-    let options = object(&[
-        ("weekday", "short".into()),
-        ("day", "numeric".into()),
-        ("month", "short".into()),
-        ("hour", "2-digit".into()),
-        ("minute", "2-digit".into()),
-    ]);
+    format_time(
+        ms,
+        lang,
+        &[
+            ("weekday", "short"),
+            ("day", "numeric"),
+            ("month", "short"),
+            ("hour", "2-digit"),
+            ("minute", "2-digit"),
+        ],
+    )
+}
+
+/// "17:00" (or "5:00 PM") in the visitor's time zone and `lang`.
+pub fn local_clock(ms: i64, lang: &str) -> String {
+    format_time(ms, lang, &[("hour", "2-digit"), ("minute", "2-digit")])
+}
+
+/// "Mon 09:00" in the visitor's time zone and `lang`.
+pub fn local_weekday_clock(ms: i64, lang: &str) -> String {
+    format_time(
+        ms,
+        lang,
+        &[
+            ("weekday", "short"),
+            ("hour", "2-digit"),
+            ("minute", "2-digit"),
+        ],
+    )
+}
+
+fn format_time(ms: i64, lang: &str, parts: &[(&str, &str)]) -> String {
+    let pairs: Vec<(&str, JsValue)> = parts
+        .iter()
+        .map(|(k, v)| (*k, JsValue::from_str(v)))
+        .collect();
+    let options = object(&pairs);
     let locales = js_sys::Array::of1(&JsValue::from_str(lang));
     let format = js_sys::Intl::DateTimeFormat::new(&locales, &js_sys::Object::from(options));
     let date = js_sys::Date::new(&JsValue::from_f64(ms as f64));

@@ -45,6 +45,7 @@ fn feed(slides: &[&str]) -> Feed {
         now: 1_000,
         sessions: vec![],
         polls: vec![],
+        availability: vec![],
         stories: vec![Story {
             id: "s1".into(),
             title: "First story".into(),
