@@ -78,6 +78,36 @@ pub fn receipt(site: &str, poll: &str, response: &str) -> String {
     format!("site/{site}/receipt/{poll}/{response}")
 }
 
+/// A visitor's question (the thread's root), with `{topic, created_at, preview}` metadata.
+pub fn question(site: &str, id: &str) -> String {
+    format!("site/{site}/question/{id}")
+}
+
+/// Prefix listing every question of a site.
+pub fn questions_prefix(site: &str) -> String {
+    format!("site/{site}/question/")
+}
+
+/// A question's photo.
+pub fn question_photo(site: &str, id: &str) -> String {
+    format!("site/{site}/qphoto/{id}")
+}
+
+/// One reply, ordered by time: `{at:013}-{reply id}`.
+pub fn reply(site: &str, question: &str, at: i64, reply: &str) -> String {
+    format!("site/{site}/reply/{question}/{at:013}-{reply}")
+}
+
+/// Prefix listing a question's replies, oldest first.
+pub fn replies_prefix(site: &str, question: &str) -> String {
+    format!("site/{site}/reply/{question}/")
+}
+
+/// A question's resolution.
+pub fn resolution(site: &str, question: &str) -> String {
+    format!("site/{site}/resolved/{question}")
+}
+
 /// One event batch, filed under the UTC day it arrived (`YYYY-MM-DD`).
 pub fn events(site: &str, day: &str, batch: &str) -> String {
     format!("site/{site}/events/{day}/{batch}")
@@ -106,6 +136,10 @@ mod tests {
             vote(&id, &id, &token),
             receipt(&id, &id, &token),
             events(&id, "2026-11-22", &token),
+            question(&id, &token),
+            question_photo(&id, &token),
+            reply(&id, &token, i64::MAX, &token),
+            resolution(&id, &token),
         ];
         keys.extend(ContentKind::ALL.map(|k| content(&id, k, &id)));
         for key in keys {

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod outbox;
 pub mod player;
 pub mod poll;
+pub mod question;
 pub mod session;
 pub mod site;
 pub mod story;

@@ -41,6 +41,13 @@ pub(crate) async fn handle<S: KvStore>(
             get_raw(api, &keys::content(site, *kind, id), kind.singular()).await
         }
         (Route::PollResults { site, poll }, _) => results(api, site, poll).await,
+        (Route::AdminQuestions { site }, _) => crate::questions::list_open(api, site).await,
+        (Route::AdminReply { site, id }, _) => {
+            crate::questions::reply(api, req, site, id, now_ms).await
+        }
+        (Route::AdminResolve { site, id }, _) => {
+            crate::questions::resolve(api, req, site, id, now_ms).await
+        }
         _ => Err(ApiError::not_found("route")),
     };
     res.unwrap_or_else(|e| ApiResponse::error(&e))
@@ -67,7 +74,7 @@ pub fn authorize(expected: Option<&str>, header: Option<&str>) -> Result<(), Api
 }
 
 /// Compares without an early exit, so timing does not reveal how much of a guess was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     let mut diff = a.len() ^ b.len();
     for i in 0..a.len().max(b.len()) {
         let x = a.get(i).copied().unwrap_or(0);
@@ -231,6 +238,14 @@ impl Item {
 fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {
     serde_json::to_string(value)
         .map_err(|_| ApiError::new(500, "internal", "value could not be encoded"))
+}
+
+/// The site's stored configuration, or 404 (for other operator modules).
+pub(crate) async fn load_site_pub<S: KvStore>(
+    api: &Api<'_, S>,
+    site_id: &str,
+) -> Result<Site, ApiError> {
+    load_site(api, site_id).await
 }
 
 /// The site's stored configuration, or 404.

@@ -10,12 +10,19 @@ use crate::store::{KvStore, StoreError};
 use crate::{admin, public};
 
 /// What a request is answered with: storage, the operator token and the isolate's limiter.
-#[derive(Debug)]
 pub struct Api<'a, S> {
     pub store: &'a S,
     /// The `ADMIN_TOKEN` secret; without it every admin request is refused.
     pub admin_token: Option<&'a str>,
     pub limiter: &'a RateLimiter,
+    /// Unpredictable ids and secrets (`[a-z0-9]`, at least 128 bits).
+    pub random: &'a dyn Fn() -> String,
+}
+
+impl<S> std::fmt::Debug for Api<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api").finish_non_exhaustive()
+    }
 }
 
 /// Answers one request at server time `now_ms`.
@@ -42,6 +49,7 @@ pub async fn handle<S: KvStore>(api: &Api<'_, S>, req: &ApiRequest, now_ms: Mill
     res = res.with_header("x-content-type-options", "nosniff");
     if req.method == Method::Head {
         res.body.clear();
+        res.binary = None;
     }
     res
 }
@@ -81,5 +89,6 @@ fn demo_page(origin: &str) -> ApiResponse {
             ("cache-control".into(), "no-cache".into()),
         ],
         body: include_str!("demo_page.html").replace("{{GLIMPSE_ORIGIN}}", &escaped),
+        binary: None,
     }
 }

@@ -83,6 +83,29 @@ impl KvStore for EdgeKv {
     }
 }
 
+/// 26 characters of `[a-z0-9]` (≈ 134 bits) from the Web Crypto CSPRNG.
+fn random_id() -> String {
+    use worker::js_sys::{Function, Reflect, Uint8Array, global};
+    use worker::wasm_bindgen::{JsCast, JsValue};
+    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let bytes = Uint8Array::new_with_length(26);
+    let filled = Reflect::get(&global(), &JsValue::from_str("crypto"))
+        .ok()
+        .and_then(|crypto| {
+            let f = Reflect::get(&crypto, &JsValue::from_str("getRandomValues")).ok()?;
+            f.dyn_into::<Function>().ok()?.call1(&crypto, &bytes).ok()
+        })
+        .is_some();
+    let mut out = vec![0u8; 26];
+    if filled {
+        bytes.copy_to(&mut out);
+    }
+    // Rejection-free mapping: 252 = 7 × 36, so bytes ≥ 252 are folded (bias < 2 %).
+    out.iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % 36]))
+        .collect()
+}
+
 /// The rate limit from the `RATE_LIMIT_PER_MINUTE` var (0 disables it).
 fn limiter(env: &Env) -> &'static RateLimiter {
     LIMITER.with(|cell| {
@@ -126,12 +149,13 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
         store: &store,
         admin_token: token.as_deref(),
         limiter: limiter(&env),
+        random: &random_id,
     };
     let res = handle(&api, &api_req, now_ms).await;
-    let mut out = if res.body.is_empty() {
-        Response::empty()?
-    } else {
-        Response::from_bytes(res.body.into_bytes())?
+    let mut out = match res.binary {
+        Some(bytes) => Response::from_bytes(bytes)?,
+        None if res.body.is_empty() => Response::empty()?,
+        None => Response::from_bytes(res.body.into_bytes())?,
     }
     .with_status(res.status);
     let headers = out.headers_mut();

@@ -51,6 +51,14 @@ impl ApiRequest {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The bearer token in `Authorization`, if any.
+    pub fn bearer(&self) -> Option<&str> {
+        self.get_header("authorization")
+            .and_then(|h| h.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim())
+    }
+
     /// The client's address as the edge reports it.
     pub fn client_ip(&self) -> &str {
         self.get_header("cf-connecting-ip").unwrap_or("unknown")
@@ -92,6 +100,8 @@ pub struct ApiResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// A binary body (photos); sent instead of `body` when set.
+    pub binary: Option<Vec<u8>>,
 }
 
 impl ApiResponse {
@@ -103,6 +113,7 @@ impl ApiResponse {
                 "application/json; charset=utf-8".into(),
             )],
             body,
+            binary: None,
         }
     }
 
@@ -124,6 +135,7 @@ impl ApiResponse {
             status,
             headers: Vec::new(),
             body: String::new(),
+            binary: None,
         }
     }
 

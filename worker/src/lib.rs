@@ -8,6 +8,7 @@ pub mod hours;
 pub mod http;
 pub mod limit;
 pub mod public;
+pub mod questions;
 pub mod route;
 pub mod store;
 

@@ -38,7 +38,11 @@ pub(crate) async fn handle<S: KvStore>(
     let same_origin = origin == Some(req.origin.as_str());
     let res = if req.method == Method::Options {
         preflight(route, allowed.is_some())
-    } else if origin.is_some() && allowed.is_none() && !same_origin && req.method == Method::Post {
+    } else if origin.is_some()
+        && allowed.is_none()
+        && !same_origin
+        && matches!(req.method, Method::Post | Method::Put)
+    {
         // A page the site did not allow may not write anything on its behalf.
         Err(ApiError::forbidden_origin())
     } else {
@@ -47,6 +51,22 @@ pub(crate) async fn handle<S: KvStore>(
             Route::PollResponses { poll, .. } => respond(api, req, &snapshot, poll, now_ms).await,
             Route::Events { .. } => events(api, req, &snapshot, now_ms).await,
             Route::PublicResults { poll, .. } => public_results(api, &snapshot, poll, now_ms).await,
+            Route::Ask { .. } => match rate_limit(api, req, &snapshot.site.id, now_ms) {
+                Ok(()) => crate::questions::ask(api, req, &snapshot, now_ms).await,
+                Err(e) => Err(e),
+            },
+            Route::Thread { id, .. } => {
+                crate::questions::thread(api, req, &snapshot.site, id).await
+            }
+            Route::Photo { id, .. } if req.method == Method::Put => {
+                match rate_limit(api, req, &snapshot.site.id, now_ms) {
+                    Ok(()) => crate::questions::put_photo(api, req, &snapshot.site, id).await,
+                    Err(e) => Err(e),
+                }
+            }
+            Route::Photo { id, .. } => {
+                crate::questions::get_photo(api, req, &snapshot.site, id).await
+            }
             _ => Err(ApiError::not_found("route")),
         }
     };
@@ -71,12 +91,16 @@ fn preflight(route: &Route, allowed: bool) -> Result<ApiResponse, ApiError> {
         return Err(ApiError::forbidden_origin());
     }
     let methods = match route {
-        Route::Feed { .. } | Route::PublicResults { .. } => "GET, HEAD",
+        Route::Feed { .. } | Route::PublicResults { .. } | Route::Thread { .. } => "GET, HEAD",
+        Route::Photo { .. } => "GET, HEAD, PUT",
         _ => "POST",
     };
     Ok(ApiResponse::empty(204)
         .with_header("access-control-allow-methods", methods)
-        .with_header("access-control-allow-headers", "Content-Type")
+        .with_header(
+            "access-control-allow-headers",
+            "Content-Type, Authorization",
+        )
         .with_header("access-control-max-age", "86400")
         .with_header("cache-control", "no-store"))
 }
@@ -136,7 +160,7 @@ fn etag_matches(if_none_match: &str, etag: &str) -> bool {
 }
 
 /// Refuses the request with 429 if this client has written too much to this site lately.
-fn rate_limit<S>(
+pub(crate) fn rate_limit<S>(
     api: &Api<'_, S>,
     req: &ApiRequest,
     site: &str,

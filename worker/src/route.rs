@@ -57,6 +57,12 @@ pub const ROUTES: &[(&str, &[Method])] = &[
         &[Get, Head, Options],
     ),
     ("/v1/sites/{site}/events", &[Post, Options]),
+    ("/v1/sites/{site}/questions", &[Post, Options]),
+    ("/v1/sites/{site}/questions/{id}", &[Get, Head, Options]),
+    (
+        "/v1/sites/{site}/questions/{id}/photo",
+        &[Get, Head, Put, Options],
+    ),
     ("/v1/admin/sites/{site}", &[Get, Head, Put]),
     (
         "/v1/admin/sites/{site}/stories/{id}",
@@ -71,6 +77,9 @@ pub const ROUTES: &[(&str, &[Method])] = &[
         &[Get, Head, Put, Delete],
     ),
     ("/v1/admin/sites/{site}/polls/{poll}/results", &[Get, Head]),
+    ("/v1/admin/sites/{site}/questions", &[Get, Head]),
+    ("/v1/admin/sites/{site}/questions/{id}/replies", &[Post]),
+    ("/v1/admin/sites/{site}/questions/{id}/resolve", &[Post]),
 ];
 
 /// A recognised endpoint with its validated path parameters.
@@ -81,6 +90,34 @@ pub enum Route {
     Health,
     Feed {
         site: String,
+    },
+    /// A visitor asks a question.
+    Ask {
+        site: String,
+    },
+    /// A visitor's thread (bearer: the thread token).
+    Thread {
+        site: String,
+        id: String,
+    },
+    /// A question's photo: uploaded by the visitor, read by them or operators.
+    Photo {
+        site: String,
+        id: String,
+    },
+    /// Operators: open questions.
+    AdminQuestions {
+        site: String,
+    },
+    /// Operators: reply to a question.
+    AdminReply {
+        site: String,
+        id: String,
+    },
+    /// Operators: resolve a question with a category.
+    AdminResolve {
+        site: String,
+        id: String,
     },
     /// Visitors' view of a poll's results, for polls that show them.
     PublicResults {
@@ -116,6 +153,12 @@ impl Route {
             Route::Feed { site }
             | Route::PollResponses { site, .. }
             | Route::PublicResults { site, .. }
+            | Route::Ask { site }
+            | Route::Thread { site, .. }
+            | Route::Photo { site, .. }
+            | Route::AdminQuestions { site }
+            | Route::AdminReply { site, .. }
+            | Route::AdminResolve { site, .. }
             | Route::Events { site }
             | Route::AdminSite { site }
             | Route::AdminContent { site, .. }
@@ -127,7 +170,12 @@ impl Route {
     pub fn is_admin(&self) -> bool {
         matches!(
             self,
-            Route::AdminSite { .. } | Route::AdminContent { .. } | Route::PollResults { .. }
+            Route::AdminSite { .. }
+                | Route::AdminContent { .. }
+                | Route::PollResults { .. }
+                | Route::AdminQuestions { .. }
+                | Route::AdminReply { .. }
+                | Route::AdminResolve { .. }
         )
     }
 }
@@ -208,6 +256,24 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
             poll: p(1),
         },
         "/v1/sites/{site}/events" => Route::Events { site: p(0) },
+        "/v1/sites/{site}/questions" => Route::Ask { site: p(0) },
+        "/v1/sites/{site}/questions/{id}" => Route::Thread {
+            site: p(0),
+            id: p(1),
+        },
+        "/v1/sites/{site}/questions/{id}/photo" => Route::Photo {
+            site: p(0),
+            id: p(1),
+        },
+        "/v1/admin/sites/{site}/questions" => Route::AdminQuestions { site: p(0) },
+        "/v1/admin/sites/{site}/questions/{id}/replies" => Route::AdminReply {
+            site: p(0),
+            id: p(1),
+        },
+        "/v1/admin/sites/{site}/questions/{id}/resolve" => Route::AdminResolve {
+            site: p(0),
+            id: p(1),
+        },
         "/v1/admin/sites/{site}" => Route::AdminSite { site: p(0) },
         "/v1/admin/sites/{site}/polls/{poll}/results" => Route::PollResults {
             site: p(0),

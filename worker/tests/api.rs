@@ -353,7 +353,7 @@ fn cors_allows_only_the_sites_origins_and_never_credentials() {
     assert_eq!(res.get_header("access-control-allow-methods"), Some("POST"));
     assert_eq!(
         res.get_header("access-control-allow-headers"),
-        Some("Content-Type")
+        Some("Content-Type, Authorization")
     );
     assert!(res.get_header("access-control-max-age").is_some());
     let res = preflight(ORIGIN, "/v1/sites/demo/feed");

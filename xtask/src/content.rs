@@ -133,10 +133,12 @@ impl SiteContent {
         kv.set_now(now_ms);
         let limiter = RateLimiter::new(Limit::per_minute(0));
         let token = "offline-publish";
+        let random = || String::from("offline-publishing-has-no-ids");
         let api = Api {
             store: &kv,
             admin_token: Some(token),
             limiter: &limiter,
+            random: &random,
         };
         let site = &self.site.id;
         let mut puts: Vec<(String, String)> =

@@ -31,10 +31,16 @@ impl<S: KvStore> H<S> {
     }
 
     pub fn call(&self, req: ApiRequest, now: i64) -> ApiResponse {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let random = || {
+            let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            format!("id{n:024}")
+        };
         let api = Api {
             store: &self.kv,
             admin_token: self.token,
             limiter: &self.limiter,
+            random: &random,
         };
         pollster::block_on(handle(&api, &req, now))
     }

@@ -1,0 +1,344 @@
+//! Ask a question: visitors create a thread (message, optional photo) and read the team's
+//! replies with the thread's secret token; operators list open questions, reply and resolve.
+//! Sensitive data and topics that belong to another channel are refused with 422.
+
+use base64::Engine;
+use glimpse_shared::guard;
+use glimpse_shared::keys;
+use glimpse_shared::question::{
+    Created, ImageType, NewQuestion, Question, QuestionSummary, Reply, Resolution, Thread, preview,
+};
+use glimpse_shared::{ApiError, Millis, Site, SiteSnapshot};
+use serde_json::json;
+
+use crate::admin::constant_time_eq;
+use crate::core::{Api, unavailable};
+use crate::http::{ApiRequest, ApiResponse};
+use crate::store::{KvStore, Put, list_all};
+
+const BODY_MAX: usize = 8 * 1024;
+
+/// The site's channels for a topic, as "Email support (help@…)" for messages.
+fn channels_text(site: &Site, topic: &str) -> String {
+    let list: Vec<String> = site
+        .channels_for(topic)
+        .map(|c| format!("{} ({})", c.label, c.value))
+        .collect();
+    if list.is_empty() {
+        "the site's support team".into()
+    } else {
+        list.join(", ")
+    }
+}
+
+/// `POST /v1/sites/{site}/questions` → 201 `{id, token}`.
+pub async fn ask<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    snapshot: &SiteSnapshot,
+    now_ms: Millis,
+) -> Result<ApiResponse, ApiError> {
+    let site = &snapshot.site;
+    let body: NewQuestion = req.read_json(BODY_MAX)?;
+    let problems = body.validate();
+    if !problems.is_empty() {
+        return Err(ApiError::invalid("question", problems));
+    }
+    let topic = site
+        .topic(&body.topic)
+        .ok_or_else(|| ApiError::new(400, "invalid", "unknown topic").with_field("topic"))?;
+    if !topic.simple {
+        return Err(ApiError::new(
+            422,
+            "wrong_channel",
+            format!(
+                "{} is not handled here; please contact {}",
+                topic.label,
+                channels_text(site, &topic.id)
+            ),
+        )
+        .with_field("topic"));
+    }
+    if let Some(kind) = guard::scan(&body.message).first() {
+        return Err(ApiError::new(
+            422,
+            "sensitive_data",
+            format!(
+                "the message seems to contain {}: never send it here; please remove it, or use {}",
+                kind.describe(),
+                channels_text(site, &topic.id)
+            ),
+        )
+        .with_field("message"));
+    }
+    let question = Question {
+        id: (api.random)(),
+        topic: body.topic,
+        message: body.message,
+        visitor: body.visitor,
+        token: format!("{}{}", (api.random)(), (api.random)()),
+        created_at: now_ms,
+    };
+    let meta = QuestionSummary {
+        id: question.id.clone(),
+        topic: question.topic.clone(),
+        preview: preview(&question.message),
+        created_at: now_ms,
+    };
+    let value = serde_json::to_string(&question)
+        .map_err(|_| ApiError::new(500, "internal", "question could not be encoded"))?;
+    api.store
+        .put(
+            &keys::question(&site.id, &question.id),
+            &value,
+            Put {
+                expires_at_ms: Some(site.retain_until(now_ms)),
+                metadata: serde_json::to_value(&meta).ok(),
+            },
+        )
+        .await
+        .map_err(unavailable)?;
+    Ok(ApiResponse::json(
+        201,
+        &Created {
+            id: question.id,
+            token: question.token,
+        },
+    ))
+}
+
+async fn load<S: KvStore>(api: &Api<'_, S>, site: &str, id: &str) -> Result<Question, ApiError> {
+    let raw = api
+        .store
+        .get(&keys::question(site, id))
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| ApiError::not_found("question"))?;
+    serde_json::from_str(&raw)
+        .map_err(|_| ApiError::new(500, "internal", "stored question is unreadable"))
+}
+
+/// The question, if `req` carries its token (or the admin token).
+async fn authorized<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    site: &str,
+    id: &str,
+) -> Result<Question, ApiError> {
+    let q = load(api, site, id).await?;
+    let given = req.bearer().unwrap_or("").as_bytes();
+    let admin = api
+        .admin_token
+        .is_some_and(|t| !t.is_empty() && constant_time_eq(given, t.as_bytes()));
+    if admin || constant_time_eq(given, q.token.as_bytes()) {
+        Ok(q)
+    } else {
+        Err(ApiError::unauthorized(
+            "send Authorization: Bearer <the thread's token>",
+        ))
+    }
+}
+
+/// The whole thread: question, replies (oldest first) and resolution.
+pub async fn build_thread<S: KvStore>(
+    api: &Api<'_, S>,
+    site: &str,
+    q: Question,
+) -> Result<Thread, ApiError> {
+    let listed = list_all(api.store, &keys::replies_prefix(site, &q.id), 10)
+        .await
+        .map_err(unavailable)?;
+    let mut replies = Vec::new();
+    for key in listed {
+        if let Some(raw) = api.store.get(&key.name).await.map_err(unavailable)?
+            && let Ok(r) = serde_json::from_str::<Reply>(&raw)
+        {
+            replies.push(r);
+        }
+    }
+    let resolved = api
+        .store
+        .get(&keys::resolution(site, &q.id))
+        .await
+        .map_err(unavailable)?
+        .and_then(|raw| serde_json::from_str(&raw).ok());
+    let photo = api
+        .store
+        .get(&keys::question_photo(site, &q.id))
+        .await
+        .map_err(unavailable)?
+        .is_some();
+    Ok(Thread {
+        id: q.id,
+        topic: q.topic,
+        message: q.message,
+        created_at: q.created_at,
+        photo,
+        replies,
+        resolved,
+    })
+}
+
+/// `GET /v1/sites/{site}/questions/{id}` with the thread's token.
+pub async fn thread<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    site: &Site,
+    id: &str,
+) -> Result<ApiResponse, ApiError> {
+    let q = authorized(api, req, &site.id, id).await?;
+    Ok(ApiResponse::json(
+        200,
+        &build_thread(api, &site.id, q).await?,
+    ))
+}
+
+/// `PUT …/questions/{id}/photo`: a JPEG, PNG or WebP of at most 1 MB, checked by its bytes.
+pub async fn put_photo<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    site: &Site,
+    id: &str,
+) -> Result<ApiResponse, ApiError> {
+    let q = authorized(api, req, &site.id, id).await?;
+    if req.body.len() > ImageType::MAX_BYTES {
+        return Err(ApiError::too_large(ImageType::MAX_BYTES));
+    }
+    let kind = req
+        .get_header("content-type")
+        .and_then(ImageType::from_mime)
+        .filter(|k| k.matches(&req.body))
+        .ok_or_else(|| {
+            ApiError::new(
+                415,
+                "unsupported_media_type",
+                "send a JPEG, PNG or WebP image with its content-type",
+            )
+        })?;
+    let value = format!(
+        "{};base64,{}",
+        kind.mime(),
+        base64::engine::general_purpose::STANDARD.encode(&req.body)
+    );
+    api.store
+        .put(
+            &keys::question_photo(&site.id, id),
+            &value,
+            Put::expiring(site.retain_until(q.created_at)),
+        )
+        .await
+        .map_err(unavailable)?;
+    Ok(ApiResponse::json(
+        201,
+        &json!({ "id": id, "bytes": req.body.len() }),
+    ))
+}
+
+/// `GET …/questions/{id}/photo` with the thread's (or the admin) token: the image itself.
+pub async fn get_photo<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    site: &Site,
+    id: &str,
+) -> Result<ApiResponse, ApiError> {
+    authorized(api, req, &site.id, id).await?;
+    let raw = api
+        .store
+        .get(&keys::question_photo(&site.id, id))
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| ApiError::not_found("photo"))?;
+    let (mime, data) = raw
+        .split_once(";base64,")
+        .ok_or_else(|| ApiError::new(500, "internal", "stored photo is unreadable"))?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map_err(|_| ApiError::new(500, "internal", "stored photo is unreadable"))?;
+    let mut res = ApiResponse::empty(200)
+        .with_header("content-type", mime)
+        .with_header("cache-control", "private, no-store");
+    res.binary = Some(bytes);
+    Ok(res)
+}
+
+/// `GET /v1/admin/sites/{site}/questions`: open questions, newest first, from one listing.
+pub async fn list_open<S: KvStore>(api: &Api<'_, S>, site: &str) -> Result<ApiResponse, ApiError> {
+    let questions = list_all(api.store, &keys::questions_prefix(site), 50)
+        .await
+        .map_err(unavailable)?;
+    let resolved_prefix = format!("site/{site}/resolved/");
+    let resolved: Vec<String> = list_all(api.store, &resolved_prefix, 50)
+        .await
+        .map_err(unavailable)?
+        .into_iter()
+        .filter_map(|k| k.name.strip_prefix(&resolved_prefix).map(String::from))
+        .collect();
+    let mut open: Vec<QuestionSummary> = questions
+        .into_iter()
+        .filter_map(|k| k.metadata.and_then(|m| serde_json::from_value(m).ok()))
+        .filter(|q: &QuestionSummary| !resolved.contains(&q.id))
+        .collect();
+    open.sort_by_key(|q| std::cmp::Reverse(q.created_at));
+    Ok(ApiResponse::json(200, &json!({ "questions": open })))
+}
+
+/// `POST …/questions/{id}/replies` → 201: one key per reply.
+pub async fn reply<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    site_id: &str,
+    id: &str,
+    now_ms: Millis,
+) -> Result<ApiResponse, ApiError> {
+    let mut r: Reply = req.read_json(BODY_MAX)?;
+    let problems = r.validate();
+    if !problems.is_empty() {
+        return Err(ApiError::invalid("reply", problems));
+    }
+    let q = load(api, site_id, id).await?;
+    let site = crate::admin::load_site_pub(api, site_id).await?;
+    r.at = now_ms;
+    let value = serde_json::to_string(&r)
+        .map_err(|_| ApiError::new(500, "internal", "reply could not be encoded"))?;
+    api.store
+        .put(
+            &keys::reply(site_id, id, now_ms, &(api.random)()),
+            &value,
+            Put::expiring(site.retain_until(q.created_at.max(now_ms))),
+        )
+        .await
+        .map_err(unavailable)?;
+    Ok(ApiResponse::json(201, &r))
+}
+
+/// `POST …/questions/{id}/resolve` with `{category}`: closes the question.
+pub async fn resolve<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    site_id: &str,
+    id: &str,
+    now_ms: Millis,
+) -> Result<ApiResponse, ApiError> {
+    let mut r: Resolution = req.read_json(BODY_MAX)?;
+    let problems = r.validate();
+    if !problems.is_empty() {
+        return Err(ApiError::invalid("resolution", problems));
+    }
+    let q = load(api, site_id, id).await?;
+    let site = crate::admin::load_site_pub(api, site_id).await?;
+    r.at = now_ms;
+    let value = serde_json::to_string(&r)
+        .map_err(|_| ApiError::new(500, "internal", "resolution could not be encoded"))?;
+    api.store
+        .put(
+            &keys::resolution(site_id, id),
+            &value,
+            Put::expiring(site.retain_until(q.created_at.max(now_ms))),
+        )
+        .await
+        .map_err(unavailable)?;
+    Ok(ApiResponse::json(
+        200,
+        &build_thread(api, site_id, q).await?,
+    ))
+}

@@ -1,0 +1,258 @@
+//! Ask a question: create, read with the thread token, photos, replies, resolution, and the
+//! refusals (sensitive data, topics for another channel, bad input).
+
+#![allow(clippy::panic)] // test helpers outside #[test] fns report failures by panicking
+
+mod common;
+
+use common::*;
+use glimpse_worker::http::{ApiRequest, ApiResponse};
+use glimpse_worker::route::Method;
+use glimpse_worker::store::MemoryKv;
+use serde_json::{Value, json};
+
+fn seeded() -> H<MemoryKv> {
+    let h = H::with(MemoryKv::new());
+    h.kv.set_now(T0);
+    h.seed();
+    h
+}
+
+fn ask(h: &H<MemoryKv>, topic: &str, message: &str) -> ApiResponse {
+    h.call(
+        ApiRequest::new(Method::Post, "/v1/sites/demo/questions")
+            .header("origin", ORIGIN)
+            .json(
+                json!({"visitor": tok("visitor", 1), "topic": topic, "message": message})
+                    .to_string(),
+            ),
+        T0,
+    )
+}
+
+fn thread(h: &H<MemoryKv>, id: &str, token: &str) -> ApiResponse {
+    h.call(
+        ApiRequest::new(Method::Get, &format!("/v1/sites/demo/questions/{id}"))
+            .header("authorization", &format!("Bearer {token}")),
+        T0 + 1,
+    )
+}
+
+fn created(res: &ApiResponse) -> (String, String) {
+    assert_eq!(res.status, 201, "{}", res.body);
+    let v = body(res);
+    (
+        v["id"].as_str().unwrap_or_default().to_string(),
+        v["token"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+#[test]
+fn a_visitor_asks_and_reads_the_teams_reply() {
+    let h = seeded();
+    let (id, token) = created(&ask(
+        &h,
+        "orders",
+        "My parcel says delivered but it is not here.",
+    ));
+    assert!(token.len() >= 32);
+    let res = thread(&h, &id, &token);
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(
+        body(&res)["message"],
+        "My parcel says delivered but it is not here."
+    );
+    assert_eq!(body(&res)["replies"], json!([]));
+
+    // Without the token (or with another thread's), nothing is shown.
+    assert_eq!(thread(&h, &id, "wrong").status, 401);
+    let (_, other_token) = created(&ask(&h, "orders", "Another question"));
+    assert_eq!(thread(&h, &id, &other_token).status, 401);
+    assert_eq!(thread(&h, "nope", &token).status, 404);
+
+    // Operators see it in the open list, reply, then resolve it.
+    let res = h.admin(Method::Get, "/v1/admin/sites/demo/questions", None, T0 + 2);
+    let open: Vec<Value> = body(&res)["questions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(open.len(), 2);
+    assert!(
+        open.iter().any(|q| q["id"] == json!(id)
+            && q["preview"] == "My parcel says delivered but it is not here.")
+    );
+    let path = format!("/v1/admin/sites/demo/questions/{id}/replies");
+    let res = h.admin(
+        Method::Post,
+        &path,
+        Some(json!({"text": "Sorry! We have asked the courier.", "story": "reset"})),
+        T0 + 60_000,
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    h.admin(
+        Method::Post,
+        &path,
+        Some(json!({"text": "Found it: it is with your neighbour."})),
+        T0 + 120_000,
+    );
+    let v = body(&thread(&h, &id, &token));
+    assert_eq!(v["replies"][0]["text"], "Sorry! We have asked the courier.");
+    assert_eq!(v["replies"][0]["story"], "reset");
+    assert_eq!(v["replies"][1]["at"], T0 + 120_000);
+    let res = h.admin(
+        Method::Post,
+        &format!("/v1/admin/sites/demo/questions/{id}/resolve"),
+        Some(json!({"category": "orders"})),
+        T0 + 180_000,
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(
+        body(&thread(&h, &id, &token))["resolved"]["category"],
+        "orders"
+    );
+    let res = h.admin(
+        Method::Get,
+        "/v1/admin/sites/demo/questions",
+        None,
+        T0 + 200_000,
+    );
+    assert_eq!(
+        body(&res)["questions"].as_array().map(Vec::len),
+        Some(1),
+        "resolved questions leave the open list"
+    );
+
+    // Bad replies and resolutions are refused.
+    assert_eq!(
+        h.admin(Method::Post, &path, Some(json!({"text": " "})), T0)
+            .status,
+        400
+    );
+    let res = h.admin(
+        Method::Post,
+        &format!("/v1/admin/sites/demo/questions/{id}/resolve"),
+        Some(json!({"category": "Not A Slug"})),
+        T0,
+    );
+    assert_eq!((res.status, field(&res)), (400, "category".to_string()));
+    assert_eq!(
+        h.admin(
+            Method::Post,
+            "/v1/admin/sites/demo/questions/nope/replies",
+            Some(json!({"text": "hi"})),
+            T0
+        )
+        .status,
+        404
+    );
+    assert_eq!(
+        h.call(
+            ApiRequest::new(Method::Get, "/v1/admin/sites/demo/questions"),
+            T0
+        )
+        .status,
+        401
+    );
+}
+
+#[test]
+fn sensitive_data_and_other_channels_are_refused() {
+    let h = seeded();
+    let before = h.kv.keys().len();
+    let res = ask(&h, "orders", "Please charge 4111 1111 1111 1111 again");
+    assert_eq!(
+        (res.status, code(&res), field(&res)),
+        (422, "sensitive_data".to_string(), "message".to_string())
+    );
+    let message = body(&res)["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        message.contains("payment card") && message.contains("help@shop.example"),
+        "{message}"
+    );
+    let res = ask(&h, "orders", "my password is hunter2, please log in for me");
+    assert_eq!(code(&res), "sensitive_data");
+    // Billing is marked as not simple: it belongs to the traditional channels.
+    let res = ask(&h, "billing", "I was charged twice");
+    assert_eq!(
+        (res.status, code(&res), field(&res)),
+        (422, "wrong_channel".to_string(), "topic".to_string())
+    );
+    assert!(
+        body(&res)["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Email us")
+    );
+    let res = ask(&h, "nope", "hello");
+    assert_eq!((res.status, field(&res)), (400, "topic".to_string()));
+    let res = ask(&h, "orders", &"x".repeat(501));
+    assert_eq!((res.status, field(&res)), (400, "message".to_string()));
+    assert_eq!(h.kv.keys().len(), before, "nothing refused was stored");
+}
+
+#[test]
+fn photos_are_checked_stored_and_served_to_the_thread_only() {
+    let h = seeded();
+    let (id, token) = created(&ask(&h, "orders", "The box arrived like this"));
+    let put = |ct: &str, bytes: Vec<u8>, token: &str| {
+        let mut req = ApiRequest::new(Method::Put, &format!("/v1/sites/demo/questions/{id}/photo"))
+            .header("content-type", ct)
+            .header("authorization", &format!("Bearer {token}"))
+            .header("origin", ORIGIN);
+        req.body = bytes;
+        h.call(req, T0)
+    };
+    let png = [b"\x89PNG\r\n\x1a\n".as_slice(), &[7u8; 100]].concat();
+    assert_eq!(put("image/gif", b"GIF89a".to_vec(), &token).status, 415);
+    assert_eq!(
+        put("image/jpeg", png.clone(), &token).status,
+        415,
+        "the bytes must match the type"
+    );
+    assert_eq!(
+        put("image/png", vec![0u8; 1024 * 1024 + 1], &token).status,
+        413
+    );
+    assert_eq!(put("image/png", png.clone(), "wrong").status, 401);
+    let res = put("image/png", png.clone(), &token);
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(res.get_header("access-control-allow-origin"), Some(ORIGIN));
+    assert_eq!(body(&thread(&h, &id, &token))["photo"], true);
+
+    let get = |auth: &str| {
+        h.call(
+            ApiRequest::new(Method::Get, &format!("/v1/sites/demo/questions/{id}/photo"))
+                .header("authorization", &format!("Bearer {auth}")),
+            T0,
+        )
+    };
+    let res = get(&token);
+    assert_eq!(res.status, 200);
+    assert_eq!(res.get_header("content-type"), Some("image/png"));
+    assert_eq!(res.binary.as_deref(), Some(png.as_slice()));
+    assert_eq!(get(TOKEN).status, 200, "operators can see it");
+    assert_eq!(get("nope").status, 401);
+}
+
+#[test]
+fn the_preflight_allows_the_thread_token_header() {
+    let h = seeded();
+    let res = h.call(
+        ApiRequest::new(Method::Options, "/v1/sites/demo/questions/x/photo")
+            .header("origin", ORIGIN)
+            .header("access-control-request-method", "PUT"),
+        T0,
+    );
+    assert_eq!(res.status, 204);
+    assert_eq!(
+        res.get_header("access-control-allow-methods"),
+        Some("GET, HEAD, PUT")
+    );
+    assert_eq!(
+        res.get_header("access-control-allow-headers"),
+        Some("Content-Type, Authorization")
+    );
+}
