@@ -39,6 +39,14 @@ pub enum Text {
     New,
     LiveHelpOpenUntil,
     NextLiveHelp,
+    AskQuestion,
+    Topic,
+    YourQuestion,
+    AddPhoto,
+    NotHere,
+    SensitiveWarning,
+    Waiting,
+    TeamReplied,
 }
 
 impl Lang {
@@ -152,6 +160,36 @@ impl Lang {
             (Lang::En, NextLiveHelp) => "Next live help",
             (Lang::Es, NextLiveHelp) => "Próxima ayuda en directo",
             (Lang::Nb, NextLiveHelp) => "Neste direktehjelp",
+            (Lang::En, AskQuestion) => "Ask a question",
+            (Lang::Es, AskQuestion) => "Haz una pregunta",
+            (Lang::Nb, AskQuestion) => "Still et spørsmål",
+            (Lang::En, Topic) => "Topic",
+            (Lang::Es, Topic) => "Tema",
+            (Lang::Nb, Topic) => "Emne",
+            (Lang::En, YourQuestion) => "Your question",
+            (Lang::Es, YourQuestion) => "Tu pregunta",
+            (Lang::Nb, YourQuestion) => "Spørsmålet ditt",
+            (Lang::En, AddPhoto) => "Add a photo",
+            (Lang::Es, AddPhoto) => "Añadir una foto",
+            (Lang::Nb, AddPhoto) => "Legg til bilde",
+            (Lang::En, NotHere) => "We handle this topic through our other channels:",
+            (Lang::Es, NotHere) => "Este tema lo atendemos por otros canales:",
+            (Lang::Nb, NotHere) => "Dette emnet håndterer vi i andre kanaler:",
+            (Lang::En, SensitiveWarning) => {
+                "Never send card numbers, bank details or passwords here. Remove them, or use:"
+            }
+            (Lang::Es, SensitiveWarning) => {
+                "No envíes aquí números de tarjeta, datos bancarios ni contraseñas. Quítalos o usa:"
+            }
+            (Lang::Nb, SensitiveWarning) => {
+                "Send aldri kortnumre, bankdetaljer eller passord her. Fjern dem, eller bruk:"
+            }
+            (Lang::En, Waiting) => "Sent — we will answer here shortly.",
+            (Lang::Es, Waiting) => "Enviado: te responderemos aquí en breve.",
+            (Lang::Nb, Waiting) => "Sendt – vi svarer her snart.",
+            (Lang::En, TeamReplied) => "Our team",
+            (Lang::Es, TeamReplied) => "Nuestro equipo",
+            (Lang::Nb, TeamReplied) => "Teamet vårt",
             (Lang::En, New) => "new",
             (Lang::Es, New) => "nuevo",
             (Lang::Nb, New) => "ny",

@@ -18,7 +18,17 @@ pub async fn fetch_results(url: &str) -> Result<PollResults, String> {
 }
 
 async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
-    let (status, text) = send("GET", url, None, false).await?;
+    get_json_auth(url, None).await
+}
+
+/// GETs JSON with an optional bearer token.
+pub async fn get_json_auth<T: DeserializeOwned>(
+    url: &str,
+    token: Option<&str>,
+) -> Result<T, String> {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
+    let (status, text) = send_raw("GET", url, None, &headers, false).await?;
     if !(200..300).contains(&status) {
         return Err(format!("{url} answered {status}"));
     }
@@ -32,15 +42,52 @@ pub async fn post_json<T: Serialize>(url: &str, body: &T, keepalive: bool) -> Re
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     let value = body.serialize(&serializer).map_err(|e| e.to_string())?;
     let text = js_sys::JSON::stringify(&value).map_err(describe)?;
-    send("POST", url, Some(String::from(text)), keepalive)
-        .await
-        .map(|(status, _)| status)
+    send_raw(
+        "POST",
+        url,
+        Some(JsValue::from(text)),
+        &[("content-type", "application/json")],
+        keepalive,
+    )
+    .await
+    .map(|(status, _)| status)
 }
 
-async fn send(
+/// POSTs JSON and returns `(status, body text)`.
+pub async fn post_json_text<T: Serialize>(url: &str, body: &T) -> Result<(u16, String), String> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    let value = body.serialize(&serializer).map_err(|e| e.to_string())?;
+    let text = js_sys::JSON::stringify(&value).map_err(describe)?;
+    send_raw(
+        "POST",
+        url,
+        Some(JsValue::from(text)),
+        &[("content-type", "application/json")],
+        false,
+    )
+    .await
+}
+
+/// PUTs a blob (a photo) with its type and a bearer token; the status.
+pub async fn put_blob(url: &str, blob: &web_sys::Blob, token: &str) -> Result<u16, String> {
+    let auth = format!("Bearer {token}");
+    let mime = blob.type_();
+    send_raw(
+        "PUT",
+        url,
+        Some(blob.into()),
+        &[("content-type", &mime), ("authorization", &auth)],
+        false,
+    )
+    .await
+    .map(|(status, _)| status)
+}
+
+async fn send_raw(
     method: &str,
     url: &str,
-    body: Option<String>,
+    body: Option<JsValue>,
+    headers: &[(&str, &str)],
     keepalive: bool,
 ) -> Result<(u16, String), String> {
     let window = web_sys::window().ok_or("no window")?;
@@ -50,13 +97,15 @@ async fn send(
     if keepalive {
         let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
     }
+    if !headers.is_empty() {
+        let h = web_sys::Headers::new().map_err(describe)?;
+        for (name, value) in headers {
+            h.set(name, value).map_err(describe)?;
+        }
+        init.set_headers(&h);
+    }
     if let Some(body) = body {
-        let headers = web_sys::Headers::new().map_err(describe)?;
-        headers
-            .set("content-type", "application/json")
-            .map_err(describe)?;
-        init.set_headers(&headers);
-        init.set_body(&JsValue::from_str(&body));
+        init.set_body(&body);
     }
     let res: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
         .await

@@ -344,6 +344,7 @@ fn Tray(
                 <PollCard poll=poll/>
             </For>
             <LiveHelp site=site availability=availability/>
+            <crate::ask::Ask site=site/>
             <Channels site=site topic=None story=None/>
         </section>
     }

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod app;
+pub mod ask;
 pub mod banner;
 pub mod browser;
 pub mod config;

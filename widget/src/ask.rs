@@ -1,0 +1,283 @@
+//! Ask a question: pick a topic, write a short message, optionally attach a photo
+//! (downscaled in the browser to ≤ 1280 px and ≤ 1 MB), then follow the thread while the
+//! widget is open. Topics handled elsewhere show their channels instead; sensitive data is
+//! flagged before sending (and refused by the API).
+
+use std::time::Duration;
+
+use glimpse_shared::FeedSite;
+use glimpse_shared::guard;
+use glimpse_shared::i18n::Text;
+use glimpse_shared::question::{Created, NewQuestion, Thread};
+use leptos::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::app::{Channels, ctx};
+use crate::browser;
+
+const MAX_SIDE: f64 = 1280.0;
+const MAX_BYTES: f64 = 1024.0 * 1024.0;
+
+fn threads_key(site: &str) -> String {
+    format!("glimpse:{site}:threads")
+}
+
+/// Downscales an image file to at most 1280 px on its longer side and re-encodes it as
+/// JPEG, lowering quality until it fits in 1 MB.
+async fn downscale(file: web_sys::File) -> Result<web_sys::Blob, JsValue> {
+    let window = web_sys::window().ok_or("no window")?;
+    let bitmap: web_sys::ImageBitmap = JsFuture::from(window.create_image_bitmap_with_blob(&file)?)
+        .await?
+        .dyn_into()?;
+    let (w, h) = (f64::from(bitmap.width()), f64::from(bitmap.height()));
+    let scale = (MAX_SIDE / w.max(h)).min(1.0);
+    let (tw, th) = ((w * scale).round().max(1.0), (h * scale).round().max(1.0));
+    let document = window.document().ok_or("no document")?;
+    let canvas: web_sys::HtmlCanvasElement = document.create_element("canvas")?.dyn_into()?;
+    canvas.set_width(tw as u32);
+    canvas.set_height(th as u32);
+    let context: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")?
+        .ok_or("no 2d context")?
+        .dyn_into()?;
+    context.draw_image_with_image_bitmap_and_dw_and_dh(&bitmap, 0.0, 0.0, tw, th)?;
+    for quality in [0.85, 0.7, 0.55, 0.4] {
+        let canvas = canvas.clone();
+        let promise = js_sys::Promise::new(&mut |resolve, reject| {
+            let cb = wasm_bindgen::closure::Closure::once_into_js(move |blob: JsValue| {
+                let _ = resolve.call1(&JsValue::NULL, &blob);
+            });
+            if canvas
+                .to_blob_with_type_and_encoder_options(
+                    cb.unchecked_ref(),
+                    "image/jpeg",
+                    &JsValue::from_f64(quality),
+                )
+                .is_err()
+            {
+                let _ = reject.call1(&JsValue::NULL, &JsValue::from_str("encode failed"));
+            }
+        });
+        let blob: web_sys::Blob = JsFuture::from(promise).await?.dyn_into()?;
+        if blob.size() <= MAX_BYTES {
+            return Ok(blob);
+        }
+    }
+    Err(JsValue::from_str("the photo is too large"))
+}
+
+/// The ask form, or the visitor's open thread.
+#[component]
+pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
+    let ctx = ctx();
+    let lang = ctx.lang;
+    let config = ctx.config.clone();
+    let key = threads_key(&config.site);
+    let saved: Option<Created> =
+        browser::load_json::<Vec<Created>>(&key).and_then(|v| v.last().cloned());
+    let current = RwSignal::new(saved);
+    let thread = RwSignal::new(None::<Thread>);
+    let topic = RwSignal::new(String::new());
+    let message = RwSignal::new(String::new());
+    let photo = RwSignal::new(None::<String>);
+    let photo_file = StoredValue::new_local(None::<web_sys::File>);
+    let error = RwSignal::new(None::<String>);
+    let sending = RwSignal::new(false);
+    let sensitive = Memo::new(move |_| !guard::scan(&message.get()).is_empty());
+    let topics = move || site.get().map(|s| s.topics).unwrap_or_default();
+    let selected_simple = move || {
+        let t = topic.get();
+        site.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.topics.iter().find(|x| x.id == t).map(|x| x.simple))
+        })
+        .unwrap_or(true)
+    };
+    Effect::new(move |_| {
+        if topic.get_untracked().is_empty()
+            && let Some(first) = topics().first()
+        {
+            topic.set(first.id.clone());
+        }
+    });
+
+    // Follow the thread while the widget is open: every 5 s, until it is resolved.
+    let thread_url = {
+        let config = config.clone();
+        move |id: &str| config.site_url(&format!("questions/{id}"))
+    };
+    let refresh = {
+        let thread_url = thread_url.clone();
+        move || {
+            if let Some(c) = current.get_untracked()
+                && thread.with_untracked(|t| t.as_ref().is_none_or(|t| t.resolved.is_none()))
+            {
+                let url = thread_url(&c.id);
+                leptos::task::spawn_local(async move {
+                    if let Ok(t) = crate::api::get_json_auth::<Thread>(&url, Some(&c.token)).await {
+                        thread.set(Some(t));
+                    }
+                });
+            }
+        }
+    };
+    refresh();
+    if let Ok(handle) = set_interval_with_handle(refresh.clone(), Duration::from_secs(5)) {
+        on_cleanup(move || handle.clear());
+    }
+
+    let submit_config = config.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if sending.get_untracked() || sensitive.get_untracked() {
+            return;
+        }
+        let body = NewQuestion {
+            visitor: ctx.visitor.clone(),
+            topic: topic.get_untracked(),
+            message: message.get_untracked(),
+        };
+        let config = submit_config.clone();
+        let key = key.clone();
+        let file = photo_file.get_value();
+        let refresh = refresh.clone();
+        sending.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let url = config.site_url("questions");
+            match crate::api::post_json_text(&url, &body).await {
+                Ok((201, text)) => {
+                    let created = js_sys::JSON::parse(&text)
+                        .ok()
+                        .and_then(|v| serde_wasm_bindgen::from_value::<Created>(v).ok());
+                    if let Some(c) = created {
+                        if let Some(file) = file {
+                            match downscale(file).await {
+                                Ok(blob) => {
+                                    let photo_url =
+                                        config.site_url(&format!("questions/{}/photo", c.id));
+                                    let _ = crate::api::put_blob(&photo_url, &blob, &c.token).await;
+                                }
+                                Err(e) => crate::warn(&format!("photo not sent: {e:?}")),
+                            }
+                        }
+                        let mut all: Vec<Created> = browser::load_json(&key).unwrap_or_default();
+                        all.push(c.clone());
+                        browser::save_json(&key, &all);
+                        current.set(Some(c));
+                        message.set(String::new());
+                        refresh();
+                    }
+                }
+                Ok((_, text)) => {
+                    let msg = js_sys::JSON::parse(&text)
+                        .ok()
+                        .and_then(|v| js_sys::Reflect::get(&v, &"error".into()).ok())
+                        .and_then(|e| js_sys::Reflect::get(&e, &"message".into()).ok())
+                        .and_then(|m| m.as_string())
+                        .unwrap_or_else(|| "could not send".into());
+                    error.set(Some(msg));
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            sending.set(false);
+        });
+    };
+    let on_photo = move |ev: leptos::ev::Event| {
+        let file = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .and_then(|i| i.files())
+            .and_then(|f| f.get(0));
+        photo.set(file.as_ref().map(|f| f.name()));
+        photo_file.set_value(file);
+    };
+    let thread_view = move || {
+        thread.get().map(|t| {
+            let replies = t
+                .replies
+                .into_iter()
+                .map(|r| view! { <li class="reply" data-testid="glimpse-reply"><strong>{lang.t(Text::TeamReplied)}</strong> " " {r.text}</li> })
+                .collect_view();
+            view! {
+                <div class="thread" data-testid="glimpse-thread">
+                    <p class="mine">{t.message}</p>
+                    <ul>{replies}</ul>
+                    <Show when=move || thread.with(|t| t.as_ref().is_some_and(|t| t.replies.is_empty()))>
+                        <p class="sub" role="status">{lang.t(Text::Waiting)}</p>
+                    </Show>
+                </div>
+            }
+        })
+    };
+    let topic_options = move || {
+        topics()
+            .into_iter()
+            .map(|t| view! { <option value=t.id.clone()>{t.label}</option> })
+            .collect_view()
+    };
+    view! {
+        <section class="ask" data-testid="glimpse-ask" aria-label=lang.t(Text::AskQuestion)>
+            <h3>{lang.t(Text::AskQuestion)}</h3>
+            {thread_view}
+            <form on:submit=submit>
+                <label class="field">
+                    <span>{lang.t(Text::Topic)}</span>
+                    <select
+                        data-testid="glimpse-ask-topic"
+                        prop:value=move || topic.get()
+                        on:change=move |ev| topic.set(event_target_value(&ev))
+                    >
+                        {topic_options}
+                    </select>
+                </label>
+                <Show
+                    when=selected_simple
+                    fallback=move || view! {
+                        <div data-testid="glimpse-ask-elsewhere">
+                            <p>{lang.t(Text::NotHere)}</p>
+                            <Channels site=site topic=Some(topic.get_untracked()) story=None/>
+                        </div>
+                    }
+                >
+                    <textarea
+                        data-testid="glimpse-ask-message"
+                        maxlength="500"
+                        rows="3"
+                        aria-label=lang.t(Text::YourQuestion)
+                        placeholder=lang.t(Text::YourQuestion)
+                        prop:value=move || message.get()
+                        on:input=move |ev| message.set(event_target_value(&ev))
+                    ></textarea>
+                    <Show when=move || sensitive.get()>
+                        <div class="warning" role="alert" data-testid="glimpse-ask-sensitive">
+                            <p>{lang.t(Text::SensitiveWarning)}</p>
+                            <Channels site=site topic=Some(topic.get_untracked()) story=None/>
+                        </div>
+                    </Show>
+                    <label class="field photo">
+                        <span>{lang.t(Text::AddPhoto)}</span>
+                        <input
+                            type="file"
+                            accept="image/jpeg,image/png,image/webp"
+                            data-testid="glimpse-ask-photo"
+                            on:change=on_photo
+                        />
+                    </label>
+                    <button
+                        class="pill"
+                        type="submit"
+                        data-testid="glimpse-ask-send"
+                        disabled=move || sending.get() || sensitive.get() || message.with(|m| m.trim().is_empty())
+                    >
+                        {lang.t(Text::Send)}
+                    </button>
+                    <Show when=move || error.get().is_some()>
+                        <p class="warning" role="alert" data-testid="glimpse-ask-error">{move || error.get()}</p>
+                    </Show>
+                </Show>
+            </form>
+        </section>
+    }
+}
