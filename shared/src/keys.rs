@@ -108,6 +108,21 @@ pub fn resolution(site: &str, question: &str) -> String {
     format!("site/{site}/resolved/{question}")
 }
 
+/// A permanent knowledge-base entry (`story-{id}` / `question-{id}`): no expiration.
+pub fn kb_entry(site: &str, id: &str) -> String {
+    format!("site/{site}/kb/{id}")
+}
+
+/// Prefix listing a site's knowledge-base entries.
+pub fn kb_prefix(site: &str) -> String {
+    format!("site/{site}/kb/")
+}
+
+/// Every knowledge-base entry in one value, rebuilt on each KB write: one read per search.
+pub fn kb_index(site: &str) -> String {
+    format!("site/{site}/kbindex")
+}
+
 /// One event batch, filed under the UTC day it arrived (`YYYY-MM-DD`).
 pub fn events(site: &str, day: &str, batch: &str) -> String {
     format!("site/{site}/events/{day}/{batch}")

@@ -10,6 +10,7 @@ pub mod hash;
 pub mod i18n;
 pub mod ics;
 pub mod ids;
+pub mod kb;
 pub mod keys;
 pub mod outbox;
 pub mod player;

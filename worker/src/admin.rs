@@ -287,6 +287,11 @@ async fn put_content<S: KvStore>(
         .await
         .map_err(unavailable)?;
     rebuild_snapshot(api.store, &site, Some((kind, id, Some(&json))), now_ms).await?;
+    if let Item::Story(story) = &item {
+        // Nothing useful is lost when the story expires: it stays in the knowledge base.
+        let entry = crate::kb::from_story(story);
+        crate::kb::write(api.store, site_id, &entry.id.clone(), Some(&entry)).await?;
+    }
     let warnings = item.lint(&site, now_ms);
     let value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
     Ok(ApiResponse::json(
@@ -311,6 +316,9 @@ async fn delete_content<S: KvStore>(
         .await
         .map_err(unavailable)?;
     rebuild_snapshot(api.store, &site, Some((kind, id, None)), now_ms).await?;
+    if kind == ContentKind::Story {
+        crate::kb::write(api.store, site_id, &format!("story-{id}"), None).await?;
+    }
     Ok(ApiResponse::empty(204))
 }
 

@@ -133,6 +133,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
         method,
         origin: url.origin().ascii_serialization(),
         path: req.path(),
+        query: url.query().unwrap_or("").to_string(),
         headers: req
             .headers()
             .entries()

@@ -14,17 +14,22 @@ pub struct ApiRequest {
     pub origin: String,
     /// Path without the query string, exactly as received (still percent-encoded).
     pub path: String,
+    /// The query string without `?` (still percent-encoded).
+    pub query: String,
     /// Header names in lowercase.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
 impl ApiRequest {
+    /// A request for `path`, which may carry a `?query`.
     pub fn new(method: Method, path: &str) -> Self {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
         Self {
             method,
             origin: "http://127.0.0.1:8787".to_string(),
             path: path.to_string(),
+            query: query.to_string(),
             headers: Vec::new(),
             body: Vec::new(),
         }
@@ -49,6 +54,14 @@ impl ApiRequest {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The first value of query parameter `name`, percent-decoded (`+` is a space).
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (k == name).then(|| percent_decode(v))
+        })
     }
 
     /// The bearer token in `Authorization`, if any.
@@ -92,6 +105,31 @@ impl ApiRequest {
             .map_err(|e| ApiError::new(400, "invalid_json", format!("body is not valid: {e}")))?;
         Ok(value)
     }
+}
+
+/// Decodes `%XX` and `+`; invalid escapes are kept as they are, invalid UTF-8 is replaced.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
+                {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// An HTTP response as the core produces it.
@@ -175,6 +213,19 @@ mod tests {
 
     fn read(req: &ApiRequest) -> Result<PollResponse, ApiError> {
         req.read_json(100)
+    }
+
+    #[test]
+    fn query_parameters() {
+        let r = ApiRequest::new(
+            Method::Get,
+            "/kb/demo?q=reset+my%20p%C3%A4ss&topic=account&bad=%zz%",
+        );
+        assert_eq!(r.path, "/kb/demo");
+        assert_eq!(r.query_param("q").as_deref(), Some("reset my päss"));
+        assert_eq!(r.query_param("topic").as_deref(), Some("account"));
+        assert_eq!(r.query_param("bad").as_deref(), Some("%zz%"));
+        assert_eq!(r.query_param("none"), None);
     }
 
     #[test]

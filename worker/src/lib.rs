@@ -6,6 +6,7 @@ pub mod admin;
 pub mod core;
 pub mod hours;
 pub mod http;
+pub mod kb;
 pub mod limit;
 pub mod public;
 pub mod questions;

@@ -337,8 +337,9 @@ pub async fn resolve<S: KvStore>(
         )
         .await
         .map_err(unavailable)?;
-    Ok(ApiResponse::json(
-        200,
-        &build_thread(api, site_id, q).await?,
-    ))
+    let thread = build_thread(api, site_id, q.clone()).await?;
+    // A resolved question joins the knowledge base under its category, permanently.
+    let entry = crate::kb::from_question(&q, &thread, &r.category, now_ms);
+    crate::kb::write(api.store, site_id, &entry.id.clone(), Some(&entry)).await?;
+    Ok(ApiResponse::json(200, &thread))
 }

@@ -57,6 +57,8 @@ pub const ROUTES: &[(&str, &[Method])] = &[
         &[Get, Head, Options],
     ),
     ("/v1/sites/{site}/events", &[Post, Options]),
+    ("/v1/sites/{site}/kb", &[Get, Head, Options]),
+    ("/kb/{site}", &[Get, Head]),
     ("/v1/sites/{site}/questions", &[Post, Options]),
     ("/v1/sites/{site}/questions/{id}", &[Get, Head, Options]),
     (
@@ -89,6 +91,14 @@ pub enum Route {
     DemoPage,
     Health,
     Feed {
+        site: String,
+    },
+    /// Knowledge-base search (JSON).
+    Kb {
+        site: String,
+    },
+    /// The knowledge base as a plain HTML page.
+    KbPage {
         site: String,
     },
     /// A visitor asks a question.
@@ -154,6 +164,8 @@ impl Route {
             | Route::PollResponses { site, .. }
             | Route::PublicResults { site, .. }
             | Route::Ask { site }
+            | Route::Kb { site }
+            | Route::KbPage { site }
             | Route::Thread { site, .. }
             | Route::Photo { site, .. }
             | Route::AdminQuestions { site }
@@ -257,6 +269,8 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
         },
         "/v1/sites/{site}/events" => Route::Events { site: p(0) },
         "/v1/sites/{site}/questions" => Route::Ask { site: p(0) },
+        "/v1/sites/{site}/kb" => Route::Kb { site: p(0) },
+        "/kb/{site}" => Route::KbPage { site: p(0) },
         "/v1/sites/{site}/questions/{id}" => Route::Thread {
             site: p(0),
             id: p(1),

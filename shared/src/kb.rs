@@ -1,0 +1,227 @@
+//! The knowledge base: every story and every resolved question becomes a permanent entry,
+//! filed by topic, searchable with a pure ranking of relevance plus popularity.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Millis;
+
+/// Where an entry came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KbSource {
+    Story,
+    Question,
+}
+
+/// One permanent knowledge-base entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KbEntry {
+    /// `story-{id}` or `question-{id}`.
+    pub id: String,
+    pub source: KbSource,
+    pub topic: String,
+    pub title: String,
+    /// The steps (story slides) or the question and its answers, as plain text.
+    pub body: String,
+    pub created_at: Millis,
+    /// Times visitors viewed it.
+    #[serde(default)]
+    pub views: u32,
+    /// "Did this help?" yes votes.
+    #[serde(default)]
+    pub helped: u32,
+}
+
+/// A search hit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KbHit {
+    pub entry: KbEntry,
+    pub score: f64,
+}
+
+/// Lowercased words of `text`, with common Latin accents folded (`contraseña` → `contrasena`).
+pub fn words(text: &str) -> Vec<String> {
+    let fold = |c: char| match c {
+        'á' | 'à' | 'â' | 'ä' | 'å' => 'a',
+        'é' | 'è' | 'ê' | 'ë' => 'e',
+        'í' | 'ì' | 'î' | 'ï' => 'i',
+        'ó' | 'ò' | 'ô' | 'ö' | 'ø' => 'o',
+        'ú' | 'ù' | 'û' | 'ü' => 'u',
+        'ñ' => 'n',
+        'ç' => 'c',
+        'æ' => 'a',
+        c => c,
+    };
+    text.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.chars().map(fold).collect())
+        .collect()
+}
+
+/// Whether `word` matches `term`: equal, or a prefix of at least 3 characters
+/// ("pass" finds "password"), or the same stem ("orders" finds "order").
+fn matches(word: &str, term: &str) -> bool {
+    word == term
+        || (term.chars().count() >= 3 && word.starts_with(term))
+        || (word.chars().count() >= 4 && term.starts_with(word) && term.len() - word.len() <= 2)
+}
+
+/// Ranks `entries` for `query` (and optionally only `topic`). Every query word must match
+/// the title or body; title matches weigh three times body matches; popularity (views,
+/// helped votes) adds a gentle logarithmic boost. An empty query lists the topic's entries,
+/// most popular and newest first.
+pub fn search(entries: &[KbEntry], query: &str, topic: Option<&str>, limit: usize) -> Vec<KbHit> {
+    let terms = words(query);
+    let mut hits: Vec<KbHit> = entries
+        .iter()
+        .filter(|e| topic.is_none_or(|t| e.topic == t))
+        .filter_map(|e| {
+            let title = words(&e.title);
+            let body = words(&e.body);
+            let mut relevance = 0.0;
+            for term in &terms {
+                let t = title.iter().filter(|w| matches(w, term)).count() as f64;
+                let b = body.iter().filter(|w| matches(w, term)).count() as f64;
+                if t + b == 0.0 {
+                    return None;
+                }
+                relevance += 3.0 * t + b.min(5.0);
+            }
+            let popularity =
+                (1.0 + f64::from(e.views)).ln() * 0.5 + (1.0 + f64::from(e.helped)).ln();
+            Some(KbHit {
+                score: relevance + popularity,
+                entry: e.clone(),
+            })
+        })
+        .collect();
+    hits.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| b.entry.created_at.cmp(&a.entry.created_at))
+            .then_with(|| a.entry.id.cmp(&b.entry.id))
+    });
+    hits.truncate(limit);
+    hits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, topic: &str, title: &str, body: &str, views: u32, helped: u32) -> KbEntry {
+        KbEntry {
+            id: id.into(),
+            source: KbSource::Story,
+            topic: topic.into(),
+            title: title.into(),
+            body: body.into(),
+            created_at: 0,
+            views,
+            helped,
+        }
+    }
+
+    fn corpus() -> Vec<KbEntry> {
+        vec![
+            entry(
+                "story-reset",
+                "account",
+                "Reset your password",
+                "Open Settings. Tap Reset password. Check your email.",
+                10,
+                2,
+            ),
+            entry(
+                "story-track",
+                "orders",
+                "Where is my order?",
+                "Every order gets a tracking link by email.",
+                50,
+                9,
+            ),
+            entry(
+                "question-late",
+                "orders",
+                "My order is late",
+                "It has been 8 days. Answer: we chased the courier.",
+                0,
+                0,
+            ),
+            entry(
+                "story-refund",
+                "billing",
+                "Refunds",
+                "Refunds reach your card in 5 days.",
+                5,
+                1,
+            ),
+            entry(
+                "story-es",
+                "account",
+                "Cambiar la contraseña",
+                "Abre Ajustes y toca Contraseña.",
+                1,
+                0,
+            ),
+        ]
+    }
+
+    fn ids(hits: &[KbHit]) -> Vec<&str> {
+        hits.iter().map(|h| h.entry.id.as_str()).collect()
+    }
+
+    #[test]
+    fn title_matches_outrank_body_matches() {
+        let hits = search(&corpus(), "password", None, 10);
+        assert_eq!(ids(&hits), ["story-reset"]);
+        let hits = search(&corpus(), "order", None, 10);
+        assert_eq!(ids(&hits), ["story-track", "question-late"]);
+    }
+
+    #[test]
+    fn every_word_must_match() {
+        assert_eq!(
+            ids(&search(&corpus(), "order late", None, 10)),
+            ["question-late"]
+        );
+        assert!(search(&corpus(), "order unicorn", None, 10).is_empty());
+    }
+
+    #[test]
+    fn prefixes_stems_and_accents() {
+        assert_eq!(ids(&search(&corpus(), "pass", None, 10)), ["story-reset"]);
+        assert_eq!(
+            ids(&search(&corpus(), "orders", None, 10)),
+            ["story-track", "question-late"]
+        );
+        assert_eq!(
+            ids(&search(&corpus(), "contrasena", None, 10)),
+            ["story-es"]
+        );
+        assert_eq!(
+            ids(&search(&corpus(), "CONTRASEÑA", None, 10)),
+            ["story-es"]
+        );
+    }
+
+    #[test]
+    fn popularity_breaks_ties_and_topic_filters() {
+        let mut c = corpus();
+        c.push(entry(
+            "story-track-2",
+            "orders",
+            "Where is my order?",
+            "Every order gets a tracking link by email.",
+            0,
+            0,
+        ));
+        let hits = search(&c, "where", None, 10);
+        assert_eq!(ids(&hits), ["story-track", "story-track-2"]);
+        let hits = search(&c, "", Some("account"), 10);
+        assert_eq!(ids(&hits), ["story-reset", "story-es"]);
+        assert_eq!(search(&c, "", None, 2).len(), 2);
+        assert!(search(&c, "refund", Some("orders"), 10).is_empty());
+    }
+}
