@@ -226,3 +226,54 @@ fn card_numbers_are_stopped_and_other_topics_show_their_channels() -> Result {
     page.screenshot("33-ask-other-channel")?;
     Ok(())
 }
+
+#[test]
+#[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
+fn an_expired_story_is_found_in_search_and_on_the_kb_page() -> Result {
+    let stack = Stack::start_demo()?;
+    let now = glimpse_e2e::stack::now_ms();
+    let story = json!({
+        "id": "winter-hours", "title": "Winter delivery hours", "topic": "orders",
+        "slides": [{"text": "Between December and February we deliver until 6 pm.", "duration_ms": 5000}],
+        "publish_at": now - 3 * 86_400_000, "expires_at": now - 86_400_000
+    });
+    let res = stack.admin(
+        "PUT",
+        "/v1/admin/sites/demo/stories/winter-hours",
+        &story.to_string(),
+    )?;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let (_, feed) = stack.get("/v1/sites/demo/feed")?;
+    assert!(!feed.contains("winter-hours"), "expired: not in the feed");
+
+    let mut browser = Browser::launch(&stack.tools.chromium)?;
+    let mut page = open_tray(&stack, &mut browser)?;
+    set_value(
+        &mut page,
+        "[data-testid=glimpse-kb-search]",
+        "winter delivery",
+    )?;
+    page.wait_visible("[data-testid=glimpse-kb-result]")?;
+    assert_eq!(
+        page.text("[data-testid=glimpse-kb-result]")?,
+        "Winter delivery hours"
+    );
+    page.click("[data-testid=glimpse-kb-result]")?;
+    page.wait_for(
+        &format!(
+            "(() => {{ const b = {}; return b && b.innerText.includes('deliver until 6 pm'); }})()",
+            deep(".kb-body")
+        ),
+        TIMEOUT,
+    )?;
+    page.screenshot("34-kb-search")?;
+
+    // The plain HTML page has it too, without JavaScript.
+    let (status, html) = stack.get("/kb/demo?q=winter")?;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Winter delivery hours") && html.contains("deliver until 6 pm"),
+        "{html}"
+    );
+    Ok(())
+}

@@ -47,6 +47,9 @@ pub enum Text {
     SensitiveWarning,
     Waiting,
     TeamReplied,
+    SearchHelp,
+    NoResults,
+    AllArticles,
 }
 
 impl Lang {
@@ -190,6 +193,15 @@ impl Lang {
             (Lang::En, TeamReplied) => "Our team",
             (Lang::Es, TeamReplied) => "Nuestro equipo",
             (Lang::Nb, TeamReplied) => "Teamet vårt",
+            (Lang::En, SearchHelp) => "Search help",
+            (Lang::Es, SearchHelp) => "Buscar ayuda",
+            (Lang::Nb, SearchHelp) => "Søk i hjelp",
+            (Lang::En, NoResults) => "No articles found",
+            (Lang::Es, NoResults) => "No hay artículos",
+            (Lang::Nb, NoResults) => "Fant ingen artikler",
+            (Lang::En, AllArticles) => "All help articles",
+            (Lang::Es, AllArticles) => "Todos los artículos",
+            (Lang::Nb, AllArticles) => "Alle hjelpeartikler",
             (Lang::En, New) => "new",
             (Lang::Es, New) => "nuevo",
             (Lang::Nb, New) => "ny",

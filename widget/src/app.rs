@@ -339,6 +339,7 @@ fn Tray(
                     "×"
                 </button>
             </header>
+            <crate::search::Search/>
             <ul class="stories">{items}</ul>
             <For each=move || polls.get() key=|p| p.id.clone() let:poll>
                 <PollCard poll=poll/>

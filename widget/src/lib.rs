@@ -13,6 +13,7 @@ pub mod browser;
 pub mod config;
 pub mod host;
 pub mod poll;
+pub mod search;
 pub mod telemetry;
 pub mod viewer;
 
