@@ -173,9 +173,15 @@ fn the_main_flow_works_by_keyboard_alone() -> Result {
         &format!("{focused} === 'glimpse-tray' || {focused} === 'Help stories'"),
         TIMEOUT,
     )?;
-    page.press("Tab")?;
-    page.press("Tab")?;
-    assert_eq!(page.eval(focused)?, json!("glimpse-story-item"));
+    let mut on_story = false;
+    for _ in 0..6 {
+        page.press("Tab")?;
+        if page.eval(focused)? == json!("glimpse-story-item") {
+            on_story = true;
+            break;
+        }
+    }
+    assert!(on_story, "a story in the tray is reachable with Tab");
     page.press("Enter")?;
     page.wait_visible("[data-testid=glimpse-viewer]")?;
     let first = page.text("[data-testid=glimpse-slide-text]")?;

@@ -44,6 +44,10 @@ pub enum EventKind {
         story: String,
         slide: u16,
     },
+    /// The visitor said the story solved their problem ("Did this help?" → yes).
+    Helpful {
+        story: String,
+    },
     /// The visitor said the story did not solve their problem.
     NotHelpful {
         story: String,
@@ -87,6 +91,7 @@ impl EventBatch {
             match &e.kind {
                 EventKind::StoryView { story }
                 | EventKind::StoryComplete { story }
+                | EventKind::Helpful { story }
                 | EventKind::NotHelpful { story }
                 | EventKind::SlideView { story, .. }
                 | EventKind::CtaClick { story, .. } => slug(&mut p, "story", story),

@@ -39,6 +39,49 @@ pub struct KbHit {
     pub score: f64,
 }
 
+/// Views and "helped" votes per knowledge-base entry id, each visitor counted once per story.
+pub type Popularity = std::collections::BTreeMap<String, (u32, u32)>;
+
+/// Counts popularity from stored event batches: distinct visitors who viewed each story and
+/// who said it helped.
+pub fn popularity<'a>(
+    batches: impl IntoIterator<Item = &'a crate::events::StoredBatch>,
+) -> Popularity {
+    use crate::events::EventKind;
+    let mut seen: std::collections::BTreeSet<(u8, String, String)> =
+        std::collections::BTreeSet::new();
+    let mut out = Popularity::new();
+    for b in batches {
+        for e in &b.events {
+            let (kind, story) = match &e.kind {
+                EventKind::StoryView { story } => (0u8, story),
+                EventKind::Helpful { story } => (1u8, story),
+                _ => continue,
+            };
+            if seen.insert((kind, story.clone(), b.visitor.clone())) {
+                let entry = out.entry(format!("story-{story}")).or_default();
+                if kind == 0 {
+                    entry.0 += 1;
+                } else {
+                    entry.1 += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Applies counted popularity to entries.
+pub fn with_popularity(mut entries: Vec<KbEntry>, pop: &Popularity) -> Vec<KbEntry> {
+    for e in &mut entries {
+        if let Some((views, helped)) = pop.get(&e.id) {
+            e.views = *views;
+            e.helped = *helped;
+        }
+    }
+    entries
+}
+
 /// Lowercased words of `text`, with common Latin accents folded (`contraseña` → `contrasena`).
 pub fn words(text: &str) -> Vec<String> {
     let fold = |c: char| match c {
@@ -204,6 +247,40 @@ mod tests {
             ids(&search(&corpus(), "CONTRASEÑA", None, 10)),
             ["story-es"]
         );
+    }
+
+    #[test]
+    fn popularity_counts_each_visitor_once() {
+        use crate::events::{Event, EventKind, StoredBatch};
+        let batch = |visitor: &str, kinds: Vec<EventKind>| StoredBatch {
+            visitor: visitor.into(),
+            received_at: 0,
+            events: kinds
+                .into_iter()
+                .map(|kind| Event { kind, at: None })
+                .collect(),
+        };
+        let view = |s: &str| EventKind::StoryView { story: s.into() };
+        let helped = |s: &str| EventKind::Helpful { story: s.into() };
+        let batches = [
+            batch("a", vec![view("reset"), view("reset"), helped("reset")]),
+            batch("a", vec![view("reset")]),
+            batch(
+                "b",
+                vec![
+                    view("reset"),
+                    view("track"),
+                    EventKind::NotHelpful {
+                        story: "track".into(),
+                    },
+                ],
+            ),
+        ];
+        let pop = popularity(&batches);
+        assert_eq!(pop.get("story-reset"), Some(&(2, 1)));
+        assert_eq!(pop.get("story-track"), Some(&(1, 0)));
+        let ranked = with_popularity(corpus(), &pop);
+        assert_eq!(ranked[0].views, 2);
     }
 
     #[test]

@@ -123,6 +123,16 @@ pub fn kb_index(site: &str) -> String {
     format!("site/{site}/kbindex")
 }
 
+/// Popularity (views, helped) per knowledge-base entry, recounted from the event batches.
+pub fn kb_popularity(site: &str) -> String {
+    format!("site/{site}/kbpop")
+}
+
+/// One key per site, so scheduled jobs can find every site by listing `sites/`.
+pub fn site_registry(site: &str) -> String {
+    format!("sites/{site}")
+}
+
 /// One event batch, filed under the UTC day it arrived (`YYYY-MM-DD`).
 pub fn events(site: &str, day: &str, batch: &str) -> String {
     format!("site/{site}/events/{day}/{batch}")

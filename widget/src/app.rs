@@ -339,8 +339,8 @@ fn Tray(
                     "×"
                 </button>
             </header>
-            <crate::search::Search/>
             <ul class="stories">{items}</ul>
+            <crate::search::Search/>
             <For each=move || polls.get() key=|p| p.id.clone() let:poll>
                 <PollCard poll=poll/>
             </For>

@@ -23,6 +23,7 @@ fn host_name(kind: &EventKind) -> &'static str {
         EventKind::SlideView { .. } => "slide_view",
         EventKind::StoryComplete { .. } => "story_complete",
         EventKind::CtaClick { .. } => "cta_click",
+        EventKind::Helpful { .. } => "helpful",
         EventKind::NotHelpful { .. } => "not_helpful",
         EventKind::Escalation { .. } => "escalation",
         EventKind::BannerJoin { .. } => "banner_join",

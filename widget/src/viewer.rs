@@ -349,7 +349,14 @@ pub fn Viewer(
                 <p class="question">{lang.t(Text::DidThisHelp)}</p>
                 <Show when=move || helped.get().is_none()>
                     <div class="choices">
-                        <button class="pill" data-testid="glimpse-helped-yes" on:click=move |_| helped.set(Some(true))>
+                        <button class="pill" data-testid="glimpse-helped-yes" on:click={
+                            let ctx = ctx.clone();
+                            let story_id = story_id.clone();
+                            move |_| {
+                                helped.set(Some(true));
+                                ctx.track(EventKind::Helpful { story: story_id.clone() });
+                            }
+                        }>
                             {lang.t(Text::Yes)}
                         </button>
                         <button

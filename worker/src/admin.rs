@@ -42,6 +42,12 @@ pub(crate) async fn handle<S: KvStore>(
         }
         (Route::PollResults { site, poll }, _) => results(api, site, poll).await,
         (Route::AdminQuestions { site }, _) => crate::questions::list_open(api, site).await,
+        (Route::KbRecount { site }, _) => match load_site(api, site).await {
+            Ok(_) => crate::kb::recount(api.store, site)
+                .await
+                .map(|pop| ApiResponse::json(200, &pop)),
+            Err(e) => Err(e),
+        },
         (Route::AdminReply { site, id }, _) => {
             crate::questions::reply(api, req, site, id, now_ms).await
         }
@@ -141,6 +147,10 @@ async fn put_site<S: KvStore>(
     let json = to_json(&site)?;
     api.store
         .put(&key, &json, Put::default())
+        .await
+        .map_err(unavailable)?;
+    api.store
+        .put(&keys::site_registry(site_id), "", Put::default())
         .await
         .map_err(unavailable)?;
     rebuild_snapshot(api.store, &site, None, now_ms).await?;

@@ -120,6 +120,24 @@ fn limiter(env: &Env) -> &'static RateLimiter {
     })
 }
 
+/// Hourly (wrangler.toml `[triggers]`): recount knowledge-base popularity for every site.
+#[event(scheduled)]
+async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    let Ok(kv) = env.kv(KV_BINDING) else {
+        return;
+    };
+    let now_ms = Millis::try_from(Date::now().as_millis()).unwrap_or(Millis::MAX);
+    let store = EdgeKv { kv, now_ms };
+    let Ok(sites) = crate::store::list_all(&store, "sites/", 10).await else {
+        return;
+    };
+    for s in sites {
+        if let Some(site) = s.name.strip_prefix("sites/") {
+            let _ = crate::kb::recount(&store, site).await;
+        }
+    }
+}
+
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let now_ms = Millis::try_from(Date::now().as_millis()).unwrap_or(Millis::MAX);

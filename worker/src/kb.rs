@@ -2,7 +2,8 @@
 //! resolved (no expiration), an index rebuilt from them on every KB write (one read per
 //! search), the search endpoint and a plain HTML page per site that needs no JavaScript.
 
-use glimpse_shared::kb::{KbEntry, KbSource, search};
+use glimpse_shared::events::StoredBatch;
+use glimpse_shared::kb::{KbEntry, KbSource, Popularity, popularity, search, with_popularity};
 use glimpse_shared::question::{Question, Thread, preview};
 use glimpse_shared::{ApiError, Millis, SiteSnapshot, Story, keys};
 use serde_json::json;
@@ -90,13 +91,53 @@ pub async fn write<S: KvStore>(
         .map_err(unavailable)
 }
 
+/// The index with the latest counted popularity applied (two reads).
 async fn index<S: KvStore>(store: &S, site: &str) -> Result<Vec<KbEntry>, ApiError> {
-    Ok(store
+    let entries: Vec<KbEntry> = store
         .get(&keys::kb_index(site))
         .await
         .map_err(unavailable)?
         .and_then(|raw| serde_json::from_str(&raw).ok())
-        .unwrap_or_default())
+        .unwrap_or_default();
+    let pop: Popularity = store
+        .get(&keys::kb_popularity(site))
+        .await
+        .map_err(unavailable)?
+        .and_then(|raw| serde_json::from_str(&raw).ok())
+        .unwrap_or_default();
+    Ok(with_popularity(entries, &pop))
+}
+
+/// Most event batches read per recount (Workers allow about a thousand KV operations per
+/// invocation).
+const RECOUNT_BATCHES_MAX: usize = 900;
+
+/// Recounts views and "helped" votes from the newest event batches into `kbpop` (a derived
+/// value, written whole; nothing is incremented). Run hourly by the scheduled handler and on
+/// demand by operators.
+pub async fn recount<S: KvStore>(store: &S, site: &str) -> Result<Popularity, ApiError> {
+    let mut listed = list_all(store, &keys::events_prefix(site, None), 50)
+        .await
+        .map_err(unavailable)?;
+    // Keys sort by day: the newest batches are last.
+    let skip = listed.len().saturating_sub(RECOUNT_BATCHES_MAX);
+    listed.drain(..skip);
+    let mut batches: Vec<StoredBatch> = Vec::with_capacity(listed.len());
+    for k in listed {
+        if let Some(raw) = store.get(&k.name).await.map_err(unavailable)?
+            && let Ok(b) = serde_json::from_str(&raw)
+        {
+            batches.push(b);
+        }
+    }
+    let pop = popularity(&batches);
+    let json = serde_json::to_string(&pop)
+        .map_err(|_| ApiError::new(500, "internal", "popularity could not be encoded"))?;
+    store
+        .put(&keys::kb_popularity(site), &json, Put::default())
+        .await
+        .map_err(unavailable)?;
+    Ok(pop)
 }
 
 /// `GET /v1/sites/{site}/kb?q=&topic=` → ranked results.

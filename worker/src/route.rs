@@ -80,6 +80,7 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ),
     ("/v1/admin/sites/{site}/polls/{poll}/results", &[Get, Head]),
     ("/v1/admin/sites/{site}/questions", &[Get, Head]),
+    ("/v1/admin/sites/{site}/kb/recount", &[Post]),
     ("/v1/admin/sites/{site}/questions/{id}/replies", &[Post]),
     ("/v1/admin/sites/{site}/questions/{id}/resolve", &[Post]),
 ];
@@ -114,6 +115,10 @@ pub enum Route {
     Photo {
         site: String,
         id: String,
+    },
+    /// Operators: recount knowledge-base popularity now.
+    KbRecount {
+        site: String,
     },
     /// Operators: open questions.
     AdminQuestions {
@@ -169,6 +174,7 @@ impl Route {
             | Route::Thread { site, .. }
             | Route::Photo { site, .. }
             | Route::AdminQuestions { site }
+            | Route::KbRecount { site }
             | Route::AdminReply { site, .. }
             | Route::AdminResolve { site, .. }
             | Route::Events { site }
@@ -186,6 +192,7 @@ impl Route {
                 | Route::AdminContent { .. }
                 | Route::PollResults { .. }
                 | Route::AdminQuestions { .. }
+                | Route::KbRecount { .. }
                 | Route::AdminReply { .. }
                 | Route::AdminResolve { .. }
         )
@@ -280,6 +287,7 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
             id: p(1),
         },
         "/v1/admin/sites/{site}/questions" => Route::AdminQuestions { site: p(0) },
+        "/v1/admin/sites/{site}/kb/recount" => Route::KbRecount { site: p(0) },
         "/v1/admin/sites/{site}/questions/{id}/replies" => Route::AdminReply {
             site: p(0),
             id: p(1),

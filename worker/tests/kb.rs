@@ -138,3 +138,48 @@ fn the_html_page_lists_and_searches_and_escapes() {
     assert!(res.body.contains("Returns") && !res.body.contains("How to reset"));
     assert!(res.body.contains("value=\"returns\""));
 }
+
+#[test]
+fn popularity_is_recounted_from_events_and_ranks_results() {
+    let h = seeded();
+    let mut twin = story("reset-twin", T0, T0 + HOUR);
+    twin["title"] = json!("How to reset");
+    assert_eq!(
+        h.put("/v1/admin/sites/demo/stories/reset-twin", twin, T0)
+            .status,
+        201
+    );
+    let send = |visitor: usize, events: serde_json::Value| {
+        let res = h.call(
+            ApiRequest::new(Method::Post, "/v1/sites/demo/events")
+                .json(json!({"id": tok("batch", visitor * 10 + 1), "visitor": tok("v", visitor), "events": events}).to_string()),
+            T0,
+        );
+        assert_eq!(res.status, 202, "{}", res.body);
+    };
+    send(
+        1,
+        json!([{"kind": "story_view", "story": "reset-twin"}, {"kind": "helpful", "story": "reset-twin"}]),
+    );
+    send(
+        2,
+        json!([{"kind": "story_view", "story": "reset-twin"}, {"kind": "story_view", "story": "reset-twin"}]),
+    );
+    // Before the recount both entries tie on text; the older id order decides.
+    let res = h.admin(Method::Post, "/v1/admin/sites/demo/kb/recount", None, T0);
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(body(&res)["story-reset-twin"], json!([2, 1]));
+    let res = h.call(
+        ApiRequest::new(Method::Get, "/v1/sites/demo/kb?q=how+to+reset"),
+        T0,
+    );
+    let results = body(&res)["results"].clone();
+    assert_eq!(results[0]["entry"]["id"], "story-reset-twin", "{results}");
+    assert_eq!(results[0]["entry"]["views"], 2);
+    assert_eq!(results[0]["entry"]["helped"], 1);
+    assert_eq!(
+        h.admin(Method::Post, "/v1/admin/sites/nope/kb/recount", None, T0)
+            .status,
+        404
+    );
+}
