@@ -215,6 +215,19 @@ fn card_numbers_are_stopped_and_other_topics_show_their_channels() -> Result {
         json!(true),
         "sending is blocked"
     );
+    let href = page.eval(&format!(
+        "{}.getAttribute('href')",
+        deep("[data-testid=glimpse-ask-sensitive] [data-testid=glimpse-channel]")
+    ))?;
+    let href = href.as_str().unwrap_or_default().to_string();
+    assert!(
+        href.starts_with("mailto:help@northwind.example?subject="),
+        "{href}"
+    );
+    assert!(
+        !href.contains("4111"),
+        "the card number never goes into a link: {href}"
+    );
     page.screenshot("32-ask-sensitive")?;
 
     // Billing is handled elsewhere: no form, the billing channels instead.

@@ -237,7 +237,11 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
                     fallback=move || view! {
                         <div data-testid="glimpse-ask-elsewhere">
                             <p>{lang.t(Text::NotHere)}</p>
-                            <Channels site=site topic=Some(topic.get_untracked()) story=None/>
+                            <Channels
+                                site=site
+                                topic=Some(topic.get_untracked())
+                                story=Some(format!("Question about {}: {}", topic.get_untracked(), message.get_untracked()))
+                            />
                         </div>
                     }
                 >
@@ -253,7 +257,12 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
                     <Show when=move || sensitive.get()>
                         <div class="warning" role="alert" data-testid="glimpse-ask-sensitive">
                             <p>{lang.t(Text::SensitiveWarning)}</p>
-                            <Channels site=site topic=Some(topic.get_untracked()) story=None/>
+                            // The message itself is never put into a link: it holds the secret.
+                            <Channels
+                                site=site
+                                topic=Some(topic.get_untracked())
+                                story=Some(format!("Question about {} (details left out: they contained sensitive data)", topic.get_untracked()))
+                            />
                         </div>
                     </Show>
                     <label class="field photo">

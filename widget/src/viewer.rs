@@ -341,7 +341,15 @@ pub fn Viewer(
     let end_card = move || {
         let story = story();
         let topic = story.as_ref().map(|s| s.topic.clone());
-        let context = story.as_ref().map(|s| format!("{} ({})", s.title, s.id));
+        let context = story.as_ref().map(|s| {
+            format!(
+                "Help story: {} ({}), watched to slide {} of {}. It did not solve my problem.",
+                s.title,
+                s.id,
+                s.slides.len(),
+                s.slides.len()
+            )
+        });
         let story_id = story.map(|s| s.id).unwrap_or_default();
         let ctx = ctx_help.clone();
         view! {
