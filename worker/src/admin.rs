@@ -42,6 +42,10 @@ pub(crate) async fn handle<S: KvStore>(
         }
         (Route::PollResults { site, poll }, _) => results(api, site, poll).await,
         (Route::AdminQuestions { site }, _) => crate::questions::list_open(api, site).await,
+        (Route::Visitor { site, visitor }, Method::Delete) => {
+            crate::privacy::erase(api, site, visitor).await
+        }
+        (Route::Visitor { site, visitor }, _) => crate::privacy::export(api, site, visitor).await,
         (Route::KbRecount { site }, _) => match load_site(api, site).await {
             Ok(_) => crate::kb::recount(api.store, site)
                 .await

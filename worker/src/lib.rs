@@ -8,6 +8,7 @@ pub mod hours;
 pub mod http;
 pub mod kb;
 pub mod limit;
+pub mod privacy;
 pub mod public;
 pub mod questions;
 pub mod route;

@@ -81,6 +81,10 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/v1/admin/sites/{site}/polls/{poll}/results", &[Get, Head]),
     ("/v1/admin/sites/{site}/questions", &[Get, Head]),
     ("/v1/admin/sites/{site}/kb/recount", &[Post]),
+    (
+        "/v1/admin/sites/{site}/visitors/{visitor}",
+        &[Get, Head, Delete],
+    ),
     ("/v1/admin/sites/{site}/questions/{id}/replies", &[Post]),
     ("/v1/admin/sites/{site}/questions/{id}/resolve", &[Post]),
 ];
@@ -115,6 +119,11 @@ pub enum Route {
     Photo {
         site: String,
         id: String,
+    },
+    /// Operators: export (GET) or erase (DELETE) everything stored for a visitor.
+    Visitor {
+        site: String,
+        visitor: String,
     },
     /// Operators: recount knowledge-base popularity now.
     KbRecount {
@@ -175,6 +184,7 @@ impl Route {
             | Route::Photo { site, .. }
             | Route::AdminQuestions { site }
             | Route::KbRecount { site }
+            | Route::Visitor { site, .. }
             | Route::AdminReply { site, .. }
             | Route::AdminResolve { site, .. }
             | Route::Events { site }
@@ -193,6 +203,7 @@ impl Route {
                 | Route::PollResults { .. }
                 | Route::AdminQuestions { .. }
                 | Route::KbRecount { .. }
+                | Route::Visitor { .. }
                 | Route::AdminReply { .. }
                 | Route::AdminResolve { .. }
         )
@@ -221,6 +232,7 @@ fn param_name(name: &str) -> &'static str {
     match name {
         "site" => "site",
         "poll" => "poll",
+        "visitor" => "visitor",
         _ => "id",
     }
 }
@@ -242,7 +254,16 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
         return Err(ApiError::not_found("route"));
     };
     for (name, value) in &params {
-        if !is_slug(value) {
+        if *name == "visitor" {
+            if !glimpse_shared::ids::is_token(value) {
+                return Err(ApiError::new(
+                    400,
+                    "invalid_id",
+                    "visitor in the path must match [A-Za-z0-9_-]{16,64}",
+                )
+                .with_field("visitor"));
+            }
+        } else if !is_slug(value) {
             return Err(ApiError::new(
                 400,
                 "invalid_id",
@@ -288,6 +309,10 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
         },
         "/v1/admin/sites/{site}/questions" => Route::AdminQuestions { site: p(0) },
         "/v1/admin/sites/{site}/kb/recount" => Route::KbRecount { site: p(0) },
+        "/v1/admin/sites/{site}/visitors/{visitor}" => Route::Visitor {
+            site: p(0),
+            visitor: p(1),
+        },
         "/v1/admin/sites/{site}/questions/{id}/replies" => Route::AdminReply {
             site: p(0),
             id: p(1),

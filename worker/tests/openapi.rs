@@ -68,7 +68,8 @@ fn every_documented_operation_routes() {
         let concrete = path
             .replace("{site}", "demo")
             .replace("{poll}", "csat")
-            .replace("{id}", "x");
+            .replace("{id}", "x")
+            .replace("{visitor}", "visitor-0123456789abcdef");
         let m = Method::parse(&method);
         assert!(
             route(m, &concrete).is_ok(),
