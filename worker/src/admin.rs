@@ -42,6 +42,13 @@ pub(crate) async fn handle<S: KvStore>(
         }
         (Route::PollResults { site, poll }, _) => results(api, site, poll).await,
         (Route::AdminQuestions { site }, _) => crate::questions::list_open(api, site).await,
+        (Route::Rollups { site }, _) => crate::rollups::list(api.store, req, site).await,
+        (Route::RunRollup { site, id }, _) => match load_site(api, site).await {
+            Ok(_) => crate::rollups::run(api.store, site, id)
+                .await
+                .map(|stats| ApiResponse::json(200, &stats)),
+            Err(e) => Err(e),
+        },
         (Route::Visitor { site, visitor }, Method::Delete) => {
             crate::privacy::erase(api, site, visitor).await
         }

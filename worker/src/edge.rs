@@ -120,7 +120,8 @@ fn limiter(env: &Env) -> &'static RateLimiter {
     })
 }
 
-/// Hourly (wrangler.toml `[triggers]`): recount knowledge-base popularity for every site.
+/// Hourly (wrangler.toml `[triggers]`): recount knowledge-base popularity and roll up today
+/// and yesterday for every site.
 #[event(scheduled)]
 async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
     let Ok(kv) = env.kv(KV_BINDING) else {
@@ -134,6 +135,10 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
     for s in sites {
         if let Some(site) = s.name.strip_prefix("sites/") {
             let _ = crate::kb::recount(&store, site).await;
+            for day in [now_ms - 86_400_000, now_ms] {
+                let _ =
+                    crate::rollups::run(&store, site, &glimpse_shared::time::utc_date(day)).await;
+            }
         }
     }
 }

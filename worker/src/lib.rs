@@ -11,6 +11,7 @@ pub mod limit;
 pub mod privacy;
 pub mod public;
 pub mod questions;
+pub mod rollups;
 pub mod route;
 pub mod store;
 

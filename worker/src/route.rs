@@ -81,6 +81,8 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/v1/admin/sites/{site}/polls/{poll}/results", &[Get, Head]),
     ("/v1/admin/sites/{site}/questions", &[Get, Head]),
     ("/v1/admin/sites/{site}/kb/recount", &[Post]),
+    ("/v1/admin/sites/{site}/rollups", &[Get, Head]),
+    ("/v1/admin/sites/{site}/rollups/{id}", &[Post]),
     (
         "/v1/admin/sites/{site}/visitors/{visitor}",
         &[Get, Head, Delete],
@@ -124,6 +126,15 @@ pub enum Route {
     Visitor {
         site: String,
         visitor: String,
+    },
+    /// Operators: stored daily summaries.
+    Rollups {
+        site: String,
+    },
+    /// Operators: roll up one day now (`id` is the `YYYY-MM-DD` day).
+    RunRollup {
+        site: String,
+        id: String,
     },
     /// Operators: recount knowledge-base popularity now.
     KbRecount {
@@ -184,6 +195,8 @@ impl Route {
             | Route::Photo { site, .. }
             | Route::AdminQuestions { site }
             | Route::KbRecount { site }
+            | Route::Rollups { site }
+            | Route::RunRollup { site, .. }
             | Route::Visitor { site, .. }
             | Route::AdminReply { site, .. }
             | Route::AdminResolve { site, .. }
@@ -203,6 +216,8 @@ impl Route {
                 | Route::PollResults { .. }
                 | Route::AdminQuestions { .. }
                 | Route::KbRecount { .. }
+                | Route::Rollups { .. }
+                | Route::RunRollup { .. }
                 | Route::Visitor { .. }
                 | Route::AdminReply { .. }
                 | Route::AdminResolve { .. }
@@ -309,6 +324,11 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
         },
         "/v1/admin/sites/{site}/questions" => Route::AdminQuestions { site: p(0) },
         "/v1/admin/sites/{site}/kb/recount" => Route::KbRecount { site: p(0) },
+        "/v1/admin/sites/{site}/rollups" => Route::Rollups { site: p(0) },
+        "/v1/admin/sites/{site}/rollups/{id}" => Route::RunRollup {
+            site: p(0),
+            id: p(1),
+        },
         "/v1/admin/sites/{site}/visitors/{visitor}" => Route::Visitor {
             site: p(0),
             visitor: p(1),

@@ -68,6 +68,7 @@ fn every_documented_operation_routes() {
         let concrete = path
             .replace("{site}", "demo")
             .replace("{poll}", "csat")
+            .replace("rollups/{id}", "rollups/2026-11-22")
             .replace("{id}", "x")
             .replace("{visitor}", "visitor-0123456789abcdef");
         let m = Method::parse(&method);

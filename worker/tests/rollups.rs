@@ -1,0 +1,145 @@
+//! The daily roll-up over real API traffic: exact numbers, and re-running changes nothing.
+
+#![allow(clippy::panic)] // test helpers outside #[test] fns report failures by panicking
+
+mod common;
+
+use common::*;
+use glimpse_worker::http::ApiRequest;
+use glimpse_worker::route::Method;
+use glimpse_worker::store::MemoryKv;
+use serde_json::json;
+
+#[test]
+fn a_day_is_rolled_up_exactly_and_idempotently() {
+    let h = H::with(MemoryKv::new());
+    h.kv.set_now(T0);
+    h.seed();
+    let events = |n: usize, list: serde_json::Value| {
+        let res = h.call(
+            ApiRequest::new(Method::Post, "/v1/sites/demo/events").json(
+                json!({"id": tok("batch", n), "visitor": tok("v", n % 3), "events": list})
+                    .to_string(),
+            ),
+            T0 + n as i64 * 1000,
+        );
+        assert_eq!(res.status, 202, "{}", res.body);
+    };
+    events(
+        0,
+        json!([{"kind": "story_view", "story": "reset"}, {"kind": "slide_view", "story": "reset", "slide": 0},
+                     {"kind": "slide_view", "story": "reset", "slide": 1}, {"kind": "story_complete", "story": "reset"}]),
+    );
+    events(
+        1,
+        json!([{"kind": "story_view", "story": "reset"}, {"kind": "slide_view", "story": "reset", "slide": 0},
+                     {"kind": "not_helpful", "story": "reset"}, {"kind": "escalation", "channel": "email"}]),
+    );
+    events(2, json!([{"kind": "banner_join", "session": "qa"}]));
+    for (i, stars) in [5, 4, 1].into_iter().enumerate() {
+        assert_eq!(
+            h.vote(
+                "csat",
+                &tok("r", i),
+                &tok("v", i),
+                json!({"rating": stars}),
+                T0 + 5_000
+            )
+            .status,
+            201
+        );
+    }
+    let res = h.call(
+        ApiRequest::new(Method::Post, "/v1/sites/demo/questions").json(
+            json!({"visitor": tok("v", 9), "topic": "orders", "message": "Where is it?"})
+                .to_string(),
+        ),
+        T0 + 10_000,
+    );
+    let id = body(&res)["id"].as_str().unwrap_or_default().to_string();
+    h.admin(
+        Method::Post,
+        &format!("/v1/admin/sites/demo/questions/{id}/replies"),
+        Some(json!({"text": "On its way"})),
+        T0 + 130_000,
+    );
+    h.admin(
+        Method::Post,
+        &format!("/v1/admin/sites/demo/questions/{id}/resolve"),
+        Some(json!({"category": "orders"})),
+        T0 + 610_000,
+    );
+
+    let run = || {
+        h.admin(
+            Method::Post,
+            "/v1/admin/sites/demo/rollups/2026-11-22",
+            None,
+            T0 + 3_600_000,
+        )
+    };
+    let first = run();
+    assert_eq!(first.status, 200, "{}", first.body);
+    let d = body(&first);
+    assert_eq!(d["stories"]["reset"]["views"], 2);
+    assert_eq!(d["stories"]["reset"]["completions"], 1);
+    assert_eq!(d["stories"]["reset"]["slide_views"], json!([2, 1]));
+    assert_eq!(d["stories"]["reset"]["not_helpful"], 1);
+    assert_eq!(d["escalations"]["email"], 1);
+    assert_eq!(d["session_joins"]["qa"], 1);
+    assert_eq!(d["csat_counts"], json!([1, 0, 0, 1, 1]));
+    assert!((d["csat_mean"].as_f64().unwrap_or(0.0) - 10.0 / 3.0).abs() < 1e-9);
+    assert_eq!(d["questions_asked"], 1);
+    assert_eq!(d["first_reply"]["median_ms"], 120_000);
+    assert_eq!(d["resolution"]["median_ms"], 600_000);
+    // Re-running the same day yields the same summary.
+    assert_eq!(body(&run()), d);
+    let listed = body(&h.admin(
+        Method::Get,
+        "/v1/admin/sites/demo/rollups?from=2026-11-01&to=2026-11-30",
+        None,
+        T0,
+    ));
+    assert_eq!(listed["days"].as_array().map(Vec::len), Some(1));
+    assert_eq!(listed["days"][0], d);
+    let empty = body(&h.admin(
+        Method::Get,
+        "/v1/admin/sites/demo/rollups?from=2026-12-01",
+        None,
+        T0,
+    ));
+    assert_eq!(empty["days"], json!([]));
+    // Another day has nothing.
+    let other = body(&h.admin(
+        Method::Post,
+        "/v1/admin/sites/demo/rollups/2026-11-21",
+        None,
+        T0,
+    ));
+    assert_eq!(other["stories"], json!({}));
+
+    let res = h.admin(
+        Method::Post,
+        "/v1/admin/sites/demo/rollups/2026-13-01",
+        None,
+        T0,
+    );
+    assert_eq!((res.status, field(&res)), (400, "day".to_string()));
+    let res = h.admin(
+        Method::Get,
+        "/v1/admin/sites/demo/rollups?from=yesterday",
+        None,
+        T0,
+    );
+    assert_eq!((res.status, field(&res)), (400, "from".to_string()));
+    assert_eq!(
+        h.admin(
+            Method::Post,
+            "/v1/admin/sites/nope/rollups/2026-11-22",
+            None,
+            T0
+        )
+        .status,
+        404
+    );
+}
