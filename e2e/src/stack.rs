@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use xtask::content::SiteContent;
+use xtask::content::{KvEntries, SiteContent};
 use xtask::tools::Tools;
 use xtask::wrangler::{DevServer, HttpResponse};
 

@@ -43,6 +43,7 @@ pub(crate) async fn handle<S: KvStore>(
         (Route::PollResults { site, poll }, _) => results(api, site, poll).await,
         (Route::AdminQuestions { site }, _) => crate::questions::list_open(api, site).await,
         (Route::Rollups { site }, _) => crate::rollups::list(api.store, req, site).await,
+        (Route::AdminList { site, kind }, _) => list_items(api, site, *kind).await,
         (Route::RunRollup { site, id }, _) => match load_site(api, site).await {
             Ok(_) => crate::rollups::run(api.store, site, id)
                 .await
@@ -111,6 +112,32 @@ async fn get_raw<S: KvStore>(
         Some(raw) => Ok(ApiResponse::json_text(200, raw).with_header("cache-control", "no-store")),
         None => Err(ApiError::not_found(what)),
     }
+}
+
+/// `GET /v1/admin/sites/{site}/{stories|sessions|polls}`: every stored item of that kind,
+/// by id (expired items too, until their retention ends).
+async fn list_items<S: KvStore>(
+    api: &Api<'_, S>,
+    site_id: &str,
+    kind: ContentKind,
+) -> Result<ApiResponse, ApiError> {
+    load_site(api, site_id).await?;
+    let prefix = keys::content_prefix(site_id, kind);
+    let mut items = Vec::new();
+    for k in list_all(api.store, &prefix, LIST_PAGES_MAX)
+        .await
+        .map_err(unavailable)?
+    {
+        if let Some(raw) = api.store.get(&k.name).await.map_err(unavailable)?
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&raw)
+        {
+            items.push(v);
+        }
+    }
+    Ok(ApiResponse::json(
+        200,
+        &serde_json::json!({ kind.plural(): items }),
+    ))
 }
 
 /// What a PUT answers: the stored item and the authoring lint's warnings.

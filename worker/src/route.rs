@@ -66,6 +66,9 @@ pub const ROUTES: &[(&str, &[Method])] = &[
         &[Get, Head, Put, Options],
     ),
     ("/v1/admin/sites/{site}", &[Get, Head, Put]),
+    ("/v1/admin/sites/{site}/stories", &[Get, Head]),
+    ("/v1/admin/sites/{site}/sessions", &[Get, Head]),
+    ("/v1/admin/sites/{site}/polls", &[Get, Head]),
     (
         "/v1/admin/sites/{site}/stories/{id}",
         &[Get, Head, Put, Delete],
@@ -126,6 +129,11 @@ pub enum Route {
     Visitor {
         site: String,
         visitor: String,
+    },
+    /// Operators: every stored item of a kind (expired ones too, until retention ends).
+    AdminList {
+        site: String,
+        kind: ContentKind,
     },
     /// Operators: stored daily summaries.
     Rollups {
@@ -196,6 +204,7 @@ impl Route {
             | Route::AdminQuestions { site }
             | Route::KbRecount { site }
             | Route::Rollups { site }
+            | Route::AdminList { site, .. }
             | Route::RunRollup { site, .. }
             | Route::Visitor { site, .. }
             | Route::AdminReply { site, .. }
@@ -217,6 +226,7 @@ impl Route {
                 | Route::AdminQuestions { .. }
                 | Route::KbRecount { .. }
                 | Route::Rollups { .. }
+                | Route::AdminList { .. }
                 | Route::RunRollup { .. }
                 | Route::Visitor { .. }
                 | Route::AdminReply { .. }
@@ -250,6 +260,11 @@ fn param_name(name: &str) -> &'static str {
         "visitor" => "visitor",
         _ => "id",
     }
+}
+
+/// The last segment of a template (`stories` of `/v1/admin/sites/{site}/stories`).
+fn other_plural(template: &str) -> &str {
+    template.rsplit('/').next().unwrap_or("")
 }
 
 /// The template `path` matches and the methods it allows.
@@ -325,6 +340,12 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
         "/v1/admin/sites/{site}/questions" => Route::AdminQuestions { site: p(0) },
         "/v1/admin/sites/{site}/kb/recount" => Route::KbRecount { site: p(0) },
         "/v1/admin/sites/{site}/rollups" => Route::Rollups { site: p(0) },
+        "/v1/admin/sites/{site}/stories"
+        | "/v1/admin/sites/{site}/sessions"
+        | "/v1/admin/sites/{site}/polls" => match kind(other_plural(template)) {
+            Some(kind) => Route::AdminList { site: p(0), kind },
+            None => return Err(ApiError::not_found("route")),
+        },
         "/v1/admin/sites/{site}/rollups/{id}" => Route::RunRollup {
             site: p(0),
             id: p(1),

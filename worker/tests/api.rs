@@ -827,3 +827,35 @@ fn the_feed_says_when_live_help_is_open() {
     let res = h.put("/v1/admin/sites/demo", s, T0);
     assert_eq!((res.status, field(&res)), (400, "timezone".to_string()));
 }
+
+#[test]
+fn operators_list_every_item_of_a_kind() {
+    let h = seeded();
+    h.put(
+        "/v1/admin/sites/demo/stories/old",
+        story("old", T0 - 2 * HOUR, T0 - HOUR),
+        T0,
+    );
+    let res = h.admin(Method::Get, "/v1/admin/sites/demo/stories", None, T0);
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(
+        ids(&body(&res)["stories"]),
+        ["old", "reset"],
+        "expired items are listed too"
+    );
+    let res = h.admin(Method::Get, "/v1/admin/sites/demo/polls", None, T0);
+    assert_eq!(ids(&body(&res)["polls"]), ["csat", "helpful", "ideas"]);
+    assert_eq!(
+        h.admin(Method::Get, "/v1/admin/sites/nope/sessions", None, T0)
+            .status,
+        404
+    );
+    assert_eq!(
+        h.call(
+            ApiRequest::new(Method::Get, "/v1/admin/sites/demo/stories"),
+            T0
+        )
+        .status,
+        401
+    );
+}

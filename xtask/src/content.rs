@@ -4,29 +4,16 @@
 //! are what `wrangler kv bulk put` seeds. So seeded data is exactly what the admin API
 //! would have stored: same keys, expirations, metadata and snapshot.
 
-use std::path::Path;
-
-use glimpse_shared::{LiveSession, Millis, Poll, Problem, Site, Story};
+pub use glimpse_cli::content::{SiteContent, load_dir};
+use glimpse_shared::Millis;
 use glimpse_worker::core::{Api, handle};
 use glimpse_worker::http::ApiRequest;
 use glimpse_worker::limit::{Limit, RateLimiter};
 use glimpse_worker::route::Method;
 use glimpse_worker::store::MemoryKv;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::Result;
-
-const HOUR_MS: f64 = 3_600_000.0;
-
-/// A site and its content as read from a directory.
-#[derive(Debug, Clone)]
-pub struct SiteContent {
-    pub site: Site,
-    pub stories: Vec<Story>,
-    pub sessions: Vec<LiveSession>,
-    pub polls: Vec<Poll>,
-}
 
 /// One entry for `wrangler kv bulk put` (expiration in unix seconds).
 #[derive(Debug, Clone, Serialize)]
@@ -39,96 +26,15 @@ pub struct KvEntry {
     pub metadata: Option<serde_json::Value>,
 }
 
-/// Reads and validates a content directory. Times may be absolute (`publish_at`,
-/// `expires_at`, `starts_at`, `ends_at`, `announce_from` in unix ms) or relative to `now_ms`
-/// (`publish_in_hours`, `expires_in_hours`, `starts_in_hours`, `ends_in_hours`,
-/// `announce_in_hours`); a story or poll without `publish_at` is published at `now_ms`.
-pub fn load_dir(dir: &Path, now_ms: Millis) -> Result<SiteContent> {
-    let site_path = dir.join("site.toml");
-    let site: Site = read_toml(&site_path, now_ms)?;
-    check(&site_path, site.validate())?;
-    Ok(SiteContent {
-        stories: load_items(&dir.join("stories"), now_ms, Story::validate)?,
-        sessions: load_items(&dir.join("sessions"), now_ms, LiveSession::validate)?,
-        polls: load_items(&dir.join("polls"), now_ms, Poll::validate)?,
-        site,
-    })
-}
-
-fn check(path: &Path, problems: Vec<Problem>) -> Result {
-    if problems.is_empty() {
-        return Ok(());
-    }
-    let list: Vec<String> = problems
-        .iter()
-        .map(|p| format!("{}: {}", p.field, p.message))
-        .collect();
-    Err(format!("{}: {}", path.display(), list.join("; ")))
-}
-
-fn load_items<T: DeserializeOwned>(
-    dir: &Path,
-    now_ms: Millis,
-    validate: fn(&T) -> Vec<Problem>,
-) -> Result<Vec<T>> {
-    if !dir.is_dir() {
-        return Ok(Vec::new());
-    }
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| format!("read {}: {e}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
-    let mut out = Vec::new();
-    for path in paths {
-        let item: T = read_toml(&path, now_ms)?;
-        check(&path, validate(&item))?;
-        out.push(item);
-    }
-    Ok(out)
-}
-
-fn read_toml<T: DeserializeOwned>(path: &Path, now_ms: Millis) -> Result<T> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("read {}: {e}", path.display()))?;
-    let mut value: toml::Table =
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    resolve_relative_times(&mut value, now_ms);
-    value
-        .try_into()
-        .map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// Replaces `*_in_hours` keys with absolute unix-ms times.
-fn resolve_relative_times(table: &mut toml::Table, now_ms: Millis) {
-    for (relative, absolute) in [
-        ("publish_in_hours", "publish_at"),
-        ("expires_in_hours", "expires_at"),
-        ("starts_in_hours", "starts_at"),
-        ("ends_in_hours", "ends_at"),
-        ("announce_in_hours", "announce_from"),
-    ] {
-        let hours = table.remove(relative).and_then(|v| match v {
-            toml::Value::Integer(h) => Some(h as f64),
-            toml::Value::Float(h) => Some(h),
-            _ => None,
-        });
-        if let Some(h) = hours {
-            let at = now_ms + (h * HOUR_MS) as i64;
-            table.insert(absolute.into(), toml::Value::Integer(at));
-        }
-    }
-    let publishable = table.contains_key("slides") || table.contains_key("question");
-    if publishable && !table.contains_key("publish_at") {
-        table.insert("publish_at".into(), toml::Value::Integer(now_ms));
-    }
-}
-
-impl SiteContent {
+/// Offline publishing of content files.
+pub trait KvEntries {
     /// Publishes this content through the worker's API core into an in-memory KV at
     /// `now_ms` and returns its entries for `wrangler kv bulk put`.
-    pub fn kv_entries(&self, now_ms: Millis) -> Result<Vec<KvEntry>> {
+    fn kv_entries(&self, now_ms: Millis) -> Result<Vec<KvEntry>>;
+}
+
+impl KvEntries for SiteContent {
+    fn kv_entries(&self, now_ms: Millis) -> Result<Vec<KvEntry>> {
         let kv = MemoryKv::new();
         kv.set_now(now_ms);
         let limiter = RateLimiter::new(Limit::per_minute(0));
@@ -220,21 +126,6 @@ mod tests {
             .find(|e| e.key == story_key)
             .unwrap_or_else(|| panic!("no story entry"));
         assert!(story.expiration.is_some_and(|x| x > NOW / 1000));
-    }
-
-    #[test]
-    fn relative_times_resolve_against_now() {
-        let mut t: toml::Table = toml::from_str(
-            "slides = []\npublish_in_hours = -1\nexpires_in_hours = 1.5\nannounce_in_hours = 0",
-        )
-        .unwrap_or_default();
-        resolve_relative_times(&mut t, NOW);
-        assert_eq!(t["publish_at"].as_integer(), Some(NOW - 3_600_000));
-        assert_eq!(t["expires_at"].as_integer(), Some(NOW + 5_400_000));
-        assert_eq!(t["announce_from"].as_integer(), Some(NOW));
-        let mut poll: toml::Table = toml::from_str("question = 'q'").unwrap_or_default();
-        resolve_relative_times(&mut poll, NOW);
-        assert_eq!(poll["publish_at"].as_integer(), Some(NOW));
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use xtask::content::KvEntries;
 use xtask::run::{cargo, run, show, step};
 use xtask::tools::{self, Tools};
 use xtask::{Result, at, build, content, wrangler};

@@ -1,0 +1,195 @@
+//! `glimpse publish DIR --api URL [--dry-run] [--delete-missing]`; the admin token comes
+//! from the `GLIMPSE_ADMIN_TOKEN` environment variable.
+
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use glimpse_cli::content::{Result, SiteContent, load_dir};
+use glimpse_cli::plan::{Action, Live, plan};
+use serde_json::Value;
+
+const USAGE: &str = "\
+glimpse publish DIR --api URL [--dry-run] [--delete-missing]
+
+  DIR               a site directory: site.toml, stories/*.toml, sessions/*.toml, polls/*.toml
+  --api URL         the Glimpse worker, e.g. https://glimpse.example.workers.dev
+  --dry-run         show the plan, change nothing
+  --delete-missing  also delete live items that are not in DIR
+
+The admin token is read from GLIMPSE_ADMIN_TOKEN.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("glimpse: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result {
+    let mut it = args.iter();
+    if it.next().map(String::as_str) != Some("publish") {
+        return Err(format!("unknown command\n\n{USAGE}"));
+    }
+    let mut dir = None;
+    let mut api = None;
+    let (mut dry_run, mut delete_missing) = (false, false);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--api" => api = it.next().cloned(),
+            "--dry-run" => dry_run = true,
+            "--delete-missing" => delete_missing = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(());
+            }
+            other if dir.is_none() && !other.starts_with('-') => dir = Some(other.to_string()),
+            other => return Err(format!("unexpected argument {other:?}\n\n{USAGE}")),
+        }
+    }
+    let dir = dir.ok_or(format!("DIR is missing\n\n{USAGE}"))?;
+    let api = api.ok_or(format!("--api is missing\n\n{USAGE}"))?;
+    let api = api.trim_end_matches('/').to_string();
+    let token = std::env::var("GLIMPSE_ADMIN_TOKEN")
+        .map_err(|_| "set GLIMPSE_ADMIN_TOKEN to the worker's ADMIN_TOKEN".to_string())?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    let content = load_dir(std::path::Path::new(&dir), now)?;
+    lint(&content);
+    let client = Client { api, token };
+    let live = client.live(&content.site.id)?;
+    let changes = plan(&content, &live);
+    for c in &changes {
+        println!("{}", c.line());
+    }
+    if dry_run {
+        println!("dry run: nothing changed");
+        return Ok(());
+    }
+    let site = &content.site.id;
+    let mut applied = 0;
+    for c in &changes {
+        let path = if c.kind == "site" {
+            format!("/v1/admin/sites/{site}")
+        } else {
+            format!("/v1/admin/sites/{site}/{}/{}", c.kind, c.id)
+        };
+        match (c.action, &c.body) {
+            (Action::Create | Action::Update, Some(body)) => {
+                client.send("PUT", &path, Some(body))?;
+                applied += 1;
+            }
+            (Action::Delete, _) if delete_missing => {
+                client.send("DELETE", &path, None)?;
+                applied += 1;
+            }
+            (Action::Delete, _) => println!(
+                "  kept {} {} (use --delete-missing to remove it)",
+                c.kind, c.id
+            ),
+            _ => {}
+        }
+    }
+    println!("applied {applied} change(s)");
+    Ok(())
+}
+
+/// Prints the authoring lint's warnings; they never block publishing.
+fn lint(content: &SiteContent) {
+    let print = |what: String, warnings: Vec<glimpse_shared::Problem>| {
+        for w in warnings {
+            println!("warning: {what}: {}: {}", w.field, w.message);
+        }
+    };
+    print(format!("site {}", content.site.id), content.site.lint());
+    for s in &content.stories {
+        print(format!("story {}", s.id), s.lint());
+    }
+    for s in &content.sessions {
+        print(format!("session {}", s.id), s.lint());
+    }
+    for p in &content.polls {
+        print(format!("poll {}", p.id), p.lint());
+    }
+}
+
+struct Client {
+    api: String,
+    token: String,
+}
+
+impl Client {
+    /// `Ok(None)` for 404.
+    fn get(&self, path: &str) -> Result<Option<Value>> {
+        let res = ureq::get(format!("{}{path}", self.api))
+            .header("authorization", &format!("Bearer {}", self.token))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call()
+            .map_err(|e| format!("GET {path}: {e}"))?;
+        let status = res.status().as_u16();
+        let text = res
+            .into_body()
+            .read_to_string()
+            .map_err(|e| e.to_string())?;
+        match status {
+            200 => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| format!("GET {path}: {e}")),
+            404 => Ok(None),
+            s => Err(format!("GET {path}: {s} {text}")),
+        }
+    }
+
+    fn live(&self, site: &str) -> Result<Live> {
+        let Some(site_value) = self.get(&format!("/v1/admin/sites/{site}"))? else {
+            return Ok(Live::default());
+        };
+        let list = |kind: &str| -> Result<Vec<Value>> {
+            Ok(self
+                .get(&format!("/v1/admin/sites/{site}/{kind}"))?
+                .and_then(|v| v[kind].as_array().cloned())
+                .unwrap_or_default())
+        };
+        Ok(Live {
+            site: Some(site_value),
+            stories: list("stories")?,
+            sessions: list("sessions")?,
+            polls: list("polls")?,
+        })
+    }
+
+    fn send(&self, method: &str, path: &str, body: Option<&str>) -> Result {
+        let url = format!("{}{path}", self.api);
+        let auth = format!("Bearer {}", self.token);
+        let res = match (method, body) {
+            ("PUT", Some(b)) => ureq::put(&url)
+                .header("authorization", &auth)
+                .header("content-type", "application/json")
+                .config()
+                .http_status_as_error(false)
+                .build()
+                .send(b.as_bytes()),
+            _ => ureq::delete(&url)
+                .header("authorization", &auth)
+                .config()
+                .http_status_as_error(false)
+                .build()
+                .call(),
+        }
+        .map_err(|e| format!("{method} {path}: {e}"))?;
+        let status = res.status().as_u16();
+        if (200..300).contains(&status) {
+            Ok(())
+        } else {
+            let text = res.into_body().read_to_string().unwrap_or_default();
+            Err(format!("{method} {path}: {status} {text}"))
+        }
+    }
+}
