@@ -45,6 +45,11 @@ impl Stack {
     /// Seeds a fresh local KV with the demo content and starts `wrangler dev` on it.
     /// Needs `cargo xtask build` to have run (`cargo xtask test` does).
     pub fn start_demo() -> Result<Self> {
+        Self::start_demo_with(&[])
+    }
+
+    /// [`Stack::start_demo`] with extra worker vars (e.g. `RATE_LIMIT_PER_MINUTE`).
+    pub fn start_demo_with(vars: &[(&str, &str)]) -> Result<Self> {
         static N: AtomicU32 = AtomicU32::new(0);
         for built in ["worker/build/worker/shim.mjs", "worker/assets/widget.js"] {
             if !xtask::at(built).exists() {
@@ -62,7 +67,9 @@ impl Stack {
         let demo = xtask::content::load_dir(&xtask::at("demo/content"), now)?;
         xtask::wrangler::seed(&tools, &state, &demo.kv_entries(now)?)?;
         let admin_token = xtask::random_token(16)?;
-        let server = DevServer::start(&tools, &state, &[("ADMIN_TOKEN", &admin_token)])?;
+        let mut all = vec![("ADMIN_TOKEN", admin_token.as_str())];
+        all.extend_from_slice(vars);
+        let server = DevServer::start(&tools, &state, &all)?;
         Ok(Self {
             server,
             tools,

@@ -859,3 +859,51 @@ fn operators_list_every_item_of_a_kind() {
         401
     );
 }
+
+#[test]
+fn one_sites_content_never_leaks_into_anothers() {
+    let h = seeded();
+    let mut other = site();
+    other["id"] = json!("other");
+    other["name"] = json!("Other Co");
+    assert_eq!(h.put("/v1/admin/sites/other", other, T0).status, 201);
+    assert_eq!(
+        h.put(
+            "/v1/admin/sites/other/stories/secret-launch",
+            story("secret-launch", T0, T0 + HOUR),
+            T0
+        )
+        .status,
+        201
+    );
+    assert_eq!(ids(&h.feed(T0)["stories"]), ["reset"]);
+    let res = h.call(ApiRequest::new(Method::Get, "/v1/sites/other/feed"), T0);
+    assert_eq!(ids(&body(&res)["stories"]), ["secret-launch"]);
+    assert_eq!(
+        h.admin(
+            Method::Get,
+            "/v1/admin/sites/demo/stories/secret-launch",
+            None,
+            T0
+        )
+        .status,
+        404
+    );
+    let res = h.call(
+        ApiRequest::new(Method::Get, "/v1/sites/demo/kb?q=secret"),
+        T0,
+    );
+    assert_eq!(body(&res)["results"], json!([]));
+    // A vote on one site's poll id under another site is not found.
+    assert_eq!(
+        h.call(
+            ApiRequest::new(Method::Post, "/v1/sites/other/polls/helpful/responses").json(
+                json!({"id": tok("r", 1), "visitor": tok("v", 1), "answer": {"choice": 0}})
+                    .to_string()
+            ),
+            T0
+        )
+        .status,
+        404
+    );
+}
