@@ -88,6 +88,9 @@ fn a_thousand_concurrent_visitors_are_counted_exactly_once() -> Result {
     Ok(())
 }
 
+/// A hostile request: method, path, headers, body.
+type Case<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, String);
+
 #[test]
 #[ignore = "needs the built worker: run by `cargo xtask test`"]
 fn hostile_requests_get_4xx_never_5xx() -> Result {
@@ -96,7 +99,7 @@ fn hostile_requests_get_4xx_never_5xx() -> Result {
     let huge = "x".repeat(2 * 1024 * 1024);
     let invalid_utf8 = String::from_utf8_lossy(&[0x7b, 0xff, 0xfe, 0x7d]).into_owned();
     let json_ct = [("content-type", "application/json")];
-    let cases: Vec<(&str, String, Vec<(&str, &str)>, String)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (
             "POST",
             "/v1/sites/demo/polls/csat/responses".into(),
