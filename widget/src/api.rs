@@ -39,6 +39,15 @@ pub async fn get_json_auth<T: DeserializeOwned>(
 /// POSTs `body` as JSON. `Ok(status)` when the API answered, `Err` on a network failure.
 /// `keepalive` lets the request outlive the page (event batches on `pagehide`).
 pub async fn post_json<T: Serialize>(url: &str, body: &T, keepalive: bool) -> Result<u16, String> {
+    post(url, body, keepalive).await.map(|(status, _)| status)
+}
+
+/// POSTs JSON and returns `(status, body text)`.
+pub async fn post_json_text<T: Serialize>(url: &str, body: &T) -> Result<(u16, String), String> {
+    post(url, body, false).await
+}
+
+async fn post<T: Serialize>(url: &str, body: &T, keepalive: bool) -> Result<(u16, String), String> {
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     let value = body.serialize(&serializer).map_err(|e| e.to_string())?;
     let text = js_sys::JSON::stringify(&value).map_err(describe)?;
@@ -48,22 +57,6 @@ pub async fn post_json<T: Serialize>(url: &str, body: &T, keepalive: bool) -> Re
         Some(JsValue::from(text)),
         &[("content-type", "application/json")],
         keepalive,
-    )
-    .await
-    .map(|(status, _)| status)
-}
-
-/// POSTs JSON and returns `(status, body text)`.
-pub async fn post_json_text<T: Serialize>(url: &str, body: &T) -> Result<(u16, String), String> {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    let value = body.serialize(&serializer).map_err(|e| e.to_string())?;
-    let text = js_sys::JSON::stringify(&value).map_err(describe)?;
-    send_raw(
-        "POST",
-        url,
-        Some(JsValue::from(text)),
-        &[("content-type", "application/json")],
-        false,
     )
     .await
 }

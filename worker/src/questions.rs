@@ -282,6 +282,31 @@ pub async fn list_open<S: KvStore>(api: &Api<'_, S>, site: &str) -> Result<ApiRe
     Ok(ApiResponse::json(200, &json!({ "questions": open })))
 }
 
+/// Stores an operator's addition to question `id` (a reply or the resolution) under `key`,
+/// expiring with the thread. Returns the question.
+async fn add_to_thread<S: KvStore, T: serde::Serialize>(
+    api: &Api<'_, S>,
+    site_id: &str,
+    id: &str,
+    key: &str,
+    value: &T,
+    now_ms: Millis,
+) -> Result<Question, ApiError> {
+    let q = load(api, site_id, id).await?;
+    let site = crate::admin::load_site_pub(api, site_id).await?;
+    let json = serde_json::to_string(value)
+        .map_err(|_| ApiError::new(500, "internal", "value could not be encoded"))?;
+    api.store
+        .put(
+            key,
+            &json,
+            Put::expiring(site.retain_until(q.created_at.max(now_ms))),
+        )
+        .await
+        .map_err(unavailable)?;
+    Ok(q)
+}
+
 /// `POST …/questions/{id}/replies` → 201: one key per reply.
 pub async fn reply<S: KvStore>(
     api: &Api<'_, S>,
@@ -295,19 +320,9 @@ pub async fn reply<S: KvStore>(
     if !problems.is_empty() {
         return Err(ApiError::invalid("reply", problems));
     }
-    let q = load(api, site_id, id).await?;
-    let site = crate::admin::load_site_pub(api, site_id).await?;
     r.at = now_ms;
-    let value = serde_json::to_string(&r)
-        .map_err(|_| ApiError::new(500, "internal", "reply could not be encoded"))?;
-    api.store
-        .put(
-            &keys::reply(site_id, id, now_ms, &(api.random)()),
-            &value,
-            Put::expiring(site.retain_until(q.created_at.max(now_ms))),
-        )
-        .await
-        .map_err(unavailable)?;
+    let key = keys::reply(site_id, id, now_ms, &(api.random)());
+    add_to_thread(api, site_id, id, &key, &r, now_ms).await?;
     Ok(ApiResponse::json(201, &r))
 }
 
@@ -324,19 +339,8 @@ pub async fn resolve<S: KvStore>(
     if !problems.is_empty() {
         return Err(ApiError::invalid("resolution", problems));
     }
-    let q = load(api, site_id, id).await?;
-    let site = crate::admin::load_site_pub(api, site_id).await?;
     r.at = now_ms;
-    let value = serde_json::to_string(&r)
-        .map_err(|_| ApiError::new(500, "internal", "resolution could not be encoded"))?;
-    api.store
-        .put(
-            &keys::resolution(site_id, id),
-            &value,
-            Put::expiring(site.retain_until(q.created_at.max(now_ms))),
-        )
-        .await
-        .map_err(unavailable)?;
+    let q = add_to_thread(api, site_id, id, &keys::resolution(site_id, id), &r, now_ms).await?;
     let thread = build_thread(api, site_id, q.clone()).await?;
     // A resolved question joins the knowledge base under its category, permanently.
     let entry = crate::kb::from_question(&q, &thread, &r.category, now_ms);
