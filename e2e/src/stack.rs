@@ -110,6 +110,19 @@ impl Stack {
         )
     }
 
+    /// A poll's exact results through the admin API.
+    pub fn poll_results(&self, site: &str, poll: &str) -> Result<serde_json::Value> {
+        let res = self.admin(
+            "GET",
+            &format!("/v1/admin/sites/{site}/polls/{poll}/results"),
+            "",
+        )?;
+        if res.status != 200 {
+            return Err(format!("results of {poll}: {} {}", res.status, res.body));
+        }
+        serde_json::from_str(&res.body).map_err(|e| format!("{e}: {}", res.body))
+    }
+
     /// `GET path` on the worker: `(status, body)`.
     pub fn get(&self, path: &str) -> Result<(u16, String)> {
         xtask::wrangler::http_get(self.server.port, path)

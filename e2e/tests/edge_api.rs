@@ -150,9 +150,7 @@ fn an_operator_publishes_visitors_vote_and_results_are_exact() -> Result {
     assert_eq!(res.status, 400);
     assert_eq!(parse(&res.body)?["error"]["field"], "answer");
 
-    let res = stack.admin("GET", "/v1/admin/sites/demo/polls/e2e-poll/results", "")?;
-    assert_eq!(res.status, 200, "{}", res.body);
-    let results = parse(&res.body)?;
+    let results = stack.poll_results("demo", "e2e-poll")?;
     assert_eq!(results["total"], 5, "{results}");
     assert_eq!(results["counts"], json!([2, 2, 1]), "{results}");
 

@@ -6,16 +6,7 @@ use std::time::Duration;
 
 use glimpse_e2e::Result;
 use glimpse_e2e::stack::Stack;
-use serde_json::{Value, json};
-
-fn results(stack: &Stack, poll: &str) -> Result<Value> {
-    let res = stack.admin(
-        "GET",
-        &format!("/v1/admin/sites/demo/polls/{poll}/results"),
-        "",
-    )?;
-    serde_json::from_str(&res.body).map_err(|e| format!("{e}: {}", res.body))
-}
+use serde_json::json;
 
 #[test]
 #[ignore = "needs the built worker: run by `cargo xtask test`"]
@@ -80,7 +71,7 @@ fn a_thousand_concurrent_visitors_are_counted_exactly_once() -> Result {
     // 200 replays of ids already sent, concurrently: acknowledged, never counted again.
     let replays = run((0..200).map(|i| i * 5).collect())?;
     assert!(replays.iter().all(|s| *s == 200), "replays are 200");
-    let r = results(&stack, "story-helpful")?;
+    let r = stack.poll_results("demo", "story-helpful")?;
     assert_eq!(r["total"], json!(visitors), "{r}");
     let counts: Vec<u64> =
         serde_json::from_value(r["counts"].clone()).map_err(|e| e.to_string())?;

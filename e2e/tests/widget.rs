@@ -246,14 +246,7 @@ fn a_vote_reaches_the_results_online_and_after_being_offline() -> Result {
     let stack = Stack::start_demo()?;
     let mut browser = glimpse_e2e::cdp::Browser::launch(&stack.tools.chromium)?;
     let mut page = open_page(&stack, &mut browser)?;
-    let results = |poll: &str| -> Result<Value> {
-        let res = stack.admin(
-            "GET",
-            &format!("/v1/admin/sites/demo/polls/{poll}/results"),
-            "",
-        )?;
-        serde_json::from_str(&res.body).map_err(|e| format!("{e}: {}", res.body))
-    };
+    let results = |poll: &str| stack.poll_results("demo", poll);
     assert_eq!(results("story-helpful")?["total"], 0);
 
     page.click("[data-testid=glimpse-launcher]")?;

@@ -56,6 +56,22 @@ impl ApiRequest {
             .map(|(_, v)| v.as_str())
     }
 
+    /// [`ApiRequest::read_json`], then `validate`: 400 with every problem, naming `what`.
+    pub fn read_valid<T: DeserializeOwned>(
+        &self,
+        limit: usize,
+        what: &str,
+        validate: fn(&T) -> Vec<glimpse_shared::Problem>,
+    ) -> Result<T, ApiError> {
+        let value: T = self.read_json(limit)?;
+        let problems = validate(&value);
+        if problems.is_empty() {
+            Ok(value)
+        } else {
+            Err(ApiError::invalid(what, problems))
+        }
+    }
+
     /// The first value of query parameter `name`, percent-decoded (`+` is a space).
     pub fn query_param(&self, name: &str) -> Option<String> {
         self.query.split('&').find_map(|pair| {

@@ -202,11 +202,7 @@ async fn respond<S: KvStore>(
 ) -> Result<ApiResponse, ApiError> {
     let site = &snapshot.site;
     rate_limit(api, req, &site.id, now_ms)?;
-    let body: PollResponse = req.read_json(BODY_MAX)?;
-    let problems = body.validate();
-    if !problems.is_empty() {
-        return Err(ApiError::invalid("response", problems));
-    }
+    let body = req.read_valid(BODY_MAX, "response", PollResponse::validate)?;
     let poll = match snapshot.poll(poll_id) {
         Some(p) if p.publish_at > now_ms => return Err(ApiError::not_found("poll")),
         Some(p) if p.expires_at <= now_ms => return Err(ApiError::gone("poll")),
@@ -301,11 +297,7 @@ async fn events<S: KvStore>(
 ) -> Result<ApiResponse, ApiError> {
     let site = &snapshot.site;
     rate_limit(api, req, &site.id, now_ms)?;
-    let batch: EventBatch = req.read_json(BODY_MAX)?;
-    let problems = batch.validate();
-    if !problems.is_empty() {
-        return Err(ApiError::invalid("event batch", problems));
-    }
+    let batch = req.read_valid(BODY_MAX, "event batch", EventBatch::validate)?;
     let accepted = batch.events.len();
     let stored = StoredBatch {
         visitor: batch.visitor,

@@ -39,11 +39,7 @@ pub async fn ask<S: KvStore>(
     now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
     let site = &snapshot.site;
-    let body: NewQuestion = req.read_json(BODY_MAX)?;
-    let problems = body.validate();
-    if !problems.is_empty() {
-        return Err(ApiError::invalid("question", problems));
-    }
+    let body = req.read_valid(BODY_MAX, "question", NewQuestion::validate)?;
     let topic = site
         .topic(&body.topic)
         .ok_or_else(|| ApiError::new(400, "invalid", "unknown topic").with_field("topic"))?;
@@ -315,11 +311,7 @@ pub async fn reply<S: KvStore>(
     id: &str,
     now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
-    let mut r: Reply = req.read_json(BODY_MAX)?;
-    let problems = r.validate();
-    if !problems.is_empty() {
-        return Err(ApiError::invalid("reply", problems));
-    }
+    let mut r = req.read_valid(BODY_MAX, "reply", Reply::validate)?;
     r.at = now_ms;
     let key = keys::reply(site_id, id, now_ms, &(api.random)());
     add_to_thread(api, site_id, id, &key, &r, now_ms).await?;
@@ -334,11 +326,7 @@ pub async fn resolve<S: KvStore>(
     id: &str,
     now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
-    let mut r: Resolution = req.read_json(BODY_MAX)?;
-    let problems = r.validate();
-    if !problems.is_empty() {
-        return Err(ApiError::invalid("resolution", problems));
-    }
+    let mut r = req.read_valid(BODY_MAX, "resolution", Resolution::validate)?;
     r.at = now_ms;
     let q = add_to_thread(api, site_id, id, &keys::resolution(site_id, id), &r, now_ms).await?;
     let thread = build_thread(api, site_id, q.clone()).await?;
