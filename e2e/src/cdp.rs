@@ -291,6 +291,28 @@ impl Page<'_> {
         self.wait_for(&js, Duration::from_secs(20)).map(|_| ())
     }
 
+    /// Waits until the element matching `selector` contains `text` (`innerText`).
+    pub fn wait_text(&mut self, selector: &str, text: &str) -> Result {
+        self.wait_for(
+            &format!(
+                "(() => {{ const el = {}; return el && el.innerText.includes({}); }})()",
+                deep(selector),
+                json!(text)
+            ),
+            Duration::from_secs(20),
+        )
+        .map(|_| ())
+    }
+
+    /// Waits until nothing matches `selector`.
+    pub fn wait_gone(&mut self, selector: &str) -> Result {
+        self.wait_for(
+            &format!("{} === null", deep(selector)),
+            Duration::from_secs(20),
+        )
+        .map(|_| ())
+    }
+
     /// Whether an element matches `selector` now.
     pub fn exists(&mut self, selector: &str) -> Result<bool> {
         Ok(self.eval(&format!("{} !== null", deep(selector)))? == Value::Bool(true))
@@ -330,6 +352,37 @@ impl Page<'_> {
                 json!({ "type": kind, "x": x, "y": y, "button": "left", "clickCount": 1 }),
             )?;
         }
+        Ok(())
+    }
+
+    /// Swipes a finger across the element: a real touch that starts at its centre and moves
+    /// `(dx, dy)` CSS pixels in ten steps before lifting, as a thumb on a phone would.
+    pub fn swipe(&mut self, selector: &str, dx: f64, dy: f64) -> Result {
+        self.wait_visible(selector)?;
+        let at = self.eval(&format!(
+            "(() => {{ const r = {}.getBoundingClientRect(); \
+             return {{ x: r.left + r.width / 2, y: r.top + r.height / 2 }}; }})()",
+            deep(selector)
+        ))?;
+        let (x, y) = (
+            at["x"].as_f64().ok_or("no x")?,
+            at["y"].as_f64().ok_or("no y")?,
+        );
+        let point = |f: f64| json!([{ "x": x + dx * f, "y": y + dy * f, "id": 1 }]);
+        self.call(
+            "Input.dispatchTouchEvent",
+            json!({ "type": "touchStart", "touchPoints": point(0.0) }),
+        )?;
+        for step in 1..=10 {
+            self.call(
+                "Input.dispatchTouchEvent",
+                json!({ "type": "touchMove", "touchPoints": point(f64::from(step) / 10.0) }),
+            )?;
+        }
+        self.call(
+            "Input.dispatchTouchEvent",
+            json!({ "type": "touchEnd", "touchPoints": [] }),
+        )?;
         Ok(())
     }
 

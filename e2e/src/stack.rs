@@ -19,6 +19,8 @@ pub struct Stack {
     pub demo: SiteContent,
     /// The `ADMIN_TOKEN` this worker was started with.
     pub admin_token: String,
+    /// Every var the worker was started with (for restarts).
+    vars: Vec<(String, String)>,
     /// Declared after `server`, so it is removed after the server has stopped.
     _state: StateDir,
 }
@@ -70,13 +72,41 @@ impl Stack {
         let mut all = vec![("ADMIN_TOKEN", admin_token.as_str())];
         all.extend_from_slice(vars);
         let server = DevServer::start(&tools, &state, &all)?;
+        let vars = all
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect();
         Ok(Self {
             server,
             tools,
             demo,
             admin_token,
+            vars,
             _state: StateDir(state),
         })
+    }
+
+    /// Stops the worker, as an outage would; its KV state stays.
+    pub fn stop_worker(&mut self) {
+        self.server.stop();
+    }
+
+    /// Starts the worker again on the same port with the same KV state and vars.
+    pub fn restart_worker(&mut self) -> Result {
+        self.server.stop();
+        let vars: Vec<(&str, &str)> = self
+            .vars
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.server = DevServer::start_at(
+            &self.tools,
+            &xtask::at("worker"),
+            &self._state.0,
+            &vars,
+            self.server.port,
+        )?;
+        Ok(())
     }
 
     /// An absolute URL on the worker.

@@ -19,23 +19,6 @@ fn attr(page: &mut Page<'_>, selector: &str, name: &str) -> Result<Value> {
     ))
 }
 
-fn wait_text(page: &mut Page<'_>, selector: &str, text: &str) -> Result {
-    page.wait_for(
-        &format!(
-            "(() => {{ const el = {}; return el && el.innerText.includes({}); }})()",
-            deep(selector),
-            json!(text)
-        ),
-        TIMEOUT,
-    )
-    .map(|_| ())
-}
-
-fn wait_gone(page: &mut Page<'_>, selector: &str) -> Result {
-    page.wait_for(&format!("{} === null", deep(selector)), TIMEOUT)
-        .map(|_| ())
-}
-
 /// The current slide's progress (0–1), from its bar's transform.
 fn progress(page: &mut Page<'_>) -> Result<f64> {
     let v = page.eval(&format!(
@@ -66,7 +49,7 @@ fn a_visitor_plays_stories_by_tap_and_keyboard_pauses_and_closes() -> Result {
     page.click("[data-testid=glimpse-launcher]")?;
     page.wait_visible("[data-testid=glimpse-tray]")?;
     for s in stories {
-        wait_text(&mut page, "[data-testid=glimpse-tray]", &s.title)?;
+        page.wait_text("[data-testid=glimpse-tray]", &s.title)?;
     }
     page.screenshot("10-tray-light")?;
 
@@ -79,18 +62,14 @@ fn a_visitor_plays_stories_by_tap_and_keyboard_pauses_and_closes() -> Result {
         .find(|s| json!(s.title) == title)
         .ok_or(format!("viewer shows an unknown story {title}"))?;
     for (i, slide) in story.slides.iter().enumerate() {
-        wait_text(&mut page, "[data-testid=glimpse-slide-text]", &slide.text)?;
+        page.wait_text("[data-testid=glimpse-slide-text]", &slide.text)?;
         if i == 0 {
             page.screenshot("11-story-light")?;
         }
         page.click("[data-testid=glimpse-next]")?;
     }
     page.wait_visible("[data-testid=glimpse-end-card]")?;
-    wait_text(
-        &mut page,
-        "[data-testid=glimpse-end-card]",
-        "Did this help?",
-    )?;
+    page.wait_text("[data-testid=glimpse-end-card]", "Did this help?")?;
     page.click("[data-testid=glimpse-helped-no]")?;
     page.wait_visible("[data-testid=glimpse-channel]")?;
     page.screenshot("12-end-card-channels")?;
@@ -141,7 +120,59 @@ fn a_visitor_plays_stories_by_tap_and_keyboard_pauses_and_closes() -> Result {
         TIMEOUT,
     )?;
     page.press("Escape")?;
-    wait_gone(&mut page, "[data-testid=glimpse-viewer]")?;
+    page.wait_gone("[data-testid=glimpse-viewer]")?;
+    page.wait_for(
+        "document.activeElement?.shadowRoot?.activeElement?.dataset.testid === 'glimpse-launcher'",
+        TIMEOUT,
+    )?;
+    assert_eq!(page.exceptions(), Vec::<String>::new());
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
+fn touch_swipes_change_stories_and_a_swipe_down_closes() -> Result {
+    let stack = Stack::start_demo()?;
+    let mut browser = glimpse_e2e::cdp::Browser::launch(&stack.tools.chromium)?;
+    let mut page = open_page(&stack, &mut browser)?;
+    assert!(stack.demo.stories.len() >= 2, "the demo has two stories");
+
+    page.click("[data-testid=glimpse-launcher]")?;
+    page.click("[data-testid=glimpse-story-item]")?;
+    page.wait_visible("[data-testid=glimpse-slide-text]")?;
+    let first = attr(&mut page, "[data-testid=glimpse-viewer]", "aria-label")?;
+    let label_is_not = |label: &Value| {
+        format!(
+            "(() => {{ const v = {}; return v && v.getAttribute('aria-label') !== {label}; }})()",
+            deep("[data-testid=glimpse-viewer]")
+        )
+    };
+
+    // Swipe left: the next story, from its first slide.
+    page.swipe("[data-testid=glimpse-slide-text]", -160.0, 10.0)?;
+    page.wait_for(&label_is_not(&first), TIMEOUT)?;
+    let second = attr(&mut page, "[data-testid=glimpse-viewer]", "aria-label")?;
+    let titles: Vec<Value> = stack.demo.stories.iter().map(|s| json!(s.title)).collect();
+    assert!(titles.contains(&second), "an authored story: {second}");
+
+    // Swipe right: back to the first story.
+    page.swipe("[data-testid=glimpse-slide-text]", 160.0, -10.0)?;
+    page.wait_for(&label_is_not(&second), TIMEOUT)?;
+    assert_eq!(
+        attr(&mut page, "[data-testid=glimpse-viewer]", "aria-label")?,
+        first
+    );
+
+    // A short drag is neither a swipe nor a tap that skips: the story stays.
+    page.swipe("[data-testid=glimpse-slide-text]", 0.0, 20.0)?;
+    assert_eq!(
+        attr(&mut page, "[data-testid=glimpse-viewer]", "aria-label")?,
+        first
+    );
+
+    // Swipe down: the viewer closes and focus goes back to the launcher.
+    page.swipe("[data-testid=glimpse-slide-text]", 5.0, 220.0)?;
+    page.wait_gone("[data-testid=glimpse-viewer]")?;
     page.wait_for(
         "document.activeElement?.shadowRoot?.activeElement?.dataset.testid === 'glimpse-launcher'",
         TIMEOUT,
@@ -204,7 +235,7 @@ fn the_main_flow_works_by_keyboard_alone() -> Result {
         assert_eq!(inside, json!(true), "Tab never leaves the open dialog");
     }
     page.press("Escape")?;
-    wait_gone(&mut page, "[data-testid=glimpse-viewer]")?;
+    page.wait_gone("[data-testid=glimpse-viewer]")?;
     assert_eq!(page.eval(focused)?, json!("glimpse-launcher"));
     Ok(())
 }
@@ -230,10 +261,10 @@ fn a_banner_counts_down_goes_live_and_disappears() -> Result {
     let mut page = open_page(&stack, &mut browser)?;
     let state = "(() => { const b = [...(function all(r){ let out=[...r.querySelectorAll('[data-testid=glimpse-banner]')]; for (const e of r.querySelectorAll('*')) if (e.shadowRoot) out = out.concat(all(e.shadowRoot)); return out; })(document)].find(b => b.innerText.includes('E2E live Q&A')); return b ? b.dataset.state : 'gone'; })()";
     page.wait_for(&format!("{state} === 'upcoming'"), TIMEOUT)?;
-    wait_text(&mut page, "[data-testid=glimpse-banners]", "Starts in 0:0")?;
+    page.wait_text("[data-testid=glimpse-banners]", "Starts in 0:0")?;
     page.screenshot("13-banner-upcoming")?;
     page.wait_for(&format!("{state} === 'live'"), TIMEOUT)?;
-    wait_text(&mut page, "[data-testid=glimpse-banners]", "Live now")?;
+    page.wait_text("[data-testid=glimpse-banners]", "Live now")?;
     page.screenshot("14-banner-live")?;
     page.wait_for(&format!("{state} === 'gone'"), TIMEOUT)?;
     assert_eq!(page.exceptions(), Vec::<String>::new());
@@ -264,8 +295,7 @@ fn a_vote_reaches_the_results_online_and_after_being_offline() -> Result {
     // Offline: the answer is kept and delivered once the network is back.
     page.offline(true)?;
     page.click("[data-poll=csat] [data-testid=glimpse-poll-rating]")?;
-    wait_text(
-        &mut page,
+    page.wait_text(
         "[data-poll=csat] [data-testid=glimpse-poll-thanks]",
         "back online",
     )?;
@@ -379,7 +409,7 @@ fn the_command_api_and_host_events_work() -> Result {
         json!(["story_view", story.id])
     );
     page.eval("Glimpse('close')")?;
-    wait_gone(&mut page, "[data-testid=glimpse-viewer]")?;
+    page.wait_gone("[data-testid=glimpse-viewer]")?;
     page.eval("Glimpse('open')")?;
     page.wait_visible("[data-testid=glimpse-tray]")?;
     assert_eq!(page.exceptions(), Vec::<String>::new());

@@ -1,5 +1,6 @@
 //! Talking to the worker: `fetch` without credentials, JSON decoded into the shared types.
 
+use glimpse_shared::outbox::Outcome;
 use glimpse_shared::{Feed, PollResults};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -7,9 +8,16 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{RequestCredentials, RequestInit, Response};
 
-/// Fetches the site's feed. The error is a short description for the console.
-pub async fn fetch_feed(url: &str) -> Result<Feed, String> {
-    get_json(url).await
+/// Fetches the site's feed. The error says whether trying again can help (offline, 429,
+/// 5xx) and describes the failure for the console.
+pub async fn fetch_feed(url: &str) -> Result<Feed, (Outcome, String)> {
+    let (status, text) = send_raw("GET", url, None, &[], false)
+        .await
+        .map_err(|e| (Outcome::Retry, e))?;
+    match Outcome::of_status(Some(status)) {
+        Outcome::Accepted => decode(url, &text).map_err(|e| (Outcome::Refused, e)),
+        outcome => Err((outcome, format!("{url} answered {status}"))),
+    }
 }
 
 /// A poll's public results.
@@ -32,7 +40,12 @@ pub async fn get_json_auth<T: DeserializeOwned>(
     if !(200..300).contains(&status) {
         return Err(format!("{url} answered {status}"));
     }
-    let value = js_sys::JSON::parse(&text).map_err(describe)?;
+    decode(url, &text)
+}
+
+/// JSON text into a shared type, via the browser's own `JSON.parse`.
+fn decode<T: DeserializeOwned>(url: &str, text: &str) -> Result<T, String> {
+    let value = js_sys::JSON::parse(text).map_err(describe)?;
     serde_wasm_bindgen::from_value(value).map_err(|e| format!("{url}: unexpected answer: {e}"))
 }
 

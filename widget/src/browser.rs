@@ -21,6 +21,22 @@ pub fn now_ms() -> i64 {
     (js_sys::Date::now() + SKEW_MS.with(Cell::get)) as i64
 }
 
+/// Resolves after `ms` milliseconds, or sooner when the browser comes back online.
+pub async fn sleep_or_online(ms: i64) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        if let Some(w) = web_sys::window() {
+            let ms = i32::try_from(ms).unwrap_or(i32::MAX);
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+            let once = web_sys::AddEventListenerOptions::new();
+            once.set_once(true);
+            let _ = w.add_event_listener_with_callback_and_add_event_listener_options(
+                "online", &resolve, &once,
+            );
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
 /// The visitor's own clock (for local retry schedules).
 pub fn local_ms() -> i64 {
     js_sys::Date::now() as i64

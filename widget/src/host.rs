@@ -9,6 +9,8 @@ use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlElement, ShadowRootInit, ShadowRootMode};
 
+use glimpse_shared::outbox::{Outcome, backoff_ms};
+
 use crate::Config;
 use crate::app::{App, FeedState, Ui};
 use crate::browser;
@@ -46,26 +48,45 @@ pub fn mount(config: Config) -> Result<(), JsValue> {
     start_once(&config);
     keep_attached(host);
     let url = config.feed_url();
-    let site_id = config.site.clone();
-    let datalayer = config.datalayer;
-    leptos::task::spawn_local(async move {
+    leptos::task::spawn_local(load_feed(
+        url,
+        set_feed,
+        config.site.clone(),
+        config.datalayer,
+    ));
+    Ok(())
+}
+
+/// Loads the site's feed. Offline or on 429/5xx it tries again with backoff and at once when
+/// the browser is back online; until then the widget stays out of sight. Other 4xx answers
+/// (an unknown site) are final.
+async fn load_feed(url: String, set_feed: WriteSignal<FeedState>, site: String, datalayer: bool) {
+    let mut attempts = 0;
+    loop {
         match crate::api::fetch_feed(&url).await {
             Ok(feed) => {
                 browser::sync_clock(feed.now);
                 set_feed.set(FeedState::Ready(Box::new(feed)));
                 browser::emit(
                     "ready",
-                    &browser::object(&[("site", site_id.as_str().into())]),
+                    &browser::object(&[("site", site.as_str().into())]),
                     datalayer,
                 );
+                return;
             }
-            Err(e) => {
-                crate::warn(&e);
-                set_feed.set(FeedState::Failed);
+            Err((outcome, e)) => {
+                if attempts == 0 {
+                    crate::warn(&e);
+                    set_feed.set(FeedState::Failed);
+                }
+                if outcome != Outcome::Retry {
+                    return;
+                }
+                attempts += 1;
+                browser::sleep_or_online(backoff_ms(attempts)).await;
             }
         }
-    });
-    Ok(())
+    }
 }
 
 /// Page-wide duties, started by the first instance: the offline outbox and event batching.

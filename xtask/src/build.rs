@@ -144,9 +144,14 @@ pub fn write_loader_and_headers(tools: &Tools, bundle: &WidgetBundle) -> Result 
 
 /// Builds the worker with worker-build, using only registry-installed tools.
 pub fn build_worker(tools: &Tools) -> Result {
+    build_worker_in(tools, &at("worker"))
+}
+
+/// Builds the worker crate in `dir` with worker-build (`build/worker/shim.mjs`).
+pub fn build_worker_in(tools: &Tools, dir: &std::path::Path) -> Result {
     run(Command::new(&tools.worker_build)
         .arg("--release")
-        .current_dir(at("worker"))
+        .current_dir(dir)
         .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
         .env("WASM_OPT_BIN", &tools.wasm_opt)
         .env("ESBUILD_BIN", &tools.esbuild)

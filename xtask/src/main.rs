@@ -20,6 +20,11 @@ cargo xtask <command>
   size           build the widget and print raw/gzip/brotli sizes; fails when over budget
   test           fmt, clippy (host + wasm32), native tests, widget tests in headless Chromium,
                  then the end-to-end suite against wrangler dev
+  soak [SECS]    the slow suites: every cargo-fuzz target (nightly) for SECS seconds each
+                 (default 60); installs cargo-fuzz when missing
+  bench          sizes, worker throughput/latency against a trivial workers-rs handler (wrk),
+                 browser timings and long tasks (Chromium, 1x and 4x CPU throttling), worker
+                 bundle size; prints a table, writes target/bench/results.json
 ";
 
 fn main() -> ExitCode {
@@ -30,6 +35,8 @@ fn main() -> ExitCode {
         Some("dev") => dev(args.iter().any(|a| a == "--fresh")),
         Some("test") => test(),
         Some("size") => size(),
+        Some("bench") => bench(),
+        Some("soak") => soak(args.get(1).map(String::as_str)),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
@@ -99,6 +106,51 @@ fn size() -> Result {
     step("widget size (raw / gzip / brotli q11)", || {
         xtask::size::check(&xtask::size::measure_widget()?)
     })
+}
+
+/// Builds everything plus the trivial baseline worker, then runs the measurements
+/// (`e2e/src/bin/bench.rs`). Not part of `test`: numbers are reported, never asserted.
+fn bench() -> Result {
+    let tools = tools::setup()?;
+    let wrk = tools::wrk()?;
+    build::build_all(&tools)?;
+    step("build the trivial baseline worker (bench/trivial)", || {
+        build::build_worker_in(&tools, &at("bench/trivial"))
+    })?;
+    step("measure", || {
+        run(cargo()
+            .args([
+                "run",
+                "--quiet",
+                "--package",
+                "glimpse-e2e",
+                "--bin",
+                "bench",
+            ])
+            .env("GLIMPSE_WRK", wrk))
+    })
+}
+
+/// Runs every fuzz target in `fuzz/` for a bounded time (nightly + cargo-fuzz); a crash
+/// fails the step and libFuzzer leaves the input under `fuzz/artifacts/`.
+fn soak(secs: Option<&str>) -> Result {
+    let secs: u32 = secs
+        .unwrap_or("60")
+        .parse()
+        .map_err(|_| "soak takes the seconds per target, e.g. `cargo xtask soak 300`")?;
+    let cargo_fuzz = tools::cargo_fuzz()?;
+    for target in ["content", "text", "request"] {
+        step(&format!("fuzz {target} for {secs}s"), || {
+            run(Command::new(&cargo_fuzz)
+                .args(["fuzz", "run", target, "--"])
+                .arg(format!("-max_total_time={secs}"))
+                .current_dir(xtask::root())
+                .env("RUSTUP_TOOLCHAIN", "nightly")
+                .env_remove("CARGO")
+                .env_remove("RUSTC"))
+        })?;
+    }
+    Ok(())
 }
 
 /// The whole test suite, in order, stopping at the first failure.

@@ -126,30 +126,59 @@ pub fn setup() -> Result<Tools> {
             println!("    already installed");
             return Ok(());
         }
-        let sudo: &[&str] = if is_root() { &[] } else { &["sudo", "-n"] };
-        let apt = |args: &[&str]| {
-            let all: Vec<&str> = sudo
-                .iter()
-                .chain(["apt-get"].iter())
-                .chain(args)
-                .copied()
-                .collect();
-            run(Command::new(all[0])
-                .args(&all[1..])
-                .env("DEBIAN_FRONTEND", "noninteractive"))
-        };
-        apt(&["update", "-qq"])?;
-        apt(&[
-            "install",
-            "-y",
-            "-qq",
-            "--no-install-recommends",
-            "chromium",
-            "chromium-driver",
-        ])
+        apt_install(&["chromium", "chromium-driver"])
     })?;
 
     locate()
+}
+
+/// Installs Debian packages with apt-get (as root, or through `sudo -n`).
+pub fn apt_install(packages: &[&str]) -> Result {
+    let sudo: &[&str] = if is_root() { &[] } else { &["sudo", "-n"] };
+    let apt = |args: &[&str]| {
+        let all: Vec<&str> = sudo
+            .iter()
+            .chain(["apt-get"].iter())
+            .chain(args)
+            .copied()
+            .collect();
+        run(Command::new(all[0])
+            .args(&all[1..])
+            .env("DEBIAN_FRONTEND", "noninteractive"))
+    };
+    apt(&["update", "-qq"])?;
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend_from_slice(packages);
+    apt(&install)
+}
+
+/// cargo-fuzz version `cargo xtask soak` installs.
+pub const CARGO_FUZZ_VERSION: &str = "0.13.1";
+
+/// cargo-fuzz, installed into `.tools/` when missing; needs the nightly toolchain.
+pub fn cargo_fuzz() -> Result<PathBuf> {
+    let toolchains = output(Command::new("rustup").args(["toolchain", "list"])).unwrap_or_default();
+    if !toolchains.lines().any(|l| l.starts_with("nightly")) {
+        return Err(
+            "fuzzing needs the nightly toolchain (`rustup toolchain install nightly`)".into(),
+        );
+    }
+    if let Some(found) = find_versioned("cargo-fuzz", CARGO_FUZZ_VERSION) {
+        return Ok(found);
+    }
+    step(&format!("cargo-fuzz {CARGO_FUZZ_VERSION}"), || {
+        cargo_install("cargo-fuzz", CARGO_FUZZ_VERSION, true)
+    })?;
+    Ok(tools_bin("cargo-fuzz"))
+}
+
+/// The HTTP load generator of `cargo xtask bench` (Debian's wrk), installed when missing.
+pub fn wrk() -> Result<PathBuf> {
+    let path = PathBuf::from("/usr/bin/wrk");
+    if !path.exists() {
+        step("wrk (Debian), the load generator", || apt_install(&["wrk"]))?;
+    }
+    Ok(path)
 }
 
 /// `npm ci` when node_modules does not match package-lock.json.

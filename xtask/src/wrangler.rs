@@ -15,8 +15,13 @@ use crate::{Result, at};
 
 /// A wrangler command run from `worker/` (where wrangler.toml is), offline and quiet.
 pub fn command(tools: &Tools) -> Command {
+    command_in(tools, &at("worker"))
+}
+
+/// A wrangler command run from `dir` (a directory with a wrangler.toml).
+pub fn command_in(tools: &Tools, dir: &Path) -> Command {
     let mut cmd = Command::new(&tools.wrangler);
-    cmd.current_dir(at("worker"))
+    cmd.current_dir(dir)
         .env("WRANGLER_SEND_METRICS", "false")
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
         .env("WRANGLER_LOG_PATH", at("target/wrangler-logs"))
@@ -79,7 +84,28 @@ impl DevServer {
     /// Starts `wrangler dev` on a free port with extra `vars` (`ADMIN_TOKEN`, limits) and
     /// waits until `/health` answers.
     pub fn start(tools: &Tools, persist_to: &Path, vars: &[(&str, &str)]) -> Result<Self> {
-        let port = free_port()?;
+        Self::start_in(tools, &at("worker"), persist_to, vars)
+    }
+
+    /// [`DevServer::start`] for the worker whose wrangler.toml is in `dir`.
+    pub fn start_in(
+        tools: &Tools,
+        dir: &Path,
+        persist_to: &Path,
+        vars: &[(&str, &str)],
+    ) -> Result<Self> {
+        Self::start_at(tools, dir, persist_to, vars, free_port()?)
+    }
+
+    /// [`DevServer::start_in`] on a given port (to restart a stopped server where its pages
+    /// expect it).
+    pub fn start_at(
+        tools: &Tools,
+        dir: &Path,
+        persist_to: &Path,
+        vars: &[(&str, &str)],
+        port: u16,
+    ) -> Result<Self> {
         let inspector = free_port()?;
         let log = at("target/e2e").join(format!("wrangler-{port}.log"));
         if let Some(dir) = log.parent() {
@@ -87,7 +113,7 @@ impl DevServer {
         }
         let out = std::fs::File::create(&log).map_err(|e| format!("create log: {e}"))?;
         let err = out.try_clone().map_err(|e| format!("log: {e}"))?;
-        let mut cmd = command(tools);
+        let mut cmd = command_in(tools, dir);
         cmd.args(dev_args(port, inspector, persist_to));
         for (name, value) in vars {
             cmd.arg("--var").arg(format!("{name}:{value}"));
@@ -121,6 +147,13 @@ impl DevServer {
         Err(format!(
             "wrangler dev did not answer /health within {timeout:?}; its log:\n{log}"
         ))
+    }
+}
+
+impl DevServer {
+    /// Stops wrangler and workerd now (dropping does the same).
+    pub fn stop(&mut self) {
+        stop_group(&mut self.child);
     }
 }
 
