@@ -1,0 +1,177 @@
+//! The arithmetic of `cargo xtask bench`: reading wrk's and wrangler's reports and summing
+//! long tasks. Pure, so it is tested natively; the runner is `src/bin/bench.rs`.
+
+use serde::Serialize;
+
+/// One wrk run, as wrk reported it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Load {
+    pub requests: u64,
+    pub rps: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    /// Answers that were not 2xx/3xx.
+    pub non_2xx: u64,
+    /// Connect, read, write errors and timeouts.
+    pub socket_errors: u64,
+}
+
+/// A latency as wrk prints it (`850.00us`, `1.23ms`, `2.00s`), in milliseconds.
+fn latency_ms(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let (num, scale) = if let Some(n) = s.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = s.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        return None;
+    };
+    num.parse::<f64>().ok().map(|v| v * scale)
+}
+
+/// Reads `wrk --latency` output.
+pub fn parse_wrk(out: &str) -> Option<Load> {
+    let mut load = Load {
+        requests: 0,
+        rps: 0.0,
+        p50_ms: f64::NAN,
+        p99_ms: f64::NAN,
+        non_2xx: 0,
+        socket_errors: 0,
+    };
+    let mut saw_rps = false;
+    for line in out.lines().map(str::trim) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["50%", v] => load.p50_ms = latency_ms(v)?,
+            ["99%", v] => load.p99_ms = latency_ms(v)?,
+            ["Requests/sec:", v] => {
+                load.rps = v.parse().ok()?;
+                saw_rps = true;
+            }
+            [n, "requests", "in", ..] => load.requests = n.parse().ok()?,
+            ["Non-2xx", "or", "3xx", "responses:", n] => load.non_2xx = n.parse().ok()?,
+            ["Socket", "errors:", rest @ ..] => {
+                load.socket_errors = rest
+                    .iter()
+                    .filter_map(|w| w.trim_end_matches(',').parse::<u64>().ok())
+                    .sum();
+            }
+            _ => {}
+        }
+    }
+    (saw_rps && load.p50_ms.is_finite() && load.p99_ms.is_finite()).then_some(load)
+}
+
+/// Reads `Total Upload: 812.34 KiB / gzip: 301.20 KiB` from `wrangler deploy --dry-run`:
+/// `(raw KiB, gzip KiB)`.
+pub fn parse_upload(out: &str) -> Option<(f64, f64)> {
+    let line = out.lines().find(|l| l.contains("Total Upload:"))?;
+    let rest = line.split("Total Upload:").nth(1)?;
+    let (raw, gzip) = rest.split_once("/ gzip:")?;
+    let kib = |s: &str| s.trim().strip_suffix("KiB")?.trim().parse::<f64>().ok();
+    Some((kib(raw)?, kib(gzip)?))
+}
+
+/// Long tasks during a page load, as Lighthouse counts them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Blocking {
+    pub long_tasks: usize,
+    pub longest_ms: f64,
+    /// Total blocking time: every long task's time beyond 50 ms, summed.
+    pub tbt_ms: f64,
+}
+
+/// Summarises long-task durations (ms).
+pub fn blocking(durations: &[f64]) -> Blocking {
+    let long: Vec<f64> = durations.iter().copied().filter(|d| *d > 50.0).collect();
+    Blocking {
+        long_tasks: long.len(),
+        longest_ms: long.iter().copied().fold(0.0, f64::max),
+        tbt_ms: long.iter().map(|d| d - 50.0).sum(),
+    }
+}
+
+/// The median of `xs` (NaN when empty).
+pub fn median(xs: &[f64]) -> f64 {
+    let mut v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        f64::midpoint(v[mid - 1], v[mid])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WRK: &str = "Running 8s test @ http://127.0.0.1:40000/v1/sites/demo/feed
+  1 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     9.10ms    2.02ms  41.50ms   88.00%
+    Req/Sec     1.76k   120.33     1.90k    81.25%
+  Latency Distribution
+     50%  850.00us
+     75%    9.80ms
+     90%   11.02ms
+     99%    1.20s
+  14052 requests in 8.00s, 31.34MB read
+  Socket errors: connect 0, read 2, write 0, timeout 3
+  Non-2xx or 3xx responses: 7
+Requests/sec:   1756.12
+Transfer/sec:      3.92MB
+";
+
+    #[test]
+    fn reads_wrk_reports_in_every_unit() {
+        let load = parse_wrk(WRK).expect("a complete report");
+        assert_eq!(load.requests, 14_052);
+        assert!((load.rps - 1756.12).abs() < 1e-9);
+        assert!((load.p50_ms - 0.85).abs() < 1e-9);
+        assert!((load.p99_ms - 1200.0).abs() < 1e-9);
+        assert_eq!(load.non_2xx, 7);
+        assert_eq!(load.socket_errors, 5);
+    }
+
+    #[test]
+    fn an_incomplete_wrk_report_is_not_a_result() {
+        assert_eq!(
+            parse_wrk("unable to connect to 127.0.0.1:1 Connection refused"),
+            None
+        );
+        let no_latency: String = WRK.lines().filter(|l| !l.contains("99%")).collect();
+        assert_eq!(parse_wrk(&no_latency), None);
+    }
+
+    #[test]
+    fn reads_the_upload_size_of_a_dry_run() {
+        let out = "Your Worker has access to the following bindings:\n\
+                   Total Upload: 812.34 KiB / gzip: 301.20 KiB\n--dry-run: exiting now.";
+        assert_eq!(parse_upload(out), Some((812.34, 301.2)));
+        assert_eq!(parse_upload("Total Upload: lots"), None);
+    }
+
+    #[test]
+    fn blocking_time_counts_only_the_part_beyond_50ms() {
+        let b = blocking(&[30.0, 50.0, 51.0, 120.0]);
+        assert_eq!(b.long_tasks, 2);
+        assert!((b.longest_ms - 120.0).abs() < 1e-9);
+        assert!((b.tbt_ms - 71.0).abs() < 1e-9);
+        assert_eq!(blocking(&[]).tbt_ms, 0.0);
+    }
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert!(median(&[]).is_nan());
+    }
+}

@@ -1,0 +1,401 @@
+//! `cargo xtask bench`: what Glimpse weighs and how fast it answers, measured beside a
+//! baseline in the same run. Prints a table and writes `target/bench/results.json`.
+//! Numbers are reported, never asserted (see BENCHMARKS.md for how to read them).
+
+use std::path::Path;
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+use glimpse_e2e::Result;
+use glimpse_e2e::bench::{Blocking, Load, blocking, median, parse_upload, parse_wrk};
+use glimpse_e2e::cdp::{Browser, Page, deep};
+use glimpse_e2e::stack::Stack;
+use serde_json::{Value, json};
+use xtask::wrangler::DevServer;
+
+/// How long each load runs, after a warm-up of a quarter of it.
+const LOAD_SECS: u64 = 8;
+/// Concurrent connections wrk keeps open.
+const CONNECTIONS: u32 = 16;
+/// Page loads per browser measurement; the median is reported.
+const RUNS: usize = 5;
+
+fn main() -> ExitCode {
+    match bench() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn bench() -> Result {
+    let out = xtask::at("target/bench");
+    std::fs::create_dir_all(&out).map_err(|e| format!("mkdir {}: {e}", out.display()))?;
+    let machine = machine();
+    println!("machine: {}", machine["summary"].as_str().unwrap_or("?"));
+
+    let sizes = xtask::size::measure_widget()?;
+    let bundles = json!({
+        "glimpse": worker_upload(&xtask::at("worker"))?,
+        "trivial": worker_upload(&xtask::at("bench/trivial"))?,
+    });
+    let throughput = throughput()?;
+    let browser = browser_timings()?;
+
+    let results = json!({
+        "machine": machine,
+        "widget_sizes": sizes.iter().map(|s| json!({
+            "file": s.name, "raw": s.raw, "gzip": s.gzip, "brotli": s.brotli,
+        })).collect::<Vec<_>>(),
+        "worker_upload_kib": bundles,
+        "throughput": throughput,
+        "browser": browser,
+    });
+    print_table(&results);
+    let path = out.join("results.json");
+    let text = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
+    std::fs::write(&path, text).map_err(|e| format!("write {}: {e}", path.display()))?;
+    println!("\nwritten: {}", path.display());
+    Ok(())
+}
+
+/// What the numbers were measured on.
+fn machine() -> Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let mem_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
+    let version = |cmd: &str, arg: &str| {
+        Command::new(cmd)
+            .arg(arg)
+            .output()
+            .ok()
+            .map(|o| {
+                String::from_utf8_lossy(if o.stdout.is_empty() {
+                    &o.stderr
+                } else {
+                    &o.stdout
+                })
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+            })
+            .unwrap_or_default()
+    };
+    let chromium = version("/usr/bin/chromium", "--version");
+    let wrangler = version(
+        &xtask::at("node_modules/.bin/wrangler").to_string_lossy(),
+        "--version",
+    );
+    json!({
+        "summary": format!("{cpu}, {cores} cores, {mem_gib:.0} GiB; {chromium}; wrangler {wrangler}"),
+        "cpu": cpu, "cores": cores, "mem_gib": mem_gib, "chromium": chromium, "wrangler": wrangler,
+    })
+}
+
+/// The upload `wrangler deploy --dry-run` would make for the worker in `dir` (KiB).
+fn worker_upload(dir: &Path) -> Result<Value> {
+    let outdir = xtask::at("target/bench/dry-run").join(
+        dir.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    );
+    let tools = xtask::tools::locate()?;
+    let out = xtask::wrangler::command_in(&tools, dir)
+        .args(["deploy", "--dry-run", "--outdir"])
+        .arg(&outdir)
+        .output()
+        .map_err(|e| format!("wrangler deploy --dry-run: {e}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (raw, gzip) = parse_upload(&text)
+        .ok_or_else(|| format!("no upload size in `wrangler deploy --dry-run`:\n{text}"))?;
+    Ok(json!({ "raw": raw, "gzip": gzip }))
+}
+
+/// A wrk Lua script that sends `body_js` (a Lua expression) as JSON to every request.
+fn post_script(name: &str, body_lua: &str) -> Result<std::path::PathBuf> {
+    let path = xtask::at("target/bench").join(format!("{name}.lua"));
+    let script = format!(
+        r#"-- Written by `cargo xtask bench`: a fresh id and visitor for every request.
+local chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+local n = 0
+math.randomseed(os.time())
+local function token()
+  local t = {{}}
+  for i = 1, 22 do
+    local r = math.random(1, #chars)
+    t[i] = chars:sub(r, r)
+  end
+  return table.concat(t)
+end
+request = function()
+  n = n + 1
+  local body = {body_lua}
+  return wrk.format("POST", nil, {{ ["Content-Type"] = "application/json" }}, body)
+end
+"#
+    );
+    std::fs::write(&path, script).map_err(|e| format!("write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// Runs wrk against `url` (with an optional Lua script) after a warm-up.
+fn wrk(url: &str, script: Option<&Path>) -> Result<Load> {
+    let bin = std::env::var("GLIMPSE_WRK").unwrap_or_else(|_| "wrk".into());
+    let run = |secs: u64| -> Result<String> {
+        let mut cmd = Command::new(&bin);
+        cmd.args([
+            "-t1",
+            &format!("-c{CONNECTIONS}"),
+            &format!("-d{secs}s"),
+            "--latency",
+            "--timeout",
+            "10s",
+        ]);
+        if let Some(s) = script {
+            cmd.arg("-s").arg(s);
+        }
+        let out = cmd
+            .arg(url)
+            .output()
+            .map_err(|e| format!("start {bin}: {e}"))?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    run(LOAD_SECS / 4)?;
+    let text = run(LOAD_SECS)?;
+    parse_wrk(&text).ok_or_else(|| format!("wrk gave no result for {url}:\n{text}"))
+}
+
+/// Feed GET, vote POST and event POST on Glimpse's worker, the same loads on the trivial
+/// handler, one after the other in this run.
+fn throughput() -> Result<Value> {
+    let stack = Stack::start_demo_with(&[("RATE_LIMIT_PER_MINUTE", "0")])?;
+    let state = xtask::at("target/bench/trivial-state");
+    let trivial = DevServer::start_in(&stack.tools, &xtask::at("bench/trivial"), &state, &[])?;
+    let vote = post_script(
+        "vote",
+        r#"'{"id":"' .. token() .. '","visitor":"' .. token() .. '","answer":{"choice":' .. (n % 3) .. '}}'"#,
+    )?;
+    let events = post_script(
+        "events",
+        r#"'{"id":"' .. token() .. '","visitor":"' .. token() .. '","events":[{"kind":"story_view","story":"track-order"},{"kind":"slide_view","story":"track-order","slide":0}]}'"#,
+    )?;
+    let cases: [(&str, String, Option<&Path>); 3] = [
+        ("feed GET", stack.url("/v1/sites/demo/feed"), None),
+        (
+            "vote POST",
+            stack.url("/v1/sites/demo/polls/story-helpful/responses"),
+            Some(&vote),
+        ),
+        (
+            "events POST",
+            stack.url("/v1/sites/demo/events"),
+            Some(&events),
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (name, url, script) in cases {
+        println!("load: {name} on Glimpse, then the same on the trivial handler");
+        let glimpse = wrk(&url, script)?;
+        let baseline = wrk(&format!("{}/", trivial.url()), script)?;
+        rows.push(json!({
+            "case": name,
+            "glimpse": glimpse,
+            "trivial": baseline,
+            "ratio": glimpse.rps / baseline.rps,
+        }));
+    }
+    drop(trivial);
+    let _ = std::fs::remove_dir_all(&state);
+    Ok(Value::Array(rows))
+}
+
+/// Collects every long task of the page from its first byte on.
+const OBSERVE_LONG_TASKS: &str = "window.__glimpseBench = { long: [] }; \
+    new PerformanceObserver(l => { for (const e of l.getEntries()) \
+    window.__glimpseBench.long.push(e.duration); }).observe({ type: 'longtask', buffered: true });";
+
+/// Loads the demo page `RUNS` times with and without the widget, at 1× and 4× CPU slowdown:
+/// long tasks and total blocking time until the page has settled, and the time from a
+/// click on a story to its first slide on screen.
+fn browser_timings() -> Result<Value> {
+    let stack = Stack::start_demo_with(&[("RATE_LIMIT_PER_MINUTE", "0")])?;
+    let mut browser = Browser::launch(&stack.tools.chromium)?;
+    let mut page = browser.new_page()?;
+    page.call("Network.enable", json!({}))?;
+    page.call("Network.setCacheDisabled", json!({ "cacheDisabled": true }))?;
+    page.call(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({ "source": OBSERVE_LONG_TASKS }),
+    )?;
+    let mut rows = Vec::new();
+    for throttle in [1u32, 4] {
+        page.call(
+            "Emulation.setCPUThrottlingRate",
+            json!({ "rate": throttle }),
+        )?;
+        for with_widget in [false, true] {
+            let blocked: Vec<&str> = if with_widget {
+                vec![]
+            } else {
+                vec!["*/widget.js"]
+            };
+            page.call("Network.setBlockedURLs", json!({ "urls": blocked }))?;
+            let mut loads: Vec<Blocking> = Vec::new();
+            let mut clicks = Vec::new();
+            for _ in 0..RUNS {
+                let (b, click) = load_once(&mut page, &stack, with_widget)?;
+                loads.push(b);
+                clicks.extend(click);
+            }
+            let pick = |f: fn(&Blocking) -> f64| median(&loads.iter().map(f).collect::<Vec<_>>());
+            rows.push(json!({
+                "cpu_slowdown": throttle,
+                "widget": with_widget,
+                "long_tasks": pick(|b| b.long_tasks as f64),
+                "longest_ms": pick(|b| b.longest_ms),
+                "tbt_ms": pick(|b| b.tbt_ms),
+                "click_to_slide_ms": if with_widget { json!(median(&clicks)) } else { Value::Null },
+                "runs": RUNS,
+            }));
+        }
+    }
+    page.call("Emulation.setCPUThrottlingRate", json!({ "rate": 1 }))?;
+    Ok(Value::Array(rows))
+}
+
+/// One cold load of the demo page: its long tasks, and (with the widget) click → slide.
+fn load_once(
+    page: &mut Page<'_>,
+    stack: &Stack,
+    with_widget: bool,
+) -> Result<(Blocking, Option<f64>)> {
+    page.goto(&stack.url("/"))?;
+    if with_widget {
+        page.wait_visible("[data-testid=glimpse-launcher]")?;
+    }
+    // Let the page settle: anything the widget does after its launcher shows counts too.
+    std::thread::sleep(Duration::from_millis(1500));
+    let long: Vec<f64> = serde_json::from_value(page.eval("window.__glimpseBench.long")?)
+        .map_err(|e| format!("long tasks: {e}"))?;
+    let blocking = blocking(&long);
+    if !with_widget {
+        return Ok((blocking, None));
+    }
+    page.click("[data-testid=glimpse-launcher]")?;
+    page.wait_visible("[data-testid=glimpse-story-item]")?;
+    // From the click to the frame after the first slide's text is in the DOM and laid out.
+    let ms = page.eval(&format!(
+        "new Promise(done => {{ const item = {item}; const t0 = performance.now(); item.click(); \
+         const check = () => {{ const t = {text}; \
+           if (t && t.getBoundingClientRect().height > 0) \
+             requestAnimationFrame(() => done(performance.now() - t0)); \
+           else requestAnimationFrame(check); }}; \
+         check(); }})",
+        item = deep("[data-testid=glimpse-story-item]"),
+        text = deep("[data-testid=glimpse-slide-text]"),
+    ))?;
+    Ok((blocking, ms.as_f64()))
+}
+
+fn print_table(r: &Value) {
+    let f = |v: &Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.1}"));
+    println!("\n== widget bundle (bytes; budgets: loader ≤ 1536 brotli, total ≤ 61440 brotli)");
+    println!("{:<38} {:>9} {:>9} {:>9}", "file", "raw", "gzip", "brotli");
+    let mut total = [0u64; 3];
+    for s in r["widget_sizes"].as_array().into_iter().flatten() {
+        let n = |k: &str| s[k].as_u64().unwrap_or(0);
+        println!(
+            "{:<38} {:>9} {:>9} {:>9}",
+            s["file"].as_str().unwrap_or("?"),
+            n("raw"),
+            n("gzip"),
+            n("brotli")
+        );
+        total[0] += n("raw");
+        total[1] += n("gzip");
+        total[2] += n("brotli");
+    }
+    println!(
+        "{:<38} {:>9} {:>9} {:>9}",
+        "total", total[0], total[1], total[2]
+    );
+
+    println!("\n== worker upload (wrangler deploy --dry-run; goal ≤ 250 KiB gzip)");
+    for name in ["glimpse", "trivial"] {
+        let b = &r["worker_upload_kib"][name];
+        println!(
+            "{name:<10} {:>10} KiB raw {:>10} KiB gzip",
+            f(&b["raw"]),
+            f(&b["gzip"])
+        );
+    }
+
+    println!(
+        "\n== worker throughput (wrk -t1 -c{CONNECTIONS} -d{LOAD_SECS}s, wrangler dev; goal: feed ≥ 0.8× trivial)"
+    );
+    println!(
+        "{:<12} {:>10} {:>8} {:>8} {:>10} {:>8} {:>8} {:>7} {:>6}",
+        "case", "req/s", "p50 ms", "p99 ms", "trivial/s", "p50 ms", "p99 ms", "ratio", "errors"
+    );
+    for row in r["throughput"].as_array().into_iter().flatten() {
+        let (g, t) = (&row["glimpse"], &row["trivial"]);
+        let errors = g["non_2xx"].as_u64().unwrap_or(0) + g["socket_errors"].as_u64().unwrap_or(0);
+        println!(
+            "{:<12} {:>10} {:>8} {:>8} {:>10} {:>8} {:>8} {:>6.2}x {:>6}",
+            row["case"].as_str().unwrap_or("?"),
+            f(&g["rps"]),
+            f(&g["p50_ms"]),
+            f(&g["p99_ms"]),
+            f(&t["rps"]),
+            f(&t["p50_ms"]),
+            f(&t["p99_ms"]),
+            row["ratio"].as_f64().unwrap_or(f64::NAN),
+            errors
+        );
+    }
+
+    println!("\n== browser: demo page load, medians of {RUNS} cold loads (long task = > 50 ms)");
+    println!(
+        "{:<6} {:<8} {:>11} {:>12} {:>9} {:>16}",
+        "cpu", "widget", "long tasks", "longest ms", "TBT ms", "click→slide ms"
+    );
+    for row in r["browser"].as_array().into_iter().flatten() {
+        println!(
+            "{:<6} {:<8} {:>11} {:>12} {:>9} {:>16}",
+            format!("{}x", row["cpu_slowdown"]),
+            if row["widget"] == json!(true) {
+                "with"
+            } else {
+                "without"
+            },
+            f(&row["long_tasks"]),
+            f(&row["longest_ms"]),
+            f(&row["tbt_ms"]),
+            f(&row["click_to_slide_ms"])
+        );
+    }
+}
