@@ -90,8 +90,30 @@ pub fn blocking(durations: &[f64]) -> Blocking {
     Blocking {
         long_tasks: long.len(),
         longest_ms: long.iter().copied().fold(0.0, f64::max),
-        tbt_ms: long.iter().map(|d| d - 50.0).sum(),
+        tbt_ms: long.iter().fold(0.0, |sum, d| sum + (d - 50.0)),
     }
+}
+
+/// Durations (ms) of the top-level tasks on the renderer's main thread in a Chromium trace
+/// (`Tracing.dataCollected` values): `RunTask` complete events on the `CrRendererMain`
+/// thread(s).
+pub fn main_thread_tasks(trace: &[serde_json::Value]) -> Vec<f64> {
+    let main: Vec<(u64, u64)> = trace
+        .iter()
+        .filter(|e| e["ph"] == "M" && e["name"] == "thread_name")
+        .filter(|e| e["args"]["name"] == "CrRendererMain")
+        .filter_map(|e| Some((e["pid"].as_u64()?, e["tid"].as_u64()?)))
+        .collect();
+    trace
+        .iter()
+        .filter(|e| e["ph"] == "X" && e["name"] == "RunTask")
+        .filter(|e| {
+            let at = (e["pid"].as_u64(), e["tid"].as_u64());
+            main.iter().any(|(p, t)| at == (Some(*p), Some(*t)))
+        })
+        .filter_map(|e| e["dur"].as_f64())
+        .map(|us| us / 1000.0)
+        .collect()
 }
 
 /// The median of `xs` (NaN when empty).
@@ -165,7 +187,25 @@ Transfer/sec:      3.92MB
         assert_eq!(b.long_tasks, 2);
         assert!((b.longest_ms - 120.0).abs() < 1e-9);
         assert!((b.tbt_ms - 71.0).abs() < 1e-9);
-        assert_eq!(blocking(&[]).tbt_ms, 0.0);
+        assert_eq!(
+            blocking(&[]).tbt_ms.to_bits(),
+            0.0f64.to_bits(),
+            "+0, not -0"
+        );
+    }
+
+    #[test]
+    fn only_main_thread_tasks_count() {
+        let trace = serde_json::json!([
+            {"ph": "M", "name": "thread_name", "pid": 1, "tid": 7, "args": {"name": "CrRendererMain"}},
+            {"ph": "M", "name": "thread_name", "pid": 1, "tid": 8, "args": {"name": "Compositor"}},
+            {"ph": "X", "name": "RunTask", "pid": 1, "tid": 7, "dur": 80000},
+            {"ph": "X", "name": "RunTask", "pid": 1, "tid": 8, "dur": 90000},
+            {"ph": "X", "name": "FunctionCall", "pid": 1, "tid": 7, "dur": 70000},
+            {"ph": "X", "name": "RunTask", "pid": 2, "tid": 7, "dur": 60000}
+        ]);
+        let tasks = main_thread_tasks(trace.as_array().map(Vec::as_slice).unwrap_or_default());
+        assert_eq!(tasks, vec![80.0]);
     }
 
     #[test]

@@ -492,6 +492,20 @@ impl Page<'_> {
             .collect()
     }
 
+    /// Waits for the event `method`, then returns (and forgets) every event received so far.
+    pub fn drain_events_until(&mut self, method: &str, timeout: Duration) -> Result<Vec<Value>> {
+        let deadline = Instant::now() + timeout;
+        while !self.browser.events.iter().any(|e| e["method"] == method) {
+            if Instant::now() > deadline {
+                return Err(format!("no {method} within {timeout:?}"));
+            }
+            // Any round trip reads the events that arrived meanwhile.
+            let _ = self.eval("0");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(std::mem::take(&mut self.browser.events))
+    }
+
     /// Uncaught exceptions the page has thrown so far.
     pub fn exceptions(&mut self) -> Vec<String> {
         // Drain pending events with a cheap round trip.
