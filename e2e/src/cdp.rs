@@ -506,6 +506,23 @@ impl Page<'_> {
         Ok(std::mem::take(&mut self.browser.events))
     }
 
+    /// Console lines that mention Glimpse (the widget prefixes everything it logs).
+    pub fn glimpse_console(&self) -> Vec<String> {
+        self.console()
+            .into_iter()
+            .filter(|l| l.contains("Glimpse"))
+            .collect()
+    }
+
+    /// Waits until keyboard focus is on the widget's launcher (after a dialog closes).
+    pub fn wait_focus_on_launcher(&mut self) -> Result {
+        self.wait_for(
+            "document.activeElement?.shadowRoot?.activeElement?.dataset.testid === 'glimpse-launcher'",
+            Duration::from_secs(20),
+        )
+        .map(|_| ())
+    }
+
     /// Uncaught exceptions the page has thrown so far.
     pub fn exceptions(&mut self) -> Vec<String> {
         // Drain pending events with a cheap round trip.

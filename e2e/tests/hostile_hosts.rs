@@ -24,14 +24,6 @@ fn tab_with<'b>(browser: &'b mut Browser, script: &str) -> Result<Page<'b>> {
     Ok(page)
 }
 
-/// Console lines mentioning Glimpse.
-fn glimpse_lines(page: &Page<'_>) -> Vec<String> {
-    page.console()
-        .into_iter()
-        .filter(|l| l.contains("Glimpse"))
-        .collect()
-}
-
 /// The host page's own look: computed styles of its body and headline, and its stylesheets.
 const HOST_LOOK: &str = "(() => { const b = getComputedStyle(document.body); \
     const h = document.querySelector('h1'); const hs = h ? getComputedStyle(h) : {}; \
@@ -54,7 +46,12 @@ fn offline_at_load_the_widget_waits_and_comes_up_when_the_network_returns() -> R
     page.wait_for("new Promise(r => setTimeout(() => r(true), 2000))", TIMEOUT)?;
     assert!(!page.exists("[data-testid=glimpse-launcher]")?);
     assert_eq!(page.exceptions(), Vec::<String>::new());
-    assert_eq!(glimpse_lines(&page).len(), 1, "{:?}", glimpse_lines(&page));
+    assert_eq!(
+        page.glimpse_console().len(),
+        1,
+        "{:?}",
+        page.glimpse_console()
+    );
 
     // The network comes back: the browser says so, and the widget loads without a reload.
     page.offline(true)?;
@@ -157,7 +154,7 @@ fn a_page_that_rewrites_builtins_gets_no_errors_and_keeps_its_styles() -> Result
         json!(1)
     );
     assert_eq!(page.exceptions(), Vec::<String>::new());
-    assert_eq!(glimpse_lines(&page), Vec::<String>::new(), "no warnings");
+    assert_eq!(page.glimpse_console(), Vec::<String>::new(), "no warnings");
     Ok(())
 }
 

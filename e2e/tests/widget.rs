@@ -121,10 +121,7 @@ fn a_visitor_plays_stories_by_tap_and_keyboard_pauses_and_closes() -> Result {
     )?;
     page.press("Escape")?;
     page.wait_gone("[data-testid=glimpse-viewer]")?;
-    page.wait_for(
-        "document.activeElement?.shadowRoot?.activeElement?.dataset.testid === 'glimpse-launcher'",
-        TIMEOUT,
-    )?;
+    page.wait_focus_on_launcher()?;
     assert_eq!(page.exceptions(), Vec::<String>::new());
     Ok(())
 }
@@ -173,10 +170,7 @@ fn touch_swipes_change_stories_and_a_swipe_down_closes() -> Result {
     // Swipe down: the viewer closes and focus goes back to the launcher.
     page.swipe("[data-testid=glimpse-slide-text]", 5.0, 220.0)?;
     page.wait_gone("[data-testid=glimpse-viewer]")?;
-    page.wait_for(
-        "document.activeElement?.shadowRoot?.activeElement?.dataset.testid === 'glimpse-launcher'",
-        TIMEOUT,
-    )?;
+    page.wait_focus_on_launcher()?;
     assert_eq!(page.exceptions(), Vec::<String>::new());
     Ok(())
 }
@@ -416,14 +410,6 @@ fn the_command_api_and_host_events_work() -> Result {
     Ok(())
 }
 
-/// Console lines mentioning Glimpse.
-fn glimpse_console(page: &Page<'_>) -> Vec<String> {
-    page.console()
-        .into_iter()
-        .filter(|l| l.contains("Glimpse"))
-        .collect()
-}
-
 #[test]
 #[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
 fn the_embedding_contract_holds_on_strict_and_crowded_pages() -> Result {
@@ -435,7 +421,7 @@ fn the_embedding_contract_holds_on_strict_and_crowded_pages() -> Result {
         let mut page = browser.new_page()?;
         page.goto(&stack.url("/demo/csp-strict"))?;
         page.wait_for("new Promise(r => setTimeout(() => r(true), 1500))", TIMEOUT)?;
-        let lines = glimpse_console(&page);
+        let lines = page.glimpse_console();
         assert_eq!(lines.len(), 1, "exactly one warning: {lines:?}");
         assert!(
             lines[0].starts_with("console.warning") || lines[0].starts_with("console.warn"),
