@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod player;
 pub mod poll;
 pub mod question;
+pub mod report;
 pub mod rollup;
 pub mod session;
 pub mod site;

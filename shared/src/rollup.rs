@@ -50,6 +50,25 @@ impl Durations {
     }
 }
 
+/// One question's timings, without anything that identifies the question or its visitor,
+/// so periods and topics can be summarised exactly from daily roll-ups.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct QuestionTimes {
+    pub topic: String,
+    pub first_reply_ms: Option<Millis>,
+    pub resolution_ms: Option<Millis>,
+}
+
+/// The key an answer is counted under in [`DayStats::polls`]: the option index for choices,
+/// the stars for ratings, `text` for free text.
+pub fn answer_key(answer: &Answer) -> String {
+    match answer {
+        Answer::Choice(i) => i.to_string(),
+        Answer::Rating(r) => r.to_string(),
+        Answer::Text(_) => "text".into(),
+    }
+}
+
 /// One UTC day of one site.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DayStats {
@@ -66,15 +85,27 @@ pub struct DayStats {
     pub questions_asked: u32,
     pub first_reply: Durations,
     pub resolution: Durations,
+    /// Distinct visitors who sent any event this day.
+    #[serde(default)]
+    pub visitors: u32,
+    /// Escalations per topic (`""` for escalations without one).
+    #[serde(default)]
+    pub escalations_by_topic: BTreeMap<String, u32>,
+    /// Answers recorded this day, per poll and [`answer_key`].
+    #[serde(default)]
+    pub polls: BTreeMap<String, BTreeMap<String, u32>>,
+    /// Every question asked this day, sorted, for exact medians over periods and topics.
+    #[serde(default)]
+    pub question_times: Vec<QuestionTimes>,
 }
 
-/// Rolls up `day` (`YYYY-MM-DD`) from its facts. `rating_votes` are the votes of rating
-/// polls recorded that day; `questions` are the questions asked that day with their replies
-/// and resolution.
+/// Rolls up `day` (`YYYY-MM-DD`) from its facts. `votes` are the (poll id, vote) pairs whose
+/// vote was recorded that day (ratings also make CSAT); `questions` are the questions asked
+/// that day with their replies and resolution.
 pub fn rollup(
     day: &str,
     batches: &[StoredBatch],
-    rating_votes: &[Vote],
+    votes: &[(String, Vote)],
     questions: &[(Question, Vec<Reply>, Option<Resolution>)],
 ) -> DayStats {
     let mut out = DayStats {
@@ -83,7 +114,11 @@ pub fn rollup(
     };
     // (what, key, slide, visitor) seen, so each visitor counts once.
     let mut seen: BTreeSet<(u8, String, u16, String)> = BTreeSet::new();
+    let mut visitors: BTreeSet<&str> = BTreeSet::new();
     for b in batches {
+        if !b.events.is_empty() {
+            visitors.insert(&b.visitor);
+        }
         for e in &b.events {
             let (what, key, slide) = match &e.kind {
                 EventKind::StoryView { story } => (0, story, 0),
@@ -93,12 +128,15 @@ pub fn rollup(
                 EventKind::Helpful { story } => (4, story, 0),
                 EventKind::NotHelpful { story } => (5, story, 0),
                 EventKind::BannerJoin { session } => (6, session, 0),
-                EventKind::Escalation { channel, .. } => {
+                EventKind::Escalation { channel, topic } => {
                     let name = serde_json::to_value(channel)
                         .ok()
                         .and_then(|v| v.as_str().map(String::from))
                         .unwrap_or_default();
                     *out.escalations.entry(name).or_default() += 1;
+                    *out.escalations_by_topic
+                        .entry(topic.clone().unwrap_or_default())
+                        .or_default() += 1;
                     continue;
                 }
             };
@@ -128,10 +166,16 @@ pub fn rollup(
             }
         }
     }
-    for v in rating_votes {
+    out.visitors = u32::try_from(visitors.len()).unwrap_or(u32::MAX);
+    for (poll, v) in votes {
         if let Answer::Rating(r @ 1..=5) = v.answer {
             out.csat_counts[usize::from(r) - 1] += 1;
         }
+        *out.polls
+            .entry(poll.clone())
+            .or_default()
+            .entry(answer_key(&v.answer))
+            .or_default() += 1;
     }
     let n: u32 = out.csat_counts.iter().sum();
     if n > 0 {
@@ -159,6 +203,19 @@ pub fn rollup(
             .filter_map(|(q, _, res)| res.as_ref().map(|r| r.at - q.created_at))
             .collect(),
     );
+    out.question_times = questions
+        .iter()
+        .map(|(q, replies, res)| QuestionTimes {
+            topic: q.topic.clone(),
+            first_reply_ms: replies
+                .iter()
+                .map(|r| r.at)
+                .min()
+                .map(|at| at - q.created_at),
+            resolution_ms: res.as_ref().map(|r| r.at - q.created_at),
+        })
+        .collect();
+    out.question_times.sort();
     out
 }
 
@@ -252,12 +309,15 @@ mod tests {
         ]
     }
 
-    fn vote(r: u8) -> Vote {
-        Vote {
-            id: "x".repeat(16),
-            answer: Answer::Rating(r),
-            at: 0,
-        }
+    fn vote(r: u8) -> (String, Vote) {
+        (
+            "csat".into(),
+            Vote {
+                id: "x".repeat(16),
+                answer: Answer::Rating(r),
+                at: 0,
+            },
+        )
     }
 
     fn question(
@@ -314,6 +374,27 @@ mod tests {
         assert_eq!(
             d.escalations,
             BTreeMap::from([("email".into(), 1), ("phone".into(), 1)])
+        );
+        assert_eq!(
+            d.escalations_by_topic,
+            BTreeMap::from([("".into(), 1), ("billing".into(), 1)])
+        );
+        assert_eq!(d.visitors, 4);
+        assert_eq!(
+            d.polls,
+            BTreeMap::from([(
+                "csat".into(),
+                BTreeMap::from([("2".into(), 1), ("4".into(), 1), ("5".into(), 2)])
+            )])
+        );
+        assert_eq!(d.question_times.len(), 4);
+        assert_eq!(
+            d.question_times[0],
+            QuestionTimes {
+                topic: "orders".into(),
+                first_reply_ms: None,
+                resolution_ms: None
+            }
         );
         assert_eq!(d.session_joins, BTreeMap::from([("qa".into(), 2)]));
         assert_eq!(d.csat_counts, [0, 1, 0, 1, 2]);

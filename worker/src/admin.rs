@@ -43,6 +43,11 @@ pub(crate) async fn handle<S: KvStore>(
         (Route::PollResults { site, poll }, _) => results(api, site, poll).await,
         (Route::AdminQuestions { site }, _) => crate::questions::list_open(api, site).await,
         (Route::Rollups { site }, _) => crate::rollups::list(api.store, req, site).await,
+        (Route::Report { site }, _) => match load_site(api, site).await {
+            Ok(s) => crate::rollups::report(api.store, req, &s, now_ms).await,
+            Err(e) => Err(e),
+        },
+        (Route::AdminSites, _) => list_sites(api).await,
         (Route::AdminList { site, kind }, _) => list_items(api, site, *kind).await,
         (Route::RunRollup { site, id }, _) => match load_site(api, site).await {
             Ok(_) => crate::rollups::run(api.store, site, id)
@@ -100,6 +105,26 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
         diff |= usize::from(x ^ y);
     }
     diff == 0
+}
+
+/// `GET /v1/admin/sites`: every site's id and name, for the console's site picker.
+async fn list_sites<S: KvStore>(api: &Api<'_, S>) -> Result<ApiResponse, ApiError> {
+    let mut sites = Vec::new();
+    for k in list_all(api.store, "sites/", LIST_PAGES_MAX)
+        .await
+        .map_err(unavailable)?
+    {
+        let id = k.name.strip_prefix("sites/").unwrap_or("");
+        if let Some(raw) = api.store.get(&keys::site(id)).await.map_err(unavailable)?
+            && let Ok(site) = serde_json::from_str::<Site>(&raw)
+        {
+            sites.push(serde_json::json!({ "id": site.id, "name": site.name }));
+        }
+    }
+    Ok(
+        ApiResponse::json(200, &serde_json::json!({ "sites": sites }))
+            .with_header("cache-control", "no-store"),
+    )
 }
 
 /// A stored JSON value returned as is.

@@ -1,4 +1,4 @@
-//! The daily roll-up: reads one UTC day's facts (event batches, rating votes, questions) and
+//! The daily roll-up: reads one UTC day's facts (event batches, poll votes, questions) and
 //! stores the pure `shared::rollup` summary under `site/{site}/rollup/{day}`. Re-running a day
 //! rewrites the same value (idempotent). Run hourly by the cron trigger for today and
 //! yesterday, and on demand by operators.
@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 use glimpse_shared::events::StoredBatch;
 use glimpse_shared::keys::{self, ContentKind};
 use glimpse_shared::question::{Question, QuestionSummary, Reply, Resolution};
+use glimpse_shared::report::Catalog;
 use glimpse_shared::rollup::{DayStats, rollup};
-use glimpse_shared::{ApiError, Millis, Poll, PollKind, Vote};
+use glimpse_shared::{ApiError, LiveSession, Millis, Poll, Site, Story, Vote};
 use serde_json::json;
 
 use crate::core::unavailable;
@@ -58,9 +59,6 @@ pub async fn run<S: KvStore>(store: &S, site: &str, day: &str) -> Result<DayStat
         let Ok(poll) = serde_json::from_str::<Poll>(&raw) else {
             continue;
         };
-        if poll.kind != PollKind::Rating {
-            continue;
-        }
         for v in list_all(store, &keys::votes_prefix(site, &poll.id), PAGES)
             .await
             .map_err(unavailable)?
@@ -70,7 +68,7 @@ pub async fn run<S: KvStore>(store: &S, site: &str, day: &str) -> Result<DayStat
                 .and_then(|m| serde_json::from_value::<Vote>(m).ok())
                 && (start..end).contains(&vote.at)
             {
-                votes.push(vote);
+                votes.push((poll.id.clone(), vote));
             }
         }
     }
@@ -118,6 +116,103 @@ pub async fn run<S: KvStore>(store: &S, site: &str, day: &str) -> Result<DayStat
         .await
         .map_err(unavailable)?;
     Ok(stats)
+}
+
+/// Longest period a report covers.
+pub const REPORT_DAYS_MAX: i64 = 366;
+
+/// `GET /v1/admin/sites/{site}/report?from=&to=&topic=`: the effectiveness report built from
+/// the stored daily summaries of `[from, to]` (default: the 30 days up to today, UTC) and the
+/// site's stored content, narrowed to `topic` if given.
+pub async fn report<S: KvStore>(
+    store: &S,
+    req: &ApiRequest,
+    site: &Site,
+    now_ms: Millis,
+) -> Result<ApiResponse, ApiError> {
+    let day = |field: &str, default: String| -> Result<(String, NaiveDate), ApiError> {
+        let v = req.query_param(field).unwrap_or(default);
+        NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+            .map(|d| (v, d))
+            .map_err(|_| {
+                ApiError::new(400, "invalid", format!("{field} must be YYYY-MM-DD"))
+                    .with_field(field)
+            })
+    };
+    let today = glimpse_shared::time::utc_date(now_ms);
+    let (to, to_date) = day("to", today)?;
+    let (from, from_date) = day(
+        "from",
+        (to_date - chrono::Days::new(29))
+            .format("%Y-%m-%d")
+            .to_string(),
+    )?;
+    let span = (to_date - from_date).num_days();
+    if !(0..REPORT_DAYS_MAX).contains(&span) {
+        return Err(ApiError::new(
+            400,
+            "invalid",
+            format!("from must be on or before to, at most {REPORT_DAYS_MAX} days apart"),
+        )
+        .with_field("from"));
+    }
+    let topic = req.query_param("topic").filter(|t| !t.is_empty());
+    if let Some(t) = &topic
+        && !site.topics.iter().any(|known| &known.id == t)
+    {
+        return Err(ApiError::new(
+            400,
+            "unknown_topic",
+            "topic is not one of the site's topics",
+        )
+        .with_field("topic"));
+    }
+    let prefix = format!("site/{}/rollup/", site.id);
+    let mut days = Vec::new();
+    for k in list_all(store, &prefix, PAGES).await.map_err(unavailable)? {
+        let d = k.name.strip_prefix(&prefix).unwrap_or("");
+        if d >= from.as_str()
+            && d <= to.as_str()
+            && let Some(raw) = store.get(&k.name).await.map_err(unavailable)?
+            && let Ok(stats) = serde_json::from_str::<DayStats>(&raw)
+        {
+            days.push(stats);
+        }
+    }
+    let stories: Vec<Story> =
+        stored(store, &keys::content_prefix(&site.id, ContentKind::Story)).await?;
+    let polls: Vec<Poll> =
+        stored(store, &keys::content_prefix(&site.id, ContentKind::Poll)).await?;
+    let sessions: Vec<LiveSession> =
+        stored(store, &keys::content_prefix(&site.id, ContentKind::Session)).await?;
+    let report = glimpse_shared::report::build(
+        &from,
+        &to,
+        topic.as_deref(),
+        &days,
+        Catalog {
+            stories: &stories,
+            polls: &polls,
+            sessions: &sessions,
+        },
+    );
+    Ok(ApiResponse::json(200, &report).with_header("cache-control", "no-store"))
+}
+
+/// Every readable value under `prefix`.
+async fn stored<S: KvStore, T: serde::de::DeserializeOwned>(
+    store: &S,
+    prefix: &str,
+) -> Result<Vec<T>, ApiError> {
+    let mut out = Vec::new();
+    for k in list_all(store, prefix, PAGES).await.map_err(unavailable)? {
+        if let Some(raw) = store.get(&k.name).await.map_err(unavailable)?
+            && let Ok(v) = serde_json::from_str(&raw)
+        {
+            out.push(v);
+        }
+    }
+    Ok(out)
 }
 
 /// `GET /v1/admin/sites/{site}/rollups?from=&to=`: the stored daily summaries in range.

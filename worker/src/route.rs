@@ -65,6 +65,7 @@ pub const ROUTES: &[(&str, &[Method])] = &[
         "/v1/sites/{site}/questions/{id}/photo",
         &[Get, Head, Put, Options],
     ),
+    ("/v1/admin/sites", &[Get, Head]),
     ("/v1/admin/sites/{site}", &[Get, Head, Put]),
     ("/v1/admin/sites/{site}/stories", &[Get, Head]),
     ("/v1/admin/sites/{site}/sessions", &[Get, Head]),
@@ -85,6 +86,7 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/v1/admin/sites/{site}/questions", &[Get, Head]),
     ("/v1/admin/sites/{site}/kb/recount", &[Post]),
     ("/v1/admin/sites/{site}/rollups", &[Get, Head]),
+    ("/v1/admin/sites/{site}/report", &[Get, Head]),
     ("/v1/admin/sites/{site}/rollups/{id}", &[Post]),
     (
         "/v1/admin/sites/{site}/visitors/{visitor}",
@@ -135,8 +137,14 @@ pub enum Route {
         site: String,
         kind: ContentKind,
     },
+    /// Operators: every site's id.
+    AdminSites,
     /// Operators: stored daily summaries.
     Rollups {
+        site: String,
+    },
+    /// Operators: the effectiveness report of a period (optionally one topic).
+    Report {
         site: String,
     },
     /// Operators: roll up one day now (`id` is the `YYYY-MM-DD` day).
@@ -192,7 +200,7 @@ impl Route {
     /// The site the request is about, if any.
     pub fn site(&self) -> Option<&str> {
         match self {
-            Route::DemoPage | Route::Health => None,
+            Route::DemoPage | Route::Health | Route::AdminSites => None,
             Route::Feed { site }
             | Route::PollResponses { site, .. }
             | Route::PublicResults { site, .. }
@@ -204,6 +212,7 @@ impl Route {
             | Route::AdminQuestions { site }
             | Route::KbRecount { site }
             | Route::Rollups { site }
+            | Route::Report { site }
             | Route::AdminList { site, .. }
             | Route::RunRollup { site, .. }
             | Route::Visitor { site, .. }
@@ -226,6 +235,8 @@ impl Route {
                 | Route::AdminQuestions { .. }
                 | Route::KbRecount { .. }
                 | Route::Rollups { .. }
+                | Route::Report { .. }
+                | Route::AdminSites
                 | Route::AdminList { .. }
                 | Route::RunRollup { .. }
                 | Route::Visitor { .. }
@@ -340,6 +351,8 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
         "/v1/admin/sites/{site}/questions" => Route::AdminQuestions { site: p(0) },
         "/v1/admin/sites/{site}/kb/recount" => Route::KbRecount { site: p(0) },
         "/v1/admin/sites/{site}/rollups" => Route::Rollups { site: p(0) },
+        "/v1/admin/sites/{site}/report" => Route::Report { site: p(0) },
+        "/v1/admin/sites" => Route::AdminSites,
         "/v1/admin/sites/{site}/stories"
         | "/v1/admin/sites/{site}/sessions"
         | "/v1/admin/sites/{site}/polls" => match kind(other_plural(template)) {

@@ -92,6 +92,8 @@ fn a_day_is_rolled_up_exactly_and_idempotently() {
     assert_eq!(d["questions_asked"], 1);
     assert_eq!(d["first_reply"]["median_ms"], 120_000);
     assert_eq!(d["resolution"]["median_ms"], 600_000);
+    assert_eq!(d["visitors"], 3);
+    assert_eq!(d["polls"]["csat"], json!({"1": 1, "4": 1, "5": 1}));
     // Re-running the same day yields the same summary.
     assert_eq!(body(&run()), d);
     let listed = body(&h.admin(
@@ -102,6 +104,54 @@ fn a_day_is_rolled_up_exactly_and_idempotently() {
     ));
     assert_eq!(listed["days"].as_array().map(Vec::len), Some(1));
     assert_eq!(listed["days"][0], d);
+    // The report of the period sums the stored days and names the content.
+    let report = |query: &str| {
+        let res = h.admin(
+            Method::Get,
+            &format!("/v1/admin/sites/demo/report?{query}"),
+            None,
+            T0,
+        );
+        assert_eq!(res.status, 200, "{}", res.body);
+        body(&res)
+    };
+    let r = report("from=2026-11-01&to=2026-11-30");
+    assert_eq!(r["totals"]["story_views"], 2);
+    assert_eq!(r["totals"]["completion_rate"], 0.5);
+    assert_eq!(r["totals"]["escalation_rate"], json!(1.0 / 3.0));
+    assert_eq!(r["totals"]["csat_satisfied"], json!(2.0 / 3.0));
+    assert_eq!(r["totals"]["first_reply"]["median_ms"], 120_000);
+    assert_eq!(r["stories"][0]["title"], "How to reset");
+    assert_eq!(r["stories"][0]["slide_views"], json!([2, 1]));
+    assert_eq!(r["sessions"][0]["title"], "Live Q&A: billing");
+    assert_eq!(
+        r["polls"][0]["answers"],
+        json!([["1★", 1], ["2★", 0], ["3★", 0], ["4★", 1], ["5★", 1]])
+    );
+    assert_eq!(r["days"].as_array().map(Vec::len), Some(1));
+    // The default period is the 30 days up to today; a topic narrows it.
+    assert_eq!(report("")["totals"]["story_views"], 2);
+    let billing = report("topic=billing&from=2026-11-22&to=2026-11-22");
+    assert_eq!(billing["totals"]["story_views"], 0);
+    assert_eq!(billing["totals"]["session_joins"], 1);
+    assert_eq!(billing["totals"]["questions_asked"], 0);
+    assert_eq!(billing["polls"], json!([]));
+    for (query, want) in [
+        ("topic=nope", "topic"),
+        ("from=2026-11-30&to=2026-11-01", "from"),
+        ("from=2024-01-01&to=2026-11-01", "from"),
+        ("to=soon", "to"),
+    ] {
+        let res = h.admin(
+            Method::Get,
+            &format!("/v1/admin/sites/demo/report?{query}"),
+            None,
+            T0,
+        );
+        assert_eq!((res.status, field(&res)), (400, want.to_string()), "{query}");
+    }
+    let sites = body(&h.admin(Method::Get, "/v1/admin/sites", None, T0));
+    assert_eq!(sites["sites"], json!([{"id": "demo", "name": "Demo Coffee"}]));
     let empty = body(&h.admin(
         Method::Get,
         "/v1/admin/sites/demo/rollups?from=2026-12-01",
