@@ -28,9 +28,53 @@ pub fn is_token(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
 }
 
+/// A slug suggested from a title: ASCII letters and digits kept (lower-cased), accents
+/// dropped, everything else becomes one `-`; empty when nothing usable is left.
+pub fn slugify(title: &str) -> String {
+    let mut out = String::new();
+    for c in title.chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+            'ç' => 'c',
+            'è' | 'é' | 'ê' | 'ë' => 'e',
+            'ì' | 'í' | 'î' | 'ï' => 'i',
+            'ñ' => 'n',
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' => 'o',
+            'ù' | 'ú' | 'û' | 'ü' => 'u',
+            'ß' => {
+                out.push_str("ss");
+                continue;
+            }
+            c => c,
+        };
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+        if out.len() >= SLUG_MAX {
+            break;
+        }
+    }
+    out.truncate(SLUG_MAX);
+    out.trim_end_matches('-').to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slugs_from_titles() {
+        assert_eq!(
+            slugify("Reset your Wi-Fi router!"),
+            "reset-your-wi-fi-router"
+        );
+        assert_eq!(slugify("  Café Über Straße  "), "cafe-uber-strasse");
+        assert_eq!(slugify("¿¡!!"), "");
+        let long = slugify(&"word ".repeat(40));
+        assert!(is_slug(&long) && long.len() <= SLUG_MAX, "{long}");
+    }
 
     #[test]
     fn slugs() {

@@ -31,6 +31,8 @@ pub struct Ctx {
     pub config: Config,
     pub lang: Lang,
     pub visitor: String,
+    /// An operator's preview: nothing is tracked or remembered.
+    pub preview: bool,
 }
 
 impl Ctx {
@@ -39,6 +41,9 @@ impl Ctx {
     }
 
     pub fn track(&self, kind: EventKind) {
+        if self.preview {
+            return;
+        }
         track(&self.config, &self.visitor, kind);
     }
 }
@@ -49,6 +54,8 @@ pub struct Ui {
     pub tray: RwSignal<bool>,
     /// The story open in the viewer (index into the feed's stories).
     pub viewer: RwSignal<Option<usize>>,
+    /// A story shown by `Glimpse('preview', {story})`, not from the feed.
+    pub preview: RwSignal<Option<Story>>,
 }
 
 impl Ui {
@@ -56,6 +63,7 @@ impl Ui {
         Self {
             tray: RwSignal::new(false),
             viewer: RwSignal::new(None),
+            preview: RwSignal::new(None),
         }
     }
 }
@@ -92,6 +100,7 @@ pub fn App(
         visitor: browser::visitor_id(),
         lang,
         config: config.clone(),
+        preview: false,
     };
     provide_context(ctx.clone());
     let site = Memo::new(move |_| match feed.get() {
@@ -184,6 +193,12 @@ pub fn App(
             })
         })
     };
+    let close_preview = Callback::new(move |()| ui.preview.set(None));
+    let open_preview = move || {
+        ui.preview.get().map(|story| {
+            view! { <PreviewViewer story=story site=site on_close=close_preview/> }
+        })
+    };
     let ctx_label = ctx.clone();
     let launcher_label = move || {
         let n = unseen.get();
@@ -242,8 +257,24 @@ pub fn App(
                 />
             </Show>
             {open_story}
+            {open_preview}
         </div>
     }
+}
+
+/// The real story player showing an operator's draft: nothing is tracked or marked seen.
+#[component]
+fn PreviewViewer(
+    story: Story,
+    site: Memo<Option<FeedSite>>,
+    on_close: Callback<()>,
+) -> impl IntoView {
+    provide_context(Ctx {
+        preview: true,
+        ..ctx()
+    });
+    let mark_seen = Callback::new(|_: String| {});
+    view! { <Viewer stories=vec![story] start=0 site=site on_close=on_close mark_seen=mark_seen/> }
 }
 
 /// The panel the launcher opens: stories (newest first), open polls, and the traditional
@@ -365,6 +396,7 @@ fn expect_context_or_default() -> Ctx {
         }),
         lang: Lang::En,
         visitor: String::new(),
+        preview: false,
     })
 }
 

@@ -116,8 +116,9 @@ fn keep_attached(host: web_sys::Element) {
     );
 }
 
-/// `Glimpse('open')`, `Glimpse('open', {story: id})`, `Glimpse('close')`; `{site}` in the
-/// argument limits the command to one instance.
+/// `Glimpse('open')`, `Glimpse('open', {story: id})`, `Glimpse('close')`, and for operators
+/// `Glimpse('preview', {story: {…}})` (a whole story, validated, shown in the real player
+/// without tracking); `{site}` in the argument limits the command to one instance.
 pub fn command(name: &str, arg: &JsValue) {
     let get = |k: &str| {
         js_sys::Reflect::get(arg, &JsValue::from_str(k))
@@ -148,9 +149,30 @@ pub fn command(name: &str, arg: &JsValue) {
             "close" => {
                 inst.ui.viewer.set(None);
                 inst.ui.tray.set(false);
+                inst.ui.preview.set(None);
             }
+            "preview" => match preview_story(arg) {
+                Ok(story) => {
+                    inst.ui.tray.set(false);
+                    inst.ui.viewer.set(None);
+                    inst.ui.preview.set(Some(story));
+                }
+                Err(e) => crate::warn(&format!("cannot preview: {e}")),
+            },
             other => crate::warn(&format!("unknown command {other:?}")),
         }
+    }
+}
+
+/// The story of a preview command, if it would be accepted by the API.
+fn preview_story(arg: &JsValue) -> Result<glimpse_shared::Story, String> {
+    let value = js_sys::Reflect::get(arg, &JsValue::from_str("story"))
+        .map_err(|_| "no story".to_string())?;
+    let story: glimpse_shared::Story =
+        serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string())?;
+    match story.validate().first() {
+        Some(p) => Err(format!("{}: {}", p.field, p.message)),
+        None => Ok(story),
     }
 }
 

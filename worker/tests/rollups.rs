@@ -148,10 +148,17 @@ fn a_day_is_rolled_up_exactly_and_idempotently() {
             None,
             T0,
         );
-        assert_eq!((res.status, field(&res)), (400, want.to_string()), "{query}");
+        assert_eq!(
+            (res.status, field(&res)),
+            (400, want.to_string()),
+            "{query}"
+        );
     }
     let sites = body(&h.admin(Method::Get, "/v1/admin/sites", None, T0));
-    assert_eq!(sites["sites"], json!([{"id": "demo", "name": "Demo Coffee"}]));
+    assert_eq!(
+        sites["sites"],
+        json!([{"id": "demo", "name": "Demo Coffee"}])
+    );
     let empty = body(&h.admin(
         Method::Get,
         "/v1/admin/sites/demo/rollups?from=2026-12-01",

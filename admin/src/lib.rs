@@ -1,0 +1,22 @@
+//! The operators' console, served by the worker at `/admin`: sign in with the admin token
+//! (kept in sessionStorage only), author stories, live sessions and polls with the shared
+//! validation and lint as you type and a preview in the real widget player, answer the
+//! questions inbox, read the effectiveness report as plots (SVG) with CSV export, and
+//! export or erase a visitor's data. Everything goes through the worker's admin API.
+
+pub mod api;
+pub mod app;
+pub mod content;
+pub mod inbox;
+pub mod plots;
+pub mod privacy;
+pub mod report;
+pub mod time;
+
+use wasm_bindgen::prelude::*;
+
+/// Mounts the console into `<body>`.
+#[wasm_bindgen(start)]
+pub fn start() {
+    leptos::mount::mount_to_body(app::App);
+}
