@@ -170,6 +170,7 @@ fn load_widget(site: &str) {
     let _ = script.set_attribute("src", "/widget.js");
     let _ = script.set_attribute("data-site", site);
     let _ = script.set_attribute("data-glimpse-preview", site);
+    let _ = script.set_attribute("data-preview", "true");
     let _ = script.set_attribute("async", "");
     if let Some(body) = document.body() {
         let _ = body.append_child(&script);

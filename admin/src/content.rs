@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::api;
-use crate::app::{console, preview};
+use crate::app::{Console, console, preview};
 use crate::time::{from_local_input, now, show, to_local_input};
 
 const MINUTE: Millis = 60_000;
@@ -29,11 +29,11 @@ fn status(from: Millis, until: Millis, now: Millis) -> &'static str {
 
 /// Loads every stored item of a kind (`stories`, `sessions`, `polls`).
 fn load_list<T: DeserializeOwned + Send + Sync + 'static>(
+    c: Console,
     plural: &'static str,
     items: RwSignal<Option<Vec<T>>>,
     error: RwSignal<Option<String>>,
 ) {
-    let c = console();
     let path = c.path(&format!("/{plural}"));
     leptos::task::spawn_local(async move {
         match api::get::<Value>(&path).await {
@@ -95,13 +95,13 @@ enum Outcome {
 
 /// PUTs `item` to `…/{plural}/{id}`; on success calls `done` with the server's warnings.
 fn publish<T: Serialize + 'static>(
+    c: Console,
     plural: &'static str,
     id: String,
     item: T,
     outcome: RwSignal<Outcome>,
     done: Callback<Vec<Problem>>,
 ) {
-    let c = console();
     let path = c.path(&format!("/{plural}/{id}"));
     outcome.set(Outcome::Busy);
     leptos::task::spawn_local(async move {
@@ -284,7 +284,7 @@ pub fn StoriesPage() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let editing = RwSignal::new(None::<(Story, bool)>);
     let saved = RwSignal::new(None::<(String, Vec<Problem>)>);
-    let reload = move || load_list("stories", items, error);
+    let reload = move || load_list(c, "stories", items, error);
     reload();
     let close = Callback::new(move |()| {
         editing.set(None);
@@ -380,7 +380,7 @@ fn StoryEditor(
             saved.set(Some((draft.with_untracked(|s| s.id.clone()), warnings)));
             on_close.run(());
         });
-        publish("stories", id, story, outcome, done);
+        publish(c, "stories", id, story, outcome, done);
     });
     let on_preview = move |_| {
         let site = c.site.get_untracked();
@@ -441,7 +441,7 @@ fn StoryEditor(
                 <ol class="slides">{slides}</ol>
                 <button
                     data-testid="add-slide"
-                    disabled=move || count.get() >= Story::SLIDES_MAX
+                    disabled=move || { count.get() >= Story::SLIDES_MAX }
                     on:click=move |_| draft.update(|s| s.slides.push(blank_slide()))
                 >
                     "Add slide"
@@ -517,8 +517,8 @@ fn SlideEditor(draft: RwSignal<Story>, i: usize) -> impl IntoView {
                     {move || format!("{} / {} characters", chars(), Story::TEXT_LINT)}
                 </span>
                 <button class="link" disabled=move || i == 0 on:click=move |_| draft.update(|s| s.slides.swap(i, i - 1))>"Up"</button>
-                <button class="link" disabled=move || i + 1 >= count() on:click=move |_| draft.update(|s| s.slides.swap(i, i + 1))>"Down"</button>
-                <button class="link danger" disabled=move || count() <= 1 on:click=move |_| draft.update(|s| { s.slides.remove(i); })>"Remove"</button>
+                <button class="link" disabled=move || { i + 1 >= count() } on:click=move |_| draft.update(|s| s.slides.swap(i, i + 1))>"Down"</button>
+                <button class="link danger" disabled=move || { count() <= 1 } on:click=move |_| draft.update(|s| { s.slides.remove(i); })>"Remove"</button>
             </div>
             <label class="field">
                 <span>"Text"</span>
@@ -629,7 +629,7 @@ pub fn SessionsPage() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let editing = RwSignal::new(None::<(LiveSession, bool)>);
     let saved = RwSignal::new(None::<(String, Vec<Problem>)>);
-    let reload = move || load_list("sessions", items, error);
+    let reload = move || load_list(c, "sessions", items, error);
     reload();
     let close = Callback::new(move |()| {
         editing.set(None);
@@ -701,6 +701,7 @@ fn SessionEditor(
     on_close: Callback<()>,
     saved: RwSignal<Option<(String, Vec<Problem>)>>,
 ) -> impl IntoView {
+    let c = console();
     let draft = RwSignal::new(session);
     let id_touched = RwSignal::new(!is_new);
     let checks = Memo::new(move |_| draft.with(|s| (s.validate(), s.lint())));
@@ -712,7 +713,7 @@ fn SessionEditor(
             saved.set(Some((draft.with_untracked(|s| s.id.clone()), w)));
             on_close.run(());
         });
-        publish("sessions", item.id.clone(), item, outcome, done);
+        publish(c, "sessions", item.id.clone(), item, outcome, done);
     });
     view! {
         <div class="bar"><h1>{if is_new { "New live session" } else { "Edit live session" }}</h1></div>
@@ -775,11 +776,12 @@ fn kind_name(k: &PollKind) -> &'static str {
 /// Polls: the list, or one poll in the editor.
 #[component]
 pub fn PollsPage() -> impl IntoView {
+    let c = console();
     let items = RwSignal::new(None::<Vec<Poll>>);
     let error = RwSignal::new(None::<String>);
     let editing = RwSignal::new(None::<(Poll, bool)>);
     let saved = RwSignal::new(None::<(String, Vec<Problem>)>);
-    let reload = move || load_list("polls", items, error);
+    let reload = move || load_list(c, "polls", items, error);
     reload();
     let close = Callback::new(move |()| {
         editing.set(None);
@@ -844,6 +846,7 @@ fn PollEditor(
     on_close: Callback<()>,
     saved: RwSignal<Option<(String, Vec<Problem>)>>,
 ) -> impl IntoView {
+    let c = console();
     let draft = RwSignal::new(poll);
     let id_touched = RwSignal::new(!is_new);
     let checks = Memo::new(move |_| draft.with(|p| (p.validate(), p.lint())));
@@ -882,7 +885,7 @@ fn PollEditor(
             saved.set(Some((draft.with_untracked(|p| p.id.clone()), w)));
             on_close.run(());
         });
-        publish("polls", item.id.clone(), item, outcome, done);
+        publish(c, "polls", item.id.clone(), item, outcome, done);
     });
     view! {
         <div class="bar"><h1>{if is_new { "New poll" } else { "Edit poll" }}</h1></div>

@@ -22,20 +22,20 @@ const TOP: f64 = 12.0;
 const BOTTOM: f64 = 26.0;
 
 fn nice_max(max: f64) -> f64 {
-    if max <= 0.0 {
-        return 1.0;
+    if max <= 1.0 {
+        return if max > 0.0 && max < 0.5 {
+            max * 2.0
+        } else {
+            2.0
+        };
     }
     let mag = 10f64.powf(max.log10().floor());
     let n = max / mag;
-    let step = if n <= 1.0 {
-        1.0
-    } else if n <= 2.0 {
-        2.0
-    } else if n <= 5.0 {
-        5.0
-    } else {
-        10.0
-    };
+    // Even steps, so the middle grid line is a whole number for counts.
+    let step = [2.0, 4.0, 6.0, 8.0, 10.0]
+        .into_iter()
+        .find(|s| n <= *s)
+        .unwrap_or(10.0);
     step * mag
 }
 

@@ -201,6 +201,19 @@ pub fn deep(selector: &str) -> String {
     )
 }
 
+/// Writes base64 PNG data to `target/e2e/screenshots/{name}.png`.
+fn save_png(name: &str, data: &str) -> Result<PathBuf> {
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map_err(|e| format!("screenshot: {e}"))?;
+    let path = xtask::at("target/e2e/screenshots").join(format!("{name}.png"));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("mkdir: {e}"))?;
+    }
+    std::fs::write(&path, png).map_err(|e| format!("write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
 /// One tab.
 pub struct Page<'b> {
     browser: &'b mut Browser,
@@ -452,18 +465,34 @@ impl Page<'_> {
             .map_err(|e| format!("screenshot: {e}"))
     }
 
+    /// Sets a form control's value as typing and leaving it would (`input`, then `change`).
+    pub fn fill(&mut self, selector: &str, value: &str) -> Result {
+        self.wait_for(&format!("!!{}", deep(selector)), Duration::from_secs(20))?;
+        self.eval(&format!(
+            "(() => {{ const el = {}; if (!el) throw new Error('no ' + {}); el.value = {}; \
+             for (const t of ['input', 'change']) el.dispatchEvent(new Event(t, {{ bubbles: true }})); \
+             return true; }})()",
+            deep(selector),
+            json!(selector),
+            json!(value)
+        ))
+        .map(|_| ())
+    }
+
+    /// Saves a PNG of the whole page (not only the viewport) to
+    /// `target/e2e/screenshots/{name}.png`.
+    pub fn screenshot_full(&mut self, name: &str) -> Result<PathBuf> {
+        let shot = self.call(
+            "Page.captureScreenshot",
+            json!({ "format": "png", "captureBeyondViewport": true }),
+        )?;
+        save_png(name, shot["data"].as_str().ok_or("no screenshot data")?)
+    }
+
     /// Saves a PNG of the viewport to `target/e2e/screenshots/{name}.png`.
     pub fn screenshot(&mut self, name: &str) -> Result<PathBuf> {
         let shot = self.call("Page.captureScreenshot", json!({ "format": "png" }))?;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(shot["data"].as_str().ok_or("no screenshot data")?)
-            .map_err(|e| format!("screenshot: {e}"))?;
-        let path = xtask::at("target/e2e/screenshots").join(format!("{name}.png"));
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("mkdir: {e}"))?;
-        }
-        std::fs::write(&path, png).map_err(|e| format!("write {}: {e}", path.display()))?;
-        Ok(path)
+        save_png(name, shot["data"].as_str().ok_or("no screenshot data")?)
     }
 
     /// Console messages and uncaught exceptions so far, one line each.

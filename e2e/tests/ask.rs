@@ -85,15 +85,6 @@ fn open_tray<'b>(stack: &Stack, browser: &'b mut Browser) -> Result<Page<'b>> {
     Ok(page)
 }
 
-fn set_value(page: &mut Page<'_>, selector: &str, value: &str) -> Result {
-    page.eval(&format!(
-        "(() => {{ const el = {}; el.value = {}; el.dispatchEvent(new Event(el.localName === 'select' ? 'change' : 'input', {{ bubbles: true }})); return true; }})()",
-        deep(selector),
-        json!(value)
-    ))
-    .map(|_| ())
-}
-
 #[test]
 #[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
 fn a_visitor_asks_with_a_photo_and_sees_the_teams_reply() -> Result {
@@ -103,9 +94,8 @@ fn a_visitor_asks_with_a_photo_and_sees_the_teams_reply() -> Result {
 
     let mut browser = Browser::launch(&stack.tools.chromium)?;
     let mut page = open_tray(&stack, &mut browser)?;
-    set_value(&mut page, "[data-testid=glimpse-ask-topic]", "orders")?;
-    set_value(
-        &mut page,
+    page.fill("[data-testid=glimpse-ask-topic]", "orders")?;
+    page.fill(
         "[data-testid=glimpse-ask-message]",
         "The parcel arrived crushed, see the photo.",
     )?;
@@ -194,9 +184,8 @@ fn card_numbers_are_stopped_and_other_topics_show_their_channels() -> Result {
     let stack = Stack::start_demo()?;
     let mut browser = Browser::launch(&stack.tools.chromium)?;
     let mut page = open_tray(&stack, &mut browser)?;
-    set_value(&mut page, "[data-testid=glimpse-ask-topic]", "orders")?;
-    set_value(
-        &mut page,
+    page.fill("[data-testid=glimpse-ask-topic]", "orders")?;
+    page.fill(
         "[data-testid=glimpse-ask-message]",
         "Refund to my card 4111 1111 1111 1111 please",
     )?;
@@ -231,7 +220,7 @@ fn card_numbers_are_stopped_and_other_topics_show_their_channels() -> Result {
     page.screenshot("32-ask-sensitive")?;
 
     // Billing is handled elsewhere: no form, the billing channels instead.
-    set_value(&mut page, "[data-testid=glimpse-ask-topic]", "billing")?;
+    page.fill("[data-testid=glimpse-ask-topic]", "billing")?;
     page.wait_visible("[data-testid=glimpse-ask-elsewhere]")?;
     assert!(!page.exists("[data-testid=glimpse-ask-message]")?);
     let elsewhere = page.text("[data-testid=glimpse-ask-elsewhere]")?;
@@ -261,11 +250,7 @@ fn an_expired_story_is_found_in_search_and_on_the_kb_page() -> Result {
 
     let mut browser = Browser::launch(&stack.tools.chromium)?;
     let mut page = open_tray(&stack, &mut browser)?;
-    set_value(
-        &mut page,
-        "[data-testid=glimpse-kb-search]",
-        "winter delivery",
-    )?;
+    page.fill("[data-testid=glimpse-kb-search]", "winter delivery")?;
     page.wait_visible("[data-testid=glimpse-kb-result]")?;
     assert_eq!(
         page.text("[data-testid=glimpse-kb-result]")?,

@@ -39,6 +39,7 @@
       theme: attr("theme") || "",
       nonce: attr("nonce") || script.nonce || "",
       datalayer: attr("datalayer"),
+      preview: attr("preview"),
     };
     // xtask replaces these with the content-hashed bundle names at build time.
     var glue = new URL("__GLIMPSE_GLUE__", base).href;

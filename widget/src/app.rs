@@ -180,10 +180,12 @@ pub fn App(
             "ltr"
         }
     };
+    let preview_only = config.preview_only;
     let has_anything = move || {
-        stories.with(|s| !s.is_empty())
-            || polls.with(|p| !p.is_empty())
-            || site.with(|s| s.as_ref().is_some_and(|s| !s.channels.is_empty()))
+        !preview_only
+            && (stories.with(|s| !s.is_empty())
+                || polls.with(|p| !p.is_empty())
+                || site.with(|s| s.as_ref().is_some_and(|s| !s.channels.is_empty())))
     };
     let open_story = move || {
         ui.viewer.get().and_then(|i| {
@@ -219,7 +221,9 @@ pub fn App(
             style:--accent=move || accent_colour.get()
             style:--on-accent=move || text_on(&accent_colour.get())
         >
-            <Banners sessions=sessions/>
+            <Show when=move || !preview_only>
+                <Banners sessions=sessions/>
+            </Show>
             <Show when=has_anything>
                 <button
                     class="launcher"
@@ -393,6 +397,7 @@ fn expect_context_or_default() -> Ctx {
             theme: None,
             nonce: None,
             datalayer: false,
+            preview_only: false,
         }),
         lang: Lang::En,
         visitor: String::new(),

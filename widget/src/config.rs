@@ -30,6 +30,9 @@ pub struct Config {
     pub nonce: Option<String>,
     /// `data-datalayer`: also push events to `window.dataLayer`.
     pub datalayer: bool,
+    /// `data-preview`: the operators' console embeds the widget only to preview drafts in
+    /// the real player; no launcher, no banners.
+    pub preview_only: bool,
 }
 
 fn is_hex_colour(s: &str) -> bool {
@@ -57,6 +60,7 @@ impl Config {
             theme: None,
             nonce: None,
             datalayer: false,
+            preview_only: false,
         })
     }
 
@@ -94,14 +98,18 @@ impl Config {
         let raw = |k: &str| js_sys::Reflect::get(v, &JsValue::from_str(k)).ok();
         let get = |k: &str| raw(k).and_then(|x| x.as_string()).unwrap_or_default();
         let datalayer = raw("datalayer").and_then(|x| x.as_string());
-        Ok(Self::new(&get("site"), &get("api"))?.with_options(
+        let mut config = Self::new(&get("site"), &get("api"))?.with_options(
             &get("lang"),
             &get("position"),
             &get("accent"),
             &get("theme"),
             &get("nonce"),
             datalayer.as_deref(),
-        ))
+        );
+        config.preview_only = raw("preview")
+            .and_then(|x| x.as_string())
+            .is_some_and(|v| v != "false");
+        Ok(config)
     }
 
     /// URL of an API path under this site (`feed`, `events`, `polls/x/responses`).

@@ -29,29 +29,38 @@ pub fn build_all(tools: &Tools) -> Result {
     step("assemble static assets (loader, _headers)", || {
         write_loader_and_headers(tools, &bundle)
     })?;
+    step(
+        "build console (wasm32, release, wasm-bindgen, wasm-opt)",
+        || build_admin(tools),
+    )?;
     step("build worker (worker-build --release)", || {
         build_worker(tools)
     })
 }
 
-/// Compiles the widget, generates the JS glue, optimises the wasm and copies both into
-/// `assets/glimpse/` under content-hashed names (so they can be cached forever).
-pub fn build_widget(tools: &Tools) -> Result<WidgetBundle> {
+/// Compiles a wasm crate in release, generates its JS glue (`--target web`) and optimises
+/// the wasm. Returns the glue and the optimised wasm under `target/{out_name}-bindgen/`.
+fn compile_wasm(
+    tools: &Tools,
+    package: &str,
+    artifact: &str,
+    out_name: &str,
+) -> Result<(PathBuf, PathBuf)> {
     run(cargo().current_dir(crate::root()).args([
         "build",
         "--package",
-        "glimpse-widget",
+        package,
         "--lib",
         "--release",
         "--target",
         "wasm32-unknown-unknown",
     ]))?;
-    let out = at("target/widget-bindgen");
+    let out = at(&format!("target/{out_name}-bindgen"));
     let _ = std::fs::remove_dir_all(&out);
     run(Command::new(&tools.wasm_bindgen)
-        .arg(at(
-            "target/wasm32-unknown-unknown/release/glimpse_widget.wasm",
-        ))
+        .arg(at(&format!(
+            "target/wasm32-unknown-unknown/release/{artifact}.wasm"
+        )))
         .args([
             "--target",
             "web",
@@ -59,12 +68,12 @@ pub fn build_widget(tools: &Tools) -> Result<WidgetBundle> {
             "--remove-name-section",
             "--remove-producers-section",
             "--out-name",
-            "glimpse",
+            out_name,
             "--out-dir",
         ])
         .arg(&out))?;
-    let raw_wasm = out.join("glimpse_bg.wasm");
-    let opt_wasm = out.join("glimpse.opt.wasm");
+    let raw_wasm = out.join(format!("{out_name}_bg.wasm"));
+    let opt_wasm = out.join(format!("{out_name}.opt.wasm"));
     run(Command::new(&tools.wasm_opt)
         .arg(&raw_wasm)
         .args([
@@ -78,8 +87,14 @@ pub fn build_widget(tools: &Tools) -> Result<WidgetBundle> {
             "-o",
         ])
         .arg(&opt_wasm))?;
+    Ok((out.join(format!("{out_name}.js")), opt_wasm))
+}
 
-    let glue = std::fs::read(out.join("glimpse.js")).map_err(|e| format!("read glue: {e}"))?;
+/// Compiles the widget, generates the JS glue, optimises the wasm and copies both into
+/// `assets/glimpse/` under content-hashed names (so they can be cached forever).
+pub fn build_widget(tools: &Tools) -> Result<WidgetBundle> {
+    let (glue_path, opt_wasm) = compile_wasm(tools, "glimpse-widget", "glimpse_widget", "glimpse")?;
+    let glue = std::fs::read(&glue_path).map_err(|e| format!("read glue: {e}"))?;
     let wasm = std::fs::read(&opt_wasm).map_err(|e| format!("read wasm: {e}"))?;
     let mut both = glue.clone();
     both.extend_from_slice(&wasm);
@@ -90,7 +105,7 @@ pub fn build_widget(tools: &Tools) -> Result<WidgetBundle> {
     };
     let assets = assets_dir();
     let _ = std::fs::remove_dir_all(assets.join("glimpse"));
-    copy(&out.join("glimpse.js"), &assets.join(&bundle.glue))?;
+    copy(&glue_path, &assets.join(&bundle.glue))?;
     copy(&opt_wasm, &assets.join(&bundle.wasm))?;
     println!(
         "    widget: {} ({} bytes), {} ({} bytes)",
@@ -100,6 +115,50 @@ pub fn build_widget(tools: &Tools) -> Result<WidgetBundle> {
         wasm.len()
     );
     Ok(bundle)
+}
+
+/// Builds the operators' console into `assets/admin/`: `index.html` (served at `/admin/`),
+/// and content-hashed boot script, glue, wasm and stylesheet.
+pub fn build_admin(tools: &Tools) -> Result {
+    let (glue_path, wasm_path) = compile_wasm(tools, "glimpse-admin", "glimpse_admin", "admin")?;
+    let read =
+        |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("read {}: {e}", p.display()));
+    let hashed = |stem: &str, ext: &str, bytes: &[u8]| {
+        format!("{stem}.{}.{ext}", &format!("{:016x}", fnv1a64(bytes))[..12])
+    };
+    let glue = read(&glue_path)?;
+    let wasm = read(&wasm_path)?;
+    let css = read(&at("admin/admin.css"))?;
+    let glue_name = hashed("admin", "js", &glue);
+    let wasm_name = hashed("admin", "wasm", &wasm);
+    let css_name = hashed("admin", "css", &css);
+    let boot = String::from_utf8(read(&at("admin/boot.js"))?)
+        .map_err(|e| format!("admin/boot.js: {e}"))?
+        .replace("__ADMIN_GLUE__", &glue_name)
+        .replace("__ADMIN_WASM__", &wasm_name);
+    let boot_name = hashed("boot", "js", boot.as_bytes());
+    let index = String::from_utf8(read(&at("admin/index.html"))?)
+        .map_err(|e| format!("admin/index.html: {e}"))?
+        .replace("__ADMIN_CSS__", &css_name)
+        .replace("__ADMIN_BOOT__", &boot_name);
+    let dir = assets_dir().join("admin");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+    for (name, bytes) in [
+        (glue_name.as_str(), glue.as_slice()),
+        (wasm_name.as_str(), wasm.as_slice()),
+        (css_name.as_str(), css.as_slice()),
+        (boot_name.as_str(), boot.as_bytes()),
+        ("index.html", index.as_bytes()),
+    ] {
+        std::fs::write(dir.join(name), bytes).map_err(|e| format!("write admin/{name}: {e}"))?;
+    }
+    println!(
+        "    console: admin/ ({} bytes wasm, {} bytes glue)",
+        wasm.len(),
+        glue.len()
+    );
+    Ok(())
 }
 
 /// Writes the minified `widget.js` loader pointing at `bundle`, and the `_headers` file.
