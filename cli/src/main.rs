@@ -12,6 +12,7 @@ const USAGE: &str = "\
 glimpse publish DIR --api URL [--dry-run] [--delete-missing]
 
   DIR               a site directory: site.toml, stories/*.toml, sessions/*.toml, polls/*.toml
+                    (any file may be YAML instead: .yaml or .yml)
   --api URL         the Glimpse worker, e.g. https://glimpse.example.workers.dev
   --dry-run         show the plan, change nothing
   --delete-missing  also delete live items that are not in DIR

@@ -1,5 +1,5 @@
 //! Content as files: a site directory (`site.toml`, `stories/*.toml`, `sessions/*.toml`,
-//! `polls/*.toml`) read into the shared types and validated with the same code the worker
+//! `polls/*.toml`, or the same as `.yaml`) read into the shared types and validated with the same code the worker
 //! uses, then published through the worker's own API core into an in-memory KV whose entries
 //! are what `wrangler kv bulk put` seeds. So seeded data is exactly what the admin API
 //! would have stored: same keys, expirations, metadata and snapshot.
