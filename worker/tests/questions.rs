@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use glimpse_worker::http::{ApiRequest, ApiResponse};
 use glimpse_worker::route::Method;
-use glimpse_worker::store::MemoryKv;
+use glimpse_worker::store::{KvStore, MemoryKv};
 use serde_json::{Value, json};
 
 fn seeded() -> H<MemoryKv> {
@@ -110,6 +110,32 @@ fn a_visitor_asks_and_reads_the_teams_reply() {
         body(&thread(&h, &id, &token))["resolved"]["category"],
         "orders"
     );
+    // The question, its replies and its resolution all expire after the site's retention
+    // (30 days in the test site). Only its knowledge-base entry stays, without the visitor.
+    let retention = 30 * 86_400_000;
+    let (kb, thread_keys): (Vec<String>, Vec<String>) =
+        h.kv.keys()
+            .into_iter()
+            .filter(|k| k.contains(&id))
+            .partition(|k| k.contains("/kb/"));
+    assert_eq!(thread_keys.len(), 4, "{thread_keys:?}");
+    assert_eq!(kb.len(), 1);
+    assert_eq!(h.kv.expiration(&kb[0]), None);
+    let kb_value = pollster::block_on(h.kv.get(&kb[0]))
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    assert!(
+        kb_value.contains("neighbour") && !kb_value.contains("visitor"),
+        "{kb_value}"
+    );
+    for k in &thread_keys {
+        let at = h.kv.expiration(k);
+        assert!(
+            at.is_some_and(|at| (T0 + retention..=T0 + 180_000 + retention).contains(&at)),
+            "{k} expires at {at:?}"
+        );
+    }
     let res = h.admin(
         Method::Get,
         "/v1/admin/sites/demo/questions",
