@@ -89,6 +89,7 @@ fn dev(fresh: bool) -> Result {
     let token = xtask::local_admin_token()?;
     let inspector = wrangler::free_port()?;
     println!("\n==> Glimpse is starting on http://127.0.0.1:8787 (demo site; Ctrl-C stops it)");
+    println!("    operators' console: http://127.0.0.1:8787/admin/ (sign in with the token below)");
     println!("    admin API token (worker/.dev.vars): {token}");
     println!(
         "    try: curl -H 'Authorization: Bearer {token}' http://127.0.0.1:8787/v1/admin/sites/demo\n"
