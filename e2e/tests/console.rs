@@ -227,14 +227,27 @@ fn operators_author_publish_measure_answer_and_erase_in_the_console() -> Result 
     if asked.status != 201 {
         return Err(format!("ask: {} {}", asked.status, asked.body));
     }
-    let question = json_of(&asked.body)?["id"]
-        .as_str()
-        .ok_or("no question id")?
-        .to_string();
+    let asked = json_of(&asked.body)?;
+    let question = asked["id"].as_str().ok_or("no question id")?.to_string();
+    // The visitor's photo, uploaded as the widget does (a PNG drawn in the page).
+    let status = page.eval(&format!(
+        "(async () => {{ const c = document.createElement('canvas'); c.width = 64; c.height = 48; \
+         const g = c.getContext('2d'); g.fillStyle = '#c33'; g.fillRect(0, 0, 64, 48); \
+         const png = await new Promise(r => c.toBlob(r, 'image/png')); \
+         const res = await fetch('/v1/sites/demo/questions/{question}/photo', {{ method: 'PUT', \
+           headers: {{ 'content-type': 'image/png', authorization: 'Bearer ' + {} }}, body: png }}); \
+         return res.status; }})()",
+        json!(asked["token"])
+    ))?;
+    assert_eq!(status, json!(201), "photo upload");
 
     page.click("[data-testid=nav-questions]")?;
     page.click(&format!("[data-testid=question-{question}]"))?;
     page.wait_text("[data-testid=thread-message]", "red light")?;
+    page.wait_for(
+        "(() => { const img = document.querySelector('[data-testid=thread-photo]'); return img && img.complete && img.naturalWidth === 64; })()",
+        Duration::from_secs(20),
+    )?;
     page.fill(
         "[data-testid=reply-text]",
         "Unplug it for a minute and try another socket; if it stays red, call us.",
@@ -337,6 +350,29 @@ fn operators_author_publish_measure_answer_and_erase_in_the_console() -> Result 
         )]
     );
     page.screenshot_full("65-console-report")?;
+
+    // Each table downloads as CSV with the same numbers.
+    page.eval(
+        "(() => { window.__csv = null; const make = URL.createObjectURL; \
+         URL.createObjectURL = b => { window.__csv = b; return make.call(URL, b); }; return true; })()",
+    )?;
+    page.click("[data-table=stories] summary")?;
+    page.click("[data-testid=csv-stories]")?;
+    let csv = page.wait_for(
+        "window.__csv && window.__csv.text()",
+        Duration::from_secs(10),
+    )?;
+    let csv = csv.as_str().unwrap_or_default();
+    assert!(
+        csv.starts_with("story,title,topic,views,completions,completion_pct,slide_views"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(
+            "\r\ncharge-your-scooter,Charge your scooter,orders,3,1,33.3,3 2,1,0,1,33.3\r\n"
+        ),
+        "{csv}"
+    );
 
     // One topic narrows it: the API and the plots agree again, and polls are site-wide.
     page.fill("[data-testid=topic]", "billing")?;
