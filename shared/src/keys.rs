@@ -52,6 +52,13 @@ pub fn snapshot(site: &str) -> String {
     format!("site/{site}/snapshot")
 }
 
+/// Whether `key` is some site's feed snapshot (the key every public request reads).
+pub fn is_snapshot(key: &str) -> bool {
+    key.strip_prefix("site/")
+        .and_then(|rest| rest.strip_suffix("/snapshot"))
+        .is_some_and(crate::ids::is_slug)
+}
+
 /// One content item, as authored; expires `retention_days` after the content does.
 pub fn content(site: &str, kind: ContentKind, id: &str) -> String {
     format!("site/{site}/{}/{id}", kind.singular())
@@ -169,6 +176,20 @@ mod tests {
         keys.extend(ContentKind::ALL.map(|k| content(&id, k, &id)));
         for key in keys {
             assert!(key.len() < 512, "{key} is too long for KV");
+        }
+    }
+
+    #[test]
+    fn snapshot_keys_are_recognised() {
+        assert!(is_snapshot(&snapshot("demo")));
+        for other in [
+            site("demo"),
+            "site/demo/snapshot/x".to_string(),
+            "site//snapshot".to_string(),
+            "site/a/b/snapshot".to_string(),
+            content("demo", ContentKind::Story, "snapshot"),
+        ] {
+            assert!(!is_snapshot(&other), "{other}");
         }
     }
 

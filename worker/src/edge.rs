@@ -11,7 +11,7 @@ use crate::core::{Api, handle};
 use crate::http::ApiRequest;
 use crate::limit::{Limit, RateLimiter};
 use crate::route::Method;
-use crate::store::{KvStore, ListPage, Listed, Put, StoreError};
+use crate::store::{Cached, KvStore, ListPage, Listed, Put, ReadCache, StoreError};
 
 /// The KV namespace binding name in wrangler.toml.
 const KV_BINDING: &str = "GLIMPSE";
@@ -19,9 +19,19 @@ const KV_BINDING: &str = "GLIMPSE";
 /// Workers KV rejects expirations less than 60 s ahead.
 const KV_MIN_TTL_S: u64 = 60;
 
+/// How long an isolate answers from its in-memory copy of a site's snapshot before reading
+/// KV again (its own writes replace the copy at once). See [`ReadCache`].
+const SNAPSHOT_TTL_MS: Millis = 2_000;
+
 thread_local! {
     /// The isolate's rate limiter: it lives as long as the isolate serves requests.
     static LIMITER: OnceCell<&'static RateLimiter> = const { OnceCell::new() };
+    /// The isolate's recently read snapshots.
+    static SNAPSHOTS: OnceCell<&'static ReadCache> = const { OnceCell::new() };
+}
+
+fn snapshots() -> &'static ReadCache {
+    SNAPSHOTS.with(|cell| *cell.get_or_init(|| Box::leak(Box::default())))
 }
 
 struct EdgeKv {
@@ -164,9 +174,15 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
             .collect(),
         body,
     };
-    let store = EdgeKv {
-        kv: env.kv(KV_BINDING)?,
+    let store = Cached {
+        inner: EdgeKv {
+            kv: env.kv(KV_BINDING)?,
+            now_ms,
+        },
+        cache: snapshots(),
         now_ms,
+        ttl_ms: SNAPSHOT_TTL_MS,
+        cacheable: glimpse_shared::keys::is_snapshot,
     };
     let token = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string());
     let api = Api {

@@ -333,6 +333,69 @@ mod tests {
     use super::*;
     use pollster::block_on;
 
+    fn cached<'a>(
+        inner: &'a FaultyKv,
+        cache: &'a ReadCache,
+        now_ms: Millis,
+    ) -> Cached<'a, &'a FaultyKv> {
+        Cached {
+            inner,
+            cache,
+            now_ms,
+            ttl_ms: 5_000,
+            cacheable: |k| k.ends_with("/snapshot"),
+        }
+    }
+
+    #[test]
+    fn hot_keys_are_read_once_per_ttl_and_writes_show_at_once() {
+        let kv = FaultyKv::new(MemoryKv::new());
+        let cache = ReadCache::default();
+        let ok = |r: Result<(), StoreError>| r.unwrap_or_else(|e| panic!("{e}"));
+        ok(block_on(kv.put("site/a/snapshot", "v1", Put::default())));
+        ok(block_on(kv.put("site/a/config", "c", Put::default())));
+        let start = kv.ops();
+        for t in [0, 1_000, 4_999] {
+            let s = cached(&kv, &cache, t);
+            assert_eq!(block_on(s.get("site/a/snapshot")), Ok(Some("v1".into())));
+        }
+        assert_eq!(kv.ops() - start, 1, "one KV read within the TTL");
+        // Other keys always go to KV.
+        let s = cached(&kv, &cache, 4_999);
+        assert_eq!(block_on(s.get("site/a/config")), Ok(Some("c".into())));
+        assert_eq!(kv.ops() - start, 2);
+        // Another isolate's write is seen once the TTL is over.
+        ok(block_on(kv.put("site/a/snapshot", "v2", Put::default())));
+        let later = cached(&kv, &cache, 4_999);
+        assert_eq!(
+            block_on(later.get("site/a/snapshot")),
+            Ok(Some("v1".into()))
+        );
+        let later = cached(&kv, &cache, 5_000);
+        assert_eq!(
+            block_on(later.get("site/a/snapshot")),
+            Ok(Some("v2".into()))
+        );
+        // This isolate's own writes and deletes are seen at once, without a read.
+        ok(block_on(later.put("site/a/snapshot", "v3", Put::default())));
+        let before = kv.ops();
+        assert_eq!(
+            block_on(later.get("site/a/snapshot")),
+            Ok(Some("v3".into()))
+        );
+        assert_eq!(kv.ops(), before);
+        ok(block_on(later.delete("site/a/snapshot")));
+        assert_eq!(block_on(later.get("site/a/snapshot")), Ok(None));
+        // A failed write forgets the cached value: the next read asks KV.
+        ok(block_on(kv.put("site/a/snapshot", "v4", Put::default())));
+        kv.fail_op(0, Fault::Timeout);
+        assert!(block_on(later.put("site/a/snapshot", "v5", Put::default())).is_err());
+        assert_eq!(
+            block_on(later.get("site/a/snapshot")),
+            Ok(Some("v4".into()))
+        );
+    }
+
     #[test]
     fn expiry_follows_the_store_clock() {
         let kv = MemoryKv::new();
@@ -386,5 +449,105 @@ mod tests {
         kv.heal();
         assert_eq!(block_on(kv.get("a")), Ok(Some("1".into())));
         assert_eq!(kv.ops(), 5);
+    }
+}
+
+impl<S: KvStore> KvStore for &S {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        (**self).get(key).await
+    }
+
+    async fn put(&self, key: &str, value: &str, opts: Put) -> Result<(), StoreError> {
+        (**self).put(key, value, opts).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        (**self).delete(key).await
+    }
+
+    async fn list(&self, prefix: &str, cursor: Option<String>) -> Result<ListPage, StoreError> {
+        (**self).list(prefix, cursor).await
+    }
+}
+
+/// Values an isolate read recently, shared by its requests. Workers KV is eventually
+/// consistent (a write may take up to a minute to reach other locations) and the feed is
+/// served with `max-age=10`, so keeping a hot key in memory for a few seconds changes what
+/// visitors can observe by at most that much, and saves a KV read on almost every request.
+#[derive(Debug, Default)]
+pub struct ReadCache {
+    entries: RefCell<BTreeMap<String, (Millis, Option<String>)>>,
+}
+
+impl ReadCache {
+    /// Most keys kept; beyond it the cache starts over (it only ever holds hot keys).
+    pub const MAX_ENTRIES: usize = 256;
+
+    fn get(&self, key: &str, now_ms: Millis, ttl_ms: Millis) -> Option<Option<String>> {
+        self.entries
+            .borrow()
+            .get(key)
+            .filter(|(at, _)| (0..ttl_ms).contains(&(now_ms - at)))
+            .map(|(_, v)| v.clone())
+    }
+
+    fn set(&self, key: &str, now_ms: Millis, value: Option<String>) {
+        let mut entries = self.entries.borrow_mut();
+        if entries.len() >= Self::MAX_ENTRIES && !entries.contains_key(key) {
+            entries.clear();
+        }
+        entries.insert(key.to_string(), (now_ms, value));
+    }
+}
+
+/// A store that answers reads of the keys `cacheable` selects from a [`ReadCache`] for up to
+/// `ttl_ms`; writes and deletes through it update the cache, so an isolate always sees its
+/// own writes at once.
+pub struct Cached<'a, S> {
+    pub inner: S,
+    pub cache: &'a ReadCache,
+    pub now_ms: Millis,
+    pub ttl_ms: Millis,
+    pub cacheable: fn(&str) -> bool,
+}
+
+impl<S: KvStore> KvStore for Cached<'_, S> {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        if !(self.cacheable)(key) {
+            return self.inner.get(key).await;
+        }
+        if let Some(hit) = self.cache.get(key, self.now_ms, self.ttl_ms) {
+            return Ok(hit);
+        }
+        let value = self.inner.get(key).await?;
+        self.cache.set(key, self.now_ms, value.clone());
+        Ok(value)
+    }
+
+    async fn put(&self, key: &str, value: &str, opts: Put) -> Result<(), StoreError> {
+        let res = self.inner.put(key, value, opts).await;
+        if (self.cacheable)(key) {
+            // After a failed write the stored value is unknown: read it again next time.
+            self.cache.set(key, self.now_ms - self.ttl_ms, None);
+            if res.is_ok() {
+                self.cache.set(key, self.now_ms, Some(value.to_string()));
+            }
+        }
+        res
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let res = self.inner.delete(key).await;
+        if (self.cacheable)(key) {
+            self.cache.set(key, self.now_ms - self.ttl_ms, None);
+            if res.is_ok() {
+                self.cache.set(key, self.now_ms, None);
+            }
+        }
+        res
+    }
+
+    async fn list(&self, prefix: &str, cursor: Option<String>) -> Result<ListPage, StoreError> {
+        self.inner.list(prefix, cursor).await
     }
 }
