@@ -191,6 +191,9 @@ fn operators_author_publish_measure_answer_and_erase_in_the_console() -> Result 
     page.screenshot("63-console-preview")?;
     page.press("Escape")?;
     page.wait_gone("[data-testid=glimpse-viewer]")?;
+    // Make the widget send whatever it queued now: a preview must have queued nothing (the
+    // report below counts exactly the visitors' views).
+    page.eval("window.dispatchEvent(new Event('pagehide')), true")?;
 
     page.click("[data-testid=publish]")?;
     page.wait_text("[data-testid=published]", "charge-your-scooter")?;
