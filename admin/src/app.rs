@@ -1,12 +1,13 @@
 //! The console's shell: sign-in, the site picker, navigation by URL hash (`#/stories`, …) and
 //! the pages. The token lives in sessionStorage only and is dropped on any 401.
 
-use glimpse_shared::Site;
+use glimpse_shared::{LiveSession, Poll, Site, Story};
 use leptos::prelude::*;
 use serde::Deserialize;
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, Failure};
+use crate::content::ContentPage;
 
 /// The console's pages, one per URL hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -340,9 +341,9 @@ fn Shell() -> impl IntoView {
             return view! { <p class="sub">"Loading the site…"</p> }.into_any();
         }
         match c.page.get() {
-            Page::Stories => crate::content::StoriesPage().into_any(),
-            Page::Sessions => crate::content::SessionsPage().into_any(),
-            Page::Polls => crate::content::PollsPage().into_any(),
+            Page::Stories => view! { <ContentPage<Story>/> }.into_any(),
+            Page::Sessions => view! { <ContentPage<LiveSession>/> }.into_any(),
+            Page::Polls => view! { <ContentPage<Poll>/> }.into_any(),
             Page::Questions => crate::inbox::QuestionsPage().into_any(),
             Page::Report => crate::report::ReportPage().into_any(),
             Page::Privacy => crate::privacy::PrivacyPage().into_any(),

@@ -27,32 +27,6 @@ fn status(from: Millis, until: Millis, now: Millis) -> &'static str {
     }
 }
 
-/// Loads every stored item of a kind (`stories`, `sessions`, `polls`).
-fn load_list<T: DeserializeOwned + Send + Sync + 'static>(
-    c: Console,
-    plural: &'static str,
-    items: RwSignal<Option<Vec<T>>>,
-    error: RwSignal<Option<String>>,
-) {
-    let path = c.path(&format!("/{plural}"));
-    leptos::task::spawn_local(async move {
-        match api::get::<Value>(&path).await {
-            Ok(v) => {
-                let list = v[plural]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|x| serde_json::from_value(x.clone()).ok())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                items.set(Some(list));
-            }
-            Err(f) => error.set(Some(c.fail(&f))),
-        }
-    });
-}
-
 /// The validation problems (which block publishing) and lint advice of a draft.
 #[component]
 fn Checks(checks: Memo<(Vec<Problem>, Vec<Problem>)>) -> impl IntoView {
@@ -93,38 +67,13 @@ enum Outcome {
     Failed(String, Vec<Problem>),
 }
 
-/// PUTs `item` to `…/{plural}/{id}`; on success calls `done` with the server's warnings.
-fn publish<T: Serialize + 'static>(
-    c: Console,
-    plural: &'static str,
-    id: String,
-    item: T,
-    outcome: RwSignal<Outcome>,
-    done: Callback<Vec<Problem>>,
-) {
-    let path = c.path(&format!("/{plural}/{id}"));
-    outcome.set(Outcome::Busy);
-    leptos::task::spawn_local(async move {
-        match api::call::<Value>("PUT", &path, Some(&item)).await {
-            Ok(v) => {
-                outcome.set(Outcome::Idle);
-                done.run(serde_json::from_value(v["warnings"].clone()).unwrap_or_default());
-            }
-            Err(f) => {
-                let msg = c.fail(&f);
-                outcome.set(Outcome::Failed(msg, f.problems));
-            }
-        }
-    });
-}
-
 #[component]
 fn PublishBar(
     outcome: RwSignal<Outcome>,
     blocked: Signal<bool>,
     on_publish: Callback<()>,
     on_cancel: Callback<()>,
-    #[prop(optional)] extra: Option<AnyView>,
+    #[prop(optional_no_strip)] extra: Option<AnyView>,
 ) -> impl IntoView {
     view! {
         <div class="actions">
@@ -252,20 +201,292 @@ fn Published(saved: RwSignal<Option<(String, Vec<Problem>)>>) -> impl IntoView {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// Stories
-
-fn new_story(topic: Option<String>) -> Story {
-    let start = (now() / MINUTE) * MINUTE;
-    Story {
-        id: String::new(),
-        title: String::new(),
-        topic: topic.unwrap_or_default(),
-        slides: vec![blank_slide()],
-        publish_at: start,
-        expires_at: start + 48 * HOUR,
+/// What the console authors: stories, live sessions and polls, each with its list columns,
+/// its form and the shared checks.
+pub trait Authored: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The API's path segment and the listing's key: `stories`, `sessions`, `polls`.
+    const PLURAL: &'static str;
+    /// The test-id prefix: `story`, `session`, `poll`.
+    const ONE: &'static str;
+    /// What a person calls one: `story`, `live session`, `poll`.
+    const NOUN: &'static str;
+    const HEADING: &'static str;
+    /// List columns after the id, ending with the status.
+    const COLUMNS: &'static [&'static str];
+    fn id(&self) -> &str;
+    fn id_mut(&mut self) -> &mut String;
+    /// Newest first by this instant.
+    fn order(&self) -> Millis;
+    /// The list cells after the id, and the status (last column, a badge).
+    fn cells(&self, now: Millis) -> (Vec<String>, &'static str);
+    /// A new item with sensible times, on the first of the site's topics.
+    fn blank(topic: Option<String>) -> Self;
+    /// `validate()` (problems block publishing) and `lint()` (advice).
+    fn checks(&self) -> (Vec<Problem>, Vec<Problem>);
+    /// The form's fields.
+    fn form(draft: Draft<Self>) -> AnyView;
+    /// Extra buttons beside Publish.
+    fn actions(_draft: Draft<Self>, _blocked: Signal<bool>) -> Option<AnyView> {
+        None
     }
 }
+
+/// An item being edited.
+pub struct Draft<T: Send + Sync + 'static> {
+    pub item: RwSignal<T>,
+    pub is_new: bool,
+    /// Until the operator types an id, it follows the title.
+    pub id_touched: RwSignal<bool>,
+}
+
+impl<T: Send + Sync + 'static> Clone for Draft<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for Draft<T> {}
+
+impl<T: Authored> Draft<T> {
+    /// The title-like field the id is suggested from.
+    fn title_field(
+        self,
+        label: &'static str,
+        testid: &'static str,
+        get: fn(&T) -> &String,
+        set: fn(&mut T) -> &mut String,
+    ) -> impl IntoView {
+        let d = self;
+        text_field(
+            label,
+            testid,
+            move || d.item.with(|x| get(x).clone()),
+            move |v| {
+                d.item.update(|x| {
+                    if !d.id_touched.get_untracked() {
+                        *x.id_mut() = slugify(&v);
+                    }
+                    *set(x) = v;
+                })
+            },
+        )
+    }
+
+    /// The id: editable until the item is first published.
+    fn id_field(self) -> impl IntoView {
+        let d = self;
+        view! {
+            <label class="field">
+                <span>"Id (in URLs; cannot change later)"</span>
+                <input
+                    type="text"
+                    data-testid=format!("{}-id", T::ONE)
+                    disabled=!d.is_new
+                    prop:value=move || d.item.with(|x| x.id().to_string())
+                    on:input=move |ev| {
+                        d.id_touched.set(true);
+                        d.item.update(|x| *x.id_mut() = event_target_value(&ev));
+                    }
+                />
+            </label>
+        }
+    }
+
+    /// The topic picker.
+    fn topic_field(self, get: fn(&T) -> &String, set: fn(&mut T) -> &mut String) -> impl IntoView {
+        let d = self;
+        view! {
+            <label class="field">
+                <span>"Topic"</span>
+                <select
+                    data-testid=format!("{}-topic", T::ONE)
+                    prop:value=move || d.item.with(|x| get(x).clone())
+                    on:change=move |ev| d.item.update(|x| *set(x) = event_target_value(&ev))
+                >
+                    {topic_options()}
+                </select>
+            </label>
+        }
+    }
+
+    /// An instant of the item.
+    fn time(
+        self,
+        label: &'static str,
+        testid: &'static str,
+        get: fn(&T) -> Millis,
+        set: fn(&mut T) -> &mut Millis,
+    ) -> impl IntoView {
+        let d = self;
+        time_field(
+            label,
+            testid,
+            move || d.item.with(get),
+            move |v| d.item.update(|x| *set(x) = v),
+        )
+    }
+}
+
+/// Loads every stored item of a kind.
+fn load_list<T: Authored>(
+    c: Console,
+    items: RwSignal<Option<Vec<T>>>,
+    error: RwSignal<Option<String>>,
+) {
+    let path = c.path(&format!("/{}", T::PLURAL));
+    leptos::task::spawn_local(async move {
+        match api::get::<Value>(&path).await {
+            Ok(v) => {
+                let list = v[T::PLURAL]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| serde_json::from_value(x.clone()).ok())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                items.set(Some(list));
+            }
+            Err(f) => error.set(Some(c.fail(&f))),
+        }
+    });
+}
+
+/// A kind's page: what is stored (newest first), or one item in the editor.
+#[component]
+pub fn ContentPage<T: Authored>(
+    #[prop(optional)] _kind: std::marker::PhantomData<T>,
+) -> impl IntoView {
+    let c = console();
+    let items = RwSignal::new(None::<Vec<T>>);
+    let error = RwSignal::new(None::<String>);
+    let editing = RwSignal::new(None::<(T, bool)>);
+    let saved = RwSignal::new(None::<(String, Vec<Problem>)>);
+    let reload = move || load_list(c, items, error);
+    reload();
+    let close = Callback::new(move |()| {
+        editing.set(None);
+        reload();
+    });
+    let list = move || {
+        let now = now();
+        items.get().map(|mut list| {
+            list.sort_by_key(|x| std::cmp::Reverse(x.order()));
+            let head = T::COLUMNS.iter().map(|h| view! { <th>{*h}</th> }).collect_view();
+            let rows = list
+                .into_iter()
+                .map(|x| {
+                    let (cells, st) = x.cells(now);
+                    let id = x.id().to_string();
+                    let edit = x.clone();
+                    let last = cells.len().saturating_sub(1);
+                    let cells = cells
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, cell)| {
+                            if i == last {
+                                view! { <td><span class=format!("badge {st}")>{cell}</span></td> }.into_any()
+                            } else {
+                                view! { <td>{cell}</td> }.into_any()
+                            }
+                        })
+                        .collect_view();
+                    view! {
+                        <tr data-testid=format!("{}-{id}", T::ONE) data-status=st>
+                            <td><code>{id.clone()}</code></td>
+                            {cells}
+                            <td>
+                                <button class="link" on:click=move |_| editing.set(Some((edit.clone(), false)))>"Edit"</button>
+                                <DeleteButton plural=T::PLURAL id=id.clone() on_done=Callback::new(move |()| reload())/>
+                            </td>
+                        </tr>
+                    }
+                })
+                .collect_view();
+            view! {
+                <table class="list">
+                    <thead><tr><th>"Id"</th>{head}<th></th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            }
+        })
+    };
+    view! {
+        {move || match editing.get() {
+            Some((item, is_new)) => view! { <Editor<T> item=item is_new=is_new on_close=close saved=saved/> }.into_any(),
+            None => view! {
+                <div class="bar">
+                    <h1>{T::HEADING}</h1>
+                    <button
+                        class="primary"
+                        data-testid=format!("new-{}", T::ONE)
+                        on:click=move |_| {
+                            saved.set(None);
+                            editing.set(Some((T::blank(c.topics().first().map(|t| t.0.clone())), true)));
+                        }
+                    >
+                        {format!("New {}", T::NOUN)}
+                    </button>
+                </div>
+                <Published saved=saved/>
+                <Show when=move || error.get().is_some()><p class="error">{move || error.get()}</p></Show>
+                {list}
+            }.into_any(),
+        }}
+    }
+}
+
+/// One item's form, its checks as you type, and Publish (one PUT).
+#[component]
+fn Editor<T: Authored>(
+    item: T,
+    is_new: bool,
+    on_close: Callback<()>,
+    saved: RwSignal<Option<(String, Vec<Problem>)>>,
+) -> impl IntoView {
+    let c = console();
+    let draft = Draft {
+        item: RwSignal::new(item),
+        is_new,
+        id_touched: RwSignal::new(!is_new),
+    };
+    let checks = Memo::new(move |_| draft.item.with(T::checks));
+    let blocked = Signal::derive(move || checks.with(|(e, _)| !e.is_empty()));
+    let outcome = RwSignal::new(Outcome::Idle);
+    let on_publish = Callback::new(move |()| {
+        let item = draft.item.get_untracked();
+        let id = item.id().to_string();
+        let path = c.path(&format!("/{}/{id}", T::PLURAL));
+        outcome.set(Outcome::Busy);
+        leptos::task::spawn_local(async move {
+            match api::call::<Value>("PUT", &path, Some(&item)).await {
+                Ok(v) => {
+                    outcome.set(Outcome::Idle);
+                    let warnings =
+                        serde_json::from_value(v["warnings"].clone()).unwrap_or_default();
+                    saved.set(Some((id, warnings)));
+                    on_close.run(());
+                }
+                Err(f) => {
+                    let msg = c.fail(&f);
+                    outcome.set(Outcome::Failed(msg, f.problems));
+                }
+            }
+        });
+    });
+    let verb = if is_new { "New" } else { "Edit" };
+    view! {
+        <div class="bar"><h1>{format!("{verb} {}", T::NOUN)}</h1></div>
+        <div class="editor" data-testid=format!("{}-editor", T::ONE)>
+            <div class="form">{T::form(draft)}</div>
+            <aside><h2>"Checks"</h2><Checks checks=checks/></aside>
+        </div>
+        <PublishBar outcome=outcome blocked=blocked on_publish=on_publish on_cancel=on_close extra=T::actions(draft, blocked)/>
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Stories
 
 fn blank_slide() -> Slide {
     Slide {
@@ -276,186 +497,107 @@ fn blank_slide() -> Slide {
     }
 }
 
-/// Stories: the list, or one story in the editor.
-#[component]
-pub fn StoriesPage() -> impl IntoView {
-    let c = console();
-    let items = RwSignal::new(None::<Vec<Story>>);
-    let error = RwSignal::new(None::<String>);
-    let editing = RwSignal::new(None::<(Story, bool)>);
-    let saved = RwSignal::new(None::<(String, Vec<Problem>)>);
-    let reload = move || load_list(c, "stories", items, error);
-    reload();
-    let close = Callback::new(move |()| {
-        editing.set(None);
-        reload();
-    });
-    let list = move || {
-        let now = now();
-        items.get().map(|mut list| {
-            list.sort_by_key(|s| std::cmp::Reverse(s.publish_at));
-            let rows = list
-                .into_iter()
-                .map(|s| {
-                    let st = status(s.publish_at, s.expires_at, now);
-                    let edit = s.clone();
-                    view! {
-                        <tr data-testid=format!("story-{}", s.id) data-status=st>
-                            <td><code>{s.id.clone()}</code></td>
-                            <td>{s.title.clone()}</td>
-                            <td>{s.topic.clone()}</td>
-                            <td>{s.slides.len()}</td>
-                            <td>{show(s.publish_at)}</td>
-                            <td>{show(s.expires_at)}</td>
-                            <td><span class=format!("badge {st}")>{st}</span></td>
-                            <td>
-                                <button class="link" on:click=move |_| editing.set(Some((edit.clone(), false)))>"Edit"</button>
-                                <DeleteButton plural="stories" id=s.id.clone() on_done=Callback::new(move |()| reload())/>
-                            </td>
-                        </tr>
-                    }
-                })
-                .collect_view();
-            view! {
-                <table class="list">
-                    <thead><tr><th>"Id"</th><th>"Title"</th><th>"Topic"</th><th>"Slides"</th><th>"Publish"</th><th>"Expires"</th><th>"Status"</th><th></th></tr></thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            }
-        })
-    };
-    view! {
-        {move || match editing.get() {
-            Some((story, is_new)) => view! {
-                <StoryEditor story=story is_new=is_new on_close=close saved=saved/>
-            }.into_any(),
-            None => view! {
-                <div class="bar">
-                    <h1>"Stories"</h1>
-                    <button
-                        class="primary"
-                        data-testid="new-story"
-                        on:click=move |_| {
-                            saved.set(None);
-                            editing.set(Some((new_story(c.topics().first().map(|t| t.0.clone())), true)));
-                        }
-                    >
-                        "New story"
-                    </button>
-                </div>
-                <Published saved=saved/>
-                <Show when=move || error.get().is_some()>
-                    <p class="error">{move || error.get()}</p>
-                </Show>
-                {list}
-            }.into_any(),
-        }}
-    }
-}
+impl Authored for Story {
+    const PLURAL: &'static str = "stories";
+    const ONE: &'static str = "story";
+    const NOUN: &'static str = "story";
+    const HEADING: &'static str = "Stories";
+    const COLUMNS: &'static [&'static str] =
+        &["Title", "Topic", "Slides", "Publish", "Expires", "Status"];
 
-#[component]
-fn StoryEditor(
-    story: Story,
-    is_new: bool,
-    on_close: Callback<()>,
-    saved: RwSignal<Option<(String, Vec<Problem>)>>,
-) -> impl IntoView {
-    let c = console();
-    let draft = RwSignal::new(story);
-    let id_touched = RwSignal::new(!is_new);
-    let checks = Memo::new(move |_| draft.with(|s| (s.validate(), s.lint())));
-    let blocked = Signal::derive(move || checks.with(|(e, _)| !e.is_empty()));
-    let outcome = RwSignal::new(Outcome::Idle);
-    let preview_error = RwSignal::new(None::<String>);
-    let count = Memo::new(move |_| draft.with(|s| s.slides.len()));
-    let slides = move || {
-        (0..count.get())
-            .map(|i| view! { <SlideEditor draft=draft i=i/> })
-            .collect_view()
-    };
-    let on_publish = Callback::new(move |()| {
-        let story = draft.get_untracked();
-        let id = story.id.clone();
-        let done = Callback::new(move |warnings: Vec<Problem>| {
-            saved.set(Some((draft.with_untracked(|s| s.id.clone()), warnings)));
-            on_close.run(());
-        });
-        publish(c, "stories", id, story, outcome, done);
-    });
-    let on_preview = move |_| {
-        let site = c.site.get_untracked();
-        preview_error.set(draft.with_untracked(|s| preview(&site, s)).err());
-    };
-    let extra = view! {
-        <button
-            data-testid="preview"
-            disabled=move || blocked.get()
-            title="Shows this draft in the real player, as visitors will see it (nothing is tracked)"
-            on:click=on_preview
-        >
-            "Preview in the player"
-        </button>
+    fn id(&self) -> &str {
+        &self.id
     }
-    .into_any();
-    view! {
-        <div class="bar">
-            <h1>{if is_new { "New story" } else { "Edit story" }}</h1>
-        </div>
-        <div class="editor" data-testid="story-editor">
-            <div class="form">
-                {text_field("Title", "story-title", move || draft.with(|s| s.title.clone()), move |v| {
-                    draft.update(|s| {
-                        if !id_touched.get_untracked() {
-                            s.id = slugify(&v);
-                        }
-                        s.title = v;
-                    })
-                })}
-                <label class="field">
-                    <span>"Id (in URLs; cannot change later)"</span>
-                    <input
-                        type="text"
-                        data-testid="story-id"
-                        disabled=!is_new
-                        prop:value=move || draft.with(|s| s.id.clone())
-                        on:input=move |ev| {
-                            id_touched.set(true);
-                            draft.update(|s| s.id = event_target_value(&ev));
-                        }
-                    />
-                </label>
-                <label class="field">
-                    <span>"Topic"</span>
-                    <select
-                        data-testid="story-topic"
-                        prop:value=move || draft.with(|s| s.topic.clone())
-                        on:change=move |ev| draft.update(|s| s.topic = event_target_value(&ev))
-                    >
-                        {topic_options()}
-                    </select>
-                </label>
-                <div class="row">
-                    {time_field("Publish at", "story-publish", move || draft.with(|s| s.publish_at), move |v| draft.update(|s| s.publish_at = v))}
-                    {time_field("Expires at", "story-expires", move || draft.with(|s| s.expires_at), move |v| draft.update(|s| s.expires_at = v))}
-                </div>
-                <ol class="slides">{slides}</ol>
-                <button
-                    data-testid="add-slide"
-                    disabled=move || { count.get() >= Story::SLIDES_MAX }
-                    on:click=move |_| draft.update(|s| s.slides.push(blank_slide()))
-                >
-                    "Add slide"
-                </button>
+
+    fn id_mut(&mut self) -> &mut String {
+        &mut self.id
+    }
+
+    fn order(&self) -> Millis {
+        self.publish_at
+    }
+
+    fn cells(&self, now: Millis) -> (Vec<String>, &'static str) {
+        let st = status(self.publish_at, self.expires_at, now);
+        (
+            vec![
+                self.title.clone(),
+                self.topic.clone(),
+                self.slides.len().to_string(),
+                show(self.publish_at),
+                show(self.expires_at),
+                st.into(),
+            ],
+            st,
+        )
+    }
+
+    fn blank(topic: Option<String>) -> Self {
+        let start = (now() / MINUTE) * MINUTE;
+        Story {
+            id: String::new(),
+            title: String::new(),
+            topic: topic.unwrap_or_default(),
+            slides: vec![blank_slide()],
+            publish_at: start,
+            expires_at: start + 48 * HOUR,
+        }
+    }
+
+    fn checks(&self) -> (Vec<Problem>, Vec<Problem>) {
+        (self.validate(), self.lint())
+    }
+
+    fn form(d: Draft<Self>) -> AnyView {
+        let count = Memo::new(move |_| d.item.with(|s| s.slides.len()));
+        let slides = move || {
+            (0..count.get())
+                .map(|i| view! { <SlideEditor draft=d.item i=i/> })
+                .collect_view()
+        };
+        view! {
+            {d.title_field("Title", "story-title", |s| &s.title, |s| &mut s.title)}
+            {d.id_field()}
+            {d.topic_field(|s| &s.topic, |s| &mut s.topic)}
+            <div class="row">
+                {d.time("Publish at", "story-publish", |s| s.publish_at, |s| &mut s.publish_at)}
+                {d.time("Expires at", "story-expires", |s| s.expires_at, |s| &mut s.expires_at)}
             </div>
-            <aside>
-                <h2>"Checks"</h2>
-                <Checks checks=checks/>
-                <Show when=move || preview_error.get().is_some()>
-                    <p class="error">{move || preview_error.get()}</p>
+            <ol class="slides">{slides}</ol>
+            <button
+                data-testid="add-slide"
+                disabled=move || { count.get() >= Story::SLIDES_MAX }
+                on:click=move |_| d.item.update(|s| s.slides.push(blank_slide()))
+            >
+                "Add slide"
+            </button>
+        }
+        .into_any()
+    }
+
+    fn actions(d: Draft<Self>, blocked: Signal<bool>) -> Option<AnyView> {
+        let c = console();
+        let error = RwSignal::new(None::<String>);
+        let on_preview = move |_| {
+            let site = c.site.get_untracked();
+            error.set(d.item.with_untracked(|s| preview(&site, s)).err());
+        };
+        Some(
+            view! {
+                <Show when=move || error.get().is_some()>
+                    <span class="error" role="alert">{move || error.get()}</span>
                 </Show>
-            </aside>
-        </div>
-        <PublishBar outcome=outcome blocked=blocked on_publish=on_publish on_cancel=on_close extra=extra/>
+                <button
+                    data-testid="preview"
+                    disabled=move || blocked.get()
+                    title="Shows this draft in the real player, as visitors will see it (nothing is tracked)"
+                    on:click=on_preview
+                >
+                    "Preview in the player"
+                </button>
+            }
+            .into_any(),
+        )
     }
 }
 
@@ -607,163 +749,85 @@ fn SlideEditor(draft: RwSignal<Story>, i: usize) -> impl IntoView {
 // ---------------------------------------------------------------------------------------
 // Live sessions
 
-fn new_session(topic: Option<String>) -> LiveSession {
-    let start = (now() / HOUR + 24) * HOUR;
-    LiveSession {
-        id: String::new(),
-        title: String::new(),
-        topic: topic.unwrap_or_default(),
-        host: String::new(),
-        starts_at: start,
-        ends_at: start + HOUR,
-        join_url: String::new(),
-        announce_from: start - 24 * HOUR,
-    }
-}
+impl Authored for LiveSession {
+    const PLURAL: &'static str = "sessions";
+    const ONE: &'static str = "session";
+    const NOUN: &'static str = "live session";
+    const HEADING: &'static str = "Live sessions";
+    const COLUMNS: &'static [&'static str] =
+        &["Title", "Host", "Announced", "Starts", "Ends", "Status"];
 
-/// Live sessions: the list, or one session in the editor.
-#[component]
-pub fn SessionsPage() -> impl IntoView {
-    let c = console();
-    let items = RwSignal::new(None::<Vec<LiveSession>>);
-    let error = RwSignal::new(None::<String>);
-    let editing = RwSignal::new(None::<(LiveSession, bool)>);
-    let saved = RwSignal::new(None::<(String, Vec<Problem>)>);
-    let reload = move || load_list(c, "sessions", items, error);
-    reload();
-    let close = Callback::new(move |()| {
-        editing.set(None);
-        reload();
-    });
-    let list = move || {
-        let now = now();
-        items.get().map(|mut list| {
-            list.sort_by_key(|s| std::cmp::Reverse(s.starts_at));
-            let rows = list
-                .into_iter()
-                .map(|s| {
-                    let st = if now < s.announce_from {
-                        "scheduled"
-                    } else if now < s.starts_at {
-                        "counting down"
-                    } else {
-                        status(s.starts_at, s.ends_at, now)
-                    };
-                    let edit = s.clone();
-                    view! {
-                        <tr data-testid=format!("session-{}", s.id)>
-                            <td><code>{s.id.clone()}</code></td>
-                            <td>{s.title.clone()}</td>
-                            <td>{s.host.clone()}</td>
-                            <td>{show(s.announce_from)}</td>
-                            <td>{show(s.starts_at)}</td>
-                            <td>{show(s.ends_at)}</td>
-                            <td><span class="badge">{st}</span></td>
-                            <td>
-                                <button class="link" on:click=move |_| editing.set(Some((edit.clone(), false)))>"Edit"</button>
-                                <DeleteButton plural="sessions" id=s.id.clone() on_done=Callback::new(move |()| reload())/>
-                            </td>
-                        </tr>
-                    }
-                })
-                .collect_view();
-            view! {
-                <table class="list">
-                    <thead><tr><th>"Id"</th><th>"Title"</th><th>"Host"</th><th>"Announced"</th><th>"Starts"</th><th>"Ends"</th><th>"Status"</th><th></th></tr></thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            }
-        })
-    };
-    view! {
-        {move || match editing.get() {
-            Some((session, is_new)) => view! { <SessionEditor session=session is_new=is_new on_close=close saved=saved/> }.into_any(),
-            None => view! {
-                <div class="bar">
-                    <h1>"Live sessions"</h1>
-                    <button class="primary" data-testid="new-session" on:click=move |_| {
-                        saved.set(None);
-                        editing.set(Some((new_session(c.topics().first().map(|t| t.0.clone())), true)));
-                    }>"New session"</button>
-                </div>
-                <Published saved=saved/>
-                <Show when=move || error.get().is_some()><p class="error">{move || error.get()}</p></Show>
-                {list}
-            }.into_any(),
-        }}
+    fn id(&self) -> &str {
+        &self.id
     }
-}
 
-#[component]
-fn SessionEditor(
-    session: LiveSession,
-    is_new: bool,
-    on_close: Callback<()>,
-    saved: RwSignal<Option<(String, Vec<Problem>)>>,
-) -> impl IntoView {
-    let c = console();
-    let draft = RwSignal::new(session);
-    let id_touched = RwSignal::new(!is_new);
-    let checks = Memo::new(move |_| draft.with(|s| (s.validate(), s.lint())));
-    let blocked = Signal::derive(move || checks.with(|(e, _)| !e.is_empty()));
-    let outcome = RwSignal::new(Outcome::Idle);
-    let on_publish = Callback::new(move |()| {
-        let item = draft.get_untracked();
-        let done = Callback::new(move |w: Vec<Problem>| {
-            saved.set(Some((draft.with_untracked(|s| s.id.clone()), w)));
-            on_close.run(());
-        });
-        publish(c, "sessions", item.id.clone(), item, outcome, done);
-    });
-    view! {
-        <div class="bar"><h1>{if is_new { "New live session" } else { "Edit live session" }}</h1></div>
-        <div class="editor" data-testid="session-editor">
-            <div class="form">
-                {text_field("Title", "session-title", move || draft.with(|s| s.title.clone()), move |v| draft.update(|s| {
-                    if !id_touched.get_untracked() { s.id = slugify(&v); }
-                    s.title = v;
-                }))}
-                <label class="field">
-                    <span>"Id (cannot change later)"</span>
-                    <input type="text" data-testid="session-id" disabled=!is_new
-                        prop:value=move || draft.with(|s| s.id.clone())
-                        on:input=move |ev| { id_touched.set(true); draft.update(|s| s.id = event_target_value(&ev)); }/>
-                </label>
-                <label class="field">
-                    <span>"Topic"</span>
-                    <select data-testid="session-topic" prop:value=move || draft.with(|s| s.topic.clone())
-                        on:change=move |ev| draft.update(|s| s.topic = event_target_value(&ev))>
-                        {topic_options()}
-                    </select>
-                </label>
-                {text_field("Host (shown on the banner)", "session-host", move || draft.with(|s| s.host.clone()), move |v| draft.update(|s| s.host = v))}
-                {text_field("Join link (https)", "session-join", move || draft.with(|s| s.join_url.clone()), move |v| draft.update(|s| s.join_url = v))}
-                <div class="row">
-                    {time_field("Announce from", "session-announce", move || draft.with(|s| s.announce_from), move |v| draft.update(|s| s.announce_from = v))}
-                    {time_field("Starts at", "session-starts", move || draft.with(|s| s.starts_at), move |v| draft.update(|s| s.starts_at = v))}
-                    {time_field("Ends at", "session-ends", move || draft.with(|s| s.ends_at), move |v| draft.update(|s| s.ends_at = v))}
-                </div>
+    fn id_mut(&mut self) -> &mut String {
+        &mut self.id
+    }
+
+    fn order(&self) -> Millis {
+        self.starts_at
+    }
+
+    fn cells(&self, now: Millis) -> (Vec<String>, &'static str) {
+        let st = if now < self.announce_from {
+            "scheduled"
+        } else if now < self.starts_at {
+            "counting down"
+        } else {
+            status(self.starts_at, self.ends_at, now)
+        };
+        (
+            vec![
+                self.title.clone(),
+                self.host.clone(),
+                show(self.announce_from),
+                show(self.starts_at),
+                show(self.ends_at),
+                st.into(),
+            ],
+            st,
+        )
+    }
+
+    fn blank(topic: Option<String>) -> Self {
+        let start = (now() / HOUR + 24) * HOUR;
+        LiveSession {
+            id: String::new(),
+            title: String::new(),
+            topic: topic.unwrap_or_default(),
+            host: String::new(),
+            starts_at: start,
+            ends_at: start + HOUR,
+            join_url: String::new(),
+            announce_from: start - 24 * HOUR,
+        }
+    }
+
+    fn checks(&self) -> (Vec<Problem>, Vec<Problem>) {
+        (self.validate(), self.lint())
+    }
+
+    fn form(d: Draft<Self>) -> AnyView {
+        let item = d.item;
+        view! {
+            {d.title_field("Title", "session-title", |s| &s.title, |s| &mut s.title)}
+            {d.id_field()}
+            {d.topic_field(|s| &s.topic, |s| &mut s.topic)}
+            {text_field("Host (shown on the banner)", "session-host", move || item.with(|s| s.host.clone()), move |v| item.update(|s| s.host = v))}
+            {text_field("Join link (https)", "session-join", move || item.with(|s| s.join_url.clone()), move |v| item.update(|s| s.join_url = v))}
+            <div class="row">
+                {d.time("Announce from", "session-announce", |s| s.announce_from, |s| &mut s.announce_from)}
+                {d.time("Starts at", "session-starts", |s| s.starts_at, |s| &mut s.starts_at)}
+                {d.time("Ends at", "session-ends", |s| s.ends_at, |s| &mut s.ends_at)}
             </div>
-            <aside><h2>"Checks"</h2><Checks checks=checks/></aside>
-        </div>
-        <PublishBar outcome=outcome blocked=blocked on_publish=on_publish on_cancel=on_close/>
+        }
+        .into_any()
     }
 }
 
 // ---------------------------------------------------------------------------------------
 // Polls
-
-fn new_poll() -> Poll {
-    let start = (now() / MINUTE) * MINUTE;
-    Poll {
-        id: String::new(),
-        question: String::new(),
-        kind: PollKind::Rating,
-        publish_at: start,
-        expires_at: start + 7 * 24 * HOUR,
-        show_results: false,
-    }
-}
 
 fn kind_name(k: &PollKind) -> &'static str {
     match k {
@@ -773,173 +837,124 @@ fn kind_name(k: &PollKind) -> &'static str {
     }
 }
 
-/// Polls: the list, or one poll in the editor.
-#[component]
-pub fn PollsPage() -> impl IntoView {
-    let c = console();
-    let items = RwSignal::new(None::<Vec<Poll>>);
-    let error = RwSignal::new(None::<String>);
-    let editing = RwSignal::new(None::<(Poll, bool)>);
-    let saved = RwSignal::new(None::<(String, Vec<Problem>)>);
-    let reload = move || load_list(c, "polls", items, error);
-    reload();
-    let close = Callback::new(move |()| {
-        editing.set(None);
-        reload();
-    });
-    let list = move || {
-        let now = now();
-        items.get().map(|mut list| {
-            list.sort_by_key(|p| std::cmp::Reverse(p.publish_at));
-            let rows = list
-                .into_iter()
-                .map(|p| {
-                    let st = status(p.publish_at, p.expires_at, now);
-                    let edit = p.clone();
-                    view! {
-                        <tr data-testid=format!("poll-{}", p.id)>
-                            <td><code>{p.id.clone()}</code></td>
-                            <td>{p.question.clone()}</td>
-                            <td>{kind_name(&p.kind)}</td>
-                            <td>{show(p.publish_at)}</td>
-                            <td>{show(p.expires_at)}</td>
-                            <td><span class=format!("badge {st}")>{st}</span></td>
-                            <td>
-                                <button class="link" on:click=move |_| editing.set(Some((edit.clone(), false)))>"Edit"</button>
-                                <DeleteButton plural="polls" id=p.id.clone() on_done=Callback::new(move |()| reload())/>
-                            </td>
-                        </tr>
-                    }
-                })
-                .collect_view();
-            view! {
-                <table class="list">
-                    <thead><tr><th>"Id"</th><th>"Question"</th><th>"Kind"</th><th>"Publish"</th><th>"Expires"</th><th>"Status"</th><th></th></tr></thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            }
-        })
-    };
-    view! {
-        {move || match editing.get() {
-            Some((poll, is_new)) => view! { <PollEditor poll=poll is_new=is_new on_close=close saved=saved/> }.into_any(),
-            None => view! {
-                <div class="bar">
-                    <h1>"Polls"</h1>
-                    <button class="primary" data-testid="new-poll" on:click=move |_| {
-                        saved.set(None);
-                        editing.set(Some((new_poll(), true)));
-                    }>"New poll"</button>
-                </div>
-                <Published saved=saved/>
-                <Show when=move || error.get().is_some()><p class="error">{move || error.get()}</p></Show>
-                {list}
-            }.into_any(),
-        }}
-    }
-}
+impl Authored for Poll {
+    const PLURAL: &'static str = "polls";
+    const ONE: &'static str = "poll";
+    const NOUN: &'static str = "poll";
+    const HEADING: &'static str = "Polls";
+    const COLUMNS: &'static [&'static str] = &["Question", "Kind", "Publish", "Expires", "Status"];
 
-#[component]
-fn PollEditor(
-    poll: Poll,
-    is_new: bool,
-    on_close: Callback<()>,
-    saved: RwSignal<Option<(String, Vec<Problem>)>>,
-) -> impl IntoView {
-    let c = console();
-    let draft = RwSignal::new(poll);
-    let id_touched = RwSignal::new(!is_new);
-    let checks = Memo::new(move |_| draft.with(|p| (p.validate(), p.lint())));
-    let blocked = Signal::derive(move || checks.with(|(e, _)| !e.is_empty()));
-    let outcome = RwSignal::new(Outcome::Idle);
-    // The options as typed, one per line (kept apart so blank lines survive while typing).
-    let options_text = RwSignal::new(match &draft.get_untracked().kind {
-        PollKind::Choice { options } => options.join("\n"),
-        _ => String::new(),
-    });
-    let max_chars = RwSignal::new(match &draft.get_untracked().kind {
-        PollKind::Text { max_chars } => *max_chars,
-        _ => PollKind::TEXT_MAX,
-    });
-    let set_kind = move |k: &str| {
-        let kind = match k {
-            "choice" => PollKind::Choice {
-                options: options_text
-                    .get_untracked()
-                    .lines()
-                    .map(|l| l.trim().to_string())
-                    .filter(|l| !l.is_empty())
-                    .collect(),
-            },
-            "text" => PollKind::Text {
-                max_chars: max_chars.get_untracked(),
-            },
-            _ => PollKind::Rating,
-        };
-        draft.update(|p| p.kind = kind);
-    };
-    let kind = move || draft.with(|p| kind_name(&p.kind));
-    let on_publish = Callback::new(move |()| {
-        let item = draft.get_untracked();
-        let done = Callback::new(move |w: Vec<Problem>| {
-            saved.set(Some((draft.with_untracked(|p| p.id.clone()), w)));
-            on_close.run(());
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn id_mut(&mut self) -> &mut String {
+        &mut self.id
+    }
+
+    fn order(&self) -> Millis {
+        self.publish_at
+    }
+
+    fn cells(&self, now: Millis) -> (Vec<String>, &'static str) {
+        let st = status(self.publish_at, self.expires_at, now);
+        (
+            vec![
+                self.question.clone(),
+                kind_name(&self.kind).into(),
+                show(self.publish_at),
+                show(self.expires_at),
+                st.into(),
+            ],
+            st,
+        )
+    }
+
+    fn blank(_topic: Option<String>) -> Self {
+        let start = (now() / MINUTE) * MINUTE;
+        Poll {
+            id: String::new(),
+            question: String::new(),
+            kind: PollKind::Rating,
+            publish_at: start,
+            expires_at: start + 7 * 24 * HOUR,
+            show_results: false,
+        }
+    }
+
+    fn checks(&self) -> (Vec<Problem>, Vec<Problem>) {
+        (self.validate(), self.lint())
+    }
+
+    fn form(d: Draft<Self>) -> AnyView {
+        let draft = d.item;
+        // The options as typed, one per line (kept apart so blank lines survive while typing).
+        let options_text = RwSignal::new(match &draft.get_untracked().kind {
+            PollKind::Choice { options } => options.join("\n"),
+            _ => String::new(),
         });
-        publish(c, "polls", item.id.clone(), item, outcome, done);
-    });
-    view! {
-        <div class="bar"><h1>{if is_new { "New poll" } else { "Edit poll" }}</h1></div>
-        <div class="editor" data-testid="poll-editor">
-            <div class="form">
-                {text_field("Question", "poll-question", move || draft.with(|p| p.question.clone()), move |v| draft.update(|p| {
-                    if !id_touched.get_untracked() { p.id = slugify(&v); }
-                    p.question = v;
-                }))}
+        let max_chars = RwSignal::new(match &draft.get_untracked().kind {
+            PollKind::Text { max_chars } => *max_chars,
+            _ => PollKind::TEXT_MAX,
+        });
+        let set_kind = move |k: &str| {
+            let kind = match k {
+                "choice" => PollKind::Choice {
+                    options: options_text
+                        .get_untracked()
+                        .lines()
+                        .map(|l| l.trim().to_string())
+                        .filter(|l| !l.is_empty())
+                        .collect(),
+                },
+                "text" => PollKind::Text {
+                    max_chars: max_chars.get_untracked(),
+                },
+                _ => PollKind::Rating,
+            };
+            draft.update(|p| p.kind = kind);
+        };
+        let kind = move || draft.with(|p| kind_name(&p.kind));
+        view! {
+            {d.title_field("Question", "poll-question", |p| &p.question, |p| &mut p.question)}
+            {d.id_field()}
+            <label class="field">
+                <span>"Kind"</span>
+                <select data-testid="poll-kind" prop:value=kind on:change=move |ev| set_kind(&event_target_value(&ev))>
+                    <option value="rating">"Rating (1-5 stars, counts as CSAT)"</option>
+                    <option value="choice">"Choice (2-6 options)"</option>
+                    <option value="text">"Short text"</option>
+                </select>
+            </label>
+            <Show when=move || kind() == "choice">
                 <label class="field">
-                    <span>"Id (cannot change later)"</span>
-                    <input type="text" data-testid="poll-id" disabled=!is_new
-                        prop:value=move || draft.with(|p| p.id.clone())
-                        on:input=move |ev| { id_touched.set(true); draft.update(|p| p.id = event_target_value(&ev)); }/>
+                    <span>"Options, one per line"</span>
+                    <textarea rows="5" data-testid="poll-options"
+                        prop:value=move || options_text.get()
+                        on:input=move |ev| { options_text.set(event_target_value(&ev)); set_kind("choice"); }></textarea>
                 </label>
+            </Show>
+            <Show when=move || kind() == "text">
                 <label class="field">
-                    <span>"Kind"</span>
-                    <select data-testid="poll-kind" prop:value=kind on:change=move |ev| set_kind(&event_target_value(&ev))>
-                        <option value="rating">"Rating (1-5 stars, counts as CSAT)"</option>
-                        <option value="choice">"Choice (2-6 options)"</option>
-                        <option value="text">"Short text"</option>
-                    </select>
+                    <span>"Longest answer (characters)"</span>
+                    <input type="number" min="1" max="200" data-testid="poll-max-chars"
+                        prop:value=move || max_chars.get().to_string()
+                        on:input=move |ev| {
+                            if let Ok(n) = event_target_value(&ev).parse::<u16>() { max_chars.set(n); set_kind("text"); }
+                        }/>
                 </label>
-                <Show when=move || kind() == "choice">
-                    <label class="field">
-                        <span>"Options, one per line"</span>
-                        <textarea rows="5" data-testid="poll-options"
-                            prop:value=move || options_text.get()
-                            on:input=move |ev| { options_text.set(event_target_value(&ev)); set_kind("choice"); }></textarea>
-                    </label>
-                </Show>
-                <Show when=move || kind() == "text">
-                    <label class="field">
-                        <span>"Longest answer (characters)"</span>
-                        <input type="number" min="1" max="200" data-testid="poll-max-chars"
-                            prop:value=move || max_chars.get().to_string()
-                            on:input=move |ev| {
-                                if let Ok(n) = event_target_value(&ev).parse::<u16>() { max_chars.set(n); set_kind("text"); }
-                            }/>
-                    </label>
-                </Show>
-                <div class="row">
-                    {time_field("Publish at", "poll-publish", move || draft.with(|p| p.publish_at), move |v| draft.update(|p| p.publish_at = v))}
-                    {time_field("Expires at", "poll-expires", move || draft.with(|p| p.expires_at), move |v| draft.update(|p| p.expires_at = v))}
-                </div>
-                <label class="check">
-                    <input type="checkbox" data-testid="poll-show-results"
-                        prop:checked=move || draft.with(|p| p.show_results)
-                        on:change=move |ev| draft.update(|p| p.show_results = event_target_checked(&ev))/>
-                    " Show visitors the results after they answer"
-                </label>
+            </Show>
+            <div class="row">
+                {d.time("Publish at", "poll-publish", |p| p.publish_at, |p| &mut p.publish_at)}
+                {d.time("Expires at", "poll-expires", |p| p.expires_at, |p| &mut p.expires_at)}
             </div>
-            <aside><h2>"Checks"</h2><Checks checks=checks/></aside>
-        </div>
-        <PublishBar outcome=outcome blocked=blocked on_publish=on_publish on_cancel=on_close/>
+            <label class="check">
+                <input type="checkbox" data-testid="poll-show-results"
+                    prop:checked=move || draft.with(|p| p.show_results)
+                    on:change=move |ev| draft.update(|p| p.show_results = event_target_checked(&ev))/>
+                " Show visitors the results after they answer"
+            </label>
+        }
+        .into_any()
     }
 }
