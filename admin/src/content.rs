@@ -658,9 +658,9 @@ fn SlideEditor(draft: RwSignal<Story>, i: usize) -> impl IntoView {
                 <span class="sub" class:over=move || { chars() > Story::TEXT_LINT }>
                     {move || format!("{} / {} characters", chars(), Story::TEXT_LINT)}
                 </span>
-                <button class="link" disabled=move || i == 0 on:click=move |_| draft.update(|s| s.slides.swap(i, i - 1))>"Up"</button>
-                <button class="link" disabled=move || { i + 1 >= count() } on:click=move |_| draft.update(|s| s.slides.swap(i, i + 1))>"Down"</button>
-                <button class="link danger" disabled=move || { count() <= 1 } on:click=move |_| draft.update(|s| { s.slides.remove(i); })>"Remove"</button>
+                <button class="link" disabled=move || i == 0 on:click=move |_| draft.update(|s| if i > 0 && i < s.slides.len() { s.slides.swap(i, i - 1) })>"Up"</button>
+                <button class="link" disabled=move || { i + 1 >= count() } on:click=move |_| draft.update(|s| if i + 1 < s.slides.len() { s.slides.swap(i, i + 1) })>"Down"</button>
+                <button class="link danger" disabled=move || { count() <= 1 } on:click=move |_| draft.update(|s| if i < s.slides.len() && s.slides.len() > 1 { s.slides.remove(i); })>"Remove"</button>
             </div>
             <label class="field">
                 <span>"Text"</span>

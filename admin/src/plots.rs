@@ -94,7 +94,7 @@ pub fn LineChart(
             } else {
                 "middle"
             };
-            view! { <text class="tick" x=x(i) y=H - 8.0 text-anchor=anchor>{labels[i].clone()}</text> }
+            view! { <text class="tick" x=x(i) y=H - 8.0 text-anchor=anchor>{labels.get(i).cloned().unwrap_or_default()}</text> }
         })
         .collect_view();
     let lines = series

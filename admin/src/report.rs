@@ -137,7 +137,11 @@ pub fn ReportPage() -> impl IntoView {
 fn ReportView(report: Report) -> impl IntoView {
     let c = console();
     let t = report.totals.clone();
-    let labels: Vec<String> = report.days.iter().map(|d| d.day[5..].to_string()).collect();
+    let labels: Vec<String> = report
+        .days
+        .iter()
+        .map(|d| d.day.get(5..).unwrap_or(&d.day).to_string())
+        .collect();
     let col = |f: fn(&glimpse_shared::report::DayLine) -> Option<f64>| {
         report.days.iter().map(f).collect::<Vec<_>>()
     };
