@@ -69,7 +69,42 @@ fn admin_requires_the_bearer_token() {
             .contains("ADMIN_TOKEN")
     );
     assert_eq!(put(Some("Bearer ")).status, 401);
+    // A truncated or extended token is wrong too.
+    let short = &TOKEN[..TOKEN.len() - 1];
+    assert_eq!(put(Some(&format!("Bearer {short}"))).status, 401);
+    assert_eq!(put(Some(&format!("Bearer {TOKEN}x"))).status, 401);
     assert_eq!(put(Some(&format!("Bearer {TOKEN}"))).status, 201);
+}
+
+#[test]
+fn every_admin_route_and_method_refuses_missing_wrong_and_truncated_tokens() {
+    let h = seeded();
+    let before = h.kv.keys();
+    let short = format!("Bearer {}", &TOKEN[..TOKEN.len() / 2]);
+    let mut checked = 0;
+    for (template, methods) in glimpse_worker::route::ROUTES {
+        if !template.starts_with("/v1/admin/") {
+            continue;
+        }
+        let path = template
+            .replace("{site}", "demo")
+            .replace("{visitor}", &tok("visitor", 1))
+            .replace("{poll}", "helpful")
+            .replace("{id}", "reset");
+        for method in methods.iter().copied() {
+            for auth in [None, Some("Bearer nope"), Some(short.as_str())] {
+                let mut req = ApiRequest::new(method, &path).json("{}");
+                if let Some(a) = auth {
+                    req = req.header("authorization", a);
+                }
+                let res = h.call(req, T0);
+                assert_eq!(res.status, 401, "{} {path} with {auth:?}", method.as_str());
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 3 * 30, "only {checked} admin requests checked");
+    assert_eq!(h.kv.keys(), before, "refused requests wrote nothing");
 }
 
 #[test]
