@@ -131,6 +131,16 @@ impl Console {
     }
 }
 
+/// The chosen site's topics as `<option>`s (follows the site picker).
+pub fn topic_options(c: Console) -> impl IntoView {
+    move || {
+        c.topics()
+            .into_iter()
+            .map(|(id, label)| view! { <option value=id.clone()>{label}</option> })
+            .collect_view()
+    }
+}
+
 /// The console from any component.
 pub fn console() -> Console {
     use_context::<Console>().unwrap_or_else(Console::new)

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::api;
-use crate::app::{Console, console, preview};
+use crate::app::{Console, console, preview, topic_options};
 use crate::time::{from_local_input, now, show, to_local_input};
 
 const MINUTE: Millis = 60_000;
@@ -175,15 +175,6 @@ fn time_field(
     }
 }
 
-/// The site's topics as `<option>`s.
-fn topic_options() -> impl IntoView {
-    console()
-        .topics()
-        .into_iter()
-        .map(|(id, label)| view! { <option value=id.clone()>{format!("{label} ({id})")}</option> })
-        .collect_view()
-}
-
 /// A page's flash message after publishing.
 #[component]
 fn Published(saved: RwSignal<Option<(String, Vec<Problem>)>>) -> impl IntoView {
@@ -303,7 +294,7 @@ impl<T: Authored> Draft<T> {
                     prop:value=move || d.item.with(|x| get(x).clone())
                     on:change=move |ev| d.item.update(|x| *set(x) = event_target_value(&ev))
                 >
-                    {topic_options()}
+                    {topic_options(console())}
                 </select>
             </label>
         }

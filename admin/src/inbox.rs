@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::api;
-use crate::app::console;
+use crate::app::{console, topic_options};
 use crate::time::{duration, now, show};
 
 #[derive(Debug, Deserialize)]
@@ -157,12 +157,7 @@ fn ThreadView(id: String, on_resolved: Callback<()>) -> impl IntoView {
             busy.set(false);
         });
     };
-    let topics = move || {
-        c.topics()
-            .into_iter()
-            .map(|(id, label)| view! { <option value=id.clone()>{label}</option> })
-            .collect_view()
-    };
+    let topics = topic_options(c);
     view! {
         <section class="thread" data-testid="thread">
             <Show when=move || error.get().is_some()><p class="error" role="alert">{move || error.get()}</p></Show>

@@ -39,6 +39,16 @@ fn nice_max(max: f64) -> f64 {
     step * mag
 }
 
+/// A captioned plot, or a note that the period has nothing to draw.
+fn figure(id: &'static str, caption: String, drawing: Option<AnyView>) -> impl IntoView {
+    view! {
+        <figure class="plot" data-plot=id>
+            <figcaption>{caption}</figcaption>
+            {drawing.unwrap_or_else(|| view! { <p class="sub">"No data in this period."</p> }.into_any())}
+        </figure>
+    }
+}
+
 /// Values over days; gaps (`None`) break the line.
 #[component]
 pub fn LineChart(
@@ -143,22 +153,16 @@ pub fn LineChart(
         .enumerate()
         .map(|(k, s)| view! { <li><span class=format!("swatch s{k}")></span>{s.name}</li> })
         .collect_view();
-    let empty = n == 0;
-    view! {
-        <figure class="plot" data-plot=id>
-            <figcaption>{caption.clone()}</figcaption>
-            {if empty {
-                view! { <p class="sub">"No data in this period."</p> }.into_any()
-            } else {
-                view! {
-                    <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=caption>
-                        {grid}{xlabels}{lines}
-                    </svg>
-                    <ul class="legend">{legend}</ul>
-                }.into_any()
-            }}
-        </figure>
-    }
+    let drawing = (n > 0).then(|| {
+        view! {
+            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=caption.clone()>
+                {grid}{xlabels}{lines}
+            </svg>
+            <ul class="legend">{legend}</ul>
+        }
+        .into_any()
+    });
+    figure(id, caption, drawing)
 }
 
 /// Labelled values as horizontal bars, longest first as given.
@@ -201,19 +205,13 @@ pub fn BarChart(
             }
         })
         .collect_view();
-    let empty = bars.is_empty();
-    view! {
-        <figure class="plot" data-plot=id>
-            <figcaption>{caption.clone()}</figcaption>
-            {if empty {
-                view! { <p class="sub">"No data in this period."</p> }.into_any()
-            } else {
-                view! {
-                    <svg viewBox=format!("0 0 {W} {height}") role="img" aria-label=caption>{rows}</svg>
-                }.into_any()
-            }}
-        </figure>
-    }
+    let drawing = (!bars.is_empty()).then(|| {
+        view! {
+            <svg viewBox=format!("0 0 {W} {height}") role="img" aria-label=caption.clone()>{rows}</svg>
+        }
+        .into_any()
+    });
+    figure(id, caption, drawing)
 }
 
 /// A report table with its CSV download.

@@ -6,7 +6,7 @@ use glimpse_shared::report::Report;
 use leptos::prelude::*;
 
 use crate::api;
-use crate::app::console;
+use crate::app::{console, topic_options};
 use crate::plots::{BarChart, DataTable, LineChart, Series, count, minutes, percent, stars};
 use crate::time::{duration, now, utc_day};
 
@@ -105,12 +105,7 @@ pub fn ReportPage() -> impl IntoView {
             load();
         });
     };
-    let topics = move || {
-        c.topics()
-            .into_iter()
-            .map(|(id, label)| view! { <option value=id.clone()>{label}</option> })
-            .collect_view()
-    };
+    let topics = topic_options(c);
     view! {
         <div class="bar">
             <h1>"Effectiveness"</h1>

@@ -141,6 +141,20 @@ fn operators_author_publish_measure_answer_and_erase_in_the_console() -> Result 
     // The stories list shows the demo's stories.
     page.wait_visible("[data-testid=story-reset-password]")?;
     page.screenshot("61-console-stories")?;
+    // Editing shows the stored story as it is (its topic is not the first one).
+    page.click("[data-testid=story-track-order] button.link")?;
+    page.wait_visible("[data-testid=story-editor]")?;
+    assert_eq!(
+        page.eval(&format!("{}.value", deep("[data-testid=story-topic]")))?,
+        json!("orders")
+    );
+    assert_eq!(
+        page.eval(&format!("{}.disabled", deep("[data-testid=story-id]")))?,
+        json!(true),
+        "a published story's id cannot change"
+    );
+    page.click("[data-testid=cancel]")?;
+    page.wait_visible("[data-testid=new-story]")?;
 
     // A new story: the lint warns about the long slide while typing, and clears when fixed.
     page.click("[data-testid=new-story]")?;

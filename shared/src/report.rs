@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::rollup::{DayStats, Durations, answer_key};
+use crate::rollup::{DayStats, Durations, answer_key, csat};
 use crate::{Answer, LiveSession, Millis, Poll, PollKind, Story};
 
 /// One day of the period, for plots over time.
@@ -112,12 +112,6 @@ pub struct Catalog<'a> {
 
 fn rate(part: u32, whole: u32) -> Option<f64> {
     (whole > 0).then(|| f64::from(part) / f64::from(whole))
-}
-
-fn csat(counts: &[u32; 5]) -> (u32, Option<f64>, Option<f64>) {
-    let n: u32 = counts.iter().sum();
-    let sum: u32 = counts.iter().zip(1u32..).map(|(c, s)| c * s).sum();
-    (n, rate(sum, n), rate(counts[3] + counts[4], n))
 }
 
 /// Builds the report of `days` (the stored roll-ups from `from` to `to`, in any order),

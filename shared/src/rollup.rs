@@ -99,6 +99,20 @@ pub struct DayStats {
     pub question_times: Vec<QuestionTimes>,
 }
 
+/// From answers per star (1–5): how many, their mean, and the share of 4s and 5s (CSAT).
+pub fn csat(counts: &[u32; 5]) -> (u32, Option<f64>, Option<f64>) {
+    let n: u32 = counts.iter().sum();
+    if n == 0 {
+        return (0, None, None);
+    }
+    let sum: u32 = counts.iter().zip(1u32..).map(|(c, s)| c * s).sum();
+    (
+        n,
+        Some(f64::from(sum) / f64::from(n)),
+        Some(f64::from(counts[3] + counts[4]) / f64::from(n)),
+    )
+}
+
 /// Rolls up `day` (`YYYY-MM-DD`) from its facts. `votes` are the (poll id, vote) pairs whose
 /// vote was recorded that day (ratings also make CSAT); `questions` are the questions asked
 /// that day with their replies and resolution.
@@ -177,13 +191,7 @@ pub fn rollup(
             .entry(answer_key(&v.answer))
             .or_default() += 1;
     }
-    let n: u32 = out.csat_counts.iter().sum();
-    if n > 0 {
-        let sum: u32 = out.csat_counts.iter().zip(1u32..).map(|(c, s)| c * s).sum();
-        out.csat_mean = Some(f64::from(sum) / f64::from(n));
-        out.csat_satisfied =
-            Some(f64::from(out.csat_counts[3] + out.csat_counts[4]) / f64::from(n));
-    }
+    (_, out.csat_mean, out.csat_satisfied) = csat(&out.csat_counts);
     out.questions_asked = u32::try_from(questions.len()).unwrap_or(u32::MAX);
     out.first_reply = Durations::of(
         questions
