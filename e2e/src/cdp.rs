@@ -214,6 +214,18 @@ fn save_png(name: &str, data: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// JavaScript that finds the first element matching `selector` in the document or any open
+/// shadow root below it whose text contains `text`, or `undefined`.
+pub fn deep_with_text(selector: &str, text: &str) -> String {
+    format!(
+        "[...(function all(r) {{ let out = [...r.querySelectorAll({})]; \
+         for (const e of r.querySelectorAll('*')) if (e.shadowRoot) out = out.concat(all(e.shadowRoot)); \
+         return out; }})(document)].find(e => e.innerText.includes({}))",
+        json!(selector),
+        json!(text)
+    )
+}
+
 /// One tab.
 pub struct Page<'b> {
     browser: &'b mut Browser,

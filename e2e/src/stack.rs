@@ -140,6 +140,26 @@ impl Stack {
         )
     }
 
+    /// Publishes a live session on the demo site through the admin API, announced from now,
+    /// starting and ending `starts_in` / `ends_in` ms from now.
+    pub fn publish_session(&self, id: &str, title: &str, starts_in: i64, ends_in: i64) -> Result {
+        let now = now_ms();
+        let session = serde_json::json!({
+            "id": id, "title": title, "topic": "orders", "host": "Sam",
+            "announce_from": now - 1_000, "starts_at": now + starts_in, "ends_at": now + ends_in,
+            "join_url": format!("https://northwind.example/live/{id}")
+        });
+        let res = self.admin(
+            "PUT",
+            &format!("/v1/admin/sites/demo/sessions/{id}"),
+            &session.to_string(),
+        )?;
+        if res.status != 201 {
+            return Err(format!("publish session {id}: {} {}", res.status, res.body));
+        }
+        Ok(())
+    }
+
     /// A poll's exact results through the admin API.
     pub fn poll_results(&self, site: &str, poll: &str) -> Result<serde_json::Value> {
         let res = self.admin(

@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use glimpse_e2e::Result;
-use glimpse_e2e::cdp::{Browser, Page};
-use glimpse_e2e::stack::{Stack, now_ms};
+use glimpse_e2e::cdp::{Browser, Page, deep_with_text};
+use glimpse_e2e::stack::Stack;
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -68,18 +68,7 @@ fn offline_at_load_the_widget_waits_and_comes_up_when_the_network_returns() -> R
 #[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
 fn a_visitor_clock_an_hour_ahead_still_sees_the_right_countdown() -> Result {
     let stack = Stack::start_demo()?;
-    let now = now_ms();
-    let session = json!({
-        "id": "skewed", "title": "Skewed clock Q&A", "topic": "orders", "host": "Sam",
-        "announce_from": now - 1_000, "starts_at": now + 600_000, "ends_at": now + 1_800_000,
-        "join_url": "https://northwind.example/live/skewed"
-    });
-    let res = stack.admin(
-        "PUT",
-        "/v1/admin/sites/demo/sessions/skewed",
-        &session.to_string(),
-    )?;
-    assert_eq!(res.status, 201, "{}", res.body);
+    stack.publish_session("skewed", "Skewed clock Q&A", 600_000, 1_800_000)?;
     // Every Date on the page runs an hour fast, as on a badly set laptop.
     let skew = "(() => { const Real = Date, realNow = Real.now.bind(Real), skew = 3600000; \
         class Skewed extends Real { constructor(...a) { if (a.length === 0) super(realNow() + skew); else super(...a); } \
@@ -94,9 +83,7 @@ fn a_visitor_clock_an_hour_ahead_still_sees_the_right_countdown() -> Result {
             > 3_500_000.0,
         "the page's clock is an hour ahead"
     );
-    let banner = "[...(function all(r){ let out=[...r.querySelectorAll('[data-testid=glimpse-banner]')]; \
-        for (const e of r.querySelectorAll('*')) if (e.shadowRoot) out = out.concat(all(e.shadowRoot)); return out; })(document)]\
-        .find(b => b.innerText.includes('Skewed clock Q&A'))";
+    let banner = deep_with_text("[data-testid=glimpse-banner]", "Skewed clock Q&A");
     let text = page.wait_for(
         &format!("(() => {{ const b = {banner}; return b && b.dataset.state === 'upcoming' && b.innerText; }})()"),
         TIMEOUT,

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use glimpse_e2e::Result;
-use glimpse_e2e::cdp::{Page, deep};
+use glimpse_e2e::cdp::{Page, deep, deep_with_text};
 use glimpse_e2e::stack::{Stack, now_ms};
 use serde_json::{Value, json};
 
@@ -238,22 +238,14 @@ fn the_main_flow_works_by_keyboard_alone() -> Result {
 #[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
 fn a_banner_counts_down_goes_live_and_disappears() -> Result {
     let stack = Stack::start_demo()?;
-    let now = now_ms();
-    let session = json!({
-        "id": "e2e-live", "title": "E2E live Q&A", "topic": "orders", "host": "Sam",
-        "announce_from": now - 1_000, "starts_at": now + 6_000, "ends_at": now + 11_000,
-        "join_url": "https://northwind.example/live/e2e"
-    });
-    let res = stack.admin(
-        "PUT",
-        "/v1/admin/sites/demo/sessions/e2e-live",
-        &session.to_string(),
-    )?;
-    assert_eq!(res.status, 201, "{}", res.body);
+    stack.publish_session("e2e-live", "E2E live Q&A", 6_000, 11_000)?;
     // The demo's own session is announced too; find ours by title.
     let mut browser = glimpse_e2e::cdp::Browser::launch(&stack.tools.chromium)?;
     let mut page = open_page(&stack, &mut browser)?;
-    let state = "(() => { const b = [...(function all(r){ let out=[...r.querySelectorAll('[data-testid=glimpse-banner]')]; for (const e of r.querySelectorAll('*')) if (e.shadowRoot) out = out.concat(all(e.shadowRoot)); return out; })(document)].find(b => b.innerText.includes('E2E live Q&A')); return b ? b.dataset.state : 'gone'; })()";
+    let state = format!(
+        "(() => {{ const b = {}; return b ? b.dataset.state : 'gone'; }})()",
+        deep_with_text("[data-testid=glimpse-banner]", "E2E live Q&A")
+    );
     page.wait_for(&format!("{state} === 'upcoming'"), TIMEOUT)?;
     page.wait_text("[data-testid=glimpse-banners]", "Starts in 0:0")?;
     page.screenshot("13-banner-upcoming")?;
