@@ -160,12 +160,16 @@ fn touch_swipes_change_stories_and_a_swipe_down_closes() -> Result {
         first
     );
 
-    // A short drag is neither a swipe nor a tap that skips: the story stays.
+    // A short drag is neither a swipe nor a tap that skips: the story and the slide stay,
+    // also once the touch has settled (300 ms: a reaction would show within a frame).
+    let slide = page.text("[data-testid=glimpse-slide-text]")?;
     page.swipe("[data-testid=glimpse-slide-text]", 0.0, 20.0)?;
+    page.eval("new Promise(r => setTimeout(() => requestAnimationFrame(() => r(true)), 300))")?;
     assert_eq!(
         attr(&mut page, "[data-testid=glimpse-viewer]", "aria-label")?,
         first
     );
+    assert_eq!(page.text("[data-testid=glimpse-slide-text]")?, slide);
 
     // Swipe down: the viewer closes and focus goes back to the launcher.
     page.swipe("[data-testid=glimpse-slide-text]", 5.0, 220.0)?;
