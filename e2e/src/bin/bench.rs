@@ -43,8 +43,11 @@ fn bench() -> Result {
         "glimpse": worker_upload(&xtask::at("worker"))?,
         "trivial": worker_upload(&xtask::at("bench/trivial"))?,
     });
-    let throughput = throughput()?;
-    let browser = browser_timings()?;
+    // One seeded worker for the loads and the browser (the loads write only votes and
+    // events, which neither the demo page nor the feed depend on).
+    let stack = Stack::start_demo_with(&[("RATE_LIMIT_PER_MINUTE", "0")])?;
+    let throughput = throughput(&stack)?;
+    let browser = browser_timings(&stack)?;
 
     let results = json!({
         "machine": machine,
@@ -193,8 +196,7 @@ fn wrk(url: &str, script: Option<&Path>) -> Result<Load> {
 
 /// Feed GET, vote POST and event POST on Glimpse's worker, the same loads on the trivial
 /// handler, one after the other in this run.
-fn throughput() -> Result<Value> {
-    let stack = Stack::start_demo_with(&[("RATE_LIMIT_PER_MINUTE", "0")])?;
+fn throughput(stack: &Stack) -> Result<Value> {
     let state = xtask::at("target/bench/trivial-state");
     let trivial = DevServer::start_in(&stack.tools, &xtask::at("bench/trivial"), &state, &[])?;
     let vote = post_script(
@@ -259,8 +261,7 @@ fn traced(page: &mut Page<'_>, f: impl FnOnce(&mut Page<'_>) -> Result) -> Resul
 /// Loads the demo page `RUNS` times with and without the widget, at 1× and 4× CPU slowdown:
 /// long tasks and total blocking time until the page has settled, and the time from a
 /// click on a story to its first slide on screen.
-fn browser_timings() -> Result<Value> {
-    let stack = Stack::start_demo_with(&[("RATE_LIMIT_PER_MINUTE", "0")])?;
+fn browser_timings(stack: &Stack) -> Result<Value> {
     let mut browser = Browser::launch(&stack.tools.chromium)?;
     let mut page = browser.new_page()?;
     page.call("Network.enable", json!({}))?;
@@ -290,7 +291,7 @@ fn browser_timings() -> Result<Value> {
             let mut loads: Vec<Blocking> = Vec::new();
             let mut clicks = Vec::new();
             for _ in 0..RUNS {
-                let (b, click) = load_once(&mut page, &stack, with_widget)?;
+                let (b, click) = load_once(&mut page, stack, with_widget)?;
                 loads.push(b);
                 clicks.extend(click);
             }
