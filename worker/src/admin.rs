@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use crate::core::{Api, unavailable};
 use crate::http::{ApiRequest, ApiResponse};
 use crate::route::{Method, Route};
-use crate::store::{KvStore, Put, list_all};
+use crate::store::{KvStore, Put, list_all, read_all};
 
 /// Largest body an admin endpoint reads.
 pub const BODY_MAX: usize = 256 * 1024;
@@ -147,18 +147,13 @@ async fn list_items<S: KvStore>(
     kind: ContentKind,
 ) -> Result<ApiResponse, ApiError> {
     load_site(api, site_id).await?;
-    let prefix = keys::content_prefix(site_id, kind);
-    let mut items = Vec::new();
-    for k in list_all(api.store, &prefix, LIST_PAGES_MAX)
-        .await
-        .map_err(unavailable)?
-    {
-        if let Some(raw) = api.store.get(&k.name).await.map_err(unavailable)?
-            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&raw)
-        {
-            items.push(v);
-        }
-    }
+    let items: Vec<serde_json::Value> = read_all(
+        api.store,
+        &keys::content_prefix(site_id, kind),
+        LIST_PAGES_MAX,
+    )
+    .await
+    .map_err(unavailable)?;
     Ok(ApiResponse::json(
         200,
         &serde_json::json!({ kind.plural(): items }),

@@ -14,12 +14,52 @@ use serde_json::json;
 
 use crate::core::unavailable;
 use crate::http::{ApiRequest, ApiResponse};
-use crate::store::{KvStore, Put, list_all};
+use crate::store::{KvStore, Put, list_all, read_all};
 
 const PAGES: usize = 50;
 
+fn rollups_prefix(site: &str) -> String {
+    format!("site/{site}/rollup/")
+}
+
 fn rollup_key(site: &str, day: &str) -> String {
-    format!("site/{site}/rollup/{day}")
+    format!("{}{day}", rollups_prefix(site))
+}
+
+/// The query parameter `field` (or `default`) as a `YYYY-MM-DD` day, or a 400 naming it.
+fn day_param(
+    req: &ApiRequest,
+    field: &str,
+    default: String,
+) -> Result<(String, NaiveDate), ApiError> {
+    let v = req.query_param(field).unwrap_or(default);
+    NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+        .map(|d| (v, d))
+        .map_err(|_| {
+            ApiError::new(400, "invalid", format!("{field} must be YYYY-MM-DD")).with_field(field)
+        })
+}
+
+/// The stored summaries of the days `from..=to`, in key (day) order.
+async fn stored_days<S: KvStore>(
+    store: &S,
+    site: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<DayStats>, ApiError> {
+    let prefix = rollups_prefix(site);
+    let mut days = Vec::new();
+    for k in list_all(store, &prefix, PAGES).await.map_err(unavailable)? {
+        let day = k.name.strip_prefix(&prefix).unwrap_or("");
+        if day >= from
+            && day <= to
+            && let Some(raw) = store.get(&k.name).await.map_err(unavailable)?
+            && let Ok(stats) = serde_json::from_str::<DayStats>(&raw)
+        {
+            days.push(stats);
+        }
+    }
+    Ok(days)
 }
 
 /// `[start, end)` of a `YYYY-MM-DD` UTC day in ms, or a 400.
@@ -130,18 +170,10 @@ pub async fn report<S: KvStore>(
     site: &Site,
     now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
-    let day = |field: &str, default: String| -> Result<(String, NaiveDate), ApiError> {
-        let v = req.query_param(field).unwrap_or(default);
-        NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-            .map(|d| (v, d))
-            .map_err(|_| {
-                ApiError::new(400, "invalid", format!("{field} must be YYYY-MM-DD"))
-                    .with_field(field)
-            })
-    };
     let today = glimpse_shared::time::utc_date(now_ms);
-    let (to, to_date) = day("to", today)?;
-    let (from, from_date) = day(
+    let (to, to_date) = day_param(req, "to", today)?;
+    let (from, from_date) = day_param(
+        req,
         "from",
         (to_date - chrono::Days::new(29))
             .format("%Y-%m-%d")
@@ -167,24 +199,28 @@ pub async fn report<S: KvStore>(
         )
         .with_field("topic"));
     }
-    let prefix = format!("site/{}/rollup/", site.id);
-    let mut days = Vec::new();
-    for k in list_all(store, &prefix, PAGES).await.map_err(unavailable)? {
-        let d = k.name.strip_prefix(&prefix).unwrap_or("");
-        if d >= from.as_str()
-            && d <= to.as_str()
-            && let Some(raw) = store.get(&k.name).await.map_err(unavailable)?
-            && let Ok(stats) = serde_json::from_str::<DayStats>(&raw)
-        {
-            days.push(stats);
-        }
-    }
-    let stories: Vec<Story> =
-        stored(store, &keys::content_prefix(&site.id, ContentKind::Story)).await?;
-    let polls: Vec<Poll> =
-        stored(store, &keys::content_prefix(&site.id, ContentKind::Poll)).await?;
-    let sessions: Vec<LiveSession> =
-        stored(store, &keys::content_prefix(&site.id, ContentKind::Session)).await?;
+    let days = stored_days(store, &site.id, &from, &to).await?;
+    let stories: Vec<Story> = read_all(
+        store,
+        &keys::content_prefix(&site.id, ContentKind::Story),
+        PAGES,
+    )
+    .await
+    .map_err(unavailable)?;
+    let polls: Vec<Poll> = read_all(
+        store,
+        &keys::content_prefix(&site.id, ContentKind::Poll),
+        PAGES,
+    )
+    .await
+    .map_err(unavailable)?;
+    let sessions: Vec<LiveSession> = read_all(
+        store,
+        &keys::content_prefix(&site.id, ContentKind::Session),
+        PAGES,
+    )
+    .await
+    .map_err(unavailable)?;
     let report = glimpse_shared::report::build(
         &from,
         &to,
@@ -199,51 +235,14 @@ pub async fn report<S: KvStore>(
     Ok(ApiResponse::json(200, &report).with_header("cache-control", "no-store"))
 }
 
-/// Every readable value under `prefix`.
-async fn stored<S: KvStore, T: serde::de::DeserializeOwned>(
-    store: &S,
-    prefix: &str,
-) -> Result<Vec<T>, ApiError> {
-    let mut out = Vec::new();
-    for k in list_all(store, prefix, PAGES).await.map_err(unavailable)? {
-        if let Some(raw) = store.get(&k.name).await.map_err(unavailable)?
-            && let Ok(v) = serde_json::from_str(&raw)
-        {
-            out.push(v);
-        }
-    }
-    Ok(out)
-}
-
 /// `GET /v1/admin/sites/{site}/rollups?from=&to=`: the stored daily summaries in range.
 pub async fn list<S: KvStore>(
     store: &S,
     req: &ApiRequest,
     site: &str,
 ) -> Result<ApiResponse, ApiError> {
-    let from = req
-        .query_param("from")
-        .unwrap_or_else(|| "0000-01-01".into());
-    let to = req.query_param("to").unwrap_or_else(|| "9999-12-31".into());
-    for (field, v) in [("from", &from), ("to", &to)] {
-        if NaiveDate::parse_from_str(v, "%Y-%m-%d").is_err() {
-            return Err(
-                ApiError::new(400, "invalid", format!("{field} must be YYYY-MM-DD"))
-                    .with_field(field),
-            );
-        }
-    }
-    let prefix = format!("site/{site}/rollup/");
-    let mut days = Vec::new();
-    for k in list_all(store, &prefix, PAGES).await.map_err(unavailable)? {
-        let day = k.name.strip_prefix(&prefix).unwrap_or("");
-        if day >= from.as_str()
-            && day <= to.as_str()
-            && let Some(raw) = store.get(&k.name).await.map_err(unavailable)?
-            && let Ok(stats) = serde_json::from_str::<DayStats>(&raw)
-        {
-            days.push(stats);
-        }
-    }
+    let (from, _) = day_param(req, "from", "0000-01-01".into())?;
+    let (to, _) = day_param(req, "to", "9999-12-31".into())?;
+    let days = stored_days(store, site, &from, &to).await?;
     Ok(ApiResponse::json(200, &json!({ "days": days })))
 }
