@@ -175,3 +175,47 @@ fn an_operator_publishes_visitors_vote_and_results_are_exact() -> Result {
     assert!(!ids(&feed["stories"]).contains(&"e2e-story".to_string()));
     Ok(())
 }
+
+#[test]
+#[ignore = "needs the built worker: run by `cargo xtask test`"]
+fn the_cron_trigger_rolls_up_today_from_the_stored_events() -> Result {
+    let stack = Stack::start_demo()?;
+    let origin = stack.url("");
+    let batch = json!({
+        "id": "cronbatch0000000000001", "visitor": "cronvisitor00000000001",
+        "events": [{"kind": "story_view", "story": "track-order"},
+                   {"kind": "slide_view", "story": "track-order", "slide": 0}]
+    });
+    let res = stack.request(
+        "POST",
+        "/v1/sites/demo/events",
+        &[("content-type", "application/json"), ("origin", &origin)],
+        &batch.to_string(),
+    )?;
+    assert_eq!(res.status, 202, "{}", res.body);
+    let today = glimpse_shared::time::utc_date(now_ms());
+    let day_views = || -> Result<Value> {
+        let res = stack.admin(
+            "GET",
+            &format!("/v1/admin/sites/demo/rollups?from={today}&to={today}"),
+            "",
+        )?;
+        Ok(parse(&res.body)?["days"][0]["stories"]["track-order"]["views"].clone())
+    };
+    assert_eq!(
+        day_views()?,
+        Value::Null,
+        "nothing is rolled up before the trigger runs"
+    );
+    // The hourly trigger of wrangler.toml, run now (wrangler dev --test-scheduled).
+    let (status, body) = stack.get("/__scheduled?cron=17+*+*+*+*")?;
+    assert_eq!(status, 200, "{body}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while day_views()? != json!(1) {
+        if std::time::Instant::now() > deadline {
+            return Err(format!("today was not rolled up: {}", day_views()?));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    Ok(())
+}

@@ -69,6 +69,8 @@ pub fn dev_args(port: u16, inspector_port: u16, persist_to: &Path) -> Vec<String
         "--persist-to".into(),
         persist_to.to_string_lossy().into_owned(),
         "--show-interactive-dev-session=false".into(),
+        // `GET /__scheduled?cron=…` runs the cron trigger on demand (local only).
+        "--test-scheduled".into(),
     ]
 }
 
