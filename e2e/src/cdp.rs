@@ -182,10 +182,16 @@ fn connect(url: &str) -> Result<WebSocket<TcpStream>> {
         .and_then(|r| r.split('/').next())
         .ok_or_else(|| format!("bad DevTools url {url}"))?;
     let stream = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
+    // A busy machine may take a while to answer the upgrade: give the handshake time, and
+    // only then switch to the short read timeout the event loop polls with (a short one
+    // here made the handshake fail with WouldBlock now and then).
     stream
-        .set_read_timeout(Some(Duration::from_millis(500)))
+        .set_read_timeout(Some(Duration::from_secs(30)))
         .map_err(|e| e.to_string())?;
     let (ws, _) = tungstenite::client(url, stream).map_err(|e| format!("websocket {url}: {e}"))?;
+    ws.get_ref()
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .map_err(|e| e.to_string())?;
     Ok(ws)
 }
 
