@@ -12,6 +12,10 @@ pub const SWIPE_PX: f64 = 50.0;
 /// held and do nothing on release (Instagram and WhatsApp use about the same threshold).
 pub const TAP_MAX_MS: f64 = 250.0;
 
+/// The farthest a finger or pointer may move during a tap, in CSS pixels (browsers' own
+/// touch slop is about the same): a longer drag that is no swipe does nothing.
+pub const TAP_SLOP_PX: f64 = 10.0;
+
 /// The share of the slide's width, from its inline start, that steps back; the rest steps on.
 pub const PREV_ZONE: f64 = 0.3;
 
@@ -42,7 +46,7 @@ pub fn press(p: Press, rtl: bool) -> Option<Input> {
     if p.dy > SWIPE_PX * 1.6 && p.dy > ax {
         return Some(Input::Close);
     }
-    if ax > SWIPE_PX || ay > SWIPE_PX || p.held_ms > TAP_MAX_MS {
+    if ax > TAP_SLOP_PX || ay > TAP_SLOP_PX || p.held_ms > TAP_MAX_MS {
         // A drag that is no swipe, or a hold: it paused while it lasted, and that is all.
         return None;
     }
@@ -119,9 +123,24 @@ mod tests {
         assert_eq!(press(swipe(120.0, 10.0), true), Some(Input::NextStory));
         assert_eq!(press(swipe(-120.0, 10.0), true), Some(Input::PrevStory));
         assert_eq!(press(swipe(10.0, 120.0), true), Some(Input::Close));
-        // Up is not close; a short drag is nothing.
+        // Up is not close; a short drag is nothing, however quick.
         assert_eq!(press(swipe(0.0, -120.0), false), None);
         assert_eq!(press(swipe(30.0, 20.0), false), None);
+        let quick_drag = Press {
+            dx: 0.0,
+            dy: 20.0,
+            held_ms: 60.0,
+            at_x: 0.8,
+        };
+        assert_eq!(press(quick_drag, false), None);
+        // A tap may wobble a few pixels.
+        let wobbly_tap = Press {
+            dx: 4.0,
+            dy: -3.0,
+            held_ms: 90.0,
+            at_x: 0.8,
+        };
+        assert_eq!(press(wobbly_tap, false), Some(Input::Next));
     }
 
     #[test]
