@@ -396,7 +396,7 @@ pub fn ContentPage<T: Authored>(
                 .collect_view();
             view! {
                 <table class="list">
-                    <thead><tr><th>"Id"</th>{head}<th></th></tr></thead>
+                    <thead><tr><th>"Id"</th>{head}<th>"Actions"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
             }

@@ -87,7 +87,7 @@ pub fn PrivacyPage() -> impl IntoView {
         <Show when=move || message.get().is_some()><p role="status" data-testid="privacy-message">{move || message.get()}</p></Show>
         {move || export.get().map(|v| view! {
             <div class="bar"><h2>"Export"</h2><button data-testid="download-export" on:click=download>"Download JSON"</button></div>
-            <pre class="json" data-testid="export-json">{serde_json::to_string_pretty(&v).unwrap_or_default()}</pre>
+            <pre class="json" data-testid="export-json" tabindex="0" role="region" aria-label="Exported data">{serde_json::to_string_pretty(&v).unwrap_or_default()}</pre>
         })}
     }
 }

@@ -5,6 +5,7 @@
 //! The tests in `tests/` are `#[ignore]`d so that `cargo test --workspace` stays native and
 //! fast; `cargo xtask test` builds the assets and runs them with `--ignored`.
 
+pub mod axe;
 pub mod bench;
 pub mod cdp;
 pub mod stack;

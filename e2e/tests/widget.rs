@@ -505,7 +505,7 @@ fn the_embedding_contract_holds_on_strict_and_crowded_pages() -> Result {
         let label = page.eval(&format!(
             "{tea}.querySelector('[data-testid=glimpse-launcher]').getAttribute('aria-label')"
         ))?;
-        assert_eq!(label, json!("Åpne hjelpehistorier (1 ny)"));
+        assert_eq!(label, json!("Åpne hjelpehistorier, 1 ny"));
         let left = page.eval(&format!(
             "{tea}.querySelector('[data-testid=glimpse-launcher]').getBoundingClientRect().left"
         ))?;

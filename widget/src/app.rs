@@ -205,8 +205,10 @@ pub fn App(
     let launcher_label = move || {
         let n = unseen.get();
         let base = ctx_label.t(Text::OpenHelp);
+        // The visible count must be part of the name (WCAG 2.5.3, label in name), and a
+        // parenthetical does not count as part of it: "Open help stories, 1 new".
         if n > 0 {
-            format!("{base} ({n} {})", ctx_label.t(Text::New))
+            format!("{base}, {n} {}", ctx_label.t(Text::New))
         } else {
             base.to_string()
         }
@@ -368,12 +370,14 @@ fn Tray(
             node_ref=panel
             on:keydown=on_key
         >
-            <header class="tray-head">
+            // Not a <header>: inside a dialog it would still be a `banner` landmark, a second
+            // one on the host page (axe: landmark-no-duplicate-banner).
+            <div class="tray-head">
                 <h2>{title}</h2>
                 <button class="icon" aria-label=ctx.t(Text::Close) on:click=move |_| on_close.run(())>
                     "×"
                 </button>
-            </header>
+            </div>
             <ul class="stories">{items}</ul>
             <crate::search::Search/>
             <For each=move || polls.get() key=|p| p.id.clone() let:poll>

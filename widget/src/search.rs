@@ -55,11 +55,17 @@ pub fn Search() -> impl IntoView {
             Duration::from_millis(250),
         );
     };
+    // "No results" is a status beside the list, not inside it: a <ul> holds only <li>s
+    // (axe: list).
+    let none_found = move || {
+        results
+            .with(|r| r.as_ref().is_some_and(Vec::is_empty))
+            .then(|| {
+                view! { <p class="sub" role="status">{lang.t(Text::NoResults)}</p> }
+            })
+    };
     let items = move || {
         results.get().map(|hits| {
-            if hits.is_empty() {
-                return view! { <p class="sub" role="status">{lang.t(Text::NoResults)}</p> }.into_any();
-            }
             hits.into_iter()
                 .map(|h| {
                     let id = h.entry.id.clone();
@@ -84,7 +90,6 @@ pub fn Search() -> impl IntoView {
                     }
                 })
                 .collect_view()
-                .into_any()
         })
     };
     let page = format!("{}/kb/{}", ctx.config.api, ctx.config.site);
@@ -99,6 +104,7 @@ pub fn Search() -> impl IntoView {
                 on:input=on_input
             />
             <ul class="kb-results" aria-live="polite">{items}</ul>
+            {none_found}
             <a class="sub" href=page target="_blank" rel="noopener">{lang.t(Text::AllArticles)}</a>
         </section>
     }

@@ -140,7 +140,7 @@ async fn launcher_opens_the_tray_and_the_story_plays_to_its_end_card() {
     let launcher = find(&root, "[data-testid=glimpse-launcher]").expect("launcher");
     assert_eq!(
         launcher.get_attribute("aria-label").as_deref(),
-        Some("Open help stories (1 new)")
+        Some("Open help stories, 1 new")
     );
     assert!(launcher.class_list().contains("unseen"));
 
@@ -282,7 +282,7 @@ async fn speaks_the_visitors_language_and_lays_out_right_to_left() {
     let launcher = find(&root, "[data-testid=glimpse-launcher]").expect("launcher");
     assert_eq!(
         launcher.get_attribute("aria-label").as_deref(),
-        Some("Abrir historias de ayuda (1 nuevo)")
+        Some("Abrir historias de ayuda, 1 nuevo")
     );
     let widget_root = find(&root, ".root").expect("root");
     assert_eq!(widget_root.get_attribute("dir").as_deref(), Some("rtl"));

@@ -173,7 +173,8 @@ fn escape(s: &str) -> String {
 }
 
 /// `GET /kb/{site}`: the knowledge base as a plain, permanent HTML page, searchable with an
-/// ordinary form. Everything authored is escaped.
+/// ordinary form. Everything authored is escaped. All of it sits in one `main` landmark, with
+/// the form as a named `search` landmark (axe-core checks it in e2e/tests/a11y.rs).
 pub async fn page<S: KvStore>(
     store: &S,
     req: &ApiRequest,
@@ -189,7 +190,8 @@ pub async fn page<S: KvStore>(
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{name} — Help</title><style>body{{font-family:system-ui,sans-serif;max-width:760px;margin:0 auto;padding:24px;line-height:1.5;color:#1b1820}}\
          h2{{margin-top:32px;border-bottom:1px solid #ddd}}article{{margin:16px 0}}p{{white-space:pre-line;margin:4px 0}}</style></head>\
-         <body><h1>{name} — Help</h1><form method=\"get\"><label>Search <input type=\"search\" name=\"q\" value=\"{qv}\"></label> \
+         <body><main><h1>{name} — Help</h1>\
+         <form method=\"get\" role=\"search\" aria-label=\"Help articles\"><label>Search <input type=\"search\" name=\"q\" value=\"{qv}\"></label> \
          <button type=\"submit\">Search</button></form>",
         lang = escape(&site.language),
         name = escape(&site.name),
@@ -218,7 +220,7 @@ pub async fn page<S: KvStore>(
         }
         html.push_str("</section>");
     }
-    html.push_str("</body></html>");
+    html.push_str("</main></body></html>");
     Ok(ApiResponse {
         status: 200,
         headers: vec![

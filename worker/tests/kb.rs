@@ -128,6 +128,10 @@ fn the_html_page_lists_and_searches_and_escapes() {
         Some("text/html; charset=utf-8")
     );
     assert!(res.body.contains("<h1>Demo Coffee — Help</h1>"));
+    // Everything inside one main landmark, the form a search landmark (axe: landmark-one-main,
+    // region; the page itself is checked by axe-core in e2e/tests/a11y.rs).
+    assert!(res.body.contains("<body><main><h1>") && res.body.ends_with("</main></body></html>"));
+    assert!(res.body.contains("<form method=\"get\" role=\"search\""));
     assert!(res.body.contains("How to reset"));
     assert!(
         res.body

@@ -117,7 +117,7 @@ pub fn setup() -> Result<Tools> {
     })?;
 
     step(
-        "npm packages (wrangler, binaryen) from package-lock.json",
+        "npm packages (wrangler, binaryen, axe-core) from package-lock.json",
         npm_ci,
     )?;
 
