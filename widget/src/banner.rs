@@ -63,7 +63,14 @@ pub fn Banners(sessions: Memo<Vec<LiveSession>>) -> impl IntoView {
         after
     });
     view! {
-        <div class="banners" data-testid="glimpse-banners">
+        // A named region: a landmark screen-reader users can jump to, and not a live region
+        // (the countdown would be read out every second).
+        <div
+            class="banners"
+            role=move || (!shown.with(Vec::is_empty)).then_some("region")
+            aria-label=move || (!shown.with(Vec::is_empty)).then(|| lang.t(Text::LiveSessions))
+            data-testid="glimpse-banners"
+        >
             <For
                 each=move || shown.get()
                 key=|(id, phase)| (id.clone(), *phase)
