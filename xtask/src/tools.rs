@@ -133,7 +133,10 @@ pub fn setup() -> Result<Tools> {
         "ffmpeg, ImageMagick and librsvg (Debian), for the demo media",
         || {
             use crate::media::{CONVERT, FFMPEG, RSVG};
-            if [FFMPEG, CONVERT, RSVG].iter().all(|p| Path::new(p).exists()) {
+            if [FFMPEG, CONVERT, RSVG]
+                .iter()
+                .all(|p| Path::new(p).exists())
+            {
                 println!("    already installed");
                 return Ok(());
             }
