@@ -22,6 +22,8 @@ cargo xtask <command>
                  then the end-to-end suite against wrangler dev
   soak [SECS]    the slow suites: every cargo-fuzz target (nightly) for SECS seconds each
                  (default 60); installs cargo-fuzz when missing
+  screenshots    build, run the e2e test that photographs the widget and the console
+                 (e2e/tests/screenshots.rs) and refresh the README's docs/screenshots/*.png
   bench          sizes, worker throughput/latency against a trivial workers-rs handler (wrk),
                  browser timings and long tasks (Chromium, 1x and 4x CPU throttling), worker
                  bundle size; prints a table, writes target/bench/results.json
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("size") => size(),
         Some("bench") => bench(),
+        Some("screenshots") => screenshots(),
         Some("soak") => soak(args.get(1).map(String::as_str)),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
@@ -130,6 +133,32 @@ fn bench() -> Result {
             ])
             .env("GLIMPSE_WRK", wrk))
     })
+}
+
+/// Refreshes the README's screenshots from a real e2e run.
+fn screenshots() -> Result {
+    let tools = tools::setup()?;
+    build::build_all(&tools)?;
+    step(
+        "photograph the widget and the console (e2e/tests/screenshots.rs)",
+        || {
+            run(cargo().args([
+                "test",
+                "--package",
+                "glimpse-e2e",
+                "--test",
+                "screenshots",
+                "--",
+                "--ignored",
+                "--test-threads",
+                "1",
+            ]))
+        },
+    )?;
+    step(
+        "optimise into docs/screenshots/",
+        xtask::media::optimise_screenshots,
+    )
 }
 
 /// Runs every fuzz target in `fuzz/` for a bounded time (nightly + cargo-fuzz); a crash

@@ -162,7 +162,11 @@ fn sign_in(ring: bool) -> String {
             field(100, "Email", "anna@example.com"),
             field(160, "Password", "••••••••"),
             button(270, "Sign in", "#6b3fa0"),
-            if ring { tap_ring(196, 222) } else { String::new() }
+            if ring {
+                tap_ring(196, 222)
+            } else {
+                String::new()
+            }
         ),
         "#8a5cc2",
     )
@@ -175,14 +179,24 @@ const FORGOT_LINK: (u32, u32) = (SX + 196, SY + 222);
 fn inbox() -> String {
     let mail = |y: u32, from: &str, subject: &str, unread: bool| {
         let dot = if unread {
-            format!(r##"<circle cx="26" cy="{}" r="5" fill="#6b3fa0"/>"##, y + 22)
+            format!(
+                r##"<circle cx="26" cy="{}" r="5" fill="#6b3fa0"/>"##,
+                y + 22
+            )
         } else {
             String::new()
         };
         format!(
             "{}{dot}{}{}",
             rect(10, y, 250, 62, 10, if unread { "#efe6f7" } else { "#fff" }),
-            label(40, y + 26, 14, if unread { 700 } else { 400 }, "#2a2233", from),
+            label(
+                40,
+                y + 26,
+                14,
+                if unread { 700 } else { 400 },
+                "#2a2233",
+                from
+            ),
             label(40, y + 47, 12, 400, "#6b6478", subject)
         )
     };
@@ -264,7 +278,14 @@ fn my_orders() -> String {
             rect(12, y, 246, 96, 12, "#fff"),
             label(76, y + 26, 14, 700, "#2a2233", order),
             label(76, y + 46, 12, 400, "#6b6478", status),
-            rect(74, y + 58, 170, 26, 6, if mark { "#fff1c9" } else { "#f2eef6" }),
+            rect(
+                74,
+                y + 58,
+                170,
+                26,
+                6,
+                if mark { "#fff1c9" } else { "#f2eef6" }
+            ),
             label(82, y + 76, 12, 700, "#2a2233", tracking)
         )
     };
@@ -273,7 +294,13 @@ fn my_orders() -> String {
             "{}{}{}{}",
             top_bar("My orders"),
             card(80, "NW-48213", "On its way", "1Z 999 AA1 0123", true),
-            card(190, "NW-47790", "Delivered 12 May", "1Z 999 AA1 0098", false),
+            card(
+                190,
+                "NW-47790",
+                "Delivered 12 May",
+                "1Z 999 AA1 0098",
+                false
+            ),
             tap_ring(160, 151)
         ),
         "#c8793a",
@@ -454,13 +481,7 @@ pub fn build_demo_media() -> Result<Vec<String>> {
             let png = render_png(svg, &src, name)?;
             run(Command::new(CONVERT)
                 .arg(&png)
-                .args([
-                    "-strip",
-                    "-quality",
-                    "78",
-                    "-define",
-                    "webp:method=6",
-                ])
+                .args(["-strip", "-quality", "78", "-define", "webp:method=6"])
                 .arg(out.join(format!("{name}.webp"))))?;
         }
         let bg = render_png(&sign_in(false), &src, "video-bg")?;
@@ -503,17 +524,27 @@ pub fn optimise_screenshots() -> Result {
     for (shot, name, width) in README_SHOTS {
         let src = from.join(format!("{shot}.png"));
         if !src.exists() {
-            return Err(format!("{} is missing: the e2e run did not take it", src.display()));
+            return Err(format!(
+                "{} is missing: the e2e run did not take it",
+                src.display()
+            ));
         }
         let dest = to.join(name);
         run(Command::new(CONVERT)
             .arg(&src)
             .args(["-resize", &format!("{width}x>"), "-strip", "-colors", "256"])
-            .args(["-define", "png:compression-level=9", "-define", "png:exclude-chunks=date,time"])
+            .args([
+                "-define",
+                "png:compression-level=9",
+                "-define",
+                "png:exclude-chunks=date,time",
+            ])
             .arg(format!("png8:{}", dest.display())))?;
         println!(
             "    {name}: {} KB",
-            std::fs::metadata(&dest).map_or(0, |m| m.len()).div_ceil(1024)
+            std::fs::metadata(&dest)
+                .map_or(0, |m| m.len())
+                .div_ceil(1024)
         );
     }
     Ok(())
