@@ -5,6 +5,7 @@
 pub mod error;
 pub mod events;
 pub mod feed;
+pub mod gesture;
 pub mod guard;
 pub mod hash;
 pub mod i18n;

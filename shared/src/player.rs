@@ -3,7 +3,7 @@
 //! widget only forwards browser events here and renders [`Player::view`], so every rule of
 //! playback is tested natively.
 
-use crate::{Media, Story};
+use crate::Story;
 
 /// Which slide of which story.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +57,10 @@ pub enum Input {
     MediaReady,
     /// The current slide's media stalled (buffering).
     MediaStalled,
+    /// The current slide's media failed (HTTP error, network error, undecodable). The first
+    /// failure asks for one retry ([`Effect::RetryMedia`]); the second gives up: the slide
+    /// shows its text with a "couldn't load" note and its timer runs.
+    MediaFailed,
     /// The current slide's video is this long: it sets the slide's duration (if its time has
     /// not started running yet).
     MediaDuration {
@@ -80,8 +84,10 @@ pub enum Effect {
     StoryCompleted { story: usize },
     /// Every story was completed; fires at most once.
     AllCompleted,
-    /// Start loading these media URLs (the next slides').
-    Preload(Vec<String>),
+    /// Start loading the media of these slides (the next slide's) ahead of time.
+    Preload(Vec<Cursor>),
+    /// Load the current slide's media again (after its first failure or time-out).
+    RetryMedia(Cursor),
     /// The viewer closed.
     Closed,
 }
@@ -100,7 +106,7 @@ pub enum Phase {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct SlideInfo {
     duration_ms: u32,
-    media: Option<String>,
+    media: bool,
 }
 
 /// Everything the view renders.
@@ -113,6 +119,9 @@ pub struct PlayerView {
     pub pauses: Pauses,
     /// Whether time is running (no pause reason, showing a slide).
     pub playing: bool,
+    /// The current slide's media could not be loaded (after one retry): show its text and a
+    /// "couldn't load" note instead.
+    pub media_failed: bool,
 }
 
 /// The player. Build it with [`Player::open`]; feed it [`Input`]s.
@@ -126,10 +135,33 @@ pub struct Player {
     pauses: Pauses,
     completed: Vec<bool>,
     all_completed: bool,
+    media: MediaState,
+    /// Whether the current slide's media was already retried (at most once per slide).
+    media_retried: bool,
+    /// How long the current slide's media has kept the timer waiting, in ms.
+    waited_ms: u32,
 }
 
-/// How many upcoming slides' media to preload.
-const PRELOAD_AHEAD: usize = 2;
+/// Where the current slide's media stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaState {
+    /// No media on this slide.
+    None,
+    /// Loading (first time, or the single retry).
+    Loading,
+    /// Ready to show (it may stall later).
+    Ready,
+    Failed,
+}
+
+/// How many upcoming slides' media to preload: the next slide's only, so a visitor who stops
+/// after one slide does not pay for the whole story.
+const PRELOAD_AHEAD: usize = 1;
+
+/// How long a slide's media may keep the timer waiting (loading or stalled) before it counts
+/// as failed, in ms of visible time. A failure is retried once, so a slide gives up after at
+/// most twice this.
+pub const MEDIA_TIMEOUT_MS: u32 = 8_000;
 
 impl Player {
     /// Opens the viewer on `story` (clamped into range). `None` if there is nothing to play.
@@ -146,9 +178,7 @@ impl Player {
                     .iter()
                     .map(|sl| SlideInfo {
                         duration_ms: sl.duration_ms.max(1),
-                        media: sl.media.as_ref().map(|m| match m {
-                            Media::Image { url, .. } | Media::Video { url, .. } => url.clone(),
-                        }),
+                        media: sl.media.is_some(),
                     })
                     .collect()
             })
@@ -169,6 +199,9 @@ impl Player {
                 ..Pauses::default()
             },
             all_completed: false,
+            media: MediaState::None,
+            media_retried: false,
+            waited_ms: 0,
         };
         let mut fx = vec![Effect::StoryStarted { story }];
         player.start_slide(&mut fx);
@@ -185,6 +218,7 @@ impl Player {
             },
             pauses: self.pauses,
             playing: self.is_playing(),
+            media_failed: self.phase == Phase::Slide && self.media == MediaState::Failed,
         }
     }
 
@@ -202,12 +236,19 @@ impl Player {
         self.elapsed_ms = 0;
         let slide = self.slide().clone();
         self.duration_ms = slide.duration_ms;
-        self.pauses.buffering = slide.media.is_some();
+        self.pauses.buffering = slide.media;
+        self.media = if slide.media {
+            MediaState::Loading
+        } else {
+            MediaState::None
+        };
+        self.media_retried = false;
+        self.waited_ms = 0;
         fx.push(Effect::SlideStarted(self.cursor));
-        let ahead: Vec<String> = self
+        let ahead: Vec<Cursor> = self
             .upcoming()
             .take(PRELOAD_AHEAD)
-            .filter_map(|c| self.stories[c.story][c.slide].media.clone())
+            .filter(|c| self.stories[c.story][c.slide].media)
             .collect();
         if !ahead.is_empty() {
             fx.push(Effect::Preload(ahead));
@@ -225,6 +266,24 @@ impl Player {
             })
         });
         rest.chain(later)
+    }
+
+    /// The current media failed or timed out: retry once, then show the slide without it.
+    fn media_failed(&mut self, fx: &mut Vec<Effect>) {
+        self.waited_ms = 0;
+        match self.media {
+            MediaState::Loading | MediaState::Ready if !self.media_retried => {
+                self.media = MediaState::Loading;
+                self.media_retried = true;
+                self.pauses.buffering = true;
+                fx.push(Effect::RetryMedia(self.cursor));
+            }
+            MediaState::Loading | MediaState::Ready => {
+                self.media = MediaState::Failed;
+                self.pauses.buffering = false;
+            }
+            MediaState::None | MediaState::Failed => {}
+        }
     }
 
     fn complete_story(&mut self, fx: &mut Vec<Effect>) {
@@ -309,7 +368,15 @@ impl Player {
         }
         match input {
             Input::Tick { dt_ms } => {
-                if self.is_playing() {
+                // Waiting for media counts only while the visitor could be watching.
+                let only_buffering = self.pauses.buffering
+                    && !(self.pauses.hidden || self.pauses.hold || self.pauses.user);
+                if self.phase == Phase::Slide && only_buffering {
+                    self.waited_ms = self.waited_ms.saturating_add(dt_ms);
+                    if self.waited_ms >= MEDIA_TIMEOUT_MS {
+                        self.media_failed(&mut fx);
+                    }
+                } else if self.is_playing() {
                     self.elapsed_ms = self.elapsed_ms.saturating_add(dt_ms).min(self.duration_ms);
                     if self.elapsed_ms >= self.duration_ms {
                         self.next(&mut fx);
@@ -331,12 +398,19 @@ impl Player {
             Input::HoldStart => self.pauses.hold = true,
             Input::HoldEnd => self.pauses.hold = false,
             Input::TogglePause => self.pauses.user = !self.pauses.user,
-            Input::MediaReady => self.pauses.buffering = false,
+            Input::MediaReady => {
+                if matches!(self.media, MediaState::Loading | MediaState::Ready) {
+                    self.media = MediaState::Ready;
+                    self.pauses.buffering = false;
+                    self.waited_ms = 0;
+                }
+            }
             Input::MediaStalled => {
-                if self.slide().media.is_some() {
+                if self.media == MediaState::Ready {
                     self.pauses.buffering = true;
                 }
             }
+            Input::MediaFailed => self.media_failed(&mut fx),
             // Only before the slide's time starts running, so progress never jumps back.
             Input::MediaDuration { ms } => {
                 if self.phase == Phase::Slide && ms > 0 && self.elapsed_ms == 0 {
@@ -354,7 +428,7 @@ impl Player {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Slide;
+    use crate::{Media, Slide};
 
     fn story(id: &str, durations: &[u32], media: bool) -> Story {
         Story {
@@ -451,10 +525,8 @@ mod tests {
         let (mut p, fx) = Player::open(&stories, 0, false).unwrap_or_else(|| panic!());
         assert_eq!(
             fx.last(),
-            Some(&Effect::Preload(vec![
-                "https://cdn.example/a/1.png".into(),
-                "https://cdn.example/a/2.png".into()
-            ]))
+            Some(&Effect::Preload(vec![Cursor { story: 0, slide: 1 }])),
+            "only the next slide's media is preloaded"
         );
         p.handle(Input::Tick { dt_ms: 900 });
         assert_eq!(p.view().progress, 0.0, "the timer waits for the media");
@@ -466,6 +538,81 @@ mod tests {
         p.handle(Input::MediaStalled);
         p.handle(Input::Tick { dt_ms: 1_000 });
         assert_eq!(p.view().progress, 0.25);
+    }
+
+    #[test]
+    fn failed_media_is_retried_once_then_the_slide_plays_without_it() {
+        let stories = [story("a", &[1_000, 1_000], true)];
+        let mut p = open(&stories);
+        assert_eq!(
+            p.handle(Input::MediaFailed),
+            [Effect::RetryMedia(Cursor { story: 0, slide: 0 })]
+        );
+        assert!(p.view().pauses.buffering, "the retry is waited for");
+        assert!(!p.view().media_failed);
+        assert!(p.handle(Input::MediaFailed).is_empty(), "no second retry");
+        let v = p.view();
+        assert!(v.media_failed && v.playing);
+        p.handle(Input::Tick { dt_ms: 1_000 });
+        assert_eq!(p.view().cursor.slide, 1, "the story moves on");
+        assert!(!p.view().media_failed, "the next slide starts afresh");
+        // A late ready event of the failed slide's media cannot confuse the next one.
+        assert!(p.view().pauses.buffering);
+    }
+
+    #[test]
+    fn media_slower_than_the_limit_counts_as_failed() {
+        let stories = [story("a", &[1_000, 1_000], true)];
+        let mut p = open(&stories);
+        p.handle(Input::Tick {
+            dt_ms: MEDIA_TIMEOUT_MS - 100,
+        });
+        assert!(p.handle(Input::Tick { dt_ms: 50 }).is_empty());
+        // Time with the tab hidden or held does not count.
+        p.handle(Input::Visible(false));
+        p.handle(Input::Tick { dt_ms: 60_000 });
+        p.handle(Input::Visible(true));
+        assert_eq!(
+            p.handle(Input::Tick { dt_ms: 100 }),
+            [Effect::RetryMedia(Cursor { story: 0, slide: 0 })]
+        );
+        p.handle(Input::Tick {
+            dt_ms: MEDIA_TIMEOUT_MS,
+        });
+        assert!(p.view().media_failed);
+        assert_eq!(p.view().progress, 0.0);
+        p.handle(Input::Tick { dt_ms: 500 });
+        assert_eq!(p.view().progress, 0.5);
+    }
+
+    #[test]
+    fn a_stall_after_playing_is_retried_once_too() {
+        let stories = [story("a", &[10_000], true)];
+        let mut p = open(&stories);
+        p.handle(Input::MediaReady);
+        p.handle(Input::Tick { dt_ms: 1_000 });
+        p.handle(Input::MediaStalled);
+        assert_eq!(
+            p.handle(Input::Tick {
+                dt_ms: MEDIA_TIMEOUT_MS
+            }),
+            [Effect::RetryMedia(Cursor { story: 0, slide: 0 })]
+        );
+        p.handle(Input::MediaReady);
+        p.handle(Input::MediaStalled);
+        assert!(
+            p.handle(Input::Tick {
+                dt_ms: MEDIA_TIMEOUT_MS
+            })
+            .is_empty(),
+            "at most one retry per slide"
+        );
+        assert!(p.view().media_failed && p.view().playing);
+        // A text slide ignores media inputs.
+        let mut t = open(&[story("b", &[1_000], false)]);
+        assert!(t.handle(Input::MediaFailed).is_empty());
+        t.handle(Input::MediaStalled);
+        assert!(t.view().playing && !t.view().media_failed);
     }
 
     #[test]

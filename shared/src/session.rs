@@ -35,6 +35,43 @@ pub enum Banner {
     Gone,
 }
 
+/// A shown banner's state without its countdown: what screen readers are told about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BannerPhase {
+    Upcoming,
+    Live,
+}
+
+impl Banner {
+    /// The state of a banner that is on screen; `None` when it is not shown.
+    pub fn phase(&self) -> Option<BannerPhase> {
+        match self {
+            Banner::Upcoming { .. } => Some(BannerPhase::Upcoming),
+            Banner::Live { .. } => Some(BannerPhase::Live),
+            Banner::Hidden | Banner::Gone => None,
+        }
+    }
+}
+
+/// What to announce when the shown banners go from `before` to `after` (each a list of
+/// `(session id, phase)`): every session that appeared or changed state with its new phase,
+/// then every session that disappeared with `None`. A countdown ticking is no change, so a
+/// live region fed from this speaks on state changes only, never every second.
+pub fn banner_changes(
+    before: &[(String, BannerPhase)],
+    after: &[(String, BannerPhase)],
+) -> Vec<(String, Option<BannerPhase>)> {
+    let changed = after
+        .iter()
+        .filter(|b| !before.contains(b))
+        .map(|(id, phase)| (id.clone(), Some(*phase)));
+    let gone = before
+        .iter()
+        .filter(|(id, _)| !after.iter().any(|(a, _)| a == id))
+        .map(|(id, _)| (id.clone(), None));
+    changed.chain(gone).collect()
+}
+
 impl LiveSession {
     /// Longest session accepted.
     pub const DURATION_MAX_MS: Millis = 24 * 3_600_000;
@@ -107,6 +144,30 @@ impl LiveSession {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn only_state_changes_are_announced() {
+        let up = |id: &str| (id.to_string(), BannerPhase::Upcoming);
+        let live = |id: &str| (id.to_string(), BannerPhase::Live);
+        assert_eq!(
+            banner_changes(&[], &[up("a")]),
+            [("a".to_string(), Some(BannerPhase::Upcoming))]
+        );
+        // The countdown ticking leaves the phases as they were: nothing to say.
+        assert!(banner_changes(&[up("a"), live("b")], &[up("a"), live("b")]).is_empty());
+        assert_eq!(
+            banner_changes(&[up("a"), live("b")], &[live("a")]),
+            [
+                ("a".to_string(), Some(BannerPhase::Live)),
+                ("b".to_string(), None)
+            ]
+        );
+        assert_eq!(
+            Banner::Upcoming { starts_in_s: 5 }.phase(),
+            Some(BannerPhase::Upcoming)
+        );
+        assert_eq!(Banner::Gone.phase(), None);
+    }
 
     pub(crate) fn session(
         id: &str,

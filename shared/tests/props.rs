@@ -310,6 +310,7 @@ mod player {
             1 => Just(Input::TogglePause),
             2 => Just(Input::MediaReady),
             1 => Just(Input::MediaStalled),
+            1 => Just(Input::MediaFailed),
             1 => (1u32..20_000).prop_map(|ms| Input::MediaDuration { ms }),
             1 => any::<bool>().prop_map(Input::Visible),
             1 => any::<bool>().prop_map(Input::ReducedMotion),
@@ -330,6 +331,7 @@ mod player {
                 return Err(TestCaseError::fail("stories are never empty here"));
             };
             let mut all_completed = 0;
+            let mut retries = 0;
             for input in inputs {
                 let before = p.view();
                 let tick = matches!(input, Input::Tick { .. });
@@ -344,10 +346,24 @@ mod player {
                 if after.cursor == before.cursor && after.phase == before.phase && !restarted {
                     prop_assert!(after.progress >= before.progress, "{before:?} -> {after:?}");
                 }
-                // Nothing advances while any pause reason holds.
+                // Nothing advances while any pause reason holds (waiting media may only
+                // time out into its one retry or its "couldn't load" state).
                 if tick && before.pauses.any() {
-                    prop_assert_eq!(before, after);
-                    prop_assert!(fx.is_empty());
+                    prop_assert_eq!(
+                        (before.cursor, before.phase, before.progress),
+                        (after.cursor, after.phase, after.progress)
+                    );
+                    prop_assert!(fx.iter().all(|f| matches!(f, Effect::RetryMedia(_))));
+                }
+                // A slide's media is retried at most once.
+                if restarted {
+                    retries = 0;
+                }
+                retries += fx.iter().filter(|f| matches!(f, Effect::RetryMedia(_))).count();
+                prop_assert!(retries <= 1, "more than one retry on one slide");
+                // A slide whose media failed still plays.
+                if after.media_failed {
+                    prop_assert!(!after.pauses.buffering);
                 }
                 if tick && before.phase == Phase::EndCard {
                     prop_assert_eq!(before, after);

@@ -8,14 +8,25 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{RequestCredentials, RequestInit, Response};
 
-/// Fetches the site's feed. The error says whether trying again can help (offline, 429,
-/// 5xx) and describes the failure for the console.
-pub async fn fetch_feed(url: &str) -> Result<Feed, (Outcome, String)> {
-    let (status, text) = send_raw("GET", url, None, &[], false)
+/// Fetches the site's feed, and the server's clock at the moment it answered (unix ms,
+/// corrected by half the round trip). The error says whether trying again can help
+/// (offline, 429, 5xx) and describes the failure for the console.
+///
+/// The browser always revalidates (`cache: no-cache`): an unchanged feed is a `304` whose
+/// `Glimpse-Now` header the browser merges into its cached copy, so the clock is right even
+/// when the body — and the `now` in it — is minutes old.
+pub async fn fetch_feed(url: &str) -> Result<(Feed, i64), (Outcome, String)> {
+    let sent = js_sys::Date::now();
+    let (status, text, server_now) = send_full("GET", url, None, &[], false, true)
         .await
         .map_err(|e| (Outcome::Retry, e))?;
+    let rtt = js_sys::Date::now() - sent;
     match Outcome::of_status(Some(status)) {
-        Outcome::Accepted => decode(url, &text).map_err(|e| (Outcome::Refused, e)),
+        Outcome::Accepted => {
+            let feed: Feed = decode(url, &text).map_err(|e| (Outcome::Refused, e))?;
+            let now = server_now.map_or(feed.now, |n| n + (rtt / 2.0) as i64);
+            Ok((feed, now))
+        }
         outcome => Err((outcome, format!("{url} answered {status}"))),
     }
 }
@@ -96,10 +107,27 @@ async fn send_raw(
     headers: &[(&str, &str)],
     keepalive: bool,
 ) -> Result<(u16, String), String> {
+    send_full(method, url, body, headers, keepalive, false)
+        .await
+        .map(|(status, text, _)| (status, text))
+}
+
+/// `(status, body text, Glimpse-Now header)`. `revalidate`: `cache: no-cache`.
+async fn send_full(
+    method: &str,
+    url: &str,
+    body: Option<JsValue>,
+    headers: &[(&str, &str)],
+    keepalive: bool,
+    revalidate: bool,
+) -> Result<(u16, String, Option<i64>), String> {
     let window = web_sys::window().ok_or("no window")?;
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(RequestCredentials::Omit);
+    if revalidate {
+        init.set_cache(web_sys::RequestCache::NoCache);
+    }
     if keepalive {
         let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
     }
@@ -123,7 +151,13 @@ async fn send_raw(
         .map_err(describe)?
         .as_string()
         .unwrap_or_default();
-    Ok((res.status(), text))
+    let server_now = res
+        .headers()
+        .get("glimpse-now")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<i64>().ok());
+    Ok((res.status(), text, server_now))
 }
 
 fn describe(e: JsValue) -> String {

@@ -24,12 +24,22 @@ fn threads_key(site: &str) -> String {
 }
 
 /// Downscales an image file to at most 1280 px on its longer side and re-encodes it as
-/// JPEG, lowering quality until it fits in 1 MB.
+/// JPEG, lowering quality until it fits in 1 MB. A camera photo keeps the orientation its
+/// EXIF data gives; transparent pixels (PNG, WebP) become white, as on paper — JPEG has no
+/// alpha, and an unfilled canvas would turn them black.
 async fn downscale(file: web_sys::File) -> Result<web_sys::Blob, JsValue> {
     let window = web_sys::window().ok_or("no window")?;
-    let bitmap: web_sys::ImageBitmap = JsFuture::from(window.create_image_bitmap_with_blob(&file)?)
-        .await?
-        .dyn_into()?;
+    let options = web_sys::ImageBitmapOptions::new();
+    js_sys::Reflect::set(
+        &options,
+        &JsValue::from_str("imageOrientation"),
+        &JsValue::from_str("from-image"),
+    )?;
+    let bitmap: web_sys::ImageBitmap = JsFuture::from(
+        window.create_image_bitmap_with_blob_and_image_bitmap_options(&file, &options)?,
+    )
+    .await?
+    .dyn_into()?;
     let (w, h) = (f64::from(bitmap.width()), f64::from(bitmap.height()));
     let scale = (MAX_SIDE / w.max(h)).min(1.0);
     let (tw, th) = ((w * scale).round().max(1.0), (h * scale).round().max(1.0));
@@ -41,7 +51,10 @@ async fn downscale(file: web_sys::File) -> Result<web_sys::Blob, JsValue> {
         .get_context("2d")?
         .ok_or("no 2d context")?
         .dyn_into()?;
+    context.set_fill_style_str("#ffffff");
+    context.fill_rect(0.0, 0.0, tw, th);
     context.draw_image_with_image_bitmap_and_dw_and_dh(&bitmap, 0.0, 0.0, tw, th)?;
+    bitmap.close();
     for quality in [0.85, 0.7, 0.55, 0.4] {
         let canvas = canvas.clone();
         let promise = js_sys::Promise::new(&mut |resolve, reject| {

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use glimpse_shared::i18n::{Text, countdown};
 use glimpse_shared::ics::session_ics;
+use glimpse_shared::session::{BannerPhase, banner_changes};
 use glimpse_shared::validate::is_https_url;
 use glimpse_shared::{Banner, EventKind, LiveSession};
 use leptos::prelude::*;
@@ -12,49 +13,86 @@ use leptos::prelude::*;
 use crate::app::ctx;
 use crate::browser;
 
-/// Every session's banner, re-evaluated each second.
+/// Every session's banner. A one-second clock updates the countdowns in place; each banner
+/// element lives as long as its state (upcoming, live), and screen readers are told only
+/// when a state changes (a separate polite live region), never every second.
 #[component]
 pub fn Banners(sessions: Memo<Vec<LiveSession>>) -> impl IntoView {
+    let ctx = ctx();
+    let lang = ctx.lang;
     let now = RwSignal::new(browser::now_ms());
     if let Ok(handle) =
         set_interval_with_handle(move || now.set(browser::now_ms()), Duration::from_secs(1))
     {
         on_cleanup(move || handle.clear());
     }
-    let visible = move || {
+    // Changes only when a banner appears, changes state or goes.
+    let shown = Memo::new(move |_| {
         let t = now.get();
-        sessions
-            .get()
+        sessions.with(|all| {
+            all.iter()
+                .filter_map(|s| s.banner_at(t).phase().map(|p| (s.id.clone(), p)))
+                .collect::<Vec<_>>()
+        })
+    });
+    let announcement = RwSignal::new(String::new());
+    Effect::new(move |before: Option<Vec<(String, BannerPhase)>>| {
+        let after = shown.get();
+        let said: Vec<String> = banner_changes(&before.unwrap_or_default(), &after)
             .into_iter()
-            .filter_map(|s| match s.banner_at(t) {
-                Banner::Hidden | Banner::Gone => None,
-                b => Some((s, b)),
+            .filter_map(|(id, phase)| {
+                let session =
+                    sessions.with_untracked(|all| all.iter().find(|s| s.id == id).cloned())?;
+                Some(match phase {
+                    Some(BannerPhase::Upcoming) => format!(
+                        "{}: {} {}",
+                        session.title,
+                        lang.t(Text::StartsIn),
+                        browser::local_time(session.starts_at, lang.tag())
+                    ),
+                    Some(BannerPhase::Live) => {
+                        format!("{}: {}", session.title, lang.t(Text::LiveNow))
+                    }
+                    None => format!("{}: {}", session.title, lang.t(Text::SessionOver)),
+                })
             })
-            .collect::<Vec<_>>()
-    };
-    let items = move || {
-        visible()
-            .into_iter()
-            .map(|(session, banner)| view! { <SessionBanner session=session banner=banner/> })
-            .collect_view()
-    };
+            .collect();
+        if !said.is_empty() {
+            announcement.set(said.join(". "));
+        }
+        after
+    });
     view! {
-        <div class="banners" aria-live="polite" data-testid="glimpse-banners">
-            {items}
+        <div class="banners" data-testid="glimpse-banners">
+            <For
+                each=move || shown.get()
+                key=|(id, phase)| (id.clone(), *phase)
+                children=move |(id, _)| {
+                    sessions
+                        .with_untracked(|all| all.iter().find(|s| s.id == id).cloned())
+                        .map(|session| view! { <SessionBanner session=session now=now/> })
+                }
+            />
         </div>
+        <p class="sr-only" role="status" aria-live="polite" data-testid="glimpse-banner-announce">
+            {move || announcement.get()}
+        </p>
     }
 }
 
+/// One banner in one state; its countdown follows `now`.
 #[component]
-fn SessionBanner(session: LiveSession, banner: Banner) -> impl IntoView {
+fn SessionBanner(session: LiveSession, now: RwSignal<i64>) -> impl IntoView {
     let ctx = ctx();
     let lang = ctx.lang;
     let when = browser::local_time(session.starts_at, lang.tag());
+    let banner = session.banner_at(now.get_untracked());
     let state = match banner {
         Banner::Live { .. } => "live",
         _ => "upcoming",
     };
-    let status = match banner {
+    let countdown_of = session.clone();
+    let status = move || match countdown_of.banner_at(now.get()) {
         Banner::Upcoming { starts_in_s } => {
             format!("{} {}", lang.t(Text::StartsIn), countdown(starts_in_s))
         }

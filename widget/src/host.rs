@@ -64,8 +64,8 @@ async fn load_feed(url: String, set_feed: WriteSignal<FeedState>, site: String, 
     let mut attempts = 0;
     loop {
         match crate::api::fetch_feed(&url).await {
-            Ok(feed) => {
-                browser::sync_clock(feed.now);
+            Ok((feed, server_now)) => {
+                browser::sync_clock(server_now);
                 set_feed.set(FeedState::Ready(Box::new(feed)));
                 browser::emit(
                     "ready",

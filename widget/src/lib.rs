@@ -12,6 +12,7 @@ pub mod banner;
 pub mod browser;
 pub mod config;
 pub mod host;
+pub mod media;
 pub mod poll;
 pub mod search;
 pub mod telemetry;

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use glimpse_shared::i18n::Text;
-use glimpse_shared::player::{Effect as Fx, Input, Phase, Player, PlayerView};
+use glimpse_shared::gesture;
+use glimpse_shared::i18n::{Text, is_rtl};
+use glimpse_shared::player::{Cursor, Effect as Fx, Input, Phase, Player, PlayerView};
 use glimpse_shared::validate::is_https_url;
 use glimpse_shared::{EventKind, FeedSite, Media, Story};
 use leptos::prelude::*;
@@ -13,28 +14,23 @@ use web_sys::{KeyboardEvent, PointerEvent};
 
 use crate::app::{Channels, ctx};
 use crate::browser;
+use crate::media::{self, MediaCache, MediaEvent};
 
-/// Pixels a pointer must travel to count as a swipe.
-const SWIPE_PX: f64 = 50.0;
+/// The URL a slide's media is fetched from: https URLs as they are, paths on the Glimpse
+/// origin (`/media/…`) against the API base.
+fn media_url(api: &str, url: &str) -> String {
+    if url.starts_with('/') && !url.starts_with("//") {
+        format!("{}{url}", api.trim_end_matches('/'))
+    } else {
+        url.to_string()
+    }
+}
 
-/// Starts loading upcoming media so the next slides show at once.
-fn preload(urls: &[String]) {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
-    for url in urls {
-        let video = url.ends_with(".mp4") || url.ends_with(".webm");
-        if video {
-            if let Ok(v) = document.create_element("video")
-                && let Ok(v) = v.dyn_into::<web_sys::HtmlVideoElement>()
-            {
-                v.set_preload("auto");
-                v.set_muted(true);
-                v.set_src(url);
-            }
-        } else if let Ok(img) = web_sys::HtmlImageElement::new() {
-            img.set_src(url);
-        }
+/// `(url, is_video, alt)` of a slide's media.
+fn media_parts(api: &str, media: &Media) -> (String, bool, String) {
+    match media {
+        Media::Image { url, alt } => (media_url(api, url), false, alt.clone()),
+        Media::Video { url, alt } => (media_url(api, url), true, alt.clone().unwrap_or_default()),
     }
 }
 
@@ -86,15 +82,75 @@ pub fn Viewer(
 ) -> impl IntoView {
     let ctx = ctx();
     let lang = ctx.lang;
+    let api = ctx.config.api.clone();
     let Some((player, first_fx)) = Player::open(&stories, start, browser::prefers_reduced_motion())
     else {
         return ().into_any();
     };
+    // Right-to-left content mirrors every directional control (taps, keys, swipes, bars).
+    let rtl =
+        site.with_untracked(|s| is_rtl(s.as_ref().map_or(lang.tag(), |s| s.language.as_str())));
     let stories = StoredValue::new(stories);
     let player = StoredValue::new(player);
     let (pv, set_pv) = signal::<PlayerView>(player.with_value(Player::view));
+    // What the markup depends on, each changing only when it changes (not on every tick).
+    let cursor = Memo::new(move |_| pv.get().cursor);
+    let phase = Memo::new(move |_| pv.get().phase);
+    let playing = Memo::new(move |_| pv.get().playing);
+    let user_paused = Memo::new(move |_| pv.get().pauses.user);
+    let media_failed = Memo::new(move |_| pv.get().media_failed);
     let helped = RwSignal::new(None::<bool>);
+    let muted = RwSignal::new(true);
+    // Bumped when the current slide's media element is replaced (a retry).
+    let media_gen = RwSignal::new(0u32);
+
+    let slide_media = {
+        let api = api.clone();
+        move |c: Cursor| {
+            stories.with_value(|s| {
+                s.get(c.story)
+                    .and_then(|st| st.slides.get(c.slide))
+                    .and_then(|sl| sl.media.as_ref())
+                    .map(|m| media_parts(&api, m))
+            })
+        }
+    };
+
+    // `send` is defined below; media events reach it through this slot, so the cache (which
+    // the effects need first) can be built before it.
+    let sink = StoredValue::new(None::<Callback<Input>>);
+    let current_url = {
+        let slide_media = slide_media.clone();
+        move || {
+            player
+                .try_with_value(|p| p.view())
+                .filter(|v| v.phase == Phase::Slide)
+                .and_then(|v| slide_media(v.cursor))
+                .map(|(url, _, _)| url)
+        }
+    };
+    let cache = StoredValue::new_local(MediaCache::new(move |url, event| {
+        // Only the current slide's media drives the player.
+        if current_url().as_deref() != Some(url) {
+            return;
+        }
+        let input = match event {
+            MediaEvent::Ready => Input::MediaReady,
+            MediaEvent::Stalled => Input::MediaStalled,
+            MediaEvent::Failed => Input::MediaFailed,
+            MediaEvent::Duration(ms) => Input::MediaDuration { ms },
+        };
+        if let Some(send) = sink.try_get_value().flatten() {
+            send.run(input);
+        }
+    }));
+    on_cleanup(move || {
+        sink.try_set_value(None);
+        cache.try_with_value(MediaCache::clear);
+    });
+
     let ctx_fx = ctx.clone();
+    let fx_media = slide_media.clone();
     let apply = Callback::new(move |fx: Vec<Fx>| {
         for f in fx {
             match f {
@@ -123,7 +179,17 @@ pub fn Viewer(
                     &browser::object(&[("site", ctx_fx.config.site.as_str().into())]),
                     ctx_fx.config.datalayer,
                 ),
-                Fx::Preload(urls) => preload(&urls),
+                Fx::Preload(cursors) => {
+                    for (url, video, alt) in cursors.into_iter().filter_map(&fx_media) {
+                        let _ = cache.with_value(|c| c.element(&url, video, &alt));
+                    }
+                }
+                Fx::RetryMedia(c) => {
+                    if let Some((url, _, _)) = fx_media(c) {
+                        cache.with_value(|c| c.forget(&url));
+                        media_gen.update(|g| *g += 1);
+                    }
+                }
                 Fx::Closed => on_close.run(()),
             }
         }
@@ -132,9 +198,12 @@ pub fn Viewer(
         let fx = player
             .try_update_value(|p| p.handle(input))
             .unwrap_or_default();
-        set_pv.set(player.with_value(Player::view));
+        if let Some(v) = player.try_with_value(Player::view) {
+            set_pv.set(v);
+        }
         apply.run(fx);
     });
+    sink.set_value(Some(send));
     apply.run(first_fx);
 
     // Time: a 100 ms tick while open.
@@ -154,164 +223,220 @@ pub fn Viewer(
     on_cleanup(move || visibility.remove());
     send.run(Input::Visible(browser::page_visible()));
 
+    // The current slide's media: the cached element is mounted (never re-created), told its
+    // state, and kept in step with the player (play/pause, muted).
+    let media_box = NodeRef::<leptos::html::Div>::new();
+    let mounted = StoredValue::new(None::<(Cursor, u32)>);
+    let mount_media = slide_media.clone();
+    Effect::new(move |_| {
+        let (c, ph, generation) = (cursor.get(), phase.get(), media_gen.get());
+        let Some(bx) = media_box.get() else {
+            return;
+        };
+        let bx: &web_sys::HtmlElement = &bx;
+        let fresh = mounted.get_value().is_none_or(|(m, _)| m != c);
+        if let Some(old) = bx
+            .first_element_child()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlVideoElement>().ok())
+        {
+            let _ = old.pause();
+        }
+        bx.replace_children_with_node_0();
+        mounted.set_value(None);
+        if ph != Phase::Slide {
+            return;
+        }
+        let Some((url, video, alt)) = mount_media(c) else {
+            return;
+        };
+        let Some(el) = cache.with_value(|c| c.element(&url, video, &alt)) else {
+            return;
+        };
+        let _ = bx.append_child(&el);
+        mounted.set_value(Some((c, generation)));
+        if let Some(v) = el.dyn_ref::<web_sys::HtmlVideoElement>() {
+            v.set_muted(muted.get_untracked());
+            if fresh {
+                v.set_current_time(0.0);
+            }
+            if let Some(ms) = media::video_duration(v) {
+                send.run(Input::MediaDuration { ms });
+            }
+        }
+        match media::status(&el) {
+            media::Status::Ready => send.run(Input::MediaReady),
+            media::Status::Failed => send.run(Input::MediaFailed),
+            media::Status::Loading => {}
+        }
+    });
+    let current_video = move || {
+        media_box
+            .get_untracked()
+            .and_then(|b| b.first_element_child())
+            .and_then(|e| e.dyn_into::<web_sys::HtmlVideoElement>().ok())
+    };
+    Effect::new(move |_| {
+        let (on, _, _) = (playing.get(), cursor.get(), media_gen.get());
+        if let Some(v) = current_video() {
+            if on {
+                media::play(&v);
+            } else {
+                let _ = v.pause();
+            }
+        }
+    });
+    Effect::new(move |_| {
+        let m = muted.get();
+        if let Some(v) = current_video() {
+            v.set_muted(m);
+        }
+    });
+    let is_video = {
+        let slide_media = slide_media.clone();
+        move || slide_media(cursor.get()).is_some_and(|(_, video, _)| video)
+    };
+
     let dialog = NodeRef::<leptos::html::Div>::new();
     Effect::new(move |_| {
         if let Some(el) = dialog.get() {
             let _ = el.focus();
         }
     });
-    let on_key = move |ev: KeyboardEvent| match ev.key().as_str() {
-        "ArrowRight" => send.run(Input::Next),
-        "ArrowLeft" => send.run(Input::Prev),
-        " " | "Spacebar" => {
-            ev.prevent_default();
-            send.run(Input::TogglePause);
-        }
-        "Escape" => {
-            ev.stop_propagation();
-            send.run(Input::Close);
-        }
-        "Tab" => {
+    let on_key = move |ev: KeyboardEvent| {
+        if ev.key() == "Tab" {
             if let Some(d) = dialog.get_untracked() {
                 trap_focus(&d, &ev);
             }
+            return;
         }
-        _ => {}
+        let Some(input) = gesture::key(&ev.key(), rtl) else {
+            return;
+        };
+        match input {
+            Input::TogglePause => ev.prevent_default(),
+            Input::Close => ev.stop_propagation(),
+            _ => {}
+        }
+        send.run(input);
     };
 
-    // Pointer: hold pauses; a horizontal swipe changes story; a swipe down closes.
-    let start_pt = StoredValue::new(None::<(f64, f64)>);
-    let swiped = StoredValue::new(false);
+    // Pointer: a press pauses while it lasts; on release it is a tap (by where it started:
+    // the inline-start 30 % steps back), a swipe, or — when longer than a tap — nothing.
+    let press = StoredValue::new(None::<(f64, f64, f64, f64)>);
+    let on_control = |ev: &PointerEvent| {
+        ev.target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|e| e.closest("a, input, button:not(.zone)").ok().flatten())
+            .is_some()
+    };
     let on_down = move |ev: PointerEvent| {
-        start_pt.set_value(Some((f64::from(ev.client_x()), f64::from(ev.client_y()))));
+        if on_control(&ev) || ev.button() > 0 {
+            return;
+        }
+        let at_x = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .map(|e| e.get_bounding_client_rect())
+            .map_or(0.5, |r| {
+                (f64::from(ev.client_x()) - r.left()) / r.width().max(1.0)
+            });
+        press.set_value(Some((
+            f64::from(ev.client_x()),
+            f64::from(ev.client_y()),
+            js_sys::Date::now(),
+            at_x,
+        )));
         send.run(Input::HoldStart);
     };
     let on_up = move |ev: PointerEvent| {
+        let Some((x0, y0, t0, at_x)) = press.get_value() else {
+            return;
+        };
+        press.set_value(None);
         send.run(Input::HoldEnd);
-        if let Some((x0, y0)) = start_pt.get_value() {
-            start_pt.set_value(None);
-            let (dx, dy) = (f64::from(ev.client_x()) - x0, f64::from(ev.client_y()) - y0);
-            if dx.abs() > SWIPE_PX && dx.abs() > dy.abs() {
-                swiped.set_value(true);
-                send.run(if dx < 0.0 {
-                    Input::NextStory
-                } else {
-                    Input::PrevStory
-                });
-            } else if dy > SWIPE_PX * 1.6 && dy > dx.abs() {
-                swiped.set_value(true);
-                send.run(Input::Close);
-            }
+        let p = gesture::Press {
+            dx: f64::from(ev.client_x()) - x0,
+            dy: f64::from(ev.client_y()) - y0,
+            held_ms: js_sys::Date::now() - t0,
+            at_x,
+        };
+        if let Some(input) = gesture::press(p, rtl) {
+            send.run(input);
         }
     };
-    let on_cancel = move |_: PointerEvent| send.run(Input::HoldEnd);
-    // A click that ends a swipe is not a tap.
-    let tap = move |input: Input| {
-        if swiped.get_value() {
-            swiped.set_value(false);
-        } else {
+    let on_cancel = move |_: PointerEvent| {
+        if press.get_value().is_some() {
+            press.set_value(None);
+            send.run(Input::HoldEnd);
+        }
+    };
+    // The tap zones are buttons for keyboards and screen readers (a click with `detail` 0);
+    // pointer taps are decided on release above, so a hold never turns into a click.
+    let key_tap = move |ev: leptos::ev::MouseEvent, input: Input| {
+        if ev.detail() == 0 {
             send.run(input);
         }
     };
 
     let story = move || {
-        let c = pv.get().cursor;
+        let c = cursor.get();
         stories.with_value(|s| s.get(c.story).cloned())
     };
     let slide = move || {
-        let c = pv.get().cursor;
+        let c = cursor.get();
         stories.with_value(|s| {
             s.get(c.story)
                 .and_then(|st| st.slides.get(c.slide).cloned())
         })
     };
     let title = move || story().map(|s| s.title).unwrap_or_default();
+    let bar_count = Memo::new(move |_| {
+        let c = cursor.get();
+        stories.with_value(|s| s.get(c.story).map_or(0, |s| s.slides.len()))
+    });
+    // One element per bar; only the fills' transforms follow the ticks.
     let bars = move || {
-        let v = pv.get();
-        let count = stories.with_value(|s| s.get(v.cursor.story).map_or(0, |s| s.slides.len()));
-        (0..count)
+        (0..bar_count.get())
             .map(|i| {
-                let fill = if i < v.cursor.slide || v.phase == Phase::EndCard {
-                    1.0
-                } else if i == v.cursor.slide {
-                    v.progress
-                } else {
-                    0.0
+                let fill = move || {
+                    let v = pv.get();
+                    let f = if i < v.cursor.slide || v.phase == Phase::EndCard {
+                        1.0
+                    } else if i == v.cursor.slide {
+                        v.progress
+                    } else {
+                        0.0
+                    };
+                    format!("scaleX({f:.3})")
                 };
                 view! {
                     <span class="bar">
-                        <span class="fill" style:transform=format!("scaleX({fill:.3})")></span>
+                        <span class="fill" style:transform=fill></span>
                     </span>
                 }
             })
             .collect_view()
     };
-    let media = move || {
-        slide().and_then(|s| s.media).map(|m| match m {
-            Media::Image { url, alt } => view! {
-                <img
-                    class="media"
-                    src=url
-                    alt=alt
-                    on:load=move |_| send.run(Input::MediaReady)
-                    on:error=move |_| send.run(Input::MediaReady)
-                />
-            }
-            .into_any(),
-            Media::Video { url, alt } => {
-                let video = NodeRef::<leptos::html::Video>::new();
-                let muted = RwSignal::new(true);
-                // Keep the video's own playback in step with the player.
-                Effect::new(move |_| {
-                    let playing_now = pv.get().playing;
-                    if let Some(v) = video.get() {
-                        if playing_now {
-                            let _ = v.play();
-                        } else {
-                            let _ = v.pause();
-                        }
+    let unmute = move || {
+        is_video().then(|| {
+            view! {
+                <button
+                    class="pill unmute"
+                    data-testid="glimpse-unmute"
+                    aria-pressed=move || (!muted.get()).to_string()
+                    on:click=move |ev| {
+                        ev.stop_propagation();
+                        muted.update(|m| *m = !*m);
                     }
-                });
-                view! {
-                    <video
-                        class="media"
-                        src=url
-                        aria-label=alt
-                        playsinline=true
-                        autoplay=true
-                        prop:muted=move || muted.get()
-                        node_ref=video
-                        on:canplay=move |_| send.run(Input::MediaReady)
-                        on:playing=move |_| send.run(Input::MediaReady)
-                        on:waiting=move |_| send.run(Input::MediaStalled)
-                        on:loadedmetadata=move |ev| {
-                            let secs = ev
-                                .target()
-                                .and_then(|t| t.dyn_into::<web_sys::HtmlMediaElement>().ok())
-                                .map_or(0.0, |v| v.duration());
-                            if secs.is_finite() && secs > 0.0 {
-                                send.run(Input::MediaDuration { ms: (secs * 1000.0) as u32 });
-                            }
-                        }
-                    ></video>
-                    <button
-                        class="pill unmute"
-                        aria-pressed=move || (!muted.get()).to_string()
-                        on:click=move |ev| {
-                            ev.stop_propagation();
-                            muted.update(|m| *m = !*m);
-                        }
-                    >
-                        {move || if muted.get() { lang.t(Text::Unmute) } else { lang.t(Text::Mute) }}
-                    </button>
-                }
-                .into_any()
+                >
+                    {move || if muted.get() { lang.t(Text::Unmute) } else { lang.t(Text::Mute) }}
+                </button>
             }
         })
     };
     let ctx_cta = ctx.clone();
     let cta = move || {
-        let c = pv.get().cursor;
+        let c = cursor.get();
         let ctx = ctx_cta.clone();
         slide()
             .and_then(|s| s.cta)
@@ -397,16 +522,13 @@ pub fn Viewer(
         }
     };
     let text = move || slide().map(|s| s.text).unwrap_or_default();
+    let slide_has_media = move || slide().is_some_and(|s| s.media.is_some());
     let expires = move || {
         story()
             .map(|s| lang.expires_in(s.expires_at - browser::now_ms()))
             .unwrap_or_default()
     };
-    let counter = move || {
-        let v = pv.get();
-        let count = stories.with_value(|s| s.get(v.cursor.story).map_or(0, |s| s.slides.len()));
-        format!("{} / {count}", v.cursor.slide + 1)
-    };
+    let counter = move || format!("{} / {}", cursor.get().slide + 1, bar_count.get());
     view! {
         <div class="backdrop" on:click=move |ev| {
             if ev.target() == ev.current_target() {
@@ -432,11 +554,11 @@ pub fn Viewer(
                     <button
                         class="icon"
                         data-testid="glimpse-pause"
-                        aria-label=move || if pv.get().pauses.user { lang.t(Text::Play) } else { lang.t(Text::Pause) }
-                        aria-pressed=move || pv.get().pauses.user.to_string()
+                        aria-label=move || if user_paused.get() { lang.t(Text::Play) } else { lang.t(Text::Pause) }
+                        aria-pressed=move || user_paused.get().to_string()
                         on:click=move |_| send.run(Input::TogglePause)
                     >
-                        {move || if pv.get().pauses.user { "▶" } else { "❚❚" }}
+                        {move || if user_paused.get() { "▶" } else { "❚❚" }}
                     </button>
                     <button
                         class="icon"
@@ -447,15 +569,22 @@ pub fn Viewer(
                         "×"
                     </button>
                 </div>
-                <Show when=move || pv.get().phase != Phase::EndCard fallback=end_card>
+                <Show when=move || phase.get() != Phase::EndCard fallback=end_card>
                     <div
                         class="slide"
+                        class:has-media=slide_has_media
                         on:pointerdown=on_down
                         on:pointerup=on_up
                         on:pointercancel=on_cancel
                         on:pointerleave=on_cancel
+                        on:contextmenu=|ev| ev.prevent_default()
                     >
-                        {media}
+                        <div class="media-box" node_ref=media_box></div>
+                        <Show when=move || media_failed.get()>
+                            <p class="media-failed" role="status" data-testid="glimpse-media-failed">
+                                {lang.t(Text::MediaFailed)}
+                            </p>
+                        </Show>
                         <p class="text" data-testid="glimpse-slide-text" aria-live="polite">
                             {text}
                         </p>
@@ -463,14 +592,15 @@ pub fn Viewer(
                             class="zone prev"
                             aria-label=lang.t(Text::Previous)
                             data-testid="glimpse-prev"
-                            on:click=move |_| tap(Input::Prev)
+                            on:click=move |ev| key_tap(ev, Input::Prev)
                         ></button>
                         <button
                             class="zone next"
                             aria-label=lang.t(Text::Next)
                             data-testid="glimpse-next"
-                            on:click=move |_| tap(Input::Next)
+                            on:click=move |ev| key_tap(ev, Input::Next)
                         ></button>
+                        {unmute.clone()}
                         {cta.clone()}
                     </div>
                 </Show>

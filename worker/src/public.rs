@@ -82,7 +82,10 @@ fn cors(res: ApiResponse, allowed: Option<&str>) -> ApiResponse {
     match allowed {
         Some(origin) => res
             .with_header("access-control-allow-origin", origin)
-            .with_header("access-control-expose-headers", "ETag, Retry-After"),
+            .with_header(
+                "access-control-expose-headers",
+                "ETag, Retry-After, Glimpse-Now",
+            ),
         None => res,
     }
 }
@@ -111,8 +114,14 @@ fn preflight(route: &Route, allowed: bool) -> Result<ApiResponse, ApiError> {
         .with_header("cache-control", "no-store"))
 }
 
+/// The header carrying the server's clock (unix ms) on every feed answer, `200` and `304`
+/// alike. A browser that revalidates a cached feed gets the `304`'s headers merged into the
+/// cached response, so this is fresh even when the body (and its `now`) comes from the cache.
+pub const NOW_HEADER: &str = "glimpse-now";
+
 /// `GET /v1/sites/{site}/feed`: what is live now, with an ETag over the content (not over
-/// `now`), so an unchanged feed revalidates as 304.
+/// `now`), so an unchanged feed revalidates as 304. The server's clock is in the body's `now`
+/// and in the [`NOW_HEADER`] header.
 fn feed(req: &ApiRequest, snapshot: &SiteSnapshot, now_ms: Millis) -> ApiResponse {
     let mut feed = snapshot.feed_at(now_ms);
     feed.availability = crate::hours::availability(&snapshot.site, &snapshot.sessions, now_ms);
@@ -130,6 +139,7 @@ fn feed(req: &ApiRequest, snapshot: &SiteSnapshot, now_ms: Millis) -> ApiRespons
     };
     res.with_header("etag", &etag)
         .with_header("cache-control", FEED_CACHE_CONTROL)
+        .with_header(NOW_HEADER, &now_ms.to_string())
 }
 
 /// `GET /v1/sites/{site}/polls/{poll}/results`: what visitors see after voting, only for

@@ -308,6 +308,11 @@ fn feed_revalidates_with_etag() {
     assert_eq!(again.status, 304);
     assert!(again.body.is_empty());
     assert_eq!(again.get_header("etag"), Some(etag.as_str()));
+    // The server's clock rides on both answers, so a browser's cached body (whose `now` is
+    // old) still gets the current time from the revalidation's headers.
+    let (t0, t1) = (T0.to_string(), (T0 + 1_000).to_string());
+    assert_eq!(first.get_header("glimpse-now"), Some(t0.as_str()));
+    assert_eq!(again.get_header("glimpse-now"), Some(t1.as_str()));
     assert_eq!(
         h.call(req().header("if-none-match", &format!("W/{etag}")), T0)
             .status,
