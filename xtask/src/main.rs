@@ -26,7 +26,9 @@ cargo xtask <command>
                  (e2e/tests/screenshots.rs) and refresh the README's docs/screenshots/*.png
   bench          sizes, worker throughput/latency against a trivial workers-rs handler (wrk),
                  browser timings and long tasks (Chromium, 1x and 4x CPU throttling), worker
-                 bundle size; prints a table, writes target/bench/results.json
+                 bundle size, main-thread cost and requests of a text, picture and video
+                 slide; prints a table, writes target/bench/results.json
+  bench --slides only the per-slide rows (no wrk, no baseline worker)
 ";
 
 fn main() -> ExitCode {
@@ -37,7 +39,7 @@ fn main() -> ExitCode {
         Some("dev") => dev(args.iter().any(|a| a == "--fresh")),
         Some("test") => test(),
         Some("size") => size(),
-        Some("bench") => bench(),
+        Some("bench") => bench(args.iter().any(|a| a == "--slides")),
         Some("screenshots") => screenshots(),
         Some("soak") => soak(args.get(1).map(String::as_str)),
         Some("help" | "--help" | "-h") | None => {
@@ -114,10 +116,24 @@ fn size() -> Result {
 
 /// Builds everything plus the trivial baseline worker, then runs the measurements
 /// (`e2e/src/bin/bench.rs`). Not part of `test`: numbers are reported, never asserted.
-fn bench() -> Result {
+fn bench(slides_only: bool) -> Result {
     let tools = tools::setup()?;
-    let wrk = tools::wrk()?;
     build::build_all(&tools)?;
+    if slides_only {
+        return step("measure one text, picture and video slide", || {
+            run(cargo().args([
+                "run",
+                "--quiet",
+                "--package",
+                "glimpse-e2e",
+                "--bin",
+                "bench",
+                "--",
+                "--slides",
+            ]))
+        });
+    }
+    let wrk = tools::wrk()?;
     step("build the trivial baseline worker (bench/trivial)", || {
         build::build_worker_in(&tools, &at("bench/trivial"))
     })?;

@@ -26,7 +26,7 @@ const RUNS: usize = 5;
 /// demo video, so the video slide does not end inside the window).
 const SLIDE_WINDOW: Duration = Duration::from_millis(3_500);
 /// Rounds of text → image → video slides; the median is reported.
-const SLIDE_RUNS: usize = 3;
+const SLIDE_RUNS: usize = 5;
 
 fn main() -> ExitCode {
     match bench() {
@@ -43,6 +43,17 @@ fn bench() -> Result {
     std::fs::create_dir_all(&out).map_err(|e| format!("mkdir {}: {e}", out.display()))?;
     let machine = machine();
     println!("machine: {}", machine["summary"].as_str().unwrap_or("?"));
+    if std::env::args().any(|a| a == "--slides") {
+        // Only the per-slide rows (`cargo xtask bench --slides`): no wrk, no baseline worker.
+        let stack = Stack::start_demo()?;
+        let results = json!({ "machine": machine, "slides": slide_costs(&stack)? });
+        print_slides(&results);
+        let path = out.join("slides.json");
+        let text = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
+        std::fs::write(&path, text).map_err(|e| format!("write {}: {e}", path.display()))?;
+        println!("\nwritten: {}", path.display());
+        return Ok(());
+    }
 
     let sizes = xtask::size::measure_widget()?;
     let bundles = json!({
@@ -304,17 +315,23 @@ fn slide_costs(stack: &Stack) -> Result<Value> {
                 "id": format!("bench-{kind}"), "title": format!("Bench {kind}"), "topic": "account",
                 "slides": [slide], "publish_at": now - 1_000, "expires_at": now + 3_600_000
             });
-            let (tasks, events) = traced_with_events(&mut page, |page| {
-                page.eval(&format!("Glimpse('preview', {{ story: {story} }}), true"))?;
-                std::thread::sleep(SLIDE_WINDOW);
-                Ok(())
-            })?;
-            let shown = page.eval(&format!(
-                "(() => {{ const t = {}; const m = {}; if (!t) return false;                  if (!{has_media}) return true; if (!m) return false;                  return m.tagName === 'IMG' ? m.complete && m.naturalWidth > 0 : m.currentTime > 0; }})()",
+            // Whether the media is really on screen at the end of the window (checked
+            // inside it: the 4 s video slide ends soon after).
+            let check = format!(
+                "(() => {{ const t = {}; const m = {}; if (!t) return false; \
+                 if (!{has_media}) return true; if (!m) return false; \
+                 return m.tagName === 'IMG' ? m.complete && m.naturalWidth > 0 : m.currentTime > 0; }})()",
                 deep("[data-testid=glimpse-slide-text]"),
                 deep("[data-testid=glimpse-viewer] .media"),
                 has_media = media.is_some()
-            ))? == json!(true);
+            );
+            let mut shown = false;
+            let (tasks, events) = traced_with_events(&mut page, |page| {
+                page.eval(&format!("Glimpse('preview', {{ story: {story} }}), true"))?;
+                std::thread::sleep(SLIDE_WINDOW);
+                shown = page.eval(&check)? == json!(true);
+                Ok(())
+            })?;
             let requests = url.as_deref().map_or(0, |u| requests_to(&events, u));
             samples.push((kind, busy_ms(&tasks), requests, shown));
             page.eval("Glimpse('close'), true")?;
@@ -442,6 +459,10 @@ fn load_once(
 
 fn print_table(r: &Value) {
     print_main_table(r);
+    print_slides(r);
+}
+
+fn print_slides(r: &Value) {
     let f = |v: &Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.1}"));
     println!(
         "\n== browser: one slide open for {:.1} s, main-thread busy time (median of {SLIDE_RUNS}; \
