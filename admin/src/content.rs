@@ -676,7 +676,7 @@ fn SlideEditor(draft: RwSignal<Story>, i: usize) -> impl IntoView {
                     </select>
                 </label>
                 <label class="field grow">
-                    <span>"Media URL (https)"</span>
+                    <span>"Media URL (https, or /path on this server)"</span>
                     <input
                         type="url"
                         data-testid=format!("slide-{i}-media-url")

@@ -116,6 +116,25 @@ pub fn main_thread_tasks(trace: &[serde_json::Value]) -> Vec<f64> {
         .collect()
 }
 
+/// Time (ms) the main thread was busy: the sum of its top-level task durations.
+pub fn busy_ms(tasks: &[f64]) -> f64 {
+    tasks.iter().filter(|d| d.is_finite() && **d > 0.0).sum()
+}
+
+/// How many requests for `path` (a path with its query, on any origin) the DevTools
+/// events show: each `Network.requestWillBeSent` that is not a redirect hop of one.
+pub fn requests_to(events: &[serde_json::Value], path: &str) -> u32 {
+    let count = events
+        .iter()
+        .filter(|e| e["method"] == "Network.requestWillBeSent")
+        .filter(|e| e["params"].get("redirectResponse").is_none())
+        .filter_map(|e| e["params"]["request"]["url"].as_str())
+        .filter_map(|url| url.split_once("://").map(|(_, rest)| rest))
+        .filter(|rest| rest.find('/').is_some_and(|at| &rest[at..] == path))
+        .count();
+    u32::try_from(count).unwrap_or(u32::MAX)
+}
+
 /// The median of `xs` (NaN when empty).
 pub fn median(xs: &[f64]) -> f64 {
     let mut v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
@@ -206,6 +225,28 @@ Transfer/sec:      3.92MB
         ]);
         let tasks = main_thread_tasks(trace.as_array().map(Vec::as_slice).unwrap_or_default());
         assert_eq!(tasks, vec![80.0]);
+    }
+
+    #[test]
+    fn busy_time_and_requests_per_slide() {
+        assert!((busy_ms(&[1.5, 2.5, f64::NAN, -1.0]) - 4.0).abs() < 1e-9);
+        let ev = |url: &str, redirect: bool| {
+            let mut e = serde_json::json!({"method": "Network.requestWillBeSent",
+                "params": {"request": {"url": url}}});
+            if redirect {
+                e["params"]["redirectResponse"] = serde_json::json!({"status": 302});
+            }
+            e
+        };
+        let events = vec![
+            ev("http://127.0.0.1:9/media/a.webp?bench=0", false),
+            ev("http://127.0.0.1:9/media/a.webp?bench=0", true),
+            ev("http://127.0.0.1:9/media/a.webp?bench=1", false),
+            serde_json::json!({"method": "Network.responseReceived",
+                "params": {"request": {"url": "http://127.0.0.1:9/media/a.webp?bench=0"}}}),
+        ];
+        assert_eq!(requests_to(&events, "/media/a.webp?bench=0"), 1);
+        assert_eq!(requests_to(&events, "/media/a.webp"), 0);
     }
 
     #[test]

@@ -570,6 +570,28 @@ impl Page<'_> {
         .map(|_| ())
     }
 
+    /// Every event named `method` received so far (they stay recorded).
+    pub fn events(&mut self, method: &str) -> Vec<Value> {
+        let _ = self.eval("0");
+        self.browser
+            .events
+            .iter()
+            .filter(|e| e["method"] == method)
+            .cloned()
+            .collect()
+    }
+
+    /// Removes and returns the events named `method` received so far (e.g. paused requests
+    /// to answer once).
+    pub fn take_events(&mut self, method: &str) -> Vec<Value> {
+        let _ = self.eval("0");
+        let (hit, rest) = std::mem::take(&mut self.browser.events)
+            .into_iter()
+            .partition(|e| e["method"] == method);
+        self.browser.events = rest;
+        hit
+    }
+
     /// Uncaught exceptions the page has thrown so far.
     pub fn exceptions(&mut self) -> Vec<String> {
         // Drain pending events with a cheap round trip.

@@ -99,7 +99,7 @@ impl Story {
             }
             match &s.media {
                 Some(Media::Image { url, alt }) => {
-                    p.https(at("media.url"), url);
+                    p.media(at("media.url"), url);
                     if alt.trim().is_empty() {
                         p.push(at("media.alt"), "images need alt text");
                     } else {
@@ -107,7 +107,7 @@ impl Story {
                     }
                 }
                 Some(Media::Video { url, alt }) => {
-                    p.https(at("media.url"), url);
+                    p.media(at("media.url"), url);
                     if let Some(alt) = alt {
                         p.text(at("media.alt"), alt, 300);
                     }
@@ -228,6 +228,33 @@ pub(crate) mod tests {
                 "slides[1].media.alt",
                 "slides[1].cta.url",
             ]
+        );
+    }
+
+    #[test]
+    fn media_may_live_on_the_glimpse_origin_but_links_stay_https() {
+        let mut s = story("local", 0, 1);
+        s.slides[0].media = Some(Media::Image {
+            url: "/media/demo/step-1.webp".into(),
+            alt: "The sign-in screen".into(),
+        });
+        s.slides.push(story("v", 0, 1).slides[0].clone());
+        s.slides[1].media = Some(Media::Video {
+            url: "/media/demo/tap.webm".into(),
+            alt: Some("A finger taps Forgot password".into()),
+        });
+        assert_eq!(s.validate(), vec![]);
+        s.slides[1].cta = Some(Cta {
+            label: "Sign in".into(),
+            url: "/signin".into(),
+        });
+        s.slides[0].media = Some(Media::Image {
+            url: "//evil.example/x.webp".into(),
+            alt: "x".into(),
+        });
+        assert_eq!(
+            fields(s.validate()),
+            ["slides[0].media.url", "slides[1].cta.url"]
         );
     }
 

@@ -61,6 +61,16 @@ impl Problems {
         }
     }
 
+    /// A picture or video address: https, or a path on the Glimpse origin ([`is_media_url`]).
+    pub fn media(&mut self, field: impl Into<String>, value: &str) {
+        if !is_media_url(value) {
+            self.push(
+                field,
+                "must be an https URL or a path on the Glimpse server starting with /",
+            );
+        }
+    }
+
     pub fn into_vec(self) -> Vec<Problem> {
         self.0
     }
@@ -77,6 +87,62 @@ pub fn is_https_url(url: &str) -> bool {
             })
         && !url.contains(char::is_control)
         && !url.contains(char::is_whitespace)
+}
+
+/// A media path on the Glimpse origin itself (`/media/demo/step-1.webp`): one leading `/`,
+/// no `//`, no `..` segment, no backslash, whitespace or control character, at most 2,048
+/// bytes. It cannot leave the origin it is resolved against.
+pub fn is_root_relative_path(url: &str) -> bool {
+    url.len() <= 2_048
+        && url.starts_with('/')
+        && !url.contains("//")
+        && !url.contains('\\')
+        && !url.contains(char::is_whitespace)
+        && !url.contains(char::is_control)
+        && !url
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .split('/')
+            .any(|seg| {
+                let seg = seg.to_ascii_lowercase().replace("%2e", ".");
+                seg == "." || seg == ".."
+            })
+        && !url.to_ascii_lowercase().contains("%2f")
+        && !url.to_ascii_lowercase().contains("%5c")
+}
+
+/// Media (pictures, videos) may be https anywhere, or a path on the Glimpse origin (its own
+/// static files, e.g. the demo's generated illustrations). Links stay https only.
+pub fn is_media_url(url: &str) -> bool {
+    is_https_url(url) || is_root_relative_path(url)
+}
+
+/// The absolute address the widget loads a slide's media from: an https URL as it is, a
+/// root-relative path ([`is_root_relative_path`]) on the origin of `api_base` (the widget's
+/// `data-api` / script origin, `http(s)://host[:port][/path]`). `None` for anything else,
+/// which the widget then treats as media that failed to load.
+///
+/// `media_url("http://127.0.0.1:8787", "/media/demo/a.webp")` is
+/// `Some("http://127.0.0.1:8787/media/demo/a.webp")`.
+pub fn media_url(api_base: &str, url: &str) -> Option<String> {
+    if is_https_url(url) {
+        return Some(url.to_string());
+    }
+    if !is_root_relative_path(url) {
+        return None;
+    }
+    let (scheme, rest) = api_base
+        .strip_prefix("https://")
+        .map(|r| ("https://", r))
+        .or_else(|| api_base.strip_prefix("http://").map(|r| ("http://", r)))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_ok = !host.is_empty()
+        && !host.contains('@')
+        && !host.contains('\\')
+        && !host.contains(char::is_whitespace)
+        && !host.contains(char::is_control);
+    host_ok.then(|| format!("{scheme}{host}{url}"))
 }
 
 #[cfg(test)]
@@ -98,6 +164,69 @@ mod tests {
             &format!("https://x/{}", "a".repeat(2_100)),
         ] {
             assert!(!is_https_url(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn media_is_https_or_a_safe_path_on_the_glimpse_origin() {
+        for good in [
+            "https://cdn.example/a.webp",
+            "/media/demo/step-1.webp",
+            "/media/demo/tap.webm?v=2#t=1",
+            "/a",
+        ] {
+            assert!(is_media_url(good), "{good:?}");
+        }
+        for bad in [
+            "http://cdn.example/a.webp",
+            "//evil.example/a.webp",
+            "/media//evil.example",
+            "media/demo/a.webp",
+            "./a.webp",
+            "/media/../admin/",
+            "/media/..",
+            "/media/./a.webp",
+            "/media/%2e%2e/admin",
+            "/media/.%2E/admin",
+            "/media/%2F%2Fevil",
+            "/media\\evil",
+            "/\\evil.example",
+            "/a b.webp",
+            "/a\n",
+            "/a\u{0}",
+            "javascript:alert(1)",
+            "data:image/png;base64,AAAA",
+            "",
+            &format!("/{}", "a".repeat(2_100)),
+        ] {
+            assert!(!is_media_url(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn media_paths_resolve_against_the_api_origin() {
+        assert_eq!(
+            media_url("http://127.0.0.1:8787", "/media/demo/step-1.webp").as_deref(),
+            Some("http://127.0.0.1:8787/media/demo/step-1.webp")
+        );
+        // Root-relative: the API base's own path does not matter.
+        assert_eq!(
+            media_url("https://help.example/glimpse/", "/media/a.webm").as_deref(),
+            Some("https://help.example/media/a.webm")
+        );
+        assert_eq!(
+            media_url("http://127.0.0.1:8787", "https://cdn.example/a.webp").as_deref(),
+            Some("https://cdn.example/a.webp")
+        );
+        for (api, url) in [
+            ("http://127.0.0.1:8787", "http://cdn.example/a.webp"),
+            ("http://127.0.0.1:8787", "//evil.example/a.webp"),
+            ("http://127.0.0.1:8787", "/media/../x"),
+            ("ftp://example", "/media/a.webp"),
+            ("https://", "/media/a.webp"),
+            ("https://user@evil.example", "/media/a.webp"),
+        ] {
+            assert_eq!(media_url(api, url), None, "{api} {url}");
         }
     }
 

@@ -131,6 +131,27 @@ proptest! {
     }
 
     #[test]
+    fn media_never_leaves_https_or_the_glimpse_origin(
+        url in prop_oneof![
+            "/[a-z./%2eEfF\\\\ ]{0,20}",
+            "\\PC{0,40}",
+            Just("//evil.example/x".to_string()),
+        ],
+    ) {
+        let origin = "http://127.0.0.1:8787";
+        match glimpse_shared::validate::media_url(origin, &url) {
+            Some(abs) if abs.starts_with("https://") => prop_assert!(is_https_url(&abs)),
+            Some(abs) => {
+                let path = abs.strip_prefix(origin).unwrap_or("");
+                prop_assert!(path.starts_with('/') && !path.starts_with("//"), "{abs}");
+                prop_assert!(!path.split('/').any(|seg| seg == ".."), "{abs}");
+                prop_assert!(!path.contains(char::is_whitespace) && !path.contains('\\'), "{abs}");
+            }
+            None => prop_assert!(!glimpse_shared::validate::is_media_url(&url)),
+        }
+    }
+
+    #[test]
     fn the_guard_never_panics_near_its_patterns(
         parts in prop::collection::vec(prop_oneof![
             Just("4111 1111 1111 1111".to_string()),

@@ -30,6 +30,10 @@ pub fn build_all(tools: &Tools) -> Result {
         write_loader_and_headers(tools, &bundle)
     })?;
     step(
+        "demo media (illustrations: rsvg-convert + ImageMagick; video: ffmpeg)",
+        crate::media::build_demo_media,
+    )?;
+    step(
         "build console (wasm32, release, wasm-bindgen, wasm-opt)",
         || build_admin(tools),
     )?;

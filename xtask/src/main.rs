@@ -22,9 +22,13 @@ cargo xtask <command>
                  then the end-to-end suite against wrangler dev
   soak [SECS]    the slow suites: every cargo-fuzz target (nightly) for SECS seconds each
                  (default 60); installs cargo-fuzz when missing
+  screenshots    build, run the e2e test that photographs the widget and the console
+                 (e2e/tests/screenshots.rs) and refresh the README's docs/screenshots/*.png
   bench          sizes, worker throughput/latency against a trivial workers-rs handler (wrk),
                  browser timings and long tasks (Chromium, 1x and 4x CPU throttling), worker
-                 bundle size; prints a table, writes target/bench/results.json
+                 bundle size, main-thread cost and requests of a text, picture and video
+                 slide; prints a table, writes target/bench/results.json
+  bench --slides only the per-slide rows (no wrk, no baseline worker)
 ";
 
 fn main() -> ExitCode {
@@ -35,7 +39,8 @@ fn main() -> ExitCode {
         Some("dev") => dev(args.iter().any(|a| a == "--fresh")),
         Some("test") => test(),
         Some("size") => size(),
-        Some("bench") => bench(),
+        Some("bench") => bench(args.iter().any(|a| a == "--slides")),
+        Some("screenshots") => screenshots(),
         Some("soak") => soak(args.get(1).map(String::as_str)),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
@@ -111,10 +116,24 @@ fn size() -> Result {
 
 /// Builds everything plus the trivial baseline worker, then runs the measurements
 /// (`e2e/src/bin/bench.rs`). Not part of `test`: numbers are reported, never asserted.
-fn bench() -> Result {
+fn bench(slides_only: bool) -> Result {
     let tools = tools::setup()?;
-    let wrk = tools::wrk()?;
     build::build_all(&tools)?;
+    if slides_only {
+        return step("measure one text, picture and video slide", || {
+            run(cargo().args([
+                "run",
+                "--quiet",
+                "--package",
+                "glimpse-e2e",
+                "--bin",
+                "bench",
+                "--",
+                "--slides",
+            ]))
+        });
+    }
+    let wrk = tools::wrk()?;
     step("build the trivial baseline worker (bench/trivial)", || {
         build::build_worker_in(&tools, &at("bench/trivial"))
     })?;
@@ -130,6 +149,32 @@ fn bench() -> Result {
             ])
             .env("GLIMPSE_WRK", wrk))
     })
+}
+
+/// Refreshes the README's screenshots from a real e2e run.
+fn screenshots() -> Result {
+    let tools = tools::setup()?;
+    build::build_all(&tools)?;
+    step(
+        "photograph the widget and the console (e2e/tests/screenshots.rs)",
+        || {
+            run(cargo().args([
+                "test",
+                "--package",
+                "glimpse-e2e",
+                "--test",
+                "screenshots",
+                "--",
+                "--ignored",
+                "--test-threads",
+                "1",
+            ]))
+        },
+    )?;
+    step(
+        "optimise into docs/screenshots/",
+        xtask::media::optimise_screenshots,
+    )
 }
 
 /// Runs every fuzz target in `fuzz/` for a bounded time (nightly + cargo-fuzz); a crash

@@ -129,6 +129,21 @@ pub fn setup() -> Result<Tools> {
         apt_install(&["chromium", "chromium-driver"])
     })?;
 
+    step(
+        "ffmpeg, ImageMagick and librsvg (Debian), for the demo media",
+        || {
+            use crate::media::{CONVERT, FFMPEG, RSVG};
+            if [FFMPEG, CONVERT, RSVG]
+                .iter()
+                .all(|p| Path::new(p).exists())
+            {
+                println!("    already installed");
+                return Ok(());
+            }
+            apt_install(&["ffmpeg", "imagemagick", "librsvg2-bin"])
+        },
+    )?;
+
     locate()
 }
 

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use glimpse_e2e::Result;
 use glimpse_e2e::bench::{
-    Blocking, Load, blocking, main_thread_tasks, median, parse_upload, parse_wrk,
+    Blocking, Load, blocking, busy_ms, main_thread_tasks, median, parse_upload, parse_wrk,
+    requests_to,
 };
 use glimpse_e2e::cdp::{Browser, Page, deep};
 use glimpse_e2e::stack::Stack;
@@ -21,6 +22,11 @@ const LOAD_SECS: u64 = 8;
 const CONNECTIONS: u32 = 16;
 /// Page loads per browser measurement; the median is reported.
 const RUNS: usize = 5;
+/// How long one slide stays open while its main-thread cost is traced (shorter than the
+/// demo video, so the video slide does not end inside the window).
+const SLIDE_WINDOW: Duration = Duration::from_millis(3_500);
+/// Rounds of text → image → video slides; the median is reported.
+const SLIDE_RUNS: usize = 5;
 
 fn main() -> ExitCode {
     match bench() {
@@ -37,6 +43,17 @@ fn bench() -> Result {
     std::fs::create_dir_all(&out).map_err(|e| format!("mkdir {}: {e}", out.display()))?;
     let machine = machine();
     println!("machine: {}", machine["summary"].as_str().unwrap_or("?"));
+    if std::env::args().any(|a| a == "--slides") {
+        // Only the per-slide rows (`cargo xtask bench --slides`): no wrk, no baseline worker.
+        let stack = Stack::start_demo()?;
+        let results = json!({ "machine": machine, "slides": slide_costs(&stack)? });
+        print_slides(&results);
+        let path = out.join("slides.json");
+        let text = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
+        std::fs::write(&path, text).map_err(|e| format!("write {}: {e}", path.display()))?;
+        println!("\nwritten: {}", path.display());
+        return Ok(());
+    }
 
     let sizes = xtask::size::measure_widget()?;
     let bundles = json!({
@@ -48,6 +65,7 @@ fn bench() -> Result {
     let stack = Stack::start_demo_with(&[("RATE_LIMIT_PER_MINUTE", "0")])?;
     let throughput = throughput(&stack)?;
     let browser = browser_timings(&stack)?;
+    let slides = slide_costs(&stack)?;
 
     let results = json!({
         "machine": machine,
@@ -57,6 +75,7 @@ fn bench() -> Result {
         "worker_upload_kib": bundles,
         "throughput": throughput,
         "browser": browser,
+        "slides": slides,
     });
     print_table(&results);
     let path = out.join("results.json");
@@ -240,6 +259,14 @@ fn throughput(stack: &Stack) -> Result<Value> {
 /// Runs `f` under a Chromium performance trace and returns the durations (ms) of the
 /// renderer main thread's tasks meanwhile.
 fn traced(page: &mut Page<'_>, f: impl FnOnce(&mut Page<'_>) -> Result) -> Result<Vec<f64>> {
+    traced_with_events(page, f).map(|(tasks, _)| tasks)
+}
+
+/// [`traced`], also returning every other DevTools event received meanwhile (network…).
+fn traced_with_events(
+    page: &mut Page<'_>,
+    f: impl FnOnce(&mut Page<'_>) -> Result,
+) -> Result<(Vec<f64>, Vec<Value>)> {
     page.call(
         "Tracing.start",
         json!({ "categories": "disabled-by-default-devtools.timeline,devtools.timeline", "transferMode": "ReportEvents" }),
@@ -255,7 +282,90 @@ fn traced(page: &mut Page<'_>, f: impl FnOnce(&mut Page<'_>) -> Result) -> Resul
         .flatten()
         .cloned()
         .collect();
-    Ok(main_thread_tasks(&trace))
+    Ok((main_thread_tasks(&trace), events))
+}
+
+/// Main-thread cost of one open slide: a text slide, a picture slide and a video slide
+/// (the demo's own media), each shown alone in the real player (`Glimpse('preview')`) on
+/// the demo page and traced for [`SLIDE_WINDOW`] from the command on, in rounds, each round
+/// under fresh media URLs so every picture and video comes from the network once. Busy
+/// time is the sum of the renderer main thread's tasks in the window; requests are the
+/// media URL's `Network.requestWillBeSent` events.
+fn slide_costs(stack: &Stack) -> Result<Value> {
+    let mut browser = Browser::launch(&stack.tools.chromium)?;
+    let mut page = browser.new_page()?;
+    page.call("Network.enable", json!({}))?;
+    page.goto(&stack.url("/"))?;
+    page.wait_visible("[data-testid=glimpse-launcher]")?;
+    let now = glimpse_e2e::stack::now_ms();
+    let kinds: [(&str, Option<(&str, &str)>); 3] = [
+        ("text", None),
+        ("image", Some(("image", "/media/demo/order-1-shipped.webp"))),
+        ("video", Some(("video", "/media/demo/reset-tap.webm"))),
+    ];
+    let mut samples: Vec<(&str, f64, u32, bool)> = Vec::new();
+    for round in 0..SLIDE_RUNS {
+        for (kind, media) in kinds {
+            let url = media.map(|(_, path)| format!("{path}?bench={round}"));
+            let mut slide = json!({ "text": format!("A {kind} slide"), "duration_ms": 60_000 });
+            if let (Some((k, _)), Some(u)) = (media, &url) {
+                slide["media"] = json!({ "kind": k, "url": u, "alt": "Bench media" });
+            }
+            let story = json!({
+                "id": format!("bench-{kind}"), "title": format!("Bench {kind}"), "topic": "account",
+                "slides": [slide], "publish_at": now - 1_000, "expires_at": now + 3_600_000
+            });
+            // Whether the media is really on screen at the end of the window (checked
+            // inside it: the 4 s video slide ends soon after).
+            let check = format!(
+                "(() => {{ const t = {}; const m = {}; if (!t) return false; \
+                 if (!{has_media}) return true; if (!m) return false; \
+                 return m.tagName === 'IMG' ? m.complete && m.naturalWidth > 0 : m.currentTime > 0; }})()",
+                deep("[data-testid=glimpse-slide-text]"),
+                deep("[data-testid=glimpse-viewer] .media"),
+                has_media = media.is_some()
+            );
+            let mut shown = false;
+            let (tasks, events) = traced_with_events(&mut page, |page| {
+                page.eval(&format!("Glimpse('preview', {{ story: {story} }}), true"))?;
+                std::thread::sleep(SLIDE_WINDOW);
+                shown = page.eval(&check)? == json!(true);
+                Ok(())
+            })?;
+            let requests = url.as_deref().map_or(0, |u| requests_to(&events, u));
+            samples.push((kind, busy_ms(&tasks), requests, shown));
+            page.eval("Glimpse('close'), true")?;
+            page.wait_gone("[data-testid=glimpse-viewer]")?;
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+    let of = |kind: &str| -> Vec<(f64, u32, bool)> {
+        samples
+            .iter()
+            .filter(|s| s.0 == kind)
+            .map(|s| (s.1, s.2, s.3))
+            .collect()
+    };
+    let text_busy = median(&of("text").iter().map(|s| s.0).collect::<Vec<_>>());
+    let window_ms = SLIDE_WINDOW.as_secs_f64() * 1000.0;
+    let rows = kinds
+        .iter()
+        .map(|(kind, _)| {
+            let runs = of(kind);
+            let busy = median(&runs.iter().map(|s| s.0).collect::<Vec<_>>());
+            json!({
+                "slide": kind,
+                "window_ms": window_ms,
+                "busy_ms": busy,
+                "busy_share": busy / window_ms,
+                "vs_text": busy / text_busy,
+                "requests": runs.iter().map(|s| s.1).collect::<Vec<_>>(),
+                "shown": runs.iter().all(|s| s.2),
+                "runs": runs.len(),
+            })
+        })
+        .collect();
+    Ok(Value::Array(rows))
 }
 
 /// Loads the demo page `RUNS` times with and without the widget, at 1× and 4× CPU slowdown:
@@ -348,6 +458,42 @@ fn load_once(
 }
 
 fn print_table(r: &Value) {
+    print_main_table(r);
+    print_slides(r);
+}
+
+fn print_slides(r: &Value) {
+    let f = |v: &Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.1}"));
+    println!(
+        "\n== browser: one slide open for {:.1} s, main-thread busy time (median of {SLIDE_RUNS}; \
+         goal: image and video ≤ 1.2× text, one request each)",
+        SLIDE_WINDOW.as_secs_f64()
+    );
+    println!(
+        "{:<7} {:>9} {:>7} {:>8} {:>14} {:>6}",
+        "slide", "busy ms", "busy %", "× text", "requests/run", "shown"
+    );
+    for row in r["slides"].as_array().into_iter().flatten() {
+        println!(
+            "{:<7} {:>9} {:>6.1}% {:>7.2}x {:>14} {:>6}",
+            row["slide"].as_str().unwrap_or("?"),
+            f(&row["busy_ms"]),
+            row["busy_share"].as_f64().unwrap_or(f64::NAN) * 100.0,
+            row["vs_text"].as_f64().unwrap_or(f64::NAN),
+            row["requests"]
+                .as_array()
+                .map(|a| a.iter().map(Value::to_string).collect::<Vec<_>>().join(","))
+                .unwrap_or_default(),
+            if row["shown"] == json!(true) {
+                "yes"
+            } else {
+                "NO"
+            }
+        );
+    }
+}
+
+fn print_main_table(r: &Value) {
     let f = |v: &Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.1}"));
     println!("\n== widget bundle (bytes; budgets: loader ≤ 1536 brotli, total ≤ 61440 brotli)");
     println!("{:<38} {:>9} {:>9} {:>9}", "file", "raw", "gzip", "brotli");
