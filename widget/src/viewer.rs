@@ -6,7 +6,7 @@ use std::time::Duration;
 use glimpse_shared::gesture;
 use glimpse_shared::i18n::{Text, is_rtl};
 use glimpse_shared::player::{Cursor, Effect as Fx, Input, Phase, Player, PlayerView};
-use glimpse_shared::validate::is_https_url;
+use glimpse_shared::validate::{is_https_url, media_url};
 use glimpse_shared::{EventKind, FeedSite, Media, Story};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -16,18 +16,9 @@ use crate::app::{Channels, ctx};
 use crate::browser;
 use crate::media::{self, MediaCache, MediaEvent};
 
-/// The URL a slide's media is fetched from: https URLs as they are, paths on the Glimpse
-/// origin (`/media/…`) against the API base.
-fn media_url(api: &str, url: &str) -> String {
-    if url.starts_with('/') && !url.starts_with("//") {
-        format!("{}{url}", api.trim_end_matches('/'))
-    } else {
-        url.to_string()
-    }
-}
-
-/// `(url, is_video, alt)` of a slide's media.
-fn media_parts(api: &str, media: &Media) -> (String, bool, String) {
+/// `(url, is_video, alt)` of a slide's media; the URL is `None` when it is neither https nor
+/// a safe path on the Glimpse origin (the slide then shows as media that failed).
+fn media_parts(api: &str, media: &Media) -> (Option<String>, bool, String) {
     match media {
         Media::Image { url, alt } => (media_url(api, url), false, alt.clone()),
         Media::Video { url, alt } => (media_url(api, url), true, alt.clone().unwrap_or_default()),
@@ -126,7 +117,7 @@ pub fn Viewer(
                 .try_with_value(|p| p.view())
                 .filter(|v| v.phase == Phase::Slide)
                 .and_then(|v| slide_media(v.cursor))
-                .map(|(url, _, _)| url)
+                .and_then(|(url, _, _)| url)
         }
     };
     let cache = StoredValue::new_local(MediaCache::new(move |url, event| {
@@ -181,12 +172,16 @@ pub fn Viewer(
                 ),
                 Fx::Preload(cursors) => {
                     for (url, video, alt) in cursors.into_iter().filter_map(&fx_media) {
-                        let _ = cache.with_value(|c| c.element(&url, video, &alt));
+                        if let Some(url) = url {
+                            let _ = cache.with_value(|c| c.element(&url, video, &alt));
+                        }
                     }
                 }
                 Fx::RetryMedia(c) => {
                     if let Some((url, _, _)) = fx_media(c) {
-                        cache.with_value(|c| c.forget(&url));
+                        if let Some(url) = url {
+                            cache.with_value(|c| c.forget(&url));
+                        }
                         media_gen.update(|g| *g += 1);
                     }
                 }
@@ -198,7 +193,11 @@ pub fn Viewer(
         let fx = player
             .try_update_value(|p| p.handle(input))
             .unwrap_or_default();
-        if let Some(v) = player.try_with_value(Player::view) {
+        // Only a changed view wakes what renders it (a repeated `playing`, a release without
+        // a hold and the like change nothing).
+        if let Some(v) = player.try_with_value(Player::view)
+            && pv.with_untracked(|old| *old != v)
+        {
             set_pv.set(v);
         }
         apply.run(fx);
@@ -249,7 +248,10 @@ pub fn Viewer(
         let Some((url, video, alt)) = mount_media(c) else {
             return;
         };
-        let Some(el) = cache.with_value(|c| c.element(&url, video, &alt)) else {
+        let Some(el) = url.and_then(|url| cache.with_value(|c| c.element(&url, video, &alt)))
+        else {
+            // Not a URL the widget loads: it fails like a broken file would.
+            send.run(Input::MediaFailed);
             return;
         };
         let _ = bx.append_child(&el);
