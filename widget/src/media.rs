@@ -112,6 +112,8 @@ impl MediaCache {
             let _ = v.set_attribute("muted", "");
             let _ = v.set_attribute("playsinline", "");
             let _ = v.set_attribute("disablepictureinpicture", "");
+            // No casting: spares the browser's remote-playback availability watching.
+            let _ = v.set_attribute("disableremoteplayback", "");
             v.set_preload("auto");
             if !alt.is_empty() {
                 let _ = v.set_attribute("aria-label", alt);
