@@ -56,20 +56,16 @@ pub fn save(key: &str, value: &str) {
     }
 }
 
-/// Reads a JSON value stored under `key`.
+/// Reads a JSON value stored under `key` (parsed in Rust: the page's `JSON` may be patched).
 pub fn load_json<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
-    let text = load(key)?;
-    let value = js_sys::JSON::parse(&text).ok()?;
-    serde_wasm_bindgen::from_value(value).ok()
+    serde_json::from_str(&load(key)?).ok()
 }
 
-/// Stores `value` as JSON under `key`.
+/// Stores `value` as JSON under `key` (written by `serde_json`, so a page's
+/// `Array.prototype.toJSON` cannot turn a list into a string).
 pub fn save_json<T: serde::Serialize>(key: &str, value: &T) {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    if let Ok(v) = value.serialize(&serializer)
-        && let Ok(text) = js_sys::JSON::stringify(&v)
-    {
-        save(key, &String::from(text));
+    if let Ok(text) = serde_json::to_string(value) {
+        save(key, &text);
     }
 }
 

@@ -13,9 +13,12 @@ pub mod browser;
 pub mod config;
 pub mod host;
 pub mod poll;
+mod pristine;
+pub mod scroll_lock;
 pub mod search;
 pub mod telemetry;
 pub mod viewer;
+pub mod viewport;
 
 use wasm_bindgen::prelude::*;
 
