@@ -468,3 +468,39 @@ fn an_open_story_locks_the_page_scroll_and_gives_it_back_exactly() -> Result {
     assert_eq!(page.exceptions(), Vec::<String>::new());
     Ok(())
 }
+
+#[test]
+#[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
+fn without_the_popover_api_the_widget_still_shows_and_stays_out_of_the_layout() -> Result {
+    let stack = Stack::start_demo()?;
+    let mut browser = Browser::launch(&stack.tools.chromium)?;
+    // An older browser: no Popover API.
+    let mut page = tab(
+        &mut browser,
+        "delete HTMLElement.prototype.showPopover; delete HTMLElement.prototype.hidePopover; \
+         delete HTMLElement.prototype.togglePopover; delete HTMLElement.prototype.popover;",
+    )?;
+    page.goto(&stack.url("/demo/layouts.html?case=flex-gap"))?;
+    let before = page.eval(LAYOUT)?;
+    page.eval(
+        "(() => { const s = document.createElement('script'); s.src = '/widget.js'; \
+         s.async = true; s.dataset.site = 'demo'; document.body.appendChild(s); return true; })()",
+    )?;
+    page.wait_visible(LAUNCHER)?;
+    sleep_ms(300);
+    assert_eq!(
+        page.eval("document.querySelector('glimpse-widget').hasAttribute('popover')")?,
+        json!(false)
+    );
+    assert_eq!(page.eval(LAYOUT)?, before, "the host layout is unchanged");
+    assert_eq!(on_top(&mut page, LAUNCHER)?, json!(true));
+    page.click(LAUNCHER)?;
+    page.click("[data-testid=glimpse-story-item]")?;
+    page.wait_visible("[data-testid=glimpse-slide-text]")?;
+    assert_eq!(
+        on_top(&mut page, "[data-testid=glimpse-viewer]")?,
+        json!(true)
+    );
+    assert_eq!(page.exceptions(), Vec::<String>::new());
+    Ok(())
+}
