@@ -387,6 +387,23 @@ fn no_host_layout_moves_clips_or_covers_the_widget() -> Result {
         page.press("Escape")?;
         page.wait_gone("[data-testid=glimpse-viewer]")?;
         assert_eq!(page.eval(LAYOUT)?, before, "{case}: still unchanged");
+        if case == "z-max" {
+            // A single-page app re-renders its body: the widget comes back, on the top layer
+            // again (above the cookie bar that covers its corner).
+            page.eval(
+                "document.body.innerHTML = '<header>Host header</header><main><h1>Next route</h1></main>' + \
+                 '<div class=\"cookie-bar\">We use cookies.</div>'; true",
+            )?;
+            page.wait_for(
+                "(() => { const w = document.querySelector('glimpse-widget');                  return !!w && w.isConnected && w.matches(':popover-open'); })()",
+                TIMEOUT,
+            )?;
+            assert_eq!(
+                on_top(&mut page, LAUNCHER)?,
+                json!(true),
+                "{case}: after re-render"
+            );
+        }
         assert_eq!(page.exceptions(), Vec::<String>::new(), "{case}");
     }
     Ok(())

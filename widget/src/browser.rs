@@ -101,6 +101,32 @@ pub fn visitor_id() -> String {
     }
 }
 
+/// A JSON value as a plain JS value (objects, arrays, strings, numbers, booleans, null),
+/// built directly rather than through the page's `JSON.parse`.
+pub fn js_of_json(value: &serde_json::Value) -> JsValue {
+    use serde_json::Value;
+    match value {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::Number(n) => n.as_f64().map_or(JsValue::NULL, JsValue::from_f64),
+        Value::String(s) => JsValue::from_str(s),
+        Value::Array(items) => {
+            let a = js_sys::Array::new();
+            for (i, item) in items.iter().enumerate() {
+                a.set(u32::try_from(i).unwrap_or(u32::MAX), js_of_json(item));
+            }
+            a.into()
+        }
+        Value::Object(map) => {
+            let o = js_sys::Object::new();
+            for (k, v) in map {
+                let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &js_of_json(v));
+            }
+            o.into()
+        }
+    }
+}
+
 /// A plain JS object from string pairs.
 pub fn object(pairs: &[(&str, JsValue)]) -> JsValue {
     let o = js_sys::Object::new();

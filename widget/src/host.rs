@@ -288,8 +288,12 @@ pub fn command(name: &str, arg: &JsValue) {
 fn preview_story(arg: &JsValue) -> Result<glimpse_shared::Story, String> {
     let value = js_sys::Reflect::get(arg, &JsValue::from_str("story"))
         .map_err(|_| "no story".to_string())?;
-    let story: glimpse_shared::Story =
-        serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string())?;
+    // The console's own page: its `JSON` is the browser's.
+    let text = js_sys::JSON::stringify(&value)
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(|| "no story".to_string())?;
+    let story: glimpse_shared::Story = serde_json::from_str(&text).map_err(|e| e.to_string())?;
     match story.validate().first() {
         Some(p) => Err(format!("{}: {}", p.field, p.message)),
         None => Ok(story),
