@@ -604,3 +604,162 @@ impl Page<'_> {
             .collect()
     }
 }
+
+/// Phones, touch, wheel and layout probes (host-page and phone tests).
+impl Page<'_> {
+    /// Emulates a phone: a `width × height` CSS-pixel screen at `scale` device pixels per
+    /// CSS pixel, mobile viewport rules (meta viewport, overlay scrollbars) and a touch
+    /// screen.
+    pub fn phone(&mut self, width: u32, height: u32, scale: f64) -> Result {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": height, "deviceScaleFactor": scale, "mobile": true,
+                    "screenWidth": width, "screenHeight": height }),
+        )?;
+        self.call(
+            "Emulation.setTouchEmulationEnabled",
+            json!({ "enabled": true, "maxTouchPoints": 5 }),
+        )
+        .map(|_| ())
+    }
+
+    /// Taps the element like a finger: a touch that starts and ends at its centre. Fails
+    /// if the centre is outside the visual viewport or another element covers it.
+    pub fn tap(&mut self, selector: &str) -> Result {
+        self.wait_visible(selector)?;
+        let js = format!(
+            "(() => {{ const el = {}; const r = el.getBoundingClientRect(); \
+             const x = r.left + r.width / 2, y = r.top + r.height / 2; \
+             const v = window.visualViewport; \
+             let hit = document.elementFromPoint(x, y); \
+             while (hit && hit.shadowRoot) {{ const inner = hit.shadowRoot.elementFromPoint(x, y); if (!inner || inner === hit) break; hit = inner; }} \
+             return {{ x: (x - v.offsetLeft) * v.scale, y: (y - v.offsetTop) * v.scale, \
+                       outside: x < v.offsetLeft || y < v.offsetTop || x > v.offsetLeft + v.width || y > v.offsetTop + v.height, \
+                       covered: !(hit === el || el.contains(hit)) }}; }})()",
+            deep(selector)
+        );
+        let at = self.eval(&js)?;
+        if at["outside"] == Value::Bool(true) {
+            return Err(format!("{selector} is outside the visible screen: {at}"));
+        }
+        if at["covered"] == Value::Bool(true) {
+            return Err(format!("{selector} is covered by another element"));
+        }
+        let point = json!([{ "x": at["x"], "y": at["y"], "id": 1 }]);
+        self.call(
+            "Input.dispatchTouchEvent",
+            json!({ "type": "touchStart", "touchPoints": point }),
+        )?;
+        self.call(
+            "Input.dispatchTouchEvent",
+            json!({ "type": "touchEnd", "touchPoints": [] }),
+        )
+        .map(|_| ())
+    }
+
+    /// Turns the mouse wheel by `(dx, dy)` pixels with the pointer at `(x, y)`.
+    pub fn wheel(&mut self, x: f64, y: f64, dx: f64, dy: f64) -> Result {
+        self.call(
+            "Input.dispatchMouseEvent",
+            json!({ "type": "mouseWheel", "x": x, "y": y, "deltaX": dx, "deltaY": dy }),
+        )
+        .map(|_| ())
+    }
+
+    /// Drags a finger from `(x, y)` by `(dx, dy)` (viewport pixels) in ten steps: on a page,
+    /// a touch scroll.
+    pub fn touch_drag(&mut self, x: f64, y: f64, dx: f64, dy: f64) -> Result {
+        let point = |f: f64| json!([{ "x": x + dx * f, "y": y + dy * f, "id": 7 }]);
+        self.call(
+            "Input.dispatchTouchEvent",
+            json!({ "type": "touchStart", "touchPoints": point(0.0) }),
+        )?;
+        for step in 1..=10 {
+            self.call(
+                "Input.dispatchTouchEvent",
+                json!({ "type": "touchMove", "touchPoints": point(f64::from(step) / 10.0) }),
+            )?;
+        }
+        self.call(
+            "Input.dispatchTouchEvent",
+            json!({ "type": "touchEnd", "touchPoints": [] }),
+        )
+        .map(|_| ())
+    }
+
+    /// Presses and releases a key the browser acts on by its key code (`"PageDown"`,
+    /// `"PageUp"`, `"End"`, `"Home"`, `"ArrowDown"`, `"ArrowUp"`, `" "`), as
+    /// [`Page::press`] does for the keys it knows.
+    pub fn press_scroll_key(&mut self, key: &str) -> Result {
+        let (code, name, text) = match key {
+            "PageUp" => (33, "PageUp", ""),
+            "PageDown" => (34, "PageDown", ""),
+            "End" => (35, "End", ""),
+            "Home" => (36, "Home", ""),
+            "ArrowUp" => (38, "ArrowUp", ""),
+            "ArrowDown" => (40, "ArrowDown", ""),
+            " " => (32, "Space", " "),
+            other => return Err(format!("press_scroll_key: unknown key {other:?}")),
+        };
+        let down = if text.is_empty() {
+            "rawKeyDown"
+        } else {
+            "keyDown"
+        };
+        self.call(
+            "Input.dispatchKeyEvent",
+            json!({ "type": down, "key": key, "code": name, "windowsVirtualKeyCode": code,
+                    "nativeVirtualKeyCode": code, "text": text }),
+        )?;
+        self.call(
+            "Input.dispatchKeyEvent",
+            json!({ "type": "keyUp", "key": key, "code": name, "windowsVirtualKeyCode": code,
+                    "nativeVirtualKeyCode": code }),
+        )
+        .map(|_| ())
+    }
+
+    /// The element's box `[left, top, width, height]` in CSS pixels of the layout
+    /// viewport (piercing shadow roots), or an error if nothing matches.
+    pub fn rect(&mut self, selector: &str) -> Result<[f64; 4]> {
+        let v = self.eval(&format!(
+            "(() => {{ const el = {}; if (!el) return null; const r = el.getBoundingClientRect(); \
+             return [r.left, r.top, r.width, r.height]; }})()",
+            deep(selector)
+        ))?;
+        rect_of(&v).ok_or_else(|| format!("no element {selector}"))
+    }
+
+    /// What the visitor sees, `[left, top, width, height]` in CSS pixels of the layout
+    /// viewport (`window.visualViewport`).
+    pub fn visual_viewport(&mut self) -> Result<[f64; 4]> {
+        let v = self.eval(
+            "(() => { const v = window.visualViewport; \
+             return [v.offsetLeft, v.offsetTop, v.width, v.height]; })()",
+        )?;
+        rect_of(&v).ok_or_else(|| "no visualViewport".to_string())
+    }
+
+    /// DevTools events of kind `method` received so far (kept, not drained), e.g.
+    /// `Network.requestWillBeSent` after `Network.enable`.
+    pub fn events_of(&mut self, method: &str) -> Vec<Value> {
+        // Any round trip reads the events that arrived meanwhile.
+        let _ = self.eval("0");
+        self.browser
+            .events
+            .iter()
+            .filter(|e| e["method"] == method)
+            .cloned()
+            .collect()
+    }
+}
+
+fn rect_of(v: &Value) -> Option<[f64; 4]> {
+    let a = v.as_array()?;
+    Some([
+        a.first()?.as_f64()?,
+        a.get(1)?.as_f64()?,
+        a.get(2)?.as_f64()?,
+        a.get(3)?.as_f64()?,
+    ])
+}

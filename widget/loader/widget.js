@@ -1,13 +1,13 @@
 /*! Glimpse widget loader. Paste: <script src="https://HOST/widget.js" data-site="SITE" async></script> */
 (function (w, d) {
   "use strict";
-  var script = d.currentScript;
-  if (!script || !script.src) return;
   // The only global: a command function that queues calls until the bundle has loaded.
-  // Glimpse('on', name, fn) listens to the `glimpse:<name>` events at once.
+  // Glimpse('on', name, fn) listens to the `glimpse:<name>` events at once. A page may
+  // define its own queueing stub first (`Glimpse.q`); its calls are taken over.
   var G = w.Glimpse;
-  if (typeof G !== "function" || !G.q) {
-    var early = typeof G === "function" && G.q ? G.q : [];
+  if (typeof G !== "function" || !G.glimpse) {
+    // Plain loops, no Array methods: host pages replace them.
+    var early = G && G.q && typeof G.q.length === "number" ? G.q : [];
     G = w.Glimpse = function (cmd, arg, fn) {
       if (cmd === "on" && typeof fn === "function") {
         w.addEventListener("glimpse:" + arg, function (e) {
@@ -20,56 +20,89 @@
       } else if (G.h) {
         G.h(cmd, arg);
       } else {
-        G.q.push([cmd, arg]);
+        G.q[G.q.length] = [cmd, arg];
       }
     };
-    G.q = early;
+    G.glimpse = 1;
+    G.q = [];
+    for (var e = 0; e < early.length; e++) {
+      // A stub's entries are `arguments` objects or [cmd, arg] pairs.
+      if (early[e] && early[e].length) G.q[G.q.length] = [early[e][0], early[e][1]];
+    }
   }
-  try {
-    var base = new URL(script.src, d.baseURI);
-    var attr = function (name) {
-      return script.getAttribute("data-" + name);
-    };
-    var config = {
-      site: attr("site") || "",
-      api: attr("api") || base.origin,
-      lang: attr("lang") || "",
-      position: attr("position") || "",
-      accent: attr("accent") || "",
-      theme: attr("theme") || "",
-      nonce: attr("nonce") || script.nonce || "",
-      datalayer: attr("datalayer"),
-      preview: attr("preview"),
-    };
-    // xtask replaces these with the content-hashed bundle names at build time.
-    var glue = new URL("__GLIMPSE_GLUE__", base).href;
-    var wasm = new URL("__GLIMPSE_WASM__", base).href;
-    // One bundle per page, however many sites embed the widget.
-    var loading =
-      G.l ||
-      (G.l = import(glue).then(function (m) {
-        return m.default({ module_or_path: wasm }).then(function () {
-          return m;
+  // Sites already mounted (or mounting) on this page: one widget per site, however many
+  // times and wherever the snippet was pasted.
+  var mounted = G.s || (G.s = {});
+
+  // The tag that loaded this copy. A tag manager's injected tag normally sets
+  // document.currentScript too; where it does not (a wrapper that evaluates the code),
+  // every Glimpse tag on the page is considered, and the per-site check keeps it to one.
+  var tags = [];
+  var current = d.currentScript;
+  if (current && current.src) {
+    tags[0] = current;
+  } else {
+    var all = d.getElementsByTagName("script");
+    for (var i = 0; i < all.length; i++) {
+      var src = all[i].getAttribute("src") || "";
+      if (/(^|\/)widget\.js([?#]|$)/.test(src) && all[i].getAttribute("data-site")) {
+        tags[tags.length] = all[i];
+      }
+    }
+  }
+  for (var t = 0; t < tags.length; t++) start(tags[t]);
+
+  function start(script) {
+    try {
+      var base = new URL(script.src, d.baseURI);
+      var attr = function (name) {
+        return script.getAttribute("data-" + name);
+      };
+      var site = attr("site") || "";
+      if (Object.prototype.hasOwnProperty.call(mounted, site)) return;
+      mounted[site] = 1;
+      var config = {
+        site: site,
+        api: attr("api") || base.origin,
+        lang: attr("lang") || "",
+        position: attr("position") || "",
+        accent: attr("accent") || "",
+        theme: attr("theme") || "",
+        nonce: attr("nonce") || script.nonce || "",
+        datalayer: attr("datalayer"),
+        preview: attr("preview"),
+      };
+      // xtask replaces these with the content-hashed bundle names at build time.
+      var glue = new URL("__GLIMPSE_GLUE__", base).href;
+      var wasm = new URL("__GLIMPSE_WASM__", base).href;
+      // One bundle per page, however many sites embed the widget.
+      var loading =
+        G.l ||
+        (G.l = import(glue).then(function (m) {
+          return m.default({ module_or_path: wasm }).then(function () {
+            return m;
+          });
+        }));
+      loading
+        .then(function (m) {
+          m.mount(config);
+          G.h = function (cmd, arg) {
+            try {
+              m.command(String(cmd), arg || {});
+            } catch (err) {
+              console.warn("Glimpse: command failed", err);
+            }
+          };
+          var queued = G.q;
+          G.q = [];
+          for (var i = 0; i < queued.length; i++) G.h(queued[i][0], queued[i][1]);
+        })
+        .catch(function (e) {
+          // Never throw into the host page (e.g. a CSP without 'wasm-unsafe-eval').
+          console.warn("Glimpse: the widget could not load", e);
         });
-      }));
-    loading
-      .then(function (m) {
-        m.mount(config);
-        G.h = function (cmd, arg) {
-          try {
-            m.command(String(cmd), arg || {});
-          } catch (err) {
-            console.warn("Glimpse: command failed", err);
-          }
-        };
-        var queued = G.q.splice(0);
-        for (var i = 0; i < queued.length; i++) G.h(queued[i][0], queued[i][1]);
-      })
-      .catch(function (e) {
-        // Never throw into the host page (e.g. a CSP without 'wasm-unsafe-eval').
-        console.warn("Glimpse: the widget could not load", e);
-      });
-  } catch (e) {
-    console.warn("Glimpse: the widget could not load", e);
+    } catch (e) {
+      console.warn("Glimpse: the widget could not load", e);
+    }
   }
 })(window, document);

@@ -1,4 +1,6 @@
-//! Talking to the worker: `fetch` without credentials, JSON decoded into the shared types.
+//! Talking to the worker: the browser's own `fetch` without credentials, JSON encoded and
+//! decoded in Rust (`serde_json`) into the shared types. Nothing here goes through the page's
+//! `JSON`, `Array.prototype.toJSON` or `window.fetch`, which host scripts patch.
 
 use glimpse_shared::outbox::Outcome;
 use glimpse_shared::{Feed, PollResults};
@@ -6,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{RequestCredentials, RequestInit, Response};
+use web_sys::Response;
 
 /// Fetches the site's feed, and the server's clock at the moment it answered (unix ms,
 /// corrected by half the round trip). The error says whether trying again can help
@@ -54,10 +56,9 @@ pub async fn get_json_auth<T: DeserializeOwned>(
     decode(url, &text)
 }
 
-/// JSON text into a shared type, via the browser's own `JSON.parse`.
+/// JSON text into a shared type.
 fn decode<T: DeserializeOwned>(url: &str, text: &str) -> Result<T, String> {
-    let value = js_sys::JSON::parse(text).map_err(describe)?;
-    serde_wasm_bindgen::from_value(value).map_err(|e| format!("{url}: unexpected answer: {e}"))
+    serde_json::from_str(text).map_err(|e| format!("{url}: unexpected answer: {e}"))
 }
 
 /// POSTs `body` as JSON. `Ok(status)` when the API answered, `Err` on a network failure.
@@ -72,9 +73,7 @@ pub async fn post_json_text<T: Serialize>(url: &str, body: &T) -> Result<(u16, S
 }
 
 async fn post<T: Serialize>(url: &str, body: &T, keepalive: bool) -> Result<(u16, String), String> {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    let value = body.serialize(&serializer).map_err(|e| e.to_string())?;
-    let text = js_sys::JSON::stringify(&value).map_err(describe)?;
+    let text = serde_json::to_string(body).map_err(|e| e.to_string())?;
     send_raw(
         "POST",
         url,
@@ -121,31 +120,39 @@ async fn send_full(
     keepalive: bool,
     revalidate: bool,
 ) -> Result<(u16, String, Option<i64>), String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let init = RequestInit::new();
-    init.set_method(method);
-    init.set_credentials(RequestCredentials::Omit);
+    // The fetch options as an object without a prototype, so a polluted `Object.prototype`
+    // (`signal`, `integrity`, `mode`…) cannot add options of its own.
+    let init: js_sys::Object = js_sys::Object::create(JsValue::NULL.unchecked_ref());
+    let set = |k: &str, v: &JsValue| {
+        let _ = js_sys::Reflect::set(&init, &JsValue::from_str(k), v);
+    };
+    set("method", &JsValue::from_str(method));
+    set("credentials", &JsValue::from_str("omit"));
     if revalidate {
-        init.set_cache(web_sys::RequestCache::NoCache);
+        set("cache", &JsValue::from_str("no-cache"));
     }
     if keepalive {
-        let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
+        set("keepalive", &JsValue::TRUE);
     }
     if !headers.is_empty() {
         let h = web_sys::Headers::new().map_err(describe)?;
         for (name, value) in headers {
             h.set(name, value).map_err(describe)?;
         }
-        init.set_headers(&h);
+        set("headers", h.as_ref());
     }
     if let Some(body) = body {
-        init.set_body(&body);
+        set("body", &body);
     }
-    let res: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+    let res = JsFuture::from(crate::pristine::fetch(url, &init).map_err(describe)?)
         .await
-        .map_err(describe)?
-        .dyn_into()
         .map_err(describe)?;
+    // Not `dyn_into` (`instanceof`): a Response from the hidden frame's `fetch` may belong
+    // to that frame's realm.
+    if !res.is_object() {
+        return Err("fetch answered no response".into());
+    }
+    let res: Response = res.unchecked_into();
     let text = JsFuture::from(res.text().map_err(describe)?)
         .await
         .map_err(describe)?

@@ -201,6 +201,19 @@ pub fn App(
             view! { <PreviewViewer story=story site=site on_close=close_preview/> }
         })
     };
+    // An open story locks the host page's scroll; dropping the guard restores it.
+    let scroll_lock = StoredValue::new_local(None::<crate::scroll_lock::Guard>);
+    Effect::new(move |_| {
+        let open = ui
+            .viewer
+            .with(|v| v.is_some_and(|i| stories.with(|s| i < s.len())))
+            || ui.preview.with(Option::is_some);
+        scroll_lock.update_value(|guard| match (open, guard.is_some()) {
+            (true, false) => *guard = Some(crate::scroll_lock::lock()),
+            (false, true) => *guard = None,
+            _ => {}
+        });
+    });
     let ctx_label = ctx.clone();
     let launcher_label = move || {
         let n = unseen.get();

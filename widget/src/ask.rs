@@ -161,9 +161,7 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
             let url = config.site_url("questions");
             match crate::api::post_json_text(&url, &body).await {
                 Ok((201, text)) => {
-                    let created = js_sys::JSON::parse(&text)
-                        .ok()
-                        .and_then(|v| serde_wasm_bindgen::from_value::<Created>(v).ok());
+                    let created = serde_json::from_str::<Created>(&text).ok();
                     if let Some(c) = created {
                         if let Some(file) = file {
                             match downscale(file).await {
@@ -184,11 +182,9 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
                     }
                 }
                 Ok((_, text)) => {
-                    let msg = js_sys::JSON::parse(&text)
+                    let msg = serde_json::from_str::<serde_json::Value>(&text)
                         .ok()
-                        .and_then(|v| js_sys::Reflect::get(&v, &"error".into()).ok())
-                        .and_then(|e| js_sys::Reflect::get(&e, &"message".into()).ok())
-                        .and_then(|m| m.as_string())
+                        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
                         .unwrap_or_else(|| "could not send".into());
                     error.set(Some(msg));
                 }

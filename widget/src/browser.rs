@@ -56,20 +56,16 @@ pub fn save(key: &str, value: &str) {
     }
 }
 
-/// Reads a JSON value stored under `key`.
+/// Reads a JSON value stored under `key` (parsed in Rust: the page's `JSON` may be patched).
 pub fn load_json<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
-    let text = load(key)?;
-    let value = js_sys::JSON::parse(&text).ok()?;
-    serde_wasm_bindgen::from_value(value).ok()
+    serde_json::from_str(&load(key)?).ok()
 }
 
-/// Stores `value` as JSON under `key`.
+/// Stores `value` as JSON under `key` (written by `serde_json`, so a page's
+/// `Array.prototype.toJSON` cannot turn a list into a string).
 pub fn save_json<T: serde::Serialize>(key: &str, value: &T) {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    if let Ok(v) = value.serialize(&serializer)
-        && let Ok(text) = js_sys::JSON::stringify(&v)
-    {
-        save(key, &String::from(text));
+    if let Ok(text) = serde_json::to_string(value) {
+        save(key, &text);
     }
 }
 
@@ -101,6 +97,32 @@ pub fn visitor_id() -> String {
             let v = random_token();
             save(KEY, &v);
             v
+        }
+    }
+}
+
+/// A JSON value as a plain JS value (objects, arrays, strings, numbers, booleans, null),
+/// built directly rather than through the page's `JSON.parse`.
+pub fn js_of_json(value: &serde_json::Value) -> JsValue {
+    use serde_json::Value;
+    match value {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::Number(n) => n.as_f64().map_or(JsValue::NULL, JsValue::from_f64),
+        Value::String(s) => JsValue::from_str(s),
+        Value::Array(items) => {
+            let a = js_sys::Array::new();
+            for (i, item) in items.iter().enumerate() {
+                a.set(u32::try_from(i).unwrap_or(u32::MAX), js_of_json(item));
+            }
+            a.into()
+        }
+        Value::Object(map) => {
+            let o = js_sys::Object::new();
+            for (k, v) in map {
+                let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &js_of_json(v));
+            }
+            o.into()
         }
     }
 }

@@ -32,8 +32,38 @@ thread_local! {
 }
 
 /// Creates `<glimpse-widget data-site=…>` with its shadow root and mounts the app into it.
+/// One instance per site: a second mount of a site already on the page does nothing, so
+/// does one while another copy of the bundle (another loader URL) shows that site. Before
+/// `<body>` exists (a snippet in `<head>` on a slow page) it waits for `DOMContentLoaded`.
 pub fn mount(config: Config) -> Result<(), JsValue> {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| JsValue::from_str("no document"))?;
+    if is_mounted(&document, &config.site) {
+        return Ok(());
+    }
+    if document.body().is_none() {
+        let state = js_sys::Reflect::get(&document, &JsValue::from_str("readyState"))
+            .ok()
+            .and_then(|s| s.as_string());
+        if state.as_deref() != Some("loading") {
+            return Err(JsValue::from_str("the page has no <body>"));
+        }
+        let later = wasm_bindgen::closure::Closure::once_into_js(move || {
+            if let Err(e) = mount(config) {
+                crate::warn(&format!("could not mount: {e:?}"));
+            }
+        });
+        let once = web_sys::AddEventListenerOptions::new();
+        once.set_once(true);
+        return document.add_event_listener_with_callback_and_add_event_listener_options(
+            "DOMContentLoaded",
+            later.unchecked_ref(),
+            &once,
+        );
+    }
     let (host, container) = create_shadow_container(&config.site, config.nonce.as_deref())?;
+    crate::viewport::follow(&container);
     let (feed, set_feed) = signal(FeedState::Loading);
     let ui = Ui::new();
     let app_config = config.clone();
@@ -89,6 +119,16 @@ async fn load_feed(url: String, set_feed: WriteSignal<FeedState>, site: String, 
     }
 }
 
+/// Whether this site's widget is already on the page, from this bundle or another copy.
+fn is_mounted(document: &web_sys::Document, site: &str) -> bool {
+    INSTANCES.with(|i| i.borrow().iter().any(|x| x.site == site)) || {
+        let all = document.get_elements_by_tag_name("glimpse-widget");
+        (0..all.length())
+            .filter_map(|i| all.item(i))
+            .any(|el| el.get_attribute("data-site").as_deref() == Some(site))
+    }
+}
+
 /// Page-wide duties, started by the first instance: the offline outbox and event batching.
 fn start_once(config: &Config) {
     if STARTED.with(|s| s.replace(true)) {
@@ -100,7 +140,9 @@ fn start_once(config: &Config) {
     std::mem::forget(pagehide);
 }
 
-/// Single-page apps may replace `<body>`'s children on navigation; put the widget back.
+/// Single-page apps may replace `<body>`'s children on navigation; put the widget back (and
+/// back on the top layer, which removal left). A page script that hid every popover gets
+/// it shown again too.
 fn keep_attached(host: web_sys::Element) {
     let _ = set_interval_with_handle(
         move || {
@@ -111,9 +153,87 @@ fn keep_attached(host: web_sys::Element) {
             {
                 let _ = body.append_child(&host);
             }
+            show_on_top(&host);
         },
         Duration::from_millis(1_000),
     );
+}
+
+/// The host element's own box, set inline with `!important` (through CSSOM, which a
+/// strict CSP allows): a zero-size, transparent, fixed anchor at the viewport's corner, so
+/// it never takes part in the page's layout (a flex or grid `<body>` with a gap, `:last-child`
+/// margins) and the user agent's popover box (centred, bordered, padded, `overflow: auto`)
+/// never shows. Everything visible is `position: fixed` inside the shadow root.
+const HOST_STYLE: &[(&str, &str)] = &[
+    ("display", "block"),
+    ("position", "fixed"),
+    ("top", "0"),
+    ("left", "0"),
+    ("right", "auto"),
+    ("bottom", "auto"),
+    ("width", "0"),
+    ("height", "0"),
+    ("min-width", "0"),
+    ("min-height", "0"),
+    ("max-width", "none"),
+    ("max-height", "none"),
+    ("margin", "0"),
+    ("padding", "0"),
+    ("border", "0 none"),
+    ("outline", "none"),
+    ("background", "transparent"),
+    ("box-shadow", "none"),
+    ("overflow", "visible"),
+    ("z-index", "2147483647"),
+    ("transform", "none"),
+    ("translate", "none"),
+    ("rotate", "none"),
+    ("scale", "none"),
+    ("filter", "none"),
+    ("backdrop-filter", "none"),
+    ("clip-path", "none"),
+    ("mask", "none"),
+    ("contain", "none"),
+    ("opacity", "1"),
+    ("visibility", "visible"),
+    ("pointer-events", "auto"),
+    ("transition", "none"),
+    ("animation", "none"),
+    ("color-scheme", "normal"),
+];
+
+fn style_host(host: &web_sys::Element) {
+    if let Some(el) = host.dyn_ref::<HtmlElement>() {
+        let style = el.style();
+        for (name, value) in HOST_STYLE {
+            let _ = style.set_property_with_priority(name, value, "important");
+        }
+    }
+}
+
+/// Whether the browser has the Popover API (`showPopover`), which puts an element on the
+/// top layer: above every z-index, and out of reach of any ancestor's transform, filter,
+/// containment or overflow.
+fn has_popover(host: &web_sys::Element) -> bool {
+    js_sys::Reflect::get(host, &JsValue::from_str("showPopover")).is_ok_and(|f| f.is_function())
+}
+
+/// Shows the connected host on the top layer, unless it is already there. Without the
+/// Popover API the host stays a fixed element with the largest z-index.
+fn show_on_top(host: &web_sys::Element) {
+    if !host.is_connected() || !has_popover(host) {
+        return;
+    }
+    if host.matches(":popover-open").unwrap_or(true) {
+        return;
+    }
+    if let Ok(show) = js_sys::Reflect::get(host, &JsValue::from_str("showPopover"))
+        && let Ok(show) = show.dyn_into::<js_sys::Function>()
+    {
+        // Throws only if the element cannot be shown (disconnected, a modal dialog's
+        // state); the next check tries again.
+        let _ = show.call0(host);
+    }
 }
 
 /// `Glimpse('open')`, `Glimpse('open', {story: id})`, `Glimpse('close')`, and for operators
@@ -168,8 +288,12 @@ pub fn command(name: &str, arg: &JsValue) {
 fn preview_story(arg: &JsValue) -> Result<glimpse_shared::Story, String> {
     let value = js_sys::Reflect::get(arg, &JsValue::from_str("story"))
         .map_err(|_| "no story".to_string())?;
-    let story: glimpse_shared::Story =
-        serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string())?;
+    // The console's own page: its `JSON` is the browser's.
+    let text = js_sys::JSON::stringify(&value)
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(|| "no story".to_string())?;
+    let story: glimpse_shared::Story = serde_json::from_str(&text).map_err(|e| e.to_string())?;
     match story.validate().first() {
         Some(p) => Err(format!("{}: {}", p.field, p.message)),
         None => Ok(story),
@@ -190,6 +314,10 @@ pub fn create_shadow_container(
         .ok_or_else(|| JsValue::from_str("no body"))?;
     let host = document.create_element("glimpse-widget")?;
     host.set_attribute("data-site", site)?;
+    style_host(&host);
+    if has_popover(&host) {
+        host.set_attribute("popover", "manual")?;
+    }
     let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
     let style = document.create_element("style")?;
     if let Some(n) = nonce {
@@ -201,5 +329,6 @@ pub fn create_shadow_container(
     container.set_class_name("glimpse");
     shadow.append_child(&container)?;
     body.append_child(&host)?;
+    show_on_top(&host);
     Ok((host, container))
 }

@@ -14,9 +14,12 @@ pub mod config;
 pub mod host;
 pub mod media;
 pub mod poll;
+mod pristine;
+pub mod scroll_lock;
 pub mod search;
 pub mod telemetry;
 pub mod viewer;
+pub mod viewport;
 
 use wasm_bindgen::prelude::*;
 

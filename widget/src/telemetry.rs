@@ -32,8 +32,9 @@ fn host_name(kind: &EventKind) -> &'static str {
 
 /// Records an event: queued for the API, and announced to the host page at once.
 pub fn track(config: &Config, visitor: &str, kind: EventKind) {
-    let detail = match serde_wasm_bindgen::to_value(&kind) {
+    let detail = match serde_json::to_value(&kind) {
         Ok(v) => {
+            let v = browser::js_of_json(&v);
             let _ = js_sys::Reflect::set(
                 &v,
                 &JsValue::from_str("site"),

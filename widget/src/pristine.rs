@@ -1,0 +1,83 @@
+//! The browser's own `fetch`, whatever the host page did to `window.fetch`.
+//!
+//! Analytics tags, error trackers and old polyfills wrap `window.fetch`; some wrappers
+//! change arguments, drop `keepalive`, or return a promise of their own. The widget takes
+//! the function once, on first use: the page's `fetch` if it is still the native one,
+//! otherwise the native one of a hidden same-origin `about:blank` iframe (the approach
+//! Sentry's browser SDK uses for the same problem), called with the host window as `this`
+//! so the request is the page's own (origin, CSP, cookies policy). Bodies are serialised
+//! in Rust (`serde_json`), so a patched `JSON` or `Array.prototype.toJSON` never reaches
+//! them either.
+
+use std::cell::OnceCell;
+
+use js_sys::{Function, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+
+thread_local! {
+    static FETCH: OnceCell<Option<Function>> = const { OnceCell::new() };
+}
+
+/// Calls the native `fetch(url, init)` on the host window; the promise of a `Response`.
+pub fn fetch(url: &str, init: &JsValue) -> Result<js_sys::Promise, JsValue> {
+    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+    let f = FETCH
+        .with(|f| f.get_or_init(native_fetch).clone())
+        .ok_or_else(|| JsValue::from_str("no fetch"))?;
+    let promise = f.call2(&window, &JsValue::from_str(url), init)?;
+    // Not `dyn_into` (`instanceof Promise`): the page may have replaced `window.Promise`,
+    // and the hidden frame's promises belong to its realm. Only `then` is used.
+    if promise.is_object() {
+        Ok(promise.unchecked_into())
+    } else {
+        Err(JsValue::from_str("fetch returned no promise"))
+    }
+}
+
+fn native_fetch() -> Option<Function> {
+    let window = web_sys::window()?;
+    let current = Reflect::get(&window, &JsValue::from_str("fetch"))
+        .ok()?
+        .dyn_into::<Function>()
+        .ok()?;
+    if is_native(&current, "fetch") {
+        return Some(current);
+    }
+    from_iframe(&window).or(Some(current))
+}
+
+/// Whether `f` prints as the browser's own function `name` (`function fetch() { [native
+/// code] }`, whitespace aside). A wrapper that lies about its source passes; one that does
+/// not is replaced.
+fn is_native(f: &Function, name: &str) -> bool {
+    let source: String = f.to_string().into();
+    let compact: String = source.chars().filter(|c| !c.is_whitespace()).collect();
+    compact == format!("function{name}(){{[nativecode]}}")
+}
+
+/// `fetch` of a hidden `about:blank` iframe, which no host script has touched. The frame
+/// lives only for the moment it takes to read the function.
+fn from_iframe(window: &web_sys::Window) -> Option<Function> {
+    let document = window.document()?;
+    let frame = document.create_element("iframe").ok()?;
+    let _ = frame.set_attribute("aria-hidden", "true");
+    let _ = frame.set_attribute("tabindex", "-1");
+    if let Some(el) = frame.dyn_ref::<web_sys::HtmlElement>() {
+        el.set_hidden(true);
+        let _ = el
+            .style()
+            .set_property_with_priority("display", "none", "important");
+    }
+    let parent: web_sys::Node = match document.head() {
+        Some(head) => head.into(),
+        None => document.document_element()?.into(),
+    };
+    parent.append_child(&frame).ok()?;
+    let found = frame
+        .dyn_ref::<web_sys::HtmlIFrameElement>()
+        .and_then(web_sys::HtmlIFrameElement::content_window)
+        .and_then(|w| Reflect::get(&w, &JsValue::from_str("fetch")).ok())
+        .and_then(|f| f.dyn_into::<Function>().ok());
+    let _ = parent.remove_child(&frame);
+    found
+}
