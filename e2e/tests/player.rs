@@ -508,3 +508,59 @@ fn photos_are_flattened_on_white_and_keep_their_orientation() -> Result {
     assert_eq!(page.exceptions(), Vec::<String>::new());
     Ok(())
 }
+
+/// Every element inside `container` (found with `deep`) that sticks out of it or scrolls
+/// sideways: `[]` when long text wraps or truncates everywhere.
+fn sticking_out(page: &mut Page<'_>, container: &str) -> Result<Value> {
+    page.eval(&format!(
+        "(() => {{ const c = {}; if (!c) return ['missing']; const b = c.getBoundingClientRect(); \
+         return [...c.querySelectorAll('*')].filter(e => {{ const r = e.getBoundingClientRect(); \
+           if (r.width === 0 && r.height === 0) return false; \
+           return r.right > Math.min(b.right, innerWidth) + 1 || r.left < Math.max(b.left, 0) - 1 \
+             || (getComputedStyle(e).overflowX !== 'hidden' && e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0); }}) \
+           .map(e => e.className || e.localName); }})()",
+        deep(container)
+    ))
+}
+
+#[test]
+#[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
+fn long_unbroken_text_wraps_in_tray_rows_polls_and_banners() -> Result {
+    let stack = Stack::start_demo()?;
+    let long = |n: usize| "Ünbrokenwordwithoutanyspaces".repeat(n / 28 + 1)[..n].to_string();
+    publish_story(&stack, "long-row", &long(90), &["One step"], 5_000)?;
+    let now = now_ms();
+    let poll = json!({
+        "id": "long-poll", "question": long(90), "publish_at": now - 60_000,
+        "expires_at": now + 86_400_000, "show_results": true,
+        "kind": { "type": "choice", "options": [long(40), "https://northwind.example/a/very/long/path/without/spaces"] },
+    });
+    let res = stack.admin(
+        "PUT",
+        "/v1/admin/sites/demo/polls/long-poll",
+        &poll.to_string(),
+    )?;
+    assert!(res.status < 300, "{} {}", res.status, res.body);
+    stack.publish_session("long-session", &long(80), 3_600_000, 7_200_000)?;
+    let mut browser = Browser::launch(&stack.tools.chromium)?;
+    let mut page = browser.new_page()?;
+    page.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({ "width": 320, "height": 640, "deviceScaleFactor": 2, "mobile": true }),
+    )?;
+    page.goto(&stack.url("/"))?;
+    page.wait_text("[data-testid=glimpse-banners]", &long(80)[..20])?;
+    assert_eq!(
+        sticking_out(&mut page, "[data-testid=glimpse-banners]")?,
+        json!([])
+    );
+    page.click("[data-testid=glimpse-launcher]")?;
+    page.wait_text("[data-testid=glimpse-tray]", &long(90)[..20])?;
+    assert_eq!(
+        sticking_out(&mut page, "[data-testid=glimpse-tray]")?,
+        json!([])
+    );
+    page.screenshot("42-tray-long-text-320")?;
+    assert_eq!(page.exceptions(), Vec::<String>::new());
+    Ok(())
+}

@@ -12,6 +12,9 @@ pub const SWIPE_PX: f64 = 50.0;
 /// held and do nothing on release (Instagram and WhatsApp use about the same threshold).
 pub const TAP_MAX_MS: f64 = 250.0;
 
+/// The longest a swipe may take, in ms: a hold that drifts sideways is still a hold.
+pub const SWIPE_MAX_MS: f64 = 800.0;
+
 /// The farthest a finger or pointer may move during a tap, in CSS pixels (browsers' own
 /// touch slop is about the same): a longer drag that is no swipe does nothing.
 pub const TAP_SLOP_PX: f64 = 10.0;
@@ -34,6 +37,10 @@ pub struct Press {
 /// on to the next story.
 pub fn press(p: Press, rtl: bool) -> Option<Input> {
     let (ax, ay) = (p.dx.abs(), p.dy.abs());
+    if p.held_ms > SWIPE_MAX_MS {
+        // A hold, however far the thumb drifted: it paused while it lasted, and that is all.
+        return None;
+    }
     if ax > SWIPE_PX && ax > ay {
         let towards_start = if rtl { p.dx > 0.0 } else { p.dx < 0.0 };
         // A finger moving towards the inline start pulls the next story in.
@@ -100,6 +107,21 @@ mod tests {
         assert_eq!(press(tap(0.75, 1_500.0), false), None);
         assert_eq!(press(tap(0.1, 300.0), true), None);
         assert_eq!(press(tap(0.75, TAP_MAX_MS), false), Some(Input::Next));
+        // A long hold that drifts sideways or down is still a hold.
+        let drift = Press {
+            dx: -70.0,
+            dy: 5.0,
+            held_ms: 2_000.0,
+            at_x: 0.6,
+        };
+        assert_eq!(press(drift, false), None);
+        let down = Press {
+            dx: 0.0,
+            dy: 150.0,
+            held_ms: 1_500.0,
+            at_x: 0.6,
+        };
+        assert_eq!(press(down, false), None);
         // A small wobble during a hold is still a hold.
         let wobble = Press {
             dx: 12.0,

@@ -122,6 +122,9 @@ pub struct PlayerView {
     /// The current slide's media could not be loaded (after one retry): show its text and a
     /// "couldn't load" note instead.
     pub media_failed: bool,
+    /// Counts slide starts, so a slide started over (← on the first slide) is a new start
+    /// even though the cursor stayed: its media is rewound and asked for again.
+    pub starts: u32,
 }
 
 /// The player. Build it with [`Player::open`]; feed it [`Input`]s.
@@ -131,6 +134,7 @@ pub struct Player {
     cursor: Cursor,
     phase: Phase,
     elapsed_ms: u32,
+    starts: u32,
     duration_ms: u32,
     pauses: Pauses,
     completed: Vec<bool>,
@@ -200,6 +204,7 @@ impl Player {
             },
             all_completed: false,
             media: MediaState::None,
+            starts: 0,
             media_retried: false,
             waited_ms: 0,
         };
@@ -219,6 +224,7 @@ impl Player {
             pauses: self.pauses,
             playing: self.is_playing(),
             media_failed: self.phase == Phase::Slide && self.media == MediaState::Failed,
+            starts: self.starts,
         }
     }
 
@@ -234,6 +240,7 @@ impl Player {
     fn start_slide(&mut self, fx: &mut Vec<Effect>) {
         self.phase = Phase::Slide;
         self.elapsed_ms = 0;
+        self.starts = self.starts.wrapping_add(1);
         let slide = self.slide().clone();
         self.duration_ms = slide.duration_ms;
         self.pauses.buffering = slide.media;
@@ -253,6 +260,27 @@ impl Player {
         if !ahead.is_empty() {
             fx.push(Effect::Preload(ahead));
         }
+    }
+
+    /// The slides whose media is worth keeping loaded: the previous slide, the current one and
+    /// the next (across stories), in that order, each once.
+    pub fn around(&self) -> Vec<Cursor> {
+        let Cursor { story, slide } = self.cursor;
+        let prev = if slide > 0 {
+            Some(Cursor {
+                story,
+                slide: slide - 1,
+            })
+        } else {
+            story.checked_sub(1).map(|st| Cursor {
+                story: st,
+                slide: self.stories[st].len() - 1,
+            })
+        };
+        prev.into_iter()
+            .chain([self.cursor])
+            .chain(self.upcoming().take(1))
+            .collect()
     }
 
     /// The slides after the cursor, across stories.
@@ -538,6 +566,26 @@ mod tests {
         p.handle(Input::MediaStalled);
         p.handle(Input::Tick { dt_ms: 1_000 });
         assert_eq!(p.view().progress, 0.25);
+    }
+
+    #[test]
+    fn the_slides_around_the_cursor_cross_stories() {
+        let stories = [
+            story("a", &[1_000, 1_000], true),
+            story("b", &[1_000], true),
+        ];
+        let mut p = open(&stories);
+        let c = |story, slide| Cursor { story, slide };
+        assert_eq!(p.around(), [c(0, 0), c(0, 1)]);
+        p.handle(Input::Next);
+        assert_eq!(p.around(), [c(0, 0), c(0, 1), c(1, 0)]);
+        p.handle(Input::NextStory);
+        assert_eq!(p.around(), [c(0, 1), c(1, 0)]);
+        // Started over, the same slide is a new start.
+        let before = p.view().starts;
+        p.handle(Input::PrevStory);
+        p.handle(Input::Prev);
+        assert!(p.view().starts > before + 1);
     }
 
     #[test]

@@ -29,17 +29,23 @@ fn threads_key(site: &str) -> String {
 /// alpha, and an unfilled canvas would turn them black.
 async fn downscale(file: web_sys::File) -> Result<web_sys::Blob, JsValue> {
     let window = web_sys::window().ok_or("no window")?;
+    // Explicit where browsers know the option; older ones reject it and apply EXIF anyway
+    // or not at all, which is the best they can do.
     let options = web_sys::ImageBitmapOptions::new();
-    js_sys::Reflect::set(
+    let _ = js_sys::Reflect::set(
         &options,
         &JsValue::from_str("imageOrientation"),
         &JsValue::from_str("from-image"),
-    )?;
-    let bitmap: web_sys::ImageBitmap = JsFuture::from(
-        window.create_image_bitmap_with_blob_and_image_bitmap_options(&file, &options)?,
-    )
-    .await?
-    .dyn_into()?;
+    );
+    let pending = window
+        .create_image_bitmap_with_blob_and_image_bitmap_options(&file, &options)
+        .or_else(|_| window.create_image_bitmap_with_blob(&file))?;
+    let bitmap: web_sys::ImageBitmap = match JsFuture::from(pending).await {
+        Ok(b) => b.dyn_into()?,
+        Err(_) => JsFuture::from(window.create_image_bitmap_with_blob(&file)?)
+            .await?
+            .dyn_into()?,
+    };
     let (w, h) = (f64::from(bitmap.width()), f64::from(bitmap.height()));
     let scale = (MAX_SIDE / w.max(h)).min(1.0);
     let (tw, th) = ((w * scale).round().max(1.0), (h * scale).round().max(1.0));

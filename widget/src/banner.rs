@@ -36,9 +36,15 @@ pub fn Banners(sessions: Memo<Vec<LiveSession>>) -> impl IntoView {
         })
     });
     let announcement = RwSignal::new(String::new());
-    Effect::new(move |before: Option<Vec<(String, BannerPhase)>>| {
+    // The banners already there when the feed arrives are on screen to be found; only what
+    // changes while the visitor is here is announced.
+    Effect::new(move |state: Option<(bool, Vec<(String, BannerPhase)>)>| {
+        let loaded = sessions.with(|s| !s.is_empty());
         let after = shown.get();
-        let said: Vec<String> = banner_changes(&before.unwrap_or_default(), &after)
+        let Some((true, before)) = state else {
+            return (loaded, after);
+        };
+        let said: Vec<String> = banner_changes(&before, &after)
             .into_iter()
             .filter_map(|(id, phase)| {
                 let session =
@@ -60,7 +66,7 @@ pub fn Banners(sessions: Memo<Vec<LiveSession>>) -> impl IntoView {
         if !said.is_empty() {
             announcement.set(said.join(". "));
         }
-        after
+        (true, after)
     });
     view! {
         // A named region: a landmark screen-reader users can jump to, and not a live region

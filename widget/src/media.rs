@@ -6,8 +6,9 @@
 //! Events are reported to the viewer as [`MediaEvent`]s with the element's URL; the viewer
 //! forwards those of the current slide to the pure player.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -27,8 +28,9 @@ pub enum MediaEvent {
 }
 
 /// Whether a media element is usable now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Status {
+    #[default]
     Loading,
     Ready,
     Failed,
@@ -43,6 +45,8 @@ type Mapping = (&'static str, fn(&Event) -> Option<MediaEvent>);
 struct Item {
     el: HtmlElement,
     listeners: Vec<(&'static str, Listener)>,
+    /// What the element's own `load` / `canplay` / `error` events said last.
+    status: Rc<Cell<Status>>,
 }
 
 impl Drop for Item {
@@ -57,6 +61,8 @@ impl Drop for Item {
             let _ = v.pause();
             let _ = v.remove_attribute("src");
             v.load();
+        } else {
+            let _ = self.el.remove_attribute("src");
         }
         self.el.remove();
     }
@@ -97,6 +103,29 @@ impl MediaCache {
         drop(item);
     }
 
+    /// Keeps only the elements of `urls` (the slides around the current one), so media the
+    /// visitor has left or skipped stops downloading.
+    pub fn retain(&self, urls: &[String]) {
+        let gone: Vec<Item> = {
+            let mut items = self.items.borrow_mut();
+            let drop: Vec<String> = items
+                .keys()
+                .filter(|k| !urls.contains(k))
+                .cloned()
+                .collect();
+            drop.iter().filter_map(|k| items.remove(k)).collect()
+        };
+        drop(gone);
+    }
+
+    /// What `url`'s element has reported: ready, failed or still loading.
+    pub fn status(&self, url: &str) -> Status {
+        self.items
+            .borrow()
+            .get(url)
+            .map_or(Status::Loading, |i| i.status.get())
+    }
+
     /// Removes every element and listener (the viewer closed).
     pub fn clear(&self) {
         let items: Vec<Item> = self.items.borrow_mut().drain().map(|(_, i)| i).collect();
@@ -130,6 +159,7 @@ impl MediaCache {
         let mut item = Item {
             el,
             listeners: Vec::new(),
+            status: Rc::new(Cell::new(Status::Loading)),
         };
         let events: &[Mapping] = if video {
             &[
@@ -150,10 +180,16 @@ impl MediaCache {
         };
         for (name, map) in events {
             let notify = self.notify.clone();
+            let status = item.status.clone();
             let url = url.to_string();
             let map = *map;
             let listener: Listener = Closure::new(move |ev: Event| {
                 if let Some(m) = map(&ev) {
+                    match m {
+                        MediaEvent::Ready => status.set(Status::Ready),
+                        MediaEvent::Failed => status.set(Status::Failed),
+                        MediaEvent::Stalled | MediaEvent::Duration(_) => {}
+                    }
                     notify(&url, m);
                 }
             });
@@ -184,25 +220,18 @@ pub fn video_duration(v: &HtmlVideoElement) -> Option<u32> {
     (secs.is_finite() && secs > 0.0).then(|| (secs * 1_000.0).min(f64::from(u32::MAX)) as u32)
 }
 
-/// Whether `el` (from [`MediaCache::element`]) can be shown now, failed, or is still loading.
-pub fn status(el: &HtmlElement) -> Status {
-    if let Some(v) = el.dyn_ref::<HtmlVideoElement>() {
-        if v.error().is_some() {
-            Status::Failed
-        } else if v.ready_state() >= 3 {
-            // HAVE_FUTURE_DATA: it can play.
-            Status::Ready
-        } else {
-            Status::Loading
-        }
-    } else if let Some(img) = el.dyn_ref::<HtmlImageElement>() {
-        match (img.complete(), img.natural_width() > 0) {
-            (true, true) => Status::Ready,
-            (true, false) => Status::Failed,
-            (false, _) => Status::Loading,
-        }
-    } else {
-        Status::Loading
+/// Whether `el` (from [`MediaCache::element`]) can be shown now, failed, or is still
+/// loading; `reported` is what its own events said ([`MediaCache::status`]). A video also
+/// counts as ready or failed from its state (it may have got there before it was mounted).
+pub fn status(el: &HtmlElement, reported: Status) -> Status {
+    if reported != Status::Loading {
+        return reported;
+    }
+    match el.dyn_ref::<HtmlVideoElement>() {
+        Some(v) if v.error().is_some() => Status::Failed,
+        // HAVE_FUTURE_DATA: it can play.
+        Some(v) if v.ready_state() >= 3 => Status::Ready,
+        _ => Status::Loading,
     }
 }
 
@@ -213,11 +242,34 @@ thread_local! {
     static IGNORE: Closure<dyn FnMut(wasm_bindgen::JsValue)> = Closure::new(|_| {});
 }
 
-/// Starts `v`, never leaving a rejected promise behind.
-pub fn play(v: &HtmlVideoElement) {
-    if let Ok(p) = v.play() {
+/// Starts `v`, never leaving a rejected promise behind. When the browser refuses to play it
+/// with sound (autoplay rules: sound needs a fresh tap), it plays muted and `on_muted` runs.
+pub fn play(v: &HtmlVideoElement, on_muted: impl FnOnce() + 'static) {
+    let Ok(p) = v.play() else {
+        return;
+    };
+    if v.muted() {
         IGNORE.with(|f| {
             let _ = p.catch(f);
         });
+        return;
     }
+    let v = v.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(e) = wasm_bindgen_futures::JsFuture::from(p).await {
+            let refused = js_sys::Reflect::get(&e, &wasm_bindgen::JsValue::from_str("name"))
+                .ok()
+                .and_then(|n| n.as_string())
+                .is_some_and(|n| n == "NotAllowedError");
+            if refused && v.is_connected() {
+                v.set_muted(true);
+                on_muted();
+                if let Ok(p) = v.play() {
+                    IGNORE.with(|f| {
+                        let _ = p.catch(f);
+                    });
+                }
+            }
+        }
+    });
 }

@@ -25,6 +25,11 @@ fn media_parts(api: &str, media: &Media) -> (Option<String>, bool, String) {
     }
 }
 
+/// The address an `<img>` or `<video>` was given.
+fn url_of(el: &web_sys::HtmlElement) -> Option<String> {
+    el.get_attribute("src")
+}
+
 /// Keeps Tab inside `dialog`: from the last focusable element to the first and back.
 fn trap_focus(dialog: &web_sys::HtmlElement, ev: &KeyboardEvent) {
     let Ok(list) = dialog.query_selector_all("button, a[href], input, textarea, video[controls]")
@@ -87,7 +92,14 @@ pub fn Viewer(
     // What the markup depends on, each changing only when it changes (not on every tick).
     let cursor = Memo::new(move |_| pv.get().cursor);
     let phase = Memo::new(move |_| pv.get().phase);
-    let playing = Memo::new(move |_| pv.get().playing);
+    let starts = Memo::new(move |_| pv.get().starts);
+    // A video plays whenever nothing but its own loading holds the slide: calling `play()`
+    // is also what makes some browsers (iOS Safari) start fetching it.
+    let video_on = Memo::new(move |_| {
+        let v = pv.get();
+        let p = v.pauses;
+        v.phase == Phase::Slide && !(p.hold || p.user || p.hidden || p.reduced_motion)
+    });
     let user_paused = Memo::new(move |_| pv.get().pauses.user);
     let media_failed = Memo::new(move |_| pv.get().media_failed);
     let helped = RwSignal::new(None::<bool>);
@@ -225,15 +237,24 @@ pub fn Viewer(
     // The current slide's media: the cached element is mounted (never re-created), told its
     // state, and kept in step with the player (play/pause, muted).
     let media_box = NodeRef::<leptos::html::Div>::new();
-    let mounted = StoredValue::new(None::<(Cursor, u32)>);
+    let mounted = StoredValue::new(None::<u32>);
     let mount_media = slide_media.clone();
     Effect::new(move |_| {
-        let (c, ph, generation) = (cursor.get(), phase.get(), media_gen.get());
+        let (c, ph, _, start) = (cursor.get(), phase.get(), media_gen.get(), starts.get());
         let Some(bx) = media_box.get() else {
             return;
         };
         let bx: &web_sys::HtmlElement = &bx;
-        let fresh = mounted.get_value().is_none_or(|(m, _)| m != c);
+        // A new start of a slide (not a retry's new element) plays its video from the top.
+        let fresh = mounted.get_value() != Some(start);
+        // Media the visitor has left behind or skipped stops loading.
+        let keep: Vec<String> = player
+            .try_with_value(Player::around)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|c| mount_media(c).and_then(|(url, _, _)| url))
+            .collect();
+        cache.with_value(|cache| cache.retain(&keep));
         if let Some(old) = bx
             .first_element_child()
             .and_then(|e| e.dyn_into::<web_sys::HtmlVideoElement>().ok())
@@ -255,7 +276,7 @@ pub fn Viewer(
             return;
         };
         let _ = bx.append_child(&el);
-        mounted.set_value(Some((c, generation)));
+        mounted.set_value(Some(start));
         if let Some(v) = el.dyn_ref::<web_sys::HtmlVideoElement>() {
             v.set_muted(muted.get_untracked());
             if fresh {
@@ -265,7 +286,10 @@ pub fn Viewer(
                 send.run(Input::MediaDuration { ms });
             }
         }
-        match media::status(&el) {
+        let reported = url_of(&el).map_or(media::Status::Loading, |u| {
+            cache.with_value(|cache| cache.status(&u))
+        });
+        match media::status(&el, reported) {
             media::Status::Ready => send.run(Input::MediaReady),
             media::Status::Failed => send.run(Input::MediaFailed),
             media::Status::Loading => {}
@@ -278,10 +302,10 @@ pub fn Viewer(
             .and_then(|e| e.dyn_into::<web_sys::HtmlVideoElement>().ok())
     };
     Effect::new(move |_| {
-        let (on, _, _) = (playing.get(), cursor.get(), media_gen.get());
+        let (on, _, _, _) = (video_on.get(), cursor.get(), media_gen.get(), starts.get());
         if let Some(v) = current_video() {
             if on {
-                media::play(&v);
+                media::play(&v, move || muted.set(true));
             } else {
                 let _ = v.pause();
             }
@@ -302,6 +326,23 @@ pub fn Viewer(
     Effect::new(move |_| {
         if let Some(el) = dialog.get() {
             let _ = el.focus();
+        }
+    });
+    // A slide or card change can remove the focused button (Next on the last slide, "Next"
+    // on the end card): focus then goes back to the dialog, never to the host page.
+    Effect::new(move |_| {
+        let _ = (cursor.get(), phase.get());
+        if let Some(el) = dialog.get_untracked() {
+            let el: &web_sys::HtmlElement = &el;
+            let inside = el
+                .get_root_node()
+                .dyn_into::<web_sys::ShadowRoot>()
+                .ok()
+                .and_then(|r| r.active_element())
+                .is_some_and(|a| el.contains(Some(&a)));
+            if !inside {
+                let _ = el.focus();
+            }
         }
     });
     let on_key = move |ev: KeyboardEvent| {
@@ -332,7 +373,8 @@ pub fn Viewer(
             .is_some()
     };
     let on_down = move |ev: PointerEvent| {
-        if on_control(&ev) || ev.button() > 0 {
+        // One finger at a time: a second one neither restarts nor ends the press.
+        if on_control(&ev) || ev.button() > 0 || !ev.is_primary() {
             return;
         }
         let at_x = ev
@@ -351,6 +393,9 @@ pub fn Viewer(
         send.run(Input::HoldStart);
     };
     let on_up = move |ev: PointerEvent| {
+        if !ev.is_primary() {
+            return;
+        }
         let Some((x0, y0, t0, at_x)) = press.get_value() else {
             return;
         };
