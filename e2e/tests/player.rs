@@ -518,7 +518,8 @@ fn sticking_out(page: &mut Page<'_>, container: &str) -> Result<Value> {
            if (r.width === 0 && r.height === 0) return false; \
            return r.right > Math.min(b.right, innerWidth) + 1 || r.left < Math.max(b.left, 0) - 1 \
              || (getComputedStyle(e).overflowX !== 'hidden' && e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0); }}) \
-           .map(e => e.className || e.localName); }})()",
+           .map(e => {{ const r = e.getBoundingClientRect(); return (e.className || e.localName) + ' ' + \
+             JSON.stringify([Math.round(r.left), Math.round(r.right), Math.round(b.left), Math.round(b.right), e.scrollWidth, e.clientWidth, innerWidth]); }}); }})()",
         deep(container)
     ))
 }
