@@ -331,7 +331,11 @@ pub fn Viewer(
     // A slide or card change can remove the focused button (Next on the last slide, "Next"
     // on the end card): focus then goes back to the dialog, never to the host page.
     Effect::new(move |_| {
-        let _ = (cursor.get(), phase.get());
+        let _ = cursor.get();
+        // Closing hands focus to the launcher; never take it back.
+        if phase.get() == Phase::Closed {
+            return;
+        }
         if let Some(el) = dialog.get_untracked() {
             let el: &web_sys::HtmlElement = &el;
             let inside = el
