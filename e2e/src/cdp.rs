@@ -562,6 +562,18 @@ impl Page<'_> {
     }
 
     /// Waits until keyboard focus is on the widget's launcher (after a dialog closes).
+    /// The open story's progress through its current slide (0–1), read from the current
+    /// bar's `scaleX` fill; -1 when no viewer is open.
+    pub fn story_progress(&mut self) -> Result<f64> {
+        let v = self.eval(&format!(
+            "(() => {{ const v = {}; if (!v) return -1; const fills = [...v.querySelectorAll('.fill')]; \
+             const cur = fills.find(f => !/scaleX\\(1(\\.0+)?\\)/.test(f.style.transform)) || fills[fills.length-1]; \
+             const m = cur && /scaleX\\(([0-9.]+)\\)/.exec(cur.style.transform); return m ? parseFloat(m[1]) : -1; }})()",
+            deep("[data-testid=glimpse-viewer]")
+        ))?;
+        v.as_f64().ok_or_else(|| "no progress".to_string())
+    }
+
     pub fn wait_focus_on_launcher(&mut self) -> Result {
         self.wait_for(
             "document.activeElement?.shadowRoot?.activeElement?.dataset.testid === 'glimpse-launcher'",

@@ -109,17 +109,6 @@ fn media_js(expr: &str) -> String {
     )
 }
 
-/// The current slide's progress (0–1), from its bar's transform.
-fn progress(page: &mut Page<'_>) -> Result<f64> {
-    let v = page.eval(&format!(
-        "(() => {{ const v = {}; if (!v) return -1; const fills = [...v.querySelectorAll('.fill')]; \
-         const cur = fills.find(f => !/scaleX\\(1(\\.0+)?\\)/.test(f.getAttribute('style'))) || fills[fills.length-1]; \
-         const m = /scaleX\\(([0-9.]+)\\)/.exec(cur.getAttribute('style')); return m ? parseFloat(m[1]) : -1; }})()",
-        deep("[data-testid=glimpse-viewer]")
-    ))?;
-    v.as_f64().ok_or_else(|| "no progress".to_string())
-}
-
 fn sleep_ms(ms: u64) {
     std::thread::sleep(Duration::from_millis(ms));
 }
@@ -223,9 +212,9 @@ fn a_webm_slide_plays_muted_for_as_long_as_the_video_and_every_pause_reason_paus
         (3.5..=4.5).contains(&duration),
         "the demo video is 4 s: {duration}"
     );
-    let p1 = progress(&mut page)?;
+    let p1 = page.story_progress()?;
     sleep_ms(700);
-    let p2 = progress(&mut page)?;
+    let p2 = page.story_progress()?;
     let at = page
         .eval(&media_js("m.currentTime"))?
         .as_f64()

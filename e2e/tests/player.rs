@@ -98,17 +98,6 @@ fn touch_hold(page: &mut Page<'_>, (x, y): (f64, f64), ms: u64) -> Result {
     Ok(())
 }
 
-/// The current slide's progress (0–1) from its bar.
-fn progress(page: &mut Page<'_>) -> Result<f64> {
-    let v = page.eval(&format!(
-        "(() => {{ const v = {}; const fills = [...v.querySelectorAll('.fill')]; \
-         const cur = fills.find(f => !/scaleX\\(1(\\.0+)?\\)/.test(f.style.transform)) || fills[fills.length-1]; \
-         const m = /scaleX\\(([0-9.]+)\\)/.exec(cur.style.transform); return m ? parseFloat(m[1]) : -1; }})()",
-        deep("[data-testid=glimpse-viewer]")
-    ))?;
-    v.as_f64().ok_or_else(|| "no progress".to_string())
-}
-
 #[test]
 #[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
 fn a_held_press_pauses_and_releasing_it_never_navigates() -> Result {
@@ -126,16 +115,16 @@ fn a_held_press_pauses_and_releasing_it_never_navigates() -> Result {
 
     // The issue's case: a 1.5 s hold on the right half, by mouse.
     let right = slide_point(&mut page, true)?;
-    let before = progress(&mut page)?;
+    let before = page.story_progress()?;
     page.call(
         "Input.dispatchMouseEvent",
         json!({ "type": "mousePressed", "x": right.0, "y": right.1, "button": "left", "clickCount": 1 }),
     )?;
     sleep_ms(300);
-    let held = progress(&mut page)?;
+    let held = page.story_progress()?;
     sleep_ms(1_200);
     assert!(
-        (progress(&mut page)? - held).abs() < 0.005,
+        (page.story_progress()? - held).abs() < 0.005,
         "time stands still while held"
     );
     page.call(
@@ -145,7 +134,7 @@ fn a_held_press_pauses_and_releasing_it_never_navigates() -> Result {
     sleep_ms(400);
     assert_eq!(slide_text(&mut page)?, "Step one", "a hold is not a tap");
     assert!(
-        progress(&mut page)? > held,
+        page.story_progress()? > held,
         "released: it plays on ({before} → {held})"
     );
 

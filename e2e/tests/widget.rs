@@ -19,17 +19,6 @@ fn attr(page: &mut Page<'_>, selector: &str, name: &str) -> Result<Value> {
     ))
 }
 
-/// The current slide's progress (0–1), from its bar's transform.
-fn progress(page: &mut Page<'_>) -> Result<f64> {
-    let v = page.eval(&format!(
-        "(() => {{ const v = {}; if (!v) return -1; const fills = [...v.querySelectorAll('.fill')]; \
-         const cur = fills.find(f => !/scaleX\\(1(\\.0+)?\\)/.test(f.getAttribute('style'))) || fills[fills.length-1]; \
-         const m = /scaleX\\(([0-9.]+)\\)/.exec(cur.getAttribute('style')); return m ? parseFloat(m[1]) : -1; }})()",
-        deep("[data-testid=glimpse-viewer]")
-    ))?;
-    v.as_f64().ok_or_else(|| "no progress".to_string())
-}
-
 fn open_page<'b>(stack: &Stack, browser: &'b mut glimpse_e2e::cdp::Browser) -> Result<Page<'b>> {
     let mut page = browser.new_page()?;
     page.set_viewport(1280, 800)?;
@@ -82,10 +71,10 @@ fn a_visitor_plays_stories_by_tap_and_keyboard_pauses_and_closes() -> Result {
         attr(&mut page, "[data-testid=glimpse-pause]", "aria-pressed")?,
         json!("true")
     );
-    let paused_at = progress(&mut page)?;
+    let paused_at = page.story_progress()?;
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(
-        progress(&mut page)?,
+        page.story_progress()?,
         paused_at,
         "nothing advances while paused"
     );
@@ -102,7 +91,7 @@ fn a_visitor_plays_stories_by_tap_and_keyboard_pauses_and_closes() -> Result {
         TIMEOUT,
     )?;
     std::thread::sleep(Duration::from_millis(600));
-    let resumed = progress(&mut page)?;
+    let resumed = page.story_progress()?;
     assert!(
         resumed > paused_at,
         "playing again: {paused_at} -> {resumed}"
