@@ -1,9 +1,13 @@
-//! The knowledge base: every story and every resolved question becomes a permanent entry,
-//! filed by topic, searchable with a pure ranking of relevance plus popularity.
+//! The knowledge base: permanent, categorised, searchable articles. A story becomes an entry
+//! when it is saved (public once the story goes live); a visitor's question becomes one only
+//! when an operator writes an answer and publishes it ([`answer_entry`]) — resolving a question
+//! publishes nothing. Every entry can be edited and unpublished. Searching is a pure ranking of
+//! relevance plus popularity over the entries public at `now_ms`.
 
 use serde::{Deserialize, Serialize};
 
 use crate::Millis;
+use crate::validate::{Problem, Problems};
 
 /// Where an entry came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -13,17 +17,57 @@ pub enum KbSource {
     Question,
 }
 
-/// One permanent knowledge-base entry.
+impl KbSource {
+    /// The path segment of its admin endpoint (`/v1/admin/sites/{site}/kb/{plural}/{id}`).
+    pub fn plural(self) -> &'static str {
+        match self {
+            KbSource::Story => "stories",
+            KbSource::Question => "questions",
+        }
+    }
+
+    /// The entry id made from a story or question id: `story-{id}` or `question-{id}`.
+    pub fn entry_id(self, source_id: &str) -> String {
+        match self {
+            KbSource::Story => format!("story-{source_id}"),
+            KbSource::Question => format!("question-{source_id}"),
+        }
+    }
+}
+
+/// One knowledge-base entry as stored (operators see all of it; visitors only [`KbArticle`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KbEntry {
-    /// `story-{id}` or `question-{id}`.
+    /// `story-{id}` or `question-{id}` ([`KbSource::entry_id`]).
     pub id: String,
     pub source: KbSource,
+    /// The story or question id it was made from.
+    #[serde(default)]
+    pub source_id: String,
+    /// The visitor whose question it answers (question entries only). Never shown to visitors;
+    /// erasing that visitor removes the entry, and their export lists it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor: Option<String>,
     pub topic: String,
     pub title: String,
-    /// The steps (story slides) or the question and its answers, as plain text.
+    /// The steps (story slides) or the operator's answer, as plain text.
     pub body: String,
-    pub created_at: Millis,
+    /// Unix ms from which visitors can read it: the story's `publish_at`, or when an operator
+    /// published the answer. Entries stored before this field was named keep `created_at`.
+    #[serde(alias = "created_at")]
+    pub published_at: Millis,
+    /// Unix ms of the last change (0: never changed since it was made).
+    #[serde(default)]
+    pub updated_at: Millis,
+    /// `false` once an operator unpublished it: kept (for the console and for erasure) but
+    /// never shown to visitors, and a later save of its story does not publish it again.
+    #[serde(default = "yes")]
+    pub published: bool,
+    /// An operator wrote or edited its title and body: later saves of its story keep them.
+    /// A question entry without it (made automatically by versions before 0.14, verbatim
+    /// from the visitor's message) is never public.
+    #[serde(default)]
+    pub edited: bool,
     /// Times visitors viewed it.
     #[serde(default)]
     pub views: u32,
@@ -32,11 +76,237 @@ pub struct KbEntry {
     pub helped: u32,
 }
 
+fn yes() -> bool {
+    true
+}
+
+/// Where an entry stands, for operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KbStatus {
+    /// Visitors can read and search it.
+    Public,
+    /// Public from `published_at` (its story is scheduled).
+    Scheduled,
+    /// An operator unpublished it.
+    Unpublished,
+    /// Made verbatim from a visitor's question by an older version: hidden until an operator
+    /// edits and publishes it.
+    NeedsReview,
+}
+
+impl KbEntry {
+    /// Where the entry stands at `now_ms`.
+    pub fn status(&self, now_ms: Millis) -> KbStatus {
+        if !self.published {
+            KbStatus::Unpublished
+        } else if self.source == KbSource::Question && !self.edited {
+            KbStatus::NeedsReview
+        } else if self.published_at > now_ms {
+            KbStatus::Scheduled
+        } else {
+            KbStatus::Public
+        }
+    }
+
+    /// Whether visitors may read it at `now_ms`.
+    pub fn is_public(&self, now_ms: Millis) -> bool {
+        self.status(now_ms) == KbStatus::Public
+    }
+
+    /// What visitors see of it: no source ids, no visitor.
+    pub fn article(&self) -> KbArticle {
+        KbArticle {
+            id: self.id.clone(),
+            topic: self.topic.clone(),
+            title: self.title.clone(),
+            body: self.body.clone(),
+            published_at: self.published_at,
+            views: self.views,
+            helped: self.helped,
+        }
+    }
+}
+
+/// A public knowledge-base article (`GET /v1/sites/{site}/kb`, `/kb/{site}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KbArticle {
+    pub id: String,
+    pub topic: String,
+    pub title: String,
+    pub body: String,
+    /// Unix ms it became public.
+    pub published_at: Millis,
+    pub views: u32,
+    pub helped: u32,
+}
+
 /// A search hit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KbHit {
-    pub entry: KbEntry,
+    pub entry: KbArticle,
     pub score: f64,
+}
+
+/// What an operator writes: `PUT /v1/admin/sites/{site}/kb/{stories|questions}/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KbDraft {
+    /// A topic slug of the site.
+    pub topic: String,
+    /// 1–120 characters.
+    pub title: String,
+    /// The answer as plain text, 1–5,000 characters.
+    pub body: String,
+    /// `false` unpublishes (the entry is kept, hidden from visitors). Default `true`.
+    #[serde(default = "yes")]
+    pub published: bool,
+}
+
+impl KbDraft {
+    pub const TITLE_MAX: usize = 120;
+    pub const BODY_MAX: usize = 5_000;
+
+    /// Field problems; a draft that mentions a payment card, IBAN or password is refused, as
+    /// it would be public.
+    pub fn validate(&self) -> Vec<Problem> {
+        let mut p = Problems::default();
+        p.slug("topic", &self.topic);
+        p.text("title", &self.title, Self::TITLE_MAX);
+        p.text("body", &self.body, Self::BODY_MAX);
+        let mut out = p.into_vec();
+        for (field, text) in [("title", &self.title), ("body", &self.body)] {
+            if let Some(kind) = crate::guard::scan(text).first()
+                && !out.iter().any(|x| x.field == field)
+            {
+                out.push(Problem::new(
+                    field,
+                    format!(
+                        "seems to contain {}: the knowledge base is public",
+                        kind.describe()
+                    ),
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// The entry a saved story becomes, given its current entry (if any) at `now_ms`:
+/// - new: title and slide texts, public from the story's `publish_at`;
+/// - an operator's edits (title, body, topic) and unpublishing are kept;
+/// - once public it stays dated when it went public; until then it follows `publish_at`.
+pub fn story_entry(story: &crate::Story, existing: Option<&KbEntry>, now_ms: Millis) -> KbEntry {
+    let generated = KbEntry {
+        id: KbSource::Story.entry_id(&story.id),
+        source: KbSource::Story,
+        source_id: story.id.clone(),
+        visitor: None,
+        topic: story.topic.clone(),
+        title: story.title.clone(),
+        body: story
+            .slides
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        published_at: story.publish_at,
+        updated_at: 0,
+        published: true,
+        edited: false,
+        views: 0,
+        helped: 0,
+    };
+    let Some(old) = existing else {
+        return generated;
+    };
+    let was_public = old.published_at <= now_ms;
+    KbEntry {
+        topic: if old.edited {
+            old.topic.clone()
+        } else {
+            generated.topic
+        },
+        title: if old.edited {
+            old.title.clone()
+        } else {
+            generated.title
+        },
+        body: if old.edited {
+            old.body.clone()
+        } else {
+            generated.body
+        },
+        published_at: if was_public {
+            old.published_at
+        } else {
+            story.publish_at
+        },
+        updated_at: now_ms,
+        published: old.published,
+        edited: old.edited,
+        ..generated
+    }
+}
+
+/// The entry an operator publishes (or edits) from question `question_id` asked by `visitor`:
+/// only the operator's own title and answer, never the visitor's message.
+pub fn answer_entry(
+    question_id: &str,
+    visitor: &str,
+    draft: &KbDraft,
+    existing: Option<&KbEntry>,
+    now_ms: Millis,
+) -> KbEntry {
+    KbEntry {
+        id: KbSource::Question.entry_id(question_id),
+        source: KbSource::Question,
+        source_id: question_id.to_string(),
+        visitor: Some(visitor.to_string()),
+        topic: draft.topic.clone(),
+        title: draft.title.trim().to_string(),
+        body: draft.body.trim().to_string(),
+        // Republishing a legacy or unpublished entry dates it now; editing a public one keeps
+        // its date.
+        published_at: match existing {
+            Some(e) if e.is_public(now_ms) => e.published_at,
+            _ => now_ms,
+        },
+        updated_at: if existing.is_some() { now_ms } else { 0 },
+        published: draft.published,
+        edited: true,
+        views: existing.map_or(0, |e| e.views),
+        helped: existing.map_or(0, |e| e.helped),
+    }
+}
+
+/// An operator's edit of any entry (stories too): title, body, topic and published state.
+pub fn edit_entry(existing: &KbEntry, draft: &KbDraft, now_ms: Millis) -> KbEntry {
+    let republished = draft.published && !existing.published;
+    KbEntry {
+        topic: draft.topic.clone(),
+        title: draft.title.trim().to_string(),
+        body: draft.body.trim().to_string(),
+        published_at: if republished && existing.published_at <= now_ms {
+            now_ms
+        } else {
+            existing.published_at
+        },
+        updated_at: now_ms,
+        published: draft.published,
+        edited: true,
+        ..existing.clone()
+    }
+}
+
+/// A prefilled answer for publishing question entries: the team's replies, oldest first, one
+/// paragraph each — never the visitor's message.
+pub fn prefill_answer(replies: &[crate::question::Reply]) -> String {
+    replies
+        .iter()
+        .map(|r| r.text.trim())
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// Views and "helped" votes per knowledge-base entry id, each visitor counted once per story.
@@ -110,14 +380,22 @@ fn matches(word: &str, term: &str) -> bool {
         || (word.chars().count() >= 4 && term.starts_with(word) && term.len() - word.len() <= 2)
 }
 
-/// Ranks `entries` for `query` (and optionally only `topic`). Every query word must match
+/// Ranks the entries public at `now_ms` ([`KbEntry::is_public`]) for `query` (and optionally
+/// only `topic`), as visitors' [`KbArticle`]s. Every query word must match
 /// the title or body; title matches weigh three times body matches; popularity (views,
 /// helped votes) adds a gentle logarithmic boost. An empty query lists the topic's entries,
 /// most popular and newest first.
-pub fn search(entries: &[KbEntry], query: &str, topic: Option<&str>, limit: usize) -> Vec<KbHit> {
+pub fn search(
+    entries: &[KbEntry],
+    query: &str,
+    topic: Option<&str>,
+    limit: usize,
+    now_ms: Millis,
+) -> Vec<KbHit> {
     let terms = words(query);
     let mut hits: Vec<KbHit> = entries
         .iter()
+        .filter(|e| e.is_public(now_ms))
         .filter(|e| topic.is_none_or(|t| e.topic == t))
         .filter_map(|e| {
             let title = words(&e.title);
@@ -135,14 +413,14 @@ pub fn search(entries: &[KbEntry], query: &str, topic: Option<&str>, limit: usiz
                 (1.0 + f64::from(e.views)).ln() * 0.5 + (1.0 + f64::from(e.helped)).ln();
             Some(KbHit {
                 score: relevance + popularity,
-                entry: e.clone(),
+                entry: e.article(),
             })
         })
         .collect();
     hits.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
-            .then_with(|| b.entry.created_at.cmp(&a.entry.created_at))
+            .then_with(|| b.entry.published_at.cmp(&a.entry.published_at))
             .then_with(|| a.entry.id.cmp(&b.entry.id))
     });
     hits.truncate(limit);
@@ -156,15 +434,26 @@ mod tests {
     fn entry(id: &str, topic: &str, title: &str, body: &str, views: u32, helped: u32) -> KbEntry {
         KbEntry {
             id: id.into(),
-            source: KbSource::Story,
+            source: if id.starts_with("question-") {
+                KbSource::Question
+            } else {
+                KbSource::Story
+            },
+            source_id: id.into(),
+            visitor: None,
             topic: topic.into(),
             title: title.into(),
             body: body.into(),
-            created_at: 0,
+            published_at: 0,
+            updated_at: 0,
+            published: true,
+            edited: id.starts_with("question-"),
             views,
             helped,
         }
     }
+
+    const NOW: Millis = 1_000;
 
     fn corpus() -> Vec<KbEntry> {
         vec![
@@ -217,34 +506,37 @@ mod tests {
 
     #[test]
     fn title_matches_outrank_body_matches() {
-        let hits = search(&corpus(), "password", None, 10);
+        let hits = search(&corpus(), "password", None, 10, NOW);
         assert_eq!(ids(&hits), ["story-reset"]);
-        let hits = search(&corpus(), "order", None, 10);
+        let hits = search(&corpus(), "order", None, 10, NOW);
         assert_eq!(ids(&hits), ["story-track", "question-late"]);
     }
 
     #[test]
     fn every_word_must_match() {
         assert_eq!(
-            ids(&search(&corpus(), "order late", None, 10)),
+            ids(&search(&corpus(), "order late", None, 10, NOW)),
             ["question-late"]
         );
-        assert!(search(&corpus(), "order unicorn", None, 10).is_empty());
+        assert!(search(&corpus(), "order unicorn", None, 10, NOW).is_empty());
     }
 
     #[test]
     fn prefixes_stems_and_accents() {
-        assert_eq!(ids(&search(&corpus(), "pass", None, 10)), ["story-reset"]);
         assert_eq!(
-            ids(&search(&corpus(), "orders", None, 10)),
+            ids(&search(&corpus(), "pass", None, 10, NOW)),
+            ["story-reset"]
+        );
+        assert_eq!(
+            ids(&search(&corpus(), "orders", None, 10, NOW)),
             ["story-track", "question-late"]
         );
         assert_eq!(
-            ids(&search(&corpus(), "contrasena", None, 10)),
+            ids(&search(&corpus(), "contrasena", None, 10, NOW)),
             ["story-es"]
         );
         assert_eq!(
-            ids(&search(&corpus(), "CONTRASEÑA", None, 10)),
+            ids(&search(&corpus(), "CONTRASEÑA", None, 10, NOW)),
             ["story-es"]
         );
     }
@@ -294,11 +586,181 @@ mod tests {
             0,
             0,
         ));
-        let hits = search(&c, "where", None, 10);
+        let hits = search(&c, "where", None, 10, NOW);
         assert_eq!(ids(&hits), ["story-track", "story-track-2"]);
-        let hits = search(&c, "", Some("account"), 10);
+        let hits = search(&c, "", Some("account"), 10, NOW);
         assert_eq!(ids(&hits), ["story-reset", "story-es"]);
-        assert_eq!(search(&c, "", None, 2).len(), 2);
-        assert!(search(&c, "refund", Some("orders"), 10).is_empty());
+        assert_eq!(search(&c, "", None, 2, NOW).len(), 2);
+        assert!(search(&c, "refund", Some("orders"), 10, NOW).is_empty());
+    }
+    fn story(publish_at: Millis) -> crate::Story {
+        serde_json::from_value(serde_json::json!({
+            "id": "reset", "title": "Reset your password", "topic": "account",
+            "slides": [{"text": "Open Settings", "duration_ms": 5000},
+                       {"text": "Tap Reset password", "duration_ms": 5000}],
+            "publish_at": publish_at, "expires_at": publish_at + 86_400_000
+        }))
+        .expect("a valid story")
+    }
+
+    fn draft(title: &str, body: &str) -> KbDraft {
+        KbDraft {
+            topic: "orders".into(),
+            title: title.into(),
+            body: body.into(),
+            published: true,
+        }
+    }
+
+    #[test]
+    fn a_scheduled_story_is_secret_until_it_goes_live() {
+        let week = 7 * 86_400_000;
+        let e = story_entry(&story(NOW + week), None, NOW);
+        assert_eq!(e.id, "story-reset");
+        assert_eq!(e.body, "Open Settings\nTap Reset password");
+        assert_eq!(e.status(NOW), KbStatus::Scheduled);
+        assert!(search(&[e.clone()], "password", None, 10, NOW).is_empty());
+        assert!(search(&[e.clone()], "", None, 10, NOW).is_empty());
+        // Once live it is found, and stays found after the story expires.
+        let later = NOW + week + 2 * 86_400_000;
+        assert_eq!(
+            ids(&search(&[e], "password", None, 10, later)),
+            ["story-reset"]
+        );
+    }
+
+    #[test]
+    fn saving_a_story_again_keeps_operator_edits_and_unpublishing() {
+        let first = story_entry(&story(NOW - 10), None, NOW);
+        assert!(first.is_public(NOW));
+        let edited = edit_entry(
+            &first,
+            &KbDraft {
+                topic: "account".into(),
+                title: "Forgot your password?".into(),
+                body: "Use the reset link.".into(),
+                published: true,
+            },
+            NOW + 1,
+        );
+        let resaved = story_entry(&story(NOW + 50), Some(&edited), NOW + 2);
+        assert_eq!(resaved.title, "Forgot your password?");
+        assert_eq!(resaved.body, "Use the reset link.");
+        // It was public: rescheduling the story does not hide it again.
+        assert_eq!(resaved.published_at, NOW - 10);
+        let hidden = edit_entry(
+            &resaved,
+            &KbDraft {
+                published: false,
+                ..draft("x", "y")
+            },
+            NOW + 3,
+        );
+        assert_eq!(hidden.status(NOW + 3), KbStatus::Unpublished);
+        let resaved = story_entry(&story(NOW - 10), Some(&hidden), NOW + 4);
+        assert!(
+            !resaved.published,
+            "a save does not publish an unpublished entry"
+        );
+        // Never public before: a new publish_at moves it.
+        let scheduled = story_entry(&story(NOW + 100), None, NOW);
+        assert_eq!(
+            story_entry(&story(NOW + 500), Some(&scheduled), NOW).published_at,
+            NOW + 500
+        );
+    }
+
+    #[test]
+    fn an_answer_holds_only_what_the_operator_wrote() {
+        let d = draft("Late deliveries", "We chase the courier within a day.");
+        let e = answer_entry("q1", "visitor-0123456789ab", &d, None, NOW);
+        assert_eq!(e.id, "question-q1");
+        assert_eq!(e.visitor.as_deref(), Some("visitor-0123456789ab"));
+        assert!(e.is_public(NOW));
+        let public = serde_json::to_value(e.article()).expect("json");
+        assert!(public.get("visitor").is_none() && public.get("source_id").is_none());
+        // Editing keeps its date and counts; unpublishing hides it.
+        let again = answer_entry(
+            "q1",
+            "visitor-0123456789ab",
+            &draft("Late", "Soon."),
+            Some(&e),
+            NOW + 5,
+        );
+        assert_eq!((again.published_at, again.updated_at), (NOW, NOW + 5));
+        let off = answer_entry(
+            "q1",
+            "visitor-0123456789ab",
+            &KbDraft {
+                published: false,
+                ..d
+            },
+            Some(&again),
+            NOW + 6,
+        );
+        assert!(!off.is_public(NOW + 6));
+    }
+
+    #[test]
+    fn question_entries_from_older_versions_are_not_public() {
+        // 0.13 stored the visitor's words verbatim when a question was resolved.
+        let legacy: KbEntry = serde_json::from_value(serde_json::json!({
+            "id": "question-q9", "source": "question", "topic": "orders",
+            "title": "My name is Jane Roe, order 4711 never arrived",
+            "body": "My name is Jane Roe, 12 Main Street, order 4711 never arrived\nSorry!",
+            "created_at": 5, "views": 0, "helped": 0
+        }))
+        .expect("a 0.13 entry");
+        assert_eq!(legacy.published_at, 5);
+        assert_eq!(legacy.status(NOW), KbStatus::NeedsReview);
+        assert!(search(&[legacy], "jane", None, 10, NOW).is_empty());
+        // 0.13 story entries stay public.
+        let story: KbEntry = serde_json::from_value(serde_json::json!({
+            "id": "story-a", "source": "story", "topic": "orders", "title": "Track",
+            "body": "Open orders", "created_at": 5
+        }))
+        .expect("a 0.13 story entry");
+        assert!(story.is_public(NOW));
+    }
+
+    #[test]
+    fn drafts_are_validated_and_prefilled_from_replies_only() {
+        assert!(
+            draft("Late deliveries", "We chase the courier.")
+                .validate()
+                .is_empty()
+        );
+        let fields = |d: KbDraft| {
+            d.validate()
+                .into_iter()
+                .map(|p| p.field)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(fields(draft("", "x")), ["title"]);
+        assert_eq!(fields(draft(&"t".repeat(121), "x")), ["title"]);
+        assert_eq!(
+            fields(draft("Card", "Use 4111 1111 1111 1111 to pay")),
+            ["body"]
+        );
+        assert_eq!(
+            fields(KbDraft {
+                topic: "Not A Slug".into(),
+                ..draft("a", "b")
+            }),
+            ["topic"]
+        );
+        let reply = |t: &str| crate::question::Reply {
+            text: t.into(),
+            story: None,
+            at: 0,
+        };
+        assert_eq!(
+            prefill_answer(&[
+                reply("We chased it. "),
+                reply("  "),
+                reply("It arrives Monday.")
+            ]),
+            "We chased it.\n\nIt arrives Monday."
+        );
     }
 }

@@ -65,6 +65,16 @@ pub(crate) async fn handle<S: KvStore>(
                 .map(|pop| ApiResponse::json(200, &pop)),
             Err(e) => Err(e),
         },
+        (Route::KbEntries { site }, _) => crate::kb::admin_list(api, site, now_ms).await,
+        (Route::KbEntry { site, source, id }, Method::Put) => {
+            crate::kb::admin_put(api, req, site, *source, id, now_ms).await
+        }
+        (Route::KbEntry { site, source, id }, Method::Delete) => {
+            crate::kb::admin_delete(api, site, *source, id).await
+        }
+        (Route::KbEntry { site, source, id }, _) => {
+            crate::kb::admin_get(api, site, *source, id, now_ms).await
+        }
         (Route::AdminReply { site, id }, _) => {
             crate::questions::reply(api, req, site, id, now_ms).await
         }
@@ -356,9 +366,9 @@ async fn put_content<S: KvStore>(
         .map_err(unavailable)?;
     rebuild_snapshot(api.store, &site, Some((kind, id, Some(&json))), now_ms).await?;
     if let Item::Story(story) = &item {
-        // Nothing useful is lost when the story expires: it stays in the knowledge base.
-        let entry = crate::kb::from_story(story);
-        crate::kb::write(api.store, site_id, &entry.id.clone(), Some(&entry)).await?;
+        // Nothing useful is lost when the story expires: it stays in the knowledge base
+        // (public once the story goes live).
+        crate::kb::save_story(api.store, site_id, story, now_ms).await?;
     }
     let warnings = item.lint(&site, now_ms);
     let value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
@@ -385,7 +395,8 @@ async fn delete_content<S: KvStore>(
         .map_err(unavailable)?;
     rebuild_snapshot(api.store, &site, Some((kind, id, None)), now_ms).await?;
     if kind == ContentKind::Story {
-        crate::kb::write(api.store, site_id, &format!("story-{id}"), None).await?;
+        let entry = glimpse_shared::kb::KbSource::Story.entry_id(id);
+        crate::kb::write(api.store, site_id, &[(&entry, None)]).await?;
     }
     Ok(ApiResponse::empty(204))
 }

@@ -1,79 +1,80 @@
-//! The permanent knowledge base: entries written when stories are published and questions
-//! resolved (no expiration), an index rebuilt from them on every KB write (one read per
-//! search), the search endpoint and a plain HTML page per site that needs no JavaScript.
+//! The permanent knowledge base. Entries are written when a story is saved (public once it
+//! goes live) and when an operator publishes an answer to a question — never when a question
+//! is resolved. Operators list, edit, unpublish and delete every entry. An index of all
+//! entries is rebuilt on every KB write (one read per search); visitors get only the entries
+//! public at the request's time, as articles without source ids or visitor ids. Also the
+//! search endpoint and a plain HTML page per site that needs no JavaScript.
 
 use glimpse_shared::events::StoredBatch;
-use glimpse_shared::kb::{KbEntry, KbSource, Popularity, popularity, search, with_popularity};
-use glimpse_shared::question::{Question, Thread, preview};
+use glimpse_shared::kb::{
+    KbDraft, KbEntry, KbSource, KbStatus, Popularity, answer_entry, edit_entry, popularity, search,
+    story_entry, with_popularity,
+};
+use glimpse_shared::question::Question;
 use glimpse_shared::{ApiError, Millis, SiteSnapshot, Story, keys};
+use serde::Serialize;
 use serde_json::json;
 
-use crate::core::unavailable;
+use crate::core::{Api, unavailable};
 use crate::http::{ApiRequest, ApiResponse};
 use crate::store::{KvStore, Put, list_all};
 
-/// The entry a story becomes.
-pub fn from_story(story: &Story) -> KbEntry {
-    KbEntry {
-        id: format!("story-{}", story.id),
-        source: KbSource::Story,
-        topic: story.topic.clone(),
-        title: story.title.clone(),
-        body: story
-            .slides
-            .iter()
-            .map(|s| s.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n"),
-        created_at: story.publish_at,
-        views: 0,
-        helped: 0,
-    }
+/// Largest body of an operator's KB write.
+const BODY_MAX: usize = 16 * 1024;
+
+/// One entry as stored.
+async fn load_entry<S: KvStore>(
+    store: &S,
+    site: &str,
+    id: &str,
+) -> Result<Option<KbEntry>, ApiError> {
+    Ok(store
+        .get(&keys::kb_entry(site, id))
+        .await
+        .map_err(unavailable)?
+        .and_then(|raw| serde_json::from_str(&raw).ok()))
 }
 
-/// The entry a resolved question becomes, filed under its resolution category.
-pub fn from_question(q: &Question, thread: &Thread, category: &str, now_ms: Millis) -> KbEntry {
-    let mut body = q.message.clone();
-    for r in &thread.replies {
-        body.push('\n');
-        body.push_str(&r.text);
-    }
-    KbEntry {
-        id: format!("question-{}", q.id),
-        source: KbSource::Question,
-        topic: category.to_string(),
-        title: preview(&q.message),
-        body,
-        created_at: now_ms,
-        views: 0,
-        helped: 0,
-    }
+/// Keeps story `story`'s entry in step with it (see [`story_entry`]): two reads, two writes
+/// plus the index rebuild.
+pub async fn save_story<S: KvStore>(
+    store: &S,
+    site: &str,
+    story: &Story,
+    now_ms: Millis,
+) -> Result<(), ApiError> {
+    let id = KbSource::Story.entry_id(&story.id);
+    let existing = load_entry(store, site, &id).await?;
+    let entry = story_entry(story, existing.as_ref(), now_ms);
+    write(store, site, &[(&id, Some(&entry))]).await
 }
 
-/// Writes (`Some`) or removes (`None`) entry `id`, then rebuilds the index with that change
+/// Writes (`Some`) or removes (`None`) each entry, then rebuilds the index with those changes
 /// applied explicitly (a listing may lag a write).
 pub async fn write<S: KvStore>(
     store: &S,
     site: &str,
-    id: &str,
-    entry: Option<&KbEntry>,
+    changes: &[(&str, Option<&KbEntry>)],
 ) -> Result<(), ApiError> {
-    let key = keys::kb_entry(site, id);
-    match entry {
-        Some(e) => {
-            let json = serde_json::to_string(e)
-                .map_err(|_| ApiError::new(500, "internal", "entry could not be encoded"))?;
-            store
-                .put(&key, &json, Put::default())
-                .await
-                .map_err(unavailable)?;
+    for (id, entry) in changes {
+        let key = keys::kb_entry(site, id);
+        match entry {
+            Some(e) => {
+                let json = serde_json::to_string(e)
+                    .map_err(|_| ApiError::new(500, "internal", "entry could not be encoded"))?;
+                store
+                    .put(&key, &json, Put::default())
+                    .await
+                    .map_err(unavailable)?;
+            }
+            None => store.delete(&key).await.map_err(unavailable)?,
         }
-        None => store.delete(&key).await.map_err(unavailable)?,
     }
     let prefix = keys::kb_prefix(site);
     let mut all: Vec<KbEntry> = Vec::new();
     for k in list_all(store, &prefix, 20).await.map_err(unavailable)? {
-        if k.name == key {
+        let id = k.name.strip_prefix(&prefix).unwrap_or("");
+        if changes.iter().any(|(changed, _)| *changed == id) {
             continue;
         }
         if let Some(raw) = store.get(&k.name).await.map_err(unavailable)?
@@ -82,7 +83,7 @@ pub async fn write<S: KvStore>(
             all.push(e);
         }
     }
-    all.extend(entry.cloned());
+    all.extend(changes.iter().filter_map(|(_, e)| e.cloned()));
     let json = serde_json::to_string(&all)
         .map_err(|_| ApiError::new(500, "internal", "index could not be encoded"))?;
     store
@@ -91,14 +92,151 @@ pub async fn write<S: KvStore>(
         .map_err(unavailable)
 }
 
-/// The index with the latest counted popularity applied (two reads).
-async fn index<S: KvStore>(store: &S, site: &str) -> Result<Vec<KbEntry>, ApiError> {
-    let entries: Vec<KbEntry> = store
+/// The entries made from visitor `visitor`'s questions (one read: the index).
+pub async fn of_visitor<S: KvStore>(
+    store: &S,
+    site: &str,
+    visitor: &str,
+) -> Result<Vec<KbEntry>, ApiError> {
+    Ok(stored_index(store, site)
+        .await?
+        .into_iter()
+        .filter(|e| e.visitor.as_deref() == Some(visitor))
+        .collect())
+}
+
+/// An entry with where it stands, as operators see it.
+#[derive(Debug, Serialize)]
+struct AdminEntry<'a> {
+    #[serde(flatten)]
+    entry: &'a KbEntry,
+    status: KbStatus,
+}
+
+/// `GET /v1/admin/sites/{site}/kb`: every entry (unpublished and scheduled ones too), most
+/// recently changed first, with its status.
+pub async fn admin_list<S: KvStore>(
+    api: &Api<'_, S>,
+    site: &str,
+    now_ms: Millis,
+) -> Result<ApiResponse, ApiError> {
+    crate::admin::load_site_pub(api, site).await?;
+    let mut entries = index(api.store, site).await?;
+    entries.sort_by_key(|e| std::cmp::Reverse(e.updated_at.max(e.published_at)));
+    let list: Vec<AdminEntry<'_>> = entries
+        .iter()
+        .map(|entry| AdminEntry {
+            entry,
+            status: entry.status(now_ms),
+        })
+        .collect();
+    Ok(
+        ApiResponse::json(200, &json!({ "entries": list }))
+            .with_header("cache-control", "no-store"),
+    )
+}
+
+/// `GET /v1/admin/sites/{site}/kb/{stories|questions}/{id}`.
+pub async fn admin_get<S: KvStore>(
+    api: &Api<'_, S>,
+    site: &str,
+    source: KbSource,
+    id: &str,
+    now_ms: Millis,
+) -> Result<ApiResponse, ApiError> {
+    let entry = load_entry(api.store, site, &source.entry_id(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("knowledge-base entry"))?;
+    Ok(ApiResponse::json(
+        200,
+        &AdminEntry {
+            status: entry.status(now_ms),
+            entry: &entry,
+        },
+    )
+    .with_header("cache-control", "no-store"))
+}
+
+/// `PUT /v1/admin/sites/{site}/kb/{stories|questions}/{id}` with a [`KbDraft`]:
+/// - `questions/{id}`: publishes (201) or edits (200) the operator's answer to question `id`.
+///   Only the draft is published, never the visitor's message; the entry remembers the
+///   visitor so erasing them removes it. 404 if neither the question nor its entry exists.
+/// - `stories/{id}`: edits the story's entry (200; 404 if the story has none).
+///
+/// `published: false` unpublishes. 400 for an invalid draft or a topic the site lacks.
+pub async fn admin_put<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    site_id: &str,
+    source: KbSource,
+    id: &str,
+    now_ms: Millis,
+) -> Result<ApiResponse, ApiError> {
+    let draft = req.read_valid(BODY_MAX, "knowledge-base entry", KbDraft::validate)?;
+    let site = crate::admin::load_site_pub(api, site_id).await?;
+    if !site.topics.is_empty() && site.topic(&draft.topic).is_none() {
+        return Err(
+            ApiError::new(400, "invalid", "not one of the site's topics").with_field("topic"),
+        );
+    }
+    let entry_id = source.entry_id(id);
+    let existing = load_entry(api.store, site_id, &entry_id).await?;
+    let entry = match (source, &existing) {
+        (KbSource::Story, Some(old)) => edit_entry(old, &draft, now_ms),
+        (KbSource::Story, None) => return Err(ApiError::not_found("knowledge-base entry")),
+        (KbSource::Question, Some(old)) => {
+            let visitor = old.visitor.clone().unwrap_or_default();
+            answer_entry(id, &visitor, &draft, Some(old), now_ms)
+        }
+        (KbSource::Question, None) => {
+            let raw = api
+                .store
+                .get(&keys::question(site_id, id))
+                .await
+                .map_err(unavailable)?
+                .ok_or_else(|| ApiError::not_found("question"))?;
+            let q: Question = serde_json::from_str(&raw)
+                .map_err(|_| ApiError::new(500, "internal", "stored question is unreadable"))?;
+            answer_entry(id, &q.visitor, &draft, None, now_ms)
+        }
+    };
+    write(api.store, site_id, &[(&entry_id, Some(&entry))]).await?;
+    Ok(ApiResponse::json(
+        if existing.is_some() { 200 } else { 201 },
+        &AdminEntry {
+            status: entry.status(now_ms),
+            entry: &entry,
+        },
+    ))
+}
+
+/// `DELETE /v1/admin/sites/{site}/kb/{stories|questions}/{id}` → 204, also when it was
+/// already gone. A story's entry is made again if the story is saved again (unpublish it to
+/// keep it out).
+pub async fn admin_delete<S: KvStore>(
+    api: &Api<'_, S>,
+    site_id: &str,
+    source: KbSource,
+    id: &str,
+) -> Result<ApiResponse, ApiError> {
+    crate::admin::load_site_pub(api, site_id).await?;
+    write(api.store, site_id, &[(&source.entry_id(id), None)]).await?;
+    Ok(ApiResponse::empty(204))
+}
+
+/// Every stored entry, as indexed (one read).
+async fn stored_index<S: KvStore>(store: &S, site: &str) -> Result<Vec<KbEntry>, ApiError> {
+    Ok(store
         .get(&keys::kb_index(site))
         .await
         .map_err(unavailable)?
         .and_then(|raw| serde_json::from_str(&raw).ok())
-        .unwrap_or_default();
+        .unwrap_or_default())
+}
+
+/// The index with the latest counted popularity applied (two reads).
+async fn index<S: KvStore>(store: &S, site: &str) -> Result<Vec<KbEntry>, ApiError> {
+    let entries = stored_index(store, site).await?;
     let pop: Popularity = store
         .get(&keys::kb_popularity(site))
         .await
@@ -140,11 +278,12 @@ pub async fn recount<S: KvStore>(store: &S, site: &str) -> Result<Popularity, Ap
     Ok(pop)
 }
 
-/// `GET /v1/sites/{site}/kb?q=&topic=` → ranked results.
+/// `GET /v1/sites/{site}/kb?q=&topic=` → ranked results among the entries public now.
 pub async fn search_json<S: KvStore>(
     store: &S,
     req: &ApiRequest,
     snapshot: &SiteSnapshot,
+    now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
     let q = req.query_param("q").unwrap_or_default();
     if q.chars().count() > 200 {
@@ -157,7 +296,7 @@ pub async fn search_json<S: KvStore>(
         return Err(ApiError::new(400, "invalid", "topic must be a slug").with_field("topic"));
     }
     let entries = index(store, &snapshot.site.id).await?;
-    let hits = search(&entries, &q, topic.as_deref(), 20);
+    let hits = search(&entries, &q, topic.as_deref(), 20, now_ms);
     Ok(
         ApiResponse::json(200, &json!({ "query": q, "results": hits }))
             .with_header("cache-control", "public, max-age=30"),
@@ -179,12 +318,13 @@ pub async fn page<S: KvStore>(
     store: &S,
     req: &ApiRequest,
     snapshot: &SiteSnapshot,
+    now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
     let site = &snapshot.site;
     let q = req.query_param("q").unwrap_or_default();
     let q: String = q.chars().take(200).collect();
     let entries = index(store, &site.id).await?;
-    let hits = search(&entries, &q, None, 200);
+    let hits = search(&entries, &q, None, 200, now_ms);
     let mut html = format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

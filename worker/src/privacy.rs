@@ -1,8 +1,11 @@
 //! Privacy: everything stored about one anonymous visitor id, exported as JSON or erased.
 //! Visitors are only ever identified by the random id their browser made; no cookies. The
-//! knowledge base keeps content only, never visitor ids, so it is not touched.
+//! knowledge base holds a visitor's words only when an operator published an answer they
+//! wrote to that visitor's question; such entries remember the visitor, are listed in the
+//! export and removed by the erasure.
 
 use glimpse_shared::events::StoredBatch;
+use glimpse_shared::kb::KbEntry;
 use glimpse_shared::question::Question;
 use glimpse_shared::{ApiError, Vote, keys};
 use serde::Serialize;
@@ -21,6 +24,8 @@ pub struct VisitorData {
     pub votes: Vec<(String, Vote)>,
     pub event_batches: Vec<StoredBatch>,
     pub questions: Vec<Question>,
+    /// Knowledge-base entries an operator published in answer to the visitor's questions.
+    pub knowledge_base: Vec<KbEntry>,
     #[serde(skip)]
     keys: Vec<String>,
 }
@@ -84,6 +89,7 @@ async fn collect<S: KvStore>(
             out.questions.push(q);
         }
     }
+    out.knowledge_base = crate::kb::of_visitor(api.store, site, visitor).await?;
     Ok(out)
 }
 
@@ -107,6 +113,14 @@ pub async fn erase<S: KvStore>(
     for key in &data.keys {
         api.store.delete(key).await.map_err(unavailable)?;
     }
+    if !data.knowledge_base.is_empty() {
+        let removals: Vec<(&str, Option<&KbEntry>)> = data
+            .knowledge_base
+            .iter()
+            .map(|e| (e.id.as_str(), None))
+            .collect();
+        crate::kb::write(api.store, site, &removals).await?;
+    }
     Ok(ApiResponse::json(
         200,
         &serde_json::json!({
@@ -115,6 +129,7 @@ pub async fn erase<S: KvStore>(
                 "votes": data.votes.len(),
                 "event_batches": data.event_batches.len(),
                 "questions": data.questions.len(),
+                "knowledge_base": data.knowledge_base.len(),
             }
         }),
     ))

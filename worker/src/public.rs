@@ -51,8 +51,8 @@ pub(crate) async fn handle<S: KvStore>(
             Route::PollResponses { poll, .. } => respond(api, req, &snapshot, poll, now_ms).await,
             Route::Events { .. } => events(api, req, &snapshot, now_ms).await,
             Route::PublicResults { poll, .. } => public_results(api, &snapshot, poll, now_ms).await,
-            Route::Kb { .. } => crate::kb::search_json(api.store, req, &snapshot).await,
-            Route::KbPage { .. } => crate::kb::page(api.store, req, &snapshot).await,
+            Route::Kb { .. } => crate::kb::search_json(api.store, req, &snapshot, now_ms).await,
+            Route::KbPage { .. } => crate::kb::page(api.store, req, &snapshot, now_ms).await,
             Route::Ask { .. } => match rate_limit(api, req, &snapshot.site.id, now_ms) {
                 Ok(()) => crate::questions::ask(api, req, &snapshot, now_ms).await,
                 Err(e) => Err(e),

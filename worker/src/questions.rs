@@ -318,7 +318,9 @@ pub async fn reply<S: KvStore>(
     Ok(ApiResponse::json(201, &r))
 }
 
-/// `POST …/questions/{id}/resolve` with `{category}`: closes the question.
+/// `POST …/questions/{id}/resolve` with `{category}`: closes the question. It publishes
+/// nothing: an answer joins the knowledge base only when an operator writes and publishes it
+/// (`PUT …/kb/questions/{id}`).
 pub async fn resolve<S: KvStore>(
     api: &Api<'_, S>,
     req: &ApiRequest,
@@ -329,9 +331,6 @@ pub async fn resolve<S: KvStore>(
     let mut r = req.read_valid(BODY_MAX, "resolution", Resolution::validate)?;
     r.at = now_ms;
     let q = add_to_thread(api, site_id, id, &keys::resolution(site_id, id), &r, now_ms).await?;
-    let thread = build_thread(api, site_id, q.clone()).await?;
-    // A resolved question joins the knowledge base under its category, permanently.
-    let entry = crate::kb::from_question(&q, &thread, &r.category, now_ms);
-    crate::kb::write(api.store, site_id, &entry.id.clone(), Some(&entry)).await?;
+    let thread = build_thread(api, site_id, q).await?;
     Ok(ApiResponse::json(200, &thread))
 }

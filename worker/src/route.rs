@@ -85,6 +85,15 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/v1/admin/sites/{site}/polls/{poll}/results", &[Get, Head]),
     ("/v1/admin/sites/{site}/questions", &[Get, Head]),
     ("/v1/admin/sites/{site}/kb/recount", &[Post]),
+    ("/v1/admin/sites/{site}/kb", &[Get, Head]),
+    (
+        "/v1/admin/sites/{site}/kb/stories/{id}",
+        &[Get, Head, Put, Delete],
+    ),
+    (
+        "/v1/admin/sites/{site}/kb/questions/{id}",
+        &[Get, Head, Put, Delete],
+    ),
     ("/v1/admin/sites/{site}/rollups", &[Get, Head]),
     ("/v1/admin/sites/{site}/report", &[Get, Head]),
     ("/v1/admin/sites/{site}/rollups/{id}", &[Post]),
@@ -156,6 +165,17 @@ pub enum Route {
     KbRecount {
         site: String,
     },
+    /// Operators: every knowledge-base entry with its status.
+    KbEntries {
+        site: String,
+    },
+    /// Operators: one knowledge-base entry, by the story or question it was made from: read,
+    /// publish or edit (PUT), delete.
+    KbEntry {
+        site: String,
+        source: glimpse_shared::kb::KbSource,
+        id: String,
+    },
     /// Operators: open questions.
     AdminQuestions {
         site: String,
@@ -211,6 +231,8 @@ impl Route {
             | Route::Photo { site, .. }
             | Route::AdminQuestions { site }
             | Route::KbRecount { site }
+            | Route::KbEntries { site }
+            | Route::KbEntry { site, .. }
             | Route::Rollups { site }
             | Route::Report { site }
             | Route::AdminList { site, .. }
@@ -234,6 +256,8 @@ impl Route {
                 | Route::PollResults { .. }
                 | Route::AdminQuestions { .. }
                 | Route::KbRecount { .. }
+                | Route::KbEntries { .. }
+                | Route::KbEntry { .. }
                 | Route::Rollups { .. }
                 | Route::Report { .. }
                 | Route::AdminSites
@@ -350,6 +374,17 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
         },
         "/v1/admin/sites/{site}/questions" => Route::AdminQuestions { site: p(0) },
         "/v1/admin/sites/{site}/kb/recount" => Route::KbRecount { site: p(0) },
+        "/v1/admin/sites/{site}/kb" => Route::KbEntries { site: p(0) },
+        "/v1/admin/sites/{site}/kb/stories/{id}" => Route::KbEntry {
+            site: p(0),
+            source: glimpse_shared::kb::KbSource::Story,
+            id: p(1),
+        },
+        "/v1/admin/sites/{site}/kb/questions/{id}" => Route::KbEntry {
+            site: p(0),
+            source: glimpse_shared::kb::KbSource::Question,
+            id: p(1),
+        },
         "/v1/admin/sites/{site}/rollups" => Route::Rollups { site: p(0) },
         "/v1/admin/sites/{site}/report" => Route::Report { site: p(0) },
         "/v1/admin/sites" => Route::AdminSites,

@@ -1,5 +1,7 @@
-//! The knowledge base: stories (even expired) and resolved questions are found by search
-//! and on the plain HTML page; authored text is escaped there.
+//! The knowledge base: stories (even expired, never before they go live) and answers an
+//! operator published are found by search and on the plain HTML page; resolving a question
+//! publishes nothing; every entry can be edited, unpublished and deleted; erasing a visitor
+//! removes the answers made from their questions; authored text is escaped.
 
 #![allow(clippy::panic)] // test helpers outside #[test] fns report failures by panicking
 
@@ -35,7 +37,7 @@ fn kb(h: &H<MemoryKv>, query: &str) -> Vec<String> {
 }
 
 #[test]
-fn expired_stories_and_resolved_questions_are_found() {
+fn expired_stories_stay_found_and_deleting_a_story_removes_its_entry() {
     let h = seeded();
     let mut old = story("old-tracking", T0 - 48 * HOUR, T0 - HOUR);
     old["title"] = json!("Tracking a parcel abroad");
@@ -50,34 +52,6 @@ fn expired_stories_and_resolved_questions_are_found() {
     assert_eq!(kb(&h, "q=tracking+abroad"), ["story-old-tracking"]);
     // Both stories mention "Reset"; the one titled with it ranks first.
     assert_eq!(kb(&h, "q=reset"), ["story-reset", "story-old-tracking"]);
-
-    let res = h.call(
-        ApiRequest::new(Method::Post, "/v1/sites/demo/questions")
-            .json(json!({"visitor": tok("v", 1), "topic": "orders", "message": "Can I change the delivery address after ordering?"}).to_string()),
-        T0,
-    );
-    let id = body(&res)["id"].as_str().unwrap_or_default().to_string();
-    h.admin(
-        Method::Post,
-        &format!("/v1/admin/sites/demo/questions/{id}/replies"),
-        Some(json!({"text": "Yes, until it ships: open My orders and tap Change address."})),
-        T0,
-    );
-    assert!(
-        kb(&h, "q=address").is_empty(),
-        "open questions are not in the knowledge base"
-    );
-    let res = h.admin(
-        Method::Post,
-        &format!("/v1/admin/sites/demo/questions/{id}/resolve"),
-        Some(json!({"category": "orders"})),
-        T0,
-    );
-    assert_eq!(res.status, 200);
-    assert_eq!(kb(&h, "q=change+address"), [format!("question-{id}")]);
-    assert_eq!(kb(&h, "q=ships&topic=orders"), [format!("question-{id}")]);
-    assert!(kb(&h, "q=ships&topic=account").is_empty());
-
     // Deleting a story removes it from the knowledge base too.
     h.admin(
         Method::Delete,
@@ -86,6 +60,288 @@ fn expired_stories_and_resolved_questions_are_found() {
         T0,
     );
     assert!(kb(&h, "q=abroad").is_empty());
+}
+
+/// Asks a question as `visitor` and replies to it; its id.
+fn asked(h: &H<MemoryKv>, visitor: &str, message: &str, reply: &str) -> String {
+    let res = h.call(
+        ApiRequest::new(Method::Post, "/v1/sites/demo/questions")
+            .json(json!({"visitor": visitor, "topic": "orders", "message": message}).to_string()),
+        T0,
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let id = body(&res)["id"].as_str().unwrap_or_default().to_string();
+    let res = h.admin(
+        Method::Post,
+        &format!("/v1/admin/sites/demo/questions/{id}/replies"),
+        Some(json!({ "text": reply })),
+        T0,
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    id
+}
+
+fn html(h: &H<MemoryKv>, query: &str) -> String {
+    h.call(
+        ApiRequest::new(Method::Get, &format!("/kb/demo?{query}")),
+        T0 + 100 * HOUR,
+    )
+    .body
+}
+
+#[test]
+fn resolving_publishes_nothing_an_operators_answer_is_published_on_its_own() {
+    let h = seeded();
+    let visitor = tok("v", 1);
+    let id = asked(
+        &h,
+        &visitor,
+        "My name is Jane Roe, 12 Main Street, order 4711 never arrived",
+        "Sorry Jane! We chased the courier: parcels held abroad arrive within 5 days.",
+    );
+    let res = h.admin(
+        Method::Post,
+        &format!("/v1/admin/sites/demo/questions/{id}/resolve"),
+        Some(json!({"category": "orders"})),
+        T0,
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    // Nothing of the thread is public: not in search, not on the page, not listed for operators.
+    for q in ["q=jane", "q=4711", "q=main+street", "q=courier", "q="] {
+        assert!(kb(&h, q).iter().all(|e| !e.starts_with("question-")), "{q}");
+        // (The page repeats the query in its search box: look for the thread's own words.)
+        let page = html(&h, q);
+        assert!(
+            !page.contains("Jane Roe") && !page.contains("chased the courier"),
+            "{q}"
+        );
+    }
+    let entries =
+        body(&h.admin(Method::Get, "/v1/admin/sites/demo/kb", None, T0))["entries"].clone();
+    assert!(!entries.to_string().contains("question-"), "{entries}");
+
+    // The operator writes the answer and publishes it, deliberately.
+    let path = format!("/v1/admin/sites/demo/kb/questions/{id}");
+    let draft = json!({"topic": "orders", "title": "My parcel from abroad is late",
+                       "body": "Parcels held at customs arrive within 5 days. We chase the courier for you."});
+    let res = h.admin(Method::Put, &path, Some(draft.clone()), T0 + HOUR);
+    assert_eq!(res.status, 201, "{}", res.body);
+    let saved = body(&res);
+    assert_eq!(saved["status"], "public");
+    assert_eq!(saved["source"], "question");
+    assert_eq!(saved["source_id"], json!(id));
+    assert_eq!(saved["visitor"], json!(visitor));
+    assert_eq!(kb(&h, "q=customs"), [format!("question-{id}")]);
+    assert!(kb(&h, "q=jane").is_empty() && kb(&h, "q=4711").is_empty());
+    // Visitors see the article, never where it came from.
+    let res = h.call(
+        ApiRequest::new(Method::Get, "/v1/sites/demo/kb?q=customs"),
+        T0 + HOUR,
+    );
+    let hit = body(&res)["results"][0]["entry"].clone();
+    assert!(
+        hit.get("visitor").is_none() && hit.get("source_id").is_none(),
+        "{hit}"
+    );
+    assert!(!res.body.contains(&visitor));
+    assert!(html(&h, "q=customs").contains("Parcels held at customs"));
+    assert!(!html(&h, "").contains(&visitor));
+
+    // Edited, then unpublished: gone for visitors, kept for operators.
+    let res = h.admin(
+        Method::Put,
+        &path,
+        Some(json!({"topic": "orders",
+        "title": "Parcels from abroad", "body": "Customs can hold parcels for 5 days."})),
+        T0 + 2 * HOUR,
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert!(html(&h, "q=customs").contains("Customs can hold parcels"));
+    let res = h.admin(
+        Method::Put,
+        &path,
+        Some(json!({"topic": "orders", "published": false,
+        "title": "Parcels from abroad", "body": "Customs can hold parcels for 5 days."})),
+        T0 + 3 * HOUR,
+    );
+    assert_eq!(
+        (res.status, body(&res)["status"].clone()),
+        (200, json!("unpublished"))
+    );
+    assert!(kb(&h, "q=customs").is_empty() && !html(&h, "q=customs").contains("Customs"));
+    assert_eq!(
+        body(&h.admin(Method::Get, &path, None, T0))["status"],
+        "unpublished"
+    );
+
+    // Refusals: unknown question, bad drafts, a topic the site lacks, card numbers.
+    let put = |p: &str, v: serde_json::Value| {
+        let res = h.admin(Method::Put, p, Some(v), T0);
+        (res.status, field(&res))
+    };
+    assert_eq!(
+        put("/v1/admin/sites/demo/kb/questions/nope", draft.clone()).0,
+        404
+    );
+    assert_eq!(
+        put("/v1/admin/sites/demo/kb/stories/nope", draft.clone()).0,
+        404
+    );
+    assert_eq!(
+        put(&path, json!({"topic": "orders", "title": "", "body": "x"})),
+        (400, "title".into())
+    );
+    assert_eq!(
+        put(&path, json!({"topic": "garden", "title": "t", "body": "x"})),
+        (400, "topic".into())
+    );
+    assert_eq!(
+        put(
+            &path,
+            json!({"topic": "orders", "title": "t", "body": "Pay with 4111 1111 1111 1111"})
+        ),
+        (400, "body".into())
+    );
+    assert_eq!(
+        h.call(
+            ApiRequest::new(Method::Put, &path).json(draft.to_string()),
+            T0
+        )
+        .status,
+        401
+    );
+}
+
+#[test]
+fn story_entries_can_be_edited_unpublished_and_deleted() {
+    let h = seeded();
+    let path = "/v1/admin/sites/demo/kb/stories/reset";
+    let res = h.admin(
+        Method::Put,
+        path,
+        Some(json!({"topic": "orders",
+        "title": "Forgot your password?", "body": "Use the link in the sign-in page."})),
+        T0,
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert!(html(&h, "q=forgot").contains("Use the link in the sign-in page."));
+    // Saving the story again keeps the operator's words.
+    let mut s = story("reset", T0, T0 + 48 * HOUR);
+    s["title"] = json!("How to reset (v2)");
+    assert_eq!(
+        h.put("/v1/admin/sites/demo/stories/reset", s.clone(), T0)
+            .status,
+        200
+    );
+    assert_eq!(kb(&h, "q=forgot"), ["story-reset"]);
+    // Unpublished, it stays out, even when the story is saved again.
+    let res = h.admin(
+        Method::Put,
+        path,
+        Some(json!({"topic": "orders", "published": false,
+        "title": "Forgot your password?", "body": "Use the link."})),
+        T0,
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(
+        h.put("/v1/admin/sites/demo/stories/reset", s, T0).status,
+        200
+    );
+    assert!(kb(&h, "q=forgot").is_empty() && kb(&h, "q=reset").is_empty());
+    assert_eq!(h.admin(Method::Delete, path, None, T0).status, 204);
+    assert_eq!(h.admin(Method::Get, path, None, T0).status, 404);
+    assert_eq!(h.admin(Method::Delete, path, None, T0).status, 204);
+}
+
+#[test]
+fn a_scheduled_story_is_secret_in_the_knowledge_base_until_it_goes_live() {
+    let h = seeded();
+    let week = 7 * 24 * HOUR;
+    let mut s = story("launch", T0 + week, T0 + 2 * week);
+    s["title"] = json!("Our secret spring launch");
+    s["slides"][0]["text"] = json!("The Moonbean grinder ships on April 1.");
+    assert_eq!(
+        h.put("/v1/admin/sites/demo/stories/launch", s, T0).status,
+        201
+    );
+    let at = |now: i64, q: &str| {
+        let json = h.call(
+            ApiRequest::new(Method::Get, &format!("/v1/sites/demo/kb?q={q}")),
+            now,
+        );
+        let page = h.call(
+            ApiRequest::new(Method::Get, &format!("/kb/demo?q={q}")),
+            now,
+        );
+        {
+            // (Both repeat the query: look for the story's own words.)
+            let secret = |b: &str| b.contains("Moonbean grinder") || b.contains("secret spring");
+            (secret(&json.body), secret(&page.body))
+        }
+    };
+    for q in ["moonbean", "spring", "", "launch"] {
+        assert_eq!(at(T0, q), (false, false), "{q}");
+        assert_eq!(at(T0 + week - 1, q), (false, false), "{q}");
+    }
+    assert_eq!(at(T0 + week, "moonbean"), (true, true));
+    // And it stays after the story expires.
+    assert_eq!(at(T0 + 3 * week, "moonbean"), (true, true));
+    let listed =
+        body(&h.admin(Method::Get, "/v1/admin/sites/demo/kb", None, T0))["entries"].clone();
+    let launch = listed
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["id"] == "story-launch"))
+        .cloned();
+    assert_eq!(
+        launch.map(|e| e["status"].clone()),
+        Some(json!("scheduled"))
+    );
+}
+
+#[test]
+fn erasing_a_visitor_removes_the_answers_made_from_their_questions() {
+    let h = seeded();
+    let (me, other) = (tok("v", 1), tok("v", 2));
+    let mine = asked(&h, &me, "Where is my parcel?", "It is held at customs.");
+    let theirs = asked(
+        &h,
+        &other,
+        "Can I pay by invoice?",
+        "Yes, for orders over 100 EUR.",
+    );
+    for (id, title) in [
+        (&mine, "Parcels held at customs"),
+        (&theirs, "Paying by invoice"),
+    ] {
+        let res = h.admin(
+            Method::Put,
+            &format!("/v1/admin/sites/demo/kb/questions/{id}"),
+            Some(json!({"topic": "orders", "title": title, "body": "Answer."})),
+            T0,
+        );
+        assert_eq!(res.status, 201, "{}", res.body);
+    }
+    let path = format!("/v1/admin/sites/demo/visitors/{me}");
+    let export = body(&h.admin(Method::Get, &path, None, T0));
+    assert_eq!(
+        export["knowledge_base"][0]["id"],
+        json!(format!("question-{mine}"))
+    );
+    assert_eq!(export["knowledge_base"].as_array().map(Vec::len), Some(1));
+    let res = h.admin(Method::Delete, &path, None, T0);
+    assert_eq!(body(&res)["erased"]["knowledge_base"], 1, "{}", res.body);
+    assert!(kb(&h, "q=customs").is_empty());
+    assert_eq!(kb(&h, "q=invoice"), [format!("question-{theirs}")]);
+    assert_eq!(
+        h.admin(
+            Method::Get,
+            &format!("/v1/admin/sites/demo/kb/questions/{mine}"),
+            None,
+            T0
+        )
+        .status,
+        404
+    );
 }
 
 #[test]
