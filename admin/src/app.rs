@@ -16,16 +16,19 @@ pub enum Page {
     Sessions,
     Polls,
     Questions,
+    /// The knowledge base's entries.
+    Kb,
     Report,
     Privacy,
 }
 
 impl Page {
-    pub const ALL: [Page; 6] = [
+    pub const ALL: [Page; 7] = [
         Page::Stories,
         Page::Sessions,
         Page::Polls,
         Page::Questions,
+        Page::Kb,
         Page::Report,
         Page::Privacy,
     ];
@@ -36,6 +39,7 @@ impl Page {
             Page::Sessions => "sessions",
             Page::Polls => "polls",
             Page::Questions => "questions",
+            Page::Kb => "kb",
             Page::Report => "report",
             Page::Privacy => "privacy",
         }
@@ -47,6 +51,7 @@ impl Page {
             Page::Sessions => "Live sessions",
             Page::Polls => "Polls",
             Page::Questions => "Questions",
+            Page::Kb => "Knowledge base",
             Page::Report => "Effectiveness",
             Page::Privacy => "Privacy",
         }
@@ -355,6 +360,7 @@ fn Shell() -> impl IntoView {
             Page::Sessions => view! { <ContentPage<LiveSession>/> }.into_any(),
             Page::Polls => view! { <ContentPage<Poll>/> }.into_any(),
             Page::Questions => crate::inbox::QuestionsPage().into_any(),
+            Page::Kb => crate::kb::KbPage().into_any(),
             Page::Report => crate::report::ReportPage().into_any(),
             Page::Privacy => crate::privacy::PrivacyPage().into_any(),
         }

@@ -1,5 +1,6 @@
 //! The questions inbox: open questions newest first; one thread at a time with the visitor's
-//! photo, the replies so far, a reply box and "resolve with a category".
+//! photo, the replies so far, a reply box, "resolve with a category" (which closes the
+//! question and publishes nothing) and, on its own, "publish an answer to the knowledge base".
 
 use glimpse_shared::question::{QuestionSummary, Thread};
 use leptos::prelude::*;
@@ -73,14 +74,15 @@ pub fn QuestionsPage() -> impl IntoView {
         <div class="inbox">
             <ul class="questions" data-testid="inbox">{list}</ul>
             {move || selected.get().map(|id| view! {
-                <ThreadView id=id on_resolved=Callback::new(move |()| { selected.set(None); reload(); })/>
+                <ThreadView id=id on_resolved=Callback::new(move |()| reload())
+                    on_close=Callback::new(move |()| selected.set(None))/>
             })}
         </div>
     }
 }
 
 #[component]
-fn ThreadView(id: String, on_resolved: Callback<()>) -> impl IntoView {
+fn ThreadView(id: String, on_resolved: Callback<()>, on_close: Callback<()>) -> impl IntoView {
     let c = console();
     let site = c.site.get_untracked();
     let thread = RwSignal::new(None::<Thread>);
@@ -89,6 +91,7 @@ fn ThreadView(id: String, on_resolved: Callback<()>) -> impl IntoView {
     let reply = RwSignal::new(String::new());
     let category = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
+    let publishing = RwSignal::new(false);
     let thread_path = format!("/v1/sites/{site}/questions/{id}");
     let load = {
         let thread_path = thread_path.clone();
@@ -145,21 +148,27 @@ fn ThreadView(id: String, on_resolved: Callback<()>) -> impl IntoView {
         });
     };
     let id_resolve = id.clone();
+    let load_after_resolve = load.clone();
     let resolve = move |_| {
         busy.set(true);
         let path = c.path(&format!("/questions/{id_resolve}/resolve"));
         let body = json!({ "category": category.get_untracked() });
+        let load = load_after_resolve.clone();
         leptos::task::spawn_local(async move {
             match api::call::<serde_json::Value>("POST", &path, Some(&body)).await {
-                Ok(_) => on_resolved.run(()),
+                Ok(_) => {
+                    load();
+                    on_resolved.run(());
+                }
                 Err(f) => error.set(Some(c.fail(&f))),
             }
             busy.set(false);
         });
     };
-    let topics = topic_options(c);
+    let id_publish = id.clone();
     view! {
         <section class="thread" data-testid="thread">
+            <div class="bar"><h2>"Question"</h2><button data-testid="close-thread" on:click=move |_| on_close.run(())>"Close"</button></div>
             <Show when=move || error.get().is_some()><p class="error" role="alert">{move || error.get()}</p></Show>
             {move || thread.get().map(|t| view! {
                 <p class="sub">{format!("Asked {} · topic {}", show(t.created_at), t.topic)}</p>
@@ -179,14 +188,37 @@ fn ThreadView(id: String, on_resolved: Callback<()>) -> impl IntoView {
                 <button class="primary" type="submit" data-testid="send-reply"
                     disabled=move || busy.get() || reply.with(|r| r.trim().is_empty())>"Send reply"</button>
             </form>
-            <div class="row">
-                <label class="field">
-                    <span>"Category"</span>
-                    <select data-testid="resolve-category" prop:value=move || category.get()
-                        on:change=move |ev| category.set(event_target_value(&ev))>{topics}</select>
-                </label>
-                <button data-testid="resolve" disabled=move || busy.get() on:click=resolve>"Resolve"</button>
-            </div>
+            {move || match thread.get().and_then(|t| t.resolved) {
+                Some(r) => view! {
+                    <p role="status" data-testid="resolved">{format!("Resolved {} · category {}", show(r.at), r.category)}</p>
+                }.into_any(),
+                None => view! {
+                    <div class="row">
+                        <label class="field">
+                            <span>"Category"</span>
+                            <select data-testid="resolve-category" prop:value=move || category.get()
+                                on:change=move |ev| category.set(event_target_value(&ev))>{topic_options(c)}</select>
+                        </label>
+                        <button data-testid="resolve" disabled=move || busy.get() on:click=resolve.clone()>"Resolve"</button>
+                        <span class="sub">"Resolving closes the question; it publishes nothing."</span>
+                    </div>
+                }.into_any(),
+            }}
+            {move || {
+                let id = id_publish.clone();
+                if publishing.get() {
+                    thread.get().map(|t| view! {
+                        <crate::kb::PublishAnswer id=id
+                            prefill=glimpse_shared::kb::prefill_answer(&t.replies)
+                            topic=t.resolved.map_or(t.topic, |r| r.category)/>
+                    }.into_any())
+                } else {
+                    Some(view! {
+                        <button data-testid="publish-open" on:click=move |_| publishing.set(true)>
+                            "Publish an answer to the knowledge base…"</button>
+                    }.into_any())
+                }
+            }}
         </section>
     }
 }

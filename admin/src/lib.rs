@@ -8,6 +8,7 @@ pub mod api;
 pub mod app;
 pub mod content;
 pub mod inbox;
+pub mod kb;
 pub mod plots;
 pub mod privacy;
 pub mod report;

@@ -55,10 +55,11 @@ pub fn PrivacyPage() -> impl IntoView {
                     export.set(None);
                     let n = |k: &str| v["erased"][k].as_u64().unwrap_or(0);
                     message.set(Some(format!(
-                        "Erased: {} votes, {} event batches, {} questions.",
+                        "Erased: {} votes, {} event batches, {} questions, {} knowledge-base answers.",
                         n("votes"),
                         n("event_batches"),
-                        n("questions")
+                        n("questions"),
+                        n("knowledge_base")
                     )));
                 }
                 Err(f) => message.set(Some(c.fail(&f))),
@@ -68,12 +69,13 @@ pub fn PrivacyPage() -> impl IntoView {
     let retention = move || {
         c.config
             .with(|s| s.as_ref().map(|s| s.retention_days))
-            .map(|d| format!("Responses, events and questions of this site are deleted automatically {d} days after they were made. The knowledge base keeps only content, never visitor ids."))
+            .map(|d| format!("Responses, events and questions of this site are deleted automatically {d} days after they were made."))
     };
     view! {
         <div class="bar"><h1>"Privacy"</h1></div>
         <p class="sub">"Glimpse sets no cookies. A visitor is only a random id their browser made and keeps in localStorage (glimpse:visitor). Paste one here to export or erase everything stored for it."</p>
         <p class="sub" data-testid="retention">{retention}</p>
+        <p class="sub" data-testid="kb-privacy">"The knowledge base is public and permanent. It holds the stories you published (from when they go live) and the answers your team wrote and published from questions — never a visitor's own message. An answer made from a visitor's question remembers that visitor, privately: their export lists it and erasing them removes it."</p>
         <div class="row">
             <label class="field grow">
                 <span>"Visitor id"</span>
