@@ -275,6 +275,44 @@ fn operators_author_publish_measure_answer_and_erase_in_the_console() -> Result 
     page.fill("[data-testid=resolve-category]", "orders")?;
     page.click("[data-testid=resolve]")?;
     page.wait_gone(&format!("[data-testid=question-{question}]"))?;
+    // Resolving published nothing; the thread stays open, marked resolved.
+    page.wait_text("[data-testid=resolved]", "category orders")?;
+    let (_, kb) = stack.get("/v1/sites/demo/kb?q=red+light")?;
+    assert!(!kb.contains("red light while charging"), "{kb}");
+
+    // Publishing an answer is its own act: the form says it becomes public, is prefilled
+    // with the team's reply (never the visitor's message) and needs a confirmation.
+    page.click("[data-testid=publish-open]")?;
+    page.wait_text("[data-testid=publish-warning]", "This becomes public")?;
+    let prefilled = page.eval(&format!("{}.value", deep("[data-testid=publish-body]")))?;
+    assert_eq!(
+        prefilled,
+        json!("Unplug it for a minute and try another socket; if it stays red, call us.")
+    );
+    page.fill("[data-testid=publish-title]", "The charging light is red")?;
+    let disabled = format!("{}.disabled", deep("[data-testid=publish]"));
+    assert_eq!(
+        page.eval(&disabled)?,
+        json!(true),
+        "publishing needs the confirmation"
+    );
+    page.click("[data-testid=publish-confirm]")?;
+    assert_eq!(page.eval(&disabled)?, json!(false));
+    page.click("[data-testid=publish]")?;
+    page.wait_text("[data-testid=publish-done]", "Published")?;
+    let (_, kb) = stack.get("/v1/sites/demo/kb?q=charging+light")?;
+    assert!(kb.contains("The charging light is red"), "{kb}");
+    assert!(!kb.contains("red light while charging"), "{kb}");
+    // The knowledge-base page lists it; unpublishing hides it from visitors again.
+    page.click("[data-testid=nav-kb]")?;
+    let row = format!("[data-testid=kb-question-{question}]");
+    page.wait_text(&row, "The charging light is red")?;
+    page.wait_text(&format!("{row} [data-testid=kb-status]"), "Public")?;
+    page.click(&format!("{row} [data-testid=kb-edit]"))?;
+    page.click("[data-testid=kb-unpublish]")?;
+    page.wait_text(&format!("{row} [data-testid=kb-status]"), "Unpublished")?;
+    let (_, kb) = stack.get("/v1/sites/demo/kb?q=charging+light")?;
+    assert!(!kb.contains("The charging light is red"), "{kb}");
 
     // The effectiveness page: "Roll up now", then every plotted number equals the API's.
     page.set_viewport(1280, 2400)?;
