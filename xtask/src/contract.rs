@@ -57,6 +57,9 @@ fn run_against_fresh_worker(tools: &Tools, schemathesis: &Path, state: &Path) ->
         ),
         || {
             run(Command::new(schemathesis)
+                // Which checks may see 400 for schema-valid requests, and why.
+                .arg("--config-file")
+                .arg(at("worker/schemathesis.toml"))
                 .arg("run")
                 .arg(at("worker/openapi.json"))
                 .args(["--url", &server.url()])
