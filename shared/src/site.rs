@@ -128,7 +128,8 @@ pub struct Opening {
 /// Minutes since midnight of `HH:MM` (`24:00` allowed).
 pub fn parse_hhmm(s: &str) -> Option<u32> {
     let (h, m) = s.split_once(':')?;
-    if h.len() != 2 || m.len() != 2 {
+    let two_digits = |x: &str| x.len() == 2 && x.bytes().all(|c| c.is_ascii_digit());
+    if !two_digits(h) || !two_digits(m) {
         return None;
     }
     let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
@@ -516,6 +517,8 @@ pub(crate) mod tests {
         assert_eq!(parse_hhmm("24:00"), Some(1440));
         assert_eq!(parse_hhmm("24:01"), None);
         assert_eq!(parse_hhmm("9:30"), None);
+        assert_eq!(parse_hhmm("+9:30"), None);
+        assert_eq!(parse_hhmm("09:+3"), None);
         let mut s = site();
         s.topics[0].hours = vec![
             Opening {

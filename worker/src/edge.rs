@@ -156,7 +156,9 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let now_ms = Millis::try_from(Date::now().as_millis()).unwrap_or(Millis::MAX);
-    let method = Method::parse(req.method().as_ref());
+    // The raw method string: workers-rs' `req.method()` turns methods it does not know
+    // (QUERY, PATCH, PROPFIND…) into GET, which would answer them as reads instead of 405.
+    let method = Method::parse(&req.inner().method());
     let body = match method {
         Method::Post | Method::Put => req.bytes().await.unwrap_or_default(),
         _ => Vec::new(),

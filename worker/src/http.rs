@@ -119,7 +119,44 @@ impl ApiRequest {
         })?;
         de.end()
             .map_err(|e| ApiError::new(400, "invalid_json", format!("body is not valid: {e}")))?;
+        if let Some(field) = serde_json::from_slice(&self.body)
+            .ok()
+            .and_then(|v| numeric_tag(&v, String::new()))
+        {
+            return Err(ApiError::new(
+                400,
+                "invalid_json",
+                format!("{field} must be one of the names the API lists, not a number"),
+            )
+            .with_field(field));
+        }
         Ok(value)
+    }
+}
+
+/// The path of the first variant tag (`kind`, `type`) in `v` that is a number. serde's
+/// internally tagged enums (`Event`, `Media`, `PollKind`) also take a variant's index
+/// (`"kind": 0`), which the API description does not allow: only the names are the contract.
+fn numeric_tag(v: &serde_json::Value, at: String) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let path = if at.is_empty() {
+                k.clone()
+            } else {
+                format!("{at}.{k}")
+            };
+            if (k == "kind" || k == "type") && v.is_number() {
+                Some(path)
+            } else {
+                numeric_tag(v, path)
+            }
+        }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| numeric_tag(v, format!("{at}[{i}]"))),
+        _ => None,
     }
 }
 
@@ -273,7 +310,26 @@ mod tests {
         assert_eq!(e.and_then(|e| e.field), Some("answer".into()));
         let e = read(&base.clone().json("{not json")).err();
         assert_eq!(e.map(|e| e.code), Some("invalid_json".into()));
-        let e = read(&base.json(format!("{ok} x"))).err();
+        let e = read(&base.clone().json(format!("{ok} x"))).err();
         assert_eq!(e.map(|e| e.status), Some(400));
+    }
+
+    #[test]
+    fn variant_tags_are_names_never_indexes() {
+        let base = ApiRequest::new(Method::Post, "/");
+        let batch = |kind: &str| {
+            format!(
+                r#"{{"id":"aaaaaaaaaaaaaaaa","visitor":"bbbbbbbbbbbbbbbb","events":[{{"kind":{kind},"story":"s"}}]}}"#
+            )
+        };
+        let ok: Result<glimpse_shared::EventBatch, _> =
+            base.clone().json(batch(r#""story_view""#)).read_json(1000);
+        assert!(ok.is_ok());
+        let e = base
+            .json(batch("0"))
+            .read_json::<glimpse_shared::EventBatch>(1000)
+            .err();
+        assert_eq!(e.as_ref().map(|e| e.status), Some(400));
+        assert_eq!(e.and_then(|e| e.field), Some("events[0].kind".into()));
     }
 }

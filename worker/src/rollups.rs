@@ -26,6 +26,23 @@ fn rollup_key(site: &str, day: &str) -> String {
     format!("{}{day}", rollups_prefix(site))
 }
 
+/// A `YYYY-MM-DD` calendar day, exactly: four, two and two ASCII digits (chrono alone would
+/// also take `2026-1-5` or `+2026-01-05`, which the API description does not allow).
+pub fn parse_day(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let shape = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    shape
+        .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        .flatten()
+}
+
 /// The query parameter `field` (or `default`) as a `YYYY-MM-DD` day, or a 400 naming it.
 fn day_param(
     req: &ApiRequest,
@@ -33,11 +50,9 @@ fn day_param(
     default: String,
 ) -> Result<(String, NaiveDate), ApiError> {
     let v = req.query_param(field).unwrap_or(default);
-    NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-        .map(|d| (v, d))
-        .map_err(|_| {
-            ApiError::new(400, "invalid", format!("{field} must be YYYY-MM-DD")).with_field(field)
-        })
+    parse_day(&v).map(|d| (v, d)).ok_or_else(|| {
+        ApiError::new(400, "invalid", format!("{field} must be YYYY-MM-DD")).with_field(field)
+    })
 }
 
 /// The stored summaries of the days `from..=to`, in key (day) order.
@@ -64,8 +79,8 @@ async fn stored_days<S: KvStore>(
 
 /// `[start, end)` of a `YYYY-MM-DD` UTC day in ms, or a 400.
 pub fn day_range(day: &str) -> Result<(Millis, Millis), ApiError> {
-    let date = NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .map_err(|_| ApiError::new(400, "invalid", "day must be YYYY-MM-DD").with_field("day"))?;
+    let date = parse_day(day)
+        .ok_or_else(|| ApiError::new(400, "invalid", "day must be YYYY-MM-DD").with_field("day"))?;
     let start = date
         .and_hms_opt(0, 0, 0)
         .map(|d| d.and_utc().timestamp_millis())
@@ -245,4 +260,31 @@ pub async fn list<S: KvStore>(
     let (to, _) = day_param(req, "to", "9999-12-31".into())?;
     let days = stored_days(store, site, &from, &to).await?;
     Ok(ApiResponse::json(200, &json!({ "days": days })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_exactly_yyyy_mm_dd() {
+        assert_eq!(
+            parse_day("2026-11-22"),
+            NaiveDate::from_ymd_opt(2026, 11, 22)
+        );
+        assert!(parse_day("0000-01-01").is_some());
+        for bad in [
+            "",
+            "2026-1-22",
+            "+2026-11-22",
+            "2026-11-2",
+            "2026-02-30",
+            "0000-00-00",
+            "2026/11/22",
+            "2026-11-22 ",
+            "２０２６-11-22",
+        ] {
+            assert_eq!(parse_day(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod content;
+pub mod contract;
 pub mod media;
 pub mod run;
 pub mod size;

@@ -19,7 +19,9 @@ cargo xtask <command>
                  (local KV persists across restarts; --fresh wipes it first)
   size           build the widget and print raw/gzip/brotli sizes; fails when over budget
   test           fmt, clippy (host + wasm32), native tests, widget tests in headless Chromium,
-                 then the end-to-end suite against wrangler dev
+                 the end-to-end suite against wrangler dev, then the API contract (api-test)
+  api-test       the API contract alone: builds the worker, then Schemathesis (pinned) with
+                 every check against wrangler dev seeded with the demo site (also run by test)
   soak [SECS]    the slow suites: every cargo-fuzz target (nightly) for SECS seconds each
                  (default 60); installs cargo-fuzz when missing
   screenshots    build, run the e2e test that photographs the widget and the console
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Some("build") => tools::setup().and_then(|t| build::build_all(&t)),
         Some("dev") => dev(args.iter().any(|a| a == "--fresh")),
         Some("test") => test(),
+        Some("api-test") => api_test(),
         Some("size") => size(),
         Some("bench") => bench(args.iter().any(|a| a == "--slides")),
         Some("screenshots") => screenshots(),
@@ -100,6 +103,21 @@ fn dev(fresh: bool) -> Result {
         "    try: curl -H 'Authorization: Bearer {token}' http://127.0.0.1:8787/v1/admin/sites/demo\n"
     );
     run(wrangler::command(&tools).args(wrangler::dev_args(8787, inspector, &persist)))
+}
+
+/// The API contract test alone (`worker/openapi.json` vs the worker): builds what it
+/// serves, then runs [`xtask::contract::api_test`].
+fn api_test() -> Result {
+    let tools = tools::setup()?;
+    if xtask::at("worker/assets/widget.js").exists() {
+        // The API is the worker's: its static assets need not be rebuilt for this.
+        step("build worker (worker-build --release)", || {
+            build::build_worker(&tools)
+        })?;
+    } else {
+        build::build_all(&tools)?;
+    }
+    xtask::contract::api_test(&tools)
 }
 
 /// Builds the widget bundle and checks its weight against the budgets.
@@ -280,6 +298,10 @@ fn test() -> Result {
                 &mut summary,
             )
         },
+    )?;
+    step(
+        "API contract (Schemathesis, every check, against wrangler dev)",
+        || xtask::contract::api_test(&tools),
     )?;
     println!(
         "\n==> all tests passed in {:.0}s; cargo test summary:",

@@ -144,7 +144,54 @@ pub fn setup() -> Result<Tools> {
         },
     )?;
 
+    step(
+        &format!("schemathesis {SCHEMATHESIS_VERSION} (PyPI, in a venv under .tools/)"),
+        || schemathesis().map(|_| ()),
+    )?;
+
     locate()
+}
+
+/// Schemathesis version `cargo xtask api-test` (and `test`) runs.
+pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
+
+/// The Schemathesis CLI (`st`) of the pinned version, installed from PyPI into a venv under
+/// `.tools/schemathesis` when missing (Debian's `python3-venv` first, if `venv` needs it).
+pub fn schemathesis() -> Result<PathBuf> {
+    let venv = tools_root().join("schemathesis");
+    let st = venv.join("bin").join("st");
+    if has_version(&st, SCHEMATHESIS_VERSION) {
+        println!("    schemathesis {SCHEMATHESIS_VERSION} already installed");
+        return Ok(st);
+    }
+    let python = venv.join("bin").join("python3");
+    if !python.exists() {
+        let make_venv = || {
+            run(Command::new("python3")
+                .args(["-m", "venv", "--clear"])
+                .arg(&venv))
+        };
+        if make_venv().is_err() {
+            apt_install(&["python3-venv"])?;
+            make_venv()?;
+        }
+    }
+    run(Command::new(&python).args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
+    ]))?;
+    if has_version(&st, SCHEMATHESIS_VERSION) {
+        Ok(st)
+    } else {
+        Err(format!(
+            "{} does not report version {SCHEMATHESIS_VERSION} after installing it",
+            st.display()
+        ))
+    }
 }
 
 /// Installs Debian packages with apt-get (as root, or through `sudo -n`).
