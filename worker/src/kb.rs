@@ -279,6 +279,8 @@ pub async fn recount<S: KvStore>(store: &S, site: &str) -> Result<Popularity, Ap
 }
 
 /// `GET /v1/sites/{site}/kb?q=&topic=` → ranked results among the entries public now.
+/// `max-age=10`, like the feed: an unpublished or erased entry leaves browsers and the edge
+/// cache within seconds.
 pub async fn search_json<S: KvStore>(
     store: &S,
     req: &ApiRequest,
@@ -299,7 +301,7 @@ pub async fn search_json<S: KvStore>(
     let hits = search(&entries, &q, topic.as_deref(), 20, now_ms);
     Ok(
         ApiResponse::json(200, &json!({ "query": q, "results": hits }))
-            .with_header("cache-control", "public, max-age=30"),
+            .with_header("cache-control", "public, max-age=10"),
     )
 }
 
@@ -365,7 +367,7 @@ pub async fn page<S: KvStore>(
         status: 200,
         headers: vec![
             ("content-type".into(), "text/html; charset=utf-8".into()),
-            ("cache-control".into(), "public, max-age=60".into()),
+            ("cache-control".into(), "public, max-age=10".into()),
         ],
         body: html,
         binary: None,
