@@ -29,7 +29,10 @@ pub struct Question {
     pub topic: String,
     pub message: String,
     pub visitor: String,
-    /// The visitor's secret for this thread (compared in constant time).
+    /// The SHA-256 of the visitor's secret for this thread (`sha256:` + hex; questions
+    /// stored before tokens were hashed hold the plain token). Never exported: empty there,
+    /// and then left out of the JSON.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub token: String,
     pub created_at: Millis,
 }

@@ -111,9 +111,10 @@ impl LiveSession {
         p.https("join_url", &self.join_url);
         if self.ends_at <= self.starts_at {
             p.push("ends_at", "must be after starts_at");
-        } else if self.ends_at - self.starts_at > Self::DURATION_MAX_MS {
+        } else if self.ends_at.saturating_sub(self.starts_at) > Self::DURATION_MAX_MS {
             p.push("ends_at", "a session lasts at most 24 hours");
         }
+        p.expiry("ends_at", self.ends_at);
         if self.announce_from > self.starts_at {
             p.push("announce_from", "must not be after starts_at");
         } else if self.starts_at - self.announce_from > Self::ANNOUNCE_MAX_MS {

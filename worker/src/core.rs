@@ -15,8 +15,25 @@ pub struct Api<'a, S> {
     /// The `ADMIN_TOKEN` secret; without it every admin request is refused.
     pub admin_token: Option<&'a str>,
     pub limiter: &'a RateLimiter,
-    /// Unpredictable ids and secrets (`[a-z0-9]`, at least 128 bits).
-    pub random: &'a dyn Fn() -> String,
+    /// Failed admin authentications per client (the isolate's, like `limiter`).
+    pub auth_failures: &'a crate::door::AuthThrottle,
+    /// Unpredictable ids and secrets (`[a-z0-9]`, at least 128 bits), or `None` when no
+    /// CSPRNG is available: then nothing that needs one is made (503, see [`fresh_id`]).
+    pub random: &'a dyn Fn() -> Option<String>,
+}
+
+/// A fresh unpredictable id or secret, or 503 when no secure random source is available:
+/// identifiers and thread tokens fail closed, never predictable.
+pub(crate) fn fresh_id<S>(api: &Api<'_, S>) -> Result<String, ApiError> {
+    (api.random)().ok_or_else(|| {
+        let mut e = ApiError::new(
+            503,
+            "unavailable",
+            "no secure random source is available; retry shortly",
+        );
+        e.retry_after = Some(5);
+        e
+    })
 }
 
 impl<S> std::fmt::Debug for Api<'_, S> {

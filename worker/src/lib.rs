@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod core;
+pub mod door;
 pub mod hours;
 pub mod http;
 pub mod kb;
@@ -12,6 +13,7 @@ pub mod privacy;
 pub mod public;
 pub mod questions;
 pub mod rollups;
+pub mod sites;
 pub mod route;
 pub mod store;
 
