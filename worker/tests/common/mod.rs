@@ -21,6 +21,8 @@ pub struct H<S> {
     pub limiter: RateLimiter,
     pub auth_failures: AuthThrottle,
     pub token: Option<&'static str>,
+    /// Whether a CSPRNG is available (`false`: `random` yields `None`).
+    pub csprng: bool,
 }
 
 impl<S: KvStore> H<S> {
@@ -32,6 +34,7 @@ impl<S: KvStore> H<S> {
             // tests (tests/door.rs) use the real limit.
             auth_failures: AuthThrottle::new(100_000, 60_000),
             token: Some(TOKEN),
+            csprng: true,
         }
     }
 
@@ -39,7 +42,7 @@ impl<S: KvStore> H<S> {
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let random = || {
             let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            Some(format!("id{n:024}"))
+            self.csprng.then(|| format!("id{n:024}"))
         };
         let api = Api {
             store: &self.kv,
