@@ -44,7 +44,13 @@ impl<S> std::fmt::Debug for Api<'_, S> {
 
 /// Answers one request at server time `now_ms`.
 pub async fn handle<S: KvStore>(api: &Api<'_, S>, req: &ApiRequest, now_ms: Millis) -> ApiResponse {
-    let mut res = match route(req.method, &req.path) {
+    let routed = route(req.method, &req.path);
+    let page_csp = match &routed {
+        Ok(Route::DemoPage) => Some(DEMO_PAGE_CSP),
+        Ok(Route::KbPage { .. }) => Some(KB_PAGE_CSP),
+        _ => None,
+    };
+    let mut res = match routed {
         Ok(Route::DemoPage) => demo_page(&req.origin),
         Ok(Route::Health) => {
             ApiResponse::json_text(200, format!(r#"{{"ok":true,"now":{now_ms}}}"#))
@@ -64,6 +70,12 @@ pub async fn handle<S: KvStore>(api: &Api<'_, S>, req: &ApiRequest, now_ms: Mill
         }
     };
     res = res.with_header("x-content-type-options", "nosniff");
+    if let Some(csp) = page_csp {
+        res = res
+            .with_header("content-security-policy", csp)
+            .with_header("x-frame-options", "DENY")
+            .with_header("referrer-policy", "no-referrer");
+    }
     if req.method == Method::Head {
         res.body.clear();
         res.binary = None;
@@ -90,6 +102,20 @@ pub(crate) async fn load_snapshot<S: KvStore>(
     serde_json::from_str(&raw)
         .map_err(|_| ApiError::new(500, "internal", "stored site data is unreadable"))
 }
+
+/// The knowledge-base page's policy: no script at all, its one inline style, search by GET
+/// to itself, never framed.
+pub const KB_PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The demo page's policy: scripts only from this origin (the loader, glue and wasm, which
+/// needs 'wasm-unsafe-eval'), styles from here or inline (the page's own `<style>` and the
+/// widget's, injected into its shadow root; a hash source would switch 'unsafe-inline' off
+/// for the widget), media from here or https, requests only to this origin, never framed.
+pub const DEMO_PAGE_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' https: blob: data:; \
+     media-src 'self' https: blob:; connect-src 'self'; frame-ancestors 'none'; \
+     base-uri 'none'; form-action 'self'; object-src 'none'";
 
 /// The demo company page, embedding the widget from the origin that serves it, exactly as a
 /// marketer would paste the snippet.
