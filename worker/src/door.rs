@@ -52,7 +52,8 @@ pub fn client_key(ip: &str) -> String {
     }
 }
 
-/// Failed authentications per client: at most `max` in any `window_ms`; then every attempt
+/// Failed authentications per client: at most `max` in any `window_ms` (`max` 0: no limit, for
+/// test runs that send wrong tokens on purpose); then every attempt
 /// of that client (right or wrong) is refused with 429 until the oldest failure leaves the
 /// window. Holds at most [`AuthThrottle::KEYS_MAX`] clients, each with at most `max`
 /// timestamps; when full, forgotten first are clients whose last failure is oldest (never
@@ -84,6 +85,9 @@ impl AuthThrottle {
 
     /// `Err(seconds to wait, ≥ 1)` if `client` has used up its failures at `now_ms`.
     pub fn check(&self, client: &str, now_ms: Millis) -> Result<(), u32> {
+        if self.max == 0 {
+            return Ok(());
+        }
         let mut map = self.failures.borrow_mut();
         let Some(list) = map.get_mut(client) else {
             return Ok(());
@@ -99,6 +103,9 @@ impl AuthThrottle {
 
     /// Records one failed authentication of `client` at `now_ms`.
     pub fn fail(&self, client: &str, now_ms: Millis) {
+        if self.max == 0 {
+            return;
+        }
         let mut map = self.failures.borrow_mut();
         if map.len() >= Self::KEYS_MAX && !map.contains_key(client) {
             let window = self.window_ms;
@@ -257,6 +264,16 @@ mod tests {
         assert_eq!(t.check("a", 60_001), Err(1));
         // A minute after the last failure, the client is clear.
         assert_eq!(t.check("a", 120_000), Ok(()));
+    }
+
+    #[test]
+    fn zero_turns_the_throttle_off() {
+        let t = AuthThrottle::new(0, 60_000);
+        for i in 0..100 {
+            t.fail("a", i);
+            assert_eq!(t.check("a", i), Ok(()));
+        }
+        assert_eq!(t.tracked(), 0);
     }
 
     #[test]

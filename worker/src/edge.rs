@@ -141,9 +141,18 @@ fn admin_token(env: &Env) -> Option<String> {
     token
 }
 
-fn auth_failures() -> &'static crate::door::AuthThrottle {
+/// Failed authentications allowed per client per minute: the `AUTH_FAILURES_PER_MINUTE` var
+/// (default 10; "0" turns the throttle off, for contract test runs only).
+fn auth_failures(env: &Env) -> &'static crate::door::AuthThrottle {
     AUTH_FAILURES.with(|cell| {
-        *cell.get_or_init(|| Box::leak(Box::new(crate::door::AuthThrottle::per_minute())))
+        *cell.get_or_init(|| {
+            let max = env
+                .var("AUTH_FAILURES_PER_MINUTE")
+                .ok()
+                .and_then(|v| v.to_string().trim().parse().ok())
+                .unwrap_or(crate::door::AuthThrottle::DEFAULT_PER_MINUTE);
+            Box::leak(Box::new(crate::door::AuthThrottle::new(max, 60_000)))
+        })
     })
 }
 
@@ -220,7 +229,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
         store: &store,
         admin_token: token.as_deref(),
         limiter: limiter(&env),
-        auth_failures: auth_failures(),
+        auth_failures: auth_failures(&env),
         random: &random_id,
     };
     let res = handle(&api, &api_req, now_ms).await;

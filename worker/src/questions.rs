@@ -106,6 +106,7 @@ pub async fn ask<S: KvStore>(
         &Created {
             id: question.id,
             token,
+            expires_at: site.retain_until(now_ms),
         },
     ))
 }
