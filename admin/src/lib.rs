@@ -11,6 +11,7 @@ pub mod inbox;
 pub mod plots;
 pub mod privacy;
 pub mod report;
+pub mod sites;
 pub mod time;
 
 use wasm_bindgen::prelude::*;

@@ -190,7 +190,10 @@ mod tests {
             token: "t".into(),
             expires_at,
         };
-        let kept = unexpired(vec![t("old", 1_000), t("legacy", 0), t("live", 5_000)], 1_000);
+        let kept = unexpired(
+            vec![t("old", 1_000), t("legacy", 0), t("live", 5_000)],
+            1_000,
+        );
         let ids: Vec<&str> = kept.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["legacy", "live"]);
         // Stored by an older widget: no expiry field at all.

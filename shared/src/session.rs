@@ -126,7 +126,11 @@ impl LiveSession {
     /// Authoring advice that does not block publishing.
     pub fn lint(&self) -> Vec<Problem> {
         let mut out = Vec::new();
-        if self.starts_at - self.announce_from < 15 * 60_000 {
+        out.extend(crate::validate::lookalike_warning(
+            "join_url",
+            &self.join_url,
+        ));
+        if self.starts_at.saturating_sub(self.announce_from) < 15 * 60_000 {
             out.push(Problem::new(
                 "announce_from",
                 "announced less than 15 minutes ahead: few visitors will see the countdown",

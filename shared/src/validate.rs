@@ -99,8 +99,7 @@ impl Problems {
 pub const STORAGE_EXPIRY_MAX_MS: crate::Millis = 2_147_483_647_000;
 
 /// What [`Problems::expiry`] says.
-pub const STORAGE_EXPIRY_MESSAGE: &str =
-    "must be on or before 2038-01-19T03:14:07Z (2147483647000 ms), the latest expiry storage accepts";
+pub const STORAGE_EXPIRY_MESSAGE: &str = "must be on or before 2038-01-19T03:14:07Z (2147483647000 ms), the latest expiry storage accepts";
 
 /// Whether `s` holds a bidirectional control character: the embeddings and overrides
 /// U+202A-U+202E, the isolates U+2066-U+2069, the marks U+200E/U+200F and U+061C.
@@ -117,7 +116,11 @@ pub fn ascii_host(url: &str) -> Option<String> {
     let rest = url.strip_prefix("https://")?;
     let host = rest.split(['/', '?', '#']).next()?;
     let host = host.rsplit_once(':').map_or(host, |(h, port)| {
-        if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host }
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
     });
     idna::domain_to_ascii(host).ok().filter(|h| !h.is_empty())
 }
@@ -328,12 +331,17 @@ mod tests {
         let url = "https://p\u{0430}ypal.example/login";
         assert_eq!(ascii_host(url).as_deref(), Some("xn--pypal-4ve.example"));
         let w = lookalike_warning("cta.url", url);
-        assert!(w.is_some_and(|w| w.field == "cta.url" && w.message.contains("xn--pypal-4ve.example")));
+        assert!(
+            w.is_some_and(|w| w.field == "cta.url" && w.message.contains("xn--pypal-4ve.example"))
+        );
         // Already punycode: still shown (it is what it is).
         assert!(lookalike_warning("u", "https://xn--pypal-4ve.example/").is_some());
         // Plain ASCII hosts and ports are left alone.
         assert_eq!(lookalike_warning("u", "https://help.example:8443/a"), None);
-        assert_eq!(ascii_host("https://Help.Example/a").as_deref(), Some("help.example"));
+        assert_eq!(
+            ascii_host("https://Help.Example/a").as_deref(),
+            Some("help.example")
+        );
         assert_eq!(ascii_host("http://x.example"), None);
     }
 

@@ -361,7 +361,11 @@ async fn put_content<S: KvStore>(
         return Err(ApiError::invalid(kind.singular(), problems));
     }
     let site = load_site(api, site_id).await?;
-    let end_field = if kind == ContentKind::Session { "ends_at" } else { "expires_at" };
+    let end_field = if kind == ContentKind::Session {
+        "ends_at"
+    } else {
+        "expires_at"
+    };
     if let Some(p) = site.storage_problem(end_field, item.ends_at()) {
         return Err(ApiError::invalid(kind.singular(), vec![p]));
     }
@@ -532,7 +536,11 @@ mod tests {
             authorize(Some(T), None),
         ]
         .into_iter()
-        .map(|r| r.err().map(|e| format!("{} {} {}", e.status, e.code, e.message)).unwrap_or_default())
+        .map(|r| {
+            r.err()
+                .map(|e| format!("{} {} {}", e.status, e.code, e.message))
+                .unwrap_or_default()
+        })
         .collect();
         assert!(texts.iter().all(|t| t == &texts[0]), "{texts:?}");
         assert!(!texts[0].contains("ADMIN_TOKEN") && !texts[0].contains("disabled"));

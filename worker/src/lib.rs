@@ -13,8 +13,8 @@ pub mod privacy;
 pub mod public;
 pub mod questions;
 pub mod rollups;
-pub mod sites;
 pub mod route;
+pub mod sites;
 pub mod store;
 
 #[cfg(target_arch = "wasm32")]

@@ -111,7 +111,9 @@ mod tests {
 
     #[test]
     fn a_large_site_is_deleted_in_bounded_batches() {
-        let listed: Vec<String> = (0..1000).map(|i| format!("site/s/vote/p/{i:016}")).collect();
+        let listed: Vec<String> = (0..1000)
+            .map(|i| format!("site/s/vote/p/{i:016}"))
+            .collect();
         let (keys, remaining) = plan("s", &listed, false);
         assert!(remaining);
         assert_eq!(keys.len(), DELETE_BATCH);

@@ -75,10 +75,7 @@ fn failed_admin_logins_are_throttled_per_client_and_ipv6_per_64() {
         let ip = format!("2001:db8:1:2::{:x}", i + 1);
         assert_eq!(h.call(from(&ip, "Bearer guess"), T0).status, 401);
     }
-    assert_eq!(
-        h.call(from("2001:db8:1:2:ffff::9", &good), T0).status,
-        429
-    );
+    assert_eq!(h.call(from("2001:db8:1:2:ffff::9", &good), T0).status, 429);
     assert_eq!(h.call(from("2001:db8:1:3::1", &good), T0).status, 200);
 }
 
@@ -126,7 +123,10 @@ fn without_a_csprng_no_question_or_reply_is_made() {
     let res = h.call(
         ApiRequest::new(Method::Post, "/v1/sites/demo/questions")
             .header("origin", ORIGIN)
-            .json(json!({"visitor": tok("visitor", 1), "topic": "orders", "message": "Hello there"}).to_string()),
+            .json(
+                json!({"visitor": tok("visitor", 1), "topic": "orders", "message": "Hello there"})
+                    .to_string(),
+            ),
         T0,
     );
     assert_eq!(res.status, 503, "{}", res.body);
@@ -163,9 +163,15 @@ fn thread_tokens_are_stored_hashed_and_never_exported() {
     assert!(!export.body.contains(&token) && !export.body.contains("sha256:"));
     // The token still opens the thread; its hash does not.
     let path = format!("/v1/sites/demo/questions/{id}");
-    assert_eq!(h.call(with_token(Method::Get, &path, &token), T0).status, 200);
+    assert_eq!(
+        h.call(with_token(Method::Get, &path, &token), T0).status,
+        200
+    );
     let hashed = hash_token(&token);
-    assert_eq!(h.call(with_token(Method::Get, &path, &hashed), T0).status, 401);
+    assert_eq!(
+        h.call(with_token(Method::Get, &path, &hashed), T0).status,
+        401
+    );
 }
 
 #[test]
@@ -177,8 +183,14 @@ fn questions_stored_with_a_plain_token_still_open_with_it() {
         .unwrap_or_else(|e| panic!("{e}"));
     let path = "/v1/sites/demo/questions/old1";
     assert_eq!(h.call(with_token(Method::Get, path, token), T0).status, 200);
-    assert_eq!(h.call(with_token(Method::Get, path, "wrong"), T0).status, 401);
-    assert_eq!(h.call(with_token(Method::Delete, path, token), T0).status, 204);
+    assert_eq!(
+        h.call(with_token(Method::Get, path, "wrong"), T0).status,
+        401
+    );
+    assert_eq!(
+        h.call(with_token(Method::Delete, path, token), T0).status,
+        204
+    );
     assert_eq!(h.call(with_token(Method::Get, path, token), T0).status, 404);
 }
 
@@ -188,35 +200,56 @@ fn a_visitor_deletes_their_whole_thread_and_nobody_else_can() {
     let (id, token) = ask(&h);
     let (other, other_token) = ask(&h);
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
-    let mut photo = with_token(Method::Put, &format!("/v1/sites/demo/questions/{id}/photo"), &token)
-        .header("content-type", "image/png");
+    let mut photo = with_token(
+        Method::Put,
+        &format!("/v1/sites/demo/questions/{id}/photo"),
+        &token,
+    )
+    .header("content-type", "image/png");
     photo.body = png.to_vec();
     assert_eq!(h.call(photo, T0).status, 201);
     for (path, body) in [
-        (format!("/v1/admin/sites/demo/questions/{id}/replies"), json!({"text": "On its way"})),
-        (format!("/v1/admin/sites/demo/questions/{id}/resolve"), json!({"category": "orders"})),
+        (
+            format!("/v1/admin/sites/demo/questions/{id}/replies"),
+            json!({"text": "On its way"}),
+        ),
+        (
+            format!("/v1/admin/sites/demo/questions/{id}/resolve"),
+            json!({"category": "orders"}),
+        ),
     ] {
         let res = h.admin(Method::Post, &path, Some(body), T0 + 1);
         assert!(res.status < 300, "{path}: {}", res.body);
     }
     let path = format!("/v1/sites/demo/questions/{id}");
     // Someone else's token, or a page the site did not allow, deletes nothing.
-    assert_eq!(h.call(with_token(Method::Delete, &path, &other_token), T0).status, 401);
-    let foreign = with_token(Method::Delete, &path, &token).header("origin", "https://evil.example");
+    assert_eq!(
+        h.call(with_token(Method::Delete, &path, &other_token), T0)
+            .status,
+        401
+    );
+    let foreign =
+        with_token(Method::Delete, &path, &token).header("origin", "https://evil.example");
     assert_eq!(h.call(foreign, T0).status, 403);
     let res = h.call(with_token(Method::Delete, &path, &token), T0 + 2);
     assert_eq!(res.status, 204, "{}", res.body);
-    let left: Vec<String> = h
-        .kv
-        .keys()
-        .into_iter()
-        .filter(|k| k.contains(&format!("/{id}")) && !k.contains("/kb"))
-        .collect();
+    let left: Vec<String> =
+        h.kv.keys()
+            .into_iter()
+            .filter(|k| k.contains(&format!("/{id}")) && !k.contains("/kb"))
+            .collect();
     assert_eq!(left, Vec::<String>::new());
-    assert_eq!(h.call(with_token(Method::Get, &path, &token), T0).status, 404);
+    assert_eq!(
+        h.call(with_token(Method::Get, &path, &token), T0).status,
+        404
+    );
     // The other thread is untouched.
     let other_path = format!("/v1/sites/demo/questions/{other}");
-    assert_eq!(h.call(with_token(Method::Get, &other_path, &other_token), T0).status, 200);
+    assert_eq!(
+        h.call(with_token(Method::Get, &other_path, &other_token), T0)
+            .status,
+        200
+    );
 }
 
 #[test]
@@ -246,7 +279,13 @@ fn a_site_is_deleted_whole_in_bounded_repeatable_batches() {
     assert_eq!(h.put("/v1/admin/sites/other", other, T0).status, 201);
     ask(&h);
     for i in 0..1_500 {
-        let res = h.vote("helpful", &tok("r", i), &tok("v", i), json!({"choice": 0}), T0);
+        let res = h.vote(
+            "helpful",
+            &tok("r", i),
+            &tok("v", i),
+            json!({"choice": 0}),
+            T0,
+        );
         assert_eq!(res.status, 201, "{}", res.body);
     }
     let mut rounds = 0;
@@ -261,23 +300,27 @@ fn a_site_is_deleted_whole_in_bounded_repeatable_batches() {
         assert!(body(&res)["deleted"].as_u64().unwrap_or(0) <= 900);
         // The site is gone for visitors from the first round on.
         assert_eq!(
-            h.call(ApiRequest::new(Method::Get, "/v1/sites/demo/feed"), T0).status,
+            h.call(ApiRequest::new(Method::Get, "/v1/sites/demo/feed"), T0)
+                .status,
             404
         );
         assert!(rounds < 10, "never finishes");
     }
     assert!(rounds >= 3, "3,000+ keys took {rounds} rounds");
-    let left: Vec<String> = h
-        .kv
-        .keys()
-        .into_iter()
-        .filter(|k| k.starts_with("site/demo/") || k == "sites/demo")
-        .collect();
+    let left: Vec<String> =
+        h.kv.keys()
+            .into_iter()
+            .filter(|k| k.starts_with("site/demo/") || k == "sites/demo")
+            .collect();
     assert_eq!(left, Vec::<String>::new());
     assert!(h.kv.keys().iter().any(|k| k.starts_with("site/other/")));
     assert!(h.kv.keys().contains(&"sites/other".to_string()));
     // Repeating is harmless.
-    assert_eq!(h.admin(Method::Delete, "/v1/admin/sites/demo", None, T0).status, 204);
+    assert_eq!(
+        h.admin(Method::Delete, "/v1/admin/sites/demo", None, T0)
+            .status,
+        204
+    );
     let sites = h.admin(Method::Get, "/v1/admin/sites", None, T0);
     assert_eq!(ids(&body(&sites)["sites"]), ["other"]);
 }
@@ -316,24 +359,35 @@ fn the_readmes_2100_expiry_is_a_400_naming_the_field() {
     assert_eq!(field(&res), "expires_at");
 }
 
-
-
 #[test]
 fn pages_send_a_csp_frame_ancestors_referrer_policy_and_nosniff() {
     let h = seeded();
     for path in ["/", "/kb/demo"] {
         let res = h.call(ApiRequest::new(Method::Get, path), T0);
         assert_eq!(res.status, 200, "{path}");
-        let csp = res.get_header("content-security-policy").unwrap_or_default();
+        let csp = res
+            .get_header("content-security-policy")
+            .unwrap_or_default();
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
         assert!(csp.contains("base-uri 'none'"), "{path}: {csp}");
         assert!(!csp.contains("'unsafe-eval'"), "{path}: {csp}");
-        assert_eq!(res.get_header("referrer-policy"), Some("no-referrer"), "{path}");
-        assert_eq!(res.get_header("x-content-type-options"), Some("nosniff"), "{path}");
+        assert_eq!(
+            res.get_header("referrer-policy"),
+            Some("no-referrer"),
+            "{path}"
+        );
+        assert_eq!(
+            res.get_header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
         assert_eq!(res.get_header("x-frame-options"), Some("DENY"), "{path}");
     }
     // The knowledge-base page runs no script at all.
     let kb = h.call(ApiRequest::new(Method::Get, "/kb/demo"), T0);
     let csp = kb.get_header("content-security-policy").unwrap_or_default();
-    assert!(csp.starts_with("default-src 'none'") && !csp.contains("script-src"), "{csp}");
+    assert!(
+        csp.starts_with("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
 }
