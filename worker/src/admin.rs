@@ -80,7 +80,7 @@ pub(crate) async fn handle<S: KvStore>(
 }
 
 /// The door of every admin request: a client over its failed-authentication budget gets 429
-/// + `Retry-After` (even with the right token, so guessing cannot go on); otherwise the
+/// with `Retry-After` (even with the right token, so guessing cannot go on); otherwise the
 /// bearer token is checked and a failure is counted against the client (IPv6 per /64).
 pub(crate) fn door_check<S>(
     api: &Api<'_, S>,
