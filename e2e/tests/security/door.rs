@@ -115,9 +115,9 @@ fn a_visitor_deletes_their_conversation_and_tokens_leave_with_retention() -> Res
     page.fill("[data-testid=glimpse-ask-message]", message)?;
     page.click("[data-testid=glimpse-ask-send]")?;
     page.wait_visible("[data-testid=glimpse-thread]")?;
-    let stored: Vec<Value> = serde_json::from_value(page.eval(
-        "JSON.parse(localStorage.getItem('glimpse:demo:threads') || '[]')",
-    )?)
+    let stored: Vec<Value> = serde_json::from_value(
+        page.eval("JSON.parse(localStorage.getItem('glimpse:demo:threads') || '[]')")?,
+    )
     .map_err(|e| e.to_string())?;
     let mine = stored.last().cloned().ok_or("no thread stored")?;
     let id = mine["id"].as_str().unwrap_or_default().to_string();
@@ -182,7 +182,12 @@ fn another_token_or_page_cannot_delete_a_thread() -> Result {
     let (_, other, _) = ask(&stack, "visitor-door-000002", "Where is mine?")?;
     assert!(expires_at > now_ms(), "expires_at {expires_at}");
     let path = format!("/v1/sites/demo/questions/{id}");
-    let res = stack.request("DELETE", &path, &[("authorization", &format!("Bearer {other}"))], "")?;
+    let res = stack.request(
+        "DELETE",
+        &path,
+        &[("authorization", &format!("Bearer {other}"))],
+        "",
+    )?;
     assert_eq!(res.status, 401, "{}", res.body);
     let res = stack.request(
         "DELETE",
@@ -194,7 +199,12 @@ fn another_token_or_page_cannot_delete_a_thread() -> Result {
         "",
     )?;
     assert_eq!(res.status, 403, "{}", res.body);
-    let res = stack.request("GET", &path, &[("authorization", &format!("Bearer {token}"))], "")?;
+    let res = stack.request(
+        "GET",
+        &path,
+        &[("authorization", &format!("Bearer {token}"))],
+        "",
+    )?;
     assert_eq!(res.status, 200, "still there: {}", res.body);
     Ok(())
 }
@@ -209,7 +219,11 @@ fn pages_refuse_framing_and_photos_are_sandboxed() -> Result {
         let csp = res.header("content-security-policy").unwrap_or_default();
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp:?}");
         assert_eq!(res.header("referrer-policy"), Some("no-referrer"), "{path}");
-        assert_eq!(res.header("x-content-type-options"), Some("nosniff"), "{path}");
+        assert_eq!(
+            res.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
     }
     let kb = stack.request("GET", "/kb/demo", &[], "")?;
     assert!(
@@ -268,7 +282,12 @@ fn the_readmes_own_2100_example_is_a_400_naming_expires_at() -> Result {
     assert_eq!(res.status, 400, "{}", res.body);
     let v = parse(&res.body)?;
     assert_eq!(v["error"]["field"], "expires_at");
-    assert!(v["error"]["message"].as_str().unwrap_or("").contains("2038-01-19"));
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("2038-01-19")
+    );
     // Inside storage's range but past it with the demo site's 90-day retention: 400 too.
     let res = stack.admin(
         "PUT",
@@ -305,14 +324,26 @@ fn disguised_links_and_bcc_channels_are_refused_and_look_alikes_named() -> Resul
     };
     let path = "/v1/admin/sites/demo/stories/door-cta";
     // "https://northwind.example/exe.pdf" displayed, something else underneath.
-    let res = stack.admin("PUT", path, &story("https://northwind.example/\u{202E}fdp.exe", "Open"))?;
+    let res = stack.admin(
+        "PUT",
+        path,
+        &story("https://northwind.example/\u{202E}fdp.exe", "Open"),
+    )?;
     assert_eq!(res.status, 400, "{}", res.body);
     assert_eq!(parse(&res.body)?["error"]["field"], "slides[0].cta.url");
-    let res = stack.admin("PUT", path, &story("https://northwind.example/", "Open\u{2066}"))?;
+    let res = stack.admin(
+        "PUT",
+        path,
+        &story("https://northwind.example/", "Open\u{2066}"),
+    )?;
     assert_eq!(res.status, 400, "{}", res.body);
     assert_eq!(parse(&res.body)?["error"]["field"], "slides[0].cta.label");
     // A Cyrillic "о" in northwind: accepted, but the warning names the real host.
-    let res = stack.admin("PUT", path, &story("https://n\u{043E}rthwind.example/reset", "Open"))?;
+    let res = stack.admin(
+        "PUT",
+        path,
+        &story("https://n\u{043E}rthwind.example/reset", "Open"),
+    )?;
     assert_eq!(res.status, 201, "{}", res.body);
     let warnings = parse(&res.body)?["warnings"].to_string();
     assert!(warnings.contains("xn--"), "{warnings}");
@@ -328,7 +359,11 @@ fn disguised_links_and_bcc_channels_are_refused_and_look_alikes_named() -> Resul
         cfg["channels"][0]["value"] = json!(value);
         let res = stack.admin("PUT", "/v1/admin/sites/demo", &cfg.to_string())?;
         assert_eq!(res.status, 400, "{value}: {}", res.body);
-        assert_eq!(parse(&res.body)?["error"]["field"], "channels[0].value", "{value}");
+        assert_eq!(
+            parse(&res.body)?["error"]["field"],
+            "channels[0].value",
+            "{value}"
+        );
     }
     cfg["channels"][0]["value"] = json!("help@northwind.example");
     cfg["channels"][0]["label"] = json!("Email \u{202E}troppus");
@@ -346,13 +381,28 @@ fn glimpse_publish_refuses_plain_http_except_to_loopback() -> Result {
     let publish = |api: &str| {
         std::process::Command::new(&cargo)
             .current_dir(xtask::at(""))
-            .args(["run", "-q", "-p", "glimpse-cli", "--", "publish", "demo/content", "--api", api, "--dry-run"])
+            .args([
+                "run",
+                "-q",
+                "-p",
+                "glimpse-cli",
+                "--",
+                "publish",
+                "demo/content",
+                "--api",
+                api,
+                "--dry-run",
+            ])
             .env("GLIMPSE_ADMIN_TOKEN", &stack.admin_token)
             .output()
             .map_err(|e| e.to_string())
     };
     // A name that is not this machine: refused before anything is sent.
-    for api in ["http://glimpse.example", "http://localhost.evil.example", "http://127.0.0.1@evil.example"] {
+    for api in [
+        "http://glimpse.example",
+        "http://localhost.evil.example",
+        "http://127.0.0.1@evil.example",
+    ] {
         let out = publish(api)?;
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{api} was accepted");
@@ -361,7 +411,12 @@ fn glimpse_publish_refuses_plain_http_except_to_loopback() -> Result {
     // This machine over plain http: the dry run talks to the worker and plans.
     let out = publish(&stack.url(""))?;
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}{}", text, String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text,
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("dry run"), "{text}");
     Ok(())
 }
@@ -383,8 +438,22 @@ fn a_deleted_site_leaves_nothing_behind() -> Result {
     });
     let poll = json!({"id": "p", "question": "Good?", "kind": {"type": "rating"},
                       "publish_at": now - 1_000, "expires_at": now + 3_600_000});
-    assert_eq!(stack.admin("PUT", "/v1/admin/sites/doomed/stories/hello", &story.to_string())?.status, 201);
-    assert_eq!(stack.admin("PUT", "/v1/admin/sites/doomed/polls/p", &poll.to_string())?.status, 201);
+    assert_eq!(
+        stack
+            .admin(
+                "PUT",
+                "/v1/admin/sites/doomed/stories/hello",
+                &story.to_string()
+            )?
+            .status,
+        201
+    );
+    assert_eq!(
+        stack
+            .admin("PUT", "/v1/admin/sites/doomed/polls/p", &poll.to_string())?
+            .status,
+        201
+    );
     let json_ct = [("content-type", "application/json")];
     let vote = stack.request(
         "POST",
@@ -397,10 +466,14 @@ fn a_deleted_site_leaves_nothing_behind() -> Result {
         "POST",
         "/v1/sites/doomed/questions",
         &json_ct,
-        &json!({"visitor": "visitor-door-00009", "topic": "orders", "message": "Is it decaf?"}).to_string(),
+        &json!({"visitor": "visitor-door-00009", "topic": "orders", "message": "Is it decaf?"})
+            .to_string(),
     )?;
     assert_eq!(q.status, 201, "{}", q.body);
-    let qid = parse(&q.body)?["id"].as_str().unwrap_or_default().to_string();
+    let qid = parse(&q.body)?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
 
     let mut rounds = 0;
     loop {
@@ -414,12 +487,19 @@ fn a_deleted_site_leaves_nothing_behind() -> Result {
     }
     // Nothing answers for the site any more, to visitors or operators.
     assert_eq!(stack.get("/v1/sites/doomed/feed")?.0, 404);
-    assert_eq!(stack.admin("GET", "/v1/admin/sites/doomed", "")?.status, 404);
+    assert_eq!(
+        stack.admin("GET", "/v1/admin/sites/doomed", "")?.status,
+        404
+    );
     for kind in ["stories/hello", "polls/p"] {
         let res = stack.admin("GET", &format!("/v1/admin/sites/doomed/{kind}"), "")?;
         assert_eq!(res.status, 404, "{kind}: {}", res.body);
     }
-    let gone = stack.admin("GET", "/v1/admin/sites/doomed/visitors/visitor-door-00009", "")?;
+    let gone = stack.admin(
+        "GET",
+        "/v1/admin/sites/doomed/visitors/visitor-door-00009",
+        "",
+    )?;
     let v = parse(&gone.body)?;
     assert_eq!(v["votes"], json!([]), "{}", gone.body);
     assert_eq!(v["questions"], json!([]), "{}", gone.body);
@@ -429,6 +509,9 @@ fn a_deleted_site_leaves_nothing_behind() -> Result {
     assert!(!qid.is_empty());
     // The other site is untouched; repeating the deletion is harmless.
     assert_eq!(stack.get("/v1/sites/demo/feed")?.0, 200);
-    assert_eq!(stack.admin("DELETE", "/v1/admin/sites/doomed", "")?.status, 204);
+    assert_eq!(
+        stack.admin("DELETE", "/v1/admin/sites/doomed", "")?.status,
+        204
+    );
     Ok(())
 }
