@@ -11,12 +11,18 @@ use crate::app::console;
 /// Most requests one deletion makes (each deletes up to 900 keys).
 const ROUNDS_MAX: usize = 200;
 
+thread_local! {
+    /// The outcome of a finished deletion: the page is rebuilt for the next site, so the new
+    /// component shows it.
+    static DONE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
 #[component]
 pub fn DeleteSite() -> impl IntoView {
     let c = console();
     let typed = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
-    let message = RwSignal::new(None::<String>);
+    let message = RwSignal::new(DONE.with(|d| d.borrow_mut().take()));
     let matches = move || {
         let site = c.site.get();
         !site.is_empty() && typed.with(|t| t.trim() == site)
@@ -51,9 +57,9 @@ pub fn DeleteSite() -> impl IntoView {
             busy.set(false);
             if done {
                 typed.set(String::new());
-                message.set(Some(format!(
-                    "Site {site} and everything stored under it were deleted."
-                )));
+                let done = format!("Site {site} and everything stored under it were deleted.");
+                message.set(Some(done.clone()));
+                DONE.with(|d| *d.borrow_mut() = Some(done));
                 let rest: Vec<_> = c
                     .sites
                     .get_untracked()

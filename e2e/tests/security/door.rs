@@ -515,3 +515,49 @@ fn a_deleted_site_leaves_nothing_behind() -> Result {
     );
     Ok(())
 }
+
+#[test]
+#[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
+fn the_console_deletes_a_site_only_after_its_id_is_typed() -> Result {
+    let stack = Stack::start_demo()?;
+    let mut cfg = parse(&stack.admin("GET", "/v1/admin/sites/demo", "")?.body)?;
+    cfg["id"] = json!("doomed");
+    cfg["name"] = json!("Doomed Beans");
+    let res = stack.admin("PUT", "/v1/admin/sites/doomed", &cfg.to_string())?;
+    assert_eq!(res.status, 201, "{}", res.body);
+
+    let mut browser = Browser::launch(&stack.tools.chromium)?;
+    let mut page = browser.new_page()?;
+    page.set_viewport(1280, 900)?;
+    page.goto(&stack.url("/admin/#/privacy"))?;
+    page.fill("[data-testid=token]", &stack.admin_token)?;
+    page.click("[data-testid=signin] button[type=submit]")?;
+    page.wait_visible("[data-testid=delete-site]")?;
+    page.fill("[data-testid=site]", "doomed")?;
+    page.wait_for(
+        "document.querySelector('[data-testid=delete-site] code')?.textContent === 'doomed'",
+        TIMEOUT,
+    )?;
+    let disabled = "document.querySelector('[data-testid=delete-site-confirm]').disabled";
+    // Nothing happens until the operator types exactly this site's id.
+    assert_eq!(page.eval(disabled)?, json!(true));
+    page.fill("[data-testid=delete-site-id]", "demo")?;
+    assert_eq!(page.eval(disabled)?, json!(true));
+    page.fill("[data-testid=delete-site-id]", "doomed")?;
+    page.wait_for(&format!("!{disabled}"), TIMEOUT)?;
+    page.screenshot("door-console-delete-site")?;
+    page.click("[data-testid=delete-site-confirm]")?;
+    page.wait_text("[data-testid=delete-site-message]", "were deleted")?;
+    assert_eq!(
+        stack.admin("GET", "/v1/admin/sites/doomed", "")?.status,
+        404
+    );
+    assert_eq!(stack.get("/v1/sites/doomed/feed")?.0, 404);
+    // The picker moved on to a site that still exists.
+    assert_eq!(
+        page.eval("document.querySelector('[data-testid=site]').value")?,
+        json!("demo")
+    );
+    assert_eq!(stack.get("/v1/sites/demo/feed")?.0, 200);
+    Ok(())
+}
