@@ -731,6 +731,15 @@ fn SlideEditor(draft: RwSignal<Story>, i: usize) -> impl IntoView {
                         prop:value=move || cta().map(|c| c.url).unwrap_or_default()
                         on:input=move |ev| set_cta(cta().map(|c| c.label).unwrap_or_default(), event_target_value(&ev))
                     />
+                    // The host as it really reads (punycode), when it is not plain ASCII.
+                    {move || {
+                        let url = cta().map(|c| c.url).unwrap_or_default();
+                        glimpse_shared::validate::lookalike_warning("", &url)
+                            .and_then(|_| glimpse_shared::validate::ascii_host(&url))
+                            .map(|host| view! {
+                                <span class="sub" data-testid=format!("slide-{i}-cta-host")>"Goes to "<code>{host}</code></span>
+                            })
+                    }}
                 </label>
             </div>
         </li>

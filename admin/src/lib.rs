@@ -12,6 +12,7 @@ pub mod kb;
 pub mod plots;
 pub mod privacy;
 pub mod report;
+pub mod sites;
 pub mod time;
 
 use wasm_bindgen::prelude::*;

@@ -91,5 +91,6 @@ pub fn PrivacyPage() -> impl IntoView {
             <div class="bar"><h2>"Export"</h2><button data-testid="download-export" on:click=download>"Download JSON"</button></div>
             <pre class="json" data-testid="export-json" tabindex="0" role="region" aria-label="Exported data">{serde_json::to_string_pretty(&v).unwrap_or_default()}</pre>
         })}
+        <crate::sites::DeleteSite/>
     }
 }

@@ -14,6 +14,7 @@ glimpse publish DIR --api URL [--dry-run] [--delete-missing]
   DIR               a site directory: site.toml, stories/*.toml, sessions/*.toml, polls/*.toml
                     (any file may be YAML instead: .yaml or .yml)
   --api URL         the Glimpse worker, e.g. https://glimpse.example.workers.dev
+                    (plain http only to 127.0.0.1, ::1 or localhost)
   --dry-run         show the plan, change nothing
   --delete-missing  also delete live items that are not in DIR
 
@@ -54,6 +55,7 @@ fn run(args: &[String]) -> Result {
     let dir = dir.ok_or(format!("DIR is missing\n\n{USAGE}"))?;
     let api = api.ok_or(format!("--api is missing\n\n{USAGE}"))?;
     let api = api.trim_end_matches('/').to_string();
+    glimpse_cli::api_url::check(&api)?;
     let token = std::env::var("GLIMPSE_ADMIN_TOKEN")
         .map_err(|_| "set GLIMPSE_ADMIN_TOKEN to the worker's ADMIN_TOKEN".to_string())?;
     let now = SystemTime::now()

@@ -68,7 +68,8 @@ impl Stack {
         let now = now_ms();
         let demo = xtask::content::load_dir(&xtask::at("demo/content"), now)?;
         xtask::wrangler::seed(&tools, &state, &demo.kv_entries(now)?)?;
-        let admin_token = xtask::random_token(16)?;
+        // 48 characters: the worker refuses admin tokens under 32.
+        let admin_token = xtask::random_token(24)?;
         let mut all = vec![("ADMIN_TOKEN", admin_token.as_str())];
         all.extend_from_slice(vars);
         let server = DevServer::start(&tools, &state, &all)?;

@@ -9,10 +9,10 @@ use glimpse_worker::route::Method;
 use glimpse_worker::store::MemoryKv;
 use libfuzzer_sys::fuzz_target;
 
-const TOKEN: &str = "fuzz-admin-token-0123456789";
+const TOKEN: &str = "fuzz-admin-token-0123456789abcdefghij";
 const NOW: i64 = 1_795_305_600_000;
 const SITE: &str = r#"{"id":"demo","name":"Demo","origins":["https://shop.example"],"channels":[{"kind":"email","label":"Email","value":"help@shop.example"}],"topics":[{"id":"orders","label":"Orders"}]}"#;
-const POLL: &str = r#"{"id":"csat","question":"How did we do?","kind":{"type":"rating"},"publish_at":0,"expires_at":4102444800000}"#;
+const POLL: &str = r#"{"id":"csat","question":"How did we do?","kind":{"type":"rating"},"publish_at":0,"expires_at":2082758400000}"#;
 
 fuzz_target!(|data: &[u8]| {
     // method byte, flag byte, path up to the first newline, then the body.
@@ -36,11 +36,13 @@ fuzz_target!(|data: &[u8]| {
     let kv = MemoryKv::new();
     kv.set_now(NOW);
     let limiter = RateLimiter::new(Limit::per_minute(0));
-    let random = || "fuzzid000000000000000000".to_string();
+    let random = || Some("fuzzid000000000000000000".to_string());
+    let auth_failures = glimpse_worker::door::AuthThrottle::per_minute();
     let api = Api {
         store: &kv,
         admin_token: Some(TOKEN),
         limiter: &limiter,
+        auth_failures: &auth_failures,
         random: &random,
     };
     let admin = |method: Method, path: &str, body: &str| {

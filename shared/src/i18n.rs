@@ -53,6 +53,10 @@ pub enum Text {
     SearchHelp,
     NoResults,
     AllArticles,
+    DeleteConversation,
+    DeleteConfirm,
+    DeleteForGood,
+    Cancel,
 }
 
 impl Lang {
@@ -214,6 +218,24 @@ impl Lang {
             (Lang::En, AllArticles) => "All help articles",
             (Lang::Es, AllArticles) => "Todos los artículos",
             (Lang::Nb, AllArticles) => "Alle hjelpeartikler",
+            (Lang::En, DeleteConversation) => "Delete this conversation",
+            (Lang::Es, DeleteConversation) => "Eliminar esta conversación",
+            (Lang::Nb, DeleteConversation) => "Slett denne samtalen",
+            (Lang::En, DeleteConfirm) => {
+                "Delete your question, photo and our replies for good? This cannot be undone."
+            }
+            (Lang::Es, DeleteConfirm) => {
+                "¿Eliminar para siempre tu pregunta, la foto y nuestras respuestas? No se puede deshacer."
+            }
+            (Lang::Nb, DeleteConfirm) => {
+                "Slette spørsmålet, bildet og svarene våre for godt? Det kan ikke angres."
+            }
+            (Lang::En, DeleteForGood) => "Delete",
+            (Lang::Es, DeleteForGood) => "Eliminar",
+            (Lang::Nb, DeleteForGood) => "Slett",
+            (Lang::En, Cancel) => "Cancel",
+            (Lang::Es, Cancel) => "Cancelar",
+            (Lang::Nb, Cancel) => "Avbryt",
             (Lang::En, New) => "new",
             (Lang::Es, New) => "nuevo",
             (Lang::Nb, New) => "ny",
@@ -291,6 +313,10 @@ mod tests {
                 Text::LiveNow,
                 Text::Queued,
                 Text::AddToCalendar,
+                Text::DeleteConversation,
+                Text::DeleteConfirm,
+                Text::DeleteForGood,
+                Text::Cancel,
             ] {
                 assert!(!lang.t(text).is_empty());
             }

@@ -122,6 +122,7 @@ impl Poll {
         if self.expires_at <= self.publish_at {
             p.push("expires_at", "must be after publish_at");
         }
+        p.expiry("expires_at", self.expires_at);
         match &self.kind {
             PollKind::Choice { options } => {
                 if !(Self::OPTIONS_MIN..=Self::OPTIONS_MAX).contains(&options.len()) {

@@ -15,11 +15,25 @@ pub struct NewQuestion {
     pub message: String,
 }
 
-/// The answer to creating a question: its id and the visitor's secret for the thread.
+/// The answer to creating a question: its id and the visitor's secret for the thread, and
+/// when the thread expires with the site's retention (the widget keeps the token that long;
+/// 0 in entries a browser stored before expiries were given).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Created {
     pub id: String,
     pub token: String,
+    #[serde(default)]
+    pub expires_at: Millis,
+}
+
+/// The threads a browser keeps (id, token, expiry) without those that expired by `now_ms`.
+/// Entries without an expiry (stored by older widgets) stay until the server says the thread
+/// is gone (404).
+pub fn unexpired(threads: Vec<Created>, now_ms: Millis) -> Vec<Created> {
+    threads
+        .into_iter()
+        .filter(|t| t.expires_at == 0 || t.expires_at > now_ms)
+        .collect()
 }
 
 /// A question as stored.
@@ -29,7 +43,10 @@ pub struct Question {
     pub topic: String,
     pub message: String,
     pub visitor: String,
-    /// The visitor's secret for this thread (compared in constant time).
+    /// The SHA-256 of the visitor's secret for this thread (`sha256:` + hex; questions
+    /// stored before tokens were hashed hold the plain token). Never exported: empty there,
+    /// and then left out of the JSON.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub token: String,
     pub created_at: Millis,
 }
@@ -165,6 +182,25 @@ pub fn preview(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_thread_tokens_expire_with_retention() {
+        let t = |id: &str, expires_at| Created {
+            id: id.into(),
+            token: "t".into(),
+            expires_at,
+        };
+        let kept = unexpired(
+            vec![t("old", 1_000), t("legacy", 0), t("live", 5_000)],
+            1_000,
+        );
+        let ids: Vec<&str> = kept.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["legacy", "live"]);
+        // Stored by an older widget: no expiry field at all.
+        let legacy: Created =
+            serde_json::from_str(r#"{"id":"a","token":"b"}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(legacy.expires_at, 0);
+    }
 
     #[test]
     fn questions_are_validated() {

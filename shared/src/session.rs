@@ -111,9 +111,10 @@ impl LiveSession {
         p.https("join_url", &self.join_url);
         if self.ends_at <= self.starts_at {
             p.push("ends_at", "must be after starts_at");
-        } else if self.ends_at - self.starts_at > Self::DURATION_MAX_MS {
+        } else if self.ends_at.saturating_sub(self.starts_at) > Self::DURATION_MAX_MS {
             p.push("ends_at", "a session lasts at most 24 hours");
         }
+        p.expiry("ends_at", self.ends_at);
         if self.announce_from > self.starts_at {
             p.push("announce_from", "must not be after starts_at");
         } else if self.starts_at - self.announce_from > Self::ANNOUNCE_MAX_MS {
@@ -125,7 +126,11 @@ impl LiveSession {
     /// Authoring advice that does not block publishing.
     pub fn lint(&self) -> Vec<Problem> {
         let mut out = Vec::new();
-        if self.starts_at - self.announce_from < 15 * 60_000 {
+        out.extend(crate::validate::lookalike_warning(
+            "join_url",
+            &self.join_url,
+        ));
+        if self.starts_at.saturating_sub(self.announce_from) < 15 * 60_000 {
             out.push(Problem::new(
                 "announce_from",
                 "announced less than 15 minutes ahead: few visitors will see the countdown",

@@ -250,6 +250,15 @@ impl Site {
         for (i, c) in self.channels.iter().enumerate() {
             let at = |f: &str| format!("channels[{i}].{f}");
             p.text(at("label"), &c.label, 60);
+            p.no_bidi(at("label"), &c.label);
+            p.no_bidi(at("value"), &c.value);
+            if c.kind == ChannelKind::Email && has_mail_headers(&c.value) {
+                p.push(
+                    at("value"),
+                    "must be a plain address: no ?query (cc, bcc or other headers), # or %",
+                );
+                continue;
+            }
             let ok = match c.kind {
                 ChannelKind::Email => is_email(&c.value),
                 ChannelKind::Phone => is_phone(&c.value),
@@ -274,9 +283,34 @@ impl Site {
         p.into_vec()
     }
 
+    /// Whether content ending at `ends_at_ms` would be kept (retention added) past what
+    /// storage accepts; the problem names `field`. Saturating: never overflows.
+    pub fn storage_problem(&self, field: &str, ends_at_ms: crate::Millis) -> Option<Problem> {
+        let kept = self.retain_until(ends_at_ms);
+        (kept > crate::validate::STORAGE_EXPIRY_MAX_MS).then(|| {
+            let latest = crate::validate::STORAGE_EXPIRY_MAX_MS
+                - i64::from(self.retention_days) * 86_400_000;
+            Problem::new(
+                field,
+                format!(
+                    "with the site's retention of {} days this would be kept past 2038-01-19T03:14:07Z, the latest expiry storage accepts: end it at or before {latest} ms",
+                    self.retention_days
+                ),
+            )
+        })
+    }
+
     /// Authoring advice that does not block saving.
     pub fn lint(&self) -> Vec<Problem> {
         let mut out = Vec::new();
+        for (i, c) in self.channels.iter().enumerate() {
+            if c.kind == ChannelKind::Ticket
+                && let Some(w) =
+                    crate::validate::lookalike_warning(format!("channels[{i}].value"), &c.value)
+            {
+                out.push(w);
+            }
+        }
         if self.channels.is_empty() {
             out.push(Problem::new(
                 "channels",
@@ -368,6 +402,12 @@ fn is_email(s: &str) -> bool {
         && !domain.contains('@')
 }
 
+/// Whether an email channel carries a query or escapes a `mailto:` link would turn into
+/// headers (`?cc=`, `?bcc=`, `&bcc=`, `%3Fbcc%3D`, in any case): any `?`, `&`, `#` or `%`.
+fn has_mail_headers(s: &str) -> bool {
+    s.contains(['?', '&', '#', '%'])
+}
+
 fn is_phone(s: &str) -> bool {
     let digits = s.bytes().filter(u8::is_ascii_digit).count();
     (5..=20).contains(&digits)
@@ -412,6 +452,70 @@ pub(crate) mod tests {
     fn a_good_site_has_no_problems_or_warnings() {
         assert_eq!(site().validate(), vec![]);
         assert_eq!(site().lint(), vec![]);
+    }
+
+    #[test]
+    fn channels_refuse_bidi_controls_and_mail_headers() {
+        let email = |value: &str| {
+            let mut s = site();
+            s.channels[0].value = value.into();
+            fields(s.validate())
+        };
+        assert!(email("help@shop.example").is_empty());
+        for bad in [
+            "help@shop.example?cc=thief@evil.example",
+            "help@shop.example?BCC=thief@evil.example",
+            "help@shop.example?subject=hi&bcc=thief@evil.example",
+            "help@shop.example%3Fbcc%3Dthief%40evil.example",
+            "help@shop.example%3fcc=x",
+            "help@shop.example#x",
+        ] {
+            assert_eq!(email(bad), ["channels[0].value"], "{bad}");
+        }
+        let mut s = site();
+        s.channels[0].label = "Email \u{202E}su liame".into();
+        s.channels.push(Channel {
+            kind: ChannelKind::Ticket,
+            label: "Tickets".into(),
+            value: "https://help.example/\u{2066}new".into(),
+            topics: vec![],
+        });
+        s.channels.push(Channel {
+            kind: ChannelKind::Phone,
+            label: "Call".into(),
+            value: "+49 30 \u{200F}1234567".into(),
+            topics: vec![],
+        });
+        let f = fields(s.validate());
+        assert!(f.contains(&"channels[0].label".to_string()), "{f:?}");
+        assert!(f.contains(&"channels[1].value".to_string()), "{f:?}");
+        assert!(f.contains(&"channels[2].value".to_string()), "{f:?}");
+    }
+
+    #[test]
+    fn look_alike_ticket_hosts_are_named_in_punycode() {
+        let mut s = site();
+        s.channels.push(Channel {
+            kind: ChannelKind::Ticket,
+            label: "Tickets".into(),
+            value: "https://sh\u{043E}p.example/new".into(),
+            topics: vec![],
+        });
+        assert_eq!(s.validate(), vec![]);
+        let lint = s.lint();
+        assert_eq!(fields(lint.clone()), ["channels[1].value"]);
+        assert!(lint[0].message.contains("xn--"), "{lint:?}");
+    }
+
+    #[test]
+    fn retention_past_what_storage_accepts_names_the_field() {
+        let s = site();
+        assert_eq!(s.storage_problem("expires_at", 1_800_000_000_000), None);
+        let p = s.storage_problem("expires_at", crate::validate::STORAGE_EXPIRY_MAX_MS);
+        assert!(p.is_some_and(|p| p.field == "expires_at" && p.message.contains("30 days")));
+        // Saturating, never overflowing.
+        assert!(s.storage_problem("ends_at", crate::Millis::MAX).is_some());
+        assert_eq!(s.retain_until(crate::Millis::MAX), crate::Millis::MAX);
     }
 
     #[test]

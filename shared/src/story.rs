@@ -91,6 +91,7 @@ impl Story {
         if self.expires_at <= self.publish_at {
             p.push("expires_at", "must be after publish_at");
         }
+        p.expiry("expires_at", self.expires_at);
         for (i, s) in self.slides.iter().enumerate() {
             let at = |f: &str| format!("slides[{i}].{f}");
             p.text(at("text"), &s.text, Self::TEXT_MAX);
@@ -116,6 +117,7 @@ impl Story {
             }
             if let Some(cta) = &s.cta {
                 p.text(at("cta.label"), &cta.label, 40);
+                p.no_bidi(at("cta.label"), &cta.label);
                 p.https(at("cta.url"), &cta.url);
             }
         }
@@ -151,6 +153,11 @@ impl Story {
                     format!("slides[{i}].duration_ms"),
                     "slides are comfortable between 3 and 15 seconds",
                 ));
+            }
+            if let Some(w) = s.cta.as_ref().and_then(|c| {
+                crate::validate::lookalike_warning(format!("slides[{i}].cta.url"), &c.url)
+            }) {
+                out.push(w);
             }
             if let Some(Media::Video { alt: None, .. }) = &s.media {
                 out.push(Problem::new(

@@ -71,14 +71,80 @@ impl Problems {
         }
     }
 
+    /// An instant something is stored until: refused past [`STORAGE_EXPIRY_MAX_MS`].
+    pub fn expiry(&mut self, field: impl Into<String>, at_ms: crate::Millis) {
+        if at_ms > STORAGE_EXPIRY_MAX_MS {
+            self.push(field, STORAGE_EXPIRY_MESSAGE);
+        }
+    }
+
+    /// A call-to-action or channel value: no bidirectional control characters
+    /// ([`has_bidi_control`]), which can make a link or address read as another.
+    pub fn no_bidi(&mut self, field: impl Into<String>, value: &str) {
+        if has_bidi_control(value) {
+            self.push(
+                field,
+                "must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C)",
+            );
+        }
+    }
+
     pub fn into_vec(self) -> Vec<Problem> {
         self.0
     }
 }
 
+/// The latest instant storage accepts as an expiry: Workers KV takes expirations as a
+/// signed 32-bit count of seconds (2038-01-19T03:14:07Z), in ms. Later is refused with 400.
+pub const STORAGE_EXPIRY_MAX_MS: crate::Millis = 2_147_483_647_000;
+
+/// What [`Problems::expiry`] says.
+pub const STORAGE_EXPIRY_MESSAGE: &str = "must be on or before 2038-01-19T03:14:07Z (2147483647000 ms), the latest expiry storage accepts";
+
+/// Whether `s` holds a bidirectional control character: the embeddings and overrides
+/// U+202A-U+202E, the isolates U+2066-U+2069, the marks U+200E/U+200F and U+061C.
+pub fn has_bidi_control(s: &str) -> bool {
+    s.chars().any(|c| {
+        matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+    })
+}
+
+/// The host of an https URL as operators should see it: ASCII, internationalised labels in
+/// punycode (`https://pаypal.example` with a Cyrillic `а` → `xn--pypal-4ve.example`).
+/// `None` if the URL is not https or the host is not a valid domain name.
+pub fn ascii_host(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("https://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    idna::domain_to_ascii(host).ok().filter(|h| !h.is_empty())
+}
+
+/// A lint warning for an https URL whose host is not plain ASCII (a possible look-alike):
+/// names the host in punycode, which is how it really reads.
+pub fn lookalike_warning(field: impl Into<String>, url: &str) -> Option<Problem> {
+    let rest = url.strip_prefix("https://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let ascii = ascii_host(url)?;
+    (!host.is_ascii() || ascii.split('.').any(|l| l.starts_with("xn--"))).then(|| {
+        Problem::new(
+            field,
+            format!(
+                "the address's host is {ascii} in plain letters: check it is the site you mean (look-alike characters?)"
+            ),
+        )
+    })
+}
+
 /// Links in authored content must be https: nothing else is ever rendered as a link.
 pub fn is_https_url(url: &str) -> bool {
-    url.len() <= 2_048
+    !has_bidi_control(url)
+        && url.len() <= 2_048
         && url
             .strip_prefix("https://")
             .and_then(|rest| rest.split(['/', '?', '#']).next())
@@ -228,6 +294,55 @@ mod tests {
         ] {
             assert_eq!(media_url(api, url), None, "{api} {url}");
         }
+    }
+
+    #[test]
+    fn bidi_controls_are_found_and_refuse_links() {
+        for c in [
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+            '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}',
+        ] {
+            let url = format!("https://help.example/{c}gpj.exe");
+            assert!(has_bidi_control(&url), "{c:?}");
+            assert!(!is_https_url(&url), "{c:?}");
+            let mut p = Problems::default();
+            p.no_bidi("cta.label", &format!("Open{c}"));
+            assert_eq!(p.0.len(), 1);
+        }
+        assert!(!has_bidi_control("Hilfe · مساعدة"));
+    }
+
+    #[test]
+    fn expiries_past_what_storage_accepts_are_refused() {
+        let mut p = Problems::default();
+        p.expiry("a", STORAGE_EXPIRY_MAX_MS);
+        assert!(p.0.is_empty());
+        // 2100-01-01, the README's old example.
+        p.expiry("expires_at", 4_102_444_800_000);
+        p.expiry("b", crate::Millis::MAX);
+        assert_eq!(p.0.len(), 2);
+        assert_eq!(p.0[0].field, "expires_at");
+        assert!(p.0[0].message.contains("2038-01-19"));
+    }
+
+    #[test]
+    fn look_alike_hosts_are_shown_in_punycode() {
+        // A Cyrillic "а" in paypal.
+        let url = "https://p\u{0430}ypal.example/login";
+        assert_eq!(ascii_host(url).as_deref(), Some("xn--pypal-4ve.example"));
+        let w = lookalike_warning("cta.url", url);
+        assert!(
+            w.is_some_and(|w| w.field == "cta.url" && w.message.contains("xn--pypal-4ve.example"))
+        );
+        // Already punycode: still shown (it is what it is).
+        assert!(lookalike_warning("u", "https://xn--pypal-4ve.example/").is_some());
+        // Plain ASCII hosts and ports are left alone.
+        assert_eq!(lookalike_warning("u", "https://help.example:8443/a"), None);
+        assert_eq!(
+            ascii_host("https://Help.Example/a").as_deref(),
+            Some("help.example")
+        );
+        assert_eq!(ascii_host("http://x.example"), None);
     }
 
     #[test]

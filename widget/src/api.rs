@@ -84,6 +84,13 @@ async fn post<T: Serialize>(url: &str, body: &T, keepalive: bool) -> Result<(u16
     .await
 }
 
+/// Sends `method` (GET, DELETE) with a bearer token: `(status, body text)`, `Err` on a
+/// network failure.
+pub async fn send_auth(method: &str, url: &str, token: &str) -> Result<(u16, String), String> {
+    let auth = format!("Bearer {token}");
+    send_raw(method, url, None, &[("authorization", &auth)], false).await
+}
+
 /// PUTs a blob (a photo) with its type and a bearer token; the status.
 pub async fn put_blob(url: &str, blob: &web_sys::Blob, token: &str) -> Result<u16, String> {
     let auth = format!("Bearer {token}");

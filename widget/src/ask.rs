@@ -8,7 +8,7 @@ use std::time::Duration;
 use glimpse_shared::FeedSite;
 use glimpse_shared::guard;
 use glimpse_shared::i18n::Text;
-use glimpse_shared::question::{Created, NewQuestion, Thread};
+use glimpse_shared::question::{Created, NewQuestion, Thread, unexpired};
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -93,9 +93,16 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
     let lang = ctx.lang;
     let config = ctx.config.clone();
     let key = threads_key(&config.site);
-    let saved: Option<Created> =
-        browser::load_json::<Vec<Created>>(&key).and_then(|v| v.last().cloned());
+    // Thread tokens are kept only as long as the thread itself (the site's retention).
+    let stored: Vec<Created> = unexpired(
+        browser::load_json::<Vec<Created>>(&key).unwrap_or_default(),
+        browser::now_ms(),
+    );
+    browser::save_json(&key, &stored);
+    let saved: Option<Created> = stored.last().cloned();
     let current = RwSignal::new(saved);
+    let confirming = RwSignal::new(false);
+    let deleting = RwSignal::new(false);
     let thread = RwSignal::new(None::<Thread>);
     let topic = RwSignal::new(String::new());
     let message = RwSignal::new(String::new());
@@ -126,19 +133,68 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
         let config = config.clone();
         move |id: &str| config.site_url(&format!("questions/{id}"))
     };
+    // Forgets a thread in this browser (deleted, or gone on the server).
+    let forget = {
+        let key = key.clone();
+        move |id: &str| {
+            let mut all: Vec<Created> = browser::load_json(&key).unwrap_or_default();
+            all.retain(|c| c.id != id);
+            browser::save_json(&key, &all);
+            current.set(all.last().cloned());
+            thread.set(None);
+            confirming.set(false);
+        }
+    };
     let refresh = {
         let thread_url = thread_url.clone();
+        let forget = forget.clone();
         move || {
             if let Some(c) = current.get_untracked()
                 && thread.with_untracked(|t| t.as_ref().is_none_or(|t| t.resolved.is_none()))
             {
                 let url = thread_url(&c.id);
+                let forget = forget.clone();
                 leptos::task::spawn_local(async move {
-                    if let Ok(t) = crate::api::get_json_auth::<Thread>(&url, Some(&c.token)).await {
-                        thread.set(Some(t));
+                    match crate::api::send_auth("GET", &url, &c.token).await {
+                        Ok((200, text)) => {
+                            if let Ok(t) = serde_json::from_str::<Thread>(&text) {
+                                thread.set(Some(t));
+                            }
+                        }
+                        // Expired or deleted on the server: the token is no use any more.
+                        Ok((404, _)) => forget(&c.id),
+                        _ => {}
                     }
                 });
             }
+        }
+    };
+    let delete_thread = {
+        let thread_url = thread_url.clone();
+        move |_| {
+            let Some(c) = current.get_untracked() else {
+                return;
+            };
+            if deleting.get_untracked() {
+                return;
+            }
+            deleting.set(true);
+            let url = thread_url(&c.id);
+            let forget = forget.clone();
+            leptos::task::spawn_local(async move {
+                match crate::api::send_auth("DELETE", &url, &c.token).await {
+                    Ok((204 | 404, _)) => forget(&c.id),
+                    Ok((_, text)) => {
+                        let msg = serde_json::from_str::<serde_json::Value>(&text)
+                            .ok()
+                            .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+                            .unwrap_or_else(|| "could not delete".into());
+                        error.set(Some(msg));
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+                deleting.set(false);
+            });
         }
     };
     refresh();
@@ -209,7 +265,8 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
         photo_file.set_value(file);
     };
     let thread_view = move || {
-        thread.get().map(|t| {
+        let delete_thread = delete_thread.clone();
+        thread.get().map(move |t| {
             let replies = t
                 .replies
                 .into_iter()
@@ -221,6 +278,40 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
                     <ul>{replies}</ul>
                     <Show when=move || thread.with(|t| t.as_ref().is_some_and(|t| t.replies.is_empty()))>
                         <p class="sub" role="status">{lang.t(Text::Waiting)}</p>
+                    </Show>
+                    <Show
+                        when=move || confirming.get()
+                        fallback=move || view! {
+                            <button
+                                class="link"
+                                type="button"
+                                data-testid="glimpse-thread-delete"
+                                on:click=move |_| confirming.set(true)
+                            >
+                                {lang.t(Text::DeleteConversation)}
+                            </button>
+                        }
+                    >
+                        <div class="confirm" role="group" data-testid="glimpse-thread-confirm">
+                            <p>{lang.t(Text::DeleteConfirm)}</p>
+                            <button
+                                class="pill"
+                                type="button"
+                                data-testid="glimpse-thread-delete-confirm"
+                                disabled=move || deleting.get()
+                                on:click=delete_thread.clone()
+                            >
+                                {lang.t(Text::DeleteForGood)}
+                            </button>
+                            <button
+                                class="link"
+                                type="button"
+                                data-testid="glimpse-thread-delete-cancel"
+                                on:click=move |_| confirming.set(false)
+                            >
+                                {lang.t(Text::Cancel)}
+                            </button>
+                        </div>
                     </Show>
                 </div>
             }

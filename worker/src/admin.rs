@@ -25,11 +25,14 @@ pub(crate) async fn handle<S: KvStore>(
     route: &Route,
     now_ms: Millis,
 ) -> ApiResponse {
-    if let Err(e) = authorize(api.admin_token, req.get_header("authorization")) {
+    if let Err(e) = door_check(api, req, now_ms) {
         return ApiResponse::error(&e);
     }
     let res = match (route, req.method) {
         (Route::AdminSite { site }, Method::Put) => put_site(api, req, site, now_ms).await,
+        (Route::AdminSite { site }, Method::Delete) => {
+            crate::sites::delete(api, site, now_ms).await
+        }
         (Route::AdminSite { site }, _) => get_raw(api, &keys::site(site), "site").await,
         (Route::AdminContent { site, kind, id }, Method::Put) => {
             put_content(api, req, site, *kind, id, now_ms).await
@@ -86,12 +89,30 @@ pub(crate) async fn handle<S: KvStore>(
     res.unwrap_or_else(|e| ApiResponse::error(&e))
 }
 
-/// Checks the bearer token in constant time. Without a configured token nobody is let in.
+/// The door of every admin request: a client over its failed-authentication budget gets 429
+/// with `Retry-After` (even with the right token, so guessing cannot go on); otherwise the
+/// bearer token is checked and a failure is counted against the client (IPv6 per /64).
+pub(crate) fn door_check<S>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    now_ms: Millis,
+) -> Result<(), ApiError> {
+    let client = crate::door::client_key(req.client_ip());
+    api.auth_failures
+        .check(&client, now_ms)
+        .map_err(crate::door::throttled)?;
+    authorize(api.admin_token, req.get_header("authorization")).inspect_err(|_| {
+        api.auth_failures.fail(&client, now_ms);
+    })
+}
+
+/// Checks the bearer token in constant time. Without a usable token (configured, at least
+/// [`crate::door::ADMIN_TOKEN_MIN`] characters) nobody is let in. Every refusal has the same
+/// text, so it never tells whether the admin API is configured.
 pub fn authorize(expected: Option<&str>, header: Option<&str>) -> Result<(), ApiError> {
-    let Some(expected) = expected.filter(|t| !t.is_empty()) else {
-        return Err(ApiError::unauthorized(
-            "the admin API is disabled: set the ADMIN_TOKEN secret",
-        ));
+    let refused = || ApiError::unauthorized(crate::door::UNAUTHORIZED);
+    let Some(expected) = crate::door::usable_admin_token(expected) else {
+        return Err(refused());
     };
     let given = header
         .and_then(|h| h.split_once(' '))
@@ -99,10 +120,7 @@ pub fn authorize(expected: Option<&str>, header: Option<&str>) -> Result<(), Api
         .map(|(_, token)| token.trim());
     match given {
         Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
-        Some(_) => Err(ApiError::unauthorized("the bearer token is not valid")),
-        None => Err(ApiError::unauthorized(
-            "send Authorization: Bearer <ADMIN_TOKEN>",
-        )),
+        _ => Err(refused()),
     }
 }
 
@@ -353,6 +371,14 @@ async fn put_content<S: KvStore>(
         return Err(ApiError::invalid(kind.singular(), problems));
     }
     let site = load_site(api, site_id).await?;
+    let end_field = if kind == ContentKind::Session {
+        "ends_at"
+    } else {
+        "expires_at"
+    };
+    if let Some(p) = site.storage_problem(end_field, item.ends_at()) {
+        return Err(ApiError::invalid(kind.singular(), vec![p]));
+    }
     let key = keys::content(site_id, kind, id);
     let existed = api.store.get(&key).await.map_err(unavailable)?.is_some();
     let json = item.to_json()?;
@@ -499,16 +525,36 @@ mod tests {
 
     #[test]
     fn bearer_tokens() {
-        let ok = |h| authorize(Some("s3cret-token-value"), h).is_ok();
-        assert!(ok(Some("Bearer s3cret-token-value")));
-        assert!(ok(Some("bearer s3cret-token-value")));
-        assert!(!ok(Some("Bearer s3cret-token-valuE")));
-        assert!(!ok(Some("Bearer s3cret-token-value-and-more")));
-        assert!(!ok(Some("Basic s3cret-token-value")));
-        assert!(!ok(Some("s3cret-token-value")));
-        assert!(!ok(None));
+        const T: &str = "s3cret-token-value-0123456789abcdef";
+        let ok = |h: &str| authorize(Some(T), Some(h)).is_ok();
+        assert!(ok(&format!("Bearer {T}")));
+        assert!(ok(&format!("bearer {T}")));
+        assert!(!ok("Bearer s3cret-token-value-0123456789abcdeF"));
+        assert!(!ok(&format!("Bearer {T}-and-more")));
+        assert!(!ok(&format!("Basic {T}")));
+        assert!(!ok(T));
+        assert!(authorize(Some(T), None).is_err());
         assert!(authorize(None, Some("Bearer ")).is_err());
         assert!(authorize(Some(""), Some("Bearer ")).is_err());
+        // A short token is configuration error: even sending it exactly is refused.
+        let short = "short-token-0123456789";
+        assert!(authorize(Some(short), Some(&format!("Bearer {short}"))).is_err());
+        // The same words whether admin is unconfigured, too short, or the token wrong.
+        let texts: Vec<String> = [
+            authorize(None, Some("Bearer x")),
+            authorize(Some(short), Some("Bearer x")),
+            authorize(Some(T), Some("Bearer x")),
+            authorize(Some(T), None),
+        ]
+        .into_iter()
+        .map(|r| {
+            r.err()
+                .map(|e| format!("{} {} {}", e.status, e.code, e.message))
+                .unwrap_or_default()
+        })
+        .collect();
+        assert!(texts.iter().all(|t| t == &texts[0]), "{texts:?}");
+        assert!(!texts[0].contains("ADMIN_TOKEN") && !texts[0].contains("disabled"));
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"ab"));

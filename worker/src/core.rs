@@ -15,8 +15,25 @@ pub struct Api<'a, S> {
     /// The `ADMIN_TOKEN` secret; without it every admin request is refused.
     pub admin_token: Option<&'a str>,
     pub limiter: &'a RateLimiter,
-    /// Unpredictable ids and secrets (`[a-z0-9]`, at least 128 bits).
-    pub random: &'a dyn Fn() -> String,
+    /// Failed admin authentications per client (the isolate's, like `limiter`).
+    pub auth_failures: &'a crate::door::AuthThrottle,
+    /// Unpredictable ids and secrets (`[a-z0-9]`, at least 128 bits), or `None` when no
+    /// CSPRNG is available: then nothing that needs one is made (503, see [`fresh_id`]).
+    pub random: &'a dyn Fn() -> Option<String>,
+}
+
+/// A fresh unpredictable id or secret, or 503 when no secure random source is available:
+/// identifiers and thread tokens fail closed, never predictable.
+pub(crate) fn fresh_id<S>(api: &Api<'_, S>) -> Result<String, ApiError> {
+    (api.random)().ok_or_else(|| {
+        let mut e = ApiError::new(
+            503,
+            "unavailable",
+            "no secure random source is available; retry shortly",
+        );
+        e.retry_after = Some(5);
+        e
+    })
 }
 
 impl<S> std::fmt::Debug for Api<'_, S> {
@@ -27,7 +44,13 @@ impl<S> std::fmt::Debug for Api<'_, S> {
 
 /// Answers one request at server time `now_ms`.
 pub async fn handle<S: KvStore>(api: &Api<'_, S>, req: &ApiRequest, now_ms: Millis) -> ApiResponse {
-    let mut res = match route(req.method, &req.path) {
+    let routed = route(req.method, &req.path);
+    let page_csp = match &routed {
+        Ok(Route::DemoPage) => Some(DEMO_PAGE_CSP),
+        Ok(Route::KbPage { .. }) => Some(KB_PAGE_CSP),
+        _ => None,
+    };
+    let mut res = match routed {
         Ok(Route::DemoPage) => demo_page(&req.origin),
         Ok(Route::Health) => {
             ApiResponse::json_text(200, format!(r#"{{"ok":true,"now":{now_ms}}}"#))
@@ -47,6 +70,12 @@ pub async fn handle<S: KvStore>(api: &Api<'_, S>, req: &ApiRequest, now_ms: Mill
         }
     };
     res = res.with_header("x-content-type-options", "nosniff");
+    if let Some(csp) = page_csp {
+        res = res
+            .with_header("content-security-policy", csp)
+            .with_header("x-frame-options", "DENY")
+            .with_header("referrer-policy", "no-referrer");
+    }
     if req.method == Method::Head {
         res.body.clear();
         res.binary = None;
@@ -73,6 +102,20 @@ pub(crate) async fn load_snapshot<S: KvStore>(
     serde_json::from_str(&raw)
         .map_err(|_| ApiError::new(500, "internal", "stored site data is unreadable"))
 }
+
+/// The knowledge-base page's policy: no script at all, its one inline style, search by GET
+/// to itself, never framed.
+pub const KB_PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The demo page's policy: scripts only from this origin (the loader, glue and wasm, which
+/// needs 'wasm-unsafe-eval'), styles from here or inline (the page's own `<style>` and the
+/// widget's, injected into its shadow root; a hash source would switch 'unsafe-inline' off
+/// for the widget), media from here or https, requests only to this origin, never framed.
+pub const DEMO_PAGE_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' https: blob: data:; \
+     media-src 'self' https: blob:; connect-src 'self'; frame-ancestors 'none'; \
+     base-uri 'none'; form-action 'self'; object-src 'none'";
 
 /// The demo company page, embedding the widget from the origin that serves it, exactly as a
 /// marketer would paste the snippet.

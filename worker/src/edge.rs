@@ -26,6 +26,10 @@ const SNAPSHOT_TTL_MS: Millis = 2_000;
 thread_local! {
     /// The isolate's rate limiter: it lives as long as the isolate serves requests.
     static LIMITER: OnceCell<&'static RateLimiter> = const { OnceCell::new() };
+    /// Failed admin authentications per client, in the isolate.
+    static AUTH_FAILURES: OnceCell<&'static crate::door::AuthThrottle> = const { OnceCell::new() };
+    /// Whether an unusable `ADMIN_TOKEN` was already logged by this isolate.
+    static TOKEN_LOGGED: OnceCell<()> = const { OnceCell::new() };
     /// The isolate's recently read snapshots.
     static SNAPSHOTS: OnceCell<&'static ReadCache> = const { OnceCell::new() };
 }
@@ -53,7 +57,11 @@ impl KvStore for EdgeKv {
         if let Some(at) = opts.expires_at_ms {
             let now_s = u64::try_from(self.now_ms / 1000).unwrap_or(0);
             let at_s = u64::try_from(at / 1000).unwrap_or(0);
-            put = put.expiration(at_s.max(now_s + KV_MIN_TTL_S));
+            // KV refuses expirations past i32::MAX s; validation keeps content below it
+            // (400 naming the field), this only guards what it cannot see.
+            let max_s = u64::try_from(glimpse_shared::validate::STORAGE_EXPIRY_MAX_MS / 1000)
+                .unwrap_or(u64::MAX);
+            put = put.expiration(at_s.max(now_s + KV_MIN_TTL_S).min(max_s));
         }
         if let Some(meta) = opts.metadata {
             put = put.metadata(meta).map_err(store_error)?;
@@ -93,27 +101,59 @@ impl KvStore for EdgeKv {
     }
 }
 
-/// 26 characters of `[a-z0-9]` (≈ 134 bits) from the Web Crypto CSPRNG.
-fn random_id() -> String {
+/// 26 characters of `[a-z0-9]` (≈ 134 bits) from the Web Crypto CSPRNG, without modulo bias
+/// ([`crate::door::id_from_bytes`]); `None` if `crypto.getRandomValues` is unavailable or
+/// fails: callers answer 503 rather than make a predictable id.
+fn random_id() -> Option<String> {
     use worker::js_sys::{Function, Reflect, Uint8Array, global};
     use worker::wasm_bindgen::{JsCast, JsValue};
-    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let bytes = Uint8Array::new_with_length(26);
-    let filled = Reflect::get(&global(), &JsValue::from_str("crypto"))
-        .ok()
-        .and_then(|crypto| {
-            let f = Reflect::get(&crypto, &JsValue::from_str("getRandomValues")).ok()?;
-            f.dyn_into::<Function>().ok()?.call1(&crypto, &bytes).ok()
-        })
-        .is_some();
-    let mut out = vec![0u8; 26];
-    if filled {
+    let crypto = Reflect::get(&global(), &JsValue::from_str("crypto")).ok()?;
+    let fill = Reflect::get(&crypto, &JsValue::from_str("getRandomValues"))
+        .ok()?
+        .dyn_into::<Function>()
+        .ok()?;
+    // 64 bytes hold 26 usable ones unless the CSPRNG is absurdly unlucky; draw again then.
+    for _ in 0..4 {
+        let bytes = Uint8Array::new_with_length(64);
+        fill.call1(&crypto, &bytes).ok()?;
+        let mut out = vec![0u8; 64];
         bytes.copy_to(&mut out);
+        if let Some(id) = crate::door::id_from_bytes(&out) {
+            return Some(id);
+        }
     }
-    // Rejection-free mapping: 252 = 7 × 36, so bytes ≥ 252 are folded (bias < 2 %).
-    out.iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % 36]))
-        .collect()
+    None
+}
+
+/// The admin token if it is usable; otherwise `None`, logged once per isolate (the 401 that
+/// clients get never says why).
+fn admin_token(env: &Env) -> Option<String> {
+    let token = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string());
+    if let Some(problem) = crate::door::admin_token_problem(token.as_deref()) {
+        TOKEN_LOGGED.with(|logged| {
+            if logged.get().is_none() {
+                let _ = logged.set(());
+                worker::console_error!("glimpse: {problem}");
+            }
+        });
+        return None;
+    }
+    token
+}
+
+/// Failed authentications allowed per client per minute: the `AUTH_FAILURES_PER_MINUTE` var
+/// (default 10; "0" turns the throttle off, for contract test runs only).
+fn auth_failures(env: &Env) -> &'static crate::door::AuthThrottle {
+    AUTH_FAILURES.with(|cell| {
+        *cell.get_or_init(|| {
+            let max = env
+                .var("AUTH_FAILURES_PER_MINUTE")
+                .ok()
+                .and_then(|v| v.to_string().trim().parse().ok())
+                .unwrap_or(crate::door::AuthThrottle::DEFAULT_PER_MINUTE);
+            Box::leak(Box::new(crate::door::AuthThrottle::new(max, 60_000)))
+        })
+    })
 }
 
 /// The rate limit from the `RATE_LIMIT_PER_MINUTE` var (0 disables it).
@@ -186,11 +226,12 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
         ttl_ms: SNAPSHOT_TTL_MS,
         cacheable: glimpse_shared::keys::is_snapshot,
     };
-    let token = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string());
+    let token = admin_token(&env);
     let api = Api {
         store: &store,
         admin_token: token.as_deref(),
         limiter: limiter(&env),
+        auth_failures: auth_failures(&env),
         random: &random_id,
     };
     let res = handle(&api, &api_req, now_ms).await;

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod core;
+pub mod door;
 pub mod hours;
 pub mod http;
 pub mod kb;
@@ -13,6 +14,7 @@ pub mod public;
 pub mod questions;
 pub mod rollups;
 pub mod route;
+pub mod sites;
 pub mod store;
 
 #[cfg(target_arch = "wasm32")]

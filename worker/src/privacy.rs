@@ -86,7 +86,11 @@ async fn collect<S: KvStore>(
             {
                 out.keys.push(r.name);
             }
-            out.questions.push(q);
+            // Never exported: not even the token's hash leaves storage.
+            out.questions.push(Question {
+                token: String::new(),
+                ..q
+            });
         }
     }
     out.knowledge_base = crate::kb::of_visitor(api.store, site, visitor).await?;

@@ -41,7 +41,7 @@ pub(crate) async fn handle<S: KvStore>(
     } else if origin.is_some()
         && allowed.is_none()
         && !same_origin
-        && matches!(req.method, Method::Post | Method::Put)
+        && matches!(req.method, Method::Post | Method::Put | Method::Delete)
     {
         // A page the site did not allow may not write anything on its behalf.
         Err(ApiError::forbidden_origin())
@@ -57,17 +57,22 @@ pub(crate) async fn handle<S: KvStore>(
                 Ok(()) => crate::questions::ask(api, req, &snapshot, now_ms).await,
                 Err(e) => Err(e),
             },
+            Route::Thread { id, .. } if req.method == Method::Delete => {
+                crate::questions::delete_thread(api, req, &snapshot.site, id, now_ms).await
+            }
             Route::Thread { id, .. } => {
-                crate::questions::thread(api, req, &snapshot.site, id).await
+                crate::questions::thread(api, req, &snapshot.site, id, now_ms).await
             }
             Route::Photo { id, .. } if req.method == Method::Put => {
                 match rate_limit(api, req, &snapshot.site.id, now_ms) {
-                    Ok(()) => crate::questions::put_photo(api, req, &snapshot.site, id).await,
+                    Ok(()) => {
+                        crate::questions::put_photo(api, req, &snapshot.site, id, now_ms).await
+                    }
                     Err(e) => Err(e),
                 }
             }
             Route::Photo { id, .. } => {
-                crate::questions::get_photo(api, req, &snapshot.site, id).await
+                crate::questions::get_photo(api, req, &snapshot.site, id, now_ms).await
             }
             _ => Err(ApiError::not_found("route")),
         }
@@ -96,9 +101,9 @@ fn preflight(route: &Route, allowed: bool) -> Result<ApiResponse, ApiError> {
         return Err(ApiError::forbidden_origin());
     }
     let methods = match route {
+        Route::Thread { .. } => "GET, HEAD, DELETE",
         Route::Feed { .. }
         | Route::PublicResults { .. }
-        | Route::Thread { .. }
         | Route::Kb { .. }
         | Route::KbPage { .. } => "GET, HEAD",
         Route::Photo { .. } => "GET, HEAD, PUT",

@@ -67,12 +67,19 @@ pub async fn ask<S: KvStore>(
         )
         .with_field("message"));
     }
+    let id = crate::core::fresh_id(api)?;
+    // The visitor gets the token once; only its hash is stored.
+    let token = format!(
+        "{}{}",
+        crate::core::fresh_id(api)?,
+        crate::core::fresh_id(api)?
+    );
     let question = Question {
-        id: (api.random)(),
+        id,
         topic: body.topic,
         message: body.message,
         visitor: body.visitor,
-        token: format!("{}{}", (api.random)(), (api.random)()),
+        token: crate::door::hash_token(&token),
         created_at: now_ms,
     };
     let meta = QuestionSummary {
@@ -98,7 +105,8 @@ pub async fn ask<S: KvStore>(
         201,
         &Created {
             id: question.id,
-            token: question.token,
+            token,
+            expires_at: site.retain_until(now_ms),
         },
     ))
 }
@@ -114,25 +122,60 @@ async fn load<S: KvStore>(api: &Api<'_, S>, site: &str, id: &str) -> Result<Ques
         .map_err(|_| ApiError::new(500, "internal", "stored question is unreadable"))
 }
 
-/// The question, if `req` carries its token (or the admin token).
+/// The question, if `req` carries its token (or the admin token). A wrong token counts as a
+/// failed authentication of the client (the admin token is accepted here too, so guessing it
+/// through a thread is throttled like the admin API).
 async fn authorized<S: KvStore>(
     api: &Api<'_, S>,
     req: &ApiRequest,
     site: &str,
     id: &str,
+    now_ms: Millis,
 ) -> Result<Question, ApiError> {
+    let client = crate::door::client_key(req.client_ip());
+    api.auth_failures
+        .check(&client, now_ms)
+        .map_err(crate::door::throttled)?;
     let q = load(api, site, id).await?;
     let given = req.bearer().unwrap_or("").as_bytes();
     let admin = api
         .admin_token
         .is_some_and(|t| !t.is_empty() && constant_time_eq(given, t.as_bytes()));
-    if admin || constant_time_eq(given, q.token.as_bytes()) {
+    if admin || crate::door::token_matches(&q.token, req.bearer().unwrap_or("")) {
         Ok(q)
     } else {
+        api.auth_failures.fail(&client, now_ms);
         Err(ApiError::unauthorized(
             "send Authorization: Bearer <the thread's token>",
         ))
     }
+}
+
+/// `DELETE /v1/sites/{site}/questions/{id}` with the thread's token → 204: the visitor
+/// deletes their own conversation now (question, photo, replies and resolution). The
+/// question key goes last, so a failure half-way leaves it, and a retry with the same token
+/// finishes the job.
+pub async fn delete_thread<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    site: &Site,
+    id: &str,
+    now_ms: Millis,
+) -> Result<ApiResponse, ApiError> {
+    authorized(api, req, &site.id, id, now_ms).await?;
+    let mut doomed: Vec<String> = list_all(api.store, &keys::replies_prefix(&site.id, id), 10)
+        .await
+        .map_err(unavailable)?
+        .into_iter()
+        .map(|k| k.name)
+        .collect();
+    doomed.push(keys::question_photo(&site.id, id));
+    doomed.push(keys::resolution(&site.id, id));
+    doomed.push(keys::question(&site.id, id));
+    for key in doomed {
+        api.store.delete(&key).await.map_err(unavailable)?;
+    }
+    Ok(ApiResponse::empty(204).with_header("cache-control", "no-store"))
 }
 
 /// The whole thread: question, replies (oldest first) and resolution.
@@ -181,8 +224,9 @@ pub async fn thread<S: KvStore>(
     req: &ApiRequest,
     site: &Site,
     id: &str,
+    now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
-    let q = authorized(api, req, &site.id, id).await?;
+    let q = authorized(api, req, &site.id, id, now_ms).await?;
     Ok(ApiResponse::json(
         200,
         &build_thread(api, &site.id, q).await?,
@@ -195,8 +239,9 @@ pub async fn put_photo<S: KvStore>(
     req: &ApiRequest,
     site: &Site,
     id: &str,
+    now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
-    let q = authorized(api, req, &site.id, id).await?;
+    let q = authorized(api, req, &site.id, id, now_ms).await?;
     if req.body.len() > ImageType::MAX_BYTES {
         return Err(ApiError::too_large(ImageType::MAX_BYTES));
     }
@@ -236,8 +281,9 @@ pub async fn get_photo<S: KvStore>(
     req: &ApiRequest,
     site: &Site,
     id: &str,
+    now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
-    authorized(api, req, &site.id, id).await?;
+    authorized(api, req, &site.id, id, now_ms).await?;
     let raw = api
         .store
         .get(&keys::question_photo(&site.id, id))
@@ -252,7 +298,10 @@ pub async fn get_photo<S: KvStore>(
         .map_err(|_| ApiError::new(500, "internal", "stored photo is unreadable"))?;
     let mut res = ApiResponse::empty(200)
         .with_header("content-type", mime)
-        .with_header("cache-control", "private, no-store");
+        .with_header("cache-control", "private, no-store")
+        // Opened directly, a photo is an inert image: no script, no same-origin, no download.
+        .with_header("content-security-policy", "sandbox")
+        .with_header("content-disposition", "inline");
     res.binary = Some(bytes);
     Ok(res)
 }
@@ -313,7 +362,7 @@ pub async fn reply<S: KvStore>(
 ) -> Result<ApiResponse, ApiError> {
     let mut r = req.read_valid(BODY_MAX, "reply", Reply::validate)?;
     r.at = now_ms;
-    let key = keys::reply(site_id, id, now_ms, &(api.random)());
+    let key = keys::reply(site_id, id, now_ms, &crate::core::fresh_id(api)?);
     add_to_thread(api, site_id, id, &key, &r, now_ms).await?;
     Ok(ApiResponse::json(201, &r))
 }

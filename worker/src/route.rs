@@ -60,13 +60,16 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/v1/sites/{site}/kb", &[Get, Head, Options]),
     ("/kb/{site}", &[Get, Head]),
     ("/v1/sites/{site}/questions", &[Post, Options]),
-    ("/v1/sites/{site}/questions/{id}", &[Get, Head, Options]),
+    (
+        "/v1/sites/{site}/questions/{id}",
+        &[Get, Head, Delete, Options],
+    ),
     (
         "/v1/sites/{site}/questions/{id}/photo",
         &[Get, Head, Put, Options],
     ),
     ("/v1/admin/sites", &[Get, Head]),
-    ("/v1/admin/sites/{site}", &[Get, Head, Put]),
+    ("/v1/admin/sites/{site}", &[Get, Head, Put, Delete]),
     ("/v1/admin/sites/{site}/stories", &[Get, Head]),
     ("/v1/admin/sites/{site}/sessions", &[Get, Head]),
     ("/v1/admin/sites/{site}/polls", &[Get, Head]),

@@ -38,12 +38,14 @@ impl KvEntries for SiteContent {
         let kv = MemoryKv::new();
         kv.set_now(now_ms);
         let limiter = RateLimiter::new(Limit::per_minute(0));
-        let token = "offline-publish";
-        let random = || String::from("offline-publishing-has-no-ids");
+        let token = "offline-publishing-through-the-api-core";
+        let random = || Some(String::from("offline-publishing-has-no-ids"));
+        let auth_failures = glimpse_worker::door::AuthThrottle::per_minute();
         let api = Api {
             store: &kv,
             admin_token: Some(token),
             limiter: &limiter,
+            auth_failures: &auth_failures,
             random: &random,
         };
         let site = &self.site.id;

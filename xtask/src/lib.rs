@@ -39,7 +39,8 @@ pub fn random_token(bytes: usize) -> Result<String> {
 }
 
 /// The admin token `wrangler dev` uses locally, from `worker/.dev.vars` (git-ignored),
-/// created with a random value the first time.
+/// created with a random value (48 hex characters) the first time, and replaced if it is
+/// shorter than the 32 characters the worker requires.
 pub fn local_admin_token() -> Result<String> {
     let path = at("worker/.dev.vars");
     let text = std::fs::read_to_string(&path).unwrap_or_default();
@@ -47,12 +48,17 @@ pub fn local_admin_token() -> Result<String> {
         .lines()
         .find_map(|l| l.strip_prefix("ADMIN_TOKEN="))
         .map(|t| t.trim().trim_matches('"').to_string())
-        .filter(|t| !t.is_empty())
+        .filter(|t| t.len() >= 32)
     {
         return Ok(token);
     }
+    // None yet, or one shorter than the worker accepts (32 characters): a new one.
     let token = random_token(24)?;
-    let mut text = text;
+    let mut text: String = text
+        .lines()
+        .filter(|l| !l.starts_with("ADMIN_TOKEN="))
+        .map(|l| format!("{l}\n"))
+        .collect();
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }

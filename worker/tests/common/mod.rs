@@ -3,13 +3,14 @@
 #![allow(dead_code)]
 
 use glimpse_worker::core::{Api, handle};
+use glimpse_worker::door::AuthThrottle;
 use glimpse_worker::http::{ApiRequest, ApiResponse};
 use glimpse_worker::limit::{Limit, RateLimiter};
 use glimpse_worker::route::Method;
 use glimpse_worker::store::KvStore;
 use serde_json::{Value, json};
 
-pub const TOKEN: &str = "test-admin-token-0123456789";
+pub const TOKEN: &str = "test-admin-token-0123456789abcdefghij";
 pub const ORIGIN: &str = "https://shop.example";
 pub const HOUR: i64 = 3_600_000;
 /// A fixed "now" for tests: 2026-11-22T00:00:00Z.
@@ -18,7 +19,10 @@ pub const T0: i64 = 1_795_305_600_000;
 pub struct H<S> {
     pub kv: S,
     pub limiter: RateLimiter,
+    pub auth_failures: AuthThrottle,
     pub token: Option<&'static str>,
+    /// Whether a CSPRNG is available (`false`: `random` yields `None`).
+    pub csprng: bool,
 }
 
 impl<S: KvStore> H<S> {
@@ -26,7 +30,11 @@ impl<S: KvStore> H<S> {
         Self {
             kv,
             limiter: RateLimiter::new(Limit::per_minute(0)),
+            // Tests of refusals send many wrong tokens from one address; the throttle's own
+            // tests (tests/door.rs) use the real limit.
+            auth_failures: AuthThrottle::new(100_000, 60_000),
             token: Some(TOKEN),
+            csprng: true,
         }
     }
 
@@ -34,12 +42,13 @@ impl<S: KvStore> H<S> {
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let random = || {
             let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            format!("id{n:024}")
+            self.csprng.then(|| format!("id{n:024}"))
         };
         let api = Api {
             store: &self.kv,
             admin_token: self.token,
             limiter: &self.limiter,
+            auth_failures: &self.auth_failures,
             random: &random,
         };
         pollster::block_on(handle(&api, &req, now))
