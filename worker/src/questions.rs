@@ -175,6 +175,18 @@ pub async fn delete_thread<S: KvStore>(
     for key in doomed {
         api.store.delete(&key).await.map_err(unavailable)?;
     }
+    // An answer an operator published from this question goes with it, as when the visitor
+    // is erased.
+    let entry = glimpse_shared::kb::KbSource::Question.entry_id(id);
+    if api
+        .store
+        .get(&keys::kb_entry(&site.id, &entry))
+        .await
+        .map_err(unavailable)?
+        .is_some()
+    {
+        crate::kb::write(api.store, &site.id, &[(&entry, None)]).await?;
+    }
     Ok(ApiResponse::empty(204).with_header("cache-control", "no-store"))
 }
 

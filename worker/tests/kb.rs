@@ -443,3 +443,38 @@ fn popularity_is_recounted_from_events_and_ranks_results() {
         404
     );
 }
+
+#[test]
+fn a_visitor_deleting_their_thread_takes_the_answer_made_from_it() {
+    let h = seeded();
+    let res = h.call(
+        ApiRequest::new(Method::Post, "/v1/sites/demo/questions").json(
+            json!({"visitor": tok("v", 1), "topic": "orders", "message": "Is my parcel lost?"})
+                .to_string(),
+        ),
+        T0,
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let (id, token) = (
+        body(&res)["id"].as_str().unwrap_or_default().to_string(),
+        body(&res)["token"].as_str().unwrap_or_default().to_string(),
+    );
+    let res = h.admin(
+        Method::Put,
+        &format!("/v1/admin/sites/demo/kb/questions/{id}"),
+        Some(
+            json!({"topic": "orders", "title": "Lost parcels", "body": "We refund lost parcels."}),
+        ),
+        T0,
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(kb(&h, "q=lost+parcels"), [format!("question-{id}")]);
+    let res = h.call(
+        ApiRequest::new(Method::Delete, &format!("/v1/sites/demo/questions/{id}"))
+            .header("authorization", &format!("Bearer {token}"))
+            .header("origin", ORIGIN),
+        T0,
+    );
+    assert_eq!(res.status, 204, "{}", res.body);
+    assert!(kb(&h, "q=lost+parcels").is_empty());
+}

@@ -40,12 +40,18 @@ fn run_against_fresh_worker(tools: &Tools, schemathesis: &Path, state: &Path) ->
         crate::random_token(24)
     })?;
     let server = step(
-        "start wrangler dev (ADMIN_TOKEN, RATE_LIMIT_PER_MINUTE=0)",
+        "start wrangler dev (ADMIN_TOKEN, RATE_LIMIT_PER_MINUTE=0, AUTH_FAILURES_PER_MINUTE=0)",
         || {
             DevServer::start(
                 tools,
                 state,
-                &[("ADMIN_TOKEN", &token), ("RATE_LIMIT_PER_MINUTE", "0")],
+                &[
+                    ("ADMIN_TOKEN", &token),
+                    ("RATE_LIMIT_PER_MINUTE", "0"),
+                    // Schemathesis sends wrong tokens on purpose; throttling them would
+                    // turn the valid requests after them into 429s.
+                    ("AUTH_FAILURES_PER_MINUTE", "0"),
+                ],
             )
         },
     )?;
