@@ -166,6 +166,14 @@ fn EntryEditor(listed: Listed, on_done: Callback<()>) -> impl IntoView {
     view! {
         <section class="thread" data-testid="kb-editor" aria-label="Edit entry">
             <h2>"Edit entry"</h2>
+            {(listed.status == KbStatus::NeedsReview).then(|| view! {
+                <p class="note warn" role="note" data-testid="kb-needs-review">
+                    "An older version made this entry automatically from a visitor's own message, so it is hidden. Rewrite the title and text in your own words — nothing private — before you publish it."
+                </p>
+            })}
+            {(e.source == KbSource::Question).then(|| view! {
+                <p class="note" role="note">"Published, this answer is public: anyone can search and read it."</p>
+            })}
             <p class="note" role="note">"Visitors see the title and text exactly as written here, as plain text."</p>
             <label class="field"><span>"Topic"</span>
                 <select data-testid="kb-topic" prop:value=move || topic.get()

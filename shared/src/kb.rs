@@ -252,7 +252,7 @@ pub fn story_entry(story: &crate::Story, existing: Option<&KbEntry>, now_ms: Mil
 /// only the operator's own title and answer, never the visitor's message.
 pub fn answer_entry(
     question_id: &str,
-    visitor: &str,
+    visitor: Option<&str>,
     draft: &KbDraft,
     existing: Option<&KbEntry>,
     now_ms: Millis,
@@ -261,7 +261,7 @@ pub fn answer_entry(
         id: KbSource::Question.entry_id(question_id),
         source: KbSource::Question,
         source_id: question_id.to_string(),
-        visitor: Some(visitor.to_string()),
+        visitor: visitor.map(str::to_string),
         topic: draft.topic.clone(),
         title: draft.title.trim().to_string(),
         body: draft.body.trim().to_string(),
@@ -673,7 +673,7 @@ mod tests {
     #[test]
     fn an_answer_holds_only_what_the_operator_wrote() {
         let d = draft("Late deliveries", "We chase the courier within a day.");
-        let e = answer_entry("q1", "visitor-0123456789ab", &d, None, NOW);
+        let e = answer_entry("q1", Some("visitor-0123456789ab"), &d, None, NOW);
         assert_eq!(e.id, "question-q1");
         assert_eq!(e.visitor.as_deref(), Some("visitor-0123456789ab"));
         assert!(e.is_public(NOW));
@@ -682,7 +682,7 @@ mod tests {
         // Editing keeps its date and counts; unpublishing hides it.
         let again = answer_entry(
             "q1",
-            "visitor-0123456789ab",
+            Some("visitor-0123456789ab"),
             &draft("Late", "Soon."),
             Some(&e),
             NOW + 5,
@@ -690,7 +690,7 @@ mod tests {
         assert_eq!((again.published_at, again.updated_at), (NOW, NOW + 5));
         let off = answer_entry(
             "q1",
-            "visitor-0123456789ab",
+            Some("visitor-0123456789ab"),
             &KbDraft {
                 published: false,
                 ..d

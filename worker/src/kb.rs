@@ -184,20 +184,21 @@ pub async fn admin_put<S: KvStore>(
     let entry = match (source, &existing) {
         (KbSource::Story, Some(old)) => edit_entry(old, &draft, now_ms),
         (KbSource::Story, None) => return Err(ApiError::not_found("knowledge-base entry")),
+        (KbSource::Question, Some(old)) if old.visitor.is_some() => {
+            answer_entry(id, old.visitor.as_deref(), &draft, Some(old), now_ms)
+        }
+        // Entries of versions before 0.14 did not record the visitor: take it from the
+        // question while it is stored.
         (KbSource::Question, Some(old)) => {
-            let visitor = old.visitor.clone().unwrap_or_default();
-            answer_entry(id, &visitor, &draft, Some(old), now_ms)
+            let q = load_question(api, site_id, id).await?;
+            let visitor = q.as_ref().map(|q| q.visitor.as_str());
+            answer_entry(id, visitor, &draft, Some(old), now_ms)
         }
         (KbSource::Question, None) => {
-            let raw = api
-                .store
-                .get(&keys::question(site_id, id))
-                .await
-                .map_err(unavailable)?
+            let q = load_question(api, site_id, id)
+                .await?
                 .ok_or_else(|| ApiError::not_found("question"))?;
-            let q: Question = serde_json::from_str(&raw)
-                .map_err(|_| ApiError::new(500, "internal", "stored question is unreadable"))?;
-            answer_entry(id, &q.visitor, &draft, None, now_ms)
+            answer_entry(id, Some(&q.visitor), &draft, None, now_ms)
         }
     };
     write(api.store, site_id, &[(&entry_id, Some(&entry))]).await?;
@@ -208,6 +209,25 @@ pub async fn admin_put<S: KvStore>(
             entry: &entry,
         },
     ))
+}
+
+/// Question `id` while it is stored (it expires with the site's retention).
+async fn load_question<S: KvStore>(
+    api: &Api<'_, S>,
+    site: &str,
+    id: &str,
+) -> Result<Option<Question>, ApiError> {
+    match api
+        .store
+        .get(&keys::question(site, id))
+        .await
+        .map_err(unavailable)?
+    {
+        Some(raw) => serde_json::from_str(&raw)
+            .map(Some)
+            .map_err(|_| ApiError::new(500, "internal", "stored question is unreadable")),
+        None => Ok(None),
+    }
 }
 
 /// `DELETE /v1/admin/sites/{site}/kb/{stories|questions}/{id}` → 204, also when it was

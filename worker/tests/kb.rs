@@ -478,3 +478,51 @@ fn a_visitor_deleting_their_thread_takes_the_answer_made_from_it() {
     assert_eq!(res.status, 204, "{}", res.body);
     assert!(kb(&h, "q=lost+parcels").is_empty());
 }
+
+#[test]
+fn answers_copied_verbatim_by_older_versions_stay_hidden_until_rewritten() {
+    use glimpse_worker::store::{KvStore, Put};
+    let h = seeded();
+    let res = h.call(
+        ApiRequest::new(Method::Post, "/v1/sites/demo/questions").json(
+            json!({"visitor": tok("v", 3), "topic": "orders", "message": "My name is Jane Roe, order 4711 never arrived"})
+                .to_string(),
+        ),
+        T0,
+    );
+    let id = body(&res)["id"].as_str().unwrap_or_default().to_string();
+    // What 0.13 stored when it was resolved: the visitor's words, no visitor id, `created_at`.
+    let legacy = json!({"id": format!("question-{id}"), "source": "question", "topic": "orders",
+        "title": "My name is Jane Roe, order 4711 never arrived",
+        "body": "My name is Jane Roe, order 4711 never arrived\nSorry!", "created_at": T0,
+        "views": 0, "helped": 0});
+    for key in [
+        format!("site/demo/kb/question-{id}"),
+        "site/demo/kbindex".to_string(),
+    ] {
+        let value = if key.ends_with("kbindex") {
+            json!([legacy]).to_string()
+        } else {
+            legacy.to_string()
+        };
+        pollster::block_on(h.kv.put(&key, &value, Put::default()))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+    }
+    assert!(kb(&h, "q=jane").is_empty() && kb(&h, "q=").is_empty());
+    assert!(!html(&h, "").contains("Jane Roe"));
+    let path = format!("/v1/admin/sites/demo/kb/questions/{id}");
+    assert_eq!(
+        body(&h.admin(Method::Get, &path, None, T0))["status"],
+        "needs_review"
+    );
+    // Rewritten and published by an operator, it is public — and remembers the visitor.
+    let res = h.admin(
+        Method::Put,
+        &path,
+        Some(json!({"topic": "orders", "title": "Missing parcels", "body": "We trace and refund them."})),
+        T0 + HOUR,
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(body(&res)["visitor"], json!(tok("v", 3)));
+    assert_eq!(kb(&h, "q=missing+parcels"), [format!("question-{id}")]);
+}
