@@ -619,8 +619,8 @@ mod tests {
         assert_eq!(e.id, "story-reset");
         assert_eq!(e.body, "Open Settings\nTap Reset password");
         assert_eq!(e.status(NOW), KbStatus::Scheduled);
-        assert!(search(&[e.clone()], "password", None, 10, NOW).is_empty());
-        assert!(search(&[e.clone()], "", None, 10, NOW).is_empty());
+        assert!(search(std::slice::from_ref(&e), "password", None, 10, NOW).is_empty());
+        assert!(search(std::slice::from_ref(&e), "", None, 10, NOW).is_empty());
         // Once live it is found, and stays found after the story expires.
         let later = NOW + week + 2 * 86_400_000;
         assert_eq!(
