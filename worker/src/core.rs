@@ -33,7 +33,10 @@ pub async fn handle<S: KvStore>(api: &Api<'_, S>, req: &ApiRequest, now_ms: Mill
             ApiResponse::json_text(200, format!(r#"{{"ok":true,"now":{now_ms}}}"#))
                 .with_header("cache-control", "no-store")
         }
-        Ok(r) if r.is_admin() => admin::handle(api, req, &r, now_ms).await,
+        Ok(r) if r.is_admin() => match req.body_within(r.body_limit(req.method)) {
+            Ok(()) => admin::handle(api, req, &r, now_ms).await,
+            Err(e) => ApiResponse::error(&e),
+        },
         Ok(r) => public::handle(api, req, &r, now_ms).await,
         Err(e) => {
             let res = ApiResponse::error(&e);

@@ -14,7 +14,7 @@ use crate::route::{Method, Route};
 use crate::store::{KvStore, Put};
 
 /// Largest body a public endpoint reads.
-pub const BODY_MAX: usize = 8 * 1024;
+pub const BODY_MAX: usize = crate::route::PUBLIC_BODY_MAX;
 
 /// How long browsers and caches may reuse a feed before revalidating with its ETag.
 pub const FEED_CACHE_CONTROL: &str = "public, max-age=10";
@@ -45,6 +45,11 @@ pub(crate) async fn handle<S: KvStore>(
     {
         // A page the site did not allow may not write anything on its behalf.
         Err(ApiError::forbidden_origin())
+    } else if let Err(e) = req.body_within(route.body_limit(req.method)) {
+        // Decided from Content-Length (or the edge's bounded read) before any write.
+        Err(e)
+    } else if let Err(e) = rate_limit(api, req, route, now_ms) {
+        Err(e)
     } else {
         match route {
             Route::Feed { .. } => Ok(feed(req, &snapshot, now_ms)),
@@ -53,18 +58,12 @@ pub(crate) async fn handle<S: KvStore>(
             Route::PublicResults { poll, .. } => public_results(api, &snapshot, poll, now_ms).await,
             Route::Kb { .. } => crate::kb::search_json(api.store, req, &snapshot).await,
             Route::KbPage { .. } => crate::kb::page(api.store, req, &snapshot).await,
-            Route::Ask { .. } => match rate_limit(api, req, &snapshot.site.id, now_ms) {
-                Ok(()) => crate::questions::ask(api, req, &snapshot, now_ms).await,
-                Err(e) => Err(e),
-            },
+            Route::Ask { .. } => crate::questions::ask(api, req, &snapshot, now_ms).await,
             Route::Thread { id, .. } => {
                 crate::questions::thread(api, req, &snapshot.site, id).await
             }
             Route::Photo { id, .. } if req.method == Method::Put => {
-                match rate_limit(api, req, &snapshot.site.id, now_ms) {
-                    Ok(()) => crate::questions::put_photo(api, req, &snapshot.site, id).await,
-                    Err(e) => Err(e),
-                }
+                crate::questions::put_photo(api, req, &snapshot.site, id).await
             }
             Route::Photo { id, .. } => {
                 crate::questions::get_photo(api, req, &snapshot.site, id).await
@@ -175,17 +174,21 @@ fn etag_matches(if_none_match: &str, etag: &str) -> bool {
             .any(|t| t == etag)
 }
 
-/// Refuses the request with 429 if this client has written too much to this site lately.
+/// Refuses the request with 429 if this client has written (or read its thread) too much on
+/// this site lately: counted per visitor and per address, see [`crate::limit`].
 pub(crate) fn rate_limit<S>(
     api: &Api<'_, S>,
     req: &ApiRequest,
-    site: &str,
+    route: &Route,
     now_ms: Millis,
 ) -> Result<(), ApiError> {
-    let key = format!("{site}|{}", req.client_ip());
-    api.limiter
-        .check(&key, now_ms)
-        .map_err(ApiError::rate_limited)
+    match crate::limit::keys_for(route, req) {
+        Some(keys) => api
+            .limiter
+            .check_keys(&keys, now_ms)
+            .map_err(ApiError::rate_limited),
+        None => Ok(()),
+    }
 }
 
 /// What a poll response answers.
@@ -211,7 +214,6 @@ async fn respond<S: KvStore>(
     now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
     let site = &snapshot.site;
-    rate_limit(api, req, &site.id, now_ms)?;
     let body = req.read_valid(BODY_MAX, "response", PollResponse::validate)?;
     let poll = match snapshot.poll(poll_id) {
         Some(p) if p.publish_at > now_ms => return Err(ApiError::not_found("poll")),
@@ -306,7 +308,6 @@ async fn events<S: KvStore>(
     now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
     let site = &snapshot.site;
-    rate_limit(api, req, &site.id, now_ms)?;
     let batch = req.read_valid(BODY_MAX, "event batch", EventBatch::validate)?;
     let accepted = batch.events.len();
     let stored = StoredBatch {
