@@ -5,11 +5,13 @@
 use std::cell::OnceCell;
 
 use glimpse_shared::Millis;
-use worker::{Context, Date, Env, Request, Response, Result, event, kv::KvStore as WorkersKv};
+use worker::{
+    Cache, Context, Date, Env, Request, Response, Result, event, kv::KvStore as WorkersKv,
+};
 
 use crate::core::{Api, handle};
 use crate::http::ApiRequest;
-use crate::limit::{Limit, RateLimiter};
+use crate::limit::{Limits, RateLimiter};
 use crate::route::Method;
 use crate::store::{Cached, KvStore, ListPage, Listed, Put, ReadCache, StoreError};
 
@@ -19,8 +21,10 @@ const KV_BINDING: &str = "GLIMPSE";
 /// Workers KV rejects expirations less than 60 s ahead.
 const KV_MIN_TTL_S: u64 = 60;
 
-/// How long an isolate answers from its in-memory copy of a site's snapshot before reading
-/// KV again (its own writes replace the copy at once). See [`ReadCache`].
+/// How long an isolate answers from its in-memory copy of a site's snapshot (and of the
+/// other derived values every anonymous read needs: the knowledge-base index and popularity,
+/// poll tallies) before reading KV again (its own writes replace the copy at once). See
+/// [`ReadCache`] and `keys::is_isolate_cacheable`.
 const SNAPSHOT_TTL_MS: Millis = 2_000;
 
 thread_local! {
@@ -116,16 +120,25 @@ fn random_id() -> String {
         .collect()
 }
 
-/// The rate limit from the `RATE_LIMIT_PER_MINUTE` var (0 disables it).
+/// The limits from the `RATE_LIMIT_PER_MINUTE` (per visitor; 0 turns limiting off) and
+/// `RATE_LIMIT_PER_ADDRESS_PER_MINUTE` vars.
 fn limiter(env: &Env) -> &'static RateLimiter {
+    let var = |name: &str, default: u32| {
+        env.var(name)
+            .ok()
+            .and_then(|v| v.to_string().trim().parse().ok())
+            .unwrap_or(default)
+    };
     LIMITER.with(|cell| {
         *cell.get_or_init(|| {
-            let per_minute = env
-                .var("RATE_LIMIT_PER_MINUTE")
-                .ok()
-                .and_then(|v| v.to_string().trim().parse().ok())
-                .unwrap_or(Limit::DEFAULT_PER_MINUTE);
-            Box::leak(Box::new(RateLimiter::new(Limit::per_minute(per_minute))))
+            let limits = Limits::per_minute(
+                var("RATE_LIMIT_PER_MINUTE", Limits::VISITOR_PER_MINUTE),
+                var(
+                    "RATE_LIMIT_PER_ADDRESS_PER_MINUTE",
+                    Limits::ADDRESS_PER_MINUTE,
+                ),
+            );
+            Box::leak(Box::new(RateLimiter::with_limits(limits)))
         })
     })
 }
@@ -153,16 +166,54 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
     }
 }
 
+/// Reads at most `max` bytes of the body as it streams in, then stops: a body over the
+/// route's limit is never read whole (the core answers 413 from the one byte too many).
+async fn read_body(req: &mut Request, max: usize) -> Vec<u8> {
+    use futures_util::StreamExt;
+    let mut body = Vec::new();
+    let Ok(mut stream) = req.stream() else {
+        return body;
+    };
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            break;
+        };
+        let room = max.saturating_sub(body.len());
+        body.extend_from_slice(chunk.get(..room).unwrap_or(&chunk));
+        if body.len() >= max {
+            break;
+        }
+    }
+    body
+}
+
+/// How long the isolate limiter holds a key the Rate Limiting binding refused (the binding
+/// does not say when its window ends; its period is 60 s).
+const BINDING_REFUSAL_MS: Millis = 10_000;
+
+/// Asks Cloudflare's Rate Limiting bindings (`VISITOR_LIMITER`, `ADDRESS_LIMITER` in
+/// wrangler.toml) about `keys`, address first, and tells the isolate's limiter about a
+/// refusal. Without the bindings, or if one fails, the isolate's own count decides alone.
+async fn ask_bindings(env: &Env, limiter: &RateLimiter, keys: &crate::limit::Keys, now_ms: Millis) {
+    for (tier, key) in keys {
+        let Ok(binding) = env.rate_limiter(tier.binding()) else {
+            continue;
+        };
+        if let Ok(outcome) = binding.limit(key.clone()).await
+            && !outcome.success
+        {
+            limiter.refuse(*tier, key, now_ms, BINDING_REFUSAL_MS);
+            return;
+        }
+    }
+}
+
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let now_ms = Millis::try_from(Date::now().as_millis()).unwrap_or(Millis::MAX);
     let method = Method::parse(req.method().as_ref());
-    let body = match method {
-        Method::Post | Method::Put => req.bytes().await.unwrap_or_default(),
-        _ => Vec::new(),
-    };
     let url = req.url()?;
-    let api_req = ApiRequest {
+    let mut api_req = ApiRequest {
         method,
         origin: url.origin().ascii_serialization(),
         path: req.path(),
@@ -172,8 +223,29 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
             .entries()
             .map(|(k, v)| (k.to_ascii_lowercase(), v))
             .collect(),
-        body,
+        body: Vec::new(),
     };
+    // The body limit is the route's, decided before a byte is read.
+    let route = crate::route::route(method, &api_req.path).ok();
+    let limit = route.as_ref().map_or(0, |r| r.body_limit(method));
+    let to_read = api_req.body_to_read(limit);
+    if to_read > 0 {
+        api_req.body = read_body(&mut req, to_read).await;
+    }
+    let cache_key = crate::core::edge_cache_key(&api_req);
+    if let Some(key) = &cache_key
+        && let Ok(Some(hit)) = Cache::default().get(key.as_str(), false).await
+    {
+        return Ok(hit);
+    }
+    let limiter = limiter(&env);
+    if limiter.enabled()
+        && let Some(keys) = route
+            .as_ref()
+            .and_then(|r| crate::limit::keys_for(r, &api_req))
+    {
+        ask_bindings(&env, limiter, &keys, now_ms).await;
+    }
     let store = Cached {
         inner: EdgeKv {
             kv: env.kv(KV_BINDING)?,
@@ -182,13 +254,13 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
         cache: snapshots(),
         now_ms,
         ttl_ms: SNAPSHOT_TTL_MS,
-        cacheable: glimpse_shared::keys::is_snapshot,
+        cacheable: glimpse_shared::keys::is_isolate_cacheable,
     };
     let token = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string());
     let api = Api {
         store: &store,
         admin_token: token.as_deref(),
-        limiter: limiter(&env),
+        limiter,
         random: &random_id,
     };
     let res = handle(&api, &api_req, now_ms).await;
@@ -201,6 +273,16 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let headers = out.headers_mut();
     for (name, value) in &res.headers {
         headers.set(name, value)?;
+    }
+    if let Some(key) = cache_key
+        && res.status == 200
+    {
+        // The key already names the origin; `glimpse-cache` marks answers served from here.
+        let mut copy = out.cloned()?;
+        let headers = copy.headers_mut();
+        headers.delete("vary")?;
+        headers.set("glimpse-cache", "hit")?;
+        let _ = Cache::default().put(key.as_str(), copy).await;
     }
     Ok(out)
 }

@@ -112,6 +112,27 @@ impl ApiRequest {
         }
     }
 
+    /// [`ApiRequest::body_within`] the route's limit for `POST` and `PUT`; other methods'
+    /// bodies are never read (the edge drops them) and never refused.
+    pub fn body_fits(&self, route: &crate::route::Route) -> Result<(), ApiError> {
+        match self.method {
+            Method::Post | Method::Put => self.body_within(route.body_limit(self.method)),
+            _ => Ok(()),
+        }
+    }
+
+    /// How many body bytes the edge should read for a route taking at most `limit`: none if
+    /// it takes no body or the declared length is already over the limit (the core answers
+    /// 413 from the declaration), else `limit + 1` — one byte past the limit is enough to
+    /// tell the body is too large without reading the rest.
+    pub fn body_to_read(&self, limit: usize) -> usize {
+        if limit == 0 || self.body_within(limit).is_err() {
+            0
+        } else {
+            limit.saturating_add(1)
+        }
+    }
+
     /// Reads the body as `T`: 413 over `limit` bytes, 415 unless it is declared JSON, 400
     /// naming the offending field if it does not parse.
     pub fn read_json<T: DeserializeOwned>(&self, limit: usize) -> Result<T, ApiError> {
@@ -313,6 +334,9 @@ mod tests {
         // A streamed body (no Content-Length) read one byte past the limit.
         let streamed = base.clone().json(vec![b'x'; 11]);
         assert_eq!(streamed.body_within(10).map_err(|e| e.status), Err(413));
+        assert_eq!(declared.body_to_read(10), 0, "refused unread");
+        assert_eq!(base.body_to_read(10), 11);
+        assert_eq!(base.body_to_read(0), 0, "a route that takes no body");
         // A malformed length is no declaration; the body read decides.
         let odd = base.header("content-length", "lots");
         assert_eq!(odd.declared_length(), None);

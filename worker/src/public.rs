@@ -5,6 +5,7 @@
 use glimpse_shared::events::StoredBatch;
 use glimpse_shared::hash::fnv1a64;
 use glimpse_shared::time::utc_date;
+use glimpse_shared::poll::PublicResults;
 use glimpse_shared::{ApiError, EventBatch, Millis, PollResponse, SiteSnapshot, Vote, keys};
 use serde::Serialize;
 
@@ -45,7 +46,7 @@ pub(crate) async fn handle<S: KvStore>(
     {
         // A page the site did not allow may not write anything on its behalf.
         Err(ApiError::forbidden_origin())
-    } else if let Err(e) = req.body_within(route.body_limit(req.method)) {
+    } else if let Err(e) = req.body_fits(route) {
         // Decided from Content-Length (or the edge's bounded read) before any write.
         Err(e)
     } else if let Err(e) = rate_limit(api, req, route, now_ms) {
@@ -141,8 +142,20 @@ fn feed(req: &ApiRequest, snapshot: &SiteSnapshot, now_ms: Millis) -> ApiRespons
         .with_header(NOW_HEADER, &now_ms.to_string())
 }
 
+/// How long a poll's public tally is served before it is recounted.
+pub const TALLY_FRESH_MS: Millis = 10_000;
+/// Most listing pages (1000 votes each) a public recount reads.
+pub const TALLY_PAGES_MAX: usize = 10;
+/// How long browsers and the edge cache may keep a public tally.
+pub const RESULTS_CACHE_CONTROL: &str = "public, max-age=5";
+
 /// `GET /v1/sites/{site}/polls/{poll}/results`: what visitors see after voting, only for
-/// polls that show results. Text answers stay private: visitors get counts only.
+/// polls that show results. Text answers stay private: visitors get counts only. Served from
+/// the poll's stored tally while it is fresh ([`TALLY_FRESH_MS`]); otherwise recounted from
+/// at most [`TALLY_PAGES_MAX`] listing pages and written back whole (best effort: KV allows
+/// about one write per second per key, and a refused write changes nothing for the answer).
+/// So a flood of reads costs one KV read each at most (none while the isolate's or the
+/// edge's cache holds it), never a listing of every vote.
 async fn public_results<S: KvStore>(
     api: &Api<'_, S>,
     snapshot: &SiteSnapshot,
@@ -160,9 +173,63 @@ async fn public_results<S: KvStore>(
             "this poll does not show its results to visitors",
         ));
     }
-    let mut results = crate::admin::tally(api.store, &snapshot.site.id, poll).await?;
+    let site = &snapshot.site;
+    let key = keys::poll_tally(&site.id, poll_id);
+    let stored: Option<PublicResults> = api
+        .store
+        .get(&key)
+        .await
+        .map_err(unavailable)?
+        .and_then(|raw| serde_json::from_str(&raw).ok())
+        .filter(|t: &PublicResults| t.is_fresh(now_ms, TALLY_FRESH_MS));
+    let tally = match stored {
+        Some(t) => t,
+        None => {
+            let t = recount(api.store, &site.id, poll, now_ms).await?;
+            if let Ok(json) = serde_json::to_string(&t) {
+                let keep = Put::expiring(site.retain_until(poll.expires_at));
+                let _ = api.store.put(&key, &json, keep).await;
+            }
+            t
+        }
+    };
+    Ok(ApiResponse::json(200, &tally).with_header("cache-control", RESULTS_CACHE_CONTROL))
+}
+
+/// A poll's tally from at most [`TALLY_PAGES_MAX`] listing pages of its vote keys (the
+/// answers ride in the keys' metadata), without text answers.
+async fn recount<S: KvStore>(
+    store: &S,
+    site: &str,
+    poll: &glimpse_shared::Poll,
+    now_ms: Millis,
+) -> Result<PublicResults, ApiError> {
+    let prefix = keys::votes_prefix(site, &poll.id);
+    let mut votes: Vec<Vote> = Vec::new();
+    let mut cursor = None;
+    let mut complete = false;
+    for _ in 0..TALLY_PAGES_MAX {
+        let page = store.list(&prefix, cursor).await.map_err(unavailable)?;
+        votes.extend(
+            page.keys
+                .into_iter()
+                .filter_map(|k| k.metadata.and_then(|m| serde_json::from_value(m).ok())),
+        );
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => {
+                complete = true;
+                break;
+            }
+        }
+    }
+    let mut results = poll.tally(&votes);
     results.texts.clear();
-    Ok(ApiResponse::json(200, &results).with_header("cache-control", "public, max-age=5"))
+    Ok(PublicResults {
+        results,
+        computed_at: now_ms,
+        complete,
+    })
 }
 
 /// `If-None-Match` uses weak comparison: `*`, or any listed tag equal ignoring `W/`.
