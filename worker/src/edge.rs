@@ -166,25 +166,65 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
     }
 }
 
-/// Reads at most `max` bytes of the body as it streams in, then stops: a body over the
-/// route's limit is never read whole (the core answers 413 from the one byte too many).
-async fn read_body(req: &mut Request, max: usize) -> Vec<u8> {
-    use futures_util::StreamExt;
+/// Reads at most `max` bytes of the body as it streams in, then stops and cancels the rest:
+/// a body over the route's limit is never read whole (the core answers 413 from the one
+/// byte too many), and the client is not left sending into a body nobody reads.
+async fn read_body(req: &Request, max: usize) -> Vec<u8> {
+    use worker::js_sys::{Reflect, Uint8Array};
+    use worker::wasm_bindgen::{JsCast, JsValue};
+    use worker::wasm_bindgen_futures::JsFuture;
+    use worker::web_sys::ReadableStreamDefaultReader;
     let mut body = Vec::new();
-    let Ok(mut stream) = req.stream() else {
+    let Some(stream) = req.inner().body() else {
         return body;
     };
-    while let Some(chunk) = stream.next().await {
-        let Ok(chunk) = chunk else {
+    let Ok(reader) = stream
+        .get_reader()
+        .dyn_into::<ReadableStreamDefaultReader>()
+    else {
+        return body;
+    };
+    let mut finished = false;
+    while body.len() < max {
+        let Ok(step) = JsFuture::from(reader.read()).await else {
+            finished = true;
             break;
         };
-        let room = max.saturating_sub(body.len());
-        body.extend_from_slice(chunk.get(..room).unwrap_or(&chunk));
-        if body.len() >= max {
+        let done = Reflect::get(&step, &JsValue::from_str("done"))
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true);
+        if done {
+            finished = true;
             break;
         }
+        let Some(chunk) = Reflect::get(&step, &JsValue::from_str("value"))
+            .ok()
+            .and_then(|v| v.dyn_into::<Uint8Array>().ok())
+        else {
+            finished = true;
+            break;
+        };
+        let room = max - body.len();
+        let take = u32::try_from(room).unwrap_or(u32::MAX).min(chunk.length());
+        let start = body.len();
+        body.resize(start + take as usize, 0);
+        chunk.subarray(0, take).copy_to(&mut body[start..]);
     }
+    if !finished {
+        let _ = JsFuture::from(reader.cancel()).await;
+    }
+    reader.release_lock();
     body
+}
+
+/// Tells the runtime the body will not be read (a route that takes none, or a declared length
+/// over the limit): cancelling the stream lets the answer go out without receiving it, and
+/// marks it used, so nothing downstream (wrangler dev's body-draining middleware) reads it.
+async fn discard_body(req: &Request) {
+    if let Some(body) = req.inner().body() {
+        let _ = worker::wasm_bindgen_futures::JsFuture::from(body.cancel()).await;
+    }
 }
 
 /// How long the isolate limiter holds a key the Rate Limiting binding refused (the binding
@@ -209,7 +249,7 @@ async fn ask_bindings(env: &Env, limiter: &RateLimiter, keys: &crate::limit::Key
 }
 
 #[event(fetch)]
-async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let now_ms = Millis::try_from(Date::now().as_millis()).unwrap_or(Millis::MAX);
     let method = Method::parse(req.method().as_ref());
     let url = req.url()?;
@@ -230,7 +270,9 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let limit = route.as_ref().map_or(0, |r| r.body_limit(method));
     let to_read = api_req.body_to_read(limit);
     if to_read > 0 {
-        api_req.body = read_body(&mut req, to_read).await;
+        api_req.body = read_body(&req, to_read).await;
+    } else {
+        discard_body(&req).await;
     }
     let cache_key = crate::core::edge_cache_key(&api_req);
     if let Some(key) = &cache_key

@@ -111,7 +111,11 @@ pub fn address_key(ip: &str) -> String {
                 format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
             }
         },
-        Err(_) => ip.chars().filter(|c| c.is_ascii_graphic()).take(64).collect(),
+        Err(_) => ip
+            .chars()
+            .filter(|c| c.is_ascii_graphic())
+            .take(64)
+            .collect(),
     }
 }
 
@@ -461,8 +465,14 @@ mod tests {
     fn ipv6_clients_are_counted_per_64() {
         assert_eq!(address_key("203.0.113.7"), "203.0.113.7");
         assert_eq!(address_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
-        assert_eq!(address_key("2001:db8:1:2:ffff:ffff:ffff:fffe"), "2001:db8:1:2::/64");
-        assert_ne!(address_key("2001:db8:1:3::1"), address_key("2001:db8:1:2::1"));
+        assert_eq!(
+            address_key("2001:db8:1:2:ffff:ffff:ffff:fffe"),
+            "2001:db8:1:2::/64"
+        );
+        assert_ne!(
+            address_key("2001:db8:1:3::1"),
+            address_key("2001:db8:1:2::1")
+        );
         assert_eq!(address_key("::ffff:198.51.100.4"), "198.51.100.4");
         assert_eq!(address_key("unknown"), "unknown");
         assert_eq!(address_key(&"x".repeat(500)).len(), 64);
@@ -471,24 +481,39 @@ mod tests {
         let body = r#"{"visitor":"visitor-0000000001"}"#;
         for i in 0..3 {
             let r = req(&format!("2001:db8:1:2::{i:x}"), body);
-            assert_eq!(l.check_keys(&keys_for(&events("demo"), &r).unwrap(), 0), Ok(()));
+            assert_eq!(
+                l.check_keys(&keys_for(&events("demo"), &r).unwrap(), 0),
+                Ok(())
+            );
         }
         let r = req("2001:db8:1:2:9999::1", body);
-        assert!(l.check_keys(&keys_for(&events("demo"), &r).unwrap(), 0).is_err());
+        assert!(
+            l.check_keys(&keys_for(&events("demo"), &r).unwrap(), 0)
+                .is_err()
+        );
     }
 
     #[test]
     fn keys_name_the_site_the_address_and_the_visitor() {
-        let r = req("203.0.113.7", r#"{"id":"x","visitor":"visitor-0000000001","events":[]}"#);
+        let r = req(
+            "203.0.113.7",
+            r#"{"id":"x","visitor":"visitor-0000000001","events":[]}"#,
+        );
         let [(a, address), (v, visitor)] = keys_for(&events("demo"), &r).unwrap();
         assert_eq!((a, v), (Tier::Address, Tier::Visitor));
         assert_eq!(address, "w|demo|203.0.113.7");
         assert_eq!(visitor, "w|demo|203.0.113.7|visitor-0000000001");
         // No valid visitor id: one shared bucket per address, at the per-visitor limit.
         let r = req("203.0.113.7", "{not json");
-        assert_eq!(keys_for(&events("demo"), &r).unwrap()[1].1, "w|demo|203.0.113.7|-");
+        assert_eq!(
+            keys_for(&events("demo"), &r).unwrap()[1].1,
+            "w|demo|203.0.113.7|-"
+        );
         let r = req("203.0.113.7", r#"{"visitor":"short"}"#);
-        assert_eq!(keys_for(&events("demo"), &r).unwrap()[1].1, "w|demo|203.0.113.7|-");
+        assert_eq!(
+            keys_for(&events("demo"), &r).unwrap()[1].1,
+            "w|demo|203.0.113.7|-"
+        );
         // Thread reads have their own buckets; the feed is not counted.
         let thread = Route::Thread {
             site: "demo".into(),
@@ -499,7 +524,15 @@ mod tests {
             keys_for(&thread, &get).unwrap()[1].1,
             "r|demo|203.0.113.7|q-q1"
         );
-        assert_eq!(keys_for(&Route::Feed { site: "demo".into() }, &get), None);
+        assert_eq!(
+            keys_for(
+                &Route::Feed {
+                    site: "demo".into()
+                },
+                &get
+            ),
+            None
+        );
         assert_eq!(keys_for(&events("demo"), &get), None);
     }
 
@@ -568,7 +601,10 @@ mod tests {
         assert_eq!(l.check("newcomer", 1), Ok(()));
         assert_eq!(l.len(), RateLimiter::KEYS_MAX);
         assert!(l.check("k0", 2).is_err());
-        assert!(l.check(&format!("k{}", RateLimiter::KEYS_MAX - 1), 2).is_err());
+        assert!(
+            l.check(&format!("k{}", RateLimiter::KEYS_MAX - 1), 2)
+                .is_err()
+        );
     }
 
     #[test]
@@ -583,7 +619,11 @@ mod tests {
         assert_eq!(l.check_keys(&keys("x"), 0), Ok(()));
         assert_eq!(l.check_keys(&keys("x"), 1), Ok(()));
         assert!(l.check_keys(&keys("x"), 2).is_err(), "visitor limit");
-        assert_eq!(l.check_keys(&keys("y"), 3), Ok(()), "the refusal cost the address nothing");
+        assert_eq!(
+            l.check_keys(&keys("y"), 3),
+            Ok(()),
+            "the refusal cost the address nothing"
+        );
         assert!(l.check_keys(&keys("z"), 4).is_err(), "address limit");
         assert!(l.check_keys(&keys("z"), 5).is_err());
     }

@@ -4,8 +4,8 @@
 
 use glimpse_shared::events::StoredBatch;
 use glimpse_shared::hash::fnv1a64;
-use glimpse_shared::time::utc_date;
 use glimpse_shared::poll::PublicResults;
+use glimpse_shared::time::utc_date;
 use glimpse_shared::{ApiError, EventBatch, Millis, PollResponse, SiteSnapshot, Vote, keys};
 use serde::Serialize;
 

@@ -471,7 +471,10 @@ mod tests {
     #[test]
     fn body_limits_are_decided_by_the_route() {
         let limit = |m, p| route(m, p).map(|r| r.body_limit(m));
-        assert_eq!(limit(Post, "/v1/sites/demo/polls/p/responses"), Ok(8 * 1024));
+        assert_eq!(
+            limit(Post, "/v1/sites/demo/polls/p/responses"),
+            Ok(8 * 1024)
+        );
         assert_eq!(limit(Post, "/v1/sites/demo/events"), Ok(8 * 1024));
         assert_eq!(limit(Post, "/v1/sites/demo/questions"), Ok(8 * 1024));
         assert_eq!(
