@@ -155,9 +155,7 @@ pub fn is_isolate_cacheable(key: &str) -> bool {
     crate::ids::is_slug(site)
         && match what {
             "snapshot" | "kbindex" | "kbpop" => true,
-            _ => what
-                .strip_prefix("tally/")
-                .is_some_and(crate::ids::is_slug),
+            _ => what.strip_prefix("tally/").is_some_and(crate::ids::is_slug),
         }
 }
 

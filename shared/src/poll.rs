@@ -127,7 +127,6 @@ impl PublicResults {
     }
 }
 
-
 impl Poll {
     pub const OPTIONS_MIN: usize = 2;
     pub const OPTIONS_MAX: usize = 6;
