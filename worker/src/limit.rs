@@ -552,7 +552,7 @@ mod tests {
                 for v in 0..50 {
                     let r = req(nat, &format!(r#"{{"visitor":"honest-visitor-{v:04}"}}"#));
                     let keys = keys_for(&events("demo"), &r).unwrap();
-                    let (n, v) = (i64::try_from(n).unwrap(), i64::try_from(v).unwrap());
+                    let (n, v) = (i64::try_from(n).unwrap(), i64::from(v));
                     let t = t0 + n * 6_600 + v * 130;
                     assert_eq!(l.check_keys(&keys, t), Ok(()), "visitor {v}, write {n}");
                 }
