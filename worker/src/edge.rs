@@ -319,11 +319,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     if let Some(key) = cache_key
         && res.status == 200
     {
-        // The key already names the origin; `glimpse-cache` marks answers served from here.
+        // The key already names the origin (browsers still get `Vary: Origin`);
+        // `glimpse-cache` marks answers served from here.
         let mut copy = out.cloned()?;
-        let headers = copy.headers_mut();
-        headers.delete("vary")?;
-        headers.set("glimpse-cache", "hit")?;
+        copy.headers_mut().set("glimpse-cache", "hit")?;
         let _ = Cache::default().put(key.as_str(), copy).await;
     }
     Ok(out)

@@ -288,6 +288,8 @@ fn knowledge_base_reads_are_answered_by_the_edge_cache_and_threads_never_are() -
         assert_eq!(again.status, 200);
         assert_eq!(again.header("glimpse-cache"), Some("hit"), "{path}");
         assert_eq!(again.body, first.body, "{path}");
+        // Browsers still key their own caches by origin.
+        assert_eq!(again.header("vary"), Some("Origin"), "{path}");
         // The CORS answer is the asking origin's; another origin gets its own entry.
         if path.starts_with("/v1/") {
             assert_eq!(
