@@ -5,6 +5,10 @@
 use std::cell::OnceCell;
 
 use glimpse_shared::Millis;
+use worker::js_sys::{Reflect, Uint8Array};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys::ReadableStreamDefaultReader;
 use worker::{
     Cache, Context, Date, Env, Request, Response, Result, event, kv::KvStore as WorkersKv,
 };
@@ -166,44 +170,43 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
     }
 }
 
-/// Reads at most `max` bytes of the body as it streams in, then stops and cancels the rest:
-/// a body over the route's limit is never read whole (the core answers 413 from the one
-/// byte too many), and the client is not left sending into a body nobody reads.
-async fn read_body(req: &Request, max: usize) -> Vec<u8> {
-    use worker::js_sys::{Reflect, Uint8Array};
-    use worker::wasm_bindgen::{JsCast, JsValue};
-    use worker::wasm_bindgen_futures::JsFuture;
-    use worker::web_sys::ReadableStreamDefaultReader;
-    let mut body = Vec::new();
-    let Some(stream) = req.inner().body() else {
-        return body;
-    };
-    let Ok(reader) = stream
+/// The request body's reader, if it has a body that can be read.
+fn body_reader(req: &Request) -> Option<ReadableStreamDefaultReader> {
+    req.inner()
+        .body()?
         .get_reader()
         .dyn_into::<ReadableStreamDefaultReader>()
-    else {
-        return body;
+        .ok()
+}
+
+/// The next chunk of a body: `None` at its end or on an error.
+async fn next_chunk(reader: &ReadableStreamDefaultReader) -> Option<Uint8Array> {
+    let step = JsFuture::from(reader.read()).await.ok()?;
+    let done = Reflect::get(&step, &JsValue::from_str("done"))
+        .ok()
+        .and_then(|d| d.as_bool())
+        .unwrap_or(true);
+    if done {
+        return None;
+    }
+    Reflect::get(&step, &JsValue::from_str("value"))
+        .ok()?
+        .dyn_into::<Uint8Array>()
+        .ok()
+}
+
+/// Reads at most `max` bytes of the body as it streams in, then stops: a body over the
+/// route's limit is never read whole (the core answers 413 from the one byte too many).
+/// Returns the reader when the body goes on, for [`cancel_rest`].
+async fn read_body(req: &Request, max: usize) -> (Vec<u8>, Option<ReadableStreamDefaultReader>) {
+    let mut body = Vec::new();
+    let Some(reader) = body_reader(req) else {
+        return (body, None);
     };
-    let mut finished = false;
     while body.len() < max {
-        let Ok(step) = JsFuture::from(reader.read()).await else {
-            finished = true;
-            break;
-        };
-        let done = Reflect::get(&step, &JsValue::from_str("done"))
-            .ok()
-            .and_then(|d| d.as_bool())
-            .unwrap_or(true);
-        if done {
-            finished = true;
-            break;
-        }
-        let Some(chunk) = Reflect::get(&step, &JsValue::from_str("value"))
-            .ok()
-            .and_then(|v| v.dyn_into::<Uint8Array>().ok())
-        else {
-            finished = true;
-            break;
+        let Some(chunk) = next_chunk(&reader).await else {
+            reader.release_lock();
+            return (body, None);
         };
         let room = max - body.len();
         let take = u32::try_from(room).unwrap_or(u32::MAX).min(chunk.length());
@@ -211,20 +214,17 @@ async fn read_body(req: &Request, max: usize) -> Vec<u8> {
         body.resize(start + take as usize, 0);
         chunk.subarray(0, take).copy_to(&mut body[start..]);
     }
-    if !finished {
-        let _ = JsFuture::from(reader.cancel()).await;
-    }
-    reader.release_lock();
-    body
+    (body, Some(reader))
 }
 
-/// Tells the runtime the body will not be read (a route that takes none, or a declared length
-/// over the limit): cancelling the stream lets the answer go out without receiving it, and
-/// marks it used, so nothing downstream (wrangler dev's body-draining middleware) reads it.
-async fn discard_body(req: &Request) {
-    if let Some(body) = req.inner().body() {
-        let _ = worker::wasm_bindgen_futures::JsFuture::from(body.cancel()).await;
-    }
+/// Cancels the rest of a body the worker will not read (over the route's limit, or a route
+/// that takes none): the answer goes out at once and nothing more is received. Under
+/// `wrangler dev` its proxy then cannot reuse its connection to the worker: the next request
+/// through it fails with the proxy's own 503 ("Your worker restarted mid-request", retried
+/// by the e2e harness) or, for a GET, waits for its retry; deployed, no such proxy exists.
+async fn cancel_rest(reader: ReadableStreamDefaultReader) {
+    let _ = JsFuture::from(reader.cancel()).await;
+    reader.release_lock();
 }
 
 /// How long the isolate limiter holds a key the Rate Limiting binding refused (the binding
@@ -269,10 +269,16 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let route = crate::route::route(method, &api_req.path).ok();
     let limit = route.as_ref().map_or(0, |r| r.body_limit(method));
     let to_read = api_req.body_to_read(limit);
-    if to_read > 0 {
-        api_req.body = read_body(&req, to_read).await;
+    let rest = if to_read > 0 {
+        let (body, rest) = read_body(&req, to_read).await;
+        api_req.body = body;
+        rest
     } else {
-        discard_body(&req).await;
+        body_reader(&req)
+    };
+    let unread = rest.is_some();
+    if let Some(reader) = rest {
+        cancel_rest(reader).await;
     }
     let cache_key = crate::core::edge_cache_key(&api_req);
     if let Some(key) = &cache_key
@@ -315,6 +321,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let headers = out.headers_mut();
     for (name, value) in &res.headers {
         headers.set(name, value)?;
+    }
+    if unread {
+        // The body was not read to its end: this connection cannot carry another request.
+        headers.set("connection", "close")?;
     }
     if let Some(key) = cache_key
         && res.status == 200
