@@ -105,6 +105,28 @@ impl PollResults {
     pub const TEXTS_MAX: usize = 200;
 }
 
+/// A poll's results as visitors get them: a bounded, cached tally. Recounted from the vote
+/// keys at most every few seconds (`computed_at`, server unix ms) from at most a capped
+/// number of them (`complete` is false when there were more), so it can lag the newest
+/// votes by those seconds plus Workers KV's listing delay (up to a minute). Never holds
+/// text answers. The operators' results stay exact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicResults {
+    #[serde(flatten)]
+    pub results: PollResults,
+    pub computed_at: Millis,
+    /// Every stored vote was counted (false: only the first ones the listing returned).
+    pub complete: bool,
+}
+
+impl PublicResults {
+    /// Whether this tally may still be served at `now_ms` instead of recounting: computed
+    /// less than `fresh_ms` ago (and not in the future, which only a broken clock makes).
+    pub fn is_fresh(&self, now_ms: Millis, fresh_ms: Millis) -> bool {
+        (0..fresh_ms).contains(&(now_ms - self.computed_at))
+    }
+}
+
 impl Poll {
     pub const OPTIONS_MIN: usize = 2;
     pub const OPTIONS_MAX: usize = 6;

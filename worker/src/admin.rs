@@ -15,7 +15,7 @@ use crate::route::{Method, Route};
 use crate::store::{KvStore, Put, list_all, read_all};
 
 /// Largest body an admin endpoint reads.
-pub const BODY_MAX: usize = 256 * 1024;
+pub const BODY_MAX: usize = crate::route::ADMIN_BODY_MAX;
 /// Most listing pages read for one rebuild or tally (1000 keys each).
 const LIST_PAGES_MAX: usize = 500;
 

@@ -56,7 +56,10 @@ pub async fn handle<S: KvStore>(api: &Api<'_, S>, req: &ApiRequest, now_ms: Mill
             ApiResponse::json_text(200, format!(r#"{{"ok":true,"now":{now_ms}}}"#))
                 .with_header("cache-control", "no-store")
         }
-        Ok(r) if r.is_admin() => admin::handle(api, req, &r, now_ms).await,
+        Ok(r) if r.is_admin() => match req.body_fits(&r) {
+            Ok(()) => admin::handle(api, req, &r, now_ms).await,
+            Err(e) => ApiResponse::error(&e),
+        },
         Ok(r) => public::handle(api, req, &r, now_ms).await,
         Err(e) => {
             let res = ApiResponse::error(&e);
@@ -81,6 +84,40 @@ pub async fn handle<S: KvStore>(api: &Api<'_, S>, req: &ApiRequest, now_ms: Mill
         res.binary = None;
     }
     res
+}
+
+/// The Cache API key the edge answers `req` from, or `None` when it must not be cached:
+/// only anonymous `GET`s of public answers that are the same for everyone asking from the
+/// same origin — a poll's public results, the knowledge-base search and page. Never the feed
+/// (each answer carries the server's clock; it is served from the isolate's copy of the
+/// snapshot with an ETag instead), never a thread or photo (each is secret to one visitor),
+/// never a request with credentials. The key is the request's URL plus its `Origin`, since
+/// the answer's CORS headers name that origin; its lifetime is the answer's `max-age`.
+pub fn edge_cache_key(req: &ApiRequest) -> Option<String> {
+    if req.method != Method::Get || req.get_header("authorization").is_some() {
+        return None;
+    }
+    match route(req.method, &req.path) {
+        Ok(Route::PublicResults { .. } | Route::Kb { .. } | Route::KbPage { .. }) => {}
+        _ => return None,
+    }
+    let origin: String = req
+        .get_header("origin")
+        .unwrap_or("")
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let sep = if req.query.is_empty() { "" } else { "&" };
+    Some(format!(
+        "{}{}?{}{sep}glimpse-cors={origin}",
+        req.origin, req.path, req.query
+    ))
 }
 
 /// A storage failure is never the client's fault: 503 + Retry-After, nothing half-done that

@@ -5,11 +5,17 @@
 use std::cell::OnceCell;
 
 use glimpse_shared::Millis;
-use worker::{Context, Date, Env, Request, Response, Result, event, kv::KvStore as WorkersKv};
+use worker::js_sys::{Reflect, Uint8Array};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys::ReadableStreamDefaultReader;
+use worker::{
+    Cache, Context, Date, Env, Request, Response, Result, event, kv::KvStore as WorkersKv,
+};
 
 use crate::core::{Api, handle};
 use crate::http::ApiRequest;
-use crate::limit::{Limit, RateLimiter};
+use crate::limit::{Limits, RateLimiter};
 use crate::route::Method;
 use crate::store::{Cached, KvStore, ListPage, Listed, Put, ReadCache, StoreError};
 
@@ -19,8 +25,10 @@ const KV_BINDING: &str = "GLIMPSE";
 /// Workers KV rejects expirations less than 60 s ahead.
 const KV_MIN_TTL_S: u64 = 60;
 
-/// How long an isolate answers from its in-memory copy of a site's snapshot before reading
-/// KV again (its own writes replace the copy at once). See [`ReadCache`].
+/// How long an isolate answers from its in-memory copy of a site's snapshot (and of the
+/// other derived values every anonymous read needs: the knowledge-base index and popularity,
+/// poll tallies) before reading KV again (its own writes replace the copy at once). See
+/// [`ReadCache`] and `keys::is_isolate_cacheable`.
 const SNAPSHOT_TTL_MS: Millis = 2_000;
 
 thread_local! {
@@ -156,16 +164,25 @@ fn auth_failures(env: &Env) -> &'static crate::door::AuthThrottle {
     })
 }
 
-/// The rate limit from the `RATE_LIMIT_PER_MINUTE` var (0 disables it).
+/// The limits from the `RATE_LIMIT_PER_MINUTE` (per visitor; 0 turns limiting off) and
+/// `RATE_LIMIT_PER_ADDRESS_PER_MINUTE` vars.
 fn limiter(env: &Env) -> &'static RateLimiter {
+    let var = |name: &str, default: u32| {
+        env.var(name)
+            .ok()
+            .and_then(|v| v.to_string().trim().parse().ok())
+            .unwrap_or(default)
+    };
     LIMITER.with(|cell| {
         *cell.get_or_init(|| {
-            let per_minute = env
-                .var("RATE_LIMIT_PER_MINUTE")
-                .ok()
-                .and_then(|v| v.to_string().trim().parse().ok())
-                .unwrap_or(Limit::DEFAULT_PER_MINUTE);
-            Box::leak(Box::new(RateLimiter::new(Limit::per_minute(per_minute))))
+            let limits = Limits::per_minute(
+                var("RATE_LIMIT_PER_MINUTE", Limits::VISITOR_PER_MINUTE),
+                var(
+                    "RATE_LIMIT_PER_ADDRESS_PER_MINUTE",
+                    Limits::ADDRESS_PER_MINUTE,
+                ),
+            );
+            Box::leak(Box::new(RateLimiter::with_limits(limits)))
         })
     })
 }
@@ -193,18 +210,92 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
     }
 }
 
+/// The request body's reader, if it has a body that can be read.
+fn body_reader(req: &Request) -> Option<ReadableStreamDefaultReader> {
+    req.inner()
+        .body()?
+        .get_reader()
+        .dyn_into::<ReadableStreamDefaultReader>()
+        .ok()
+}
+
+/// The next chunk of a body: `None` at its end or on an error.
+async fn next_chunk(reader: &ReadableStreamDefaultReader) -> Option<Uint8Array> {
+    let step = JsFuture::from(reader.read()).await.ok()?;
+    let done = Reflect::get(&step, &JsValue::from_str("done"))
+        .ok()
+        .and_then(|d| d.as_bool())
+        .unwrap_or(true);
+    if done {
+        return None;
+    }
+    Reflect::get(&step, &JsValue::from_str("value"))
+        .ok()?
+        .dyn_into::<Uint8Array>()
+        .ok()
+}
+
+/// Reads at most `max` bytes of the body as it streams in, then stops: a body over the
+/// route's limit is never read whole (the core answers 413 from the one byte too many).
+/// Returns the reader when the body goes on, for [`cancel_rest`].
+async fn read_body(req: &Request, max: usize) -> (Vec<u8>, Option<ReadableStreamDefaultReader>) {
+    let mut body = Vec::new();
+    let Some(reader) = body_reader(req) else {
+        return (body, None);
+    };
+    while body.len() < max {
+        let Some(chunk) = next_chunk(&reader).await else {
+            reader.release_lock();
+            return (body, None);
+        };
+        let room = max - body.len();
+        let take = u32::try_from(room).unwrap_or(u32::MAX).min(chunk.length());
+        let start = body.len();
+        body.resize(start + take as usize, 0);
+        chunk.subarray(0, take).copy_to(&mut body[start..]);
+    }
+    (body, Some(reader))
+}
+
+/// Cancels the rest of a body the worker will not read (over the route's limit, or a route
+/// that takes none): the answer goes out at once and nothing more is received. Under
+/// `wrangler dev` its proxy then cannot reuse its connection to the worker: the next request
+/// through it fails with the proxy's own 503 ("Your worker restarted mid-request", retried
+/// by the e2e harness) or, for a GET, waits for its retry; deployed, no such proxy exists.
+async fn cancel_rest(reader: ReadableStreamDefaultReader) {
+    let _ = JsFuture::from(reader.cancel()).await;
+    reader.release_lock();
+}
+
+/// How long the isolate limiter holds a key the Rate Limiting binding refused (the binding
+/// does not say when its window ends; its period is 60 s).
+const BINDING_REFUSAL_MS: Millis = 10_000;
+
+/// Asks Cloudflare's Rate Limiting bindings (`VISITOR_LIMITER`, `ADDRESS_LIMITER` in
+/// wrangler.toml) about `keys`, address first, and tells the isolate's limiter about a
+/// refusal. Without the bindings, or if one fails, the isolate's own count decides alone.
+async fn ask_bindings(env: &Env, limiter: &RateLimiter, keys: &crate::limit::Keys, now_ms: Millis) {
+    for (tier, key) in keys {
+        let Ok(binding) = env.rate_limiter(tier.binding()) else {
+            continue;
+        };
+        if let Ok(outcome) = binding.limit(key.clone()).await
+            && !outcome.success
+        {
+            limiter.refuse(*tier, key, now_ms, BINDING_REFUSAL_MS);
+            return;
+        }
+    }
+}
+
 #[event(fetch)]
-async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let now_ms = Millis::try_from(Date::now().as_millis()).unwrap_or(Millis::MAX);
     // The raw method string: workers-rs' `req.method()` turns methods it does not know
     // (QUERY, PATCH, PROPFIND…) into GET, which would answer them as reads instead of 405.
     let method = Method::parse(&req.inner().method());
-    let body = match method {
-        Method::Post | Method::Put => req.bytes().await.unwrap_or_default(),
-        _ => Vec::new(),
-    };
     let url = req.url()?;
-    let api_req = ApiRequest {
+    let mut api_req = ApiRequest {
         method,
         origin: url.origin().ascii_serialization(),
         path: req.path(),
@@ -214,8 +305,37 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
             .entries()
             .map(|(k, v)| (k.to_ascii_lowercase(), v))
             .collect(),
-        body,
+        body: Vec::new(),
     };
+    // The body limit is the route's, decided before a byte is read.
+    let route = crate::route::route(method, &api_req.path).ok();
+    let limit = route.as_ref().map_or(0, |r| r.body_limit(method));
+    let to_read = api_req.body_to_read(limit);
+    let rest = if to_read > 0 {
+        let (body, rest) = read_body(&req, to_read).await;
+        api_req.body = body;
+        rest
+    } else {
+        body_reader(&req)
+    };
+    let unread = rest.is_some();
+    if let Some(reader) = rest {
+        cancel_rest(reader).await;
+    }
+    let cache_key = crate::core::edge_cache_key(&api_req);
+    if let Some(key) = &cache_key
+        && let Ok(Some(hit)) = Cache::default().get(key.as_str(), false).await
+    {
+        return Ok(hit);
+    }
+    let limiter = limiter(&env);
+    if limiter.enabled()
+        && let Some(keys) = route
+            .as_ref()
+            .and_then(|r| crate::limit::keys_for(r, &api_req))
+    {
+        ask_bindings(&env, limiter, &keys, now_ms).await;
+    }
     let store = Cached {
         inner: EdgeKv {
             kv: env.kv(KV_BINDING)?,
@@ -224,13 +344,13 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
         cache: snapshots(),
         now_ms,
         ttl_ms: SNAPSHOT_TTL_MS,
-        cacheable: glimpse_shared::keys::is_snapshot,
+        cacheable: glimpse_shared::keys::is_isolate_cacheable,
     };
     let token = admin_token(&env);
     let api = Api {
         store: &store,
         admin_token: token.as_deref(),
-        limiter: limiter(&env),
+        limiter,
         auth_failures: auth_failures(&env),
         random: &random_id,
     };
@@ -244,6 +364,19 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let headers = out.headers_mut();
     for (name, value) in &res.headers {
         headers.set(name, value)?;
+    }
+    if unread {
+        // The body was not read to its end: this connection cannot carry another request.
+        headers.set("connection", "close")?;
+    }
+    if let Some(key) = cache_key
+        && res.status == 200
+    {
+        // The key already names the origin (browsers still get `Vary: Origin`);
+        // `glimpse-cache` marks answers served from here.
+        let mut copy = out.cloned()?;
+        copy.headers_mut().set("glimpse-cache", "hit")?;
+        let _ = Cache::default().put(key.as_str(), copy).await;
     }
     Ok(out)
 }

@@ -93,6 +93,46 @@ impl ApiRequest {
         self.get_header("cf-connecting-ip").unwrap_or("unknown")
     }
 
+    /// The length the client declared in `Content-Length`, if it sent a valid one.
+    pub fn declared_length(&self) -> Option<u64> {
+        self.get_header("content-length")
+            .and_then(|v| v.trim().parse().ok())
+    }
+
+    /// 413 if the body is over `limit` bytes, as declared in `Content-Length` or as read (the
+    /// edge stops reading one byte past the limit, so an oversized body is never read whole).
+    pub fn body_within(&self, limit: usize) -> Result<(), ApiError> {
+        let declared_over = self
+            .declared_length()
+            .is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX));
+        if declared_over || self.body.len() > limit {
+            Err(ApiError::too_large(limit))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// [`ApiRequest::body_within`] the route's limit for `POST` and `PUT`; other methods'
+    /// bodies are never read (the edge drops them) and never refused.
+    pub fn body_fits(&self, route: &crate::route::Route) -> Result<(), ApiError> {
+        match self.method {
+            Method::Post | Method::Put => self.body_within(route.body_limit(self.method)),
+            _ => Ok(()),
+        }
+    }
+
+    /// How many body bytes the edge should read for a route taking at most `limit`: none if
+    /// it takes no body or the declared length is already over the limit (the core answers
+    /// 413 from the declaration), else `limit + 1` — one byte past the limit is enough to
+    /// tell the body is too large without reading the rest.
+    pub fn body_to_read(&self, limit: usize) -> usize {
+        if limit == 0 || self.body_within(limit).is_err() {
+            0
+        } else {
+            limit.saturating_add(1)
+        }
+    }
+
     /// Reads the body as `T`: 413 over `limit` bytes, 415 unless it is declared JSON, 400
     /// naming the offending field if it does not parse.
     pub fn read_json<T: DeserializeOwned>(&self, limit: usize) -> Result<T, ApiError> {
@@ -331,5 +371,31 @@ mod tests {
             .err();
         assert_eq!(e.as_ref().map(|e| e.status), Some(400));
         assert_eq!(e.and_then(|e| e.field), Some("events[0].kind".into()));
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_refused_from_its_declared_length() {
+        let base = ApiRequest::new(Method::Post, "/");
+        assert_eq!(base.body_within(10), Ok(()));
+        let declared = base.clone().header("Content-Length", "20000000");
+        assert_eq!(declared.declared_length(), Some(20_000_000));
+        assert_eq!(declared.body_within(10).map_err(|e| e.status), Err(413));
+        assert_eq!(
+            base.clone()
+                .header("content-length", "10")
+                .json(vec![b'x'; 10])
+                .body_within(10),
+            Ok(())
+        );
+        // A streamed body (no Content-Length) read one byte past the limit.
+        let streamed = base.clone().json(vec![b'x'; 11]);
+        assert_eq!(streamed.body_within(10).map_err(|e| e.status), Err(413));
+        assert_eq!(declared.body_to_read(10), 0, "refused unread");
+        assert_eq!(base.body_to_read(10), 11);
+        assert_eq!(base.body_to_read(0), 0, "a route that takes no body");
+        // A malformed length is no declaration; the body read decides.
+        let odd = base.header("content-length", "lots");
+        assert_eq!(odd.declared_length(), None);
+        assert_eq!(odd.body_within(10), Ok(()));
     }
 }

@@ -4,6 +4,7 @@
 
 use glimpse_shared::events::StoredBatch;
 use glimpse_shared::hash::fnv1a64;
+use glimpse_shared::poll::PublicResults;
 use glimpse_shared::time::utc_date;
 use glimpse_shared::{ApiError, EventBatch, Millis, PollResponse, SiteSnapshot, Vote, keys};
 use serde::Serialize;
@@ -14,7 +15,7 @@ use crate::route::{Method, Route};
 use crate::store::{KvStore, Put};
 
 /// Largest body a public endpoint reads.
-pub const BODY_MAX: usize = 8 * 1024;
+pub const BODY_MAX: usize = crate::route::PUBLIC_BODY_MAX;
 
 /// How long browsers and caches may reuse a feed before revalidating with its ETag.
 pub const FEED_CACHE_CONTROL: &str = "public, max-age=10";
@@ -45,6 +46,11 @@ pub(crate) async fn handle<S: KvStore>(
     {
         // A page the site did not allow may not write anything on its behalf.
         Err(ApiError::forbidden_origin())
+    } else if let Err(e) = req.body_fits(route) {
+        // Decided from Content-Length (or the edge's bounded read) before any write.
+        Err(e)
+    } else if let Err(e) = rate_limit(api, req, route, now_ms) {
+        Err(e)
     } else {
         match route {
             Route::Feed { .. } => Ok(feed(req, &snapshot, now_ms)),
@@ -53,10 +59,7 @@ pub(crate) async fn handle<S: KvStore>(
             Route::PublicResults { poll, .. } => public_results(api, &snapshot, poll, now_ms).await,
             Route::Kb { .. } => crate::kb::search_json(api.store, req, &snapshot, now_ms).await,
             Route::KbPage { .. } => crate::kb::page(api.store, req, &snapshot, now_ms).await,
-            Route::Ask { .. } => match rate_limit(api, req, &snapshot.site.id, now_ms) {
-                Ok(()) => crate::questions::ask(api, req, &snapshot, now_ms).await,
-                Err(e) => Err(e),
-            },
+            Route::Ask { .. } => crate::questions::ask(api, req, &snapshot, now_ms).await,
             Route::Thread { id, .. } if req.method == Method::Delete => {
                 crate::questions::delete_thread(api, req, &snapshot.site, id, now_ms).await
             }
@@ -64,12 +67,7 @@ pub(crate) async fn handle<S: KvStore>(
                 crate::questions::thread(api, req, &snapshot.site, id, now_ms).await
             }
             Route::Photo { id, .. } if req.method == Method::Put => {
-                match rate_limit(api, req, &snapshot.site.id, now_ms) {
-                    Ok(()) => {
-                        crate::questions::put_photo(api, req, &snapshot.site, id, now_ms).await
-                    }
-                    Err(e) => Err(e),
-                }
+                crate::questions::put_photo(api, req, &snapshot.site, id, now_ms).await
             }
             Route::Photo { id, .. } => {
                 crate::questions::get_photo(api, req, &snapshot.site, id, now_ms).await
@@ -147,8 +145,20 @@ fn feed(req: &ApiRequest, snapshot: &SiteSnapshot, now_ms: Millis) -> ApiRespons
         .with_header(NOW_HEADER, &now_ms.to_string())
 }
 
+/// How long a poll's public tally is served before it is recounted.
+pub const TALLY_FRESH_MS: Millis = 10_000;
+/// Most listing pages (1000 votes each) a public recount reads.
+pub const TALLY_PAGES_MAX: usize = 10;
+/// How long browsers and the edge cache may keep a public tally.
+pub const RESULTS_CACHE_CONTROL: &str = "public, max-age=5";
+
 /// `GET /v1/sites/{site}/polls/{poll}/results`: what visitors see after voting, only for
-/// polls that show results. Text answers stay private: visitors get counts only.
+/// polls that show results. Text answers stay private: visitors get counts only. Served from
+/// the poll's stored tally while it is fresh ([`TALLY_FRESH_MS`]); otherwise recounted from
+/// at most [`TALLY_PAGES_MAX`] listing pages and written back whole (best effort: KV allows
+/// about one write per second per key, and a refused write changes nothing for the answer).
+/// So a flood of reads costs one KV read each at most (none while the isolate's or the
+/// edge's cache holds it), never a listing of every vote.
 async fn public_results<S: KvStore>(
     api: &Api<'_, S>,
     snapshot: &SiteSnapshot,
@@ -166,9 +176,63 @@ async fn public_results<S: KvStore>(
             "this poll does not show its results to visitors",
         ));
     }
-    let mut results = crate::admin::tally(api.store, &snapshot.site.id, poll).await?;
+    let site = &snapshot.site;
+    let key = keys::poll_tally(&site.id, poll_id);
+    let stored: Option<PublicResults> = api
+        .store
+        .get(&key)
+        .await
+        .map_err(unavailable)?
+        .and_then(|raw| serde_json::from_str(&raw).ok())
+        .filter(|t: &PublicResults| t.is_fresh(now_ms, TALLY_FRESH_MS));
+    let tally = match stored {
+        Some(t) => t,
+        None => {
+            let t = recount(api.store, &site.id, poll, now_ms).await?;
+            if let Ok(json) = serde_json::to_string(&t) {
+                let keep = Put::expiring(site.retain_until(poll.expires_at));
+                let _ = api.store.put(&key, &json, keep).await;
+            }
+            t
+        }
+    };
+    Ok(ApiResponse::json(200, &tally).with_header("cache-control", RESULTS_CACHE_CONTROL))
+}
+
+/// A poll's tally from at most [`TALLY_PAGES_MAX`] listing pages of its vote keys (the
+/// answers ride in the keys' metadata), without text answers.
+async fn recount<S: KvStore>(
+    store: &S,
+    site: &str,
+    poll: &glimpse_shared::Poll,
+    now_ms: Millis,
+) -> Result<PublicResults, ApiError> {
+    let prefix = keys::votes_prefix(site, &poll.id);
+    let mut votes: Vec<Vote> = Vec::new();
+    let mut cursor = None;
+    let mut complete = false;
+    for _ in 0..TALLY_PAGES_MAX {
+        let page = store.list(&prefix, cursor).await.map_err(unavailable)?;
+        votes.extend(
+            page.keys
+                .into_iter()
+                .filter_map(|k| k.metadata.and_then(|m| serde_json::from_value(m).ok())),
+        );
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => {
+                complete = true;
+                break;
+            }
+        }
+    }
+    let mut results = poll.tally(&votes);
     results.texts.clear();
-    Ok(ApiResponse::json(200, &results).with_header("cache-control", "public, max-age=5"))
+    Ok(PublicResults {
+        results,
+        computed_at: now_ms,
+        complete,
+    })
 }
 
 /// `If-None-Match` uses weak comparison: `*`, or any listed tag equal ignoring `W/`.
@@ -180,17 +244,21 @@ fn etag_matches(if_none_match: &str, etag: &str) -> bool {
             .any(|t| t == etag)
 }
 
-/// Refuses the request with 429 if this client has written too much to this site lately.
+/// Refuses the request with 429 if this client has written (or read its thread) too much on
+/// this site lately: counted per visitor and per address, see [`crate::limit`].
 pub(crate) fn rate_limit<S>(
     api: &Api<'_, S>,
     req: &ApiRequest,
-    site: &str,
+    route: &Route,
     now_ms: Millis,
 ) -> Result<(), ApiError> {
-    let key = format!("{site}|{}", req.client_ip());
-    api.limiter
-        .check(&key, now_ms)
-        .map_err(ApiError::rate_limited)
+    match crate::limit::keys_for(route, req) {
+        Some(keys) => api
+            .limiter
+            .check_keys(&keys, now_ms)
+            .map_err(ApiError::rate_limited),
+        None => Ok(()),
+    }
 }
 
 /// What a poll response answers.
@@ -216,7 +284,6 @@ async fn respond<S: KvStore>(
     now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
     let site = &snapshot.site;
-    rate_limit(api, req, &site.id, now_ms)?;
     let body = req.read_valid(BODY_MAX, "response", PollResponse::validate)?;
     let poll = match snapshot.poll(poll_id) {
         Some(p) if p.publish_at > now_ms => return Err(ApiError::not_found("poll")),
@@ -311,7 +378,6 @@ async fn events<S: KvStore>(
     now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
     let site = &snapshot.site;
-    rate_limit(api, req, &site.id, now_ms)?;
     let batch = req.read_valid(BODY_MAX, "event batch", EventBatch::validate)?;
     let accepted = batch.events.len();
     let stored = StoredBatch {

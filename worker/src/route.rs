@@ -108,6 +108,11 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/v1/admin/sites/{site}/questions/{id}/resolve", &[Post]),
 ];
 
+/// Largest body of a public JSON write (poll response, event batch, question).
+pub const PUBLIC_BODY_MAX: usize = 8 * 1024;
+/// Largest body of an operator write (site settings, a story with its slides…).
+pub const ADMIN_BODY_MAX: usize = 256 * 1024;
+
 /// A recognised endpoint with its validated path parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -247,6 +252,25 @@ impl Route {
             | Route::AdminSite { site }
             | Route::AdminContent { site, .. }
             | Route::PollResults { site, .. } => Some(site),
+        }
+    }
+
+    /// The largest request body this endpoint reads, in bytes, decided before reading any of
+    /// it: a larger `Content-Length` is refused with 413 at once and a streamed body is cut
+    /// off as soon as it passes this. Public JSON writes take 8 KiB, a question's photo 1 MiB
+    /// ([`ImageType::MAX_BYTES`](glimpse_shared::question::ImageType::MAX_BYTES)), operator
+    /// writes 256 KiB; endpoints that take no body read none (0).
+    pub fn body_limit(&self, method: Method) -> usize {
+        if !matches!(method, Method::Post | Method::Put) {
+            return 0;
+        }
+        match self {
+            Route::Photo { .. } => glimpse_shared::question::ImageType::MAX_BYTES,
+            Route::PollResponses { .. } | Route::Events { .. } | Route::Ask { .. } => {
+                PUBLIC_BODY_MAX
+            }
+            r if r.is_admin() => ADMIN_BODY_MAX,
+            _ => 0,
         }
     }
 
@@ -480,6 +504,30 @@ mod tests {
             })
         );
         assert!(route(Put, "/v1/admin/sites/demo").is_ok_and(|r| r.is_admin()));
+    }
+
+    #[test]
+    fn body_limits_are_decided_by_the_route() {
+        let limit = |m, p| route(m, p).map(|r| r.body_limit(m));
+        assert_eq!(
+            limit(Post, "/v1/sites/demo/polls/p/responses"),
+            Ok(8 * 1024)
+        );
+        assert_eq!(limit(Post, "/v1/sites/demo/events"), Ok(8 * 1024));
+        assert_eq!(limit(Post, "/v1/sites/demo/questions"), Ok(8 * 1024));
+        assert_eq!(
+            limit(Put, "/v1/sites/demo/questions/q1/photo"),
+            Ok(1024 * 1024)
+        );
+        assert_eq!(limit(Get, "/v1/sites/demo/questions/q1/photo"), Ok(0));
+        assert_eq!(limit(Put, "/v1/admin/sites/demo/stories/s"), Ok(256 * 1024));
+        assert_eq!(limit(Put, "/v1/admin/sites/demo"), Ok(256 * 1024));
+        assert_eq!(
+            limit(Post, "/v1/admin/sites/demo/questions/q/replies"),
+            Ok(256 * 1024)
+        );
+        assert_eq!(limit(Get, "/v1/sites/demo/feed"), Ok(0));
+        assert_eq!(limit(Options, "/v1/sites/demo/events"), Ok(0));
     }
 
     #[test]

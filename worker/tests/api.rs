@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use common::*;
 use glimpse_shared::keys;
 use glimpse_worker::http::ApiRequest;
-use glimpse_worker::limit::{Limit, RateLimiter};
+use glimpse_worker::limit::{Limits, RateLimiter};
 use glimpse_worker::route::Method;
 use glimpse_worker::store::MemoryKv;
 use serde_json::json;
@@ -738,7 +738,8 @@ fn events_are_one_write_per_batch() {
 #[test]
 fn public_writes_are_rate_limited_per_ip_and_site() {
     let mut h = seeded();
-    h.limiter = RateLimiter::new(Limit::per_minute(3));
+    // Three per visitor and three per address: four visitors on one address hit the latter.
+    h.limiter = RateLimiter::with_limits(Limits::per_minute(3, 3));
     let vote = |ip: &str, i: usize| {
         h.call(
             ApiRequest::new(Method::Post, "/v1/sites/demo/polls/csat/responses")

@@ -182,8 +182,29 @@ impl HttpResponse {
     }
 }
 
-/// A minimal HTTP/1.1 request on loopback, or `None` if nothing answered.
+/// What wrangler dev's own proxy answers when the connection it reused to reach the worker
+/// had been closed: the worker never saw the request. Workerd closes that connection after
+/// the worker answers without reading a whole request body (a 413 from `Content-Length`),
+/// and the proxy retries only GET and HEAD by itself.
+const WRANGLER_PROXY_RETRY: &str = "Your worker restarted mid-request.";
+
+/// A minimal HTTP/1.1 request on loopback, or `None` if nothing answered. A request wrangler
+/// dev's proxy could not deliver ([`WRANGLER_PROXY_RETRY`]) is sent once more.
 pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Option<HttpResponse> {
+    let res = http_once(port, method, path, headers, body)?;
+    if res.status == 503 && res.body.starts_with(WRANGLER_PROXY_RETRY) {
+        return http_once(port, method, path, headers, body);
+    }
+    Some(res)
+}
+
+fn http_once(
     port: u16,
     method: &str,
     path: &str,
