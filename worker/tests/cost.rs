@@ -228,7 +228,8 @@ fn knowledge_base_floods_cost_no_kv_read_each() {
     let h = seeded();
     let cache = ReadCache::default();
     let limiter = RateLimiter::with_limits(Limits::default());
-    let random = || "unused".to_string();
+    let random = || Some("unused".to_string());
+    let auth_failures = glimpse_worker::door::AuthThrottle::new(10, 60_000);
     // As the edge wires it: each request a fresh `Cached` over the isolate's `ReadCache`.
     let call = |req: ApiRequest, now: i64| {
         let store = Cached {
@@ -242,6 +243,7 @@ fn knowledge_base_floods_cost_no_kv_read_each() {
             store: &store,
             admin_token: None,
             limiter: &limiter,
+            auth_failures: &auth_failures,
             random: &random,
         };
         pollster::block_on(handle(&api, &req, now))
