@@ -79,7 +79,11 @@ fn unknown_methods_are_refused_with_405_and_allow_and_change_nothing() -> Result
             vote,
         ),
         (story_path, &["GET", "HEAD", "PUT", "DELETE"], &rewritten),
-        ("/v1/admin/sites/demo", &["GET", "HEAD", "PUT"], ""),
+        (
+            "/v1/admin/sites/demo",
+            &["GET", "HEAD", "PUT", "DELETE"],
+            "",
+        ),
     ];
     for (path, allow, body) in cases {
         for method in UNKNOWN {
