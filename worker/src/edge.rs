@@ -257,11 +257,29 @@ async fn read_body(req: &Request, max: usize) -> (Vec<u8>, Option<ReadableStream
     (body, Some(reader))
 }
 
-/// Cancels the rest of a body the worker will not read (over the route's limit, or a route
-/// that takes none): the answer goes out at once and nothing more is received. Under
-/// `wrangler dev` its proxy then cannot reuse its connection to the worker: the next request
-/// through it fails with the proxy's own 503 ("Your worker restarted mid-request", retried
-/// by the e2e harness) or, for a GET, waits for its retry; deployed, no such proxy exists.
+/// Reads and discards the rest of a body, at most `budget` bytes: `true` if it ended within
+/// them (the connection stays reusable), `false` if it goes on (the caller cancels it).
+async fn drain(reader: &ReadableStreamDefaultReader, budget: usize) -> bool {
+    if budget == 0 {
+        return false;
+    }
+    let mut seen = 0usize;
+    while seen <= budget {
+        match next_chunk(reader).await {
+            Some(chunk) => seen = seen.saturating_add(chunk.length() as usize),
+            None => return true,
+        }
+    }
+    false
+}
+
+/// Cancels the rest of a body the worker will not read and that is too big to drain (more
+/// than [`ApiRequest::DRAIN_MAX`]): the answer goes out at once and nothing more is received.
+/// Under `wrangler dev` its proxy then cannot reuse its connection to the worker (a known
+/// local-dev bug, cloudflare/workers-sdk#15709 and #15203): the next request through it
+/// fails with the proxy's own 503 ("Your worker restarted mid-request", retried by the e2e
+/// harness) or, for a GET, waits for its retry; deployed, no such proxy exists. Draining
+/// small bodies keeps ordinary mistakes (a body on a GET, a 405) from triggering it.
 async fn cancel_rest(reader: ReadableStreamDefaultReader) {
     let _ = JsFuture::from(reader.cancel()).await;
     reader.release_lock();
@@ -318,9 +336,19 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     } else {
         body_reader(&req)
     };
-    let unread = rest.is_some();
+    let mut unread = false;
     if let Some(reader) = rest {
-        cancel_rest(reader).await;
+        let budget = if api_req.may_drain() {
+            ApiRequest::DRAIN_MAX.saturating_sub(api_req.body.len())
+        } else {
+            0
+        };
+        unread = !drain(&reader, budget).await;
+        if unread {
+            cancel_rest(reader).await;
+        } else {
+            reader.release_lock();
+        }
     }
     let cache_key = crate::core::edge_cache_key(&api_req);
     if let Some(key) = &cache_key

@@ -99,6 +99,18 @@ impl ApiRequest {
             .and_then(|v| v.trim().parse().ok())
     }
 
+    /// Most bytes of a body the worker does not use that the edge reads and discards (over
+    /// the route's limit, or a route that takes none), so the connection stays usable: a
+    /// small mistaken body is drained, anything larger is cancelled unread.
+    pub const DRAIN_MAX: usize = 64 * 1024;
+
+    /// Whether an unused body may be drained (its declared length, if any, is within
+    /// [`ApiRequest::DRAIN_MAX`]); otherwise the edge cancels it at once.
+    pub fn may_drain(&self) -> bool {
+        self.declared_length()
+            .is_none_or(|n| n <= u64::try_from(Self::DRAIN_MAX).unwrap_or(u64::MAX))
+    }
+
     /// 413 if the body is over `limit` bytes, as declared in `Content-Length` or as read (the
     /// edge stops reading one byte past the limit, so an oversized body is never read whole).
     pub fn body_within(&self, limit: usize) -> Result<(), ApiError> {
@@ -394,6 +406,10 @@ mod tests {
         assert_eq!(base.body_to_read(10), 11);
         assert_eq!(base.body_to_read(0), 0, "a route that takes no body");
         // A malformed length is no declaration; the body read decides.
+        assert!(!declared.may_drain(), "20 MB declared: cancelled unread");
+        assert!(base.may_drain());
+        assert!(base.clone().header("content-length", "65536").may_drain());
+        assert!(!base.clone().header("content-length", "65537").may_drain());
         let odd = base.header("content-length", "lots");
         assert_eq!(odd.declared_length(), None);
         assert_eq!(odd.body_within(10), Ok(()));
