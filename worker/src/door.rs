@@ -3,7 +3,6 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::net::IpAddr;
 
 use glimpse_shared::{ApiError, Millis};
 use sha2::{Digest, Sha256};
@@ -36,20 +35,10 @@ pub fn usable_admin_token(token: Option<&str>) -> Option<&str> {
     token.filter(|t| admin_token_problem(Some(t)).is_none())
 }
 
-/// The throttling key of a client address: an IPv4 address as is, an IPv6 address by its
-/// /64 (one subscriber usually holds a whole /64); anything unparsable as itself.
+/// The throttling key of a client address: the same as the write limiter's
+/// ([`crate::limit::address_key`]: an IPv4 address as is, an IPv6 address by its /64).
 pub fn client_key(ip: &str) -> String {
-    match ip.trim().parse::<IpAddr>() {
-        Ok(IpAddr::V4(v4)) => v4.to_string(),
-        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
-        Err(_) => ip.trim().to_string(),
-    }
+    crate::limit::address_key(ip)
 }
 
 /// Failed authentications per client: at most `max` in any `window_ms` (`max` 0: no limit, for

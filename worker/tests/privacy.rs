@@ -61,7 +61,7 @@ fn a_visitors_data_is_exported_then_erased() {
     assert_eq!(res.status, 200, "{}", res.body);
     assert_eq!(
         body(&res)["erased"],
-        json!({"votes": 2, "event_batches": 1, "questions": 1})
+        json!({"votes": 2, "event_batches": 1, "questions": 1, "knowledge_base": 0})
     );
     // question + reply + 2 votes + 1 batch are gone; receipts hold no visitor id.
     assert_eq!(h.kv.keys().len(), before - 5);
