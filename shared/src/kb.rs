@@ -74,6 +74,21 @@ pub struct KbEntry {
     /// "Did this help?" yes votes.
     #[serde(default)]
     pub helped: u32,
+    /// A story saved again for a later `publish_at` after its entry went public: its new
+    /// topic, title and text, which replace the public ones only from `from` (until then
+    /// visitors keep reading what was live).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<KbRevision>,
+}
+
+/// Content an entry takes from a later time (see [`KbEntry::next`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KbRevision {
+    pub topic: String,
+    pub title: String,
+    pub body: String,
+    /// Unix ms from which it is the entry's content.
+    pub from: Millis,
 }
 
 fn yes() -> bool {
@@ -106,6 +121,20 @@ impl KbEntry {
             KbStatus::Scheduled
         } else {
             KbStatus::Public
+        }
+    }
+
+    /// The entry as it reads at `now_ms`: a due [`KbEntry::next`] applied.
+    pub fn as_of(&self, now_ms: Millis) -> KbEntry {
+        match &self.next {
+            Some(n) if n.from <= now_ms => KbEntry {
+                topic: n.topic.clone(),
+                title: n.title.clone(),
+                body: n.body.clone(),
+                next: None,
+                ..self.clone()
+            },
+            _ => self.clone(),
         }
     }
 
@@ -215,27 +244,39 @@ pub fn story_entry(story: &crate::Story, existing: Option<&KbEntry>, now_ms: Mil
         edited: false,
         views: 0,
         helped: 0,
+        next: None,
     };
     let Some(old) = existing else {
         return generated;
     };
+    let old = old.as_of(now_ms);
     let was_public = old.published_at <= now_ms;
+    if old.edited {
+        // The operator's words stay; only the date follows the story until it went public.
+        return KbEntry {
+            published_at: if was_public {
+                old.published_at
+            } else {
+                story.publish_at
+            },
+            updated_at: now_ms,
+            ..old
+        };
+    }
+    if was_public && story.publish_at > now_ms {
+        // Live before, rescheduled now: visitors keep what was live until the new version is.
+        return KbEntry {
+            updated_at: now_ms,
+            next: Some(KbRevision {
+                topic: generated.topic,
+                title: generated.title,
+                body: generated.body,
+                from: story.publish_at,
+            }),
+            ..old
+        };
+    }
     KbEntry {
-        topic: if old.edited {
-            old.topic.clone()
-        } else {
-            generated.topic
-        },
-        title: if old.edited {
-            old.title.clone()
-        } else {
-            generated.title
-        },
-        body: if old.edited {
-            old.body.clone()
-        } else {
-            generated.body
-        },
         published_at: if was_public {
             old.published_at
         } else {
@@ -243,7 +284,8 @@ pub fn story_entry(story: &crate::Story, existing: Option<&KbEntry>, now_ms: Mil
         },
         updated_at: now_ms,
         published: old.published,
-        edited: old.edited,
+        views: old.views,
+        helped: old.helped,
         ..generated
     }
 }
@@ -276,6 +318,7 @@ pub fn answer_entry(
         edited: true,
         views: existing.map_or(0, |e| e.views),
         helped: existing.map_or(0, |e| e.helped),
+        next: None,
     }
 }
 
@@ -294,6 +337,7 @@ pub fn edit_entry(existing: &KbEntry, draft: &KbDraft, now_ms: Millis) -> KbEntr
         updated_at: now_ms,
         published: draft.published,
         edited: true,
+        next: None,
         ..existing.clone()
     }
 }
@@ -395,6 +439,7 @@ pub fn search(
     let terms = words(query);
     let mut hits: Vec<KbHit> = entries
         .iter()
+        .map(|e| e.as_of(now_ms))
         .filter(|e| e.is_public(now_ms))
         .filter(|e| topic.is_none_or(|t| e.topic == t))
         .filter_map(|e| {
@@ -450,6 +495,7 @@ mod tests {
             edited: id.starts_with("question-"),
             views,
             helped,
+            next: None,
         }
     }
 
@@ -761,6 +807,35 @@ mod tests {
                 reply("It arrives Monday.")
             ]),
             "We chased it.\n\nIt arrives Monday."
+        );
+    }
+    #[test]
+    fn a_live_story_saved_again_for_later_keeps_its_live_words_until_then() {
+        let live = story_entry(&story(NOW - 10), None, NOW);
+        let mut secret = story(NOW + 500);
+        secret.title = "Prices rise 40 percent".into();
+        let saved = story_entry(&secret, Some(&live), NOW);
+        // Until the new publish_at visitors read what was live; the new words are nowhere.
+        assert!(search(std::slice::from_ref(&saved), "prices", None, 10, NOW).is_empty());
+        assert_eq!(
+            ids(&search(
+                std::slice::from_ref(&saved),
+                "reset",
+                None,
+                10,
+                NOW + 499
+            )),
+            ["story-reset"]
+        );
+        assert_eq!(saved.status(NOW), KbStatus::Public);
+        // From then on, the new version.
+        let hits = search(std::slice::from_ref(&saved), "prices", None, 10, NOW + 500);
+        assert_eq!(hits[0].entry.title, "Prices rise 40 percent");
+        // Saved again once it is live, the revision becomes the content.
+        let later = story_entry(&secret, Some(&saved), NOW + 600);
+        assert_eq!(
+            (later.title.as_str(), later.next.is_none()),
+            ("Prices rise 40 percent", true)
         );
     }
 }

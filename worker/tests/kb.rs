@@ -526,3 +526,37 @@ fn answers_copied_verbatim_by_older_versions_stay_hidden_until_rewritten() {
     assert_eq!(body(&res)["visitor"], json!(tok("v", 3)));
     assert_eq!(kb(&h, "q=missing+parcels"), [format!("question-{id}")]);
 }
+
+#[test]
+fn a_live_story_rescheduled_with_new_words_keeps_them_secret_until_then() {
+    let h = seeded();
+    let week = 7 * 24 * HOUR;
+    let mut s = story("reset", T0 + week, T0 + 2 * week);
+    s["title"] = json!("Platypusprice rise next month");
+    s["slides"][0]["text"] = json!("Confidential: prices go up 40 percent, code NUMBAT77");
+    assert_eq!(
+        h.put("/v1/admin/sites/demo/stories/reset", s, T0).status,
+        200
+    );
+    for q in ["platypusprice", "numbat77", "confidential", ""] {
+        for path in [
+            format!("/v1/sites/demo/kb?q={q}"),
+            format!("/kb/demo?q={q}"),
+        ] {
+            let res = h.call(ApiRequest::new(Method::Get, &path), T0 + HOUR);
+            assert!(
+                !res.body.contains("Platypusprice rise") && !res.body.contains("NUMBAT77"),
+                "{path}: {}",
+                res.body
+            );
+        }
+    }
+    // What was live stays readable meanwhile; the new words from the new publish_at.
+    let res = h.call(ApiRequest::new(Method::Get, "/kb/demo?q=reset"), T0 + HOUR);
+    assert!(res.body.contains("How to reset"), "{}", res.body);
+    let res = h.call(
+        ApiRequest::new(Method::Get, "/v1/sites/demo/kb?q=platypusprice"),
+        T0 + week,
+    );
+    assert!(res.body.contains("Platypusprice rise"), "{}", res.body);
+}
