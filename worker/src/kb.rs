@@ -288,7 +288,16 @@ pub async fn recount<S: KvStore>(store: &S, site: &str) -> Result<Popularity, Ap
             batches.push(b);
         }
     }
-    let pop = popularity(&batches);
+    // Only entries that exist are counted: event batches are anonymous, and story ids in them
+    // are whatever a client sent, so counting every id would let anyone grow this value
+    // (and the cost of every search that reads it) without bound.
+    let known: std::collections::BTreeSet<String> = stored_index(store, site)
+        .await?
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    let mut pop = popularity(&batches);
+    pop.retain(|id, _| known.contains(id));
     let json = serde_json::to_string(&pop)
         .map_err(|_| ApiError::new(500, "internal", "popularity could not be encoded"))?;
     store

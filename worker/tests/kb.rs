@@ -560,3 +560,33 @@ fn a_live_story_rescheduled_with_new_words_keeps_them_secret_until_then() {
     );
     assert!(res.body.contains("Platypusprice rise"), "{}", res.body);
 }
+
+#[test]
+fn popularity_counts_only_entries_that_exist() {
+    let h = seeded();
+    // Anonymous batches naming stories that do not exist (an attempt to grow the value every
+    // search reads).
+    for v in 0..20 {
+        let events: Vec<serde_json::Value> = (0..49)
+            .map(|i| json!({"kind": "story_view", "story": format!("bogus-{v}-{i}")}))
+            .chain([json!({"kind": "story_view", "story": "reset"})])
+            .collect();
+        let res = h.call(
+            ApiRequest::new(Method::Post, "/v1/sites/demo/events").json(
+                json!({"id": tok("batch", 100 + v), "visitor": tok("v", v), "events": events})
+                    .to_string(),
+            ),
+            T0,
+        );
+        assert_eq!(res.status, 202, "{}", res.body);
+    }
+    let res = h.admin(Method::Post, "/v1/admin/sites/demo/kb/recount", None, T0);
+    assert_eq!(res.status, 200, "{}", res.body);
+    let counted = body(&res);
+    assert!(
+        counted
+            .as_object()
+            .is_some_and(|m| m.keys().all(|k| k == "story-reset")),
+        "{counted}"
+    );
+}
