@@ -141,15 +141,34 @@ pub fn lookalike_warning(field: impl Into<String>, url: &str) -> Option<Problem>
     })
 }
 
-/// Links in authored content must be https: nothing else is ever rendered as a link.
+/// Whether `s` holds an invisible formatting character that can make a link read as another:
+/// the bidirectional controls ([`has_bidi_control`]), the soft hyphen U+00AD, U+180E, the
+/// zero-width characters U+200B-U+200D, U+2060-U+2064, U+206A-U+206F, the byte-order mark
+/// U+FEFF and the interlinear annotations U+FFF9-U+FFFB.
+pub fn has_invisible(s: &str) -> bool {
+    has_bidi_control(s)
+        || s.chars().any(|c| {
+            matches!(c, '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}'
+                | '\u{206A}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+        })
+}
+
+/// Links in authored content must be https: nothing else is ever rendered as a link. No
+/// invisible formatting character ([`has_invisible`]), written or percent-encoded; a host
+/// without `%` or `@` that IDNA accepts.
 pub fn is_https_url(url: &str) -> bool {
-    !has_bidi_control(url)
+    !has_invisible(url)
+        && !has_invisible(&percent_encoding::percent_decode_str(url).decode_utf8_lossy())
+        && ascii_host(url).is_some()
         && url.len() <= 2_048
         && url
             .strip_prefix("https://")
             .and_then(|rest| rest.split(['/', '?', '#']).next())
             .is_some_and(|host| {
-                !host.is_empty() && !host.contains(char::is_whitespace) && !host.contains('@')
+                !host.is_empty()
+                    && !host.contains(char::is_whitespace)
+                    && !host.contains('@')
+                    && !host.contains('%')
             })
         && !url.contains(char::is_control)
         && !url.contains(char::is_whitespace)
@@ -310,6 +329,31 @@ mod tests {
             assert_eq!(p.0.len(), 1);
         }
         assert!(!has_bidi_control("Hilfe · مساعدة"));
+    }
+
+    #[test]
+    fn invisible_and_encoded_tricks_refuse_links() {
+        for bad in [
+            "https://example.com/%E2%80%AEfdp.exe",
+            "https://example.com/%e2%80%8b",
+            "https://exa\u{200B}mple.com/",
+            "https://exa\u{200D}mple.com/",
+            "https://example.com/\u{FEFF}",
+            "https://example.com/a\u{00AD}b",
+            "https://ex\u{180E}ample.com",
+            "https://evil.example%40example.com/",
+            "https://evil.example%2Fexample.com/",
+        ] {
+            assert!(!is_https_url(bad), "{bad:?}");
+        }
+        for good in [
+            "https://example.com/a%20b",
+            "https://example.com/caf%C3%A9",
+            "https://xn--caf-dma.example/",
+            "https://café.example/menu",
+        ] {
+            assert!(is_https_url(good), "{good:?}");
+        }
     }
 
     #[test]
