@@ -85,6 +85,11 @@ pub fn KbPage() -> impl IntoView {
                                 <p class="sub">{format!("{source} · topic {} · {} {}", l.entry.topic,
                                     if l.status == KbStatus::Scheduled { "public from" } else { "since" },
                                     show(l.entry.published_at))}</p>
+                                {l.entry.next.as_ref().map(|n| view! {
+                                    <p class="sub" data-testid="kb-next">{format!(
+                                        "Its story was saved again: \u{201c}{}\u{201d} replaces this from {}",
+                                        n.title, show(n.from))}</p>
+                                })}
                             </div>
                             <button data-testid="kb-edit" on:click=move |_| editing.set(Some(item.clone()))>"Edit"</button>
                         </li>
