@@ -2,7 +2,7 @@
 //! be edited, unpublished, published again or deleted. Also the form that publishes an answer
 //! to a question, which states plainly that it becomes public and asks the operator to confirm.
 
-use glimpse_shared::kb::{KbDraft, KbEntry, KbSource, KbStatus};
+use glimpse_shared::kb::{KbDraft, KbListed, KbSource, KbStatus};
 use leptos::prelude::*;
 use serde::Deserialize;
 
@@ -10,17 +10,9 @@ use crate::api;
 use crate::app::{console, topic_options};
 use crate::time::show;
 
-/// An entry as the admin API lists it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Listed {
-    #[serde(flatten)]
-    pub entry: KbEntry,
-    pub status: KbStatus,
-}
-
 #[derive(Debug, Deserialize)]
 struct List {
-    entries: Vec<Listed>,
+    entries: Vec<KbListed>,
 }
 
 /// `/v1/admin/sites/{site}/kb/{stories|questions}/{id}` for an entry.
@@ -50,9 +42,9 @@ fn status_badge(status: KbStatus) -> impl IntoView {
 #[component]
 pub fn KbPage() -> impl IntoView {
     let c = console();
-    let entries = RwSignal::new(None::<Vec<Listed>>);
+    let entries = RwSignal::new(None::<Vec<KbListed>>);
     let error = RwSignal::new(None::<String>);
-    let editing = RwSignal::new(None::<Listed>);
+    let editing = RwSignal::new(None::<KbListed>);
     let reload = move || {
         let path = c.path("/kb");
         leptos::task::spawn_local(async move {
@@ -115,7 +107,7 @@ pub fn KbPage() -> impl IntoView {
 
 /// Edits one entry: topic, title, body; publish/unpublish; delete (confirmed).
 #[component]
-fn EntryEditor(listed: Listed, on_done: Callback<()>) -> impl IntoView {
+fn EntryEditor(listed: KbListed, on_done: Callback<()>) -> impl IntoView {
     let c = console();
     let e = listed.entry;
     let path = entry_path(e.source, &e.source_id);

@@ -124,17 +124,18 @@ impl KbEntry {
         }
     }
 
-    /// The entry as it reads at `now_ms`: a due [`KbEntry::next`] applied.
-    pub fn as_of(&self, now_ms: Millis) -> KbEntry {
+    /// The entry as it reads at `now_ms`: a due [`KbEntry::next`] applied (a copy only then;
+    /// searches read every entry, so the usual case borrows).
+    pub fn as_of(&self, now_ms: Millis) -> std::borrow::Cow<'_, KbEntry> {
         match &self.next {
-            Some(n) if n.from <= now_ms => KbEntry {
+            Some(n) if n.from <= now_ms => std::borrow::Cow::Owned(KbEntry {
                 topic: n.topic.clone(),
                 title: n.title.clone(),
                 body: n.body.clone(),
                 next: None,
                 ..self.clone()
-            },
-            _ => self.clone(),
+            }),
+            _ => std::borrow::Cow::Borrowed(self),
         }
     }
 
@@ -153,6 +154,24 @@ impl KbEntry {
             published_at: self.published_at,
             views: self.views,
             helped: self.helped,
+        }
+    }
+}
+
+/// An entry with where it stands, as the admin API answers it
+/// (`GET /v1/admin/sites/{site}/kb`, `…/kb/{stories|questions}/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KbListed {
+    #[serde(flatten)]
+    pub entry: KbEntry,
+    pub status: KbStatus,
+}
+
+impl KbListed {
+    pub fn at(entry: KbEntry, now_ms: Millis) -> Self {
+        Self {
+            status: entry.status(now_ms),
+            entry,
         }
     }
 }
@@ -249,7 +268,7 @@ pub fn story_entry(story: &crate::Story, existing: Option<&KbEntry>, now_ms: Mil
     let Some(old) = existing else {
         return generated;
     };
-    let old = old.as_of(now_ms);
+    let old = old.as_of(now_ms).into_owned();
     let was_public = old.published_at <= now_ms;
     if old.edited {
         // The operator's words stay; only the date follows the story until it went public.

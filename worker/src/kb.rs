@@ -7,12 +7,10 @@
 
 use glimpse_shared::events::StoredBatch;
 use glimpse_shared::kb::{
-    KbDraft, KbEntry, KbSource, KbStatus, Popularity, answer_entry, edit_entry, popularity, search,
+    KbDraft, KbEntry, KbListed, KbSource, Popularity, answer_entry, edit_entry, popularity, search,
     story_entry, with_popularity,
 };
-use glimpse_shared::question::Question;
 use glimpse_shared::{ApiError, Millis, SiteSnapshot, Story, keys};
-use serde::Serialize;
 use serde_json::json;
 
 use crate::core::{Api, unavailable};
@@ -105,14 +103,6 @@ pub async fn of_visitor<S: KvStore>(
         .collect())
 }
 
-/// An entry with where it stands, as operators see it.
-#[derive(Debug, Serialize)]
-struct AdminEntry<'a> {
-    #[serde(flatten)]
-    entry: &'a KbEntry,
-    status: KbStatus,
-}
-
 /// `GET /v1/admin/sites/{site}/kb`: every entry (unpublished and scheduled ones too), most
 /// recently changed first, with its status.
 pub async fn admin_list<S: KvStore>(
@@ -123,12 +113,9 @@ pub async fn admin_list<S: KvStore>(
     crate::admin::load_site_pub(api, site).await?;
     let mut entries = index(api.store, site).await?;
     entries.sort_by_key(|e| std::cmp::Reverse(e.updated_at.max(e.published_at)));
-    let list: Vec<AdminEntry<'_>> = entries
-        .iter()
-        .map(|entry| AdminEntry {
-            entry,
-            status: entry.status(now_ms),
-        })
+    let list: Vec<KbListed> = entries
+        .into_iter()
+        .map(|e| KbListed::at(e, now_ms))
         .collect();
     Ok(
         ApiResponse::json(200, &json!({ "entries": list }))
@@ -147,14 +134,8 @@ pub async fn admin_get<S: KvStore>(
     let entry = load_entry(api.store, site, &source.entry_id(id))
         .await?
         .ok_or_else(|| ApiError::not_found("knowledge-base entry"))?;
-    Ok(ApiResponse::json(
-        200,
-        &AdminEntry {
-            status: entry.status(now_ms),
-            entry: &entry,
-        },
-    )
-    .with_header("cache-control", "no-store"))
+    Ok(ApiResponse::json(200, &KbListed::at(entry, now_ms))
+        .with_header("cache-control", "no-store"))
 }
 
 /// `PUT /v1/admin/sites/{site}/kb/{stories|questions}/{id}` with a [`KbDraft`]:
@@ -190,12 +171,12 @@ pub async fn admin_put<S: KvStore>(
         // Entries of versions before 0.14 did not record the visitor: take it from the
         // question while it is stored.
         (KbSource::Question, Some(old)) => {
-            let q = load_question(api, site_id, id).await?;
+            let q = crate::questions::find(api, site_id, id).await?;
             let visitor = q.as_ref().map(|q| q.visitor.as_str());
             answer_entry(id, visitor, &draft, Some(old), now_ms)
         }
         (KbSource::Question, None) => {
-            let q = load_question(api, site_id, id)
+            let q = crate::questions::find(api, site_id, id)
                 .await?
                 .ok_or_else(|| ApiError::not_found("question"))?;
             answer_entry(id, Some(&q.visitor), &draft, None, now_ms)
@@ -204,30 +185,8 @@ pub async fn admin_put<S: KvStore>(
     write(api.store, site_id, &[(&entry_id, Some(&entry))]).await?;
     Ok(ApiResponse::json(
         if existing.is_some() { 200 } else { 201 },
-        &AdminEntry {
-            status: entry.status(now_ms),
-            entry: &entry,
-        },
+        &KbListed::at(entry, now_ms),
     ))
-}
-
-/// Question `id` while it is stored (it expires with the site's retention).
-async fn load_question<S: KvStore>(
-    api: &Api<'_, S>,
-    site: &str,
-    id: &str,
-) -> Result<Option<Question>, ApiError> {
-    match api
-        .store
-        .get(&keys::question(site, id))
-        .await
-        .map_err(unavailable)?
-    {
-        Some(raw) => serde_json::from_str(&raw)
-            .map(Some)
-            .map_err(|_| ApiError::new(500, "internal", "stored question is unreadable")),
-        None => Ok(None),
-    }
 }
 
 /// `DELETE /v1/admin/sites/{site}/kb/{stories|questions}/{id}` → 204, also when it was

@@ -111,15 +111,30 @@ pub async fn ask<S: KvStore>(
     ))
 }
 
-async fn load<S: KvStore>(api: &Api<'_, S>, site: &str, id: &str) -> Result<Question, ApiError> {
-    let raw = api
+/// Question `id` while it is stored (it expires with the site's retention): one read.
+pub(crate) async fn find<S: KvStore>(
+    api: &Api<'_, S>,
+    site: &str,
+    id: &str,
+) -> Result<Option<Question>, ApiError> {
+    match api
         .store
         .get(&keys::question(site, id))
         .await
         .map_err(unavailable)?
-        .ok_or_else(|| ApiError::not_found("question"))?;
-    serde_json::from_str(&raw)
-        .map_err(|_| ApiError::new(500, "internal", "stored question is unreadable"))
+    {
+        Some(raw) => serde_json::from_str(&raw)
+            .map(Some)
+            .map_err(|_| ApiError::new(500, "internal", "stored question is unreadable")),
+        None => Ok(None),
+    }
+}
+
+/// Question `id`, or 404.
+async fn load<S: KvStore>(api: &Api<'_, S>, site: &str, id: &str) -> Result<Question, ApiError> {
+    find(api, site, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("question"))
 }
 
 /// The question, if `req` carries its token (or the admin token). A wrong token counts as a
