@@ -38,12 +38,18 @@ fuzz_target!(|data: &[u8]| {
     let limiter = RateLimiter::new(Limit::per_minute(0));
     let random = || Some("fuzzid000000000000000000".to_string());
     let auth_failures = glimpse_worker::door::AuthThrottle::per_minute();
+    let Ok(sql) = glimpse_worker::sqlite::Sqlite::memory() else {
+        return;
+    };
+    let queue = glimpse_worker::queue::MemoryQueue::new();
     let api = Api {
         store: &kv,
         admin_token: Some(TOKEN),
         limiter: &limiter,
         auth_failures: &auth_failures,
         random: &random,
+        sql: &sql,
+        queue: &queue,
     };
     let admin = |method: Method, path: &str, body: &str| {
         let req = ApiRequest::new(method, path)

@@ -20,6 +20,10 @@ pub struct Api<'a, S> {
     /// Unpredictable ids and secrets (`[a-z0-9]`, at least 128 bits), or `None` when no
     /// CSPRNG is available: then nothing that needs one is made (503, see [`fresh_id`]).
     pub random: &'a dyn Fn() -> Option<String>,
+    /// D1: what is queried or aggregated (content, tallies, counters, inbox, knowledge base).
+    pub sql: &'a dyn crate::sql::Sql,
+    /// The ingestion queue: visitors' writes are applied to D1 by [`crate::consumer`].
+    pub queue: &'a dyn crate::queue::Queue,
 }
 
 /// A fresh unpredictable id or secret, or 503 when no secure random source is available:

@@ -10,17 +10,24 @@ use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::ReadableStreamDefaultReader;
 use worker::{
-    Cache, Context, Date, Env, Request, Response, Result, event, kv::KvStore as WorkersKv,
+    Cache, Context, D1Database, D1PreparedStatement, Date, Env, MessageBatch, Request, Response,
+    Result, event, kv::KvStore as WorkersKv,
 };
 
 use crate::core::{Api, handle};
 use crate::http::ApiRequest;
 use crate::limit::{Limits, RateLimiter};
+use crate::queue::{Message, Queue};
 use crate::route::Method;
+use crate::sql::{LocalFuture, Param, Row, Sql, Stmt};
 use crate::store::{Cached, KvStore, ListPage, Listed, Put, ReadCache, StoreError};
 
 /// The KV namespace binding name in wrangler.toml.
 const KV_BINDING: &str = "GLIMPSE";
+/// The D1 database binding name in wrangler.toml.
+const D1_BINDING: &str = "DB";
+/// The ingestion queue's producer binding name in wrangler.toml.
+const QUEUE_BINDING: &str = "INGEST";
 
 /// Workers KV rejects expirations less than 60 s ahead.
 const KV_MIN_TTL_S: u64 = 60;
@@ -109,6 +116,87 @@ impl KvStore for EdgeKv {
     }
 }
 
+/// D1 as an [`Sql`].
+struct EdgeD1(D1Database);
+
+impl EdgeD1 {
+    fn prepare(&self, stmt: &Stmt) -> std::result::Result<D1PreparedStatement, StoreError> {
+        let params: Vec<JsValue> = stmt
+            .params
+            .iter()
+            .map(|p| match p {
+                Param::Null => JsValue::NULL,
+                // Milliseconds and counts: exact as doubles below 2^53.
+                #[allow(clippy::cast_precision_loss)]
+                Param::Int(i) => JsValue::from_f64(*i as f64),
+                Param::Real(r) => JsValue::from_f64(*r),
+                Param::Text(t) => JsValue::from_str(t),
+            })
+            .collect();
+        self.0
+            .prepare(stmt.sql.to_string())
+            .bind(&params)
+            .map_err(store_error)
+    }
+}
+
+/// A D1 result's rows as JSON objects.
+fn d1_rows(result: &worker::D1Result) -> std::result::Result<Vec<Row>, StoreError> {
+    let values: Vec<serde_json::Value> = result.results().map_err(store_error)?;
+    Ok(values
+        .into_iter()
+        .filter_map(|v| match v {
+            serde_json::Value::Object(o) => Some(o),
+            _ => None,
+        })
+        .collect())
+}
+
+impl Sql for EdgeD1 {
+    fn query<'a>(
+        &'a self,
+        stmt: &'a Stmt,
+    ) -> LocalFuture<'a, std::result::Result<Vec<Row>, StoreError>> {
+        Box::pin(async move {
+            let result = self.prepare(stmt)?.all().await.map_err(store_error)?;
+            d1_rows(&result)
+        })
+    }
+
+    fn batch<'a>(
+        &'a self,
+        stmts: &'a [Stmt],
+    ) -> LocalFuture<'a, std::result::Result<Vec<Vec<Row>>, StoreError>> {
+        Box::pin(async move {
+            let prepared = stmts
+                .iter()
+                .map(|s| self.prepare(s))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let results = self.0.batch(prepared).await.map_err(store_error)?;
+            results.iter().map(d1_rows).collect()
+        })
+    }
+}
+
+/// The ingestion queue's producer as a [`Queue`]: each message is sent as its JSON text.
+struct EdgeQueue(worker::Queue);
+
+impl Queue for EdgeQueue {
+    fn send<'a>(
+        &'a self,
+        messages: &'a [Message],
+    ) -> LocalFuture<'a, std::result::Result<(), StoreError>> {
+        Box::pin(async move {
+            let bodies = messages
+                .iter()
+                .map(serde_json::to_string)
+                .collect::<std::result::Result<Vec<String>, _>>()
+                .map_err(store_error)?;
+            self.0.send_batch(bodies).await.map_err(store_error)
+        })
+    }
+}
+
 /// 26 characters of `[a-z0-9]` (≈ 134 bits) from the Web Crypto CSPRNG, without modulo bias
 /// ([`crate::door::id_from_bytes`]); `None` if `crypto.getRandomValues` is unavailable or
 /// fails: callers answer 503 rather than make a predictable id.
@@ -187,27 +275,61 @@ fn limiter(env: &Env) -> &'static RateLimiter {
     })
 }
 
-/// Hourly (wrangler.toml `[triggers]`): recount knowledge-base popularity and roll up today
-/// and yesterday for every site.
+/// Hourly (wrangler.toml `[triggers]`): one message starts the fan-out over every site
+/// ([`crate::consumer`]); this invocation does nothing else, whatever the number of sites.
 #[event(scheduled)]
 async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
-    let Ok(kv) = env.kv(KV_BINDING) else {
-        return;
-    };
     let now_ms = Millis::try_from(Date::now().as_millis()).unwrap_or(Millis::MAX);
-    let store = EdgeKv { kv, now_ms };
-    let Ok(sites) = crate::store::list_all(&store, "sites/", 10).await else {
+    let Ok(queue) = env.queue(QUEUE_BINDING) else {
+        worker::console_error!("glimpse: no {QUEUE_BINDING} queue binding; the cron did nothing");
         return;
     };
-    for s in sites {
-        if let Some(site) = s.name.strip_prefix("sites/") {
-            let _ = crate::kb::recount(&store, site).await;
-            for day in [now_ms - 86_400_000, now_ms] {
-                let _ =
-                    crate::rollups::run(&store, site, &glimpse_shared::time::utc_date(day)).await;
-            }
+    let start = [Message::Fanout {
+        after: None,
+        now_ms,
+    }];
+    if let Err(e) = EdgeQueue(queue).send(&start).await {
+        worker::console_error!("glimpse: cron fan-out not sent: {e}");
+    }
+}
+
+/// The ingestion queue's consumer: decodes the batch and applies it
+/// ([`crate::consumer::consume`]); on a storage failure the whole batch is retried (nothing
+/// of it was written). A message that is not a [`Message`] is dropped (logged): retrying it
+/// could never succeed.
+#[event(queue)]
+async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<()> {
+    let now_ms = Millis::try_from(Date::now().as_millis()).unwrap_or(Millis::MAX);
+    let mut messages = Vec::new();
+    for raw in batch.raw_iter() {
+        match raw
+            .body()
+            .as_string()
+            .and_then(|text| serde_json::from_str::<Message>(&text).ok())
+        {
+            Some(m) => messages.push(m),
+            None => worker::console_error!("glimpse: dropped an unreadable queue message"),
         }
     }
+    let store = EdgeKv {
+        kv: env.kv(KV_BINDING)?,
+        now_ms,
+    };
+    let sql = EdgeD1(env.d1(D1_BINDING)?);
+    let producer = EdgeQueue(env.queue(QUEUE_BINDING)?);
+    let ports = crate::consumer::Ports {
+        store: &store,
+        sql: &sql,
+        queue: &producer,
+    };
+    match crate::consumer::consume(&ports, &messages, now_ms).await {
+        Ok(()) => batch.ack_all(),
+        Err(e) => {
+            worker::console_error!("glimpse: queue batch of {} retried: {e}", messages.len());
+            batch.retry_all();
+        }
+    }
+    Ok(())
 }
 
 /// The request body's reader, if it has a body that can be read.
@@ -375,12 +497,16 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         cacheable: glimpse_shared::keys::is_isolate_cacheable,
     };
     let token = admin_token(&env);
+    let sql = EdgeD1(env.d1(D1_BINDING)?);
+    let producer = EdgeQueue(env.queue(QUEUE_BINDING)?);
     let api = Api {
         store: &store,
         admin_token: token.as_deref(),
         limiter,
         auth_failures: auth_failures(&env),
         random: &random_id,
+        sql: &sql,
+        queue: &producer,
     };
     let res = handle(&api, &api_req, now_ms).await;
     let mut out = match res.binary {

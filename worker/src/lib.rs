@@ -3,18 +3,25 @@
 //! thin Cloudflare Workers shell: it converts requests and responses and wraps Workers KV.
 
 pub mod admin;
+pub mod consumer;
 pub mod core;
 pub mod door;
 pub mod hours;
 pub mod http;
+pub mod ingest;
 pub mod kb;
 pub mod limit;
 pub mod privacy;
 pub mod public;
 pub mod questions;
+pub mod queue;
+pub mod retention;
 pub mod rollups;
 pub mod route;
 pub mod sites;
+pub mod sql;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod sqlite;
 pub mod store;
 
 #[cfg(target_arch = "wasm32")]

@@ -245,6 +245,8 @@ fn knowledge_base_floods_cost_no_kv_read_each() {
             limiter: &limiter,
             auth_failures: &auth_failures,
             random: &random,
+            sql: &h.sql,
+            queue: &h.queue,
         };
         pollster::block_on(handle(&api, &req, now))
     };

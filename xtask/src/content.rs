@@ -26,17 +26,35 @@ pub struct KvEntry {
     pub metadata: Option<serde_json::Value>,
 }
 
+/// What seeding writes: KV entries and the SQL that puts the same content into D1.
+#[derive(Debug, Clone)]
+pub struct Seed {
+    /// For `wrangler kv bulk put`.
+    pub kv: Vec<KvEntry>,
+    /// For `wrangler d1 execute --file` after the migrations: every write the API core made
+    /// to D1, with its values written in.
+    pub sql: String,
+}
+
 /// Offline publishing of content files.
 pub trait KvEntries {
-    /// Publishes this content through the worker's API core into an in-memory KV at
-    /// `now_ms` and returns its entries for `wrangler kv bulk put`.
-    fn kv_entries(&self, now_ms: Millis) -> Result<Vec<KvEntry>>;
+    /// Publishes this content through the worker's API core into an in-memory KV and D1
+    /// (real SQLite with the migrations applied) at `now_ms`, and returns what they hold.
+    fn seed(&self, now_ms: Millis) -> Result<Seed>;
+
+    /// The KV part of [`KvEntries::seed`].
+    fn kv_entries(&self, now_ms: Millis) -> Result<Vec<KvEntry>> {
+        Ok(self.seed(now_ms)?.kv)
+    }
 }
 
 impl KvEntries for SiteContent {
-    fn kv_entries(&self, now_ms: Millis) -> Result<Vec<KvEntry>> {
+    fn seed(&self, now_ms: Millis) -> Result<Seed> {
         let kv = MemoryKv::new();
         kv.set_now(now_ms);
+        let sql = glimpse_worker::sqlite::Sqlite::memory().map_err(|e| e.to_string())?;
+        sql.record();
+        let queue = glimpse_worker::queue::MemoryQueue::new();
         let limiter = RateLimiter::new(Limit::per_minute(0));
         let token = "offline-publishing-through-the-api-core";
         let random = || Some(String::from("offline-publishing-has-no-ids"));
@@ -47,6 +65,8 @@ impl KvEntries for SiteContent {
             limiter: &limiter,
             auth_failures: &auth_failures,
             random: &random,
+            sql: &sql,
+            queue: &queue,
         };
         let site = &self.site.id;
         let mut puts: Vec<(String, String)> =
@@ -72,7 +92,7 @@ impl KvEntries for SiteContent {
                 return Err(format!("publish {path}: {} {}", res.status, res.body));
             }
         }
-        Ok(kv
+        let entries = kv
             .dump()
             .into_iter()
             .map(|(key, value, expires_at_ms, metadata)| KvEntry {
@@ -81,7 +101,11 @@ impl KvEntries for SiteContent {
                 expiration: expires_at_ms.map(|at| kv_expiration_s(at, now_ms)),
                 metadata,
             })
-            .collect())
+            .collect();
+        Ok(Seed {
+            kv: entries,
+            sql: sql.recorded(),
+        })
     }
 }
 

@@ -29,14 +29,10 @@ pub fn api_test(tools: &Tools) -> Result {
 }
 
 fn run_against_fresh_worker(tools: &Tools, schemathesis: &Path, state: &Path) -> Result {
-    let token = step("seed the demo site into a fresh local KV", || {
+    let token = step("seed the demo site into a fresh local KV and D1", || {
         let now = now_ms();
         let demo = crate::content::load_dir(&at("demo/content"), now)?;
-        crate::wrangler::seed(
-            tools,
-            state,
-            &crate::content::KvEntries::kv_entries(&demo, now)?,
-        )?;
+        crate::wrangler::seed(tools, state, &crate::content::KvEntries::seed(&demo, now)?)?;
         crate::random_token(24)
     })?;
     let server = step(

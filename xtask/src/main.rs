@@ -92,7 +92,7 @@ fn dev(fresh: bool) -> Result {
             demo.sessions.len(),
             demo.polls.len()
         );
-        wrangler::seed(&tools, &persist, &demo.kv_entries(now)?)
+        wrangler::seed(&tools, &persist, &demo.seed(now)?)
     })?;
     let token = xtask::local_admin_token()?;
     let inspector = wrangler::free_port()?;

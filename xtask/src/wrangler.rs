@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::content::KvEntry;
+use crate::content::Seed;
 use crate::run::{run, show, stop_group};
 use crate::tools::Tools;
 use crate::{Result, at};
@@ -29,16 +29,51 @@ pub fn command_in(tools: &Tools, dir: &Path) -> Command {
     cmd
 }
 
-/// Writes `entries` into the local KV kept under `persist_to`.
-pub fn seed(tools: &Tools, persist_to: &Path, entries: &[KvEntry]) -> Result {
-    let file = at("target/seed").join(format!(
-        "{:016x}.json",
+/// The D1 binding name in wrangler.toml.
+pub const D1_BINDING: &str = "DB";
+
+/// Applies every migration in `worker/migrations/` to the local D1 kept under `persist_to`
+/// (`wrangler d1 migrations apply --local`; already applied ones are skipped).
+pub fn migrate(tools: &Tools, persist_to: &Path) -> Result {
+    run(command(tools)
+        .args([
+            "d1",
+            "migrations",
+            "apply",
+            D1_BINDING,
+            "--local",
+            "--persist-to",
+        ])
+        .arg(persist_to)
+        // Never ask for confirmation: this is the local database.
+        .env("CI", "true")
+        .stdout(Stdio::null()))
+}
+
+/// Migrates the local D1 under `persist_to`, then writes `seed` into it and into the local
+/// KV.
+pub fn seed(tools: &Tools, persist_to: &Path, seed: &Seed) -> Result {
+    let stem = at("target/seed").join(format!(
+        "{:016x}",
         crate::tools::fnv1a64(persist_to.to_string_lossy().as_bytes(),)
     ));
-    if let Some(dir) = file.parent() {
+    if let Some(dir) = stem.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
     }
-    let json = serde_json::to_string(entries).map_err(|e| e.to_string())?;
+    migrate(tools, persist_to)?;
+    if !seed.sql.is_empty() {
+        let file = stem.with_extension("sql");
+        std::fs::write(&file, &seed.sql).map_err(|e| format!("write {}: {e}", file.display()))?;
+        run(command(tools)
+            .args(["d1", "execute", D1_BINDING, "--local", "--persist-to"])
+            .arg(persist_to)
+            .arg("--file")
+            .arg(&file)
+            .env("CI", "true")
+            .stdout(Stdio::null()))?;
+    }
+    let file = stem.with_extension("json");
+    let json = serde_json::to_string(&seed.kv).map_err(|e| e.to_string())?;
     std::fs::write(&file, json).map_err(|e| format!("write {}: {e}", file.display()))?;
     run(command(tools)
         .args(["kv", "bulk", "put"])

@@ -2,11 +2,15 @@
 //! an admin token, with helpers that read like the HTTP calls they stand for.
 #![allow(dead_code)]
 
+use glimpse_worker::consumer::{Ports, consume};
 use glimpse_worker::core::{Api, handle};
 use glimpse_worker::door::AuthThrottle;
 use glimpse_worker::http::{ApiRequest, ApiResponse};
 use glimpse_worker::limit::{Limit, RateLimiter};
+use glimpse_worker::queue::{CountingQueue, MemoryQueue, Message};
 use glimpse_worker::route::Method;
+use glimpse_worker::sql::{Budget, CountingKv, CountingSql, Counts, Sql};
+use glimpse_worker::sqlite::Sqlite;
 use glimpse_worker::store::KvStore;
 use serde_json::{Value, json};
 
@@ -23,6 +27,14 @@ pub struct H<S> {
     pub token: Option<&'static str>,
     /// Whether a CSPRNG is available (`false`: `random` yields `None`).
     pub csprng: bool,
+    /// D1, as real SQLite with every migration applied.
+    pub sql: Sqlite,
+    /// The ingestion queue; [`H::drain`] delivers it to the consumer.
+    pub queue: MemoryQueue,
+    /// Storage operations of the last request or consumer invocation.
+    pub counts: Counts,
+    /// Every request and consumer invocation must stay within it (Cloudflare's limits).
+    pub budget: Budget,
 }
 
 impl<S: KvStore> H<S> {
@@ -35,7 +47,62 @@ impl<S: KvStore> H<S> {
             auth_failures: AuthThrottle::new(100_000, 60_000),
             token: Some(TOKEN),
             csprng: true,
+            sql: Sqlite::memory().unwrap_or_else(|e| panic!("{e}")),
+            queue: MemoryQueue::new(),
+            counts: Counts::default(),
+            budget: Budget::CLOUDFLARE,
         }
+    }
+
+    /// Fails the test if the last invocation used more storage than Cloudflare allows.
+    fn check_budget(&self, what: &str) {
+        if let Some(over) = self.counts.over(&self.budget) {
+            panic!("{what}: {over}");
+        }
+    }
+
+    /// Delivers `messages` to the consumer as one batch, within the budget.
+    pub fn consume(&self, messages: &[Message], now: i64) -> Result<(), String> {
+        self.counts.reset();
+        let store = CountingKv {
+            inner: &self.kv,
+            counts: &self.counts,
+        };
+        let sql = CountingSql {
+            inner: &self.sql,
+            counts: &self.counts,
+        };
+        let queue = CountingQueue {
+            inner: &self.queue,
+            counts: &self.counts,
+        };
+        let ports = Ports {
+            store: &store,
+            sql: &sql,
+            queue: &queue,
+        };
+        let res = pollster::block_on(consume(&ports, messages, now)).map_err(|e| e.to_string());
+        self.check_budget("queue consumer");
+        res
+    }
+
+    /// Delivers every waiting message (including what consuming sends) in batches of 100,
+    /// as Cloudflare Queues would; panics on a consumer failure.
+    pub fn drain(&self, now: i64) {
+        loop {
+            let batch = self.queue.take(100);
+            if batch.is_empty() {
+                return;
+            }
+            if let Err(e) = self.consume(&batch, now) {
+                panic!("consumer failed: {e}");
+            }
+        }
+    }
+
+    /// The D1 database, for assertions.
+    pub fn db(&self) -> &dyn Sql {
+        &self.sql
     }
 
     pub fn call(&self, req: ApiRequest, now: i64) -> ApiResponse {
@@ -44,14 +111,32 @@ impl<S: KvStore> H<S> {
             let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.csprng.then(|| format!("id{n:024}"))
         };
+        self.counts.reset();
+        let store = CountingKv {
+            inner: &self.kv,
+            counts: &self.counts,
+        };
+        let sql = CountingSql {
+            inner: &self.sql,
+            counts: &self.counts,
+        };
+        let queue = CountingQueue {
+            inner: &self.queue,
+            counts: &self.counts,
+        };
         let api = Api {
-            store: &self.kv,
+            store: &store,
             admin_token: self.token,
             limiter: &self.limiter,
             auth_failures: &self.auth_failures,
             random: &random,
+            sql: &sql,
+            queue: &queue,
         };
-        pollster::block_on(handle(&api, &req, now))
+        let what = format!("{} {}", req.method.as_str(), req.path);
+        let res = pollster::block_on(handle(&api, &req, now));
+        self.check_budget(&what);
+        res
     }
 
     pub fn admin(&self, method: Method, path: &str, body: Option<Value>, now: i64) -> ApiResponse {

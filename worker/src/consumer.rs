@@ -1,0 +1,100 @@
+//! The queue consumer: applies one delivered batch of [`Message`]s. Ingestion (votes, event
+//! batches, questions) reads what it needs from D1 in a few queries, decides its writes with
+//! pure code, and writes them in **one D1 transaction** (`batch`) — all or nothing, so a
+//! consumer that fails half-way leaves nothing behind and the redelivered batch applies
+//! exactly once. Every write is idempotent by the facts' own ids (a vote's response id, a
+//! batch id, a question id): a duplicate or late message changes nothing.
+//!
+//! The cron's work arrives here too: [`Message::Fanout`] pages through the sites table and
+//! sends one [`Message::Tick`] per site, so no invocation walks every site.
+//!
+//! The consumer runs with `max_concurrency = 1` (wrangler.toml): reads and the transaction
+//! that follows never race another consumer. Shards at scale are separate queues (see
+//! ARCHITECTURE.md, capacity model).
+
+use glimpse_shared::Millis;
+
+use crate::queue::{Message, Queue, send_all};
+use crate::sql::{Sql, Stmt, rows};
+use crate::store::{KvStore, StoreError};
+
+/// What the consumer works with: KV (the visitors' records), D1 and the queue itself.
+pub struct Ports<'a, S> {
+    pub store: &'a S,
+    pub sql: &'a dyn Sql,
+    pub queue: &'a dyn Queue,
+}
+
+/// Sites one fan-out message starts (one queue send of that many ticks plus the next page).
+pub const FANOUT_PAGE: usize = 99;
+
+/// Applies `messages` (one delivered batch, any order, possibly repeated). `Err` means
+/// nothing of the ingestion was written: the batch should be retried whole.
+pub async fn consume<S: KvStore>(
+    ports: &Ports<'_, S>,
+    messages: &[Message],
+    now_ms: Millis,
+) -> Result<(), StoreError> {
+    let ingest: Vec<&Message> = messages
+        .iter()
+        .filter(|m| {
+            matches!(
+                m,
+                Message::Vote { .. } | Message::Events { .. } | Message::Question { .. }
+            )
+        })
+        .collect();
+    if !ingest.is_empty() {
+        let mut writes: Vec<Stmt> = Vec::new();
+        writes.extend(crate::ingest::plan(ports.sql, &ingest, now_ms).await?);
+        writes.extend(crate::questions::plan_ingest(ports.sql, &ingest, now_ms).await?);
+        if !writes.is_empty() {
+            ports.sql.batch(&writes).await?;
+        }
+    }
+    for m in messages {
+        match m {
+            Message::Fanout { after, now_ms } => fanout(ports, after.as_deref(), *now_ms).await?,
+            Message::Tick { site, now_ms } => crate::retention::tick(ports, site, *now_ms).await?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[derive(serde::Deserialize)]
+struct SiteRow {
+    site: String,
+}
+
+/// One page of the fan-out: a tick for each of the next [`FANOUT_PAGE`] sites after `after`,
+/// and, if the page was full, the fan-out message for the page after it.
+async fn fanout<S: KvStore>(
+    ports: &Ports<'_, S>,
+    after: Option<&str>,
+    now_ms: Millis,
+) -> Result<(), StoreError> {
+    let page: Vec<SiteRow> = rows(
+        ports.sql,
+        Stmt::new("SELECT site FROM sites WHERE site > ?1 ORDER BY site LIMIT ?2")
+            .bind(after.unwrap_or(""))
+            .bind(i64::try_from(FANOUT_PAGE).unwrap_or(99)),
+    )
+    .await?;
+    let mut out: Vec<Message> = page
+        .iter()
+        .map(|r| Message::Tick {
+            site: r.site.clone(),
+            now_ms,
+        })
+        .collect();
+    if page.len() == FANOUT_PAGE
+        && let Some(last) = page.last()
+    {
+        out.push(Message::Fanout {
+            after: Some(last.site.clone()),
+            now_ms,
+        });
+    }
+    send_all(ports.queue, &out).await
+}
