@@ -18,8 +18,13 @@ use crate::store::StoreError;
 
 /// The migrations in `worker/migrations/`, in the order wrangler applies them (by name).
 /// A test checks this list against the directory.
-pub const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_init.sql", include_str!("../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init.sql", include_str!("../migrations/0001_init.sql")),
+    (
+        "0002_ingest.sql",
+        include_str!("../migrations/0002_ingest.sql"),
+    ),
+];
 
 /// A SQLite database with Glimpse's schema.
 pub struct Sqlite {
