@@ -3,9 +3,11 @@
 -- (`cargo xtask dev` and `cargo xtask test` apply them to the local D1; deploys run it with
 -- `--remote`, see the README). Every row belongs to one site; every query names it first.
 
--- The sites that exist; the hourly cron pages through it (never all at once).
+-- The sites that exist; the hourly cron pages through it (never all at once). The
+-- configuration itself is in KV (site/{site}/config), what the edge reads.
 CREATE TABLE sites (
   site TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL DEFAULT '', -- the site's name, for the console's site list
   updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 

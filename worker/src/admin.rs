@@ -1,6 +1,9 @@
 //! The operator API: sites and their stories, sessions and polls, and poll results. Every
-//! request carries `Authorization: Bearer <ADMIN_TOKEN>`. Each write stores one key per item
-//! and then rebuilds the site's feed snapshot from those keys.
+//! request carries `Authorization: Bearer <ADMIN_TOKEN>`. Content lives in D1 (`content`, one
+//! row per item); each write upserts its row and rebuilds the site's feed snapshot in KV from
+//! one query of the site's unexpired rows, in the same D1 transaction as the write (D1 is
+//! strongly consistent: the rebuild sees the write). Sites are rows of `sites` plus their
+//! configuration in KV (what the edge reads).
 
 use glimpse_shared::keys::{self, ContentKind};
 use glimpse_shared::{
@@ -12,12 +15,17 @@ use serde::de::DeserializeOwned;
 use crate::core::{Api, unavailable};
 use crate::http::{ApiRequest, ApiResponse};
 use crate::route::{Method, Route};
-use crate::store::{KvStore, Put, list_all, read_all};
+use crate::sql::{Row, Sql, Stmt, first, rows};
+use crate::store::{KvStore, Put, list_all};
 
 /// Largest body an admin endpoint reads.
 pub const BODY_MAX: usize = crate::route::ADMIN_BODY_MAX;
-/// Most listing pages read for one rebuild or tally (1000 keys each).
+/// Most listing pages read for one tally (1000 keys each).
 const LIST_PAGES_MAX: usize = 500;
+/// Most items one admin listing of a kind returns (a site's content is small: authored by
+/// hand, deleted `retention_days` after it ends). Also the most sites `GET /v1/admin/sites`
+/// lists.
+pub const LIST_MAX: i64 = 1000;
 
 pub(crate) async fn handle<S: KvStore>(
     api: &Api<'_, S>,
@@ -40,9 +48,7 @@ pub(crate) async fn handle<S: KvStore>(
         (Route::AdminContent { site, kind, id }, Method::Delete) => {
             delete_content(api, site, *kind, id, now_ms).await
         }
-        (Route::AdminContent { site, kind, id }, _) => {
-            get_raw(api, &keys::content(site, *kind, id), kind.singular()).await
-        }
+        (Route::AdminContent { site, kind, id }, _) => get_item(api, site, *kind, id).await,
         (Route::PollResults { site, poll }, _) => results(api, site, poll).await,
         (Route::AdminQuestions { site }, _) => crate::questions::list_open(api, site).await,
         (Route::Rollups { site }, _) => crate::rollups::list(api.store, req, site).await,
@@ -59,9 +65,11 @@ pub(crate) async fn handle<S: KvStore>(
             Err(e) => Err(e),
         },
         (Route::Visitor { site, visitor }, Method::Delete) => {
-            crate::privacy::erase(api, site, visitor).await
+            crate::privacy::erase(api, site, visitor, now_ms).await
         }
-        (Route::Visitor { site, visitor }, _) => crate::privacy::export(api, site, visitor).await,
+        (Route::Visitor { site, visitor }, _) => {
+            crate::privacy::export(api, req, site, visitor).await
+        }
         (Route::KbRecount { site }, _) => match load_site(api, site).await {
             Ok(_) => crate::kb::recount(api.store, site)
                 .await
@@ -135,20 +143,20 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
-/// `GET /v1/admin/sites`: every site's id and name, for the console's site picker.
+/// `GET /v1/admin/sites`: every site's id and name (at most [`LIST_MAX`], by id), for the
+/// console's site picker. One D1 query.
 async fn list_sites<S: KvStore>(api: &Api<'_, S>) -> Result<ApiResponse, ApiError> {
-    let mut sites = Vec::new();
-    for k in list_all(api.store, "sites/", LIST_PAGES_MAX)
-        .await
-        .map_err(unavailable)?
-    {
-        let id = k.name.strip_prefix("sites/").unwrap_or("");
-        if let Some(raw) = api.store.get(&keys::site(id)).await.map_err(unavailable)?
-            && let Ok(site) = serde_json::from_str::<Site>(&raw)
-        {
-            sites.push(serde_json::json!({ "id": site.id, "name": site.name }));
-        }
+    #[derive(serde::Deserialize, Serialize)]
+    struct Listed {
+        id: String,
+        name: String,
     }
+    let sites: Vec<Listed> = rows(
+        api.sql,
+        Stmt::new("SELECT site AS id, name FROM sites ORDER BY site LIMIT ?1").bind(LIST_MAX),
+    )
+    .await
+    .map_err(unavailable)?;
     Ok(
         ApiResponse::json(200, &serde_json::json!({ "sites": sites }))
             .with_header("cache-control", "no-store"),
@@ -167,21 +175,65 @@ async fn get_raw<S: KvStore>(
     }
 }
 
-/// `GET /v1/admin/sites/{site}/{stories|sessions|polls}`: every stored item of that kind,
-/// by id (expired items too, until their retention ends).
+#[derive(serde::Deserialize)]
+struct BodyRow {
+    body: String,
+}
+
+/// The stored JSON of one content item (`None`: no such row). One D1 query.
+pub(crate) async fn item_json(
+    sql: &dyn Sql,
+    site: &str,
+    kind: ContentKind,
+    id: &str,
+) -> Result<Option<String>, ApiError> {
+    let row: Option<BodyRow> = first(
+        sql,
+        Stmt::new("SELECT body FROM content WHERE site = ?1 AND kind = ?2 AND id = ?3")
+            .bind(site)
+            .bind(kind.singular())
+            .bind(id),
+    )
+    .await
+    .map_err(unavailable)?;
+    Ok(row.map(|r| r.body))
+}
+
+/// `GET /v1/admin/sites/{site}/{kind}/{id}`: the item as stored, until its retention ends.
+async fn get_item<S: KvStore>(
+    api: &Api<'_, S>,
+    site: &str,
+    kind: ContentKind,
+    id: &str,
+) -> Result<ApiResponse, ApiError> {
+    match item_json(api.sql, site, kind, id).await? {
+        Some(raw) => Ok(ApiResponse::json_text(200, raw).with_header("cache-control", "no-store")),
+        None => Err(ApiError::not_found(kind.singular())),
+    }
+}
+
+/// `GET /v1/admin/sites/{site}/{stories|sessions|polls}`: the stored items of that kind, by
+/// id (expired items too, until their retention ends), at most [`LIST_MAX`]. One KV read
+/// (the site must exist) and one D1 query.
 async fn list_items<S: KvStore>(
     api: &Api<'_, S>,
     site_id: &str,
     kind: ContentKind,
 ) -> Result<ApiResponse, ApiError> {
     load_site(api, site_id).await?;
-    let items: Vec<serde_json::Value> = read_all(
-        api.store,
-        &keys::content_prefix(site_id, kind),
-        LIST_PAGES_MAX,
+    let stored: Vec<BodyRow> = rows(
+        api.sql,
+        Stmt::new("SELECT body FROM content WHERE site = ?1 AND kind = ?2 ORDER BY id LIMIT ?3")
+            .bind(site_id)
+            .bind(kind.singular())
+            .bind(LIST_MAX),
     )
     .await
     .map_err(unavailable)?;
+    let items: Vec<serde_json::Value> = stored
+        .iter()
+        .filter_map(|r| serde_json::from_str(&r.body).ok())
+        .collect();
     Ok(ApiResponse::json(
         200,
         &serde_json::json!({ kind.plural(): items }),
@@ -235,11 +287,20 @@ async fn put_site<S: KvStore>(
         .put(&key, &json, Put::default())
         .await
         .map_err(unavailable)?;
-    api.store
-        .put(&keys::site_registry(site_id), "", Put::default())
+    let upsert = Stmt::new(
+        "INSERT INTO sites (site, name, updated_at) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (site) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at",
+    )
+    .bind(site_id)
+    .bind(&site.name)
+    .bind(now_ms);
+    let mut out = api
+        .sql
+        .batch(&[upsert, live_content(site_id, now_ms)])
         .await
         .map_err(unavailable)?;
-    rebuild_snapshot(api.store, &site, None, now_ms).await?;
+    let live = out.pop().unwrap_or_default();
+    write_snapshot(api.store, &site, live, now_ms).await?;
     Ok(ApiResponse::json(
         if existed { 200 } else { 201 },
         &Saved {
@@ -379,18 +440,30 @@ async fn put_content<S: KvStore>(
     if let Some(p) = site.storage_problem(end_field, item.ends_at()) {
         return Err(ApiError::invalid(kind.singular(), vec![p]));
     }
-    let key = keys::content(site_id, kind, id);
-    let existed = api.store.get(&key).await.map_err(unavailable)?.is_some();
     let json = item.to_json()?;
-    api.store
-        .put(
-            &key,
-            &json,
-            Put::expiring(site.retain_until(item.ends_at())),
-        )
+    let exists = Stmt::new("SELECT 1 AS n FROM content WHERE site = ?1 AND kind = ?2 AND id = ?3")
+        .bind(site_id)
+        .bind(kind.singular())
+        .bind(id);
+    let upsert = Stmt::new(
+        "INSERT INTO content (site, kind, id, body, over_at, purge_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (site, kind, id) DO UPDATE SET \
+         body = excluded.body, over_at = excluded.over_at, purge_at = excluded.purge_at",
+    )
+    .bind(site_id)
+    .bind(kind.singular())
+    .bind(id)
+    .bind(&json)
+    .bind(item.ends_at())
+    .bind(site.retain_until(item.ends_at()));
+    let mut out = api
+        .sql
+        .batch(&[exists, upsert, live_content(site_id, now_ms)])
         .await
         .map_err(unavailable)?;
-    rebuild_snapshot(api.store, &site, Some((kind, id, Some(&json))), now_ms).await?;
+    let live = out.pop().unwrap_or_default();
+    let existed = out.first().is_some_and(|r| !r.is_empty());
+    write_snapshot(api.store, &site, live, now_ms).await?;
     if let Item::Story(story) = &item {
         // Nothing useful is lost when the story expires: it stays in the knowledge base
         // (public once the story goes live).
@@ -415,11 +488,16 @@ async fn delete_content<S: KvStore>(
     now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
     let site = load_site(api, site_id).await?;
-    api.store
-        .delete(&keys::content(site_id, kind, id))
+    let delete = Stmt::new("DELETE FROM content WHERE site = ?1 AND kind = ?2 AND id = ?3")
+        .bind(site_id)
+        .bind(kind.singular())
+        .bind(id);
+    let mut out = api
+        .sql
+        .batch(&[delete, live_content(site_id, now_ms)])
         .await
         .map_err(unavailable)?;
-    rebuild_snapshot(api.store, &site, Some((kind, id, None)), now_ms).await?;
+    write_snapshot(api.store, &site, out.pop().unwrap_or_default(), now_ms).await?;
     if kind == ContentKind::Story {
         let entry = glimpse_shared::kb::KbSource::Story.entry_id(id);
         crate::kb::write(api.store, site_id, &[(&entry, None)]).await?;
@@ -427,45 +505,54 @@ async fn delete_content<S: KvStore>(
     Ok(ApiResponse::empty(204))
 }
 
-/// Rebuilds the site's feed snapshot from its content keys. `change` is the item this
-/// request just wrote (`Some(json)`) or deleted (`None`): it is applied explicitly because a
-/// KV listing may not show a write for up to a minute.
+/// The one query a snapshot is built from: the site's content that is not over yet.
+pub fn live_content(site: &str, now_ms: Millis) -> Stmt {
+    Stmt::new("SELECT kind, body FROM content WHERE site = ?1 AND over_at > ?2 ORDER BY kind, id")
+        .bind(site)
+        .bind(now_ms)
+}
+
+/// Rebuilds the site's feed snapshot from D1: one query, one KV write.
 pub async fn rebuild_snapshot<S: KvStore>(
     store: &S,
+    sql: &dyn Sql,
     site: &Site,
-    change: Option<(ContentKind, &str, Option<&str>)>,
     now_ms: Millis,
 ) -> Result<(), ApiError> {
+    let live = sql
+        .query(&live_content(&site.id, now_ms))
+        .await
+        .map_err(unavailable)?;
+    write_snapshot(store, site, live, now_ms).await
+}
+
+/// Writes the snapshot made of `live` (rows of [`live_content`]); unreadable rows are skipped.
+async fn write_snapshot<S: KvStore>(
+    store: &S,
+    site: &Site,
+    live: Vec<Row>,
+    now_ms: Millis,
+) -> Result<(), ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Live {
+        kind: String,
+        body: String,
+    }
     let mut stories = Vec::new();
     let mut sessions = Vec::new();
     let mut polls = Vec::new();
-    for kind in ContentKind::ALL {
-        let prefix = keys::content_prefix(&site.id, kind);
-        let listed = list_all(store, &prefix, LIST_PAGES_MAX)
-            .await
-            .map_err(unavailable)?;
-        let mut raws = Vec::new();
-        for key in listed {
-            let id = key.name.strip_prefix(&prefix).unwrap_or("");
-            if change.is_some_and(|(k, changed, _)| k == kind && changed == id) {
-                continue;
-            }
-            if let Some(raw) = store.get(&key.name).await.map_err(unavailable)? {
-                raws.push(raw);
-            }
-        }
-        if let Some((k, _, Some(json))) = change
-            && k == kind
-        {
-            raws.push(json.to_string());
-        }
-        for raw in raws {
-            match Item::from_stored(kind, &raw) {
-                Some(Item::Story(s)) => stories.push(s),
-                Some(Item::Session(s)) => sessions.push(s),
-                Some(Item::Poll(p)) => polls.push(p),
-                None => {}
-            }
+    for row in crate::sql::decode::<Live>(live).map_err(unavailable)? {
+        let Some(kind) = ContentKind::ALL
+            .into_iter()
+            .find(|k| k.singular() == row.kind)
+        else {
+            continue;
+        };
+        match Item::from_stored(kind, &row.body) {
+            Some(Item::Story(s)) => stories.push(s),
+            Some(Item::Session(s)) => sessions.push(s),
+            Some(Item::Poll(p)) => polls.push(p),
+            None => {}
         }
     }
     let snapshot = SiteSnapshot::new(site.clone(), stories, sessions, polls, now_ms);
@@ -485,11 +572,8 @@ async fn results<S: KvStore>(
     site_id: &str,
     poll_id: &str,
 ) -> Result<ApiResponse, ApiError> {
-    let raw = api
-        .store
-        .get(&keys::content(site_id, ContentKind::Poll, poll_id))
-        .await
-        .map_err(unavailable)?
+    let raw = item_json(api.sql, site_id, ContentKind::Poll, poll_id)
+        .await?
         .ok_or_else(|| ApiError::not_found("poll"))?;
     let poll: Poll = serde_json::from_str(&raw)
         .map_err(|_| ApiError::new(500, "internal", "stored poll is unreadable"))?;

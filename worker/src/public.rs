@@ -290,12 +290,11 @@ async fn respond<S: KvStore>(
         Some(p) if p.expires_at <= now_ms => return Err(ApiError::gone("poll")),
         Some(p) => p,
         // Not in the snapshot: either it never existed or it closed and was pruned.
+        // One D1 query, on this error path only.
         None => {
-            let stored = api
-                .store
-                .get(&keys::content(&site.id, keys::ContentKind::Poll, poll_id))
-                .await
-                .map_err(unavailable)?;
+            let stored =
+                crate::admin::item_json(api.sql, &site.id, keys::ContentKind::Poll, poll_id)
+                    .await?;
             return Err(match stored {
                 Some(_) => ApiError::gone("poll"),
                 None => ApiError::not_found("poll"),

@@ -1,15 +1,19 @@
-//! Deleting a whole site: every key under `site/{site}/` (config, snapshot, content, votes,
-//! receipts, events, questions, photos, replies, resolutions, knowledge base, roll-ups) and
-//! its registry entry `sites/{site}`.
+//! Deleting a whole site: every key under `site/{site}/` (config, snapshot, votes, receipts,
+//! events, questions, photos, and whatever earlier versions stored there), the legacy
+//! registry entry `sites/{site}` of versions before 0.15, and every D1 row of the site
+//! (content, votes, tallies, batches, seen, daily, popularity, questions, replies, kb,
+//! erased; the `sites` row last).
 //!
 //! Bounded per invocation: Workers KV allows 1000 operations per invocation, so one request
-//! deletes at most [`DELETE_BATCH`] keys (plus the listings to find them) and answers `202`
-//! with `{"remaining": true}` when more may be left; the operator (or the console, which
-//! loops) repeats the same `DELETE` until it answers `204`. Repeating is always safe.
+//! deletes at most [`DELETE_BATCH`] keys (plus the listing to find them) and at most
+//! [`ROWS_PER_TABLE`] rows of each D1 table (one transaction of [`TABLES`]` + 1` statements),
+//! and answers `202` with `{"remaining": true}` when more may be left; the operator (or the
+//! console, which loops) repeats the same `DELETE` until it answers `204`. Repeating is
+//! always safe.
 //!
 //! Order: the snapshot and config go first (so visitors and operators see the site gone at
-//! once and no new visitor writes are accepted for it), the registry entry last (so a
-//! half-deleted site can still be found). A KV listing may lag a write by up to a minute, so
+//! once and no new visitor writes are accepted for it), then the content rows, the `sites`
+//! row last (so the cron and the site list still find a half-deleted site). A KV listing may lag a write by up to a minute, so
 //! a key written in the minute before deletion can escape one run; a repeat a minute later
 //! removes it.
 
@@ -18,7 +22,49 @@ use serde::Serialize;
 
 use crate::core::{Api, unavailable};
 use crate::http::ApiResponse;
+use crate::sql::Stmt;
 use crate::store::KvStore;
+
+/// Each table holding a site's rows, content first, with its primary key columns (the D1
+/// deletes name rows by key: `DELETE … WHERE (key) IN (SELECT key … LIMIT n)`).
+pub const TABLES: [(&str, &str); 11] = [
+    ("content", "site, kind, id"),
+    ("votes", "site, poll, visitor"),
+    ("tallies", "site, poll, answer"),
+    ("batches", "site, id"),
+    ("seen", "site, day, metric, key, visitor"),
+    ("daily", "site, day, metric, key"),
+    ("popularity", "site, story"),
+    ("questions", "site, id"),
+    ("replies", "site, question, at, id"),
+    ("kb", "site, id"),
+    ("erased", "site, visitor"),
+];
+
+/// Most rows one request deletes from each table.
+pub const ROWS_PER_TABLE: i64 = 500;
+
+/// The statements of one request's D1 part: a bounded delete per table, then one row
+/// `{more}` telling whether any of the site's rows remain.
+pub fn d1_plan(site: &str) -> Vec<Stmt> {
+    let mut out: Vec<Stmt> = TABLES
+        .iter()
+        .map(|(table, key)| {
+            Stmt::new(format!(
+                "DELETE FROM {table} WHERE ({key}) IN \
+                 (SELECT {key} FROM {table} WHERE site = ?1 LIMIT ?2)"
+            ))
+            .bind(site)
+            .bind(ROWS_PER_TABLE)
+        })
+        .collect();
+    let any: Vec<String> = TABLES
+        .iter()
+        .map(|(table, _)| format!("EXISTS (SELECT 1 FROM {table} WHERE site = ?1)"))
+        .collect();
+    out.push(Stmt::new(format!("SELECT ({}) AS more", any.join(" OR "))).bind(site));
+    out
+}
 
 /// Most keys one request deletes (KV allows 1000 operations per invocation; the listings and
 /// the first deletes take a few more).
@@ -66,9 +112,23 @@ pub async fn delete<S: KvStore>(
     let prefix = format!("site/{site}/");
     let page = api.store.list(&prefix, None).await.map_err(unavailable)?;
     let listed: Vec<String> = page.keys.into_iter().map(|k| k.name).collect();
-    let (doomed, remaining) = plan(site, &listed, page.cursor.is_some());
+    let (doomed, kv_remaining) = plan(site, &listed, page.cursor.is_some());
     for key in &doomed {
         api.store.delete(key).await.map_err(unavailable)?;
+    }
+    let out = api.sql.batch(&d1_plan(site)).await.map_err(unavailable)?;
+    let rows_remaining = out
+        .last()
+        .and_then(|rows| rows.first())
+        .and_then(|row| row.get("more"))
+        .and_then(serde_json::Value::as_i64)
+        .is_none_or(|more| more != 0);
+    let remaining = kv_remaining || rows_remaining;
+    if !remaining {
+        api.sql
+            .query(&Stmt::new("DELETE FROM sites WHERE site = ?1").bind(site))
+            .await
+            .map_err(unavailable)?;
     }
     let res = if remaining {
         ApiResponse::json(

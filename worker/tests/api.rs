@@ -12,7 +12,7 @@ use glimpse_worker::http::ApiRequest;
 use glimpse_worker::limit::{Limits, RateLimiter};
 use glimpse_worker::route::Method;
 use glimpse_worker::store::MemoryKv;
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn seeded() -> H<MemoryKv> {
     let h = H::with(MemoryKv::new());
@@ -278,15 +278,53 @@ fn content_puts_validate_and_lint() {
 }
 
 #[test]
-fn content_keys_expire_after_retention() {
+fn content_rows_are_purged_after_retention_and_no_item_keys_are_written() {
     let h = seeded();
     let day = 86_400_000;
-    assert_eq!(
-        h.kv.expiration(&keys::content("demo", keys::ContentKind::Story, "reset")),
-        Some(T0 + 48 * HOUR + 30 * day)
-    );
+    let purge: Vec<Value> = pollster::block_on(glimpse_worker::sql::rows(
+        h.db(),
+        glimpse_worker::sql::Stmt::new(
+            "SELECT kind, id, over_at, purge_at FROM content WHERE site = 'demo' ORDER BY kind, id",
+        ),
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(purge.len(), 5, "{purge:?}");
+    let reset = purge
+        .iter()
+        .find(|r| r["id"] == "reset")
+        .unwrap_or_else(|| panic!("no row for the story: {purge:?}"));
+    assert_eq!(reset["kind"], "story");
+    assert_eq!(reset["over_at"], json!(T0 + 48 * HOUR));
+    assert_eq!(reset["purge_at"], json!(T0 + 48 * HOUR + 30 * day));
+    // Content lives in D1 only: KV holds the config and the snapshot built from the rows.
+    for kind in keys::ContentKind::ALL {
+        let prefix = keys::content_prefix("demo", kind);
+        assert!(
+            h.kv.keys().iter().all(|k| !k.starts_with(&prefix)),
+            "{:?}",
+            h.kv.keys()
+        );
+    }
+    assert!(h.kv.keys().iter().all(|k| !k.starts_with("sites/")));
     assert_eq!(h.kv.expiration(&keys::snapshot("demo")), None);
     assert_eq!(h.kv.expiration(&keys::site("demo")), None);
+    // The operator still reads each item as stored, and a deleted one is gone.
+    let res = h.admin(Method::Get, "/v1/admin/sites/demo/stories/reset", None, T0);
+    assert_eq!(
+        (res.status, body(&res)["title"].clone()),
+        (200, json!("How to reset"))
+    );
+    let path = "/v1/admin/sites/demo/polls/ideas";
+    assert_eq!(h.admin(Method::Delete, path, None, T0).status, 204);
+    assert_eq!(h.admin(Method::Get, path, None, T0).status, 404);
+    let polls = body(&h.admin(Method::Get, "/v1/admin/sites/demo/polls", None, T0));
+    assert_eq!(ids(&polls["polls"]), ["csat", "helpful"]);
+    assert_eq!(ids(&h.feed(T0)["polls"]), ["csat", "helpful"]);
+    let sites = body(&h.admin(Method::Get, "/v1/admin/sites", None, T0));
+    assert_eq!(
+        sites,
+        json!({"sites": [{"id": "demo", "name": "Demo Coffee"}]})
+    );
 }
 
 #[test]
