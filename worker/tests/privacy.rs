@@ -1,14 +1,31 @@
 //! Export and erase everything stored for one visitor; nothing of anyone else is touched.
+//! The visitor's data is found through D1's per-visitor indexes, a bounded page per request.
 
 #![allow(clippy::panic)] // test helpers outside #[test] fns report failures by panicking
 
 mod common;
 
 use common::*;
+use glimpse_shared::keys;
 use glimpse_worker::http::ApiRequest;
 use glimpse_worker::route::Method;
-use glimpse_worker::store::MemoryKv;
-use serde_json::json;
+use glimpse_worker::sql::{Stmt, rows};
+use glimpse_worker::store::{KvStore, MemoryKv, Put};
+use serde_json::{Value, json};
+
+fn exec(h: &H<MemoryKv>, sql: &str) {
+    pollster::block_on(h.db().query(&Stmt::new(sql.to_string())))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+fn query(h: &H<MemoryKv>, sql: &str) -> Vec<Value> {
+    pollster::block_on(rows(h.db(), Stmt::new(sql.to_string())))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+fn kv_put(h: &H<MemoryKv>, key: &str, value: &str) {
+    pollster::block_on(h.kv.put(key, value, Put::default())).unwrap_or_else(|e| panic!("{e}"));
+}
 
 #[test]
 fn a_visitors_data_is_exported_then_erased() {
@@ -41,6 +58,7 @@ fn a_visitors_data_is_exported_then_erased() {
             T0,
         );
         let id = body(&res)["id"].as_str().unwrap_or_default().to_string();
+        h.drain(T0);
         h.admin(
             Method::Post,
             &format!("/v1/admin/sites/demo/questions/{id}/replies"),
@@ -48,6 +66,7 @@ fn a_visitors_data_is_exported_then_erased() {
             T0,
         );
     }
+    h.drain(T0);
     let path = format!("/v1/admin/sites/demo/visitors/{me}");
     let export = body(&h.admin(Method::Get, &path, None, T0));
     assert_eq!(export["visitor"], json!(me));
@@ -61,10 +80,11 @@ fn a_visitors_data_is_exported_then_erased() {
     assert_eq!(res.status, 200, "{}", res.body);
     assert_eq!(
         body(&res)["erased"],
-        json!({"votes": 2, "event_batches": 1, "questions": 1, "knowledge_base": 0})
+        json!({"votes": 2, "event_batches": 1, "questions": 1, "knowledge_base": 0, "seen": body(&res)["erased"]["seen"]})
     );
-    // question + reply + 2 votes + 1 batch are gone; receipts hold no visitor id.
-    assert_eq!(h.kv.keys().len(), before - 5);
+    assert!(body(&res)["erased"]["seen"].as_u64().unwrap_or(0) > 0);
+    // The question, 2 votes with their receipts and 1 batch are gone from KV.
+    assert_eq!(h.kv.keys().len(), before - 6);
     let export = body(&h.admin(Method::Get, &path, None, T0));
     assert_eq!(
         (export["votes"].clone(), export["questions"].clone()),
@@ -86,5 +106,238 @@ fn a_visitors_data_is_exported_then_erased() {
     assert_eq!(
         h.call(ApiRequest::new(Method::Delete, &path), T0).status,
         401
+    );
+}
+
+/// Seeds D1 and KV directly in the schema's shape (what the consumer writes), so erasure and
+/// export are checked against exact rows: `me` and `other` both answered 400 polls, sent 10
+/// event batches, asked 2 questions (with replies), were seen 1500 times; `me` has a KB entry.
+fn seed_rows(h: &H<MemoryKv>, me: &str, other: &str) {
+    for v in [me, other] {
+        exec(
+            h,
+            &format!(
+                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 399) \
+             INSERT INTO votes (site, poll, visitor, response, answer, value, at) \
+             SELECT 'demo', printf('p%03d', i), '{v}', printf('{v}-r%03d', i), '0', '{{\"choice\":0}}', {T0} FROM n"
+            ),
+        );
+        exec(
+            h,
+            &format!(
+                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 9) \
+             INSERT INTO batches (site, id, visitor, day, received_at) \
+             SELECT 'demo', printf('{v}-b%02d', i), '{v}', '2026-11-22', {T0} FROM n"
+            ),
+        );
+        exec(
+            h,
+            &format!(
+                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1499) \
+             INSERT INTO seen (site, day, metric, key, visitor) \
+             SELECT 'demo', '2026-11-22', 'story_view', printf('s%04d', i), '{v}' FROM n"
+            ),
+        );
+        for q in 0..2 {
+            let id = format!("q-{}-{q}", &v[v.len() - 2..]);
+            exec(
+                h,
+                &format!(
+                    "INSERT INTO questions (site, id, visitor, topic, message, has_photo, created_at) \
+                 VALUES ('demo', '{id}', '{v}', 'orders', 'words of {v}', 1, {T0})"
+                ),
+            );
+            exec(
+                h,
+                &format!(
+                    "INSERT INTO replies (site, question, at, id, body) \
+                 VALUES ('demo', '{id}', {T0}, 'r1', '{{\"text\":\"hi\",\"at\":{T0}}}')"
+                ),
+            );
+            kv_put(h, &keys::question("demo", &id), "{}");
+            kv_put(h, &keys::question_photo("demo", &id), "jpeg");
+        }
+        for i in 0..400 {
+            let poll = format!("p{i:03}");
+            kv_put(h, &keys::vote("demo", &poll, v), "{}");
+            kv_put(
+                h,
+                &keys::receipt("demo", &poll, &format!("{v}-r{i:03}")),
+                "{}",
+            );
+        }
+        for i in 0..10 {
+            let batch = json!({"visitor": v, "received_at": T0, "events": []}).to_string();
+            kv_put(
+                h,
+                &keys::events("demo", "2026-11-22", &format!("{v}-b{i:02}")),
+                &batch,
+            );
+        }
+    }
+    exec(
+        h,
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 399) \
+             INSERT INTO tallies (site, poll, answer, n) SELECT 'demo', printf('p%03d', i), '0', 2 FROM n",
+    );
+    // A poll only `me` answered: its tally row goes with the vote.
+    exec(
+        h,
+        &format!(
+            "INSERT INTO votes (site, poll, visitor, response, answer, value, at) \
+         VALUES ('demo', 'solo', '{me}', 'solo-r', '1', '{{\"choice\":1}}', {T0})"
+        ),
+    );
+    exec(
+        h,
+        "INSERT INTO tallies (site, poll, answer, n) VALUES ('demo', 'solo', '1', 1)",
+    );
+    let entry = json!({"id": "question-q-01-0", "source": "question", "source_id": "q-01-0",
+        "visitor": me, "topic": "orders", "title": "t", "body": "b", "published_at": T0});
+    exec(
+        h,
+        &format!(
+            "INSERT INTO kb (site, id, visitor, topic, title, body, entry, updated_at) \
+         VALUES ('demo', 'question-q-01-0', '{me}', 'orders', 't', 'b', '{entry}', {T0})"
+        ),
+    );
+}
+
+#[test]
+fn a_large_erasure_takes_bounded_steps_and_keeps_tallies_exact() {
+    let h = H::with(MemoryKv::new());
+    h.kv.set_now(T0);
+    h.seed();
+    let (me, other) = (tok("visitor", 1), tok("visitor", 2));
+    seed_rows(&h, &me, &other);
+    let path = format!("/v1/admin/sites/demo/visitors/{me}");
+
+    // The export pages through everything (every call is within Cloudflare's budget).
+    let (mut votes, mut batches, mut questions, mut seen, mut kb) = (0, 0, 0, 0, 0);
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let p = match &cursor {
+            Some(c) => format!("{path}?cursor={c}"),
+            None => path.clone(),
+        };
+        let res = h.admin(Method::Get, &p, None, T0);
+        assert_eq!(res.status, 200, "{}", res.body);
+        let page = body(&res);
+        let len = |k: &str| page[k].as_array().map_or(0, Vec::len);
+        votes += len("votes");
+        batches += len("event_batches");
+        questions += len("questions");
+        seen += len("seen");
+        kb += len("knowledge_base");
+        assert!(
+            page["questions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .all(|q| q["message"] == format!("words of {me}") && q.get("token").is_none())
+        );
+        pages += 1;
+        match page["next"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+        assert!(pages < 20, "the export never ends");
+    }
+    assert_eq!((votes, batches, questions, seen, kb), (401, 10, 2, 1500, 1));
+    assert!(pages > 2, "{pages} pages");
+    let res = h.admin(Method::Get, &format!("{path}?cursor=nope"), None, T0);
+    assert_eq!((res.status, field(&res)), (400, "cursor".to_string()));
+
+    // The erasure: 202 while more remains, then 200; each step within the budget.
+    let mut steps = Vec::new();
+    loop {
+        let res = h.admin(Method::Delete, &path, None, T0 + steps.len() as i64);
+        steps.push(res.status);
+        if res.status == 202 {
+            assert_eq!(body(&res)["remaining"], true);
+        } else {
+            assert_eq!(res.status, 200, "{}", res.body);
+            break;
+        }
+        assert!(steps.len() < 10);
+    }
+    assert!(steps.len() >= 3, "{steps:?}");
+    // The tombstone names the visitor, from the first step on.
+    assert_eq!(
+        query(&h, &format!("SELECT at FROM erased WHERE visitor = '{me}'")),
+        [json!({"at": T0 + steps.len() as i64 - 1})]
+    );
+    // Nothing of `me` is left in D1 or KV.
+    for table in ["votes", "batches", "questions", "seen", "kb"] {
+        assert_eq!(
+            query(
+                &h,
+                &format!("SELECT COUNT(*) AS n FROM {table} WHERE visitor = '{me}'")
+            ),
+            [json!({"n": 0})],
+            "{table}"
+        );
+    }
+    assert_eq!(
+        query(
+            &h,
+            "SELECT COUNT(*) AS n FROM replies WHERE question LIKE 'q-01-%'"
+        ),
+        [json!({"n": 0})]
+    );
+    assert!(
+        h.kv.keys()
+            .iter()
+            .all(|k| !k.contains(&me) && !k.contains("q-01-")),
+        "{:?}",
+        h.kv.keys()
+            .iter()
+            .filter(|k| k.contains(&me))
+            .collect::<Vec<_>>()
+    );
+    // Tallies are exact: `other`'s answer remains on every shared poll; the solo poll is gone.
+    assert_eq!(
+        query(
+            &h,
+            "SELECT COUNT(*) AS polls, SUM(n) AS n FROM tallies WHERE site = 'demo'"
+        ),
+        [json!({"polls": 400, "n": 400})]
+    );
+    // `other` is untouched, in D1 and KV.
+    for (table, n) in [
+        ("votes", 400),
+        ("batches", 10),
+        ("questions", 2),
+        ("seen", 1500),
+    ] {
+        assert_eq!(
+            query(
+                &h,
+                &format!("SELECT COUNT(*) AS n FROM {table} WHERE visitor = '{other}'")
+            ),
+            [json!({"n": n})],
+            "{table}"
+        );
+    }
+    assert_eq!(
+        query(
+            &h,
+            "SELECT COUNT(*) AS n FROM replies WHERE question LIKE 'q-02-%'"
+        ),
+        [json!({"n": 2})]
+    );
+    assert_eq!(
+        h.kv.keys()
+            .iter()
+            .filter(|k| k.contains(&other) || k.contains("q-02-"))
+            .count(),
+        400 * 2 + 10 + 4
+    );
+    // Erasing again finds nothing and says so at once.
+    let res = h.admin(Method::Delete, &path, None, T0 + 100);
+    assert_eq!(
+        (res.status, body(&res)["erased"]["votes"].clone()),
+        (200, json!(0))
     );
 }
