@@ -1,15 +1,155 @@
-//! The cron's per-site work (retention of D1 rows). Filled in by issue 15's privacy work.
+//! The cron's per-site work: retention of D1 rows. A site keeps what visitors did for its
+//! `retention_days` (the KV records expire by themselves at the same time); each tick deletes
+//! the rows past it:
+//!
+//! - `batches` received before the cutoff, and `seen` marks of days before it;
+//! - `questions` asked before the cutoff, with their `replies`;
+//! - `votes` and `tallies` of polls whose content row is past its `purge_at` or that an
+//!   operator deleted (tallied, without a content row), then the `content` rows past
+//!   `purge_at` (a poll's row, and its tallies, only once its votes are gone, so a later tick
+//!   still knows which votes to delete);
+//!
+//! at most [`ROWS_PER_TABLE`] rows of each per invocation, in one transaction; when more
+//! remains the tick sends itself again ([`Message::Tick`], same `now_ms`). Kept for good: the
+//! knowledge base (`kb`, no expiry), the anonymous per-day counters (`daily`: counts only,
+//! what reports of past periods read) and the all-time `popularity` counters, and the
+//! `erased` tombstones.
 
-use glimpse_shared::Millis;
+use glimpse_shared::{Millis, Site, keys};
 
 use crate::consumer::Ports;
+use crate::queue::Message;
+use crate::sql::Stmt;
 use crate::store::{KvStore, StoreError};
 
-/// One site's periodic work, bounded per invocation.
+/// Most rows one tick deletes from each table.
+pub const ROWS_PER_TABLE: i64 = 500;
+
+/// The UTC day (`YYYY-MM-DD`) of `ms`.
+fn day_of(ms: Millis) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| "0000-00-00".into())
+}
+
+/// One tick's statements for `site` at `now_ms` with `retention_days`; the last answers
+/// `{more}`. Pure.
+pub fn plan(site: &str, retention_days: u32, now_ms: Millis) -> Vec<Stmt> {
+    let cutoff = now_ms.saturating_sub(i64::from(retention_days) * 86_400_000);
+    let cutoff_day = day_of(cutoff);
+    // Polls past purge_at, and polls an operator deleted (tallied, without a content row).
+    let purged_polls = "SELECT id FROM content WHERE site = ?1 AND kind = 'poll' AND purge_at <= ?2 \
+         UNION SELECT DISTINCT poll FROM tallies t WHERE site = ?1 AND NOT EXISTS \
+         (SELECT 1 FROM content c WHERE c.site = ?1 AND c.kind = 'poll' AND c.id = t.poll)";
+    let old_questions = "SELECT id FROM questions WHERE site = ?1 AND created_at < ?2 \
+                         ORDER BY created_at, id LIMIT ?3";
+    let st = |sql: String, at: Millis| Stmt::new(sql).bind(site).bind(at).bind(ROWS_PER_TABLE);
+    vec![
+        st(
+            "DELETE FROM batches WHERE (site, id) IN (SELECT site, id FROM batches \
+             WHERE site = ?1 AND received_at < ?2 LIMIT ?3)"
+                .into(),
+            cutoff,
+        ),
+        Stmt::new(
+            "DELETE FROM seen WHERE (site, day, metric, key, visitor) IN \
+             (SELECT site, day, metric, key, visitor FROM seen WHERE site = ?1 AND day < ?2 LIMIT ?3)",
+        )
+        .bind(site)
+        .bind(cutoff_day.as_str())
+        .bind(ROWS_PER_TABLE),
+        st(
+            format!(
+                "DELETE FROM replies WHERE site = ?1 AND question IN ({old_questions})"
+            ),
+            cutoff,
+        ),
+        st(
+            format!("DELETE FROM questions WHERE site = ?1 AND id IN ({old_questions})"),
+            cutoff,
+        ),
+        st(
+            format!(
+                "DELETE FROM votes WHERE (site, poll, visitor) IN (SELECT site, poll, visitor \
+                 FROM votes WHERE site = ?1 AND poll IN ({purged_polls}) LIMIT ?3)"
+            ),
+            now_ms,
+        ),
+        st(
+            format!(
+                "DELETE FROM tallies WHERE (site, poll, answer) IN (SELECT site, poll, answer \
+                 FROM tallies t WHERE site = ?1 AND poll IN ({purged_polls}) AND NOT EXISTS \
+                 (SELECT 1 FROM votes v WHERE v.site = ?1 AND v.poll = t.poll) LIMIT ?3)"
+            ),
+            now_ms,
+        ),
+        st(
+            "DELETE FROM content WHERE (site, kind, id) IN (SELECT site, kind, id FROM content c \
+             WHERE site = ?1 AND purge_at <= ?2 AND NOT (kind = 'poll' AND (\
+             EXISTS (SELECT 1 FROM votes v WHERE v.site = ?1 AND v.poll = c.id) OR \
+             EXISTS (SELECT 1 FROM tallies t WHERE t.site = ?1 AND t.poll = c.id))) LIMIT ?3)"
+                .into(),
+            now_ms,
+        ),
+        Stmt::new(
+            "SELECT (EXISTS (SELECT 1 FROM batches WHERE site = ?1 AND received_at < ?2) \
+             OR EXISTS (SELECT 1 FROM seen WHERE site = ?1 AND day < ?3) \
+             OR EXISTS (SELECT 1 FROM questions WHERE site = ?1 AND created_at < ?2) \
+             OR EXISTS (SELECT 1 FROM content WHERE site = ?1 AND purge_at <= ?4) \
+             OR EXISTS (SELECT 1 FROM tallies t WHERE site = ?1 AND NOT EXISTS \
+               (SELECT 1 FROM content c WHERE c.site = ?1 AND c.kind = 'poll' AND c.id = t.poll))) \
+             AS more",
+        )
+        .bind(site)
+        .bind(cutoff)
+        .bind(cutoff_day.as_str())
+        .bind(now_ms),
+    ]
+}
+
+/// One site's periodic work, bounded per invocation: one KV read (the site's retention),
+/// one D1 transaction of 8 statements, and a queue send when more remains. A site without
+/// configuration (deleted) is left alone: its deletion removes its rows.
 pub async fn tick<S: KvStore>(
-    _ports: &Ports<'_, S>,
-    _site: &str,
-    _now_ms: Millis,
+    ports: &Ports<'_, S>,
+    site: &str,
+    now_ms: Millis,
 ) -> Result<(), StoreError> {
+    let Some(raw) = ports.store.get(&keys::site(site)).await? else {
+        return Ok(());
+    };
+    let Ok(config) = serde_json::from_str::<Site>(&raw) else {
+        return Ok(());
+    };
+    let out = ports
+        .sql
+        .batch(&plan(site, config.retention_days, now_ms))
+        .await?;
+    let more = out
+        .last()
+        .and_then(|rows| rows.first())
+        .and_then(|row| row.get("more"))
+        .and_then(serde_json::Value::as_i64)
+        .is_some_and(|m| m != 0);
+    if more {
+        ports
+            .queue
+            .send(&[Message::Tick {
+                site: site.to_string(),
+                now_ms,
+            }])
+            .await?;
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_utc() {
+        assert_eq!(day_of(1_795_305_600_000), "2026-11-22");
+        assert_eq!(day_of(1_795_305_599_999), "2026-11-21");
+    }
 }

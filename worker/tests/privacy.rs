@@ -341,3 +341,91 @@ fn a_large_erasure_takes_bounded_steps_and_keeps_tallies_exact() {
         (200, json!(0))
     );
 }
+
+fn count(h: &H<MemoryKv>, sql: &str) -> i64 {
+    query(h, sql)
+        .first()
+        .and_then(|r| r["n"].as_i64())
+        .unwrap_or(-1)
+}
+
+#[test]
+fn the_cron_deletes_rows_past_retention_in_bounded_ticks() {
+    use glimpse_worker::queue::Message;
+    let h = H::with(MemoryKv::new());
+    h.kv.set_now(T0);
+    h.seed();
+    let (me, other) = (tok("visitor", 1), tok("visitor", 2));
+    seed_rows(&h, &me, &other);
+    exec(
+        &h,
+        &format!(
+            "INSERT INTO votes (site, poll, visitor, response, answer, value, at) \
+         VALUES ('demo', 'helpful', '{other}', 'h-r', '0', '{{\"choice\":0}}', {T0})"
+        ),
+    );
+    exec(
+        &h,
+        "INSERT INTO tallies (site, poll, answer, n) VALUES ('demo', 'helpful', '0', 1)",
+    );
+    exec(
+        &h,
+        "INSERT INTO daily (site, day, metric, key, n) VALUES ('demo', '2026-11-22', 'story_view', 'reset', 7)",
+    );
+    let day = 24 * HOUR;
+    let tick = |now: i64| {
+        h.queue.push([Message::Tick {
+            site: "demo".into(),
+            now_ms: now,
+        }]);
+        h.drain(now);
+    };
+    let totals = |h: &H<MemoryKv>| {
+        [
+            "votes",
+            "tallies",
+            "batches",
+            "seen",
+            "questions",
+            "replies",
+            "content",
+            "kb",
+            "daily",
+        ]
+        .map(|t| {
+            count(
+                h,
+                &format!("SELECT COUNT(*) AS n FROM {t} WHERE site = 'demo'"),
+            )
+        })
+    };
+    // Within retention (30 days after each thing) the tick keeps everything that has a poll;
+    // the 400 polls without a content row (deleted by an operator) lose their votes.
+    tick(T0 + 5 * day);
+    assert_eq!(totals(&h), [1, 1, 20, 3000, 4, 4, 5, 1, 1]);
+    // A month later everything of the visitors is past retention: batches, seen marks,
+    // questions with replies, votes and tallies of closed polls and the content past
+    // purge_at go; the story (live until T0 + 48 h) stays, and the KB and the anonymous
+    // daily counters are kept for good. Each tick deletes at most 500 rows per table and
+    // sends itself again (the drain delivers those within the budget).
+    tick(T0 + 31 * day + HOUR);
+    assert_eq!(totals(&h), [0, 0, 0, 0, 0, 0, 1, 1, 1]);
+    assert_eq!(
+        query(&h, "SELECT kind, id FROM content"),
+        [json!({"kind": "story", "id": "reset"})]
+    );
+    assert!(h.queue.is_empty());
+    // A deleted site's leftover ticks do nothing.
+    let mut statuses = Vec::new();
+    while statuses.last() != Some(&204) && statuses.len() < 10 {
+        statuses.push(
+            h.admin(Method::Delete, "/v1/admin/sites/demo", None, T0)
+                .status,
+        );
+    }
+    assert_eq!(statuses, [202, 204]);
+    assert!(h.kv.keys().is_empty(), "{:?}", h.kv.keys());
+    assert_eq!(count(&h, "SELECT COUNT(*) AS n FROM sites"), 0);
+    tick(T0 + 400 * day);
+    assert_eq!(totals(&h), [0; 9]);
+}
