@@ -89,6 +89,7 @@ pub(crate) async fn handle<S: KvStore>(
         (Route::AdminReply { site, id }, _) => {
             crate::questions::reply(api, req, site, id, now_ms).await
         }
+        (Route::AdminRebuild { site }, _) => crate::migrate::rebuild(api, req, site, now_ms).await,
         (Route::AdminResolve { site, id }, _) => {
             crate::questions::resolve(api, req, site, id, now_ms).await
         }
@@ -390,6 +391,12 @@ impl Item {
             Item::Poll(p) => to_json(p),
         }
     }
+}
+
+/// When a stored item of `kind` ends (`expires_at` or `ends_at`), or `None` if `raw` is not
+/// one.
+pub(crate) fn stored_ends_at(kind: ContentKind, raw: &str) -> Option<Millis> {
+    Item::from_stored(kind, raw).map(|i| i.ends_at())
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {

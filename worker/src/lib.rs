@@ -11,6 +11,7 @@ pub mod http;
 pub mod ingest;
 pub mod kb;
 pub mod limit;
+pub mod migrate;
 pub mod privacy;
 pub mod public;
 pub mod questions;

@@ -106,6 +106,7 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ),
     ("/v1/admin/sites/{site}/questions/{id}/replies", &[Post]),
     ("/v1/admin/sites/{site}/questions/{id}/resolve", &[Post]),
+    ("/v1/admin/sites/{site}/rebuild", &[Post]),
 ];
 
 /// Largest body of a public JSON write (poll response, event batch, question).
@@ -222,6 +223,11 @@ pub enum Route {
         site: String,
         poll: String,
     },
+    /// Operators: one step of bringing a site's data from versions before 0.15 (KV only)
+    /// into D1.
+    AdminRebuild {
+        site: String,
+    },
 }
 
 impl Route {
@@ -251,7 +257,8 @@ impl Route {
             | Route::Events { site }
             | Route::AdminSite { site }
             | Route::AdminContent { site, .. }
-            | Route::PollResults { site, .. } => Some(site),
+            | Route::PollResults { site, .. }
+            | Route::AdminRebuild { site } => Some(site),
         }
     }
 
@@ -293,6 +300,7 @@ impl Route {
                 | Route::Visitor { .. }
                 | Route::AdminReply { .. }
                 | Route::AdminResolve { .. }
+                | Route::AdminRebuild { .. }
         )
     }
 }
@@ -438,6 +446,7 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
             id: p(1),
         },
         "/v1/admin/sites/{site}" => Route::AdminSite { site: p(0) },
+        "/v1/admin/sites/{site}/rebuild" => Route::AdminRebuild { site: p(0) },
         "/v1/admin/sites/{site}/polls/{poll}/results" => Route::PollResults {
             site: p(0),
             poll: p(1),

@@ -1,0 +1,477 @@
+//! Data from versions before 0.15 (everything in KV) brought into D1:
+//! `POST /v1/admin/sites/{site}/rebuild[?cursor=…]`, one bounded step per request.
+//!
+//! Each request reads ONE KV listing page (≤ 1000 keys) under `site/{site}/` and at most
+//! [`READS_MAX`] values, and for each key it knows:
+//!
+//! | KV key (0.14) | becomes |
+//! | --- | --- |
+//! | `story/…`, `session/…`, `poll/…` | a `content` row (kept if one exists: D1 wins) |
+//! | `vote/{poll}/{visitor}` (answer in metadata) | a [`Message::Vote`] |
+//! | `events/{day}/{id}` | a [`Message::Events`] |
+//! | `question/{id}` | a [`Message::Question`] (without its token) |
+//! | `reply/{question}/{at}-{id}` | a `replies` row; the question's `first_reply_at` |
+//! | `resolved/{question}` | the question's `resolved_at` and `category` |
+//! | `kb/{id}` | a `kb` row (kept if one exists) |
+//!
+//! Everything else (config, snapshot, receipts, photos, the old indexes, tallies and
+//! roll-ups) stays as it is or is derived again. Messages go through the normal queue
+//! consumer, which is idempotent, so running the whole rebuild twice changes nothing.
+//!
+//! A reply or resolution can only be applied once its question's row exists, which the
+//! consumer writes later. While a question in this step is still queued, the step answers
+//! `waiting: true` with the cursor it was given: repeat it after a moment (the xtask step
+//! waits). The answer is `{cursor, done, …}`: repeat with `?cursor=` until `done`.
+
+use glimpse_shared::events::StoredBatch;
+use glimpse_shared::kb::KbEntry;
+use glimpse_shared::keys::{self, ContentKind};
+use glimpse_shared::question::{Question, Reply, Resolution};
+use glimpse_shared::{ApiError, Millis, Site, Vote};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::core::{Api, unavailable};
+use crate::http::{ApiRequest, ApiResponse};
+use crate::queue::{Message, send_all};
+use crate::sql::{Stmt, rows};
+use crate::store::{KvStore, Listed};
+
+/// Most values one step reads (Workers KV allows 1000 operations per invocation; the
+/// listing, the site's config, the questions' checks and the snapshot take a few more).
+pub const READS_MAX: usize = 880;
+/// Most rows in one JSON parameter (keeps each statement small).
+const CHUNK: usize = 200;
+
+/// Where a step starts: the KV listing cursor of the page (`None`: the first) and how many of
+/// that page's keys earlier steps already handled. Text form `{skip}.{kv cursor}`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Cursor {
+    pub skip: usize,
+    pub kv: Option<String>,
+}
+
+impl Cursor {
+    pub fn parse(s: &str) -> Option<Self> {
+        let (skip, kv) = s.split_once('.')?;
+        Some(Self {
+            skip: skip.parse().ok()?,
+            kv: (!kv.is_empty()).then(|| kv.to_string()),
+        })
+    }
+
+    pub fn text(&self) -> String {
+        format!("{}.{}", self.skip, self.kv.as_deref().unwrap_or(""))
+    }
+}
+
+/// What a step answers.
+#[derive(Debug, Serialize)]
+pub struct Step {
+    /// Pass it back as `?cursor=` (absent once done).
+    pub cursor: Option<String>,
+    pub done: bool,
+    /// Keys of the listing this step handled.
+    pub scanned: usize,
+    /// Queue messages sent.
+    pub sent: usize,
+    /// Rows written directly (content, replies, resolutions, KB entries).
+    pub rows: usize,
+    /// Questions of this step are still queued: repeat the same cursor shortly.
+    pub waiting: bool,
+}
+
+/// What one KV key of a 0.14 site is, by its name under `site/{site}/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Old {
+    Content(ContentKind, String),
+    Vote { poll: String, visitor: String },
+    Events { id: String },
+    Question(String),
+    Reply { question: String, id: String },
+    Resolved(String),
+    Kb(String),
+    Other,
+}
+
+impl Old {
+    /// Classifies `rest`, a key's name after `site/{site}/`. Pure.
+    pub fn of(rest: &str) -> Self {
+        let parts: Vec<&str> = rest.split('/').collect();
+        match parts.as_slice() {
+            [kind, id] if !id.is_empty() => match *kind {
+                "story" => Self::Content(ContentKind::Story, (*id).into()),
+                "session" => Self::Content(ContentKind::Session, (*id).into()),
+                "poll" => Self::Content(ContentKind::Poll, (*id).into()),
+                "question" => Self::Question((*id).into()),
+                "resolved" => Self::Resolved((*id).into()),
+                "kb" => Self::Kb((*id).into()),
+                _ => Self::Other,
+            },
+            ["vote", poll, visitor] => Self::Vote {
+                poll: (*poll).into(),
+                visitor: (*visitor).into(),
+            },
+            ["events", _day, id] => Self::Events { id: (*id).into() },
+            ["reply", question, name] => match name.split_once('-') {
+                Some((_, id)) => Self::Reply {
+                    question: (*question).into(),
+                    id: id.into(),
+                },
+                None => Self::Other,
+            },
+            _ => Self::Other,
+        }
+    }
+
+    /// Whether handling it needs the value (a KV read).
+    fn reads(&self) -> bool {
+        !matches!(self, Self::Vote { .. } | Self::Other)
+    }
+}
+
+#[derive(Default)]
+struct Planned {
+    messages: Vec<Message>,
+    content: Vec<serde_json::Value>,
+    replies: Vec<serde_json::Value>,
+    resolutions: Vec<serde_json::Value>,
+    kb: Vec<serde_json::Value>,
+    /// Questions that replies or resolutions name.
+    questions: Vec<String>,
+}
+
+impl Planned {
+    fn rows(&self) -> usize {
+        self.content.len() + self.replies.len() + self.resolutions.len() + self.kb.len()
+    }
+}
+
+/// `POST /v1/admin/sites/{site}/rebuild`: one step of the KV → D1 rebuild (see the module).
+pub async fn rebuild<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    site_id: &str,
+    now_ms: Millis,
+) -> Result<ApiResponse, ApiError> {
+    let cursor = match req.query_param("cursor") {
+        None => Cursor::default(),
+        Some(c) => Cursor::parse(&c).ok_or_else(|| {
+            ApiError::new(400, "invalid_cursor", "cursor is not one this API gave")
+                .with_field("cursor")
+        })?,
+    };
+    let site = crate::admin::load_site_pub(api, site_id).await?;
+    let prefix = format!("site/{site_id}/");
+    let page = api
+        .store
+        .list(&prefix, cursor.kv.clone())
+        .await
+        .map_err(unavailable)?;
+    let mut plan = Planned::default();
+    let mut reads = 0usize;
+    let mut handled = cursor.skip;
+    for listed in page.keys.iter().skip(cursor.skip) {
+        let rest = listed.name.strip_prefix(&prefix).unwrap_or("");
+        let old = Old::of(rest);
+        if old.reads() {
+            if reads >= READS_MAX {
+                break;
+            }
+            reads += 1;
+        }
+        handled += 1;
+        take(api, &site, &mut plan, old, listed).await?;
+    }
+    let finished_page = handled >= page.keys.len();
+
+    // Replies and resolutions wait for their question's row.
+    let mut waiting = false;
+    let known: Vec<String> = if plan.questions.is_empty() {
+        Vec::new()
+    } else {
+        #[derive(Deserialize)]
+        struct Id {
+            id: String,
+        }
+        rows::<Id>(
+            api.sql,
+            Stmt::new(
+                "SELECT id FROM questions WHERE site = ?1 \
+                 AND id IN (SELECT value FROM json_each(?2))",
+            )
+            .bind(site_id)
+            .bind_json(&plan.questions),
+        )
+        .await
+        .map_err(unavailable)?
+        .into_iter()
+        .map(|r| r.id)
+        .collect()
+    };
+    for q in plan.questions.iter().filter(|q| !known.contains(q)) {
+        let queued = plan
+            .messages
+            .iter()
+            .any(|m| matches!(m, Message::Question { question, .. } if &question.id == q));
+        if queued
+            || api
+                .store
+                .get(&keys::question(site_id, q))
+                .await
+                .map_err(unavailable)?
+                .is_some()
+        {
+            waiting = true;
+        }
+    }
+
+    let mut stmts = vec![
+        Stmt::new(
+            "INSERT INTO sites (site, name, updated_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (site) DO NOTHING",
+        )
+        .bind(site_id)
+        .bind(&site.name)
+        .bind(now_ms),
+    ];
+    for chunk in plan.content.chunks(CHUNK) {
+        stmts.push(
+            Stmt::new(
+                "INSERT INTO content (site, kind, id, body, over_at, purge_at) \
+                 SELECT ?1, json_extract(value, '$.kind'), json_extract(value, '$.id'), json_extract(value, '$.body'), \
+                 json_extract(value, '$.over_at'), json_extract(value, '$.purge_at') FROM json_each(?2) WHERE true \
+                 ON CONFLICT (site, kind, id) DO NOTHING",
+            )
+            .bind(site_id)
+            .bind_json(chunk),
+        );
+    }
+    for chunk in plan.kb.chunks(CHUNK) {
+        stmts.push(
+            Stmt::new(
+                "INSERT INTO kb (site, id, visitor, topic, title, body, entry, updated_at) \
+                 SELECT ?1, json_extract(value, '$.id'), json_extract(value, '$.visitor'), json_extract(value, '$.topic'), \
+                 json_extract(value, '$.title'), json_extract(value, '$.body'), json_extract(value, '$.entry'), json_extract(value, '$.updated_at') \
+                 FROM json_each(?2) WHERE true ON CONFLICT (site, id) DO NOTHING",
+            )
+            .bind(site_id)
+            .bind_json(chunk),
+        );
+    }
+    for chunk in plan.replies.chunks(CHUNK) {
+        stmts.push(
+            Stmt::new(
+                "INSERT INTO replies (site, question, at, id, body) \
+                 SELECT ?1, json_extract(value, '$.question'), json_extract(value, '$.at'), json_extract(value, '$.id'), json_extract(value, '$.body') \
+                 FROM json_each(?2) WHERE true ON CONFLICT DO NOTHING",
+            )
+            .bind(site_id)
+            .bind_json(chunk),
+        );
+        stmts.push(
+            Stmt::new(
+                "UPDATE questions SET first_reply_at = MIN(COALESCE(first_reply_at, r.at), r.at) \
+                 FROM (SELECT json_extract(value, '$.question') AS q, MIN(json_extract(value, '$.at')) AS at \
+                       FROM json_each(?2) GROUP BY 1) AS r \
+                 WHERE questions.site = ?1 AND questions.id = r.q",
+            )
+            .bind(site_id)
+            .bind_json(chunk),
+        );
+    }
+    for chunk in plan.resolutions.chunks(CHUNK) {
+        stmts.push(
+            Stmt::new(
+                "UPDATE questions SET resolved_at = r.at, category = r.category \
+                 FROM (SELECT json_extract(value, '$.question') AS q, json_extract(value, '$.at') AS at, \
+                       json_extract(value, '$.category') AS category FROM json_each(?2)) AS r \
+                 WHERE questions.site = ?1 AND questions.id = r.q \
+                 AND questions.resolved_at IS NULL",
+            )
+            .bind(site_id)
+            .bind_json(chunk),
+        );
+    }
+    api.sql.batch(&stmts).await.map_err(unavailable)?;
+    send_all(api.queue, &plan.messages)
+        .await
+        .map_err(unavailable)?;
+
+    let next = if waiting {
+        Some(cursor.clone())
+    } else if !finished_page {
+        Some(Cursor {
+            skip: handled,
+            kv: cursor.kv.clone(),
+        })
+    } else {
+        page.cursor.map(|kv| Cursor {
+            skip: 0,
+            kv: Some(kv),
+        })
+    };
+    let done = next.is_none();
+    if done {
+        crate::admin::rebuild_snapshot(api.store, api.sql, &site, now_ms).await?;
+    }
+    Ok(ApiResponse::json(
+        200,
+        &Step {
+            cursor: next.map(|c| c.text()),
+            done,
+            scanned: handled - cursor.skip,
+            sent: plan.messages.len(),
+            rows: plan.rows(),
+            waiting,
+        },
+    )
+    .with_header("cache-control", "no-store"))
+}
+
+/// Adds what one old key becomes to `plan`; a value that is gone or unreadable is skipped.
+async fn take<S: KvStore>(
+    api: &Api<'_, S>,
+    site: &Site,
+    plan: &mut Planned,
+    old: Old,
+    listed: &Listed,
+) -> Result<(), ApiError> {
+    let site_id = site.id.as_str();
+    if let Old::Vote { poll, visitor } = &old {
+        if let Some(vote) = listed
+            .metadata
+            .clone()
+            .and_then(|m| serde_json::from_value::<Vote>(m).ok())
+        {
+            plan.messages.push(Message::Vote {
+                site: site_id.into(),
+                poll: poll.clone(),
+                visitor: visitor.clone(),
+                vote,
+            });
+        }
+        return Ok(());
+    }
+    if !old.reads() {
+        return Ok(());
+    }
+    let Some(raw) = api.store.get(&listed.name).await.map_err(unavailable)? else {
+        return Ok(());
+    };
+    match old {
+        Old::Content(kind, id) => {
+            if let Some(over_at) = crate::admin::stored_ends_at(kind, &raw) {
+                plan.content.push(json!({
+                    "kind": kind.singular(), "id": id, "body": raw,
+                    "over_at": over_at, "purge_at": site.retain_until(over_at),
+                }));
+            }
+        }
+        Old::Events { id } => {
+            if let Ok(batch) = serde_json::from_str::<StoredBatch>(&raw) {
+                plan.messages.push(Message::Events {
+                    site: site_id.into(),
+                    id,
+                    batch,
+                });
+            }
+        }
+        Old::Question(_) => {
+            if let Ok(q) = serde_json::from_str::<Question>(&raw) {
+                plan.messages.push(Message::Question {
+                    site: site_id.into(),
+                    question: Question {
+                        token: String::new(),
+                        ..q
+                    },
+                });
+            }
+        }
+        Old::Reply { question, id } => {
+            if let Ok(reply) = serde_json::from_str::<Reply>(&raw) {
+                plan.replies.push(json!({
+                    "question": question, "at": reply.at, "id": id, "body": raw,
+                }));
+                plan.questions.push(question);
+            }
+        }
+        Old::Resolved(question) => {
+            if let Ok(r) = serde_json::from_str::<Resolution>(&raw) {
+                plan.resolutions.push(json!({
+                    "question": question, "at": r.at, "category": r.category,
+                }));
+                plan.questions.push(question);
+            }
+        }
+        Old::Kb(_) => {
+            if let Ok(e) = serde_json::from_str::<KbEntry>(&raw) {
+                plan.kb.push(json!({
+                    "id": e.id, "visitor": e.visitor, "topic": e.topic, "title": e.title,
+                    "body": e.body, "entry": raw, "updated_at": e.updated_at,
+                }));
+            }
+        }
+        Old::Vote { .. } | Old::Other => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_keys_are_classified_by_name() {
+        assert_eq!(
+            Old::of("story/reset"),
+            Old::Content(ContentKind::Story, "reset".into())
+        );
+        assert_eq!(
+            Old::of("vote/csat/visitor-0000000000000001"),
+            Old::Vote {
+                poll: "csat".into(),
+                visitor: "visitor-0000000000000001".into()
+            }
+        );
+        assert_eq!(
+            Old::of("events/2026-11-22/batch-1"),
+            Old::Events {
+                id: "batch-1".into()
+            }
+        );
+        assert_eq!(
+            Old::of("reply/q1/1795305600000-r1"),
+            Old::Reply {
+                question: "q1".into(),
+                id: "r1".into()
+            }
+        );
+        assert_eq!(Old::of("resolved/q1"), Old::Resolved("q1".into()));
+        assert_eq!(Old::of("kb/story-reset"), Old::Kb("story-reset".into()));
+        for other in [
+            "config",
+            "snapshot",
+            "kbindex",
+            "receipt/csat/r1",
+            "qphoto/q1",
+            "tally/csat",
+        ] {
+            assert_eq!(Old::of(other), Old::Other, "{other}");
+        }
+    }
+
+    #[test]
+    fn cursors_round_trip() {
+        for c in [
+            Cursor::default(),
+            Cursor {
+                skip: 880,
+                kv: Some("AAAQ.x=".into()),
+            },
+        ] {
+            assert_eq!(Cursor::parse(&c.text()), Some(c));
+        }
+        assert_eq!(Cursor::parse("x.y"), None);
+    }
+}
