@@ -31,6 +31,10 @@ cargo xtask <command>
                  bundle size, main-thread cost and requests of a text, picture and video
                  slide; prints a table, writes target/bench/results.json
   bench --slides only the per-slide rows (no wrk, no baseline worker)
+  rebuild-d1 --api URL --site ID
+                 bring a site's data from 0.14 (KV only) into D1: repeats
+                 POST URL/v1/admin/sites/ID/rebuild until done (token: $GLIMPSE_ADMIN_TOKEN,
+                 else worker/.dev.vars); safe to run again
 ";
 
 fn main() -> ExitCode {
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(args.iter().any(|a| a == "--slides")),
         Some("screenshots") => screenshots(),
         Some("soak") => soak(args.get(1).map(String::as_str)),
+        Some("rebuild-d1") => rebuild_d1(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
@@ -103,6 +108,89 @@ fn dev(fresh: bool) -> Result {
         "    try: curl -H 'Authorization: Bearer {token}' http://127.0.0.1:8787/v1/admin/sites/demo\n"
     );
     run(wrangler::command(&tools).args(wrangler::dev_args(8787, inspector, &persist)))
+}
+
+/// `cargo xtask rebuild-d1 --api URL --site ID`: runs the KV → D1 rebuild of one site
+/// (`POST /v1/admin/sites/{site}/rebuild`) step by step until it answers `done`, waiting a
+/// moment whenever a step waits for the queue. Uses `curl`; the token is sent on its
+/// standard input, never on the command line.
+fn rebuild_d1(args: &[String]) -> Result {
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+            .ok_or_else(|| format!("{name} is required\n\n{HELP}"))
+    };
+    let api = flag("--api")?.trim_end_matches('/').to_string();
+    let site = flag("--site")?;
+    if !glimpse_shared::ids::is_slug(&site) {
+        return Err(format!("--site {site:?} is not a site id"));
+    }
+    let token = match std::env::var("GLIMPSE_ADMIN_TOKEN") {
+        Ok(t) if !t.is_empty() => t,
+        _ => xtask::local_admin_token()?,
+    };
+    let mut cursor: Option<String> = None;
+    let (mut steps, mut waits, mut sent, mut rows) = (0u64, 0u32, 0u64, 0u64);
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("{api}/v1/admin/sites/{site}/rebuild?cursor={}", encode(c)),
+            None => format!("{api}/v1/admin/sites/{site}/rebuild"),
+        };
+        let mut child = Command::new("curl")
+            .args(["-sS", "--fail-with-body", "-X", "POST", "-H", "@-", &url])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("curl: {e}"))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write;
+            writeln!(stdin, "Authorization: Bearer {token}").map_err(|e| format!("curl: {e}"))?;
+        }
+        let out = child.wait_with_output().map_err(|e| format!("curl: {e}"))?;
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        if !out.status.success() {
+            return Err(format!("rebuild step {steps} failed: {text}"));
+        }
+        let step: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("not JSON ({e}): {text}"))?;
+        steps += 1;
+        sent += step["sent"].as_u64().unwrap_or(0);
+        rows += step["rows"].as_u64().unwrap_or(0);
+        if step["done"] == true {
+            println!(
+                "rebuild of {site}: done in {steps} steps ({sent} messages queued, {rows} rows written)"
+            );
+            return Ok(());
+        }
+        if step["waiting"] == true {
+            waits += 1;
+            if waits > 150 {
+                return Err("replies have waited 5 minutes for their questions: is the queue consumer running?".into());
+            }
+            std::thread::sleep(std::time::Duration::from_secs(2));
+        } else {
+            waits = 0;
+        }
+        cursor = step["cursor"].as_str().map(String::from);
+        if cursor.is_none() {
+            return Err(format!("a step without a cursor: {text}"));
+        }
+    }
+}
+
+/// Percent-encodes a query value.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// The API contract test alone (`worker/openapi.json` vs the worker): builds what it
