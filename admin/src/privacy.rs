@@ -19,13 +19,50 @@ pub fn PrivacyPage() -> impl IntoView {
         let p = path();
         armed.set(false);
         leptos::task::spawn_local(async move {
-            match api::get::<Value>(&p).await {
-                Ok(v) => {
-                    message.set(None);
-                    export.set(Some(v));
+            // The export comes a page at a time: follow `next` and join the pages.
+            let mut all: Option<Value> = None;
+            let mut next: Option<String> = None;
+            for _ in 0..200 {
+                let url = match &next {
+                    Some(c) => format!("{p}?cursor={c}"),
+                    None => p.clone(),
+                };
+                match api::get::<Value>(&url).await {
+                    Ok(mut v) => {
+                        next = v["next"].as_str().map(String::from);
+                        if let Some(obj) = v.as_object_mut() {
+                            obj.remove("next");
+                        }
+                        match all.as_mut() {
+                            None => all = Some(v),
+                            Some(acc) => {
+                                for k in [
+                                    "votes",
+                                    "event_batches",
+                                    "questions",
+                                    "knowledge_base",
+                                    "seen",
+                                ] {
+                                    if let (Some(a), Some(b)) =
+                                        (acc[k].as_array_mut(), v[k].as_array())
+                                    {
+                                        a.extend(b.iter().cloned());
+                                    }
+                                }
+                            }
+                        }
+                        if next.is_none() {
+                            break;
+                        }
+                    }
+                    Err(f) => {
+                        message.set(Some(c.fail(&f)));
+                        return;
+                    }
                 }
-                Err(f) => message.set(Some(c.fail(&f))),
             }
+            message.set(None);
+            export.set(all);
         });
     };
     let download = move |_| {
@@ -50,20 +87,30 @@ pub fn PrivacyPage() -> impl IntoView {
         armed.set(false);
         let p = path();
         leptos::task::spawn_local(async move {
-            match api::call::<Value>("DELETE", &p, None::<&()>).await {
-                Ok(v) => {
-                    export.set(None);
-                    let n = |k: &str| v["erased"][k].as_u64().unwrap_or(0);
-                    message.set(Some(format!(
-                        "Erased: {} votes, {} event batches, {} questions, {} knowledge-base answers.",
-                        n("votes"),
-                        n("event_batches"),
-                        n("questions"),
-                        n("knowledge_base")
-                    )));
+            // Erasure goes in bounded steps: repeat while the answer says more remains.
+            let mut total = [0u64; 4];
+            let keys = ["votes", "event_batches", "questions", "knowledge_base"];
+            for _ in 0..200 {
+                match api::call::<Value>("DELETE", &p, None::<&()>).await {
+                    Ok(v) => {
+                        for (t, k) in total.iter_mut().zip(keys) {
+                            *t += v["erased"][k].as_u64().unwrap_or(0);
+                        }
+                        if v["remaining"] != true {
+                            break;
+                        }
+                    }
+                    Err(f) => {
+                        message.set(Some(c.fail(&f)));
+                        return;
+                    }
                 }
-                Err(f) => message.set(Some(c.fail(&f))),
             }
+            export.set(None);
+            message.set(Some(format!(
+                "Erased: {} votes, {} event batches, {} questions, {} knowledge-base answers.",
+                total[0], total[1], total[2], total[3]
+            )));
         });
     };
     let retention = move || {
