@@ -37,8 +37,9 @@ use crate::queue::{Message, send_all};
 use crate::sql::{Stmt, rows};
 use crate::store::{KvStore, Listed};
 
-/// Most values one step reads (Workers KV allows 1000 operations per invocation; the
-/// listing, the site's config, the questions' checks and the snapshot take a few more).
+/// Most values one step reads, a reply or resolution counting twice (its question's record
+/// may be read too). Workers KV allows 1000 operations per invocation; the listing, the
+/// site's config and the snapshot take a few more.
 pub const READS_MAX: usize = 880;
 /// Most rows in one JSON parameter (keeps each statement small).
 const CHUNK: usize = 200;
@@ -175,10 +176,17 @@ pub async fn rebuild<S: KvStore>(
         let rest = listed.name.strip_prefix(&prefix).unwrap_or("");
         let old = Old::of(rest);
         if old.reads() {
-            if reads >= READS_MAX {
+            // A reply or resolution may cost a second read: its question's record, when the
+            // question has no row yet.
+            let cost = if matches!(old, Old::Reply { .. } | Old::Resolved(_)) {
+                2
+            } else {
+                1
+            };
+            if reads + cost > READS_MAX {
                 break;
             }
-            reads += 1;
+            reads += cost;
         }
         handled += 1;
         take(api, &site, &mut plan, old, listed).await?;
@@ -186,6 +194,8 @@ pub async fn rebuild<S: KvStore>(
     let finished_page = handled >= page.keys.len();
 
     // Replies and resolutions wait for their question's row.
+    plan.questions.sort();
+    plan.questions.dedup();
     let mut waiting = false;
     let known: Vec<String> = if plan.questions.is_empty() {
         Vec::new()

@@ -397,3 +397,54 @@ fn a_014_site_reads_exactly_the_same_after_the_rebuild() {
     assert_eq!(tables(&h), before);
     assert_eq!(h.results("helpful", now)["total"], 3);
 }
+
+#[test]
+fn a_large_site_is_rebuilt_within_each_steps_budget() {
+    let h = H::with(MemoryKv::new());
+    h.kv.set_now(T0);
+    put(&h, &keys::site("demo"), &site(), None);
+    for n in 0..600 {
+        let id = format!("q{n:04}");
+        let q = json!({"id": id, "topic": "orders", "message": "help", "visitor": visitor(n),
+            "created_at": T0});
+        put(&h, &keys::question("demo", &id), &q, None);
+        let at = T0 + 60_000 + i64::from(u16::try_from(n).unwrap_or(0));
+        put(
+            &h,
+            &keys::reply("demo", &id, at, "r"),
+            &json!({"text": "hi", "at": at}),
+            None,
+        );
+    }
+    let mut consume =
+        || {
+            for m in h.queue.take(10_000) {
+                if let Message::Question { question: q, .. } = &m {
+                    pollster::block_on(h.db().query(
+                    &Stmt::new(
+                        "INSERT INTO questions (site, id, visitor, topic, message, created_at) \
+                         VALUES ('demo', ?1, ?2, 'orders', 'help', ?3) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(q.id.as_str())
+                    .bind(q.visitor.as_str())
+                    .bind(q.created_at),
+                ))
+                .unwrap_or_else(|e| panic!("{e}"));
+                }
+            }
+        };
+    // Every step is checked against Cloudflare's per-invocation limits by the harness.
+    let steps = rebuild(&h, T0 + HOUR, &mut consume);
+    assert!(steps.len() >= 2, "{steps:?}");
+    assert_eq!(
+        query(
+            &h,
+            "SELECT COUNT(*) AS n, COUNT(first_reply_at) AS replied FROM questions"
+        ),
+        [json!({"n": 600, "replied": 600})]
+    );
+    assert_eq!(
+        query(&h, "SELECT COUNT(*) AS n FROM replies"),
+        [json!({"n": 600})]
+    );
+}
