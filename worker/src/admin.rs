@@ -295,9 +295,13 @@ async fn put_site<S: KvStore>(
     .bind(site_id)
     .bind(&site.name)
     .bind(now_ms);
+    // A changed retention moves every item's purge time (a site's content is small).
+    let purge = Stmt::new("UPDATE content SET purge_at = over_at + ?2 WHERE site = ?1")
+        .bind(site_id)
+        .bind(site.retain_until(0));
     let mut out = api
         .sql
-        .batch(&[upsert, live_content(site_id, now_ms)])
+        .batch(&[upsert, purge, live_content(site_id, now_ms)])
         .await
         .map_err(unavailable)?;
     let live = out.pop().unwrap_or_default();

@@ -320,6 +320,16 @@ fn content_rows_are_purged_after_retention_and_no_item_keys_are_written() {
     let polls = body(&h.admin(Method::Get, "/v1/admin/sites/demo/polls", None, T0));
     assert_eq!(ids(&polls["polls"]), ["csat", "helpful"]);
     assert_eq!(ids(&h.feed(T0)["polls"]), ["csat", "helpful"]);
+    // A new retention moves every item's purge time.
+    let mut longer = site();
+    longer["retention_days"] = json!(60);
+    assert_eq!(h.put("/v1/admin/sites/demo", longer, T0).status, 200);
+    let purge: Vec<Value> = pollster::block_on(glimpse_worker::sql::rows(
+        h.db(),
+        glimpse_worker::sql::Stmt::new("SELECT purge_at FROM content WHERE id = 'reset'"),
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(purge, [json!({"purge_at": T0 + 48 * HOUR + 60 * day})]);
     let sites = body(&h.admin(Method::Get, "/v1/admin/sites", None, T0));
     assert_eq!(
         sites,
