@@ -174,6 +174,62 @@ impl Stack {
         serde_json::from_str(&res.body).map_err(|e| format!("{e}: {}", res.body))
     }
 
+    /// Waits until `read` gives `expected`, then checks it still does a moment later: what
+    /// visitors write reaches D1 through the ingestion queue (batches of up to 100, waiting
+    /// at most 1 s for one to fill), so operators' reads are eventually consistent. Fails
+    /// with the last value read after `timeout`, or if the value moves on past `expected`
+    /// (something counted twice).
+    pub fn eventually<T: PartialEq + std::fmt::Debug>(
+        &self,
+        what: &str,
+        expected: T,
+        timeout: std::time::Duration,
+        mut read: impl FnMut() -> Result<T>,
+    ) -> Result {
+        let start = std::time::Instant::now();
+        loop {
+            let got = read()?;
+            if got == expected {
+                break;
+            }
+            if start.elapsed() > timeout {
+                return Err(format!(
+                    "{what}: still {got:?} after {timeout:?}, expected {expected:?}"
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1_500));
+        let again = read()?;
+        if again != expected {
+            return Err(format!(
+                "{what}: reached {expected:?}, then became {again:?}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// [`Stack::poll_results`] once the queue has applied `total` responses (see
+    /// [`Stack::eventually`]).
+    pub fn poll_results_when(
+        &self,
+        site: &str,
+        poll: &str,
+        total: u64,
+    ) -> Result<serde_json::Value> {
+        self.eventually(
+            &format!("responses to {poll}"),
+            total,
+            std::time::Duration::from_secs(20),
+            || {
+                Ok(self.poll_results(site, poll)?["total"]
+                    .as_u64()
+                    .unwrap_or(0))
+            },
+        )?;
+        self.poll_results(site, poll)
+    }
+
     /// `GET path` on the worker: `(status, body)`.
     pub fn get(&self, path: &str) -> Result<(u16, String)> {
         xtask::wrangler::http_get(self.server.port, path)
