@@ -222,7 +222,7 @@ fn thousands_of_batches_and_votes_are_exact_once_the_queue_drains() -> Result {
                 json!({"kind": "story_view", "story": "track-order"}),
                 json!({"kind": "story_complete", "story": "track-order"}),
             ];
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 events.push(json!({"kind": "story_view", "story": "reset-password"}));
             }
             (
