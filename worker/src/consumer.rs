@@ -37,6 +37,7 @@ pub async fn consume<S: KvStore>(
 ) -> Result<(), StoreError> {
     let ingest: Vec<&Message> = messages.iter().filter(|m| fact(m).is_some()).collect();
     let ingest = drop_erased(ports, ingest).await?;
+    let ingest = drop_deleted_questions(ports, ingest).await?;
     if !ingest.is_empty() {
         let mut writes: Vec<Stmt> = Vec::new();
         writes.extend(crate::ingest::plan(ports.sql, &ingest, now_ms).await?);
@@ -163,6 +164,29 @@ async fn drop_erased<'m, S: KvStore>(
             }
             Message::Fanout { .. } | Message::Tick { .. } => {}
         }
+    }
+    Ok(keep)
+}
+
+/// Drops question messages whose KV record is gone: the visitor deleted the conversation
+/// (or it expired) while the message waited, and it must not reappear in the inbox. One KV
+/// read per question message (at most 100 per batch).
+async fn drop_deleted_questions<'m, S: KvStore>(
+    ports: &Ports<'_, S>,
+    ingest: Vec<&'m Message>,
+) -> Result<Vec<&'m Message>, StoreError> {
+    let mut keep = Vec::with_capacity(ingest.len());
+    for m in ingest {
+        if let Message::Question { site, question } = m
+            && ports
+                .store
+                .get(&keys::question(site, &question.id))
+                .await?
+                .is_none()
+        {
+            continue;
+        }
+        keep.push(m);
     }
     Ok(keep)
 }
