@@ -230,6 +230,20 @@ impl Stack {
         self.poll_results(site, poll)
     }
 
+    /// Waits until the operators' inbox lists question `id` (it arrives through the
+    /// ingestion queue).
+    pub fn wait_question(&self, site: &str, id: &str) -> Result {
+        self.eventually(
+            &format!("question {id} in the inbox"),
+            true,
+            std::time::Duration::from_secs(20),
+            || {
+                let res = self.admin("GET", &format!("/v1/admin/sites/{site}/questions"), "")?;
+                Ok(res.status == 200 && res.body.contains(id))
+            },
+        )
+    }
+
     /// `GET path` on the worker: `(status, body)`.
     pub fn get(&self, path: &str) -> Result<(u16, String)> {
         xtask::wrangler::http_get(self.server.port, path)
