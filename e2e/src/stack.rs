@@ -67,7 +67,7 @@ impl Stack {
         let _ = std::fs::remove_dir_all(&state);
         let now = now_ms();
         let demo = xtask::content::load_dir(&xtask::at("demo/content"), now)?;
-        xtask::wrangler::seed(&tools, &state, &demo.seed(now)?)?;
+        xtask::wrangler::seed_test(&tools, &state, &demo.seed(now)?)?;
         // 48 characters: the worker refuses admin tokens under 32.
         let admin_token = xtask::random_token(24)?;
         let mut all = vec![("ADMIN_TOKEN", admin_token.as_str())];
