@@ -126,7 +126,8 @@ pub fn edge_cache_key(req: &ApiRequest) -> Option<String> {
 
 /// A storage failure is never the client's fault: 503 + Retry-After, nothing half-done that
 /// a retry would not complete.
-pub(crate) fn unavailable(_: StoreError) -> ApiError {
+pub(crate) fn unavailable(e: StoreError) -> ApiError {
+    eprintln!("DEBUG {e:?}");
     ApiError::unavailable()
 }
 
