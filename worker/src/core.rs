@@ -126,8 +126,7 @@ pub fn edge_cache_key(req: &ApiRequest) -> Option<String> {
 
 /// A storage failure is never the client's fault: 503 + Retry-After, nothing half-done that
 /// a retry would not complete.
-pub(crate) fn unavailable(e: StoreError) -> ApiError {
-    eprintln!("DEBUG {e:?}");
+pub(crate) fn unavailable(_: StoreError) -> ApiError {
     ApiError::unavailable()
 }
 

@@ -585,3 +585,202 @@ fn popularity_counts_only_entries_that_exist() {
         "{counted}"
     );
 }
+
+/// Saves story `id` (published at T0) with `title` and one slide of `text`.
+fn story_with(h: &H<MemoryKv>, id: &str, title: &str, text: &str) {
+    let mut s = story(id, T0, T0 + HOUR);
+    s["title"] = json!(title);
+    s["slides"][0]["text"] = json!(text);
+    let res = h.put(&format!("/v1/admin/sites/demo/stories/{id}"), s, T0);
+    assert!(res.status == 201 || res.status == 200, "{}", res.body);
+}
+
+fn percent(q: &str) -> String {
+    q.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn full_text_search_finds_stems_prefixes_and_accents_and_no_input_breaks_it() {
+    let h = seeded();
+    story_with(
+        &h,
+        "refunds",
+        "Reembolsó de pagos",
+        "Payments are refunded to your card within five days.",
+    );
+    story_with(
+        &h,
+        "passwords",
+        "Contraseña olvidada",
+        "Reset passwords from Settings.",
+    );
+    assert_eq!(kb(&h, "q=payment"), ["story-refunds"], "stem");
+    assert_eq!(kb(&h, "q=refund"), ["story-refunds"], "stem");
+    assert_eq!(kb(&h, "q=reembolso"), ["story-refunds"], "accent");
+    assert_eq!(
+        kb(&h, "q=CONTRASENA"),
+        ["story-passwords"],
+        "accent and case"
+    );
+    assert_eq!(kb(&h, "q=contrase%C3%B1a"), ["story-passwords"]);
+    assert_eq!(kb(&h, "q=pass"), ["story-passwords"], "prefix");
+    assert_eq!(kb(&h, "q=card+five"), ["story-refunds"], "every word");
+    assert!(kb(&h, "q=card+unicorn").is_empty());
+    // FTS5 syntax, quotes, stars, operators, column filters and odd Unicode are words or
+    // nothing: always an answer, never a storage error.
+    let long = "payment ".repeat(25);
+    let hostile = [
+        "\"",
+        "\"\"",
+        "*",
+        "payment*",
+        "\"payment",
+        "NEAR(",
+        "NEAR(payment card",
+        "-",
+        "-payment",
+        ":",
+        "title:payment",
+        "{title}:x",
+        "site:demo",
+        "payment AND",
+        "OR",
+        "NOT card",
+        "^card",
+        "(",
+        ")",
+        "'; DROP TABLE kb; --",
+        "\u{301}",
+        "\u{301}payment",
+        "日本語",
+        "🙂",
+        "\u{0}",
+        "a b c d e f g h i j k l m n o p q r s t u v w x y z",
+        long.trim(),
+    ];
+    for q in hostile {
+        for path in [
+            format!("/v1/sites/demo/kb?q={}", percent(q)),
+            format!("/kb/demo?q={}", percent(q)),
+        ] {
+            let res = h.call(ApiRequest::new(Method::Get, &path), T0 + HOUR);
+            assert_eq!(res.status, 200, "{q:?} {path}: {}", res.body);
+        }
+    }
+    assert_eq!(
+        kb(&h, &format!("q={}", percent("payment*"))),
+        ["story-refunds"]
+    );
+    assert_eq!(
+        kb(&h, &format!("q={}", percent("\"payment"))),
+        ["story-refunds"]
+    );
+    assert_eq!(
+        kb(&h, &format!("q={}", percent("title:payment"))),
+        Vec::<String>::new()
+    );
+    // Longer than the search allows: 400 for the API, cut for the page; never 5xx.
+    let q = percent(&"x".repeat(1000));
+    let res = h.call(
+        ApiRequest::new(Method::Get, &format!("/v1/sites/demo/kb?q={q}")),
+        T0,
+    );
+    assert_eq!(res.status, 400, "{}", res.body);
+    let res = h.call(ApiRequest::new(Method::Get, &format!("/kb/demo?q={q}")), T0);
+    assert_eq!(res.status, 200);
+}
+
+#[test]
+fn a_site_finds_only_its_own_entries() {
+    let h = seeded();
+    let mut other = site();
+    other["id"] = json!("other");
+    assert_eq!(h.put("/v1/admin/sites/other", other, T0).status, 201);
+    let mut s = story("secret", T0, T0 + HOUR);
+    s["title"] = json!("Otherwise unique wombat words");
+    assert_eq!(
+        h.put("/v1/admin/sites/other/stories/secret", s, T0).status,
+        201
+    );
+    assert!(kb(&h, "q=wombat").is_empty());
+    assert!(
+        kb(&h, "q=demo").is_empty(),
+        "the site column is not searched"
+    );
+    let res = h.call(
+        ApiRequest::new(Method::Get, "/v1/sites/other/kb?q=wombat"),
+        T0,
+    );
+    assert_eq!(body(&res)["results"][0]["entry"]["id"], "story-secret");
+    assert_eq!(body(&res)["results"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn at_scale_search_the_page_and_the_admin_list_stay_within_budget_and_exact() {
+    let h = seeded();
+    // 2,000 entries written as the API writes them (one transaction per 200).
+    let entries: Vec<glimpse_shared::kb::KbEntry> = (0..2000)
+        .map(|i| {
+            let story: glimpse_shared::Story = serde_json::from_value({
+                let mut s = story(&format!("s{i:04}"), T0 - 1000 + i64::from(i), T0 + HOUR);
+                s["title"] = json!(format!("Article {i} about parcels"));
+                s["slides"][0]["text"] = json!(if i == 1234 {
+                    "The zebrafinch courier answers in person.".to_string()
+                } else {
+                    format!("Parcel tracking detail number {i}.")
+                });
+                s
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+            glimpse_shared::kb::story_entry(&story, None, T0)
+        })
+        .collect();
+    for chunk in entries.chunks(200) {
+        let changes: Vec<(&str, Option<&glimpse_shared::kb::KbEntry>)> =
+            chunk.iter().map(|e| (e.id.as_str(), Some(e))).collect();
+        pollster::block_on(glimpse_worker::kb::write(&h.sql, "demo", &changes))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+    }
+    // One rare word: exactly its entry. A word in every entry: a full, bounded page.
+    assert_eq!(kb(&h, "q=zebrafinch"), ["story-s1234"]);
+    assert_eq!(h.counts.d1_calls.get(), 1);
+    assert_eq!(kb(&h, "q=parcels").len(), 20);
+    assert_eq!(kb(&h, "q=").len(), 20);
+    let page = html(&h, "q=parcel");
+    assert_eq!(
+        page.matches("<article").count(),
+        100,
+        "bounded by the candidates"
+    );
+    let page = html(&h, "");
+    assert!(page.contains("Article 1999 about parcels"), "newest first");
+    // The admin list: pages of 500 through all 2,001 entries, each exactly once.
+    let mut seen = std::collections::BTreeSet::new();
+    let mut query = "?limit=500".to_string();
+    loop {
+        let res = h.admin(
+            Method::Get,
+            &format!("/v1/admin/sites/demo/kb{query}"),
+            None,
+            T0,
+        );
+        assert_eq!(res.status, 200, "{}", res.body);
+        let v = body(&res);
+        for id in ids(&v["entries"]) {
+            assert!(seen.insert(id));
+        }
+        match v["next"].as_str() {
+            Some(next) => query = format!("?limit=500&before={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 2001);
+}

@@ -137,7 +137,13 @@ fn a_visitor_asks_and_reads_the_teams_reply() {
             .collect();
     assert_eq!(thread_keys, [format!("site/demo/question/{id}")]);
     assert_eq!(h.kv.expiration(&thread_keys[0]), Some(T0 + retention));
-    assert_eq!(count(&h, "SELECT COUNT(*) AS n FROM kb WHERE id LIKE 'question-%'"), 0);
+    assert_eq!(
+        count(
+            &h,
+            "SELECT COUNT(*) AS n FROM kb WHERE id LIKE 'question-%'"
+        ),
+        0
+    );
     assert_eq!(
         count(
             &h,
@@ -305,4 +311,234 @@ fn the_preflight_allows_the_thread_token_header() {
         res.get_header("access-control-allow-headers"),
         Some("Content-Type, Authorization")
     );
+}
+
+fn ask_as(h: &H<MemoryKv>, visitor: usize, message: &str, now: i64) -> ApiResponse {
+    h.call(
+        ApiRequest::new(Method::Post, "/v1/sites/demo/questions")
+            .header("origin", ORIGIN)
+            .json(
+                json!({"visitor": tok("visitor", visitor), "topic": "orders", "message": message})
+                    .to_string(),
+            ),
+        now,
+    )
+}
+
+fn inbox(h: &H<MemoryKv>, query: &str) -> Value {
+    let res = h.admin(
+        Method::Get,
+        &format!("/v1/admin/sites/demo/questions{query}"),
+        None,
+        T0 + HOUR,
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    body(&res)
+}
+
+/// The `daily` questions counter of the demo site for `day`.
+fn asked_on(h: &H<MemoryKv>, day: &str) -> i64 {
+    count(
+        h,
+        &format!(
+            "SELECT COALESCE(SUM(n), 0) AS n FROM daily WHERE site = 'demo' AND day = '{day}' \
+             AND metric = '{}' AND key = 'orders'",
+            glimpse_shared::question::DAILY_METRIC
+        ),
+    )
+}
+
+#[test]
+fn duplicated_and_reordered_question_messages_are_applied_once() {
+    let h = seeded();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(
+            created(&ask_as(
+                &h,
+                i,
+                &format!("Question number {i}"),
+                T0 + i as i64,
+            ))
+            .0,
+        );
+    }
+    // Nothing in the message is the thread's secret.
+    let sent = h.queue.peek();
+    assert_eq!(sent.len(), 5);
+    assert!(
+        serde_json::to_string(&sent)
+            .unwrap_or_default()
+            .matches("token")
+            .count()
+            == 0,
+        "{sent:?}"
+    );
+    // Delivered reversed, each twice, and one of them again in a later batch.
+    let mut twice: Vec<_> = sent.iter().rev().cloned().collect();
+    twice.extend(sent.iter().cloned());
+    h.queue.take(5);
+    h.consume(&twice, T0 + 10).unwrap_or_else(|e| panic!("{e}"));
+    h.consume(&sent[2..3], T0 + 20)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let open = inbox(&h, "");
+    let listed: Vec<String> = ids_of(&open["questions"]);
+    let mut newest_first = ids.clone();
+    newest_first.reverse();
+    assert_eq!(listed, newest_first);
+    assert_eq!(asked_on(&h, "2026-11-22"), 5);
+    assert_eq!(count(&h, "SELECT COUNT(*) AS n FROM questions"), 5);
+}
+
+fn ids_of(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|q| q["id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_consumer_failing_half_way_applies_the_redelivered_batch_exactly_once() {
+    let h = seeded();
+    for i in 0..3 {
+        created(&ask_as(&h, i, "Where is my parcel?", T0));
+    }
+    let batch = h.queue.take(100);
+    // The read succeeds, the transaction's second statement fails: nothing is written.
+    h.sql.fail_statement(2);
+    assert!(h.consume(&batch, T0).is_err());
+    assert_eq!(count(&h, "SELECT COUNT(*) AS n FROM questions"), 0);
+    assert_eq!(asked_on(&h, "2026-11-22"), 0);
+    // Redelivered (twice): exactly once.
+    h.consume(&batch, T0).unwrap_or_else(|e| panic!("{e}"));
+    h.consume(&batch, T0).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(count(&h, "SELECT COUNT(*) AS n FROM questions"), 3);
+    assert_eq!(asked_on(&h, "2026-11-22"), 3);
+}
+
+#[test]
+fn a_failed_send_is_503_and_the_retry_sends_again() {
+    let h = seeded();
+    h.queue.failing.set(true);
+    let res = ask_as(&h, 1, "Is anyone there?", T0);
+    assert_eq!(res.status, 503, "{}", res.body);
+    assert!(
+        !h.kv.keys().iter().any(|k| k.contains("/question/")),
+        "no record is left behind that the inbox would never show"
+    );
+    h.queue.failing.set(false);
+    let (id, token) = created(&ask_as(&h, 1, "Is anyone there?", T0 + 1000));
+    assert_eq!(h.queue.len(), 1);
+    h.drain(T0 + 1000);
+    assert_eq!(ids_of(&inbox(&h, "")["questions"]), [id.clone()]);
+    assert_eq!(thread(&h, &id, &token).status, 200);
+}
+
+#[test]
+fn replies_and_resolutions_before_the_queue_delivered_the_question_are_kept() {
+    let h = seeded();
+    let (id, token) = created(&ask_as(&h, 1, "Late delivery", T0));
+    let (other, _) = created(&ask_as(&h, 2, "Wrong size", T0));
+    let res = h.admin(
+        Method::Post,
+        &format!("/v1/admin/sites/demo/questions/{id}/replies"),
+        Some(json!({"text": "On it"})),
+        T0 + 5_000,
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let res = h.admin(
+        Method::Post,
+        &format!("/v1/admin/sites/demo/questions/{other}/resolve"),
+        Some(json!({"category": "sizes"})),
+        T0 + 6_000,
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    h.drain(T0 + 10_000);
+    assert_eq!(ids_of(&inbox(&h, "")["questions"]), [id.clone()]);
+    assert_eq!(
+        count(
+            &h,
+            &format!("SELECT first_reply_at AS n FROM questions WHERE id = '{id}'")
+        ),
+        T0 + 5_000
+    );
+    assert_eq!(asked_on(&h, "2026-11-22"), 2, "each question counted once");
+    assert_eq!(
+        body(&thread(&h, &id, &token))["replies"][0]["text"],
+        "On it"
+    );
+}
+
+#[test]
+fn the_inbox_is_paged_newest_first() {
+    let h = seeded();
+    let mut ids = Vec::new();
+    // Seven questions, two of them at the same instant.
+    for i in 0..7usize {
+        let at = T0 + (i.min(5) as i64) * 1000;
+        ids.push(created(&ask_as(&h, i, &format!("Question {i}\nmore detail"), at)).0);
+    }
+    h.drain(T0 + 10_000);
+    let mut all = Vec::new();
+    let mut query = "?limit=3".to_string();
+    loop {
+        let page = inbox(&h, &query);
+        let got = ids_of(&page["questions"]);
+        assert!(got.len() <= 3);
+        all.extend(got);
+        match page["next"].as_str() {
+            Some(next) => query = format!("?limit=3&before={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(all.len(), 7, "{all:?}");
+    let unique: std::collections::BTreeSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), 7);
+    assert!(all[2..].iter().all(|id| ids[..5].contains(id)));
+    assert_eq!(
+        inbox(&h, "?limit=1")["questions"][0]["preview"],
+        "Question 6"
+    );
+    for bad in [
+        "?limit=0",
+        "?limit=501",
+        "?limit=x",
+        "?before=nope",
+        "?before=12:a%20b",
+    ] {
+        let res = h.admin(
+            Method::Get,
+            &format!("/v1/admin/sites/demo/questions{bad}"),
+            None,
+            T0,
+        );
+        assert_eq!(res.status, 400, "{bad}: {}", res.body);
+    }
+}
+
+#[test]
+fn deleting_a_thread_before_its_message_arrives_leaves_nothing_of_it() {
+    let h = seeded();
+    let (id, token) = created(&ask_as(&h, 1, "My address is 12 Main Street", T0));
+    let res = h.call(
+        ApiRequest::new(Method::Delete, &format!("/v1/sites/demo/questions/{id}"))
+            .header("authorization", &format!("Bearer {token}"))
+            .header("origin", ORIGIN),
+        T0 + 1,
+    );
+    assert_eq!(res.status, 204, "{}", res.body);
+    h.drain(T0 + 2);
+    assert!(ids_of(&inbox(&h, "")["questions"]).is_empty());
+    assert_eq!(
+        count(
+            &h,
+            "SELECT COUNT(*) AS n FROM questions WHERE message <> '' OR visitor <> ''"
+        ),
+        0
+    );
+    assert!(!h.kv.keys().iter().any(|k| k.contains(&id)));
+    assert_eq!(thread(&h, &id, &token).status, 404);
 }
