@@ -542,3 +542,48 @@ fn deleting_a_thread_before_its_message_arrives_leaves_nothing_of_it() {
     assert!(!h.kv.keys().iter().any(|k| k.contains(&id)));
     assert_eq!(thread(&h, &id, &token).status, 404);
 }
+
+#[test]
+fn at_scale_the_inbox_stays_within_budget_and_exact() {
+    let h = seeded();
+    for i in 0..5000usize {
+        let res = ask_as(&h, i, &format!("Question {i}"), T0 + i as i64);
+        assert_eq!(res.status, 201, "{}", res.body);
+    }
+    h.drain(T0 + HOUR);
+    assert_eq!(asked_on(&h, "2026-11-22"), 5000);
+    // Resolve every third one (operators' requests): 0, 3, …, 4998.
+    let ids: Vec<String> = {
+        let rows = pollster::block_on(h.db().query(&glimpse_worker::sql::Stmt::new(
+            "SELECT id FROM questions ORDER BY created_at",
+        )))
+        .unwrap_or_else(|e| panic!("{e}"));
+        rows.iter()
+            .filter_map(|r| r.get("id").and_then(Value::as_str).map(String::from))
+            .collect()
+    };
+    for id in ids.iter().step_by(3) {
+        let res = h.admin(
+            Method::Post,
+            &format!("/v1/admin/sites/demo/questions/{id}/resolve"),
+            Some(json!({"category": "orders"})),
+            T0 + HOUR,
+        );
+        assert_eq!(res.status, 200, "{}", res.body);
+    }
+    let first = inbox(&h, "");
+    assert_eq!(first["questions"].as_array().map(Vec::len), Some(100));
+    assert_eq!(first["questions"][0]["preview"], "Question 4999");
+    let mut open = 0;
+    let mut query = "?limit=500".to_string();
+    loop {
+        let page = inbox(&h, &query);
+        assert_eq!(h.counts.d1_calls.get(), 1);
+        open += page["questions"].as_array().map_or(0, Vec::len);
+        match page["next"].as_str() {
+            Some(next) => query = format!("?limit=500&before={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(open, 5000 - 5000usize.div_ceil(3));
+}
