@@ -433,7 +433,10 @@ fn a_failed_send_is_503_and_the_retry_sends_again() {
     let (id, token) = created(&ask_as(&h, 1, "Is anyone there?", T0 + 1000));
     assert_eq!(h.queue.len(), 1);
     h.drain(T0 + 1000);
-    assert_eq!(ids_of(&inbox(&h, "")["questions"]), [id.clone()]);
+    assert_eq!(
+        ids_of(&inbox(&h, "")["questions"]),
+        std::slice::from_ref(&id)
+    );
     assert_eq!(thread(&h, &id, &token).status, 200);
 }
 
@@ -457,7 +460,10 @@ fn replies_and_resolutions_before_the_queue_delivered_the_question_are_kept() {
     );
     assert_eq!(res.status, 200, "{}", res.body);
     h.drain(T0 + 10_000);
-    assert_eq!(ids_of(&inbox(&h, "")["questions"]), [id.clone()]);
+    assert_eq!(
+        ids_of(&inbox(&h, "")["questions"]),
+        std::slice::from_ref(&id)
+    );
     assert_eq!(
         count(
             &h,
