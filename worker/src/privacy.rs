@@ -93,7 +93,7 @@ async fn collect<S: KvStore>(
             });
         }
     }
-    out.knowledge_base = crate::kb::of_visitor(api.store, site, visitor).await?;
+    out.knowledge_base = crate::kb::of_visitor(api.sql, site, visitor).await?;
     Ok(out)
 }
 
@@ -123,7 +123,7 @@ pub async fn erase<S: KvStore>(
             .iter()
             .map(|e| (e.id.as_str(), None))
             .collect();
-        crate::kb::write(api.store, site, &removals).await?;
+        crate::kb::write(api.sql, site, &removals).await?;
     }
     Ok(ApiResponse::json(
         200,
