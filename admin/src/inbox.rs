@@ -14,6 +14,9 @@ use crate::time::{duration, now, show};
 #[derive(Debug, Deserialize)]
 struct Open {
     questions: Vec<QuestionSummary>,
+    /// The `before` of the next (older) page, if any.
+    #[serde(default)]
+    next: Option<String>,
 }
 
 /// The inbox page.
@@ -23,16 +26,39 @@ pub fn QuestionsPage() -> impl IntoView {
     let open = RwSignal::new(None::<Vec<QuestionSummary>>);
     let error = RwSignal::new(None::<String>);
     let selected = RwSignal::new(None::<String>);
+    let next = RwSignal::new(None::<String>);
     let reload = move || {
         let path = c.path("/questions");
         leptos::task::spawn_local(async move {
             match api::get::<Open>(&path).await {
-                Ok(o) => open.set(Some(o.questions)),
+                Ok(o) => {
+                    next.set(o.next);
+                    open.set(Some(o.questions));
+                }
                 Err(f) => error.set(Some(c.fail(&f))),
             }
         });
     };
     reload();
+    // The inbox comes 100 at a time, newest first; older pages are appended on demand.
+    let more = move |_| {
+        let Some(before) = next.get_untracked() else {
+            return;
+        };
+        let path = c.path(&format!(
+            "/questions?before={}",
+            String::from(js_sys::encode_uri_component(&before))
+        ));
+        leptos::task::spawn_local(async move {
+            match api::get::<Open>(&path).await {
+                Ok(o) => {
+                    next.set(o.next);
+                    open.update(|qs| qs.get_or_insert_with(Vec::new).extend(o.questions));
+                }
+                Err(f) => error.set(Some(c.fail(&f))),
+            }
+        });
+    };
     let topic_label = move |id: &str| {
         c.topics()
             .into_iter()
@@ -72,7 +98,12 @@ pub fn QuestionsPage() -> impl IntoView {
         <div class="bar"><h1>"Questions"</h1><button on:click=move |_| reload()>"Refresh"</button></div>
         <Show when=move || error.get().is_some()><p class="error">{move || error.get()}</p></Show>
         <div class="inbox">
-            <ul class="questions" data-testid="inbox">{list}</ul>
+            <div>
+                <ul class="questions" data-testid="inbox">{list}</ul>
+                <Show when=move || next.get().is_some()>
+                    <button data-testid="inbox-more" on:click=more>"Show older questions"</button>
+                </Show>
+            </div>
             {move || selected.get().map(|id| view! {
                 <ThreadView id=id on_resolved=Callback::new(move |()| reload())
                     on_close=Callback::new(move |()| selected.set(None))/>

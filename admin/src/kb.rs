@@ -13,6 +13,9 @@ use crate::time::show;
 #[derive(Debug, Deserialize)]
 struct List {
     entries: Vec<KbListed>,
+    /// The `before` of the next page, if any.
+    #[serde(default)]
+    next: Option<String>,
 }
 
 /// `/v1/admin/sites/{site}/kb/{stories|questions}/{id}` for an entry.
@@ -45,12 +48,14 @@ pub fn KbPage() -> impl IntoView {
     let entries = RwSignal::new(None::<Vec<KbListed>>);
     let error = RwSignal::new(None::<String>);
     let editing = RwSignal::new(None::<KbListed>);
+    let next = RwSignal::new(None::<String>);
     let reload = move || {
         let path = c.path("/kb");
         leptos::task::spawn_local(async move {
             match api::get::<List>(&path).await {
                 Ok(l) => {
                     error.set(None);
+                    next.set(l.next);
                     entries.set(Some(l.entries));
                 }
                 Err(f) => error.set(Some(c.fail(&f))),
@@ -58,6 +63,25 @@ pub fn KbPage() -> impl IntoView {
         });
     };
     reload();
+    // Entries come a page at a time, most recently changed first.
+    let more = move |_| {
+        let Some(before) = next.get_untracked() else {
+            return;
+        };
+        let path = c.path(&format!(
+            "/kb?before={}",
+            String::from(js_sys::encode_uri_component(&before))
+        ));
+        leptos::task::spawn_local(async move {
+            match api::get::<List>(&path).await {
+                Ok(l) => {
+                    next.set(l.next);
+                    entries.update(|e| e.get_or_insert_with(Vec::new).extend(l.entries));
+                }
+                Err(f) => error.set(Some(c.fail(&f))),
+            }
+        });
+    };
     let list = move || {
         entries.get().map(|list| {
             if list.is_empty() {
@@ -99,6 +123,9 @@ pub fn KbPage() -> impl IntoView {
             ". Stories join when they go live and stay after they expire; a visitor's question joins only when you publish an answer you wrote."</p>
         <Show when=move || error.get().is_some()><p class="error" role="alert">{move || error.get()}</p></Show>
         <ul class="kb-entries" data-testid="kb-entries">{list}</ul>
+        <Show when=move || next.get().is_some()>
+            <button data-testid="kb-more" on:click=more>"Show more"</button>
+        </Show>
         {move || editing.get().map(|l| view! {
             <EntryEditor listed=l on_done=Callback::new(move |()| { editing.set(None); reload(); })/>
         })}

@@ -67,7 +67,7 @@ impl Stack {
         let _ = std::fs::remove_dir_all(&state);
         let now = now_ms();
         let demo = xtask::content::load_dir(&xtask::at("demo/content"), now)?;
-        xtask::wrangler::seed(&tools, &state, &demo.seed(now)?)?;
+        xtask::wrangler::seed_test(&tools, &state, &demo.seed(now)?)?;
         // 48 characters: the worker refuses admin tokens under 32.
         let admin_token = xtask::random_token(24)?;
         let mut all = vec![("ADMIN_TOKEN", admin_token.as_str())];
@@ -172,6 +172,76 @@ impl Stack {
             return Err(format!("results of {poll}: {} {}", res.status, res.body));
         }
         serde_json::from_str(&res.body).map_err(|e| format!("{e}: {}", res.body))
+    }
+
+    /// Waits until `read` gives `expected`, then checks it still does a moment later: what
+    /// visitors write reaches D1 through the ingestion queue (batches of up to 100, waiting
+    /// at most 1 s for one to fill), so operators' reads are eventually consistent. Fails
+    /// with the last value read after `timeout`, or if the value moves on past `expected`
+    /// (something counted twice).
+    pub fn eventually<T: PartialEq + std::fmt::Debug>(
+        &self,
+        what: &str,
+        expected: T,
+        timeout: std::time::Duration,
+        mut read: impl FnMut() -> Result<T>,
+    ) -> Result {
+        let start = std::time::Instant::now();
+        loop {
+            let got = read()?;
+            if got == expected {
+                break;
+            }
+            if start.elapsed() > timeout {
+                return Err(format!(
+                    "{what}: still {got:?} after {timeout:?}, expected {expected:?}"
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1_500));
+        let again = read()?;
+        if again != expected {
+            return Err(format!(
+                "{what}: reached {expected:?}, then became {again:?}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// [`Stack::poll_results`] once the queue has applied `total` responses (see
+    /// [`Stack::eventually`]).
+    pub fn poll_results_when(
+        &self,
+        site: &str,
+        poll: &str,
+        total: u64,
+    ) -> Result<serde_json::Value> {
+        self.eventually(
+            &format!("responses to {poll}"),
+            total,
+            std::time::Duration::from_secs(20),
+            || {
+                Ok(self.poll_results(site, poll)?["total"]
+                    .as_u64()
+                    .unwrap_or(0))
+            },
+        )?;
+        self.poll_results(site, poll)
+    }
+
+    /// Waits until the operators' inbox lists question `id` (it arrives through the
+    /// ingestion queue).
+    pub fn wait_question(&self, site: &str, id: &str) -> Result {
+        self.eventually(
+            &format!("question {id} in the inbox"),
+            true,
+            std::time::Duration::from_secs(20),
+            || {
+                let res = self.admin("GET", &format!("/v1/admin/sites/{site}/questions"), "")?;
+                Ok(res.status == 200 && res.body.contains(id))
+            },
+        )
     }
 
     /// `GET path` on the worker: `(status, body)`.

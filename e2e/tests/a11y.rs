@@ -223,6 +223,7 @@ fn every_console_page_has_no_serious_accessibility_violations() -> Result {
     if sent.status != 202 {
         return Err(format!("events: {} {}", sent.status, sent.body));
     }
+    stack.wait_question("demo", &question)?;
 
     let mut checks = Checks(Vec::new());
     let mut browser = Browser::launch(&stack.tools.chromium)?;

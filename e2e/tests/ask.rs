@@ -3,7 +3,7 @@
 //! right channels offered; topics handled elsewhere show their channels.
 
 use std::io::Write;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use glimpse_e2e::Result;
 use glimpse_e2e::cdp::{Browser, Page, deep};
@@ -115,17 +115,25 @@ fn a_visitor_asks_with_a_photo_and_sees_the_teams_reply() -> Result {
     page.click("[data-testid=glimpse-ask-send]")?;
     page.wait_visible("[data-testid=glimpse-thread]")?;
 
-    // The operator sees it, with the photo downscaled to at most 1280 px and 1 MB.
-    let list = stack.admin("GET", "/v1/admin/sites/demo/questions", "")?;
-    let v: Value = serde_json::from_str(&list.body).map_err(|e| e.to_string())?;
-    let q = v["questions"]
-        .as_array()
-        .and_then(|a| {
+    // The operator sees it (once the queue has applied it, about a second), with the photo
+    // downscaled to at most 1280 px and 1 MB.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let q = loop {
+        let list = stack.admin("GET", "/v1/admin/sites/demo/questions", "")?;
+        let v: Value = serde_json::from_str(&list.body).map_err(|e| e.to_string())?;
+        let found = v["questions"].as_array().and_then(|a| {
             a.iter()
                 .find(|q| q["preview"] == "The parcel arrived crushed, see the photo.")
-        })
-        .cloned()
-        .ok_or(format!("question not listed: {}", list.body))?;
+                .cloned()
+        });
+        if let Some(q) = found {
+            break q;
+        }
+        if Instant::now() > deadline {
+            return Err(format!("question not listed: {}", list.body));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
     let id = q["id"].as_str().ok_or("no id")?.to_string();
     let deadline = std::time::Instant::now() + TIMEOUT;
     let photo = loop {

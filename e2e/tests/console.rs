@@ -257,6 +257,8 @@ fn operators_author_publish_measure_answer_and_erase_in_the_console() -> Result 
         json!(asked["token"])
     ))?;
     assert_eq!(status, json!(201), "photo upload");
+    // Visitors' writes reach the inbox and the report through the ingestion queue.
+    stack.wait_question("demo", &question)?;
 
     page.click("[data-testid=nav-questions]")?;
     page.click(&format!("[data-testid=question-{question}]"))?;
@@ -324,7 +326,20 @@ fn operators_author_publish_measure_answer_and_erase_in_the_console() -> Result 
         std::thread::sleep(Duration::from_millis(500));
     }
 
-    // The effectiveness page: "Roll up now", then every plotted number equals the API's.
+    // The effectiveness page: "Roll up now", then every plotted number equals the API's
+    // (once the queue has applied the traffic).
+    stack.eventually(
+        "the traffic in the report",
+        json!(3),
+        Duration::from_secs(20),
+        || {
+            let api = report(&stack, None)?;
+            Ok(api["stories"]
+                .as_array()
+                .and_then(|s| s.iter().find(|s| s["id"] == "charge-your-scooter"))
+                .map_or(json!(0), |s| s["views"].clone()))
+        },
+    )?;
     page.set_viewport(1280, 2400)?;
     page.click("[data-testid=nav-report]")?;
     page.wait_visible("[data-testid=rollup]")?;

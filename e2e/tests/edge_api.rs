@@ -150,7 +150,7 @@ fn an_operator_publishes_visitors_vote_and_results_are_exact() -> Result {
     assert_eq!(res.status, 400);
     assert_eq!(parse(&res.body)?["error"]["field"], "answer");
 
-    let results = stack.poll_results("demo", "e2e-poll")?;
+    let results = stack.poll_results_when("demo", "e2e-poll", 5)?;
     assert_eq!(results["total"], 5, "{results}");
     assert_eq!(results["counts"], json!([2, 2, 1]), "{results}");
 

@@ -137,7 +137,7 @@ fn a_page_that_rewrites_builtins_gets_no_errors_and_keeps_its_styles() -> Result
     page.click("[data-poll=story-helpful] [data-testid=glimpse-poll-option]")?;
     page.wait_visible("[data-poll=story-helpful] [data-testid=glimpse-poll-results]")?;
     assert_eq!(
-        stack.poll_results("demo", "story-helpful")?["total"],
+        stack.poll_results_when("demo", "story-helpful", 1)?["total"],
         json!(1)
     );
     assert_eq!(page.exceptions(), Vec::<String>::new());

@@ -71,7 +71,7 @@ fn a_thousand_concurrent_visitors_are_counted_exactly_once() -> Result {
     // 200 replays of ids already sent, concurrently: acknowledged, never counted again.
     let replays = run((0..200).map(|i| i * 5).collect())?;
     assert!(replays.iter().all(|s| *s == 200), "replays are 200");
-    let r = stack.poll_results("demo", "story-helpful")?;
+    let r = stack.poll_results_when("demo", "story-helpful", visitors as u64)?;
     assert_eq!(r["total"], json!(visitors), "{r}");
     let counts: Vec<u64> =
         serde_json::from_value(r["counts"].clone()).map_err(|e| e.to_string())?;
@@ -201,5 +201,154 @@ fn hostile_requests_get_4xx_never_5xx() -> Result {
     // The worker is still healthy afterwards.
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(stack.get("/health")?.0, 200);
+    Ok(())
+}
+
+/// Thousands of event batches and votes through the public API of the real runtime (local
+/// D1 and Queues): once the queue drains, the operators' report and results are exact, and
+/// erasing a visitor removes their answer from the tally.
+#[test]
+#[ignore = "needs the built worker: run by `cargo xtask test`"]
+fn thousands_of_batches_and_votes_are_exact_once_the_queue_drains() -> Result {
+    let stack = Arc::new(Stack::start_demo_with(&[("RATE_LIMIT_PER_MINUTE", "0")])?);
+    let batches = 3_000usize;
+    let voters = 1_500usize;
+    let threads = 16usize;
+    // Request i < batches: an event batch from visitor i (a view and a completion of
+    // track-order, and a view of reset-password by every other visitor); then the votes.
+    let send = move |stack: &Stack, i: usize| -> Result<u16> {
+        let (path, body) = if i < batches {
+            let mut events = vec![
+                json!({"kind": "story_view", "story": "track-order"}),
+                json!({"kind": "story_complete", "story": "track-order"}),
+            ];
+            if i.is_multiple_of(2) {
+                events.push(json!({"kind": "story_view", "story": "reset-password"}));
+            }
+            (
+                "/v1/sites/demo/events",
+                json!({
+                    "id": format!("scale-batch-{i:010}"),
+                    "visitor": format!("scale-visitor-{i:08}"),
+                    "events": events,
+                }),
+            )
+        } else {
+            let v = i - batches;
+            (
+                "/v1/sites/demo/polls/story-helpful/responses",
+                json!({
+                    "id": format!("scale-response-{v:08}"),
+                    "visitor": format!("scale-visitor-{v:08}"),
+                    "answer": {"choice": v % 3},
+                }),
+            )
+        };
+        stack
+            .request(
+                "POST",
+                path,
+                &[("content-type", "application/json")],
+                &body.to_string(),
+            )
+            .map(|r| r.status)
+    };
+    let all: Vec<usize> = (0..batches + voters).collect();
+    let chunks: Vec<Vec<usize>> = all
+        .chunks(all.len().div_ceil(threads))
+        .map(<[usize]>::to_vec)
+        .collect();
+    let started = std::time::Instant::now();
+    let handles: Vec<_> = chunks
+        .into_iter()
+        .map(|chunk| {
+            let stack = Arc::clone(&stack);
+            std::thread::spawn(move || {
+                chunk
+                    .into_iter()
+                    .map(|i| send(&stack, i))
+                    .collect::<Result<Vec<u16>>>()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for h in handles {
+        statuses.extend(
+            h.join()
+                .map_err(|_| "a sender thread panicked".to_string())??,
+        );
+    }
+    let refused: Vec<&u16> = statuses
+        .iter()
+        .filter(|s| !matches!(s, 201 | 202))
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "refused: {:?}",
+        &refused[..refused.len().min(10)]
+    );
+    println!("{} requests in {:?}", statuses.len(), started.elapsed());
+
+    let results = stack.poll_results_when("demo", "story-helpful", voters as u64)?;
+    assert_eq!(results["counts"], json!([500, 500, 500]), "{results}");
+    let today = glimpse_shared::time::utc_date(glimpse_e2e::stack::now_ms());
+    let report_path = format!("/v1/admin/sites/demo/report?from={today}&to={today}");
+    let story = |report: &serde_json::Value, id: &str, field: &str| -> u64 {
+        report["stories"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["id"] == id))
+            .and_then(|s| s[field].as_u64())
+            .unwrap_or(0)
+    };
+    let read = || -> Result<(u64, u64, u64, u64)> {
+        let res = stack.admin("GET", &report_path, "")?;
+        let report: serde_json::Value =
+            serde_json::from_str(&res.body).map_err(|e| format!("{e}: {}", res.body))?;
+        Ok((
+            story(&report, "track-order", "views"),
+            story(&report, "track-order", "completions"),
+            story(&report, "reset-password", "views"),
+            report["totals"]["visitors"].as_u64().unwrap_or(0),
+        ))
+    };
+    let n = batches as u64;
+    stack.eventually(
+        "the report once the queue drains",
+        (n, n, n / 2, n),
+        Duration::from_secs(60),
+        read,
+    )?;
+    println!(
+        "drained and exact {:?} after the first request",
+        started.elapsed()
+    );
+
+    // Erasing a voter removes their answer from the tally (and nothing else).
+    let path = "/v1/admin/sites/demo/visitors/scale-visitor-00000001";
+    let mut erased = false;
+    for _ in 0..20 {
+        let res = stack.admin("DELETE", path, "")?;
+        assert!(
+            matches!(res.status, 200 | 202 | 204),
+            "erase: {} {}",
+            res.status,
+            res.body
+        );
+        if res.status != 202 {
+            erased = true;
+            break;
+        }
+    }
+    assert!(erased, "the erasure finished");
+    let results = stack.poll_results("demo", "story-helpful")?;
+    assert_eq!(results["total"], json!(voters - 1), "{results}");
+    assert_eq!(results["counts"], json!([500, 499, 500]), "{results}");
+    let export = stack.admin("GET", path, "")?;
+    assert_eq!(export.status, 200, "{}", export.body);
+    assert!(
+        !export.body.contains("scale-response-00000001") && !export.body.contains("track-order"),
+        "nothing of the visitor is left: {}",
+        export.body
+    );
     Ok(())
 }

@@ -265,7 +265,7 @@ fn a_vote_reaches_the_results_online_and_after_being_offline() -> Result {
     page.click("[data-poll=story-helpful] [data-testid=glimpse-poll-option]")?;
     page.wait_visible("[data-poll=story-helpful] [data-testid=glimpse-poll-results]")?;
     page.screenshot("16-poll-results-light")?;
-    let r = results("story-helpful")?;
+    let r = stack.poll_results_when("demo", "story-helpful", 1)?;
     assert_eq!(
         (r["total"].clone(), r["counts"].clone()),
         (json!(1), json!([1, 0, 0]))

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::Millis;
 use crate::validate::{Problem, Problems};
 
+/// The `daily` counter of questions asked (D1, per site and UTC day; key: the topic).
+pub const DAILY_METRIC: &str = "questions";
+
 /// `POST /v1/sites/{site}/questions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewQuestion {

@@ -59,6 +59,10 @@ pub fn start_outbox(config: &Config) {
     let _ = set_interval_with_handle(move || flush_outbox(api.clone()), Duration::from_secs(3));
 }
 
+/// How long after an accepted vote the results are fetched: the worker's queue applies
+/// votes to the tally in batches that wait at most 1 s (wrangler.toml `max_batch_timeout`).
+const RESULTS_AFTER_VOTE: Duration = Duration::from_millis(1_500);
+
 /// One poll: its question, the answer controls, then thanks and results.
 #[component]
 pub fn PollCard(poll: Poll) -> impl IntoView {
@@ -131,7 +135,9 @@ pub fn PollCard(poll: Poll) -> impl IntoView {
                 browser::save_json(OUTBOX_KEY, &outbox);
                 queued.set(outcome == Outcome::Retry);
                 if outcome == Outcome::Accepted {
-                    load_results();
+                    // Votes reach the tally through the ingestion queue (about a second):
+                    // ask once it has had time to count this one.
+                    set_timeout(load_results, RESULTS_AFTER_VOTE);
                 }
             });
         }

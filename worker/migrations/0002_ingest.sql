@@ -107,31 +107,37 @@ CREATE TABLE kb (
   id TEXT NOT NULL,              -- KbSource::entry_id
   visitor TEXT,                  -- the asking visitor (never public; export and erasure)
   topic TEXT NOT NULL,
-  title TEXT NOT NULL,           -- what search indexes: the text public now or next
+  title TEXT NOT NULL,           -- what search indexes: the text public now and next
   body TEXT NOT NULL,
   entry TEXT NOT NULL,           -- the KbEntry's JSON
-  updated_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,   -- last change or publication, ms (the console's order)
+  public_from INTEGER,           -- published_at if published and not awaiting review, else NULL
   UNIQUE (site, id)
 );
 CREATE INDEX kb_by_visitor ON kb (site, visitor);
+CREATE INDEX kb_by_updated ON kb (site, updated_at, id);
+CREATE INDEX kb_public ON kb (site, public_from);
 
--- Full-text index over the knowledge base (external content: kb), kept by triggers.
+-- Full-text index over the knowledge base (external content: kb), kept by triggers. The
+-- site is indexed too, so a search matches `site : "…"` and reads one site's postings.
 -- Porter stems and unicode61 without diacritics, so "payments" finds "payment" and
 -- "reembolso" finds "reembolsó".
 CREATE VIRTUAL TABLE kb_fts USING fts5(
-  title, body,
+  site, title, body,
   content = 'kb', content_rowid = 'rowid',
   tokenize = 'porter unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER kb_ai AFTER INSERT ON kb BEGIN
-  INSERT INTO kb_fts (rowid, title, body) VALUES (new.rowid, new.title, new.body);
+  INSERT INTO kb_fts (rowid, site, title, body) VALUES (new.rowid, new.site, new.title, new.body);
 END;
 CREATE TRIGGER kb_ad AFTER DELETE ON kb BEGIN
-  INSERT INTO kb_fts (kb_fts, rowid, title, body) VALUES ('delete', old.rowid, old.title, old.body);
+  INSERT INTO kb_fts (kb_fts, rowid, site, title, body)
+    VALUES ('delete', old.rowid, old.site, old.title, old.body);
 END;
 CREATE TRIGGER kb_au AFTER UPDATE ON kb BEGIN
-  INSERT INTO kb_fts (kb_fts, rowid, title, body) VALUES ('delete', old.rowid, old.title, old.body);
-  INSERT INTO kb_fts (rowid, title, body) VALUES (new.rowid, new.title, new.body);
+  INSERT INTO kb_fts (kb_fts, rowid, site, title, body)
+    VALUES ('delete', old.rowid, old.site, old.title, old.body);
+  INSERT INTO kb_fts (rowid, site, title, body) VALUES (new.rowid, new.site, new.title, new.body);
 END;
 
 -- Visitors erased, and when: a queued message of theirs from before that instant is

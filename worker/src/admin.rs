@@ -50,7 +50,7 @@ pub(crate) async fn handle<S: KvStore>(
         }
         (Route::AdminContent { site, kind, id }, _) => get_item(api, site, *kind, id).await,
         (Route::PollResults { site, poll }, _) => results(api, site, poll).await,
-        (Route::AdminQuestions { site }, _) => crate::questions::list_open(api, site).await,
+        (Route::AdminQuestions { site }, _) => crate::questions::list_open(api, req, site).await,
         (Route::Rollups { site }, _) => crate::rollups::list(api.store, req, site).await,
         (Route::Report { site }, _) => match load_site(api, site).await {
             Ok(s) => crate::rollups::report(api.store, req, &s, now_ms).await,
@@ -71,12 +71,10 @@ pub(crate) async fn handle<S: KvStore>(
             crate::privacy::export(api, req, site, visitor).await
         }
         (Route::KbRecount { site }, _) => match load_site(api, site).await {
-            Ok(_) => crate::kb::recount(api.store, site)
-                .await
-                .map(|pop| ApiResponse::json(200, &pop)),
+            Ok(_) => crate::kb::popularity(api, site).await,
             Err(e) => Err(e),
         },
-        (Route::KbEntries { site }, _) => crate::kb::admin_list(api, site, now_ms).await,
+        (Route::KbEntries { site }, _) => crate::kb::admin_list(api, req, site, now_ms).await,
         (Route::KbEntry { site, source, id }, Method::Put) => {
             crate::kb::admin_put(api, req, site, *source, id, now_ms).await
         }
@@ -478,7 +476,7 @@ async fn put_content<S: KvStore>(
     if let Item::Story(story) = &item {
         // Nothing useful is lost when the story expires: it stays in the knowledge base
         // (public once the story goes live).
-        crate::kb::save_story(api.store, site_id, story, now_ms).await?;
+        crate::kb::save_story(api.sql, site_id, story, now_ms).await?;
     }
     let warnings = item.lint(&site, now_ms);
     let value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
@@ -511,7 +509,7 @@ async fn delete_content<S: KvStore>(
     write_snapshot(api.store, &site, out.pop().unwrap_or_default(), now_ms).await?;
     if kind == ContentKind::Story {
         let entry = glimpse_shared::kb::KbSource::Story.entry_id(id);
-        crate::kb::write(api.store, site_id, &[(&entry, None)]).await?;
+        crate::kb::write(api.sql, site_id, &[(&entry, None)]).await?;
     }
     Ok(ApiResponse::empty(204))
 }

@@ -12,7 +12,7 @@
 //! that follows never race another consumer. Shards at scale are separate queues (see
 //! ARCHITECTURE.md, capacity model).
 
-use glimpse_shared::Millis;
+use glimpse_shared::{Millis, keys};
 
 use crate::queue::{Message, Queue, send_all};
 use crate::sql::{Sql, Stmt, rows};
@@ -35,15 +35,9 @@ pub async fn consume<S: KvStore>(
     messages: &[Message],
     now_ms: Millis,
 ) -> Result<(), StoreError> {
-    let ingest: Vec<&Message> = messages
-        .iter()
-        .filter(|m| {
-            matches!(
-                m,
-                Message::Vote { .. } | Message::Events { .. } | Message::Question { .. }
-            )
-        })
-        .collect();
+    let ingest: Vec<&Message> = messages.iter().filter(|m| fact(m).is_some()).collect();
+    let ingest = drop_erased(ports, ingest).await?;
+    let ingest = drop_deleted_questions(ports, ingest).await?;
     if !ingest.is_empty() {
         let mut writes: Vec<Stmt> = Vec::new();
         writes.extend(crate::ingest::plan(ports.sql, &ingest, now_ms).await?);
@@ -60,6 +54,141 @@ pub async fn consume<S: KvStore>(
         }
     }
     Ok(())
+}
+
+/// The visitor a visitor's message is about and when it was recorded, or `None` for the
+/// cron's messages.
+pub fn fact(m: &Message) -> Option<(&str, &str, Millis)> {
+    match m {
+        Message::Vote {
+            site,
+            visitor,
+            vote,
+            ..
+        } => Some((site, visitor, vote.at)),
+        Message::Events { site, batch, .. } => Some((site, &batch.visitor, batch.received_at)),
+        Message::Question { site, question } => {
+            Some((site, &question.visitor, question.created_at))
+        }
+        Message::Fanout { .. } | Message::Tick { .. } => None,
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ErasedRow {
+    site: String,
+    visitor: String,
+    at: Millis,
+}
+
+/// Whether `m` was recorded before its visitor was erased (pure).
+pub fn is_erased(m: &Message, erased: &[(String, String, Millis)]) -> bool {
+    fact(m).is_some_and(|(site, visitor, at)| {
+        erased
+            .iter()
+            .any(|(s, v, when)| s == site && v == visitor && at <= *when)
+    })
+}
+
+/// Drops the messages of visitors erased after they were recorded (one query), and deletes
+/// the KV records those messages name: an erasure that ran while they waited in the queue
+/// could not see them. A vote record is deleted only if it still holds that message's
+/// answer (the visitor may have answered again since).
+async fn drop_erased<'m, S: KvStore>(
+    ports: &Ports<'_, S>,
+    ingest: Vec<&'m Message>,
+) -> Result<Vec<&'m Message>, StoreError> {
+    if ingest.is_empty() {
+        return Ok(ingest);
+    }
+    let pairs: Vec<[&str; 2]> = ingest
+        .iter()
+        .filter_map(|m| fact(m).map(|(s, v, _)| [s, v]))
+        .collect();
+    let rows: Vec<ErasedRow> = rows(
+        ports.sql,
+        Stmt::new(
+            "SELECT site, visitor, at FROM erased WHERE (site, visitor) IN \
+             (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))",
+        )
+        .bind_json(&pairs),
+    )
+    .await?;
+    if rows.is_empty() {
+        return Ok(ingest);
+    }
+    let erased: Vec<(String, String, Millis)> = rows
+        .into_iter()
+        .map(|r| (r.site, r.visitor, r.at))
+        .collect();
+    let mut keep = Vec::with_capacity(ingest.len());
+    for m in ingest {
+        if !is_erased(m, &erased) {
+            keep.push(m);
+            continue;
+        }
+        match m {
+            Message::Vote {
+                site,
+                poll,
+                visitor,
+                vote,
+            } => {
+                let key = keys::vote(site, poll, visitor);
+                let current: Option<glimpse_shared::Vote> = ports
+                    .store
+                    .get(&key)
+                    .await?
+                    .and_then(|raw| serde_json::from_str(&raw).ok());
+                if current.is_some_and(|c| c.id == vote.id) {
+                    ports.store.delete(&key).await?;
+                }
+                ports
+                    .store
+                    .delete(&keys::receipt(site, poll, &vote.id))
+                    .await?;
+            }
+            Message::Events { site, id, batch } => {
+                let day = glimpse_shared::time::utc_date(batch.received_at);
+                ports.store.delete(&keys::events(site, &day, id)).await?;
+            }
+            Message::Question { site, question } => {
+                ports
+                    .store
+                    .delete(&keys::question(site, &question.id))
+                    .await?;
+                ports
+                    .store
+                    .delete(&keys::question_photo(site, &question.id))
+                    .await?;
+            }
+            Message::Fanout { .. } | Message::Tick { .. } => {}
+        }
+    }
+    Ok(keep)
+}
+
+/// Drops question messages whose KV record is gone: the visitor deleted the conversation
+/// (or it expired) while the message waited, and it must not reappear in the inbox. One KV
+/// read per question message (at most 100 per batch).
+async fn drop_deleted_questions<'m, S: KvStore>(
+    ports: &Ports<'_, S>,
+    ingest: Vec<&'m Message>,
+) -> Result<Vec<&'m Message>, StoreError> {
+    let mut keep = Vec::with_capacity(ingest.len());
+    for m in ingest {
+        if let Message::Question { site, question } = m
+            && ports
+                .store
+                .get(&keys::question(site, &question.id))
+                .await?
+                .is_none()
+        {
+            continue;
+        }
+        keep.push(m);
+    }
+    Ok(keep)
 }
 
 #[derive(serde::Deserialize)]

@@ -1,124 +1,269 @@
-//! The permanent knowledge base. Entries are written when a story is saved (public once it
-//! goes live) and when an operator publishes an answer to a question — never when a question
-//! is resolved. Operators list, edit, unpublish and delete every entry. An index of all
-//! entries is rebuilt on every KB write (one read per search); visitors get only the entries
-//! public at the request's time, as articles without source ids or visitor ids. Also the
-//! search endpoint and a plain HTML page per site that needs no JavaScript.
+//! The permanent knowledge base, in D1's `kb` table with an FTS5 index (`kb_fts`, kept by
+//! triggers). Entries are written when a story is saved (public once it goes live) and when
+//! an operator publishes an answer to a question — never when a question is resolved.
+//! Operators list (a page at a time), edit, unpublish and delete every entry. Visitors get
+//! only the entries public at the request's time, as articles without source ids or visitor
+//! ids: a search takes at most [`CANDIDATES`] candidates from the full-text index (or the
+//! newest public entries for an empty query) in one query, with their popularity (the
+//! `popularity` table, counted by the queue consumer), and ranks them with the pure
+//! [`search`]. Also a plain HTML page per site that needs no JavaScript.
 
-use glimpse_shared::events::StoredBatch;
 use glimpse_shared::kb::{
-    KbDraft, KbEntry, KbListed, KbSource, Popularity, answer_entry, edit_entry, popularity, search,
-    story_entry, with_popularity,
+    KbDraft, KbEntry, KbListed, KbSource, answer_entry, edit_entry, search, story_entry, words,
 };
-use glimpse_shared::{ApiError, Millis, SiteSnapshot, Story, keys};
+use glimpse_shared::{ApiError, Millis, SiteSnapshot, Story};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::core::{Api, unavailable};
 use crate::http::{ApiRequest, ApiResponse};
-use crate::store::{KvStore, Put, list_all};
+use crate::questions::Page;
+use crate::sql::{Sql, Stmt, rows};
+use crate::store::KvStore;
 
 /// Largest body of an operator's KB write.
 const BODY_MAX: usize = 16 * 1024;
 
-/// One entry as stored.
-async fn load_entry<S: KvStore>(
-    store: &S,
-    site: &str,
-    id: &str,
-) -> Result<Option<KbEntry>, ApiError> {
-    Ok(store
-        .get(&keys::kb_entry(site, id))
-        .await
-        .map_err(unavailable)?
-        .and_then(|raw| serde_json::from_str(&raw).ok()))
+/// Most candidates one search reads from D1 before ranking them.
+pub const CANDIDATES: usize = 100;
+
+/// Most query words sent to the full-text index (the ranking still checks every word).
+const TERMS_MAX: usize = 16;
+
+/// Most results the HTML page shows.
+const PAGE_RESULTS: usize = 200;
+
+/// Entries an admin listing page holds unless `limit` says otherwise, and at most.
+pub const ADMIN_PAGE: usize = 100;
+pub const ADMIN_PAGE_MAX: usize = 500;
+
+/// Most entries of one visitor an export or erasure reads at once.
+pub const OF_VISITOR_MAX: i64 = 1_000;
+
+/// An entry's row with the popularity of its story (if any).
+#[derive(Deserialize)]
+struct EntryRow {
+    entry: String,
+    #[serde(default)]
+    views: Option<i64>,
+    #[serde(default)]
+    helped: Option<i64>,
 }
 
-/// Keeps story `story`'s entry in step with it (see [`story_entry`]): two reads, two writes
-/// plus the index rebuild.
-pub async fn save_story<S: KvStore>(
-    store: &S,
+impl EntryRow {
+    /// The entry with its counted popularity; `None` if the stored JSON is unreadable.
+    fn entry(self) -> Option<KbEntry> {
+        let mut e: KbEntry = serde_json::from_str(&self.entry).ok()?;
+        let count = |n: Option<i64>| u32::try_from(n.unwrap_or(0).max(0)).unwrap_or(u32::MAX);
+        if self.views.is_some() || self.helped.is_some() {
+            e.views = count(self.views);
+            e.helped = count(self.helped);
+        }
+        Some(e)
+    }
+}
+
+/// The `popularity` row of a story's entry (`story-{id}` ↔ story `id`), for a LEFT JOIN on
+/// `kb k`.
+const POPULARITY_JOIN: &str = "LEFT JOIN popularity p ON p.site = k.site \
+     AND substr(k.id, 1, 6) = 'story-' AND p.story = substr(k.id, 7)";
+
+/// One entry as stored.
+async fn load_entry(sql: &dyn Sql, site: &str, id: &str) -> Result<Option<KbEntry>, ApiError> {
+    let found: Vec<EntryRow> = rows(
+        sql,
+        Stmt::new(format!(
+            "SELECT k.entry, p.views, p.helped FROM kb k {POPULARITY_JOIN} \
+             WHERE k.site = ?1 AND k.id = ?2"
+        ))
+        .bind(site)
+        .bind(id),
+    )
+    .await
+    .map_err(unavailable)?;
+    Ok(found.into_iter().next().and_then(EntryRow::entry))
+}
+
+/// Keeps story `story`'s entry in step with it (see [`story_entry`]): one read, one write.
+pub async fn save_story(
+    sql: &dyn Sql,
     site: &str,
     story: &Story,
     now_ms: Millis,
 ) -> Result<(), ApiError> {
     let id = KbSource::Story.entry_id(&story.id);
-    let existing = load_entry(store, site, &id).await?;
+    let existing = load_entry(sql, site, &id).await?;
     let entry = story_entry(story, existing.as_ref(), now_ms);
-    write(store, site, &[(&id, Some(&entry))]).await
+    write(sql, site, &[(&id, Some(&entry))]).await
 }
 
-/// Writes (`Some`) or removes (`None`) each entry, then rebuilds the index with those changes
-/// applied explicitly (a listing may lag a write).
-pub async fn write<S: KvStore>(
-    store: &S,
+/// A `kb` row as written (a `json_each` row).
+#[derive(Serialize)]
+struct KbRow<'a> {
+    id: &'a str,
+    visitor: Option<&'a str>,
+    topic: &'a str,
+    title: String,
+    body: String,
+    entry: String,
+    updated_at: Millis,
+    public_from: Option<Millis>,
+}
+
+impl<'a> KbRow<'a> {
+    fn of(id: &'a str, e: &'a KbEntry) -> Result<Self, ApiError> {
+        // Popularity lives in its own table; the entry's JSON keeps none.
+        let stored = KbEntry {
+            views: 0,
+            helped: 0,
+            ..e.clone()
+        };
+        let entry = serde_json::to_string(&stored)
+            .map_err(|_| ApiError::new(500, "internal", "entry could not be encoded"))?;
+        // Indexed: the text public now and, for a revision waiting, the text public from
+        // its date; the ranking decides which is public at query time.
+        let (title, body) = match &e.next {
+            Some(n) => (
+                format!("{}\n{}", e.title, n.title),
+                format!("{}\n{}", e.body, n.body),
+            ),
+            None => (e.title.clone(), e.body.clone()),
+        };
+        let listed = e.published && (e.source == KbSource::Story || e.edited);
+        Ok(Self {
+            id,
+            visitor: e.visitor.as_deref(),
+            topic: &e.topic,
+            title,
+            body,
+            entry,
+            updated_at: e.updated_at.max(e.published_at),
+            public_from: listed.then_some(e.published_at),
+        })
+    }
+}
+
+/// Writes (`Some`) or removes (`None`) each entry of `site` in one D1 transaction (at most
+/// two statements, however many entries); the full-text index follows by trigger.
+pub async fn write(
+    sql: &dyn Sql,
     site: &str,
     changes: &[(&str, Option<&KbEntry>)],
 ) -> Result<(), ApiError> {
+    let mut upserts = Vec::new();
+    let mut removals = Vec::new();
     for (id, entry) in changes {
-        let key = keys::kb_entry(site, id);
         match entry {
-            Some(e) => {
-                let json = serde_json::to_string(e)
-                    .map_err(|_| ApiError::new(500, "internal", "entry could not be encoded"))?;
-                store
-                    .put(&key, &json, Put::default())
-                    .await
-                    .map_err(unavailable)?;
-            }
-            None => store.delete(&key).await.map_err(unavailable)?,
+            Some(e) => upserts.push(KbRow::of(id, e)?),
+            None => removals.push(*id),
         }
     }
-    let prefix = keys::kb_prefix(site);
-    let mut all: Vec<KbEntry> = Vec::new();
-    for k in list_all(store, &prefix, 20).await.map_err(unavailable)? {
-        let id = k.name.strip_prefix(&prefix).unwrap_or("");
-        if changes.iter().any(|(changed, _)| *changed == id) {
-            continue;
-        }
-        if let Some(raw) = store.get(&k.name).await.map_err(unavailable)?
-            && let Ok(e) = serde_json::from_str(&raw)
-        {
-            all.push(e);
-        }
+    let mut stmts = Vec::new();
+    if !removals.is_empty() {
+        stmts.push(
+            Stmt::new("DELETE FROM kb WHERE site = ?1 AND id IN (SELECT value FROM json_each(?2))")
+                .bind(site)
+                .bind_json(&removals),
+        );
     }
-    all.extend(changes.iter().filter_map(|(_, e)| e.cloned()));
-    let json = serde_json::to_string(&all)
-        .map_err(|_| ApiError::new(500, "internal", "index could not be encoded"))?;
-    store
-        .put(&keys::kb_index(site), &json, Put::default())
-        .await
-        .map_err(unavailable)
+    if !upserts.is_empty() {
+        stmts.push(
+            Stmt::new(
+                "INSERT INTO kb (site, id, visitor, topic, title, body, entry, updated_at, public_from) \
+                 SELECT ?1, json_extract(value, '$.id'), json_extract(value, '$.visitor'), \
+                 json_extract(value, '$.topic'), json_extract(value, '$.title'), \
+                 json_extract(value, '$.body'), json_extract(value, '$.entry'), \
+                 json_extract(value, '$.updated_at'), json_extract(value, '$.public_from') \
+                 FROM json_each(?2) WHERE true \
+                 ON CONFLICT (site, id) DO UPDATE SET visitor = excluded.visitor, \
+                 topic = excluded.topic, title = excluded.title, body = excluded.body, \
+                 entry = excluded.entry, updated_at = excluded.updated_at, \
+                 public_from = excluded.public_from",
+            )
+            .bind(site)
+            .bind_json(&upserts),
+        );
+    }
+    if stmts.is_empty() {
+        return Ok(());
+    }
+    sql.batch(&stmts).await.map_err(unavailable)?;
+    Ok(())
 }
 
-/// The entries made from visitor `visitor`'s questions (one read: the index).
-pub async fn of_visitor<S: KvStore>(
-    store: &S,
+/// The entries made from visitor `visitor`'s questions (one indexed query, at most
+/// [`OF_VISITOR_MAX`]).
+pub async fn of_visitor(
+    sql: &dyn Sql,
     site: &str,
     visitor: &str,
 ) -> Result<Vec<KbEntry>, ApiError> {
-    Ok(stored_index(store, site)
-        .await?
-        .into_iter()
-        .filter(|e| e.visitor.as_deref() == Some(visitor))
-        .collect())
+    let found: Vec<EntryRow> = rows(
+        sql,
+        Stmt::new(format!(
+            "SELECT k.entry, p.views, p.helped FROM kb k {POPULARITY_JOIN} \
+             WHERE k.site = ?1 AND k.visitor = ?2 ORDER BY k.id LIMIT ?3"
+        ))
+        .bind(site)
+        .bind(visitor)
+        .bind(OF_VISITOR_MAX),
+    )
+    .await
+    .map_err(unavailable)?;
+    Ok(found.into_iter().filter_map(EntryRow::entry).collect())
 }
 
-/// `GET /v1/admin/sites/{site}/kb`: every entry (unpublished and scheduled ones too), most
-/// recently changed first, with its status.
+#[derive(Deserialize)]
+struct ListedRow {
+    entry: String,
+    #[serde(default)]
+    views: Option<i64>,
+    #[serde(default)]
+    helped: Option<i64>,
+    updated_at: Millis,
+    id: String,
+}
+
+/// `GET /v1/admin/sites/{site}/kb?limit=&before=`: every entry (unpublished and scheduled
+/// ones too) with its status, most recently changed first, a page at a time (`next`: the
+/// `before` of the page after it, or `null`). One indexed query.
 pub async fn admin_list<S: KvStore>(
     api: &Api<'_, S>,
+    req: &ApiRequest,
     site: &str,
     now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
+    let page = Page::from_query(req, ADMIN_PAGE, ADMIN_PAGE_MAX)?;
     crate::admin::load_site_pub(api, site).await?;
-    let mut entries = index(api.store, site).await?;
-    entries.sort_by_key(|e| std::cmp::Reverse(e.updated_at.max(e.published_at)));
-    let list: Vec<KbListed> = entries
+    let mut found: Vec<ListedRow> = rows(
+        api.sql,
+        Stmt::new(format!(
+            "SELECT k.entry, p.views, p.helped, k.updated_at, k.id FROM kb k {POPULARITY_JOIN} \
+             WHERE k.site = ?1 AND (k.updated_at, k.id) < (?2, ?3) \
+             ORDER BY k.updated_at DESC, k.id DESC LIMIT ?4"
+        ))
+        .bind(site)
+        .bind(page.before.0)
+        .bind(page.before.1.as_str())
+        .bind(page.sql_limit()),
+    )
+    .await
+    .map_err(unavailable)?;
+    let next = page.cut(&mut found, |r| format!("{}:{}", r.updated_at, r.id));
+    let list: Vec<KbListed> = found
         .into_iter()
+        .filter_map(|r| {
+            EntryRow {
+                entry: r.entry,
+                views: r.views,
+                helped: r.helped,
+            }
+            .entry()
+        })
         .map(|e| KbListed::at(e, now_ms))
         .collect();
     Ok(
-        ApiResponse::json(200, &json!({ "entries": list }))
+        ApiResponse::json(200, &json!({ "entries": list, "next": next }))
             .with_header("cache-control", "no-store"),
     )
 }
@@ -131,7 +276,7 @@ pub async fn admin_get<S: KvStore>(
     id: &str,
     now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
-    let entry = load_entry(api.store, site, &source.entry_id(id))
+    let entry = load_entry(api.sql, site, &source.entry_id(id))
         .await?
         .ok_or_else(|| ApiError::not_found("knowledge-base entry"))?;
     Ok(ApiResponse::json(200, &KbListed::at(entry, now_ms))
@@ -161,7 +306,7 @@ pub async fn admin_put<S: KvStore>(
         );
     }
     let entry_id = source.entry_id(id);
-    let existing = load_entry(api.store, site_id, &entry_id).await?;
+    let existing = load_entry(api.sql, site_id, &entry_id).await?;
     let entry = match (source, &existing) {
         (KbSource::Story, Some(old)) => edit_entry(old, &draft, now_ms),
         (KbSource::Story, None) => return Err(ApiError::not_found("knowledge-base entry")),
@@ -182,7 +327,7 @@ pub async fn admin_put<S: KvStore>(
             answer_entry(id, Some(&q.visitor), &draft, None, now_ms)
         }
     };
-    write(api.store, site_id, &[(&entry_id, Some(&entry))]).await?;
+    write(api.sql, site_id, &[(&entry_id, Some(&entry))]).await?;
     Ok(ApiResponse::json(
         if existing.is_some() { 200 } else { 201 },
         &KbListed::at(entry, now_ms),
@@ -199,78 +344,121 @@ pub async fn admin_delete<S: KvStore>(
     id: &str,
 ) -> Result<ApiResponse, ApiError> {
     crate::admin::load_site_pub(api, site_id).await?;
-    write(api.store, site_id, &[(&source.entry_id(id), None)]).await?;
+    write(api.sql, site_id, &[(&source.entry_id(id), None)]).await?;
     Ok(ApiResponse::empty(204))
 }
 
-/// Every stored entry, as indexed (one read).
-async fn stored_index<S: KvStore>(store: &S, site: &str) -> Result<Vec<KbEntry>, ApiError> {
-    Ok(store
-        .get(&keys::kb_index(site))
-        .await
-        .map_err(unavailable)?
-        .and_then(|raw| serde_json::from_str(&raw).ok())
-        .unwrap_or_default())
+#[derive(Deserialize)]
+struct PopularityRow {
+    id: String,
+    views: i64,
+    helped: i64,
 }
 
-/// The index with the latest counted popularity applied (two reads).
-async fn index<S: KvStore>(store: &S, site: &str) -> Result<Vec<KbEntry>, ApiError> {
-    let entries = stored_index(store, site).await?;
-    let pop: Popularity = store
-        .get(&keys::kb_popularity(site))
-        .await
-        .map_err(unavailable)?
-        .and_then(|raw| serde_json::from_str(&raw).ok())
-        .unwrap_or_default();
-    Ok(with_popularity(entries, &pop))
+/// `POST /v1/admin/sites/{site}/kb/recount`: the views and "helped" votes per entry id as
+/// counted now. Popularity is counted continuously by the queue consumer (each visitor once
+/// a day per story), so nothing is recounted; kept for clients of earlier versions. Only
+/// story entries that exist are listed (at most [`ADMIN_PAGE_MAX`] * 4).
+pub async fn popularity<S: KvStore>(api: &Api<'_, S>, site: &str) -> Result<ApiResponse, ApiError> {
+    crate::admin::load_site_pub(api, site).await?;
+    let found: Vec<PopularityRow> = rows(
+        api.sql,
+        Stmt::new(
+            "SELECT k.id, p.views, p.helped FROM popularity p \
+             JOIN kb k ON k.site = p.site AND k.id = 'story-' || p.story \
+             WHERE p.site = ?1 ORDER BY p.story LIMIT ?2",
+        )
+        .bind(site)
+        .bind(i64::try_from(ADMIN_PAGE_MAX * 4).unwrap_or(2_000)),
+    )
+    .await
+    .map_err(unavailable)?;
+    let map: std::collections::BTreeMap<String, (i64, i64)> = found
+        .into_iter()
+        .map(|r| (r.id, (r.views, r.helped)))
+        .collect();
+    Ok(ApiResponse::json(200, &map).with_header("cache-control", "no-store"))
 }
 
-/// Most event batches read per recount (Workers allow about a thousand KV operations per
-/// invocation).
-const RECOUNT_BATCHES_MAX: usize = 900;
+/// Whether `c` is a combining mark (the full-text tokenizer drops those: a word of marks
+/// alone would match nothing).
+fn is_mark(c: char) -> bool {
+    matches!(c, '\u{300}'..='\u{36F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
+}
 
-/// Recounts views and "helped" votes from the newest event batches into `kbpop` (a derived
-/// value, written whole; nothing is incremented). Run hourly by the scheduled handler and on
-/// demand by operators.
-pub async fn recount<S: KvStore>(store: &S, site: &str) -> Result<Popularity, ApiError> {
-    let mut listed = list_all(store, &keys::events_prefix(site, None), 50)
-        .await
-        .map_err(unavailable)?;
-    // Keys sort by day: the newest batches are last.
-    let skip = listed.len().saturating_sub(RECOUNT_BATCHES_MAX);
-    listed.drain(..skip);
-    let mut batches: Vec<StoredBatch> = Vec::with_capacity(listed.len());
-    for k in listed {
-        if let Some(raw) = store.get(&k.name).await.map_err(unavailable)?
-            && let Ok(b) = serde_json::from_str(&raw)
-        {
-            batches.push(b);
+/// The FTS5 query for `query` within `site`: each word a quoted string (prefix query from 3
+/// characters, as the ranking's prefixes), all required, in the title or body only. Words
+/// are letters and digits only ([`words`]) and quotes are doubled anyway, so no input is FTS5
+/// syntax. `None` when the query has no words (then the newest entries are listed).
+pub fn fts_query(site: &str, query: &str) -> Option<String> {
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let mut terms: Vec<String> = Vec::new();
+    for w in words(query) {
+        if !w.chars().any(|c| c.is_alphanumeric() && !is_mark(c)) {
+            continue;
+        }
+        let t = if w.chars().count() >= 3 {
+            format!("{}*", quote(&w))
+        } else {
+            quote(&w)
+        };
+        if !terms.contains(&t) {
+            terms.push(t);
+        }
+        if terms.len() == TERMS_MAX {
+            break;
         }
     }
-    // Only entries that exist are counted: event batches are anonymous, and story ids in them
-    // are whatever a client sent, so counting every id would let anyone grow this value
-    // (and the cost of every search that reads it) without bound.
-    let known: std::collections::BTreeSet<String> = stored_index(store, site)
-        .await?
-        .into_iter()
-        .map(|e| e.id)
-        .collect();
-    let mut pop = popularity(&batches);
-    pop.retain(|id, _| known.contains(id));
-    let json = serde_json::to_string(&pop)
-        .map_err(|_| ApiError::new(500, "internal", "popularity could not be encoded"))?;
-    store
-        .put(&keys::kb_popularity(site), &json, Put::default())
+    if terms.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "site : {} AND {{title body}} : ({})",
+        quote(site),
+        terms.join(" AND ")
+    ))
+}
+
+/// At most [`CANDIDATES`] entries of `site` that may be public at `now_ms` for `query`
+/// (and `topic`), with their popularity: the full-text index's best matches (title words
+/// weigh three times body words), or the newest public entries for a query without words.
+/// One D1 query.
+async fn candidates(
+    sql: &dyn Sql,
+    site: &str,
+    query: &str,
+    topic: Option<&str>,
+    now_ms: Millis,
+) -> Result<Vec<KbEntry>, ApiError> {
+    const TOPIC: &str =
+        "(?4 IS NULL OR k.topic = ?4 OR json_extract(k.entry, '$.next.topic') = ?4)";
+    let limit = i64::try_from(CANDIDATES).unwrap_or(100);
+    let stmt = match fts_query(site, query) {
+        Some(matching) => Stmt::new(format!(
+            "SELECT k.entry, p.views, p.helped FROM kb_fts JOIN kb k ON k.rowid = kb_fts.rowid \
+             {POPULARITY_JOIN} \
+             WHERE kb_fts MATCH ?1 AND k.site = ?2 AND k.public_from <= ?3 AND {TOPIC} \
+             ORDER BY bm25(kb_fts, 0.0, 3.0, 1.0) LIMIT ?5"
+        ))
+        .bind(matching),
+        None => Stmt::new(format!(
+            "SELECT k.entry, p.views, p.helped FROM kb k {POPULARITY_JOIN} \
+             WHERE ?1 IS NULL AND k.site = ?2 AND k.public_from <= ?3 AND {TOPIC} \
+             ORDER BY k.public_from DESC LIMIT ?5"
+        ))
+        .bind(None::<String>),
+    };
+    let found: Vec<EntryRow> = rows(sql, stmt.bind(site).bind(now_ms).bind(topic).bind(limit))
         .await
         .map_err(unavailable)?;
-    Ok(pop)
+    Ok(found.into_iter().filter_map(EntryRow::entry).collect())
 }
 
 /// `GET /v1/sites/{site}/kb?q=&topic=` → ranked results among the entries public now.
 /// `max-age=10`, like the feed: an unpublished or erased entry leaves browsers and the edge
-/// cache within seconds.
+/// cache within seconds. One D1 query (after the snapshot's KV read).
 pub async fn search_json<S: KvStore>(
-    store: &S,
+    api: &Api<'_, S>,
     req: &ApiRequest,
     snapshot: &SiteSnapshot,
     now_ms: Millis,
@@ -285,7 +473,7 @@ pub async fn search_json<S: KvStore>(
     {
         return Err(ApiError::new(400, "invalid", "topic must be a slug").with_field("topic"));
     }
-    let entries = index(store, &snapshot.site.id).await?;
+    let entries = candidates(api.sql, &snapshot.site.id, &q, topic.as_deref(), now_ms).await?;
     let hits = search(&entries, &q, topic.as_deref(), 20, now_ms);
     Ok(
         ApiResponse::json(200, &json!({ "query": q, "results": hits }))
@@ -305,7 +493,7 @@ fn escape(s: &str) -> String {
 /// ordinary form. Everything authored is escaped. All of it sits in one `main` landmark, with
 /// the form as a named `search` landmark (axe-core checks it in e2e/tests/a11y.rs).
 pub async fn page<S: KvStore>(
-    store: &S,
+    api: &Api<'_, S>,
     req: &ApiRequest,
     snapshot: &SiteSnapshot,
     now_ms: Millis,
@@ -313,8 +501,8 @@ pub async fn page<S: KvStore>(
     let site = &snapshot.site;
     let q = req.query_param("q").unwrap_or_default();
     let q: String = q.chars().take(200).collect();
-    let entries = index(store, &site.id).await?;
-    let hits = search(&entries, &q, None, 200, now_ms);
+    let entries = candidates(api.sql, &site.id, &q, None, now_ms).await?;
+    let hits = search(&entries, &q, None, PAGE_RESULTS, now_ms);
     let mut html = format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

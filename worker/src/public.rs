@@ -57,8 +57,8 @@ pub(crate) async fn handle<S: KvStore>(
             Route::PollResponses { poll, .. } => respond(api, req, &snapshot, poll, now_ms).await,
             Route::Events { .. } => events(api, req, &snapshot, now_ms).await,
             Route::PublicResults { poll, .. } => public_results(api, &snapshot, poll, now_ms).await,
-            Route::Kb { .. } => crate::kb::search_json(api.store, req, &snapshot, now_ms).await,
-            Route::KbPage { .. } => crate::kb::page(api.store, req, &snapshot, now_ms).await,
+            Route::Kb { .. } => crate::kb::search_json(api, req, &snapshot, now_ms).await,
+            Route::KbPage { .. } => crate::kb::page(api, req, &snapshot, now_ms).await,
             Route::Ask { .. } => crate::questions::ask(api, req, &snapshot, now_ms).await,
             Route::Thread { id, .. } if req.method == Method::Delete => {
                 crate::questions::delete_thread(api, req, &snapshot.site, id, now_ms).await

@@ -1,6 +1,13 @@
 //! Ask a question: visitors create a thread (message, optional photo) and read the team's
 //! replies with the thread's secret token; operators list open questions, reply and resolve.
 //! Sensitive data and topics that belong to another channel are refused with 422.
+//!
+//! Where things live: the visitor's question (with the thread token's hash) and photo are
+//! their KV records; asking sends one [`Message::Question`] (without the token) and the queue
+//! consumer adds it to the `questions` table ([`plan_ingest`]), so the operators' inbox is
+//! eventually consistent (a question shows up once the queue delivered it, seconds). The
+//! team's replies (`replies`) and the resolution (`questions.resolved_at`, `category`) are
+//! written to D1 by operators' requests.
 
 use base64::Engine;
 use glimpse_shared::guard;
@@ -9,12 +16,15 @@ use glimpse_shared::question::{
     Created, ImageType, NewQuestion, Question, QuestionSummary, Reply, Resolution, Thread, preview,
 };
 use glimpse_shared::{ApiError, Millis, Site, SiteSnapshot};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::admin::constant_time_eq;
 use crate::core::{Api, unavailable};
 use crate::http::{ApiRequest, ApiResponse};
-use crate::store::{KvStore, Put, list_all};
+use crate::queue::Message;
+use crate::sql::{Sql, Stmt, rows};
+use crate::store::{KvStore, Put, StoreError};
 
 const BODY_MAX: usize = 8 * 1024;
 
@@ -101,6 +111,23 @@ pub async fn ask<S: KvStore>(
         )
         .await
         .map_err(unavailable)?;
+    // One message for the inbox, without the token's hash. If it cannot be sent the record
+    // goes too (best effort: it expires with retention otherwise) and the visitor gets 503;
+    // their retry asks again with a new id and sends again.
+    let message = Message::Question {
+        site: site.id.clone(),
+        question: Question {
+            token: String::new(),
+            ..question.clone()
+        },
+    };
+    if let Err(e) = api.queue.send(std::slice::from_ref(&message)).await {
+        let _ = api
+            .store
+            .delete(&keys::question(&site.id, &question.id))
+            .await;
+        return Err(unavailable(e));
+    }
     Ok(ApiResponse::json(
         201,
         &Created {
@@ -166,10 +193,15 @@ async fn authorized<S: KvStore>(
     }
 }
 
+/// Most of a thread's legacy KV reply keys (written before 0.15) a deletion removes.
+const LEGACY_REPLIES_MAX: usize = 200;
+
 /// `DELETE /v1/sites/{site}/questions/{id}` with the thread's token → 204: the visitor
-/// deletes their own conversation now (question, photo, replies and resolution). The
-/// question key goes last, so a failure half-way leaves it, and a retry with the same token
-/// finishes the job.
+/// deletes their own conversation now: question and photo (KV), replies and the answer an
+/// operator published from it (D1). The inbox row keeps only what is not theirs (id, topic,
+/// times), marked closed, so the question's queue message, if still on its way, changes
+/// nothing. The question key goes last, so a failure half-way leaves it, and a retry with the
+/// same token finishes the job. Cost: 1 D1 call and at most a few KV operations.
 pub async fn delete_thread<S: KvStore>(
     api: &Api<'_, S>,
     req: &ApiRequest,
@@ -177,11 +209,35 @@ pub async fn delete_thread<S: KvStore>(
     id: &str,
     now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
-    authorized(api, req, &site.id, id, now_ms).await?;
-    let mut doomed: Vec<String> = list_all(api.store, &keys::replies_prefix(&site.id, id), 10)
+    let q = authorized(api, req, &site.id, id, now_ms).await?;
+    let entry = glimpse_shared::kb::KbSource::Question.entry_id(id);
+    let mut stmts = ingest_stmts(&[IngestRow::of(&site.id, &q)]);
+    stmts.extend([
+        Stmt::new("DELETE FROM replies WHERE site = ?1 AND question = ?2")
+            .bind(&site.id)
+            .bind(id),
+        Stmt::new(
+            "UPDATE questions SET visitor = '', message = '', has_photo = 0, \
+             resolved_at = COALESCE(resolved_at, ?3) WHERE site = ?1 AND id = ?2",
+        )
+        .bind(&site.id)
+        .bind(id)
+        .bind(now_ms),
+        Stmt::new("DELETE FROM kb WHERE site = ?1 AND id = ?2")
+            .bind(&site.id)
+            .bind(entry),
+    ]);
+    api.sql.batch(&stmts).await.map_err(unavailable)?;
+    // Threads from versions before 0.15 kept replies and the resolution in KV.
+    let legacy = api
+        .store
+        .list(&keys::replies_prefix(&site.id, id), None)
         .await
-        .map_err(unavailable)?
+        .map_err(unavailable)?;
+    let mut doomed: Vec<String> = legacy
+        .keys
         .into_iter()
+        .take(LEGACY_REPLIES_MAX)
         .map(|k| k.name)
         .collect();
     doomed.push(keys::question_photo(&site.id, id));
@@ -190,44 +246,61 @@ pub async fn delete_thread<S: KvStore>(
     for key in doomed {
         api.store.delete(&key).await.map_err(unavailable)?;
     }
-    // An answer an operator published from this question goes with it, as when the visitor
-    // is erased.
-    let entry = glimpse_shared::kb::KbSource::Question.entry_id(id);
-    if api
-        .store
-        .get(&keys::kb_entry(&site.id, &entry))
-        .await
-        .map_err(unavailable)?
-        .is_some()
-    {
-        crate::kb::write(api.store, &site.id, &[(&entry, None)]).await?;
-    }
     Ok(ApiResponse::empty(204).with_header("cache-control", "no-store"))
 }
 
-/// The whole thread: question, replies (oldest first) and resolution.
+/// Most replies a thread shows (the team's; a conversation never gets near it).
+const THREAD_REPLIES_MAX: i64 = 500;
+
+#[derive(Deserialize)]
+struct ReplyRow {
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct ResolutionRow {
+    resolved_at: Option<Millis>,
+    category: Option<String>,
+}
+
+/// The whole thread: question (its KV record), replies (oldest first) and resolution from
+/// D1 in one call, and whether a photo is stored (one KV read).
 pub async fn build_thread<S: KvStore>(
     api: &Api<'_, S>,
     site: &str,
     q: Question,
 ) -> Result<Thread, ApiError> {
-    let listed = list_all(api.store, &keys::replies_prefix(site, &q.id), 10)
-        .await
-        .map_err(unavailable)?;
-    let mut replies = Vec::new();
-    for key in listed {
-        if let Some(raw) = api.store.get(&key.name).await.map_err(unavailable)?
-            && let Ok(r) = serde_json::from_str::<Reply>(&raw)
-        {
-            replies.push(r);
-        }
-    }
-    let resolved = api
-        .store
-        .get(&keys::resolution(site, &q.id))
+    let stmts = [
+        Stmt::new(
+            "SELECT body FROM replies WHERE site = ?1 AND question = ?2 \
+             ORDER BY at, id LIMIT ?3",
+        )
+        .bind(site)
+        .bind(&q.id)
+        .bind(THREAD_REPLIES_MAX),
+        Stmt::new("SELECT resolved_at, category FROM questions WHERE site = ?1 AND id = ?2")
+            .bind(site)
+            .bind(&q.id),
+    ];
+    let mut out = api
+        .sql
+        .batch(&stmts)
         .await
         .map_err(unavailable)?
-        .and_then(|raw| serde_json::from_str(&raw).ok());
+        .into_iter();
+    let replies: Vec<Reply> = crate::sql::decode::<ReplyRow>(out.next().unwrap_or_default())
+        .map_err(unavailable)?
+        .into_iter()
+        .filter_map(|r| serde_json::from_str(&r.body).ok())
+        .collect();
+    let resolved = crate::sql::decode::<ResolutionRow>(out.next().unwrap_or_default())
+        .map_err(unavailable)?
+        .into_iter()
+        .next()
+        .and_then(|r| match (r.resolved_at, r.category) {
+            (Some(at), Some(category)) => Some(Resolution { category, at }),
+            _ => None,
+        });
     let photo = api
         .store
         .get(&keys::question_photo(site, &q.id))
@@ -333,53 +406,129 @@ pub async fn get_photo<S: KvStore>(
     Ok(res)
 }
 
-/// `GET /v1/admin/sites/{site}/questions`: open questions, newest first, from one listing.
-pub async fn list_open<S: KvStore>(api: &Api<'_, S>, site: &str) -> Result<ApiResponse, ApiError> {
-    let questions = list_all(api.store, &keys::questions_prefix(site), 50)
-        .await
-        .map_err(unavailable)?;
-    let resolved_prefix = format!("site/{site}/resolved/");
-    let resolved: Vec<String> = list_all(api.store, &resolved_prefix, 50)
-        .await
-        .map_err(unavailable)?
-        .into_iter()
-        .filter_map(|k| k.name.strip_prefix(&resolved_prefix).map(String::from))
-        .collect();
-    let mut open: Vec<QuestionSummary> = questions
-        .into_iter()
-        .filter_map(|k| k.metadata.and_then(|m| serde_json::from_value(m).ok()))
-        .filter(|q: &QuestionSummary| !resolved.contains(&q.id))
-        .collect();
-    open.sort_by_key(|q| std::cmp::Reverse(q.created_at));
-    Ok(ApiResponse::json(200, &json!({ "questions": open })))
+/// A page of a list, newest first: at most `limit` rows strictly before `before`
+/// (a time in ms and an id, from the previous page's `next`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Page {
+    pub limit: usize,
+    pub before: (Millis, String),
 }
 
-/// Stores an operator's addition to question `id` (a reply or the resolution) under `key`,
-/// expiring with the thread. Returns the question.
-async fn add_to_thread<S: KvStore, T: serde::Serialize>(
+impl Page {
+    /// Reads `limit` (1..=`max`, default `default`) and `before` (`{ms}:{id}`, as a previous
+    /// page's `next` gave it) from the query; 400 for anything else.
+    pub(crate) fn from_query(
+        req: &ApiRequest,
+        default: usize,
+        max: usize,
+    ) -> Result<Self, ApiError> {
+        let limit = match req.query_param("limit") {
+            None => default,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::new(400, "invalid", format!("limit is a number from 1 to {max}"))
+                        .with_field("limit")
+                })?,
+        };
+        let before = match req.query_param("before").filter(|v| !v.is_empty()) {
+            None => (Millis::MAX, String::new()),
+            Some(v) => v
+                .split_once(':')
+                .and_then(|(at, id)| {
+                    let at = at.parse::<Millis>().ok()?;
+                    let ok = !id.is_empty()
+                        && id.len() <= 200
+                        && id
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                    ok.then(|| (at, id.to_string()))
+                })
+                .ok_or_else(|| {
+                    ApiError::new(
+                        400,
+                        "invalid",
+                        "before is the next value of a previous page",
+                    )
+                    .with_field("before")
+                })?,
+        };
+        Ok(Self { limit, before })
+    }
+
+    /// The SQL `LIMIT` that also tells whether a next page exists (one more row).
+    pub(crate) fn sql_limit(&self) -> i64 {
+        i64::try_from(self.limit).unwrap_or(100) + 1
+    }
+
+    /// Cuts `rows` (read with [`Page::sql_limit`]) to the page; the cursor of the page after
+    /// it, if any, made from the last row's time and id by `key`.
+    pub(crate) fn cut<T>(&self, rows: &mut Vec<T>, key: impl Fn(&T) -> String) -> Option<String> {
+        if rows.len() > self.limit {
+            rows.truncate(self.limit);
+            rows.last().map(key)
+        } else {
+            None
+        }
+    }
+}
+
+/// Open questions a page holds unless `limit` says otherwise, and at most.
+pub const INBOX_PAGE: usize = 100;
+pub const INBOX_PAGE_MAX: usize = 500;
+
+#[derive(Deserialize)]
+struct OpenRow {
+    id: String,
+    topic: String,
+    message: String,
+    created_at: Millis,
+}
+
+/// `GET /v1/admin/sites/{site}/questions?limit=&before=`: open questions, newest first, a
+/// page at a time (`next`: the `before` of the page after it, or `null`). One indexed query
+/// (`questions_open`), whatever the traffic.
+pub async fn list_open<S: KvStore>(
     api: &Api<'_, S>,
-    site_id: &str,
-    id: &str,
-    key: &str,
-    value: &T,
-    now_ms: Millis,
-) -> Result<Question, ApiError> {
-    let q = load(api, site_id, id).await?;
-    let site = crate::admin::load_site_pub(api, site_id).await?;
-    let json = serde_json::to_string(value)
-        .map_err(|_| ApiError::new(500, "internal", "value could not be encoded"))?;
-    api.store
-        .put(
-            key,
-            &json,
-            Put::expiring(site.retain_until(q.created_at.max(now_ms))),
+    req: &ApiRequest,
+    site: &str,
+) -> Result<ApiResponse, ApiError> {
+    let page = Page::from_query(req, INBOX_PAGE, INBOX_PAGE_MAX)?;
+    let mut found: Vec<OpenRow> = rows(
+        api.sql,
+        Stmt::new(
+            "SELECT id, topic, message, created_at FROM questions \
+             WHERE site = ?1 AND resolved_at IS NULL AND (created_at, id) < (?2, ?3) \
+             ORDER BY created_at DESC, id DESC LIMIT ?4",
         )
-        .await
-        .map_err(unavailable)?;
-    Ok(q)
+        .bind(site)
+        .bind(page.before.0)
+        .bind(page.before.1.as_str())
+        .bind(page.sql_limit()),
+    )
+    .await
+    .map_err(unavailable)?;
+    let next = page.cut(&mut found, |r| format!("{}:{}", r.created_at, r.id));
+    let open: Vec<QuestionSummary> = found
+        .into_iter()
+        .map(|r| QuestionSummary {
+            preview: preview(&r.message),
+            id: r.id,
+            topic: r.topic,
+            created_at: r.created_at,
+        })
+        .collect();
+    Ok(
+        ApiResponse::json(200, &json!({ "questions": open, "next": next }))
+            .with_header("cache-control", "no-store"),
+    )
 }
 
-/// `POST …/questions/{id}/replies` → 201: one key per reply.
+/// `POST …/questions/{id}/replies` → 201: one `replies` row, and the question's first-reply
+/// time if it had none (its inbox row may not be there yet: the consumer then takes the
+/// first reply's time from `replies`).
 pub async fn reply<S: KvStore>(
     api: &Api<'_, S>,
     req: &ApiRequest,
@@ -389,14 +538,32 @@ pub async fn reply<S: KvStore>(
 ) -> Result<ApiResponse, ApiError> {
     let mut r = req.read_valid(BODY_MAX, "reply", Reply::validate)?;
     r.at = now_ms;
-    let key = keys::reply(site_id, id, now_ms, &crate::core::fresh_id(api)?);
-    add_to_thread(api, site_id, id, &key, &r, now_ms).await?;
+    load(api, site_id, id).await?;
+    let body = serde_json::to_string(&r)
+        .map_err(|_| ApiError::new(500, "internal", "reply could not be encoded"))?;
+    let stmts = [
+        Stmt::new("INSERT INTO replies (site, question, at, id, body) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .bind(site_id)
+            .bind(id)
+            .bind(now_ms)
+            .bind(crate::core::fresh_id(api)?)
+            .bind(body),
+        Stmt::new(
+            "UPDATE questions SET first_reply_at = COALESCE(first_reply_at, ?3) \
+             WHERE site = ?1 AND id = ?2",
+        )
+        .bind(site_id)
+        .bind(id)
+        .bind(now_ms),
+    ];
+    api.sql.batch(&stmts).await.map_err(unavailable)?;
     Ok(ApiResponse::json(201, &r))
 }
 
-/// `POST …/questions/{id}/resolve` with `{category}`: closes the question. It publishes
-/// nothing: an answer joins the knowledge base only when an operator writes and publishes it
-/// (`PUT …/kb/questions/{id}`).
+/// `POST …/questions/{id}/resolve` with `{category}`: closes the question (200, the thread).
+/// If the queue has not delivered it yet, its inbox row is made here (and counted once, as
+/// the consumer would). It publishes nothing: an answer joins the knowledge base only when an
+/// operator writes and publishes it (`PUT …/kb/questions/{id}`).
 pub async fn resolve<S: KvStore>(
     api: &Api<'_, S>,
     req: &ApiRequest,
@@ -406,17 +573,123 @@ pub async fn resolve<S: KvStore>(
 ) -> Result<ApiResponse, ApiError> {
     let mut r = req.read_valid(BODY_MAX, "resolution", Resolution::validate)?;
     r.at = now_ms;
-    let q = add_to_thread(api, site_id, id, &keys::resolution(site_id, id), &r, now_ms).await?;
+    let q = load(api, site_id, id).await?;
+    let mut stmts = ingest_stmts(&[IngestRow::of(site_id, &q)]);
+    stmts.push(
+        Stmt::new(
+            "UPDATE questions SET resolved_at = ?3, category = ?4 WHERE site = ?1 AND id = ?2",
+        )
+        .bind(site_id)
+        .bind(id)
+        .bind(now_ms)
+        .bind(r.category.as_str()),
+    );
+    api.sql.batch(&stmts).await.map_err(unavailable)?;
     let thread = build_thread(api, site_id, q).await?;
     Ok(ApiResponse::json(200, &thread))
 }
 
-/// The writes that apply the question messages among `messages` to the inbox (reads D1
-/// first). Filled in by issue 15's questions work.
+/// One question as the consumer inserts it (a `json_each` row).
+#[derive(Debug, Serialize)]
+struct IngestRow<'a> {
+    site: &'a str,
+    id: &'a str,
+    visitor: &'a str,
+    topic: &'a str,
+    message: &'a str,
+    created_at: Millis,
+    /// UTC day of `created_at`, the `daily` counter's.
+    day: String,
+}
+
+impl<'a> IngestRow<'a> {
+    fn of(site: &'a str, q: &'a Question) -> Self {
+        Self {
+            site,
+            id: &q.id,
+            visitor: &q.visitor,
+            topic: &q.topic,
+            message: &q.message,
+            created_at: q.created_at,
+            day: glimpse_shared::time::utc_date(q.created_at),
+        }
+    }
+}
+
+/// The two statements that add `rows` (distinct questions) to the inbox, run in one
+/// transaction: first each question not there yet is counted in `daily` (metric
+/// [`glimpse_shared::question::DAILY_METRIC`], key its topic, its UTC day), then it is
+/// inserted, with the first reply's time if the team already replied. A question already
+/// there changes nothing: whoever inserts a question's row (the consumer, or a resolution
+/// that came first) counts it, exactly once, decided inside the transaction.
+fn ingest_stmts(rows: &[IngestRow<'_>]) -> Vec<Stmt> {
+    const ROWS: &str = "SELECT json_extract(value, '$.site') AS site, \
+         json_extract(value, '$.id') AS id, json_extract(value, '$.visitor') AS visitor, \
+         json_extract(value, '$.topic') AS topic, json_extract(value, '$.message') AS message, \
+         json_extract(value, '$.created_at') AS created_at, json_extract(value, '$.day') AS day \
+         FROM json_each(?1)";
+    vec![
+        Stmt::new(format!(
+            "INSERT INTO daily (site, day, metric, key, n) \
+             SELECT j.site, j.day, ?2, j.topic, COUNT(*) FROM ({ROWS}) j \
+             WHERE NOT EXISTS (SELECT 1 FROM questions q WHERE q.site = j.site AND q.id = j.id) \
+             GROUP BY j.site, j.day, j.topic \
+             ON CONFLICT (site, day, metric, key) DO UPDATE SET n = n + excluded.n"
+        ))
+        .bind_json(rows)
+        .bind(glimpse_shared::question::DAILY_METRIC),
+        Stmt::new(format!(
+            "INSERT INTO questions \
+             (site, id, visitor, topic, message, has_photo, created_at, first_reply_at) \
+             SELECT j.site, j.id, j.visitor, j.topic, j.message, 0, j.created_at, \
+             (SELECT MIN(r.at) FROM replies r WHERE r.site = j.site AND r.question = j.id) \
+             FROM ({ROWS}) j WHERE true \
+             ON CONFLICT (site, id) DO NOTHING"
+        ))
+        .bind_json(rows),
+    ]
+}
+
+#[derive(Deserialize)]
+struct Known {
+    site: String,
+    id: String,
+}
+
+/// The writes that apply the question messages among `messages` to the inbox: one read
+/// (which of them are already there), then at most two statements for the consumer's
+/// transaction ([`ingest_stmts`]). Duplicates in the batch, redeliveries and questions an
+/// operator's resolution already added change nothing.
 pub async fn plan_ingest(
-    _sql: &dyn crate::sql::Sql,
-    _messages: &[&crate::queue::Message],
+    sql: &dyn Sql,
+    messages: &[&Message],
     _now_ms: Millis,
-) -> Result<Vec<crate::sql::Stmt>, crate::store::StoreError> {
-    Ok(Vec::new())
+) -> Result<Vec<Stmt>, StoreError> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut fresh: Vec<IngestRow<'_>> = messages
+        .iter()
+        .filter_map(|m| match m {
+            Message::Question { site, question } => Some(IngestRow::of(site, question)),
+            _ => None,
+        })
+        .filter(|r| seen.insert((r.site, r.id)))
+        .collect();
+    if fresh.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys: Vec<[&str; 2]> = fresh.iter().map(|r| [r.site, r.id]).collect();
+    let known: Vec<Known> = rows(
+        sql,
+        Stmt::new(
+            "SELECT q.site, q.id FROM json_each(?1) j JOIN questions q \
+             ON q.site = json_extract(j.value, '$[0]') AND q.id = json_extract(j.value, '$[1]')",
+        )
+        .bind_json(&keys),
+    )
+    .await?;
+    fresh.retain(|r| !known.iter().any(|k| k.site == r.site && k.id == r.id));
+    if fresh.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(ingest_stmts(&fresh))
 }

@@ -86,6 +86,15 @@ impl Sqlite {
         self.conn.borrow().execute_batch(sql).map_err(err)
     }
 
+    /// Runs `sql` (several statements) in one transaction on the SQLite file at `path`, for
+    /// tools that write a local D1's file directly while no runtime has it open.
+    pub fn execute_file(path: &std::path::Path, sql: &str) -> Result<(), StoreError> {
+        let mut conn = Connection::open(path).map_err(err)?;
+        let tx = conn.transaction().map_err(err)?;
+        tx.execute_batch(sql).map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
     fn tick(&self) -> Result<(), StoreError> {
         let n = self.statements.get();
         self.statements.set(n + 1);

@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use glimpse_worker::http::{ApiRequest, ApiResponse};
 use glimpse_worker::route::Method;
-use glimpse_worker::store::{KvStore, MemoryKv};
+use glimpse_worker::store::MemoryKv;
 use serde_json::{Value, json};
 
 fn seeded() -> H<MemoryKv> {
@@ -36,6 +36,19 @@ fn thread(h: &H<MemoryKv>, id: &str, token: &str) -> ApiResponse {
             .header("authorization", &format!("Bearer {token}")),
         T0 + 1,
     )
+}
+
+/// The integer `n` of the first row of `query` on D1.
+fn count(h: &H<MemoryKv>, query: &str) -> i64 {
+    let rows = pollster::block_on(
+        h.db()
+            .query(&glimpse_worker::sql::Stmt::new(query.to_string())),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    rows.first()
+        .and_then(|r| r.get("n"))
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or_else(|| panic!("{query}: {rows:?}"))
 }
 
 fn created(res: &ApiResponse) -> (String, String) {
@@ -70,7 +83,10 @@ fn a_visitor_asks_and_reads_the_teams_reply() {
     assert_eq!(thread(&h, &id, &other_token).status, 401);
     assert_eq!(thread(&h, "nope", &token).status, 404);
 
-    // Operators see it in the open list, reply, then resolve it.
+    // Operators see it in the open list once the queue delivered it, reply, then resolve it.
+    let res = h.admin(Method::Get, "/v1/admin/sites/demo/questions", None, T0 + 2);
+    assert_eq!(body(&res)["questions"], json!([]), "not delivered yet");
+    h.drain(T0 + 2);
     let res = h.admin(Method::Get, "/v1/admin/sites/demo/questions", None, T0 + 2);
     let open: Vec<Value> = body(&res)["questions"]
         .as_array()
@@ -110,28 +126,46 @@ fn a_visitor_asks_and_reads_the_teams_reply() {
         body(&thread(&h, &id, &token))["resolved"]["category"],
         "orders"
     );
-    // The question, its replies and its resolution all expire after the site's retention
-    // (30 days in the test site). Resolving published nothing: no knowledge-base entry.
+    // The visitor's record expires after the site's retention (30 days in the test site);
+    // replies and the resolution are inbox rows (retention deletes them in D1). Resolving
+    // published nothing: no knowledge-base entry, no KV key but the question's.
     let retention = 30 * 86_400_000;
-    let (kb, thread_keys): (Vec<String>, Vec<String>) =
+    let thread_keys: Vec<String> =
         h.kv.keys()
             .into_iter()
             .filter(|k| k.contains(&id))
-            .partition(|k| k.contains("/kb/"));
-    assert_eq!(thread_keys.len(), 4, "{thread_keys:?}");
-    assert!(kb.is_empty(), "{kb:?}");
-    let index = pollster::block_on(h.kv.get("site/demo/kbindex"))
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    assert!(!index.contains("neighbour"), "{index}");
-    for k in &thread_keys {
-        let at = h.kv.expiration(k);
-        assert!(
-            at.is_some_and(|at| (T0 + retention..=T0 + 180_000 + retention).contains(&at)),
-            "{k} expires at {at:?}"
-        );
-    }
+            .collect();
+    assert_eq!(thread_keys, [format!("site/demo/question/{id}")]);
+    assert_eq!(h.kv.expiration(&thread_keys[0]), Some(T0 + retention));
+    assert_eq!(
+        count(
+            &h,
+            "SELECT COUNT(*) AS n FROM kb WHERE id LIKE 'question-%'"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &h,
+            &format!("SELECT COUNT(*) AS n FROM replies WHERE question = '{id}'")
+        ),
+        2
+    );
+    // Timings for the report: first reply and resolution.
+    assert_eq!(
+        count(
+            &h,
+            &format!("SELECT first_reply_at - created_at AS n FROM questions WHERE id = '{id}'")
+        ),
+        60_000
+    );
+    assert_eq!(
+        count(
+            &h,
+            &format!("SELECT resolved_at - created_at AS n FROM questions WHERE id = '{id}'")
+        ),
+        180_000
+    );
     let res = h.admin(
         Method::Get,
         "/v1/admin/sites/demo/questions",
@@ -277,4 +311,285 @@ fn the_preflight_allows_the_thread_token_header() {
         res.get_header("access-control-allow-headers"),
         Some("Content-Type, Authorization")
     );
+}
+
+fn ask_as(h: &H<MemoryKv>, visitor: usize, message: &str, now: i64) -> ApiResponse {
+    h.call(
+        ApiRequest::new(Method::Post, "/v1/sites/demo/questions")
+            .header("origin", ORIGIN)
+            .json(
+                json!({"visitor": tok("visitor", visitor), "topic": "orders", "message": message})
+                    .to_string(),
+            ),
+        now,
+    )
+}
+
+fn inbox(h: &H<MemoryKv>, query: &str) -> Value {
+    let res = h.admin(
+        Method::Get,
+        &format!("/v1/admin/sites/demo/questions{query}"),
+        None,
+        T0 + HOUR,
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    body(&res)
+}
+
+/// The `daily` questions counter of the demo site for `day`.
+fn asked_on(h: &H<MemoryKv>, day: &str) -> i64 {
+    count(
+        h,
+        &format!(
+            "SELECT COALESCE(SUM(n), 0) AS n FROM daily WHERE site = 'demo' AND day = '{day}' \
+             AND metric = '{}' AND key = 'orders'",
+            glimpse_shared::question::DAILY_METRIC
+        ),
+    )
+}
+
+#[test]
+fn duplicated_and_reordered_question_messages_are_applied_once() {
+    let h = seeded();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(
+            created(&ask_as(
+                &h,
+                i,
+                &format!("Question number {i}"),
+                T0 + i as i64,
+            ))
+            .0,
+        );
+    }
+    // Nothing in the message is the thread's secret.
+    let sent = h.queue.peek();
+    assert_eq!(sent.len(), 5);
+    assert!(
+        serde_json::to_string(&sent)
+            .unwrap_or_default()
+            .matches("token")
+            .count()
+            == 0,
+        "{sent:?}"
+    );
+    // Delivered reversed, each twice, and one of them again in a later batch.
+    let mut twice: Vec<_> = sent.iter().rev().cloned().collect();
+    twice.extend(sent.iter().cloned());
+    h.queue.take(5);
+    h.consume(&twice, T0 + 10).unwrap_or_else(|e| panic!("{e}"));
+    h.consume(&sent[2..3], T0 + 20)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let open = inbox(&h, "");
+    let listed: Vec<String> = ids_of(&open["questions"]);
+    let mut newest_first = ids.clone();
+    newest_first.reverse();
+    assert_eq!(listed, newest_first);
+    assert_eq!(asked_on(&h, "2026-11-22"), 5);
+    assert_eq!(count(&h, "SELECT COUNT(*) AS n FROM questions"), 5);
+}
+
+fn ids_of(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|q| q["id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_consumer_failing_half_way_applies_the_redelivered_batch_exactly_once() {
+    let h = seeded();
+    for i in 0..3 {
+        created(&ask_as(&h, i, "Where is my parcel?", T0));
+    }
+    let batch = h.queue.take(100);
+    // The read succeeds, the transaction's second statement fails: nothing is written.
+    h.sql.fail_statement(2);
+    assert!(h.consume(&batch, T0).is_err());
+    assert_eq!(count(&h, "SELECT COUNT(*) AS n FROM questions"), 0);
+    assert_eq!(asked_on(&h, "2026-11-22"), 0);
+    // Redelivered (twice): exactly once.
+    h.consume(&batch, T0).unwrap_or_else(|e| panic!("{e}"));
+    h.consume(&batch, T0).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(count(&h, "SELECT COUNT(*) AS n FROM questions"), 3);
+    assert_eq!(asked_on(&h, "2026-11-22"), 3);
+}
+
+#[test]
+fn a_failed_send_is_503_and_the_retry_sends_again() {
+    let h = seeded();
+    h.queue.failing.set(true);
+    let res = ask_as(&h, 1, "Is anyone there?", T0);
+    assert_eq!(res.status, 503, "{}", res.body);
+    assert!(
+        !h.kv.keys().iter().any(|k| k.contains("/question/")),
+        "no record is left behind that the inbox would never show"
+    );
+    h.queue.failing.set(false);
+    let (id, token) = created(&ask_as(&h, 1, "Is anyone there?", T0 + 1000));
+    assert_eq!(h.queue.len(), 1);
+    h.drain(T0 + 1000);
+    assert_eq!(
+        ids_of(&inbox(&h, "")["questions"]),
+        std::slice::from_ref(&id)
+    );
+    assert_eq!(thread(&h, &id, &token).status, 200);
+}
+
+#[test]
+fn replies_and_resolutions_before_the_queue_delivered_the_question_are_kept() {
+    let h = seeded();
+    let (id, token) = created(&ask_as(&h, 1, "Late delivery", T0));
+    let (other, _) = created(&ask_as(&h, 2, "Wrong size", T0));
+    let res = h.admin(
+        Method::Post,
+        &format!("/v1/admin/sites/demo/questions/{id}/replies"),
+        Some(json!({"text": "On it"})),
+        T0 + 5_000,
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let res = h.admin(
+        Method::Post,
+        &format!("/v1/admin/sites/demo/questions/{other}/resolve"),
+        Some(json!({"category": "sizes"})),
+        T0 + 6_000,
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    h.drain(T0 + 10_000);
+    assert_eq!(
+        ids_of(&inbox(&h, "")["questions"]),
+        std::slice::from_ref(&id)
+    );
+    assert_eq!(
+        count(
+            &h,
+            &format!("SELECT first_reply_at AS n FROM questions WHERE id = '{id}'")
+        ),
+        T0 + 5_000
+    );
+    assert_eq!(asked_on(&h, "2026-11-22"), 2, "each question counted once");
+    assert_eq!(
+        body(&thread(&h, &id, &token))["replies"][0]["text"],
+        "On it"
+    );
+}
+
+#[test]
+fn the_inbox_is_paged_newest_first() {
+    let h = seeded();
+    let mut ids = Vec::new();
+    // Seven questions, two of them at the same instant.
+    for i in 0..7usize {
+        let at = T0 + (i.min(5) as i64) * 1000;
+        ids.push(created(&ask_as(&h, i, &format!("Question {i}\nmore detail"), at)).0);
+    }
+    h.drain(T0 + 10_000);
+    let mut all = Vec::new();
+    let mut query = "?limit=3".to_string();
+    loop {
+        let page = inbox(&h, &query);
+        let got = ids_of(&page["questions"]);
+        assert!(got.len() <= 3);
+        all.extend(got);
+        match page["next"].as_str() {
+            Some(next) => query = format!("?limit=3&before={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(all.len(), 7, "{all:?}");
+    let unique: std::collections::BTreeSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), 7);
+    assert!(all[2..].iter().all(|id| ids[..5].contains(id)));
+    assert_eq!(
+        inbox(&h, "?limit=1")["questions"][0]["preview"],
+        "Question 6"
+    );
+    for bad in [
+        "?limit=0",
+        "?limit=501",
+        "?limit=x",
+        "?before=nope",
+        "?before=12:a%20b",
+    ] {
+        let res = h.admin(
+            Method::Get,
+            &format!("/v1/admin/sites/demo/questions{bad}"),
+            None,
+            T0,
+        );
+        assert_eq!(res.status, 400, "{bad}: {}", res.body);
+    }
+}
+
+#[test]
+fn deleting_a_thread_before_its_message_arrives_leaves_nothing_of_it() {
+    let h = seeded();
+    let (id, token) = created(&ask_as(&h, 1, "My address is 12 Main Street", T0));
+    let res = h.call(
+        ApiRequest::new(Method::Delete, &format!("/v1/sites/demo/questions/{id}"))
+            .header("authorization", &format!("Bearer {token}"))
+            .header("origin", ORIGIN),
+        T0 + 1,
+    );
+    assert_eq!(res.status, 204, "{}", res.body);
+    h.drain(T0 + 2);
+    assert!(ids_of(&inbox(&h, "")["questions"]).is_empty());
+    assert_eq!(
+        count(
+            &h,
+            "SELECT COUNT(*) AS n FROM questions WHERE message <> '' OR visitor <> ''"
+        ),
+        0
+    );
+    assert!(!h.kv.keys().iter().any(|k| k.contains(&id)));
+    assert_eq!(thread(&h, &id, &token).status, 404);
+}
+
+#[test]
+fn at_scale_the_inbox_stays_within_budget_and_exact() {
+    let h = seeded();
+    for i in 0..5000usize {
+        let res = ask_as(&h, i, &format!("Question {i}"), T0 + i as i64);
+        assert_eq!(res.status, 201, "{}", res.body);
+    }
+    h.drain(T0 + HOUR);
+    assert_eq!(asked_on(&h, "2026-11-22"), 5000);
+    // Resolve every third one (operators' requests): 0, 3, …, 4998.
+    let ids: Vec<String> = {
+        let rows = pollster::block_on(h.db().query(&glimpse_worker::sql::Stmt::new(
+            "SELECT id FROM questions ORDER BY created_at",
+        )))
+        .unwrap_or_else(|e| panic!("{e}"));
+        rows.iter()
+            .filter_map(|r| r.get("id").and_then(Value::as_str).map(String::from))
+            .collect()
+    };
+    for id in ids.iter().step_by(3) {
+        let res = h.admin(
+            Method::Post,
+            &format!("/v1/admin/sites/demo/questions/{id}/resolve"),
+            Some(json!({"category": "orders"})),
+            T0 + HOUR,
+        );
+        assert_eq!(res.status, 200, "{}", res.body);
+    }
+    let first = inbox(&h, "");
+    assert_eq!(first["questions"].as_array().map(Vec::len), Some(100));
+    assert_eq!(first["questions"][0]["preview"], "Question 4999");
+    let mut open = 0;
+    let mut query = "?limit=500".to_string();
+    loop {
+        let page = inbox(&h, &query);
+        assert_eq!(h.counts.d1_calls.get(), 1);
+        open += page["questions"].as_array().map_or(0, Vec::len);
+        match page["next"].as_str() {
+            Some(next) => query = format!("?limit=500&before={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(open, 5000 - 5000usize.div_ceil(3));
 }

@@ -83,6 +83,92 @@ pub fn seed(tools: &Tools, persist_to: &Path, seed: &Seed) -> Result {
         .stdout(Stdio::null()))
 }
 
+/// [`seed`] for test stacks, in a fraction of the time: the migrations are applied once by
+/// `wrangler d1 migrations apply` into a template kept under `target/e2e/` (named by a hash
+/// of `worker/migrations/`), each state directory starts from a copy of it, and the seed's
+/// SQL is written into the copy's SQLite file directly (the local D1 is a SQLite file that
+/// workerd opens only when it runs). The KV part goes through `wrangler kv bulk put`.
+pub fn seed_test(tools: &Tools, persist_to: &Path, seed: &Seed) -> Result {
+    let template = d1_template(tools)?;
+    copy_tree(&template.join("v3/d1"), &persist_to.join("v3/d1"))?;
+    if !seed.sql.is_empty() {
+        let db = local_d1_file(persist_to)?;
+        glimpse_worker::sqlite::Sqlite::execute_file(&db, &seed.sql)
+            .map_err(|e| format!("seed {}: {e}", db.display()))?;
+    }
+    let file = at("target/seed").join(format!(
+        "{:016x}.json",
+        crate::tools::fnv1a64(persist_to.to_string_lossy().as_bytes())
+    ));
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
+    }
+    let json = serde_json::to_string(&seed.kv).map_err(|e| e.to_string())?;
+    std::fs::write(&file, json).map_err(|e| format!("write {}: {e}", file.display()))?;
+    run(command(tools)
+        .args(["kv", "bulk", "put"])
+        .arg(&file)
+        .args(["--binding", "GLIMPSE", "--local", "--persist-to"])
+        .arg(persist_to)
+        .stdout(Stdio::null()))
+}
+
+/// Copies the directory `from` to `to`, recursively.
+fn copy_tree(from: &Path, to: &Path) -> Result {
+    std::fs::create_dir_all(to).map_err(|e| format!("mkdir {}: {e}", to.display()))?;
+    let entries = std::fs::read_dir(from).map_err(|e| format!("read {}: {e}", from.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("read {}: {e}", from.display()))?;
+        let path = entry.path();
+        let target = to.join(entry.file_name());
+        if path.is_dir() {
+            copy_tree(&path, &target)?;
+        } else {
+            crate::run::copy(&path, &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// A local state directory whose D1 has every migration applied (made once per set of
+/// migrations, by wrangler).
+fn d1_template(tools: &Tools) -> Result<PathBuf> {
+    let mut all = Vec::new();
+    for (name, sql) in glimpse_worker::sqlite::MIGRATIONS {
+        all.extend_from_slice(name.as_bytes());
+        all.extend_from_slice(sql.as_bytes());
+    }
+    let dir = at("target/e2e").join(format!("d1-template-{:016x}", crate::tools::fnv1a64(&all)));
+    let done = dir.join("migrated");
+    if !done.exists() {
+        // Another test process may be making it too: each makes its own, then one rename wins.
+        let tmp = at("target/e2e").join(format!("d1-template-tmp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        migrate(tools, &tmp)?;
+        std::fs::write(tmp.join("migrated"), "").map_err(|e| format!("stamp: {e}"))?;
+        if std::fs::rename(&tmp, &dir).is_err() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        if !done.exists() {
+            return Err(format!("no migrated D1 template at {}", dir.display()));
+        }
+    }
+    Ok(dir)
+}
+
+/// The SQLite file of the local D1 under `persist_to` (the one database wrangler.toml binds).
+fn local_d1_file(persist_to: &Path) -> Result<PathBuf> {
+    let dir = persist_to.join("v3/d1/miniflare-D1DatabaseObject");
+    let entries = std::fs::read_dir(&dir).map_err(|e| format!("read {}: {e}", dir.display()))?;
+    entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.extension().is_some_and(|x| x == "sqlite")
+                && p.file_name().is_some_and(|n| n != "metadata.sqlite")
+        })
+        .ok_or_else(|| format!("no D1 database file in {}", dir.display()))
+}
+
 /// An unused TCP port on 127.0.0.1.
 pub fn free_port() -> Result<u16> {
     TcpListener::bind("127.0.0.1:0")

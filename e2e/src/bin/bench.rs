@@ -213,6 +213,59 @@ fn wrk(url: &str, script: Option<&Path>) -> Result<Load> {
     parse_wrk(&text).ok_or_else(|| format!("wrk gave no result for {url}:\n{text}"))
 }
 
+/// Votes the queue has applied to the demo poll's tally (admin results).
+fn applied_votes(stack: &Stack) -> Result<u64> {
+    Ok(stack.poll_results("demo", "story-helpful")?["total"]
+        .as_u64()
+        .unwrap_or(0))
+}
+
+/// Event batches the queue has applied (every bench batch is a new visitor viewing
+/// track-order: today's report counts its views once per visitor).
+fn applied_batches(stack: &Stack) -> Result<u64> {
+    let today = glimpse_shared::time::utc_date(glimpse_e2e::stack::now_ms());
+    let res = stack.admin(
+        "GET",
+        &format!("/v1/admin/sites/demo/report?from={today}&to={today}"),
+        "",
+    )?;
+    let report: Value =
+        serde_json::from_str(&res.body).map_err(|e| format!("{e}: {}", res.body))?;
+    Ok(report["stories"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["id"] == "track-order"))
+        .and_then(|s| s["views"].as_u64())
+        .unwrap_or(0))
+}
+
+/// Right after a load: how many of its messages the queue had yet to apply, and how long
+/// until the count stopped moving (3 s unchanged), as messages per second.
+fn drain(read: impl Fn() -> Result<u64>) -> Result<Value> {
+    let start = std::time::Instant::now();
+    let first = read()?;
+    let mut last = first;
+    let mut last_change = start;
+    while last_change.elapsed() < Duration::from_secs(3)
+        && start.elapsed() < Duration::from_secs(300)
+    {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = read()?;
+        if now != last {
+            last = now;
+            last_change = std::time::Instant::now();
+        }
+    }
+    let secs = last_change.duration_since(start).as_secs_f64();
+    let backlog = last - first;
+    #[allow(clippy::cast_precision_loss)]
+    let rate = if secs > 0.0 {
+        backlog as f64 / secs
+    } else {
+        0.0
+    };
+    Ok(json!({ "backlog": backlog, "applied": last, "seconds": secs, "per_second": rate }))
+}
+
 /// Feed GET, vote POST and event POST on Glimpse's worker, the same loads on the trivial
 /// handler, one after the other in this run.
 fn throughput(stack: &Stack) -> Result<Value> {
@@ -243,12 +296,19 @@ fn throughput(stack: &Stack) -> Result<Value> {
     for (name, url, script) in cases {
         println!("load: {name} on Glimpse, then the same on the trivial handler");
         let glimpse = wrk(&url, script)?;
+        // What the queue still had to apply when the load stopped, and how fast it did.
+        let drain = match name {
+            "vote POST" => Some(drain(|| applied_votes(stack))?),
+            "events POST" => Some(drain(|| applied_batches(stack))?),
+            _ => None,
+        };
         let baseline = wrk(&format!("{}/", trivial.url()), script)?;
         rows.push(json!({
             "case": name,
             "glimpse": glimpse,
             "trivial": baseline,
             "ratio": glimpse.rps / baseline.rps,
+            "drain": drain,
         }));
     }
     drop(trivial);
@@ -547,6 +607,25 @@ fn print_main_table(r: &Value) {
             f(&t["p99_ms"]),
             row["ratio"].as_f64().unwrap_or(f64::NAN),
             errors
+        );
+    }
+    println!("\n== ingestion queue after each write load (local Queues + D1 in wrangler dev)");
+    println!(
+        "{:<12} {:>18} {:>12} {:>10} {:>12}",
+        "case", "backlog at stop", "applied", "drain s", "messages/s"
+    );
+    for row in r["throughput"].as_array().into_iter().flatten() {
+        let d = &row["drain"];
+        if d.is_null() {
+            continue;
+        }
+        println!(
+            "{:<12} {:>18} {:>12} {:>10} {:>12}",
+            row["case"].as_str().unwrap_or("?"),
+            d["backlog"],
+            d["applied"],
+            f(&d["seconds"]),
+            f(&d["per_second"])
         );
     }
 
