@@ -10,7 +10,7 @@
 //! | `vote/{poll}/{visitor}` (answer in metadata) | a [`Message::Vote`] |
 //! | `events/{day}/{id}` | a [`Message::Events`] |
 //! | `question/{id}` | a [`Message::Question`] (without its token) |
-//! | `reply/{question}/{at}-{id}` | a `replies` row; the question's `first_reply_at` |
+//! | `reply/{question}/{at}-{id}` | a `replies` row (the question's `first_reply_at` follows) |
 //! | `resolved/{question}` | the question's `resolved_at` and `category` |
 //! | `kb/{id}` | a `kb` row (kept if one exists) |
 //!
@@ -18,10 +18,11 @@
 //! roll-ups) stays as it is or is derived again. Messages go through the normal queue
 //! consumer, which is idempotent, so running the whole rebuild twice changes nothing.
 //!
-//! A reply or resolution can only be applied once its question's row exists, which the
-//! consumer writes later. While a question in this step is still queued, the step answers
-//! `waiting: true` with the cursor it was given: repeat it after a moment (the xtask step
-//! waits). The answer is `{cursor, done, …}`: repeat with `?cursor=` until `done`.
+//! A reply needs no question row (the consumer takes `first_reply_at` from `replies` when it
+//! inserts the question). A resolution can only be applied once its question's row exists,
+//! which the consumer writes later: while a question of this step is still queued, the step
+//! answers `waiting: true` with the cursor it was given: repeat it after a moment (the xtask
+//! step waits). The answer is `{cursor, done, …}`: repeat with `?cursor=` until `done`.
 
 use glimpse_shared::events::StoredBatch;
 use glimpse_shared::kb::KbEntry;
@@ -37,7 +38,7 @@ use crate::queue::{Message, send_all};
 use crate::sql::{Stmt, rows};
 use crate::store::{KvStore, Listed};
 
-/// Most values one step reads, a reply or resolution counting twice (its question's record
+/// Most values one step reads, a resolution counting twice (its question's record
 /// may be read too). Workers KV allows 1000 operations per invocation; the listing, the
 /// site's config and the snapshot take a few more.
 pub const READS_MAX: usize = 880;
@@ -137,8 +138,8 @@ struct Planned {
     content: Vec<serde_json::Value>,
     replies: Vec<serde_json::Value>,
     resolutions: Vec<serde_json::Value>,
-    kb: Vec<serde_json::Value>,
-    /// Questions that replies or resolutions name.
+    kb: Vec<KbEntry>,
+    /// Questions that resolutions name.
     questions: Vec<String>,
 }
 
@@ -176,9 +177,9 @@ pub async fn rebuild<S: KvStore>(
         let rest = listed.name.strip_prefix(&prefix).unwrap_or("");
         let old = Old::of(rest);
         if old.reads() {
-            // A reply or resolution may cost a second read: its question's record, when the
-            // question has no row yet.
-            let cost = if matches!(old, Old::Reply { .. } | Old::Resolved(_)) {
+            // A resolution may cost a second read: its question's record, when the question
+            // has no row yet.
+            let cost = if matches!(old, Old::Resolved(_)) {
                 2
             } else {
                 1
@@ -193,7 +194,7 @@ pub async fn rebuild<S: KvStore>(
     }
     let finished_page = handled >= page.keys.len();
 
-    // Replies and resolutions wait for their question's row.
+    // Resolutions wait for their question's row.
     plan.questions.sort();
     plan.questions.dedup();
     let mut waiting = false;
@@ -257,18 +258,6 @@ pub async fn rebuild<S: KvStore>(
             .bind_json(chunk),
         );
     }
-    for chunk in plan.kb.chunks(CHUNK) {
-        stmts.push(
-            Stmt::new(
-                "INSERT INTO kb (site, id, visitor, topic, title, body, entry, updated_at) \
-                 SELECT ?1, json_extract(value, '$.id'), json_extract(value, '$.visitor'), json_extract(value, '$.topic'), \
-                 json_extract(value, '$.title'), json_extract(value, '$.body'), json_extract(value, '$.entry'), json_extract(value, '$.updated_at') \
-                 FROM json_each(?2) WHERE true ON CONFLICT (site, id) DO NOTHING",
-            )
-            .bind(site_id)
-            .bind_json(chunk),
-        );
-    }
     for chunk in plan.replies.chunks(CHUNK) {
         stmts.push(
             Stmt::new(
@@ -304,6 +293,35 @@ pub async fn rebuild<S: KvStore>(
         );
     }
     api.sql.batch(&stmts).await.map_err(unavailable)?;
+    // Knowledge-base entries through the KB's own writer (its derived columns), only those
+    // D1 does not hold yet: an entry edited since stays as it is.
+    if !plan.kb.is_empty() {
+        #[derive(Deserialize)]
+        struct Id {
+            id: String,
+        }
+        let ids: Vec<&str> = plan.kb.iter().map(|e| e.id.as_str()).collect();
+        let known: Vec<String> = rows::<Id>(
+            api.sql,
+            Stmt::new(
+                "SELECT id FROM kb WHERE site = ?1 AND id IN (SELECT value FROM json_each(?2))",
+            )
+            .bind(site_id)
+            .bind_json(&ids),
+        )
+        .await
+        .map_err(unavailable)?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+        let new: Vec<(&str, Option<&KbEntry>)> = plan
+            .kb
+            .iter()
+            .filter(|e| !known.contains(&e.id))
+            .map(|e| (e.id.as_str(), Some(e)))
+            .collect();
+        crate::kb::write(api.sql, site_id, &new).await?;
+    }
     send_all(api.queue, &plan.messages)
         .await
         .map_err(unavailable)?;
@@ -403,7 +421,6 @@ async fn take<S: KvStore>(
                 plan.replies.push(json!({
                     "question": question, "at": reply.at, "id": id, "body": raw,
                 }));
-                plan.questions.push(question);
             }
         }
         Old::Resolved(question) => {
@@ -416,10 +433,7 @@ async fn take<S: KvStore>(
         }
         Old::Kb(_) => {
             if let Ok(e) = serde_json::from_str::<KbEntry>(&raw) {
-                plan.kb.push(json!({
-                    "id": e.id, "visitor": e.visitor, "topic": e.topic, "title": e.title,
-                    "body": e.body, "entry": raw, "updated_at": e.updated_at,
-                }));
+                plan.kb.push(e);
             }
         }
         Old::Vote { .. } | Old::Other => {}
