@@ -358,6 +358,37 @@ fn answer_key_of(value: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Statements (one transaction) that remove `visitor`'s current answers on `site` from
+/// `votes` and take them out of `tallies` and their days' vote and CSAT counters, as if
+/// never given. Bounded by the visitor's votes (indexed by visitor). For erasure.
+pub fn erase_votes(site: &str, visitor: &str) -> Vec<Stmt> {
+    let on = |sql: &'static str| Stmt::new(sql).bind(site).bind(visitor);
+    vec![
+        on(
+            "UPDATE tallies SET n = n - 1 WHERE site = ?1 AND (poll, answer) IN \
+            (SELECT poll, answer FROM votes WHERE site = ?1 AND visitor = ?2)",
+        ),
+        on(
+            "UPDATE daily SET n = n - (SELECT COUNT(*) FROM votes v WHERE v.site = ?1 \
+            AND v.visitor = ?2 AND date(v.at / 1000, 'unixepoch') = daily.day \
+            AND v.poll || '/' || v.answer = daily.key) \
+            WHERE site = ?1 AND metric = 'vote' AND (day, key) IN \
+            (SELECT date(at / 1000, 'unixepoch'), poll || '/' || answer FROM votes \
+            WHERE site = ?1 AND visitor = ?2)",
+        ),
+        on(
+            "UPDATE daily SET n = n - (SELECT COUNT(*) FROM votes v WHERE v.site = ?1 \
+            AND v.visitor = ?2 AND date(v.at / 1000, 'unixepoch') = daily.day \
+            AND CAST(json_extract(v.value, '$.rating') AS TEXT) = daily.key) \
+            WHERE site = ?1 AND metric = 'csat' AND (day, key) IN \
+            (SELECT date(at / 1000, 'unixepoch'), CAST(json_extract(value, '$.rating') AS TEXT) \
+            FROM votes WHERE site = ?1 AND visitor = ?2 \
+            AND json_extract(value, '$.rating') IS NOT NULL)",
+        ),
+        on("DELETE FROM votes WHERE site = ?1 AND visitor = ?2"),
+    ]
+}
+
 #[derive(Deserialize)]
 struct BatchId {
     site: String,
