@@ -114,6 +114,11 @@ pub async fn erase<S: KvStore>(
     visitor: &str,
 ) -> Result<ApiResponse, ApiError> {
     let data = collect(api, site, visitor).await?;
+    // The visitor's current answers leave the tallies and day counters with their rows.
+    api.sql
+        .batch(&crate::ingest::erase_votes(site, visitor))
+        .await
+        .map_err(unavailable)?;
     for key in &data.keys {
         api.store.delete(key).await.map_err(unavailable)?;
     }

@@ -169,6 +169,7 @@ fn a_vote_is_never_counted_twice_or_lost_whatever_operation_fails() {
                 200
             );
 
+            h.drain(T0 + 4);
             let r = h.results("helpful", T0 + 4);
             assert_eq!(r["total"], 2, "{fault:?} at op {k}: {r}");
             assert_eq!(r["counts"], json!([0, 1, 1]), "{fault:?} at op {k}: {r}");
