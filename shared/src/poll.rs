@@ -262,6 +262,52 @@ impl Poll {
     }
 }
 
+impl Poll {
+    /// Exact results from stored counts per answer key (`shared::rollup::answer_key`: the
+    /// option index, the stars, or `text`) and the newest text answers (at most
+    /// [`PollResults::TEXTS_MAX`] are kept). Keys that no longer fit the poll (it was edited)
+    /// count as `ignored`, as in [`Poll::tally`].
+    pub fn results_from_counts<'a>(
+        &self,
+        counts: impl IntoIterator<Item = (&'a str, u64)>,
+        mut texts: Vec<TextAnswer>,
+    ) -> PollResults {
+        let mut r = self.tally(std::iter::empty());
+        for (key, n) in counts {
+            let slot = match &self.kind {
+                PollKind::Choice { .. } => key.parse::<u8>().ok().map(Answer::Choice),
+                PollKind::Rating => key.parse::<u8>().ok().map(Answer::Rating),
+                PollKind::Text { .. } => (key == "text").then(|| Answer::Text(String::new())),
+            };
+            let fits = slot.as_ref().is_some_and(|a| match a {
+                Answer::Text(_) => true,
+                other => self.check_answer(other).is_ok(),
+            });
+            if !fits {
+                r.ignored += n;
+                continue;
+            }
+            r.total += n;
+            match slot {
+                Some(Answer::Choice(i)) => r.counts[usize::from(i)] += n,
+                Some(Answer::Rating(s)) => r.counts[usize::from(s) - 1] += n,
+                _ => {}
+            }
+        }
+        if matches!(self.kind, PollKind::Rating) && r.total > 0 {
+            let sum: u64 = r.counts.iter().zip(1u64..).map(|(c, s)| c * s).sum();
+            r.mean = Some(sum as f64 / r.total as f64);
+            r.csat = Some((r.counts[3] + r.counts[4]) as f64 / r.total as f64);
+        }
+        if matches!(self.kind, PollKind::Text { .. }) {
+            texts.sort_by_key(|t| std::cmp::Reverse(t.at));
+            texts.truncate(PollResults::TEXTS_MAX);
+            r.texts = texts;
+        }
+        r
+    }
+}
+
 impl PollResponse {
     /// Every problem with the request itself (ids); the answer is checked against the poll.
     pub fn validate(&self) -> Vec<Problem> {
@@ -365,6 +411,54 @@ pub(crate) mod tests {
         assert_eq!(r.mean, Some(29.0 / 8.0));
         assert_eq!(r.csat, Some(5.0 / 8.0));
         assert_eq!(p.tally(&[]).mean, None);
+    }
+
+    #[test]
+    fn results_from_counts_equal_the_tally_of_the_same_votes() {
+        use std::collections::BTreeMap;
+        let check = |p: &Poll, votes: &[Vote]| {
+            let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+            for v in votes {
+                *counts
+                    .entry(crate::rollup::answer_key(&v.answer))
+                    .or_default() += 1;
+            }
+            let texts = votes
+                .iter()
+                .filter_map(|v| match &v.answer {
+                    Answer::Text(t) => Some(TextAnswer {
+                        text: t.clone(),
+                        at: v.at,
+                    }),
+                    _ => None,
+                })
+                .collect();
+            let from_counts =
+                p.results_from_counts(counts.iter().map(|(k, n)| (k.as_str(), *n)), texts);
+            assert_eq!(from_counts, p.tally(votes), "{}", p.id);
+        };
+        check(
+            &poll("p", choice()),
+            &[
+                vote(Answer::Choice(0), 1),
+                vote(Answer::Choice(0), 2),
+                vote(Answer::Choice(2), 3),
+                vote(Answer::Choice(5), 4),
+            ],
+        );
+        let stars: Vec<Vote> = [5, 4, 4, 2, 1, 5, 3, 5]
+            .into_iter()
+            .map(|s| vote(Answer::Rating(s), 0))
+            .collect();
+        check(&poll("csat", PollKind::Rating), &stars);
+        check(
+            &poll("t", PollKind::Text { max_chars: 200 }),
+            &[
+                vote(Answer::Text("old".into()), 1),
+                vote(Answer::Text("new".into()), 9),
+            ],
+        );
+        check(&poll("empty", PollKind::Rating), &[]);
     }
 
     #[test]

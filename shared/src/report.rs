@@ -114,15 +114,27 @@ fn rate(part: u32, whole: u32) -> Option<f64> {
     (whole > 0).then(|| f64::from(part) / f64::from(whole))
 }
 
-/// Builds the report of `days` (the stored roll-ups from `from` to `to`, in any order),
-/// narrowed to `topic` if given. Stories and sessions no longer stored count under their id
-/// with an empty topic (so a topic filter leaves them out).
+/// First-reply and resolution times over a whole period (and topic), measured where the
+/// questions are (the worker: in SQL over its questions table).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Measured {
+    pub first_reply: Durations,
+    pub resolution: Durations,
+}
+
+/// Builds the report of `days` (the daily summaries from `from` to `to`, in any order),
+/// narrowed to `topic` if given. Questions asked are counted from each day's
+/// `questions_by_topic`; the period's first-reply and resolution times are `measured` when
+/// given, otherwise computed from the days' `question_times`. Stories and sessions no
+/// longer stored count under their id with an empty topic (so a topic filter leaves them
+/// out).
 pub fn build(
     from: &str,
     to: &str,
     topic: Option<&str>,
     days: &[DayStats],
     catalog: Catalog<'_>,
+    measured: Option<Measured>,
 ) -> Report {
     let mut days: Vec<&DayStats> = days
         .iter()
@@ -200,8 +212,11 @@ pub fn build(
             *sessions.entry(id).or_default() += n;
             line.session_joins += n;
         }
+        line.questions_asked = match topic {
+            None => d.questions_by_topic.values().sum(),
+            Some(want) => d.questions_by_topic.get(want).copied().unwrap_or(0),
+        };
         for q in d.question_times.iter().filter(|q| in_topic(&q.topic)) {
-            line.questions_asked += 1;
             first_reply.extend(q.first_reply_ms);
             resolution.extend(q.resolution_ms);
         }
@@ -232,8 +247,10 @@ pub fn build(
     t.not_helpful_rate = rate(t.not_helpful, t.story_views);
     t.escalation_rate = rate(t.escalations, t.visitors);
     (_, t.csat_mean, t.csat_satisfied) = csat(&t.csat_counts);
-    t.first_reply = Durations::of(first_reply);
-    t.resolution = Durations::of(resolution);
+    (t.first_reply, t.resolution) = match measured {
+        Some(m) => (m.first_reply, m.resolution),
+        None => (Durations::of(first_reply), Durations::of(resolution)),
+    };
 
     report.stories = stories
         .into_values()
@@ -557,6 +574,7 @@ mod tests {
                     resolution_ms: None,
                 },
             ],
+            questions_by_topic: BTreeMap::from([("orders".into(), 1), ("network".into(), 1)]),
             ..DayStats::default()
         }
     }
@@ -592,7 +610,7 @@ mod tests {
             day("2026-11-22", 3, 0),
             day("2026-11-30", 99, 99),
         ];
-        let r = build("2026-11-22", "2026-11-23", None, &days, cat);
+        let r = build("2026-11-22", "2026-11-23", None, &days, cat, None);
         assert_eq!(
             r.days.iter().map(|d| d.day.as_str()).collect::<Vec<_>>(),
             ["2026-11-22", "2026-11-23"]
@@ -629,7 +647,14 @@ mod tests {
             sessions: &[],
         };
         let days = [day("2026-11-22", 3, 5)];
-        let r = build("2026-11-01", "2026-11-30", Some("network"), &days, cat);
+        let r = build(
+            "2026-11-01",
+            "2026-11-30",
+            Some("network"),
+            &days,
+            cat,
+            None,
+        );
         assert_eq!(r.stories.len(), 1);
         assert_eq!(r.stories[0].id, "wifi");
         assert_eq!(r.totals.story_views, 5);
@@ -638,7 +663,7 @@ mod tests {
         assert_eq!(r.totals.resolution.count, 0);
         assert!(r.polls.is_empty(), "polls are site-wide");
         assert_eq!(r.totals.csat_mean, None);
-        let orders = build("2026-11-01", "2026-11-30", Some("orders"), &days, cat);
+        let orders = build("2026-11-01", "2026-11-30", Some("orders"), &days, cat, None);
         assert_eq!(orders.totals.escalations, 1);
     }
 
@@ -668,6 +693,7 @@ mod tests {
             None,
             &[day("2026-11-22", 3, 0)],
             cat,
+            None,
         );
         let tables = r.tables();
         let days = tables.iter().find(|t| t.name == "days").map(Table::csv);

@@ -94,9 +94,13 @@ pub struct DayStats {
     /// Answers recorded this day, per poll and [`answer_key`].
     #[serde(default)]
     pub polls: BTreeMap<String, BTreeMap<String, u32>>,
-    /// Every question asked this day, sorted, for exact medians over periods and topics.
+    /// Every question asked this day, sorted, for exact medians over periods and topics
+    /// (empty when read from counters: then the medians are measured in SQL).
     #[serde(default)]
     pub question_times: Vec<QuestionTimes>,
+    /// Questions asked this day per topic.
+    #[serde(default)]
+    pub questions_by_topic: BTreeMap<String, u32>,
 }
 
 /// From answers per star (1–5): how many, their mean, and the share of 4s and 5s (CSAT).
@@ -113,86 +117,222 @@ pub fn csat(counts: &[u32; 5]) -> (u32, Option<f64>, Option<f64>) {
     )
 }
 
+/// Names of the per-day counters (D1 `daily.metric`), each counted under a key. Counts
+/// marked "once" count each visitor once a day per key (D1 `seen`).
+pub mod metric {
+    /// Story views, key = story id (once).
+    pub const STORY_VIEW: &str = "story_view";
+    /// Story completions, key = story id (once).
+    pub const STORY_COMPLETE: &str = "story_complete";
+    /// Slide views, key = `{story}/{slide}` (once): the drop-off funnel.
+    pub const SLIDE_VIEW: &str = "slide_view";
+    /// CTA clicks, key = story id (once per slide).
+    pub const CTA_CLICK: &str = "cta_click";
+    /// "This helped", key = story id (once).
+    pub const HELPED: &str = "helped";
+    /// "This didn't help", key = story id (once).
+    pub const NOT_HELPFUL: &str = "not_helpful";
+    /// Live-session joins, key = session id (once).
+    pub const SESSION_JOIN: &str = "session_join";
+    /// Escalations, key = channel kind (every one).
+    pub const ESCALATION: &str = "escalation";
+    /// Escalations, key = topic id, `""` without one (every one).
+    pub const ESCALATION_TOPIC: &str = "escalation_topic";
+    /// Visitors who sent any event, key = `""` (once).
+    pub const VISITORS: &str = "visitors";
+    /// Current answers recorded that day, key = `{poll}/{answer_key}`.
+    pub const VOTE: &str = "vote";
+    /// Rating answers recorded that day, key = the stars `1`–`5`.
+    pub const CSAT: &str = "csat";
+    /// Questions asked that day, key = topic id. Written by the questions consumer.
+    pub const QUESTIONS: &str = "questions";
+}
+
+/// One count an event batch makes on its day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Count {
+    /// One of [`metric`].
+    pub metric: &'static str,
+    /// What the counter is kept per (`daily.key`).
+    pub key: String,
+    /// `Some(mark)`: counted once per visitor a day per (metric, mark); `None`: every time.
+    pub once: Option<String>,
+}
+
+impl Count {
+    fn once(metric: &'static str, key: &str) -> Self {
+        Self {
+            metric,
+            key: key.to_string(),
+            once: Some(key.to_string()),
+        }
+    }
+}
+
+/// The counts one event batch makes, in event order: the visitor (if any event), then each
+/// event's. Slides past the 100th are not counted.
+pub fn counts(batch: &StoredBatch) -> Vec<Count> {
+    let mut out = Vec::with_capacity(batch.events.len() + 1);
+    if !batch.events.is_empty() {
+        out.push(Count::once(metric::VISITORS, ""));
+    }
+    for e in &batch.events {
+        match &e.kind {
+            EventKind::StoryView { story } => out.push(Count::once(metric::STORY_VIEW, story)),
+            EventKind::StoryComplete { story } => {
+                out.push(Count::once(metric::STORY_COMPLETE, story));
+            }
+            EventKind::SlideView { story, slide } if *slide < 100 => {
+                out.push(Count::once(metric::SLIDE_VIEW, &format!("{story}/{slide}")));
+            }
+            EventKind::SlideView { .. } => {}
+            EventKind::CtaClick { story, slide } => out.push(Count {
+                metric: metric::CTA_CLICK,
+                key: story.clone(),
+                once: Some(format!("{story}/{slide}")),
+            }),
+            EventKind::Helpful { story } => out.push(Count::once(metric::HELPED, story)),
+            EventKind::NotHelpful { story } => out.push(Count::once(metric::NOT_HELPFUL, story)),
+            EventKind::BannerJoin { session } => {
+                out.push(Count::once(metric::SESSION_JOIN, session));
+            }
+            EventKind::Escalation { channel, topic } => {
+                let name = serde_json::to_value(channel)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
+                out.push(Count {
+                    metric: metric::ESCALATION,
+                    key: name,
+                    once: None,
+                });
+                out.push(Count {
+                    metric: metric::ESCALATION_TOPIC,
+                    key: topic.clone().unwrap_or_default(),
+                    once: None,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The (metric, key) counters a current answer to `poll` adds on the day it was recorded:
+/// its answer, and its stars for a rating.
+pub fn vote_counts(poll: &str, answer: &Answer) -> Vec<(&'static str, String)> {
+    let mut out = vec![(metric::VOTE, format!("{poll}/{}", answer_key(answer)))];
+    if let Answer::Rating(r @ 1..=5) = answer {
+        out.push((metric::CSAT, r.to_string()));
+    }
+    out
+}
+
+impl DayStats {
+    /// One day's summary from its counters: `(metric, key, n)` rows of [`metric`] names
+    /// (unknown metrics are ignored, negative counts read as 0). Question timings are not
+    /// counters: `first_reply`, `resolution` and `question_times` stay empty.
+    pub fn from_counters<'a>(
+        day: &str,
+        counters: impl IntoIterator<Item = (&'a str, &'a str, i64)>,
+    ) -> Self {
+        let mut out = Self {
+            day: day.to_string(),
+            ..Self::default()
+        };
+        for (m, key, n) in counters {
+            let n = u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+            fn story<'s>(out: &'s mut DayStats, key: &str) -> &'s mut StoryDay {
+                out.stories.entry(key.to_string()).or_default()
+            }
+            match m {
+                metric::STORY_VIEW => story(&mut out, key).views += n,
+                metric::STORY_COMPLETE => story(&mut out, key).completions += n,
+                metric::CTA_CLICK => story(&mut out, key).cta_clicks += n,
+                metric::HELPED => story(&mut out, key).helped += n,
+                metric::NOT_HELPFUL => story(&mut out, key).not_helpful += n,
+                metric::SLIDE_VIEW => {
+                    if let Some((id, slide)) = key.rsplit_once('/')
+                        && let Ok(i) = slide.parse::<usize>()
+                        && i < 100
+                    {
+                        let s = out.stories.entry(id.to_string()).or_default();
+                        if s.slide_views.len() <= i {
+                            s.slide_views.resize(i + 1, 0);
+                        }
+                        s.slide_views[i] += n;
+                    }
+                }
+                metric::SESSION_JOIN => *out.session_joins.entry(key.into()).or_default() += n,
+                metric::ESCALATION => *out.escalations.entry(key.into()).or_default() += n,
+                metric::ESCALATION_TOPIC => {
+                    *out.escalations_by_topic.entry(key.into()).or_default() += n;
+                }
+                metric::VISITORS => out.visitors += n,
+                metric::VOTE => {
+                    if let Some((poll, answer)) = key.rsplit_once('/') {
+                        *out.polls
+                            .entry(poll.into())
+                            .or_default()
+                            .entry(answer.into())
+                            .or_default() += n;
+                    }
+                }
+                metric::CSAT => {
+                    if let Ok(r @ 1..=5) = key.parse::<usize>() {
+                        out.csat_counts[r - 1] += n;
+                    }
+                }
+                metric::QUESTIONS => {
+                    *out.questions_by_topic.entry(key.into()).or_default() += n;
+                    out.questions_asked += n;
+                }
+                _ => {}
+            }
+        }
+        // Polls without any answer left (all moved to another day) are not listed.
+        for answers in out.polls.values_mut() {
+            answers.retain(|_, n| *n > 0);
+        }
+        out.polls.retain(|_, a| !a.is_empty());
+        (_, out.csat_mean, out.csat_satisfied) = csat(&out.csat_counts);
+        out
+    }
+}
+
 /// Rolls up `day` (`YYYY-MM-DD`) from its facts. `votes` are the (poll id, vote) pairs whose
 /// vote was recorded that day (ratings also make CSAT); `questions` are the questions asked
-/// that day with their replies and resolution.
+/// that day with their replies and resolution. Counts exactly as the D1 counters do
+/// ([`counts`], [`vote_counts`], [`DayStats::from_counters`]).
 pub fn rollup(
     day: &str,
     batches: &[StoredBatch],
     votes: &[(String, Vote)],
     questions: &[(Question, Vec<Reply>, Option<Resolution>)],
 ) -> DayStats {
-    let mut out = DayStats {
-        day: day.to_string(),
-        ..DayStats::default()
-    };
-    // (what, key, slide, visitor) seen, so each visitor counts once.
-    let mut seen: BTreeSet<(u8, String, u16, String)> = BTreeSet::new();
-    let mut visitors: BTreeSet<&str> = BTreeSet::new();
+    let mut seen: BTreeSet<(&'static str, String, &str)> = BTreeSet::new();
+    let mut counters: BTreeMap<(&'static str, String), i64> = BTreeMap::new();
     for b in batches {
-        if !b.events.is_empty() {
-            visitors.insert(&b.visitor);
-        }
-        for e in &b.events {
-            let (what, key, slide) = match &e.kind {
-                EventKind::StoryView { story } => (0, story, 0),
-                EventKind::StoryComplete { story } => (1, story, 0),
-                EventKind::SlideView { story, slide } => (2, story, *slide),
-                EventKind::CtaClick { story, slide } => (3, story, *slide),
-                EventKind::Helpful { story } => (4, story, 0),
-                EventKind::NotHelpful { story } => (5, story, 0),
-                EventKind::BannerJoin { session } => (6, session, 0),
-                EventKind::Escalation { channel, topic } => {
-                    let name = serde_json::to_value(channel)
-                        .ok()
-                        .and_then(|v| v.as_str().map(String::from))
-                        .unwrap_or_default();
-                    *out.escalations.entry(name).or_default() += 1;
-                    *out.escalations_by_topic
-                        .entry(topic.clone().unwrap_or_default())
-                        .or_default() += 1;
-                    continue;
-                }
-            };
-            if !seen.insert((what, key.clone(), slide, b.visitor.clone())) {
+        for c in counts(b) {
+            if let Some(mark) = c.once
+                && !seen.insert((c.metric, mark, b.visitor.as_str()))
+            {
                 continue;
             }
-            if what == 6 {
-                *out.session_joins.entry(key.clone()).or_default() += 1;
-                continue;
-            }
-            let s = out.stories.entry(key.clone()).or_default();
-            match what {
-                0 => s.views += 1,
-                1 => s.completions += 1,
-                2 => {
-                    let i = usize::from(slide);
-                    if i < 100 {
-                        if s.slide_views.len() <= i {
-                            s.slide_views.resize(i + 1, 0);
-                        }
-                        s.slide_views[i] += 1;
-                    }
-                }
-                3 => s.cta_clicks += 1,
-                4 => s.helped += 1,
-                _ => s.not_helpful += 1,
-            }
+            *counters.entry((c.metric, c.key)).or_default() += 1;
         }
     }
-    out.visitors = u32::try_from(visitors.len()).unwrap_or(u32::MAX);
     for (poll, v) in votes {
-        if let Answer::Rating(r @ 1..=5) = v.answer {
-            out.csat_counts[usize::from(r) - 1] += 1;
+        for k in vote_counts(poll, &v.answer) {
+            *counters.entry(k).or_default() += 1;
         }
-        *out.polls
-            .entry(poll.clone())
-            .or_default()
-            .entry(answer_key(&v.answer))
+    }
+    for (q, _, _) in questions {
+        *counters
+            .entry((metric::QUESTIONS, q.topic.clone()))
             .or_default() += 1;
     }
-    (_, out.csat_mean, out.csat_satisfied) = csat(&out.csat_counts);
-    out.questions_asked = u32::try_from(questions.len()).unwrap_or(u32::MAX);
+    let mut out =
+        DayStats::from_counters(day, counters.iter().map(|((m, k), n)| (*m, k.as_str(), *n)));
     out.first_reply = Durations::of(
         questions
             .iter()
@@ -409,6 +549,7 @@ mod tests {
         assert_eq!(d.csat_mean, Some(4.0));
         assert_eq!(d.csat_satisfied, Some(0.75));
         assert_eq!(d.questions_asked, 4);
+        assert_eq!(d.questions_by_topic, BTreeMap::from([("orders".into(), 4)]));
         assert_eq!(
             d.first_reply,
             Durations {
@@ -425,6 +566,46 @@ mod tests {
                 p90_ms: Some(3_600_000)
             }
         );
+    }
+
+    #[test]
+    fn counters_read_back_as_the_day() {
+        let d = DayStats::from_counters(
+            "2026-11-22",
+            [
+                (metric::STORY_VIEW, "reset", 3),
+                (metric::SLIDE_VIEW, "reset/1", 2),
+                (metric::SLIDE_VIEW, "reset/0", 3),
+                (metric::CTA_CLICK, "reset", 1),
+                (metric::VOTE, "pick/0", 2),
+                // An answer moved to another day leaves a zero behind: not listed.
+                (metric::VOTE, "pick/1", 0),
+                (metric::VOTE, "gone/1", 0),
+                (metric::CSAT, "5", 2),
+                (metric::CSAT, "4", 1),
+                (metric::CSAT, "9", 1),
+                (metric::QUESTIONS, "orders", 2),
+                (metric::QUESTIONS, "", 1),
+                (metric::VISITORS, "", 7),
+                (metric::STORY_COMPLETE, "reset", -1),
+                ("unknown", "x", 5),
+            ],
+        );
+        assert_eq!(d.day, "2026-11-22");
+        let reset = &d.stories["reset"];
+        assert_eq!(
+            (reset.views, reset.completions, reset.cta_clicks),
+            (3, 0, 1)
+        );
+        assert_eq!(reset.slide_views, [3, 2]);
+        assert_eq!(
+            d.polls,
+            BTreeMap::from([("pick".into(), BTreeMap::from([("0".into(), 2)]))])
+        );
+        assert_eq!(d.csat_counts, [0, 0, 0, 1, 2]);
+        assert_eq!(d.csat_satisfied, Some(1.0));
+        assert_eq!(d.questions_asked, 3);
+        assert_eq!(d.visitors, 7);
     }
 
     #[test]

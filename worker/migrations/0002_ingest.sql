@@ -14,6 +14,8 @@ CREATE TABLE votes (
   PRIMARY KEY (site, poll, visitor)
 ) WITHOUT ROWID;
 CREATE INDEX votes_by_visitor ON votes (site, visitor);
+-- A poll's newest text answers (operators' results), without reading every vote.
+CREATE INDEX votes_by_answer ON votes (site, poll, answer, at);
 
 -- Exact answer counts per poll, changed in the same transaction as `votes`.
 CREATE TABLE tallies (

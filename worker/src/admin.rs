@@ -6,8 +6,9 @@
 //! configuration in KV (what the edge reads).
 
 use glimpse_shared::keys::{self, ContentKind};
+use glimpse_shared::poll::TextAnswer;
 use glimpse_shared::{
-    ApiError, LiveSession, Millis, Poll, Problem, Site, SiteSnapshot, Story, Vote,
+    Answer, ApiError, LiveSession, Millis, Poll, PollKind, Problem, Site, SiteSnapshot, Story,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -16,12 +17,10 @@ use crate::core::{Api, unavailable};
 use crate::http::{ApiRequest, ApiResponse};
 use crate::route::{Method, Route};
 use crate::sql::{Row, Sql, Stmt, first, rows};
-use crate::store::{KvStore, Put, list_all};
+use crate::store::{KvStore, Put};
 
 /// Largest body an admin endpoint reads.
 pub const BODY_MAX: usize = crate::route::ADMIN_BODY_MAX;
-/// Most listing pages read for one tally (1000 keys each).
-const LIST_PAGES_MAX: usize = 500;
 /// Most items one admin listing of a kind returns (a site's content is small: authored by
 /// hand, deleted `retention_days` after it ends). Also the most sites `GET /v1/admin/sites`
 /// lists.
@@ -51,15 +50,15 @@ pub(crate) async fn handle<S: KvStore>(
         (Route::AdminContent { site, kind, id }, _) => get_item(api, site, *kind, id).await,
         (Route::PollResults { site, poll }, _) => results(api, site, poll).await,
         (Route::AdminQuestions { site }, _) => crate::questions::list_open(api, req, site).await,
-        (Route::Rollups { site }, _) => crate::rollups::list(api.store, req, site).await,
+        (Route::Rollups { site }, _) => crate::rollups::list(api.sql, req, site).await,
         (Route::Report { site }, _) => match load_site(api, site).await {
-            Ok(s) => crate::rollups::report(api.store, req, &s, now_ms).await,
+            Ok(s) => crate::rollups::report(api.sql, req, &s, now_ms).await,
             Err(e) => Err(e),
         },
         (Route::AdminSites, _) => list_sites(api).await,
         (Route::AdminList { site, kind }, _) => list_items(api, site, *kind).await,
         (Route::RunRollup { site, id }, _) => match load_site(api, site).await {
-            Ok(_) => crate::rollups::run(api.store, site, id)
+            Ok(_) => crate::rollups::day(api.sql, site, id)
                 .await
                 .map(|stats| ApiResponse::json(200, &stats)),
             Err(e) => Err(e),
@@ -575,41 +574,92 @@ async fn write_snapshot<S: KvStore>(
         .map_err(unavailable)
 }
 
-/// `GET …/polls/{poll}/results`: exact counts from one listing of the poll's vote keys.
+/// `GET …/polls/{poll}/results`: exact counts from D1's `tallies` and the newest text
+/// answers from `votes` (as far as the queue has delivered them: typically within a second).
 async fn results<S: KvStore>(
     api: &Api<'_, S>,
     site_id: &str,
     poll_id: &str,
 ) -> Result<ApiResponse, ApiError> {
-    let raw = item_json(api.sql, site_id, ContentKind::Poll, poll_id)
+    let poll = stored_poll(api, site_id, poll_id)
         .await?
         .ok_or_else(|| ApiError::not_found("poll"))?;
-    let poll: Poll = serde_json::from_str(&raw)
-        .map_err(|_| ApiError::new(500, "internal", "stored poll is unreadable"))?;
     Ok(ApiResponse::json(
         200,
-        &tally(api.store, site_id, &poll).await?,
+        &tally(api.sql, site_id, &poll).await?,
     ))
 }
 
-/// A poll's exact results: every visitor's current vote, from the listing's metadata.
-pub async fn tally<S: KvStore>(
-    store: &S,
+/// A poll as stored (its D1 `content` row).
+async fn stored_poll<S: KvStore>(
+    api: &Api<'_, S>,
+    site_id: &str,
+    poll_id: &str,
+) -> Result<Option<Poll>, ApiError> {
+    item_json(api.sql, site_id, ContentKind::Poll, poll_id)
+        .await?
+        .map(|raw| {
+            serde_json::from_str(&raw)
+                .map_err(|_| ApiError::new(500, "internal", "stored poll is unreadable"))
+        })
+        .transpose()
+}
+
+#[derive(serde::Deserialize)]
+struct TallyRow {
+    answer: String,
+    n: i64,
+}
+
+#[derive(serde::Deserialize)]
+struct TextRow {
+    value: String,
+    at: Millis,
+}
+
+/// A poll's exact results: its D1 tally (one query) and, for text polls, the newest
+/// [`glimpse_shared::PollResults::TEXTS_MAX`] answers (one more, indexed).
+pub async fn tally(
+    sql: &dyn Sql,
     site_id: &str,
     poll: &Poll,
 ) -> Result<glimpse_shared::PollResults, ApiError> {
-    let listed = list_all(
-        store,
-        &keys::votes_prefix(site_id, &poll.id),
-        LIST_PAGES_MAX,
+    let counts: Vec<TallyRow> = rows(
+        sql,
+        Stmt::new("SELECT answer, n FROM tallies WHERE site = ?1 AND poll = ?2")
+            .bind(site_id)
+            .bind(poll.id.as_str()),
     )
     .await
     .map_err(unavailable)?;
-    let votes: Vec<Vote> = listed
-        .into_iter()
-        .filter_map(|k| k.metadata.and_then(|m| serde_json::from_value(m).ok()))
-        .collect();
-    Ok(poll.tally(&votes))
+    let mut texts = Vec::new();
+    if matches!(poll.kind, PollKind::Text { .. }) {
+        let found: Vec<TextRow> = rows(
+            sql,
+            Stmt::new(
+                "SELECT value, at FROM votes WHERE site = ?1 AND poll = ?2 AND answer = 'text' \
+                 ORDER BY at DESC LIMIT ?3",
+            )
+            .bind(site_id)
+            .bind(poll.id.as_str())
+            .bind(i64::try_from(glimpse_shared::PollResults::TEXTS_MAX).unwrap_or(200)),
+        )
+        .await
+        .map_err(unavailable)?;
+        texts = found
+            .into_iter()
+            .filter_map(|r| match serde_json::from_str(&r.value) {
+                Ok(Answer::Text(text)) => Some(TextAnswer { text, at: r.at }),
+                _ => None,
+            })
+            .collect();
+    }
+    Ok(poll.results_from_counts(
+        counts
+            .iter()
+            .map(|r| (r.answer.as_str(), u64::try_from(r.n).unwrap_or(0))),
+        texts,
+    ))
 }
 
 #[cfg(test)]

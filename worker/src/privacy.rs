@@ -9,9 +9,10 @@
 //!
 //! What stays: the anonymous per-day counters (`daily`) and the all-time story counters
 //! (`popularity`) hold counts only, never a visitor id, so they are not personal data and
-//! are not changed (a report of a past day keeps counting an erased visitor's view). Poll
-//! tallies are exact counts of current answers, so erasing a vote decrements its tally in
-//! the same transaction that deletes the vote. The knowledge base holds a visitor's words
+//! are not changed (a report of a past day keeps counting an erased visitor's view). Votes
+//! are the exception, because a vote row says which counters it moved: erasing a vote
+//! decrements its tally and its day's vote and CSAT counters in the same transaction that
+//! deletes the vote, as if it had never been given. The knowledge base holds a visitor's words
 //! only when an operator published an answer to that visitor's question; such entries
 //! remember the visitor, are listed in the export and removed by the erasure.
 //!
@@ -334,6 +335,30 @@ pub fn erase_plan(
             AND poll IN (SELECT value FROM json_each(?3)))",
         )
         .bind_json(polls),
+        // …and their days' vote and CSAT counters, as if never given (the counters the
+        // consumer moved: see `crate::ingest::erase_votes`; here for this step's polls).
+        s(
+            "UPDATE daily SET n = n - (SELECT COUNT(*) FROM votes v WHERE v.site = ?1 \
+           AND v.visitor = ?2 AND v.poll IN (SELECT value FROM json_each(?3)) \
+           AND date(v.at / 1000, 'unixepoch') = daily.day \
+           AND v.poll || '/' || v.answer = daily.key) \
+           WHERE site = ?1 AND metric = 'vote' AND (day, key) IN \
+           (SELECT date(at / 1000, 'unixepoch'), poll || '/' || answer FROM votes \
+            WHERE site = ?1 AND visitor = ?2 AND poll IN (SELECT value FROM json_each(?3)))",
+        )
+        .bind_json(polls),
+        s(
+            "UPDATE daily SET n = n - (SELECT COUNT(*) FROM votes v WHERE v.site = ?1 \
+           AND v.visitor = ?2 AND v.poll IN (SELECT value FROM json_each(?3)) \
+           AND date(v.at / 1000, 'unixepoch') = daily.day \
+           AND CAST(json_extract(v.value, '$.rating') AS TEXT) = daily.key) \
+           WHERE site = ?1 AND metric = 'csat' AND (day, key) IN \
+           (SELECT date(at / 1000, 'unixepoch'), CAST(json_extract(value, '$.rating') AS TEXT) \
+            FROM votes WHERE site = ?1 AND visitor = ?2 \
+            AND poll IN (SELECT value FROM json_each(?3)) \
+            AND json_extract(value, '$.rating') IS NOT NULL)",
+        )
+        .bind_json(polls),
         s(
             "DELETE FROM tallies WHERE site = ?1 AND n <= 0 AND ?2 = ?2 \
            AND poll IN (SELECT value FROM json_each(?3))",
@@ -439,8 +464,8 @@ pub async fn erase<S: KvStore>(
         votes: votes.len(),
         event_batches: batches.len(),
         questions: questions.len(),
-        seen: count(6),
-        knowledge_base: count(7),
+        seen: count(8),
+        knowledge_base: count(9),
     };
     let more = out
         .last()

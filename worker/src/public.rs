@@ -11,7 +11,9 @@ use serde::Serialize;
 
 use crate::core::{Api, load_snapshot, unavailable};
 use crate::http::{ApiRequest, ApiResponse};
+use crate::queue::Message;
 use crate::route::{Method, Route};
+use crate::sql::{Stmt, rows};
 use crate::store::{KvStore, Put};
 
 /// Largest body a public endpoint reads.
@@ -145,20 +147,14 @@ fn feed(req: &ApiRequest, snapshot: &SiteSnapshot, now_ms: Millis) -> ApiRespons
         .with_header(NOW_HEADER, &now_ms.to_string())
 }
 
-/// How long a poll's public tally is served before it is recounted.
-pub const TALLY_FRESH_MS: Millis = 10_000;
-/// Most listing pages (1000 votes each) a public recount reads.
-pub const TALLY_PAGES_MAX: usize = 10;
 /// How long browsers and the edge cache may keep a public tally.
 pub const RESULTS_CACHE_CONTROL: &str = "public, max-age=5";
 
 /// `GET /v1/sites/{site}/polls/{poll}/results`: what visitors see after voting, only for
-/// polls that show results. Text answers stay private: visitors get counts only. Served from
-/// the poll's stored tally while it is fresh ([`TALLY_FRESH_MS`]); otherwise recounted from
-/// at most [`TALLY_PAGES_MAX`] listing pages and written back whole (best effort: KV allows
-/// about one write per second per key, and a refused write changes nothing for the answer).
-/// So a flood of reads costs one KV read each at most (none while the isolate's or the
-/// edge's cache holds it), never a listing of every vote.
+/// polls that show results. Text answers stay private: visitors get counts only. Exact
+/// counts from D1's `tallies` (one query after the snapshot read), eventually consistent:
+/// a vote counts once the queue has delivered it, typically within about a second. Browsers
+/// and the edge may reuse an answer for [`RESULTS_CACHE_CONTROL`]'s five seconds.
 async fn public_results<S: KvStore>(
     api: &Api<'_, S>,
     snapshot: &SiteSnapshot,
@@ -176,63 +172,31 @@ async fn public_results<S: KvStore>(
             "this poll does not show its results to visitors",
         ));
     }
-    let site = &snapshot.site;
-    let key = keys::poll_tally(&site.id, poll_id);
-    let stored: Option<PublicResults> = api
-        .store
-        .get(&key)
-        .await
-        .map_err(unavailable)?
-        .and_then(|raw| serde_json::from_str(&raw).ok())
-        .filter(|t: &PublicResults| t.is_fresh(now_ms, TALLY_FRESH_MS));
-    let tally = match stored {
-        Some(t) => t,
-        None => {
-            let t = recount(api.store, &site.id, poll, now_ms).await?;
-            if let Ok(json) = serde_json::to_string(&t) {
-                let keep = Put::expiring(site.retain_until(poll.expires_at));
-                let _ = api.store.put(&key, &json, keep).await;
-            }
-            t
-        }
-    };
-    Ok(ApiResponse::json(200, &tally).with_header("cache-control", RESULTS_CACHE_CONTROL))
-}
-
-/// A poll's tally from at most [`TALLY_PAGES_MAX`] listing pages of its vote keys (the
-/// answers ride in the keys' metadata), without text answers.
-async fn recount<S: KvStore>(
-    store: &S,
-    site: &str,
-    poll: &glimpse_shared::Poll,
-    now_ms: Millis,
-) -> Result<PublicResults, ApiError> {
-    let prefix = keys::votes_prefix(site, &poll.id);
-    let mut votes: Vec<Vote> = Vec::new();
-    let mut cursor = None;
-    let mut complete = false;
-    for _ in 0..TALLY_PAGES_MAX {
-        let page = store.list(&prefix, cursor).await.map_err(unavailable)?;
-        votes.extend(
-            page.keys
-                .into_iter()
-                .filter_map(|k| k.metadata.and_then(|m| serde_json::from_value(m).ok())),
-        );
-        match page.cursor {
-            Some(c) => cursor = Some(c),
-            None => {
-                complete = true;
-                break;
-            }
-        }
+    #[derive(serde::Deserialize)]
+    struct Row {
+        answer: String,
+        n: i64,
     }
-    let mut results = poll.tally(&votes);
-    results.texts.clear();
-    Ok(PublicResults {
+    let counts: Vec<Row> = rows(
+        api.sql,
+        Stmt::new("SELECT answer, n FROM tallies WHERE site = ?1 AND poll = ?2")
+            .bind(snapshot.site.id.as_str())
+            .bind(poll_id),
+    )
+    .await
+    .map_err(unavailable)?;
+    let results = poll.results_from_counts(
+        counts
+            .iter()
+            .map(|r| (r.answer.as_str(), u64::try_from(r.n).unwrap_or(0))),
+        Vec::new(),
+    );
+    let tally = PublicResults {
         results,
         computed_at: now_ms,
-        complete,
-    })
+        complete: true,
+    };
+    Ok(ApiResponse::json(200, &tally).with_header("cache-control", RESULTS_CACHE_CONTROL))
 }
 
 /// `If-None-Match` uses weak comparison: `*`, or any listed tag equal ignoring `W/`.
@@ -274,8 +238,10 @@ struct Recorded<'a> {
 }
 
 /// `POST /v1/sites/{site}/polls/{poll}/responses`: one vote per visitor per poll, one KV key
-/// per (poll, visitor) holding the answer in its metadata; the response id makes retries
-/// idempotent, even after the visitor has changed their answer since.
+/// per (poll, visitor) holding the answer, then one queue message that the consumer applies
+/// to D1's votes and tallies, then the response id's receipt. The response id makes retries
+/// idempotent, even after the visitor has changed their answer since; a failed send is a 503
+/// whose retry sends again.
 async fn respond<S: KvStore>(
     api: &Api<'_, S>,
     req: &ApiRequest,
@@ -361,6 +327,17 @@ async fn respond<S: KvStore>(
             .await
             .map_err(unavailable)?;
     }
+    // Sent whenever the receipt is missing, so a retry after a failed send (which finds its
+    // own id in the vote key) sends again; the consumer applies a response id once.
+    api.queue
+        .send(&[Message::Vote {
+            site: site.id.clone(),
+            poll: poll_id.to_string(),
+            visitor: body.visitor.clone(),
+            vote: vote.clone(),
+        }])
+        .await
+        .map_err(unavailable)?;
     api.store
         .put(&receipt_key, &json, Put::expiring(keep_until))
         .await
@@ -369,7 +346,8 @@ async fn respond<S: KvStore>(
 }
 
 /// `POST /v1/sites/{site}/events`: a batch stored as one KV write, keyed by its id under the
-/// day it arrived, so a resent batch overwrites itself instead of counting twice.
+/// day it arrived, then sent as one queue message; the consumer counts a batch id once, so
+/// a resent batch never counts twice. A failed send is a 503 (the client resends).
 async fn events<S: KvStore>(
     api: &Api<'_, S>,
     req: &ApiRequest,
@@ -392,6 +370,14 @@ async fn events<S: KvStore>(
             &json,
             Put::expiring(site.retain_until(now_ms)),
         )
+        .await
+        .map_err(unavailable)?;
+    api.queue
+        .send(&[Message::Events {
+            site: site.id.clone(),
+            id: batch.id,
+            batch: stored,
+        }])
         .await
         .map_err(unavailable)?;
     Ok(ApiResponse::json(

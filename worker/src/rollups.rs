@@ -1,30 +1,23 @@
-//! The daily roll-up: reads one UTC day's facts (event batches, poll votes, questions) and
-//! stores the pure `shared::rollup` summary under `site/{site}/rollup/{day}`. Re-running a day
-//! rewrites the same value (idempotent). Run hourly by the cron trigger for today and
-//! yesterday, and on demand by operators.
+//! Per-day statistics and the effectiveness report, read from D1's counters: the `daily`
+//! counters the queue consumer keeps (stories, sessions, escalations, visitors, votes, CSAT,
+//! questions per topic) make each day's `DayStats` (rows ∝ days × content, never traffic),
+//! and first-reply and resolution times are measured in SQL over the `questions` table
+//! (nearest-rank median and p90, per day or over a period and topic). Counters are exact
+//! and eventually consistent: they include what the queue has delivered (typically within
+//! about a second).
+
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use glimpse_shared::events::StoredBatch;
-use glimpse_shared::keys::{self, ContentKind};
-use glimpse_shared::question::{Question, QuestionSummary, Reply, Resolution};
-use glimpse_shared::report::Catalog;
-use glimpse_shared::rollup::{DayStats, rollup};
-use glimpse_shared::{ApiError, LiveSession, Millis, Poll, Site, Story, Vote};
+use glimpse_shared::report::{Catalog, Measured};
+use glimpse_shared::rollup::{DayStats, Durations};
+use glimpse_shared::{ApiError, LiveSession, Millis, Poll, Site, Story};
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::core::unavailable;
 use crate::http::{ApiRequest, ApiResponse};
-use crate::store::{KvStore, Put, list_all, read_all};
-
-const PAGES: usize = 50;
-
-fn rollups_prefix(site: &str) -> String {
-    format!("site/{site}/rollup/")
-}
-
-fn rollup_key(site: &str, day: &str) -> String {
-    format!("{}{day}", rollups_prefix(site))
-}
+use crate::sql::{Sql, Stmt, rows};
 
 /// A `YYYY-MM-DD` calendar day, exactly: four, two and two ASCII digits (chrono alone would
 /// also take `2026-1-5` or `+2026-01-05`, which the API description does not allow).
@@ -55,23 +48,125 @@ fn day_param(
     })
 }
 
-/// The stored summaries of the days `from..=to`, in key (day) order.
-async fn stored_days<S: KvStore>(
-    store: &S,
+#[derive(Deserialize)]
+struct CounterRow {
+    day: String,
+    metric: String,
+    key: String,
+    n: i64,
+}
+
+/// The days `from..=to` that have any counter, in day order (one query).
+async fn counted_days(
+    sql: &dyn Sql,
     site: &str,
     from: &str,
     to: &str,
 ) -> Result<Vec<DayStats>, ApiError> {
-    let prefix = rollups_prefix(site);
-    let mut days = Vec::new();
-    for k in list_all(store, &prefix, PAGES).await.map_err(unavailable)? {
-        let day = k.name.strip_prefix(&prefix).unwrap_or("");
-        if day >= from
-            && day <= to
-            && let Some(raw) = store.get(&k.name).await.map_err(unavailable)?
-            && let Ok(stats) = serde_json::from_str::<DayStats>(&raw)
-        {
-            days.push(stats);
+    let found: Vec<CounterRow> = rows(
+        sql,
+        Stmt::new(
+            "SELECT day, metric, key, n FROM daily \
+             WHERE site = ?1 AND day >= ?2 AND day <= ?3 ORDER BY day",
+        )
+        .bind(site)
+        .bind(from)
+        .bind(to),
+    )
+    .await
+    .map_err(unavailable)?;
+    let mut by_day: BTreeMap<&str, Vec<&CounterRow>> = BTreeMap::new();
+    for r in &found {
+        by_day.entry(r.day.as_str()).or_default().push(r);
+    }
+    Ok(by_day
+        .into_iter()
+        .map(|(day, rows)| {
+            DayStats::from_counters(
+                day,
+                rows.iter()
+                    .map(|r| (r.metric.as_str(), r.key.as_str(), r.n)),
+            )
+        })
+        .collect())
+}
+
+#[derive(Deserialize)]
+struct RankRow {
+    grp: String,
+    what: String,
+    ms: Millis,
+    rn: i64,
+    count: i64,
+}
+
+/// Nearest-rank median and p90 of time to first reply and to resolution of the questions
+/// created in `[start, end)` (in `topic` if given), per UTC day of creation (`per_day`) or
+/// over the whole range (key `""`). One query; it returns at most four rows per group.
+async fn measured(
+    sql: &dyn Sql,
+    site: &str,
+    (start, end): (Millis, Millis),
+    topic: Option<&str>,
+    per_day: bool,
+) -> Result<BTreeMap<String, Measured>, ApiError> {
+    let found: Vec<RankRow> = rows(
+        sql,
+        Stmt::new(
+            "WITH q AS (SELECT CASE WHEN ?4 = 1 THEN date(created_at / 1000, 'unixepoch') \
+             ELSE '' END AS grp, first_reply_at - created_at AS fr, \
+             resolved_at - created_at AS rs FROM questions \
+             WHERE site = ?1 AND created_at >= ?2 AND created_at < ?3 \
+             AND (?5 IS NULL OR topic = ?5)), \
+             d AS (SELECT grp, 'first_reply' AS what, fr AS ms FROM q WHERE fr IS NOT NULL \
+             UNION ALL SELECT grp, 'resolution', rs FROM q WHERE rs IS NOT NULL), \
+             r AS (SELECT grp, what, ms, \
+             ROW_NUMBER() OVER (PARTITION BY grp, what ORDER BY ms) AS rn, \
+             COUNT(*) OVER (PARTITION BY grp, what) AS count FROM d) \
+             SELECT grp, what, ms, rn, count FROM r \
+             WHERE rn = (count + 1) / 2 OR rn = (9 * count + 9) / 10",
+        )
+        .bind(site)
+        .bind(start)
+        .bind(end)
+        .bind(i64::from(per_day))
+        .bind(topic),
+    )
+    .await
+    .map_err(unavailable)?;
+    let mut out: BTreeMap<String, Measured> = BTreeMap::new();
+    for r in found {
+        let m = out.entry(r.grp).or_default();
+        let d: &mut Durations = if r.what == "resolution" {
+            &mut m.resolution
+        } else {
+            &mut m.first_reply
+        };
+        d.count = u32::try_from(r.count).unwrap_or(u32::MAX);
+        if r.rn == (r.count + 1) / 2 {
+            d.median_ms = Some(r.ms);
+        }
+        if r.rn == (9 * r.count + 9) / 10 {
+            d.p90_ms = Some(r.ms);
+        }
+    }
+    Ok(out)
+}
+
+/// Each day of `from..=to` that has counters, with its own question timings.
+async fn days_with_times(
+    sql: &dyn Sql,
+    site: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<DayStats>, ApiError> {
+    let mut days = counted_days(sql, site, from, to).await?;
+    let range = (day_range(from)?.0, day_range(to)?.1);
+    let mut times = measured(sql, site, range, None, true).await?;
+    for d in &mut days {
+        if let Some(m) = times.remove(&d.day) {
+            d.first_reply = m.first_reply;
+            d.resolution = m.resolution;
         }
     }
     Ok(days)
@@ -88,99 +183,57 @@ pub fn day_range(day: &str) -> Result<(Millis, Millis), ApiError> {
     Ok((start, start + 86_400_000))
 }
 
-/// Computes and stores `day`'s summary for `site`.
-pub async fn run<S: KvStore>(store: &S, site: &str, day: &str) -> Result<DayStats, ApiError> {
-    let (start, end) = day_range(day)?;
-    let mut batches = Vec::new();
-    for k in list_all(store, &keys::events_prefix(site, Some(day)), PAGES)
-        .await
-        .map_err(unavailable)?
-    {
-        if let Some(raw) = store.get(&k.name).await.map_err(unavailable)?
-            && let Ok(b) = serde_json::from_str::<StoredBatch>(&raw)
-        {
-            batches.push(b);
+/// `POST /v1/admin/sites/{site}/rollups/{day}`: `day`'s statistics as counted so far (the
+/// counters are kept as messages arrive; nothing is recomputed).
+pub async fn day(sql: &dyn Sql, site: &str, day: &str) -> Result<DayStats, ApiError> {
+    day_range(day)?;
+    Ok(days_with_times(sql, site, day, day)
+        .await?
+        .pop()
+        .unwrap_or_else(|| DayStats {
+            day: day.to_string(),
+            ..DayStats::default()
+        }))
+}
+
+#[derive(Deserialize)]
+struct ContentRow {
+    kind: String,
+    body: String,
+}
+
+/// The site's stories, polls and sessions as stored in D1 (one query), to name them.
+async fn catalog(
+    sql: &dyn Sql,
+    site: &str,
+) -> Result<(Vec<Story>, Vec<Poll>, Vec<LiveSession>), ApiError> {
+    let found: Vec<ContentRow> = rows(
+        sql,
+        Stmt::new("SELECT kind, body FROM content WHERE site = ?1").bind(site),
+    )
+    .await
+    .map_err(unavailable)?;
+    let (mut stories, mut polls, mut sessions) = (Vec::new(), Vec::new(), Vec::new());
+    for r in found {
+        match r.kind.as_str() {
+            "story" => stories.extend(serde_json::from_str::<Story>(&r.body).ok()),
+            "poll" => polls.extend(serde_json::from_str::<Poll>(&r.body).ok()),
+            "session" => sessions.extend(serde_json::from_str::<LiveSession>(&r.body).ok()),
+            _ => {}
         }
     }
-    let mut votes = Vec::new();
-    let poll_prefix = keys::content_prefix(site, ContentKind::Poll);
-    for k in list_all(store, &poll_prefix, PAGES)
-        .await
-        .map_err(unavailable)?
-    {
-        let Some(raw) = store.get(&k.name).await.map_err(unavailable)? else {
-            continue;
-        };
-        let Ok(poll) = serde_json::from_str::<Poll>(&raw) else {
-            continue;
-        };
-        for v in list_all(store, &keys::votes_prefix(site, &poll.id), PAGES)
-            .await
-            .map_err(unavailable)?
-        {
-            if let Some(vote) = v
-                .metadata
-                .and_then(|m| serde_json::from_value::<Vote>(m).ok())
-                && (start..end).contains(&vote.at)
-            {
-                votes.push((poll.id.clone(), vote));
-            }
-        }
-    }
-    let mut questions = Vec::new();
-    for k in list_all(store, &keys::questions_prefix(site), PAGES)
-        .await
-        .map_err(unavailable)?
-    {
-        let in_day = k
-            .metadata
-            .and_then(|m| serde_json::from_value::<QuestionSummary>(m).ok())
-            .is_some_and(|s| (start..end).contains(&s.created_at));
-        if !in_day {
-            continue;
-        }
-        let Some(raw) = store.get(&k.name).await.map_err(unavailable)? else {
-            continue;
-        };
-        let Ok(q) = serde_json::from_str::<Question>(&raw) else {
-            continue;
-        };
-        let mut replies = Vec::new();
-        for r in list_all(store, &keys::replies_prefix(site, &q.id), PAGES)
-            .await
-            .map_err(unavailable)?
-        {
-            if let Some(raw) = store.get(&r.name).await.map_err(unavailable)?
-                && let Ok(reply) = serde_json::from_str::<Reply>(&raw)
-            {
-                replies.push(reply);
-            }
-        }
-        let resolution: Option<Resolution> = store
-            .get(&keys::resolution(site, &q.id))
-            .await
-            .map_err(unavailable)?
-            .and_then(|raw| serde_json::from_str(&raw).ok());
-        questions.push((q, replies, resolution));
-    }
-    let stats = rollup(day, &batches, &votes, &questions);
-    let value = serde_json::to_string(&stats)
-        .map_err(|_| ApiError::new(500, "internal", "summary could not be encoded"))?;
-    store
-        .put(&rollup_key(site, day), &value, Put::default())
-        .await
-        .map_err(unavailable)?;
-    Ok(stats)
+    Ok((stories, polls, sessions))
 }
 
 /// Longest period a report covers.
 pub const REPORT_DAYS_MAX: i64 = 366;
 
-/// `GET /v1/admin/sites/{site}/report?from=&to=&topic=`: the effectiveness report built from
-/// the stored daily summaries of `[from, to]` (default: the 30 days up to today, UTC) and the
-/// site's stored content, narrowed to `topic` if given.
-pub async fn report<S: KvStore>(
-    store: &S,
+/// `GET /v1/admin/sites/{site}/report?from=&to=&topic=`: the effectiveness report of
+/// `[from, to]` (default: the 30 days up to today, UTC) from the daily counters, the period's
+/// question timings measured in SQL and the site's content, narrowed to `topic` if given.
+/// Three queries whatever the traffic.
+pub async fn report(
+    sql: &dyn Sql,
     req: &ApiRequest,
     site: &Site,
     now_ms: Millis,
@@ -214,28 +267,13 @@ pub async fn report<S: KvStore>(
         )
         .with_field("topic"));
     }
-    let days = stored_days(store, &site.id, &from, &to).await?;
-    let stories: Vec<Story> = read_all(
-        store,
-        &keys::content_prefix(&site.id, ContentKind::Story),
-        PAGES,
-    )
-    .await
-    .map_err(unavailable)?;
-    let polls: Vec<Poll> = read_all(
-        store,
-        &keys::content_prefix(&site.id, ContentKind::Poll),
-        PAGES,
-    )
-    .await
-    .map_err(unavailable)?;
-    let sessions: Vec<LiveSession> = read_all(
-        store,
-        &keys::content_prefix(&site.id, ContentKind::Session),
-        PAGES,
-    )
-    .await
-    .map_err(unavailable)?;
+    let days = counted_days(sql, &site.id, &from, &to).await?;
+    let range = (day_range(&from)?.0, day_range(&to)?.1);
+    let times = measured(sql, &site.id, range, topic.as_deref(), false)
+        .await?
+        .remove("")
+        .unwrap_or_default();
+    let (stories, polls, sessions) = catalog(sql, &site.id).await?;
     let report = glimpse_shared::report::build(
         &from,
         &to,
@@ -246,19 +284,16 @@ pub async fn report<S: KvStore>(
             polls: &polls,
             sessions: &sessions,
         },
+        Some(times),
     );
     Ok(ApiResponse::json(200, &report).with_header("cache-control", "no-store"))
 }
 
-/// `GET /v1/admin/sites/{site}/rollups?from=&to=`: the stored daily summaries in range.
-pub async fn list<S: KvStore>(
-    store: &S,
-    req: &ApiRequest,
-    site: &str,
-) -> Result<ApiResponse, ApiError> {
+/// `GET /v1/admin/sites/{site}/rollups?from=&to=`: each day in range that has counters.
+pub async fn list(sql: &dyn Sql, req: &ApiRequest, site: &str) -> Result<ApiResponse, ApiError> {
     let (from, _) = day_param(req, "from", "0000-01-01".into())?;
     let (to, _) = day_param(req, "to", "9999-12-31".into())?;
-    let days = stored_days(store, site, &from, &to).await?;
+    let days = days_with_times(sql, site, &from, &to).await?;
     Ok(ApiResponse::json(200, &json!({ "days": days })))
 }
 

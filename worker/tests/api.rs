@@ -490,6 +490,7 @@ fn a_vote_is_recorded_once_and_replay_is_idempotent() {
     let res = h.vote("helpful", &r1, &v1, json!({"choice": 0}), T0 + 6);
     assert_eq!(res.status, 200);
     assert_eq!(body(&res)["duplicate"], true);
+    h.drain(T0);
     let r = h.results("helpful", T0);
     assert_eq!(r["total"], 1);
     assert_eq!(r["counts"], json!([1, 0, 0]));
@@ -499,11 +500,13 @@ fn a_vote_is_recorded_once_and_replay_is_idempotent() {
     let res = h.vote("helpful", &r2, &v1, json!({"choice": 2}), T0 + 7);
     assert_eq!(res.status, 201);
     assert_eq!(body(&res)["replaced"], true);
+    h.drain(T0);
     assert_eq!(h.results("helpful", T0)["counts"], json!([0, 0, 1]));
     // A late replay of the first response changes nothing.
     let res = h.vote("helpful", &r1, &v1, json!({"choice": 0}), T0 + 8);
     assert_eq!(res.status, 200);
     assert_eq!(body(&res)["answer"], json!({"choice": 0}));
+    h.drain(T0);
     let r = h.results("helpful", T0);
     assert_eq!(
         (r["total"].clone(), r["counts"].clone()),
@@ -689,6 +692,7 @@ fn results_are_exact_for_many_visitors() {
             );
         }
     }
+    h.drain(T0);
     let r = h.results("helpful", T0 + 1_000);
     let mut counts = [0u64; 3];
     for c in expected_choice.values() {
@@ -812,6 +816,7 @@ fn public_writes_are_rate_limited_per_ip_and_site() {
         201,
         "another address is not limited"
     );
+    h.drain(T0);
     assert_eq!(h.results("csat", T0)["total"], 4);
     // Reads are never limited.
     assert_eq!(h.feed(T0 + 10_000)["stories"][0]["id"], "reset");
@@ -862,8 +867,14 @@ fn visitors_see_results_only_for_polls_that_show_them() {
             T0,
         )
     };
+    // Eventually consistent: nothing counts until the queue is delivered.
+    let res = get("/v1/sites/demo/polls/helpful/results");
+    assert_eq!(body(&res)["total"], 0, "{}", res.body);
+    h.drain(T0);
     let res = get("/v1/sites/demo/polls/helpful/results");
     assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(body(&res)["complete"], true);
+    assert_eq!(body(&res)["computed_at"], T0);
     assert_eq!(body(&res)["counts"], json!([2, 0, 1]));
     assert_eq!(res.get_header("access-control-allow-origin"), Some(ORIGIN));
     let res = get("/v1/sites/demo/polls/ideas/results");
