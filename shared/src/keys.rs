@@ -2,12 +2,12 @@
 //! id, so everything a site owns can be listed by prefix. Every component is a validated
 //! slug, token or date, so keys never need escaping and stay under KV's 512-byte limit.
 //!
-//! No key is ever read, modified and written back: each fact has its own key (one per
-//! content item, one per visitor's vote, one per response id, one per event batch) and
-//! aggregates are computed by listing. The snapshot is derived data, rebuilt from the
-//! content keys, never updated from itself.
+//! No key is ever read, modified and written back: each visitor's write has its own key
+//! (one per visitor's vote, one per response id, one per event batch, one per question);
+//! content and aggregates live in D1. The snapshot is derived data, rebuilt from D1's
+//! content rows, never updated from itself.
 
-/// The kinds of authored content stored one key per item.
+/// The kinds of authored content (one D1 `content` row per item).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ContentKind {
     Story,
@@ -47,7 +47,7 @@ pub fn site(site: &str) -> String {
 }
 
 /// The precomputed snapshot a feed request reads: site config plus all unexpired content.
-/// Rebuilt on every admin write; read once per public request.
+/// Rebuilt from D1's content rows on every admin write; read once per public request.
 pub fn snapshot(site: &str) -> String {
     format!("site/{site}/snapshot")
 }
@@ -59,7 +59,8 @@ pub fn is_snapshot(key: &str) -> bool {
         .is_some_and(crate::ids::is_slug)
 }
 
-/// One content item, as authored; expires `retention_days` after the content does.
+/// One content item, as versions up to 0.14 stored it (expiring `retention_days` after the
+/// content does). Since 0.15 content is a D1 row; only the KV→D1 rebuild reads these.
 pub fn content(site: &str, kind: ContentKind, id: &str) -> String {
     format!("site/{site}/{}/{id}", kind.singular())
 }
@@ -159,7 +160,8 @@ pub fn is_isolate_cacheable(key: &str) -> bool {
         }
 }
 
-/// One key per site, so scheduled jobs can find every site by listing `sites/`.
+/// One key per site, as versions up to 0.14 wrote it for the cron to list; since 0.15 sites
+/// are D1 rows, and site deletion only removes this leftover.
 pub fn site_registry(site: &str) -> String {
     format!("sites/{site}")
 }
