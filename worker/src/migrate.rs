@@ -13,6 +13,14 @@
 //! | `reply/{question}/{at}-{id}` | a `replies` row (the question's `first_reply_at` follows) |
 //! | `resolved/{question}` | the question's `resolved_at` and `category` |
 //! | `kb/{id}` | a `kb` row (kept if one exists) |
+//! | `rollup/{day}` of a day before the retention window | that day's `daily` counters |
+//!
+//! A day's roll-up becomes counters only when its event batches and questions have all
+//! expired (days before the UTC day of `now − retention_days`): later days are counted again
+//! from the batches and questions themselves, so nothing is counted twice. Its vote and CSAT
+//! counts are left out, since a long-running poll's votes from such a day may still be in KV
+//! and be counted from them; question timings (medians) are measured from `questions` rows,
+//! which those days no longer have.
 //!
 //! Everything else (config, snapshot, receipts, photos, the old indexes, tallies and
 //! roll-ups) stays as it is or is derived again. Messages go through the normal queue
@@ -28,6 +36,7 @@ use glimpse_shared::events::StoredBatch;
 use glimpse_shared::kb::KbEntry;
 use glimpse_shared::keys::{self, ContentKind};
 use glimpse_shared::question::{Question, Reply, Resolution};
+use glimpse_shared::rollup::{DayStats, metric};
 use glimpse_shared::{ApiError, Millis, Site, Vote};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -93,6 +102,7 @@ pub enum Old {
     Reply { question: String, id: String },
     Resolved(String),
     Kb(String),
+    Rollup(String),
     Other,
 }
 
@@ -108,6 +118,7 @@ impl Old {
                 "question" => Self::Question((*id).into()),
                 "resolved" => Self::Resolved((*id).into()),
                 "kb" => Self::Kb((*id).into()),
+                "rollup" => Self::Rollup((*id).into()),
                 _ => Self::Other,
             },
             ["vote", poll, visitor] => Self::Vote {
@@ -139,13 +150,19 @@ struct Planned {
     replies: Vec<serde_json::Value>,
     resolutions: Vec<serde_json::Value>,
     kb: Vec<KbEntry>,
+    /// `{day, metric, key, n}` counters from old roll-ups.
+    daily: Vec<serde_json::Value>,
     /// Questions that resolutions name.
     questions: Vec<String>,
 }
 
 impl Planned {
     fn rows(&self) -> usize {
-        self.content.len() + self.replies.len() + self.resolutions.len() + self.kb.len()
+        self.content.len()
+            + self.replies.len()
+            + self.resolutions.len()
+            + self.kb.len()
+            + self.daily.len()
     }
 }
 
@@ -190,7 +207,7 @@ pub async fn rebuild<S: KvStore>(
             reads += cost;
         }
         handled += 1;
-        take(api, &site, &mut plan, old, listed).await?;
+        take(api, &site, &mut plan, old, listed, now_ms).await?;
     }
     let finished_page = handled >= page.keys.len();
 
@@ -253,6 +270,19 @@ pub async fn rebuild<S: KvStore>(
                  SELECT ?1, json_extract(value, '$.kind'), json_extract(value, '$.id'), json_extract(value, '$.body'), \
                  json_extract(value, '$.over_at'), json_extract(value, '$.purge_at') FROM json_each(?2) WHERE true \
                  ON CONFLICT (site, kind, id) DO NOTHING",
+            )
+            .bind(site_id)
+            .bind_json(chunk),
+        );
+    }
+    for chunk in plan.daily.chunks(CHUNK) {
+        stmts.push(
+            Stmt::new(
+                "INSERT INTO daily (site, day, metric, key, n) \
+                 SELECT ?1, json_extract(value, '$.day'), json_extract(value, '$.metric'), \
+                 json_extract(value, '$.key'), json_extract(value, '$.n') \
+                 FROM json_each(?2) WHERE true \
+                 ON CONFLICT (site, day, metric, key) DO NOTHING",
             )
             .bind(site_id)
             .bind_json(chunk),
@@ -364,6 +394,7 @@ async fn take<S: KvStore>(
     plan: &mut Planned,
     old: Old,
     listed: &Listed,
+    now_ms: Millis,
 ) -> Result<(), ApiError> {
     let site_id = site.id.as_str();
     if let Old::Vote { poll, visitor } = &old {
@@ -436,9 +467,65 @@ async fn take<S: KvStore>(
                 plan.kb.push(e);
             }
         }
+        Old::Rollup(day) => {
+            let cutoff = site.retain_until(0);
+            let first_kept = glimpse_shared::time::utc_date(now_ms.saturating_sub(cutoff));
+            if day < first_kept
+                && let Ok(stats) = serde_json::from_str::<DayStats>(&raw)
+            {
+                plan.daily.extend(
+                    counters_of(&stats)
+                        .into_iter()
+                        .map(|(m, k, n)| json!({"day": day, "metric": m, "key": k, "n": n})),
+                );
+            }
+        }
         Old::Vote { .. } | Old::Other => {}
     }
     Ok(())
+}
+
+/// The `daily` counters a 0.14 roll-up stands for, without votes and CSAT (see the module):
+/// `(metric, key, n)`, zero counts left out. Pure; the inverse of
+/// [`DayStats::from_counters`] for what it keeps.
+pub fn counters_of(d: &DayStats) -> Vec<(&'static str, String, u32)> {
+    let mut out: Vec<(&'static str, String, u32)> = Vec::new();
+    for (id, s) in &d.stories {
+        out.push((metric::STORY_VIEW, id.clone(), s.views));
+        out.push((metric::STORY_COMPLETE, id.clone(), s.completions));
+        out.push((metric::CTA_CLICK, id.clone(), s.cta_clicks));
+        out.push((metric::HELPED, id.clone(), s.helped));
+        out.push((metric::NOT_HELPFUL, id.clone(), s.not_helpful));
+        for (i, n) in s.slide_views.iter().enumerate() {
+            out.push((metric::SLIDE_VIEW, format!("{id}/{i}"), *n));
+        }
+    }
+    for (k, n) in &d.session_joins {
+        out.push((metric::SESSION_JOIN, k.clone(), *n));
+    }
+    for (k, n) in &d.escalations {
+        out.push((metric::ESCALATION, k.clone(), *n));
+    }
+    for (k, n) in &d.escalations_by_topic {
+        out.push((metric::ESCALATION_TOPIC, k.clone(), *n));
+    }
+    out.push((metric::VISITORS, String::new(), d.visitors));
+    // Questions per topic: stored since 0.14's later days; else from the timings, else all
+    // under no topic.
+    let mut by_topic = d.questions_by_topic.clone();
+    if by_topic.is_empty() {
+        for q in &d.question_times {
+            *by_topic.entry(q.topic.clone()).or_default() += 1;
+        }
+    }
+    if by_topic.is_empty() && d.questions_asked > 0 {
+        by_topic.insert(String::new(), d.questions_asked);
+    }
+    for (k, n) in by_topic {
+        out.push((metric::QUESTIONS, k, n));
+    }
+    out.retain(|(_, _, n)| *n > 0);
+    out
 }
 
 #[cfg(test)]
@@ -483,6 +570,56 @@ mod tests {
         ] {
             assert_eq!(Old::of(other), Old::Other, "{other}");
         }
+    }
+
+    #[test]
+    fn an_old_rollup_becomes_the_counters_it_was_made_of() {
+        let mut d = DayStats {
+            day: "2026-01-02".into(),
+            visitors: 7,
+            questions_asked: 2,
+            ..DayStats::default()
+        };
+        d.stories.insert(
+            "reset".into(),
+            glimpse_shared::rollup::StoryDay {
+                views: 5,
+                completions: 3,
+                slide_views: vec![5, 4, 0],
+                cta_clicks: 1,
+                helped: 2,
+                not_helpful: 0,
+            },
+        );
+        d.escalations.insert("email".into(), 2);
+        d.escalations_by_topic.insert("orders".into(), 2);
+        d.session_joins.insert("qa".into(), 4);
+        d.question_times = vec![
+            glimpse_shared::rollup::QuestionTimes {
+                topic: "orders".into(),
+                ..Default::default()
+            };
+            2
+        ];
+        d.csat_counts = [0, 0, 0, 1, 1];
+        let counters = counters_of(&d);
+        let back = DayStats::from_counters(
+            &d.day,
+            counters
+                .iter()
+                .map(|(m, k, n)| (*m, k.as_str(), i64::from(*n))),
+        );
+        assert_eq!(back.stories["reset"].views, 5);
+        assert_eq!(back.stories["reset"].slide_views, [5, 4]);
+        assert_eq!(back.stories["reset"].cta_clicks, 1);
+        assert_eq!(back.escalations, d.escalations);
+        assert_eq!(back.escalations_by_topic, d.escalations_by_topic);
+        assert_eq!(back.session_joins, d.session_joins);
+        assert_eq!((back.visitors, back.questions_asked), (7, 2));
+        assert_eq!(back.questions_by_topic.get("orders"), Some(&2));
+        // Votes and CSAT are counted from the votes themselves, never from a roll-up.
+        assert_eq!(back.csat_counts, [0; 5]);
+        assert!(counters.iter().all(|(_, _, n)| *n > 0));
     }
 
     #[test]
