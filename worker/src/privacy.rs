@@ -34,9 +34,13 @@ use crate::sql::{Row, Stmt, decode};
 use crate::store::KvStore;
 
 /// Most votes, event batches and questions (each) one request exports or erases. An
-/// erasure's KV operations stay under 900: a vote is 2 deletes (vote + receipt), a batch 1,
-/// a question 2 (record + photo).
+/// erasure step's KV operations stay under [`KV_OPS_MAX`]: a vote is 2 deletes (vote +
+/// receipt), a batch 1, a question 4 and more (record, photo, and 0.14's resolution key and
+/// a listing of its reply keys, each deleted); questions past the budget wait for the next
+/// step.
 pub const PAGE: i64 = 150;
+/// Most KV operations one erasure step makes (Workers KV allows 1000 per invocation).
+pub const KV_OPS_MAX: usize = 900;
 /// Most `seen` rows (the visitor's once-a-day marks) one request exports or erases.
 pub const SEEN_PAGE: i64 = 1000;
 
@@ -437,17 +441,49 @@ pub async fn erase<S: KvStore>(
         doomed.push(keys::receipt(site, &v.poll, &v.response));
     }
     doomed.extend(batches.iter().map(|b| keys::events(site, &b.day, &b.id)));
-    for q in &questions {
-        doomed.push(keys::question(site, &q.id));
-        doomed.push(keys::question_photo(site, &q.id));
-    }
     for key in &doomed {
         api.store.delete(key).await.map_err(unavailable)?;
+    }
+    // Each question: its record and photo, and what versions up to 0.14 kept beside it (the
+    // resolution key, one key per reply: one listing). A question whose keys do not fit in
+    // this step's KV budget waits for the next step (its rows stay, so it is found again).
+    let mut ops = doomed.len();
+    let mut done_questions: Vec<&str> = Vec::new();
+    for q in &questions {
+        if ops + 4 > KV_OPS_MAX {
+            break;
+        }
+        let legacy = api
+            .store
+            .list(&keys::replies_prefix(site, &q.id), None)
+            .await
+            .map_err(unavailable)?;
+        ops += 1;
+        let whole = legacy.cursor.is_none();
+        for r in &legacy.keys {
+            if ops >= KV_OPS_MAX {
+                break;
+            }
+            api.store.delete(&r.name).await.map_err(unavailable)?;
+            ops += 1;
+        }
+        if !whole || ops + 3 > KV_OPS_MAX {
+            break;
+        }
+        for key in [
+            keys::question(site, &q.id),
+            keys::question_photo(site, &q.id),
+            keys::resolution(site, &q.id),
+        ] {
+            api.store.delete(&key).await.map_err(unavailable)?;
+        }
+        ops += 3;
+        done_questions.push(&q.id);
     }
 
     let polls: Vec<&str> = votes.iter().map(|v| v.poll.as_str()).collect();
     let batch_ids: Vec<&str> = batches.iter().map(|b| b.id.as_str()).collect();
-    let question_ids: Vec<&str> = questions.iter().map(|q| q.id.as_str()).collect();
+    let question_ids = done_questions;
     let out = api
         .sql
         .batch(&erase_plan(
@@ -463,7 +499,7 @@ pub async fn erase<S: KvStore>(
     let erased = Erased {
         votes: votes.len(),
         event_batches: batches.len(),
-        questions: questions.len(),
+        questions: question_ids.len(),
         seen: count(8),
         knowledge_base: count(9),
     };
