@@ -67,9 +67,34 @@ pub trait Queue {
     fn send<'a>(&'a self, messages: &'a [Message]) -> LocalFuture<'a, Result<(), StoreError>>;
 }
 
-/// Sends `messages` in as few calls as the batch limit allows.
+/// Most bytes of message bodies in one send (Cloudflare Queues: 256 KB per `sendBatch`,
+/// with room for each message's ~100 bytes of metadata).
+pub const SEND_BATCH_BYTES: usize = 240_000;
+
+/// Splits `messages` into sends within both limits: at most [`SEND_BATCH_MAX`] messages and
+/// [`SEND_BATCH_BYTES`] of JSON each (a single message is always its own send). Pure.
+pub fn send_chunks(messages: &[Message]) -> Vec<&[Message]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, m) in messages.iter().enumerate() {
+        let size = serde_json::to_string(m).map_or(0, |s| s.len());
+        if i > start && (i - start >= SEND_BATCH_MAX || bytes + size > SEND_BATCH_BYTES) {
+            out.push(&messages[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < messages.len() {
+        out.push(&messages[start..]);
+    }
+    out
+}
+
+/// Sends `messages` in as few calls as the batch limits allow ([`send_chunks`]).
 pub async fn send_all(queue: &dyn Queue, messages: &[Message]) -> Result<(), StoreError> {
-    for chunk in messages.chunks(SEND_BATCH_MAX) {
+    for chunk in send_chunks(messages) {
         queue.send(chunk).await?;
     }
     Ok(())
@@ -127,6 +152,15 @@ impl Queue for MemoryQueue {
                     messages.len()
                 )));
             }
+            let bytes: usize = messages
+                .iter()
+                .map(|m| serde_json::to_string(m).map_or(0, |s| s.len()))
+                .sum();
+            if messages.len() > 1 && bytes > SEND_BATCH_BYTES {
+                return Err(StoreError(format!(
+                    "{bytes} bytes in one send, over {SEND_BATCH_BYTES}"
+                )));
+            }
             self.pending.borrow_mut().extend_from_slice(messages);
             Ok(())
         })
@@ -151,5 +185,53 @@ impl Queue for CountingQueue<'_> {
                 .saturating_add(messages.len()),
         );
         self.inner.send(messages)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use glimpse_shared::events::{Event, EventKind};
+
+    fn batch(n: usize, events: usize) -> Message {
+        Message::Events {
+            site: "demo".into(),
+            id: format!("batch{n:020}"),
+            batch: StoredBatch {
+                visitor: "visitor0000000000001".into(),
+                received_at: 0,
+                events: (0..events)
+                    .map(|_| Event {
+                        kind: EventKind::StoryView {
+                            story: "a-story-with-a-long-id-".repeat(2),
+                        },
+                        at: None,
+                    })
+                    .collect(),
+            },
+        }
+    }
+
+    #[test]
+    fn sends_stay_within_the_count_and_byte_limits() {
+        let small: Vec<Message> = (0..250).map(|n| batch(n, 1)).collect();
+        let sizes: Vec<usize> = send_chunks(&small).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [100, 100, 50]);
+        // Batches of 50 events are ~4 KB each: a send holds about 60 of them.
+        let big: Vec<Message> = (0..250).map(|n| batch(n, 50)).collect();
+        let chunks = send_chunks(&big);
+        assert_eq!(chunks.iter().map(|c| c.len()).sum::<usize>(), 250);
+        for c in &chunks {
+            let bytes: usize = c
+                .iter()
+                .map(|m| serde_json::to_string(m).map_or(0, |s| s.len()))
+                .sum();
+            assert!(
+                bytes <= SEND_BATCH_BYTES && c.len() <= SEND_BATCH_MAX,
+                "{bytes}"
+            );
+        }
+        assert!(chunks.len() >= 4, "{}", chunks.len());
+        assert!(send_chunks(&[]).is_empty());
     }
 }

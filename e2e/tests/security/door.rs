@@ -136,11 +136,21 @@ fn a_visitor_deletes_their_conversation_and_tokens_leave_with_retention() -> Res
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let export = stack.admin(
-        "GET",
-        &format!("/v1/admin/sites/demo/visitors/{visitor}"),
-        "",
+    // (Exports read D1, which the queue fills about a second after the question.)
+    let read = || {
+        stack.admin(
+            "GET",
+            &format!("/v1/admin/sites/demo/visitors/{visitor}"),
+            "",
+        )
+    };
+    stack.eventually(
+        "the question in the export",
+        true,
+        std::time::Duration::from_secs(20),
+        || Ok(read()?.body.contains(message)),
     )?;
+    let export = read()?;
     assert_eq!(export.status, 200, "{}", export.body);
     assert!(export.body.contains(message), "{}", export.body);
     assert!(!export.body.contains(&token) && !export.body.contains("sha256:"));
