@@ -3,6 +3,7 @@
 //! request and every consumer invocation runs under the per-invocation budget (`H` fails the
 //! test above Cloudflare's limits); then every operators' read, the cron, an export and an
 //! erasure give exact numbers.
+#![allow(clippy::panic)] // test helpers outside #[test] fns report failures by panicking
 
 mod common;
 
