@@ -433,7 +433,7 @@ impl Page {
                         .with_field("limit")
                 })?,
         };
-        let before = match req.query_param("before").filter(|v| !v.is_empty()) {
+        let before = match req.query_param("before") {
             None => (Millis::MAX, String::new()),
             Some(v) => v
                 .split_once(':')
