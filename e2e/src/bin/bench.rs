@@ -622,8 +622,8 @@ fn print_main_table(r: &Value) {
         println!(
             "{:<12} {:>18} {:>12} {:>10} {:>12}",
             row["case"].as_str().unwrap_or("?"),
-            d["backlog"],
-            d["applied"],
+            d["backlog"].as_u64().unwrap_or(0),
+            d["applied"].as_u64().unwrap_or(0),
             f(&d["seconds"]),
             f(&d["per_second"])
         );
