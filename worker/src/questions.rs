@@ -26,6 +26,8 @@ use crate::queue::Message;
 use crate::sql::{Sql, Stmt, rows};
 use crate::store::{KvStore, Put, StoreError};
 
+/// Largest body a visitor may send with a question (the public write limit); operators' replies
+/// and resolutions take the admin limit, so a 2,000-character reply fits however it is escaped.
 const BODY_MAX: usize = 8 * 1024;
 
 /// The site's channels for a topic, as "Email support (help@…)" for messages.
@@ -536,7 +538,7 @@ pub async fn reply<S: KvStore>(
     id: &str,
     now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
-    let mut r = req.read_valid(BODY_MAX, "reply", Reply::validate)?;
+    let mut r = req.read_valid(crate::admin::BODY_MAX, "reply", Reply::validate)?;
     r.at = now_ms;
     load(api, site_id, id).await?;
     let body = serde_json::to_string(&r)
@@ -571,7 +573,7 @@ pub async fn resolve<S: KvStore>(
     id: &str,
     now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
-    let mut r = req.read_valid(BODY_MAX, "resolution", Resolution::validate)?;
+    let mut r = req.read_valid(crate::admin::BODY_MAX, "resolution", Resolution::validate)?;
     r.at = now_ms;
     let q = load(api, site_id, id).await?;
     let mut stmts = ingest_stmts(&[IngestRow::of(site_id, &q)]);

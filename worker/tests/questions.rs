@@ -593,3 +593,27 @@ fn at_scale_the_inbox_stays_within_budget_and_exact() {
     }
     assert_eq!(open, 5000 - 5000usize.div_ceil(3));
 }
+
+/// A reply of the longest allowed text fits however its JSON escapes it (2,000 characters as
+/// `\uXXXX` escapes are 12 KB); one character more is a 400 naming the field, not a 413.
+#[test]
+fn the_longest_reply_fits_however_it_is_escaped() {
+    let h = seeded();
+    let (id, _) = created(&ask(&h, "orders", "Where is my parcel?"));
+    h.drain(T0);
+    let path = format!("/v1/admin/sites/demo/questions/{id}/replies");
+    let escaped = |n: usize| format!(r#"{{"text": "{}"}}"#, "\\u00e9".repeat(n));
+    let send = |body: String| {
+        h.call(
+            ApiRequest::new(Method::Post, &path)
+                .header("authorization", &format!("Bearer {TOKEN}"))
+                .json(body),
+            T0 + 60_000,
+        )
+    };
+    let res = send(escaped(2_000));
+    assert_eq!(res.status, 201, "{}", res.body);
+    let res = send(escaped(2_001));
+    assert_eq!(res.status, 400, "{}", res.body);
+    assert_eq!(field(&res), "text");
+}
