@@ -87,18 +87,21 @@ fn dev(fresh: bool) -> Result {
             },
         )?;
     }
-    step("seed demo content (demo/content) into local KV", || {
-        let now = now_ms();
-        let demo = content::load_dir(&at("demo/content"), now)?;
-        println!(
-            "    site {:?} with {} stories, {} live sessions, {} polls",
-            demo.site.id,
-            demo.stories.len(),
-            demo.sessions.len(),
-            demo.polls.len()
-        );
-        wrangler::seed(&tools, &persist, &demo.seed(now)?)
-    })?;
+    step(
+        "migrate the local D1, seed demo content (demo/content) into local KV and D1",
+        || {
+            let now = now_ms();
+            let demo = content::load_dir(&at("demo/content"), now)?;
+            println!(
+                "    site {:?} with {} stories, {} live sessions, {} polls",
+                demo.site.id,
+                demo.stories.len(),
+                demo.sessions.len(),
+                demo.polls.len()
+            );
+            wrangler::seed(&tools, &persist, &demo.seed(now)?)
+        },
+    )?;
     let token = xtask::local_admin_token()?;
     let inspector = wrangler::free_port()?;
     println!("\n==> Glimpse is starting on http://127.0.0.1:8787 (demo site; Ctrl-C stops it)");
