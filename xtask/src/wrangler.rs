@@ -53,13 +53,7 @@ pub fn migrate(tools: &Tools, persist_to: &Path) -> Result {
 /// Migrates the local D1 under `persist_to`, then writes `seed` into it and into the local
 /// KV.
 pub fn seed(tools: &Tools, persist_to: &Path, seed: &Seed) -> Result {
-    let stem = at("target/seed").join(format!(
-        "{:016x}",
-        crate::tools::fnv1a64(persist_to.to_string_lossy().as_bytes(),)
-    ));
-    if let Some(dir) = stem.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
-    }
+    let stem = seed_stem(persist_to)?;
     migrate(tools, persist_to)?;
     if !seed.sql.is_empty() {
         let file = stem.with_extension("sql");
@@ -72,6 +66,12 @@ pub fn seed(tools: &Tools, persist_to: &Path, seed: &Seed) -> Result {
             .env("CI", "true")
             .stdout(Stdio::null()))?;
     }
+    kv_bulk_put(tools, persist_to, &stem, seed)
+}
+
+/// Writes the seed's KV entries into the local KV under `persist_to` with
+/// `wrangler kv bulk put` (through `{stem}.json`).
+fn kv_bulk_put(tools: &Tools, persist_to: &Path, stem: &Path, seed: &Seed) -> Result {
     let file = stem.with_extension("json");
     let json = serde_json::to_string(&seed.kv).map_err(|e| e.to_string())?;
     std::fs::write(&file, json).map_err(|e| format!("write {}: {e}", file.display()))?;
@@ -81,6 +81,18 @@ pub fn seed(tools: &Tools, persist_to: &Path, seed: &Seed) -> Result {
         .args(["--binding", "GLIMPSE", "--local", "--persist-to"])
         .arg(persist_to)
         .stdout(Stdio::null()))
+}
+
+/// `target/seed/{hash of persist_to}`: where a state directory's seed files are written.
+fn seed_stem(persist_to: &Path) -> Result<PathBuf> {
+    let stem = at("target/seed").join(format!(
+        "{:016x}",
+        crate::tools::fnv1a64(persist_to.to_string_lossy().as_bytes())
+    ));
+    if let Some(dir) = stem.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
+    }
+    Ok(stem)
 }
 
 /// [`seed`] for test stacks, in a fraction of the time: the migrations are applied once by
@@ -96,21 +108,7 @@ pub fn seed_test(tools: &Tools, persist_to: &Path, seed: &Seed) -> Result {
         glimpse_worker::sqlite::Sqlite::execute_file(&db, &seed.sql)
             .map_err(|e| format!("seed {}: {e}", db.display()))?;
     }
-    let file = at("target/seed").join(format!(
-        "{:016x}.json",
-        crate::tools::fnv1a64(persist_to.to_string_lossy().as_bytes())
-    ));
-    if let Some(dir) = file.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
-    }
-    let json = serde_json::to_string(&seed.kv).map_err(|e| e.to_string())?;
-    std::fs::write(&file, json).map_err(|e| format!("write {}: {e}", file.display()))?;
-    run(command(tools)
-        .args(["kv", "bulk", "put"])
-        .arg(&file)
-        .args(["--binding", "GLIMPSE", "--local", "--persist-to"])
-        .arg(persist_to)
-        .stdout(Stdio::null()))
+    kv_bulk_put(tools, persist_to, &seed_stem(persist_to)?, seed)
 }
 
 /// Copies the directory `from` to `to`, recursively.

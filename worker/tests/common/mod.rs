@@ -61,21 +61,28 @@ impl<S: KvStore> H<S> {
         }
     }
 
+    /// This invocation's storage: KV, D1 and the queue, each counted (counts reset).
+    fn counted(&self) -> (CountingKv<'_, &S>, CountingSql<'_>, CountingQueue<'_>) {
+        self.counts.reset();
+        (
+            CountingKv {
+                inner: &self.kv,
+                counts: &self.counts,
+            },
+            CountingSql {
+                inner: &self.sql,
+                counts: &self.counts,
+            },
+            CountingQueue {
+                inner: &self.queue,
+                counts: &self.counts,
+            },
+        )
+    }
+
     /// Delivers `messages` to the consumer as one batch, within the budget.
     pub fn consume(&self, messages: &[Message], now: i64) -> Result<(), String> {
-        self.counts.reset();
-        let store = CountingKv {
-            inner: &self.kv,
-            counts: &self.counts,
-        };
-        let sql = CountingSql {
-            inner: &self.sql,
-            counts: &self.counts,
-        };
-        let queue = CountingQueue {
-            inner: &self.queue,
-            counts: &self.counts,
-        };
+        let (store, sql, queue) = self.counted();
         let ports = Ports {
             store: &store,
             sql: &sql,
@@ -111,19 +118,7 @@ impl<S: KvStore> H<S> {
             let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.csprng.then(|| format!("id{n:024}"))
         };
-        self.counts.reset();
-        let store = CountingKv {
-            inner: &self.kv,
-            counts: &self.counts,
-        };
-        let sql = CountingSql {
-            inner: &self.sql,
-            counts: &self.counts,
-        };
-        let queue = CountingQueue {
-            inner: &self.queue,
-            counts: &self.counts,
-        };
+        let (store, sql, queue) = self.counted();
         let api = Api {
             store: &store,
             admin_token: self.token,
