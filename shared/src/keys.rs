@@ -142,24 +142,6 @@ pub fn poll_tally(site: &str, poll: &str) -> String {
     format!("site/{site}/tally/{poll}")
 }
 
-/// Whether an isolate may answer reads of `key` from its short-lived memory (see the
-/// worker's `store::ReadCache`): the derived values every anonymous request reads — a site's
-/// snapshot, its knowledge-base index and popularity, a poll's public tally — so floods of
-/// anonymous reads cost no KV read each.
-pub fn is_isolate_cacheable(key: &str) -> bool {
-    let Some(rest) = key.strip_prefix("site/") else {
-        return false;
-    };
-    let Some((site, what)) = rest.split_once('/') else {
-        return false;
-    };
-    crate::ids::is_slug(site)
-        && match what {
-            "snapshot" | "kbindex" | "kbpop" => true,
-            _ => what.strip_prefix("tally/").is_some_and(crate::ids::is_slug),
-        }
-}
-
 /// One key per site, as versions up to 0.14 wrote it for the cron to list; since 0.15 sites
 /// are D1 rows, and site deletion only removes this leftover.
 pub fn site_registry(site: &str) -> String {
@@ -217,30 +199,6 @@ mod tests {
             content("demo", ContentKind::Story, "snapshot"),
         ] {
             assert!(!is_snapshot(&other), "{other}");
-        }
-    }
-
-    #[test]
-    fn only_derived_public_values_are_isolate_cacheable() {
-        for key in [
-            snapshot("demo"),
-            kb_index("demo"),
-            kb_popularity("demo"),
-            poll_tally("demo", "csat"),
-        ] {
-            assert!(is_isolate_cacheable(&key), "{key}");
-        }
-        for key in [
-            site("demo"),
-            vote("demo", "csat", "visitor-0000000001"),
-            question("demo", "q1"),
-            kb_entry("demo", "story-x"),
-            "site/demo/tally/".to_string(),
-            "site/demo/tally/a/b".to_string(),
-            "site//snapshot".to_string(),
-            "sites/demo".to_string(),
-        ] {
-            assert!(!is_isolate_cacheable(&key), "{key}");
         }
     }
 

@@ -32,10 +32,9 @@ const QUEUE_BINDING: &str = "INGEST";
 /// Workers KV rejects expirations less than 60 s ahead.
 const KV_MIN_TTL_S: u64 = 60;
 
-/// How long an isolate answers from its in-memory copy of a site's snapshot (and of the
-/// other derived values every anonymous read needs: the knowledge-base index and popularity,
-/// poll tallies) before reading KV again (its own writes replace the copy at once). See
-/// [`ReadCache`] and `keys::is_isolate_cacheable`.
+/// How long an isolate answers from its in-memory copy of a site's snapshot (every public
+/// request reads it) before reading KV again (its own writes replace the copy at once). See
+/// [`ReadCache`] and `keys::is_snapshot`.
 const SNAPSHOT_TTL_MS: Millis = 2_000;
 
 thread_local! {
@@ -116,10 +115,43 @@ impl KvStore for EdgeKv {
     }
 }
 
-/// D1 as an [`Sql`].
-struct EdgeD1(D1Database);
+/// A binding looked up in `env` on first use, so requests that never touch it (the feed, the
+/// knowledge-base page from the edge cache…) do not pay for the lookup; a missing binding is
+/// a storage failure (503), not a crash.
+struct Lazy<'a, T> {
+    env: &'a Env,
+    name: &'static str,
+    get: fn(&Env, &str) -> Result<T>,
+    cell: OnceCell<T>,
+}
 
-impl EdgeD1 {
+impl<'a, T> Lazy<'a, T> {
+    fn new(env: &'a Env, name: &'static str, get: fn(&Env, &str) -> Result<T>) -> Self {
+        Self {
+            env,
+            name,
+            get,
+            cell: OnceCell::new(),
+        }
+    }
+
+    fn get(&self) -> std::result::Result<&T, StoreError> {
+        if let Some(v) = self.cell.get() {
+            return Ok(v);
+        }
+        let v = (self.get)(self.env, self.name).map_err(store_error)?;
+        Ok(self.cell.get_or_init(|| v))
+    }
+}
+
+/// D1 as an [`Sql`].
+struct EdgeD1<'a>(Lazy<'a, D1Database>);
+
+impl<'a> EdgeD1<'a> {
+    fn new(env: &'a Env) -> Self {
+        Self(Lazy::new(env, D1_BINDING, |env, name| env.d1(name)))
+    }
+
     fn prepare(&self, stmt: &Stmt) -> std::result::Result<D1PreparedStatement, StoreError> {
         let params: Vec<JsValue> = stmt
             .params
@@ -134,6 +166,7 @@ impl EdgeD1 {
             })
             .collect();
         self.0
+            .get()?
             .prepare(stmt.sql.to_string())
             .bind(&params)
             .map_err(store_error)
@@ -152,7 +185,7 @@ fn d1_rows(result: &worker::D1Result) -> std::result::Result<Vec<Row>, StoreErro
         .collect())
 }
 
-impl Sql for EdgeD1 {
+impl Sql for EdgeD1<'_> {
     fn query<'a>(
         &'a self,
         stmt: &'a Stmt,
@@ -172,16 +205,22 @@ impl Sql for EdgeD1 {
                 .iter()
                 .map(|s| self.prepare(s))
                 .collect::<std::result::Result<Vec<_>, _>>()?;
-            let results = self.0.batch(prepared).await.map_err(store_error)?;
+            let results = self.0.get()?.batch(prepared).await.map_err(store_error)?;
             results.iter().map(d1_rows).collect()
         })
     }
 }
 
 /// The ingestion queue's producer as a [`Queue`]: each message is sent as its JSON text.
-struct EdgeQueue(worker::Queue);
+struct EdgeQueue<'a>(Lazy<'a, worker::Queue>);
 
-impl Queue for EdgeQueue {
+impl<'a> EdgeQueue<'a> {
+    fn new(env: &'a Env) -> Self {
+        Self(Lazy::new(env, QUEUE_BINDING, |env, name| env.queue(name)))
+    }
+}
+
+impl Queue for EdgeQueue<'_> {
     fn send<'a>(
         &'a self,
         messages: &'a [Message],
@@ -192,7 +231,7 @@ impl Queue for EdgeQueue {
                 .map(serde_json::to_string)
                 .collect::<std::result::Result<Vec<String>, _>>()
                 .map_err(store_error)?;
-            self.0.send_batch(bodies).await.map_err(store_error)
+            self.0.get()?.send_batch(bodies).await.map_err(store_error)
         })
     }
 }
@@ -280,15 +319,11 @@ fn limiter(env: &Env) -> &'static RateLimiter {
 #[event(scheduled)]
 async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
     let now_ms = Millis::try_from(Date::now().as_millis()).unwrap_or(Millis::MAX);
-    let Ok(queue) = env.queue(QUEUE_BINDING) else {
-        worker::console_error!("glimpse: no {QUEUE_BINDING} queue binding; the cron did nothing");
-        return;
-    };
     let start = [Message::Fanout {
         after: None,
         now_ms,
     }];
-    if let Err(e) = EdgeQueue(queue).send(&start).await {
+    if let Err(e) = EdgeQueue::new(&env).send(&start).await {
         worker::console_error!("glimpse: cron fan-out not sent: {e}");
     }
 }
@@ -315,8 +350,8 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<(
         kv: env.kv(KV_BINDING)?,
         now_ms,
     };
-    let sql = EdgeD1(env.d1(D1_BINDING)?);
-    let producer = EdgeQueue(env.queue(QUEUE_BINDING)?);
+    let sql = EdgeD1::new(&env);
+    let producer = EdgeQueue::new(&env);
     let ports = crate::consumer::Ports {
         store: &store,
         sql: &sql,
@@ -494,11 +529,11 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         cache: snapshots(),
         now_ms,
         ttl_ms: SNAPSHOT_TTL_MS,
-        cacheable: glimpse_shared::keys::is_isolate_cacheable,
+        cacheable: glimpse_shared::keys::is_snapshot,
     };
     let token = admin_token(&env);
-    let sql = EdgeD1(env.d1(D1_BINDING)?);
-    let producer = EdgeQueue(env.queue(QUEUE_BINDING)?);
+    let sql = EdgeD1::new(&env);
+    let producer = EdgeQueue::new(&env);
     let api = Api {
         store: &store,
         admin_token: token.as_deref(),

@@ -89,24 +89,6 @@ pub async fn list_all<S: KvStore>(
     Ok(out)
 }
 
-/// Every value under `prefix` that parses as `T` (at most `max_pages` listing pages);
-/// unreadable values are skipped.
-pub async fn read_all<S: KvStore, T: serde::de::DeserializeOwned>(
-    store: &S,
-    prefix: &str,
-    max_pages: usize,
-) -> Result<Vec<T>, StoreError> {
-    let mut out = Vec::new();
-    for k in list_all(store, prefix, max_pages).await? {
-        if let Some(raw) = store.get(&k.name).await?
-            && let Ok(v) = serde_json::from_str(&raw)
-        {
-            out.push(v);
-        }
-    }
-    Ok(out)
-}
-
 #[derive(Debug, Clone)]
 struct Entry {
     value: String,

@@ -193,7 +193,7 @@ fn knowledge_base_floods_cost_no_kv_read_each() {
             cache: &cache,
             now_ms: now,
             ttl_ms: 2_000,
-            cacheable: glimpse_shared::keys::is_isolate_cacheable,
+            cacheable: glimpse_shared::keys::is_snapshot,
         };
         let api = Api {
             store: &store,
