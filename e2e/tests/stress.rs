@@ -8,6 +8,37 @@ use glimpse_e2e::Result;
 use glimpse_e2e::stack::Stack;
 use serde_json::json;
 
+/// Sends request `i` for every `i` in `range` with `send`, spread over `threads` threads;
+/// the statuses in no particular order.
+fn concurrently(
+    stack: &Arc<Stack>,
+    range: Vec<usize>,
+    threads: usize,
+    send: impl Fn(&Stack, usize) -> Result<u16> + Copy + Send + 'static,
+) -> Result<Vec<u16>> {
+    let handles: Vec<_> = range
+        .chunks(range.len().div_ceil(threads))
+        .map(<[usize]>::to_vec)
+        .map(|chunk| {
+            let stack = Arc::clone(stack);
+            std::thread::spawn(move || {
+                chunk
+                    .into_iter()
+                    .map(|i| send(&stack, i))
+                    .collect::<Result<Vec<u16>>>()
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.extend(
+            h.join()
+                .map_err(|_| "a sender thread panicked".to_string())??,
+        );
+    }
+    Ok(out)
+}
+
 #[test]
 #[ignore = "needs the built worker: run by `cargo xtask test`"]
 fn a_thousand_concurrent_visitors_are_counted_exactly_once() -> Result {
@@ -30,32 +61,7 @@ fn a_thousand_concurrent_visitors_are_counted_exactly_once() -> Result {
             )
             .map(|r| r.status)
     };
-    let run = |range: Vec<usize>| -> Result<Vec<u16>> {
-        let chunks: Vec<Vec<usize>> = range
-            .chunks(range.len().div_ceil(threads))
-            .map(<[usize]>::to_vec)
-            .collect();
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                let stack = Arc::clone(&stack);
-                std::thread::spawn(move || {
-                    chunk
-                        .into_iter()
-                        .map(|i| send(&stack, i))
-                        .collect::<Result<Vec<u16>>>()
-                })
-            })
-            .collect();
-        let mut out = Vec::new();
-        for h in handles {
-            out.extend(
-                h.join()
-                    .map_err(|_| "a sender thread panicked".to_string())??,
-            );
-        }
-        Ok(out)
-    };
+    let run = |range: Vec<usize>| concurrently(&stack, range, threads, send);
     let statuses = run((0..visitors).collect())?;
     let created = statuses.iter().filter(|s| **s == 201).count();
     assert_eq!(
@@ -253,31 +259,8 @@ fn thousands_of_batches_and_votes_are_exact_once_the_queue_drains() -> Result {
             )
             .map(|r| r.status)
     };
-    let all: Vec<usize> = (0..batches + voters).collect();
-    let chunks: Vec<Vec<usize>> = all
-        .chunks(all.len().div_ceil(threads))
-        .map(<[usize]>::to_vec)
-        .collect();
     let started = std::time::Instant::now();
-    let handles: Vec<_> = chunks
-        .into_iter()
-        .map(|chunk| {
-            let stack = Arc::clone(&stack);
-            std::thread::spawn(move || {
-                chunk
-                    .into_iter()
-                    .map(|i| send(&stack, i))
-                    .collect::<Result<Vec<u16>>>()
-            })
-        })
-        .collect();
-    let mut statuses = Vec::new();
-    for h in handles {
-        statuses.extend(
-            h.join()
-                .map_err(|_| "a sender thread panicked".to_string())??,
-        );
-    }
+    let statuses = concurrently(&stack, (0..batches + voters).collect(), threads, send)?;
     let refused: Vec<&u16> = statuses
         .iter()
         .filter(|s| !matches!(s, 201 | 202))
