@@ -252,3 +252,170 @@ mod tests {
         assert!(!snap.allows_origin("http://shop.example"));
     }
 }
+
+/// The few facts of a [`Feed`] the launcher needs, decoded from the same JSON without the
+/// rest (stories, polls and sessions are skipped, not built), so the widget's first wasm
+/// chunk can show the launcher before the code that decodes a whole feed is fetched.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct FeedSummary {
+    pub site: SummarySite,
+    /// [`Feed::now`].
+    pub now: Millis,
+    /// Ids of the live stories.
+    pub stories: Vec<Id>,
+    #[serde(default)]
+    pub sessions: Vec<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub polls: Vec<serde::de::IgnoredAny>,
+}
+
+/// [`FeedSite`]'s look and whether it has channels.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SummarySite {
+    pub theme: Theme,
+    pub language: String,
+    pub channels: Vec<serde::de::IgnoredAny>,
+}
+
+/// A story's id (the rest of the story is skipped).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Id {
+    pub id: String,
+}
+
+/// What the launcher shows for a feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LauncherState {
+    /// Whether there is anything to open: stories, polls or channels.
+    pub visible: bool,
+    /// Live stories the visitor has not seen.
+    pub unseen: usize,
+    /// Whether live-session banners are due (they load without a click).
+    pub banners: bool,
+}
+
+impl FeedSummary {
+    /// The launcher for a visitor who has seen the stories `seen` (ids).
+    pub fn launcher(&self, seen: &[String]) -> LauncherState {
+        LauncherState {
+            visible: !self.stories.is_empty()
+                || !self.polls.is_empty()
+                || !self.site.channels.is_empty(),
+            unseen: unseen(self.stories.iter().map(|s| s.id.as_str()), seen),
+            banners: !self.sessions.is_empty(),
+        }
+    }
+}
+
+/// How many of `stories` (ids) are not in `seen`.
+pub fn unseen<'a>(stories: impl IntoIterator<Item = &'a str>, seen: &[String]) -> usize {
+    stories
+        .into_iter()
+        .filter(|id| !seen.iter().any(|s| s == id))
+        .count()
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+
+    fn feed_json(stories: &[&str], sessions: usize, polls: bool, channels: bool) -> String {
+        let story = |id: &str| {
+            serde_json::json!({
+                "id": id, "title": "T", "topic": "billing",
+                "slides": [{"text": "a \"quoted\" {brace} [bracket]"}],
+                "publish_at": 0, "expires_at": 10
+            })
+        };
+        serde_json::json!({
+            "site": {
+                "id": "demo", "name": "Demo", "theme": {"accent": "#112233", "mode": "dark"},
+                "language": "nb", "timezone": "Europe/Oslo",
+                "channels": if channels { serde_json::json!([{"kind": "email", "label": "Mail", "value": "a@b.no"}]) } else { serde_json::json!([]) },
+                "topics": []
+            },
+            "now": 1_700_000_000_000_i64,
+            "stories": stories.iter().map(|s| story(s)).collect::<Vec<_>>(),
+            "sessions": (0..sessions).map(|i| serde_json::json!({"id": format!("s{i}"), "nested": {"deep": [1, 2, {"x": null}]}})).collect::<Vec<_>>(),
+            "polls": if polls { serde_json::json!([{"id": "p"}]) } else { serde_json::json!([]) },
+        })
+        .to_string()
+    }
+
+    fn summary(json: &str) -> FeedSummary {
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn reads_what_the_launcher_needs_and_skips_the_rest() {
+        let s = summary(&feed_json(&["a", "b", "c"], 2, false, true));
+        assert_eq!(s.now, 1_700_000_000_000);
+        assert_eq!(s.site.theme.accent, "#112233");
+        assert_eq!(s.site.theme.mode, crate::ThemeMode::Dark);
+        assert_eq!(s.site.language, "nb");
+        let seen = vec!["b".to_string(), "gone".to_string()];
+        assert_eq!(
+            s.launcher(&seen),
+            LauncherState {
+                visible: true,
+                unseen: 2,
+                banners: true
+            }
+        );
+    }
+
+    #[test]
+    fn an_empty_feed_hides_the_launcher() {
+        let s = summary(&feed_json(&[], 0, false, false));
+        assert!(!s.launcher(&[]).visible);
+        assert!(!s.launcher(&[]).banners);
+        assert!(
+            summary(&feed_json(&[], 0, true, false))
+                .launcher(&[])
+                .visible
+        );
+        assert!(
+            summary(&feed_json(&[], 0, false, true))
+                .launcher(&[])
+                .visible
+        );
+    }
+
+    #[test]
+    fn a_real_feed_decodes_as_a_summary() {
+        let snapshot = SiteSnapshot::new(
+            crate::site::tests::site(),
+            vec![
+                crate::story::tests::story("one", 0, 1_000),
+                crate::story::tests::story("two", 0, 1_000),
+            ],
+            vec![crate::session::tests::session("s", 0, 500, 900)],
+            vec![crate::poll::tests::poll("p", crate::poll::tests::choice())],
+            0,
+        );
+        let feed = snapshot.feed_at(100);
+        assert_eq!(feed.stories.len(), 2, "{feed:?}");
+        let json = serde_json::to_string(&feed).unwrap_or_else(|e| panic!("{e}"));
+        let s = summary(&json);
+        assert_eq!(s.site.theme, feed.site.theme);
+        assert_eq!(s.site.language, feed.site.language);
+        assert_eq!(s.now, feed.now);
+        let ids: Vec<&str> = s.stories.iter().map(|x| x.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            feed.stories
+                .iter()
+                .map(|x| x.id.as_str())
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            s.launcher(&["one".to_string()]),
+            LauncherState {
+                visible: true,
+                unseen: 1,
+                banners: feed.sessions.len() == 1
+            }
+        );
+        assert_eq!(s.polls.len(), feed.polls.len());
+    }
+}

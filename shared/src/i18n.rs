@@ -57,6 +57,18 @@ pub enum Text {
     DeleteConfirm,
     DeleteForGood,
     Cancel,
+    /// A part of the widget could not be downloaded (after retries).
+    PartFailed,
+    TryAgain,
+}
+
+/// The subset of [`Text`] the launcher and its notice use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstText {
+    OpenHelp,
+    New,
+    PartFailed,
+    TryAgain,
 }
 
 impl Lang {
@@ -89,12 +101,38 @@ impl Lang {
         }
     }
 
+    /// The texts the widget's first chunk shows, in their own table so that chunk does not
+    /// carry every translation ([`Lang::t`] answers the same for these).
+    pub fn first(self, text: FirstText) -> &'static str {
+        match (self, text) {
+            (Lang::En, FirstText::OpenHelp) => "Open help stories",
+            (Lang::Es, FirstText::OpenHelp) => "Abrir historias de ayuda",
+            (Lang::Nb, FirstText::OpenHelp) => "Åpne hjelpehistorier",
+            (Lang::En, FirstText::New) => "new",
+            (Lang::Es, FirstText::New) => "nuevo",
+            (Lang::Nb, FirstText::New) => "ny",
+            (Lang::En, FirstText::PartFailed) => {
+                "This part of help couldn't load. Check your connection."
+            }
+            (Lang::Es, FirstText::PartFailed) => {
+                "Esta parte de la ayuda no se pudo cargar. Revisa tu conexión."
+            }
+            (Lang::Nb, FirstText::PartFailed) => {
+                "Denne delen av hjelpen kunne ikke lastes. Sjekk tilkoblingen."
+            }
+            (Lang::En, FirstText::TryAgain) => "Try again",
+            (Lang::Es, FirstText::TryAgain) => "Reintentar",
+            (Lang::Nb, FirstText::TryAgain) => "Prøv igjen",
+        }
+    }
+
     pub fn t(self, text: Text) -> &'static str {
         use Text::*;
         match (self, text) {
-            (Lang::En, OpenHelp) => "Open help stories",
-            (Lang::Es, OpenHelp) => "Abrir historias de ayuda",
-            (Lang::Nb, OpenHelp) => "Åpne hjelpehistorier",
+            (l, OpenHelp) => l.first(FirstText::OpenHelp),
+            (l, New) => l.first(FirstText::New),
+            (l, PartFailed) => l.first(FirstText::PartFailed),
+            (l, TryAgain) => l.first(FirstText::TryAgain),
             (Lang::En, HelpStories) => "Help stories",
             (Lang::Es, HelpStories) => "Historias de ayuda",
             (Lang::Nb, HelpStories) => "Hjelpehistorier",
@@ -236,9 +274,6 @@ impl Lang {
             (Lang::En, Cancel) => "Cancel",
             (Lang::Es, Cancel) => "Cancelar",
             (Lang::Nb, Cancel) => "Avbryt",
-            (Lang::En, New) => "new",
-            (Lang::Es, New) => "nuevo",
-            (Lang::Nb, New) => "ny",
         }
     }
 
@@ -317,6 +352,8 @@ mod tests {
                 Text::DeleteConfirm,
                 Text::DeleteForGood,
                 Text::Cancel,
+                Text::PartFailed,
+                Text::TryAgain,
             ] {
                 assert!(!lang.t(text).is_empty());
             }

@@ -21,6 +21,7 @@
         G.h(cmd, arg);
       } else {
         G.q[G.q.length] = [cmd, arg];
+        if (G.go) G.go();
       }
     };
     G.glimpse = 1;
@@ -72,15 +73,34 @@
         datalayer: attr("datalayer"),
         preview: attr("preview"),
       };
-      // xtask replaces these with the content-hashed bundle names at build time.
+      // xtask replaces these with the build's directory (glimpse/<hash>/).
       var glue = new URL("__GLIMPSE_GLUE__", base).href;
       var wasm = new URL("__GLIMPSE_WASM__", base).href;
-      // One bundle per page, however many sites embed the widget.
+      // One bundle per page, however many sites embed the widget. It is fetched after the
+      // page's `load` event, when the browser is idle, at low priority: never competing
+      // with the host's own resources. A command (`Glimpse('open')`) starts it at once.
       var loading =
         G.l ||
-        (G.l = import(glue).then(function (m) {
-          return m.default({ module_or_path: wasm }).then(function () {
-            return m;
+        (G.l = new Promise(function (go) {
+          var begun = 0;
+          var begin = function () {
+            if (!begun) go((begun = 1));
+          };
+          G.go = begin;
+          if (G.q.length) return begin();
+          var idle = function () {
+            if (w.requestIdleCallback) w.requestIdleCallback(begin, { timeout: 3000 });
+            else setTimeout(begin, 1);
+          };
+          if (d.readyState === "complete") idle();
+          else w.addEventListener("load", idle);
+        }).then(function () {
+          return import(glue).then(function (m) {
+            return m
+              .default({ module_or_path: fetch(wasm, { priority: "low", credentials: "omit" }) })
+              .then(function () {
+                return m;
+              });
           });
         }));
       loading

@@ -10,27 +10,30 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::Response;
 
-/// Fetches the site's feed, and the server's clock at the moment it answered (unix ms,
-/// corrected by half the round trip). The error says whether trying again can help
+/// Fetches the site's feed as JSON text, and the server's clock at the moment it answered
+/// (unix ms, corrected by half the round trip) when it sent one. The text is decoded where
+/// it is used: the first chunk reads only a [`glimpse_shared::feed::FeedSummary`], the app
+/// the whole [`glimpse_shared::Feed`]. The error says whether trying again can help
 /// (offline, 429, 5xx) and describes the failure for the console.
 ///
 /// The browser always revalidates (`cache: no-cache`): an unchanged feed is a `304` whose
 /// `Glimpse-Now` header the browser merges into its cached copy, so the clock is right even
 /// when the body — and the `now` in it — is minutes old.
-pub async fn fetch_feed(url: &str) -> Result<(Feed, i64), (Outcome, String)> {
+pub async fn fetch_feed_text(url: &str) -> Result<(String, Option<i64>), (Outcome, String)> {
     let sent = js_sys::Date::now();
     let (status, text, server_now) = send_full("GET", url, None, &[], false, true)
         .await
         .map_err(|e| (Outcome::Retry, e))?;
     let rtt = js_sys::Date::now() - sent;
     match Outcome::of_status(Some(status)) {
-        Outcome::Accepted => {
-            let feed: Feed = decode(url, &text).map_err(|e| (Outcome::Refused, e))?;
-            let now = server_now.map_or(feed.now, |n| n + (rtt / 2.0) as i64);
-            Ok((feed, now))
-        }
+        Outcome::Accepted => Ok((text, server_now.map(|n| n + (rtt / 2.0) as i64))),
         outcome => Err((outcome, format!("{url} answered {status}"))),
     }
+}
+
+/// Decodes the whole feed (in the app's chunk).
+pub fn decode_feed(url: &str, text: &str) -> Result<Feed, String> {
+    decode(url, text)
 }
 
 /// A poll's public results.

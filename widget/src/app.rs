@@ -1,29 +1,24 @@
 //! The widget's components. Authored content is only ever rendered as text nodes, and links
 //! are only ever https (validated by the API, checked again here).
 
-use glimpse_shared::i18n::{Lang, Text, is_rtl};
+use std::rc::Rc;
+
+use glimpse_shared::feed::unseen;
+use glimpse_shared::i18n::{Lang, Text};
 use glimpse_shared::site::Availability;
-use glimpse_shared::site::text_on;
 use glimpse_shared::validate::is_https_url;
-use glimpse_shared::{Channel, ChannelKind, EventKind, Feed, FeedSite, Story, ThemeMode};
+use glimpse_shared::{Channel, ChannelKind, EventKind, Feed, FeedSite, Story};
 use leptos::prelude::*;
 use web_sys::KeyboardEvent;
 
 use crate::banner::Banners;
 use crate::browser;
 use crate::config::{Config, Side};
+use crate::lazy::lazy_view;
 use crate::poll::PollCard;
+use crate::shell::{self, Command};
 use crate::telemetry::track;
 use crate::viewer::Viewer;
-
-/// Where the site's feed stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FeedState {
-    Loading,
-    Ready(Box<Feed>),
-    /// The feed could not be loaded; the widget stays out of the way.
-    Failed,
-}
 
 /// What every component of one widget instance needs.
 #[derive(Debug, Clone)]
@@ -74,28 +69,117 @@ impl Default for Ui {
     }
 }
 
-fn seen_key(site: &str) -> String {
-    format!("glimpse:{site}:seen")
+crate::chunk! {
+    /// Starts instance `id`'s app (the `app` chunk): decodes the whole feed, mounts the
+    /// Leptos app into the instance's root next to the launcher, and takes its commands.
+    pub fn start_app(id: usize) -> ();
+        chunk app, preload preload_app, body start_app_body;
+    {
+        start(id)
+    }
 }
 
-/// The whole widget: live-session banners, the launcher, the tray and the story viewer.
+fn start(id: usize) {
+    let Some(inst) = shell::get(id) else { return };
+    let Some(text) = shell::feed_text(&inst) else {
+        return;
+    };
+    let feed = match crate::api::decode_feed(&inst.config.feed_url(), &text) {
+        Ok(feed) => feed,
+        Err(e) => {
+            crate::warn(&e);
+            return;
+        }
+    };
+    if let Err(e) = crate::host::add_app_styles(&inst.root, inst.config.nonce.as_deref()) {
+        crate::warn(&format!("no styles: {e:?}"));
+    }
+    start_once(&inst.config);
+    let ui = Ui::new();
+    let ids: Vec<String> = feed.stories.iter().map(|s| s.id.clone()).collect();
+    let config = inst.config.clone();
+    leptos::mount::mount_to(
+        inst.root.clone(),
+        move || view! { <App shell=id config=config feed=feed ui=ui/> },
+    )
+    .forget();
+    shell::register(
+        id,
+        Rc::new(move |command| match command {
+            Command::Toggle => ui.tray.update(|t| *t = !*t),
+            Command::Open(None) => ui.tray.set(true),
+            Command::Open(Some(story)) => {
+                if let Some(i) = ids.iter().position(|s| *s == story) {
+                    ui.tray.set(false);
+                    ui.viewer.set(Some(i));
+                }
+            }
+            Command::Close => {
+                ui.viewer.set(None);
+                ui.tray.set(false);
+                ui.preview.set(None);
+            }
+            Command::Preview(arg) => match preview_story(&arg) {
+                Ok(story) => {
+                    ui.tray.set(false);
+                    ui.viewer.set(None);
+                    ui.preview.set(Some(story));
+                }
+                Err(e) => crate::warn(&format!("cannot preview: {e}")),
+            },
+        }),
+    );
+}
+
+/// Page-wide duties, started by the first app: the offline outbox and event batching.
+fn start_once(config: &Config) {
+    thread_local! {
+        static STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if STARTED.with(|s| s.replace(true)) {
+        return;
+    }
+    crate::poll::start_outbox(config);
+    let _ = set_interval_with_handle(
+        || crate::telemetry::flush(false),
+        std::time::Duration::from_secs(10),
+    );
+    let pagehide = window_event_listener_untyped("pagehide", |_| crate::telemetry::flush(true));
+    std::mem::forget(pagehide);
+}
+
+/// The story of a preview command, if it would be accepted by the API.
+fn preview_story(arg: &wasm_bindgen::JsValue) -> Result<Story, String> {
+    let value = js_sys::Reflect::get(arg, &wasm_bindgen::JsValue::from_str("story"))
+        .map_err(|_| "no story".to_string())?;
+    // The console's own page: its `JSON` is the browser's.
+    let text = js_sys::JSON::stringify(&value)
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(|| "no story".to_string())?;
+    let story: Story = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    match story.validate().first() {
+        Some(p) => Err(format!("{}: {}", p.field, p.message)),
+        None => Ok(story),
+    }
+}
+
+/// The widget's app for one instance: live-session banners, the tray and the story viewer.
+/// It renders into the instance's root after the launcher, which the first chunk owns
+/// ([`crate::shell`]); the app keeps the launcher's badge and `aria-expanded` current.
 #[component]
 pub fn App(
+    /// The instance in [`crate::shell`].
+    shell: usize,
     /// This instance's configuration.
     config: Config,
-    /// The site's feed as it loads.
-    feed: ReadSignal<FeedState>,
+    /// The site's feed.
+    feed: Feed,
     /// Open/closed state shared with the command API.
     ui: Ui,
 ) -> impl IntoView {
-    let lang = Lang::pick(
-        config
-            .lang
-            .iter()
-            .map(String::as_str)
-            .chain(browser::browser_languages().iter().map(String::as_str))
-            .collect::<Vec<_>>(),
-    );
+    let inst = shell::get(shell);
+    let lang = inst.as_ref().map_or(Lang::En, |i| i.lang);
     let ctx = Ctx {
         visitor: browser::visitor_id(),
         lang,
@@ -103,27 +187,13 @@ pub fn App(
         preview: false,
     };
     provide_context(ctx.clone());
-    let site = Memo::new(move |_| match feed.get() {
-        FeedState::Ready(f) => Some(f.site),
-        _ => None,
-    });
-    let stories = Memo::new(move |_| match feed.get() {
-        FeedState::Ready(f) => f.stories,
-        FeedState::Loading | FeedState::Failed => Vec::new(),
-    });
-    let sessions = Memo::new(move |_| match feed.get() {
-        FeedState::Ready(f) => f.sessions,
-        _ => Vec::new(),
-    });
-    let polls = Memo::new(move |_| match feed.get() {
-        FeedState::Ready(f) => f.polls,
-        _ => Vec::new(),
-    });
-    let availability = Memo::new(move |_| match feed.get() {
-        FeedState::Ready(f) => f.availability,
-        _ => Vec::new(),
-    });
-    let seen_key = seen_key(&config.site);
+    let feed = StoredValue::new(feed);
+    let site = Memo::new(move |_| Some(feed.with_value(|f| f.site.clone())));
+    let stories = Memo::new(move |_| feed.with_value(|f| f.stories.clone()));
+    let sessions = Memo::new(move |_| feed.with_value(|f| f.sessions.clone()));
+    let polls = Memo::new(move |_| feed.with_value(|f| f.polls.clone()));
+    let availability = Memo::new(move |_| feed.with_value(|f| f.availability.clone()));
+    let seen_key = shell::seen_key(&config.site);
     let seen = RwSignal::new(browser::load_json::<Vec<String>>(&seen_key).unwrap_or_default());
     let mark_seen = Callback::new(move |id: String| {
         seen.update(|s| {
@@ -138,14 +208,23 @@ pub fn App(
         browser::save_json(&seen_key, &seen.get_untracked());
     });
     let unseen = Memo::new(move |_| {
-        let seen = seen.get();
-        stories.with(|s| s.iter().filter(|st| !seen.contains(&st.id)).count())
+        seen.with(|seen| stories.with(|s| unseen(s.iter().map(|st| st.id.as_str()), seen)))
     });
-    let has_unseen = Signal::derive(move || unseen.get() > 0);
-    let launcher = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        let n = unseen.get();
+        if let Some(inst) = shell::get(shell) {
+            shell::set_unseen(&inst, n);
+        }
+    });
+    Effect::new(move |_| {
+        let open = ui.tray.get();
+        if let Some(inst) = shell::get(shell) {
+            shell::set_expanded(&inst, open);
+        }
+    });
     let focus_launcher = move || {
-        if let Some(b) = launcher.get_untracked() {
-            let _ = b.focus();
+        if let Some(inst) = shell::get(shell) {
+            let _ = inst.launcher.focus();
         }
     };
     let close_viewer = Callback::new(move |()| {
@@ -153,53 +232,25 @@ pub fn App(
         crate::telemetry::flush(false);
         focus_launcher();
     });
-    let theme = config.theme;
-    let accent = config.accent.clone();
-    let side = config.side;
-    // Set through CSSOM (`style:`), never a `style` attribute, so a strict CSP allows it.
-    let accent_colour = Memo::new(move |_| {
-        accent
-            .clone()
-            .or_else(|| site.get().map(|s| s.theme.accent))
-            .unwrap_or_else(|| "#5b4dff".into())
-    });
-    let mode = move || match theme.or_else(|| site.get().map(|s| s.theme.mode)) {
-        Some(ThemeMode::Light) => "light",
-        Some(ThemeMode::Dark) => "dark",
-        _ => "auto",
-    };
-    let content_lang = move || {
-        site.get()
-            .map(|s| s.language)
-            .unwrap_or_else(|| lang.tag().into())
-    };
-    let dir = move || {
-        if is_rtl(&content_lang()) {
-            "rtl"
-        } else {
-            "ltr"
-        }
-    };
     let preview_only = config.preview_only;
-    let has_anything = move || {
-        !preview_only
-            && (stories.with(|s| !s.is_empty())
-                || polls.with(|p| !p.is_empty())
-                || site.with(|s| s.as_ref().is_some_and(|s| !s.channels.is_empty())))
-    };
     let open_story = move || {
         ui.viewer.get().and_then(|i| {
             let all = stories.get();
             (i < all.len()).then(|| {
-                view! { <Viewer stories=all start=i site=site on_close=close_viewer mark_seen=mark_seen/> }
+                let parts = ViewerParts {
+                    site,
+                    on_close: close_viewer,
+                    mark_seen,
+                };
+                lazy_view(move || viewer(all.clone(), i, parts))
             })
         })
     };
     let close_preview = Callback::new(move |()| ui.preview.set(None));
     let open_preview = move || {
-        ui.preview.get().map(|story| {
-            view! { <PreviewViewer story=story site=site on_close=close_preview/> }
-        })
+        ui.preview
+            .get()
+            .map(|story| lazy_view(move || preview_viewer(story.clone(), site, close_preview)))
     };
     // An open story locks the host page's scroll; dropping the guard restores it.
     let scroll_lock = StoredValue::new_local(None::<crate::scroll_lock::Guard>);
@@ -214,86 +265,114 @@ pub fn App(
             _ => {}
         });
     });
-    let ctx_label = ctx.clone();
-    let launcher_label = move || {
-        let n = unseen.get();
-        let base = ctx_label.t(Text::OpenHelp);
-        // The visible count must be part of the name (WCAG 2.5.3, label in name), and a
-        // parenthetical does not count as part of it: "Open help stories, 1 new".
-        if n > 0 {
-            format!("{base}, {n} {}", ctx_label.t(Text::New))
-        } else {
-            base.to_string()
-        }
-    };
     view! {
-        <div
-            class="root"
-            class:left=side == Side::Left
-            data-theme=mode
-            dir=dir
-            lang=content_lang
-            style:--accent=move || accent_colour.get()
-            style:--on-accent=move || text_on(&accent_colour.get())
-        >
-            <Show when=move || !preview_only>
-                <Banners sessions=sessions/>
-            </Show>
-            <Show when=has_anything>
-                <button
-                    class="launcher"
-                    class:unseen=has_unseen
-                    data-testid="glimpse-launcher"
-                    node_ref=launcher
-                    aria-label=launcher_label.clone()
-                    aria-haspopup="dialog"
-                    aria-expanded=move || ui.tray.get().to_string()
-                    on:click=move |_| ui.tray.update(|t| *t = !*t)
-                >
-                    <svg viewBox="0 0 24 24" aria-hidden="true" width="26" height="26">
-                        <path
-                            fill="currentColor"
-                            d="M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20Zm0 15.5a1.25 1.25 0 1 1 0-2.5 1.25 1.25 0 0 1 0 2.5Zm1.6-6.1c-.7.5-.85.8-.85 1.6h-1.9c0-1.4.4-2.1 1.5-2.9.8-.6 1.1-.9 1.1-1.6 0-.8-.6-1.3-1.5-1.3s-1.6.5-1.7 1.5H8.4C8.5 6.9 10 5.6 12 5.6c2 0 3.4 1.2 3.4 2.9 0 1.3-.6 2-1.8 2.9Z"
-                        ></path>
-                    </svg>
-                    <Show when=move || unseen.get() != 0>
-                        <span class="count" aria-hidden="true">{move || unseen.get()}</span>
-                    </Show>
-                </button>
-            </Show>
-            <Show when=move || ui.tray.get()>
-                <Tray
-                    stories=stories
-                    polls=polls
-                    site=site
-                    availability=availability
-                    seen=seen
-                    ui=ui
-                    on_close=Callback::new(move |()| {
+        // Live-session banners load only when the feed has a session.
+        <Show when=move || !preview_only && sessions.with(|s| !s.is_empty())>
+            {lazy_view(move || banners(sessions))}
+        </Show>
+        <Show when=move || ui.tray.get()>
+            {
+                let parts = TrayParts {
+                    stories,
+                    polls,
+                    site,
+                    availability,
+                    seen,
+                    ui,
+                    on_close: Callback::new(move |()| {
                         ui.tray.set(false);
                         focus_launcher();
-                    })
-                />
-            </Show>
-            {open_story}
-            {open_preview}
-        </div>
+                    }),
+                };
+                lazy_view(move || tray(parts))
+            }
+        </Show>
+        {open_story}
+        {open_preview}
     }
 }
 
-/// The real story player showing an operator's draft: nothing is tracked or marked seen.
-#[component]
-fn PreviewViewer(
-    story: Story,
-    site: Memo<Option<FeedSite>>,
-    on_close: Callback<()>,
-) -> impl IntoView {
-    provide_context(Ctx {
-        preview: true,
-        ..ctx()
-    });
-    let mark_seen = Callback::new(|_: String| {});
-    view! { <Viewer stories=vec![story] start=0 site=site on_close=on_close mark_seen=mark_seen/> }
+/// What the story viewer needs from [`App`].
+#[derive(Clone, Copy)]
+pub struct ViewerParts {
+    pub site: Memo<Option<FeedSite>>,
+    pub on_close: Callback<()>,
+    pub mark_seen: Callback<String>,
+}
+
+crate::chunk! {
+    /// The story viewer (its own chunk, fetched on the first story opened).
+    pub fn viewer(stories: Vec<Story>, start: usize, parts: ViewerParts) -> AnyView;
+        chunk viewer, preload preload_viewer, body viewer_body;
+    {
+        view! {
+            <Viewer
+                stories=stories
+                start=start
+                site=parts.site
+                on_close=parts.on_close
+                mark_seen=parts.mark_seen
+            />
+        }
+        .into_any()
+    }
+}
+
+crate::chunk! {
+    /// The real story player showing an operator's draft: nothing is tracked or marked
+    /// seen (in the viewer's chunk).
+    pub fn preview_viewer(story: Story, site: Memo<Option<FeedSite>>, on_close: Callback<()>) -> AnyView;
+        chunk viewer, preload preload_preview_viewer, body preview_viewer_body;
+    {
+        provide_context(Ctx {
+            preview: true,
+            ..ctx()
+        });
+        let mark_seen = Callback::new(|_: String| {});
+        view! { <Viewer stories=vec![story] start=0 site=site on_close=on_close mark_seen=mark_seen/> }
+            .into_any()
+    }
+}
+
+crate::chunk! {
+    /// Live-session banners (their own chunk, fetched when the feed has a session).
+    pub fn banners(sessions: Memo<Vec<glimpse_shared::LiveSession>>) -> AnyView;
+        chunk banners, preload preload_banners, body banners_body;
+    {
+        view! { <Banners sessions=sessions/> }.into_any()
+    }
+}
+
+/// What the tray needs from [`App`].
+#[derive(Clone, Copy)]
+pub struct TrayParts {
+    pub stories: Memo<Vec<Story>>,
+    pub polls: Memo<Vec<glimpse_shared::Poll>>,
+    pub site: Memo<Option<FeedSite>>,
+    pub availability: Memo<Vec<Availability>>,
+    pub seen: RwSignal<Vec<String>>,
+    pub ui: Ui,
+    pub on_close: Callback<()>,
+}
+
+crate::chunk! {
+    /// The tray (its own chunk, fetched on the launcher's hover, focus or touch, and on click).
+    pub fn tray(parts: TrayParts) -> AnyView;
+        chunk tray, preload preload_tray, body tray_body;
+    {
+        view! {
+            <Tray
+                stories=parts.stories
+                polls=parts.polls
+                site=parts.site
+                availability=parts.availability
+                seen=parts.seen
+                ui=parts.ui
+                on_close=parts.on_close
+            />
+        }
+        .into_any()
+    }
 }
 
 /// The panel the launcher opens: stories (newest first), open polls, and the traditional

@@ -37,6 +37,16 @@ pub async fn sleep_or_online(ms: i64) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
+/// Calls `f` every `ms` milliseconds for the life of the page.
+pub fn every(ms: i32, f: impl FnMut() + 'static) {
+    let f = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(f);
+    if let Some(w) = web_sys::window() {
+        let _ = w
+            .set_interval_with_callback_and_timeout_and_arguments_0(f.as_ref().unchecked_ref(), ms);
+    }
+    f.forget();
+}
+
 /// The visitor's own clock (for local retry schedules).
 pub fn local_ms() -> i64 {
     js_sys::Date::now() as i64

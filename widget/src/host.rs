@@ -2,36 +2,46 @@
 //! shadow root. All markup and CSS live inside it, so host styles cannot reach in and ours
 //! cannot leak out. Also the command API (`Glimpse('open' | 'close', …)`) for every instance.
 
-use std::cell::{Cell, RefCell};
-use std::time::Duration;
-
-use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlElement, ShadowRootInit, ShadowRootMode};
 
-use glimpse_shared::outbox::{Outcome, backoff_ms};
-
 use crate::Config;
-use crate::app::{App, FeedState, Ui};
-use crate::browser;
+use crate::shell::{self, Command};
 
-/// The widget's stylesheet, scoped by the shadow root.
-pub const CSS: &str = include_str!("widget.css");
+/// The first chunk's stylesheet (theme, frame, launcher), scoped by the shadow root.
+pub const CSS: &str = include_str!("launcher.css");
 
-/// A mounted instance, for commands.
-#[derive(Clone, Copy)]
-struct Instance {
-    site: &'static str,
-    ui: Ui,
-    feed: ReadSignal<FeedState>,
+/// The app's stylesheet, added by the app's chunk ([`add_app_styles`]).
+pub const APP_CSS: &str = include_str!("widget.css");
+
+/// Adds the app's stylesheet to the shadow root holding `root`, after the first chunk's
+/// (same nonce), unless it is already there.
+pub fn add_app_styles(root: &web_sys::Element, nonce: Option<&str>) -> Result<(), JsValue> {
+    let shadow = root
+        .get_root_node()
+        .dyn_into::<web_sys::ShadowRoot>()
+        .map_err(|_| JsValue::from_str("not in a shadow root"))?;
+    if shadow.query_selector("style[data-app]")?.is_some() {
+        return Ok(());
+    }
+    let document = root
+        .owner_document()
+        .ok_or_else(|| JsValue::from_str("no document"))?;
+    let style = document.create_element("style")?;
+    style.set_attribute("data-app", "")?;
+    if let Some(n) = nonce {
+        style.set_attribute("nonce", n)?;
+    }
+    style.set_text_content(Some(APP_CSS));
+    // After the first stylesheet, before the content: the cascade order of one file.
+    let first = shadow.query_selector("style")?;
+    let next = first.and_then(|s| s.next_sibling());
+    shadow.insert_before(&style, next.as_ref())?;
+    Ok(())
 }
 
-thread_local! {
-    static INSTANCES: RefCell<Vec<Instance>> = const { RefCell::new(Vec::new()) };
-    static STARTED: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Creates `<glimpse-widget data-site=…>` with its shadow root and mounts the app into it.
+/// Creates `<glimpse-widget data-site=…>` with its shadow root, shows the launcher once the
+/// feed is in, and leaves the rest to the app's lazy chunk ([`crate::shell`]).
 /// One instance per site: a second mount of a site already on the page does nothing, so
 /// does one while another copy of the bundle (another loader URL) shows that site. Before
 /// `<body>` exists (a snippet in `<head>` on a slow page) it waits for `DOMContentLoaded`.
@@ -64,64 +74,15 @@ pub fn mount(config: Config) -> Result<(), JsValue> {
     }
     let (host, container) = create_shadow_container(&config.site, config.nonce.as_deref())?;
     crate::viewport::follow(&container);
-    let (feed, set_feed) = signal(FeedState::Loading);
-    let ui = Ui::new();
-    let app_config = config.clone();
-    // Mounting first also initialises Leptos's task executor, which spawn_local needs.
-    leptos::mount::mount_to(
-        container,
-        move || view! { <App config=app_config feed=feed ui=ui/> },
-    )
-    .forget();
-    let site: &'static str = Box::leak(config.site.clone().into_boxed_str());
-    INSTANCES.with(|i| i.borrow_mut().push(Instance { site, ui, feed }));
-    start_once(&config);
+    let inst = shell::attach(config, &container)?;
     keep_attached(host);
-    let url = config.feed_url();
-    leptos::task::spawn_local(load_feed(
-        url,
-        set_feed,
-        config.site.clone(),
-        config.datalayer,
-    ));
+    wasm_bindgen_futures::spawn_local(shell::load_feed(inst));
     Ok(())
-}
-
-/// Loads the site's feed. Offline or on 429/5xx it tries again with backoff and at once when
-/// the browser is back online; until then the widget stays out of sight. Other 4xx answers
-/// (an unknown site) are final.
-async fn load_feed(url: String, set_feed: WriteSignal<FeedState>, site: String, datalayer: bool) {
-    let mut attempts = 0;
-    loop {
-        match crate::api::fetch_feed(&url).await {
-            Ok((feed, server_now)) => {
-                browser::sync_clock(server_now);
-                set_feed.set(FeedState::Ready(Box::new(feed)));
-                browser::emit(
-                    "ready",
-                    &browser::object(&[("site", site.as_str().into())]),
-                    datalayer,
-                );
-                return;
-            }
-            Err((outcome, e)) => {
-                if attempts == 0 {
-                    crate::warn(&e);
-                    set_feed.set(FeedState::Failed);
-                }
-                if outcome != Outcome::Retry {
-                    return;
-                }
-                attempts += 1;
-                browser::sleep_or_online(backoff_ms(attempts)).await;
-            }
-        }
-    }
 }
 
 /// Whether this site's widget is already on the page, from this bundle or another copy.
 fn is_mounted(document: &web_sys::Document, site: &str) -> bool {
-    INSTANCES.with(|i| i.borrow().iter().any(|x| x.site == site)) || {
+    shell::all().iter().any(|x| x.config.site == site) || {
         let all = document.get_elements_by_tag_name("glimpse-widget");
         (0..all.length())
             .filter_map(|i| all.item(i))
@@ -129,34 +90,20 @@ fn is_mounted(document: &web_sys::Document, site: &str) -> bool {
     }
 }
 
-/// Page-wide duties, started by the first instance: the offline outbox and event batching.
-fn start_once(config: &Config) {
-    if STARTED.with(|s| s.replace(true)) {
-        return;
-    }
-    crate::poll::start_outbox(config);
-    let _ = set_interval_with_handle(|| crate::telemetry::flush(false), Duration::from_secs(10));
-    let pagehide = window_event_listener_untyped("pagehide", |_| crate::telemetry::flush(true));
-    std::mem::forget(pagehide);
-}
-
 /// Single-page apps may replace `<body>`'s children on navigation; put the widget back (and
 /// back on the top layer, which removal left). A page script that hid every popover gets
 /// it shown again too.
 fn keep_attached(host: web_sys::Element) {
-    let _ = set_interval_with_handle(
-        move || {
-            if !host.is_connected()
-                && let Some(body) = web_sys::window()
-                    .and_then(|w| w.document())
-                    .and_then(|d| d.body())
-            {
-                let _ = body.append_child(&host);
-            }
-            show_on_top(&host);
-        },
-        Duration::from_millis(1_000),
-    );
+    crate::browser::every(1_000, move || {
+        if !host.is_connected()
+            && let Some(body) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.body())
+        {
+            let _ = body.append_child(&host);
+        }
+        show_on_top(&host);
+    });
 }
 
 /// The host element's own box, set inline with `!important` (through CSSOM, which a
@@ -239,64 +186,28 @@ fn show_on_top(host: &web_sys::Element) {
 /// `Glimpse('open')`, `Glimpse('open', {story: id})`, `Glimpse('close')`, and for operators
 /// `Glimpse('preview', {story: {…}})` (a whole story, validated, shown in the real player
 /// without tracking); `{site}` in the argument limits the command to one instance.
+/// Commands given before the app's chunk has loaded run, in order, once it has.
 pub fn command(name: &str, arg: &JsValue) {
     let get = |k: &str| {
         js_sys::Reflect::get(arg, &JsValue::from_str(k))
             .ok()
             .and_then(|v| v.as_string())
     };
-    let only_site = get("site");
-    let story = get("story");
-    let instances = INSTANCES.with(|i| i.borrow().clone());
-    for inst in instances
-        .iter()
-        .filter(|i| only_site.as_deref().is_none_or(|s| s == i.site))
-    {
-        match name {
-            "open" => match &story {
-                Some(id) => {
-                    let index = inst.feed.with_untracked(|f| match f {
-                        FeedState::Ready(feed) => feed.stories.iter().position(|s| &s.id == id),
-                        _ => None,
-                    });
-                    if let Some(i) = index {
-                        inst.ui.tray.set(false);
-                        inst.ui.viewer.set(Some(i));
-                    }
-                }
-                None => inst.ui.tray.set(true),
-            },
-            "close" => {
-                inst.ui.viewer.set(None);
-                inst.ui.tray.set(false);
-                inst.ui.preview.set(None);
-            }
-            "preview" => match preview_story(arg) {
-                Ok(story) => {
-                    inst.ui.tray.set(false);
-                    inst.ui.viewer.set(None);
-                    inst.ui.preview.set(Some(story));
-                }
-                Err(e) => crate::warn(&format!("cannot preview: {e}")),
-            },
-            other => crate::warn(&format!("unknown command {other:?}")),
+    let command = match name {
+        "open" => Command::Open(get("story")),
+        "close" => Command::Close,
+        "preview" => Command::Preview(arg.clone()),
+        other => {
+            crate::warn(&format!("unknown command \"{other}\""));
+            return;
         }
-    }
-}
-
-/// The story of a preview command, if it would be accepted by the API.
-fn preview_story(arg: &JsValue) -> Result<glimpse_shared::Story, String> {
-    let value = js_sys::Reflect::get(arg, &JsValue::from_str("story"))
-        .map_err(|_| "no story".to_string())?;
-    // The console's own page: its `JSON` is the browser's.
-    let text = js_sys::JSON::stringify(&value)
-        .ok()
-        .and_then(|t| t.as_string())
-        .ok_or_else(|| "no story".to_string())?;
-    let story: glimpse_shared::Story = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    match story.validate().first() {
-        Some(p) => Err(format!("{}: {}", p.field, p.message)),
-        None => Ok(story),
+    };
+    let only_site = get("site");
+    for inst in shell::all()
+        .iter()
+        .filter(|i| only_site.as_deref().is_none_or(|s| s == i.config.site))
+    {
+        shell::run(inst.id, command.clone());
     }
 }
 

@@ -12,7 +12,8 @@ use crate::app::ctx;
 use crate::browser;
 use crate::config::Config;
 
-const OUTBOX_KEY: &str = "glimpse:outbox";
+/// The page-wide localStorage key of undelivered answers ([`glimpse_shared::outbox::Outbox`]).
+pub const OUTBOX_KEY: &str = "glimpse:outbox";
 
 fn answers_key(site: &str) -> String {
     format!("glimpse:{site}:answers")

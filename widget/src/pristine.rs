@@ -1,4 +1,4 @@
-//! The browser's own `fetch`, whatever the host page did to `window.fetch`.
+//! The browser's own `fetch` and `JSON.parse`, whatever the host page did to them.
 //!
 //! Analytics tags, error trackers and old polyfills wrap `window.fetch`; some wrappers
 //! change arguments, drop `keepalive`, or return a promise of their own. The widget takes
@@ -16,6 +16,32 @@ use wasm_bindgen::{JsCast, JsValue};
 
 thread_local! {
     static FETCH: OnceCell<Option<Function>> = const { OnceCell::new() };
+    static PARSE: OnceCell<Option<(JsValue, Function)>> = const { OnceCell::new() };
+}
+
+/// Parses JSON text with the browser's own `JSON.parse` (the page's if it is still native,
+/// else a hidden frame's), so the first chunk can read a feed without carrying a JSON
+/// decoder of its own. `None` if the text is not JSON.
+pub fn json_parse(text: &str) -> Option<JsValue> {
+    let (json, parse) = PARSE.with(|p| p.get_or_init(native_parse).clone())?;
+    parse.call1(&json, &JsValue::from_str(text)).ok()
+}
+
+fn native_parse() -> Option<(JsValue, Function)> {
+    let window = web_sys::window()?;
+    let of = |w: &JsValue| -> Option<(JsValue, Function)> {
+        let json = Reflect::get(w, &JsValue::from_str("JSON")).ok()?;
+        let parse = Reflect::get(&json, &JsValue::from_str("parse"))
+            .ok()?
+            .dyn_into::<Function>()
+            .ok()?;
+        Some((json, parse))
+    };
+    let current = of(&window)?;
+    if is_native(&current.1, "parse") {
+        return Some(current);
+    }
+    in_frame(&window, |w| of(w)).or(Some(current))
 }
 
 /// Calls the native `fetch(url, init)` on the host window; the promise of a `Response`.
@@ -43,7 +69,12 @@ fn native_fetch() -> Option<Function> {
     if is_native(&current, "fetch") {
         return Some(current);
     }
-    from_iframe(&window).or(Some(current))
+    in_frame(&window, |w| {
+        Reflect::get(w, &JsValue::from_str("fetch"))
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok())
+    })
+    .or(Some(current))
 }
 
 /// Whether `f` prints as the browser's own function `name` (`function fetch() { [native
@@ -55,9 +86,9 @@ fn is_native(f: &Function, name: &str) -> bool {
     compact == format!("function{name}(){{[nativecode]}}")
 }
 
-/// `fetch` of a hidden `about:blank` iframe, which no host script has touched. The frame
-/// lives only for the moment it takes to read the function.
-fn from_iframe(window: &web_sys::Window) -> Option<Function> {
+/// Reads `get` from the window of a hidden `about:blank` iframe, which no host script has
+/// touched. The frame lives only for the moment it takes to read the function.
+fn in_frame<T>(window: &web_sys::Window, get: impl FnOnce(&JsValue) -> Option<T>) -> Option<T> {
     let document = window.document()?;
     let frame = document.create_element("iframe").ok()?;
     let _ = frame.set_attribute("aria-hidden", "true");
@@ -76,8 +107,7 @@ fn from_iframe(window: &web_sys::Window) -> Option<Function> {
     let found = frame
         .dyn_ref::<web_sys::HtmlIFrameElement>()
         .and_then(web_sys::HtmlIFrameElement::content_window)
-        .and_then(|w| Reflect::get(&w, &JsValue::from_str("fetch")).ok())
-        .and_then(|f| f.dyn_into::<Function>().ok());
+        .and_then(|w| get(&w));
     let _ = parent.remove_child(&frame);
     found
 }

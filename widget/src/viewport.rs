@@ -85,11 +85,11 @@ fn apply(container: &HtmlElement, frame: Option<Frame>) {
     let style = container.style();
     match frame {
         Some(f) => {
-            let _ = style.set_property("--vv-x", &format!("{:.2}px", f.x));
-            let _ = style.set_property("--vv-y", &format!("{:.2}px", f.y));
-            let _ = style.set_property("--vv-w", &format!("{:.2}px", f.width));
-            let _ = style.set_property("--vv-h", &format!("{:.2}px", f.height));
-            let _ = style.set_property("--vv-k", &format!("{:.5}", f.scale));
+            let _ = style.set_property("--vv-x", &format!("{}px", fixed(f.x, 2)));
+            let _ = style.set_property("--vv-y", &format!("{}px", fixed(f.y, 2)));
+            let _ = style.set_property("--vv-w", &format!("{}px", fixed(f.width, 2)));
+            let _ = style.set_property("--vv-h", &format!("{}px", fixed(f.height, 2)));
+            let _ = style.set_property("--vv-k", &fixed(f.scale, 5));
         }
         None => {
             for name in ["--vv-x", "--vv-y", "--vv-w", "--vv-h", "--vv-k"] {
@@ -99,9 +99,74 @@ fn apply(container: &HtmlElement, frame: Option<Frame>) {
     }
 }
 
+/// `value` with `places` decimals (at most 9), rounded half away from zero: `-0.5` at 0
+/// places is `-1`. Written with integer formatting only, so this first chunk does not carry
+/// the float formatting machinery (`{:.2}` links about 15 KB of `core::fmt` float code).
+pub fn fixed(value: f64, places: u32) -> String {
+    let scale = 10_i64.pow(places.min(9));
+    let n = (value * scale as f64).round() as i64;
+    let sign = if n < 0 { "-" } else { "" };
+    let n = n.unsigned_abs();
+    let scale = scale.unsigned_abs();
+    if places == 0 {
+        return format!("{sign}{n}");
+    }
+    format!(
+        "{sign}{}.{:0width$}",
+        n / scale,
+        n % scale,
+        width = places.min(9) as usize
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed_matches_the_standard_formatter() {
+        for v in [
+            0.0,
+            1.0,
+            -1.0,
+            0.004,
+            0.005,
+            0.015,
+            12.345_67,
+            -12.345_67,
+            360.0,
+            1_234_567.891,
+            -0.004,
+            0.999_995,
+            2.0 / 3.0,
+            -2.0 / 3.0,
+        ] {
+            for places in [0_u32, 2, 5] {
+                let ours = fixed(v, places);
+                let std = format!("{v:.*}", places as usize);
+                // Rust rounds half to even on the exact binary value; ours rounds the
+                // scaled value half away from zero. They may differ only in the last place.
+                let (a, b): (f64, f64) = (
+                    ours.parse().unwrap_or(f64::NAN),
+                    std.parse().unwrap_or(f64::NAN),
+                );
+                let ulp = 1.0 / 10_f64.powi(places as i32);
+                assert!(
+                    (a - b).abs() <= ulp * 1.000_001,
+                    "{v} at {places}: {ours} vs {std}"
+                );
+                assert_eq!(
+                    ours.split('.').nth(1).map_or(0, str::len),
+                    places as usize,
+                    "{ours}"
+                );
+            }
+        }
+        assert_eq!(fixed(12.345_67, 2), "12.35");
+        assert_eq!(fixed(-0.004, 2), "0.00");
+        assert_eq!(fixed(0.5, 5), "0.50000");
+        assert_eq!(fixed(-3.25, 0), "-3");
+    }
 
     #[test]
     fn an_unzoomed_phone_frame_is_the_visible_screen() {

@@ -6,9 +6,9 @@
 
 use glimpse_shared::{Channel, ChannelKind, Feed, FeedSite, Slide, Story, Theme};
 use glimpse_widget::Config;
-use glimpse_widget::app::{App, FeedState, Ui};
 use glimpse_widget::host::create_shadow_container;
-use leptos::prelude::*;
+use glimpse_widget::shell::{self, Instance};
+use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -65,29 +65,38 @@ fn feed(slides: &[&str]) -> Feed {
     }
 }
 
-/// Mounts the app into a fresh shadow root and returns that root and the feed setter.
-fn mount(site: &str) -> (ShadowRoot, WriteSignal<FeedState>) {
+/// Delivers a feed to a mounted instance, as its fetch would.
+struct Feeder(Rc<Instance>);
+
+impl Feeder {
+    fn ready(&self, feed: Feed) {
+        shell::feed_arrived(&self.0, serde_json::to_string(&feed).unwrap(), None);
+    }
+
+    /// An answer that is not a feed.
+    fn garbage(&self) {
+        shell::feed_arrived(&self.0, "<html>502 Bad Gateway</html>".into(), None);
+    }
+}
+
+/// Mounts the widget (its first chunk: root and launcher; the app starts on the first
+/// click) into a fresh shadow root and returns that root and the feed deliverer.
+fn mount(site: &str) -> (ShadowRoot, Feeder) {
     mount_lang(site, "en")
 }
 
-fn mount_lang(site: &str, lang: &str) -> (ShadowRoot, WriteSignal<FeedState>) {
+fn mount_lang(site: &str, lang: &str) -> (ShadowRoot, Feeder) {
     let (_host, container) = create_shadow_container(site, None).unwrap();
     let root = container
         .parent_node()
         .unwrap()
         .dyn_into::<ShadowRoot>()
         .unwrap();
-    let (feed, set_feed) = signal(FeedState::Loading);
     let config = Config::new(site, "http://127.0.0.1:9")
         .unwrap()
         .with_options(lang, "", "", "", "", None);
-    let ui = Ui::new();
-    leptos::mount::mount_to(
-        container,
-        move || view! { <App config=config feed=feed ui=ui/> },
-    )
-    .forget();
-    (root, set_feed)
+    let inst = shell::attach(config, &container).unwrap();
+    (root, Feeder(inst))
 }
 
 fn key(root: &ShadowRoot, selector: &str, key: &str) {
@@ -135,7 +144,7 @@ async fn launcher_opens_the_tray_and_the_story_plays_to_its_end_card() {
         "no launcher before the feed has loaded"
     );
 
-    set_feed.set(FeedState::Ready(Box::new(feed(&["Step one", "Step two"]))));
+    set_feed.ready(feed(&["Step one", "Step two"]));
     tick().await;
     let launcher = find(&root, "[data-testid=glimpse-launcher]").expect("launcher");
     assert_eq!(
@@ -204,7 +213,7 @@ async fn launcher_opens_the_tray_and_the_story_plays_to_its_end_card() {
 #[wasm_bindgen_test]
 async fn space_pauses_and_escape_closes() {
     let (root, set_feed) = mount("dom-keys");
-    set_feed.set(FeedState::Ready(Box::new(feed(&["One", "Two"]))));
+    set_feed.ready(feed(&["One", "Two"]));
     tick().await;
     open_first_story(&root).await;
     let pause = || find(&root, "[data-testid=glimpse-pause]").unwrap();
@@ -234,7 +243,7 @@ async fn space_pauses_and_escape_closes() {
 async fn authored_markup_is_shown_as_text_never_parsed() {
     let (root, set_feed) = mount("dom-xss");
     let hostile = "<img src=x onerror=\"window.__pwned=1\"><script>window.__pwned=1</script>";
-    set_feed.set(FeedState::Ready(Box::new(feed(&[hostile]))));
+    set_feed.ready(feed(&[hostile]));
     tick().await;
     open_first_story(&root).await;
     assert_eq!(text(&root, "[data-testid=glimpse-slide-text]"), hostile);
@@ -248,7 +257,7 @@ async fn authored_markup_is_shown_as_text_never_parsed() {
 #[wasm_bindgen_test]
 async fn a_failed_feed_shows_nothing() {
     let (root, set_feed) = mount("dom-failed");
-    set_feed.set(FeedState::Failed);
+    set_feed.garbage();
     tick().await;
     assert!(find(&root, "[data-testid=glimpse-launcher]").is_none());
     assert!(find(&root, "[role=dialog]").is_none());
@@ -277,7 +286,7 @@ async fn speaks_the_visitors_language_and_lays_out_right_to_left() {
     let (root, set_feed) = mount_lang("dom-lang", "es");
     let mut f = feed(&["Paso uno"]);
     f.site.language = "ar".into();
-    set_feed.set(FeedState::Ready(Box::new(f)));
+    set_feed.ready(f);
     tick().await;
     let launcher = find(&root, "[data-testid=glimpse-launcher]").expect("launcher");
     assert_eq!(

@@ -13,12 +13,26 @@ pub fn assets_dir() -> PathBuf {
     at("worker/assets")
 }
 
-/// The bundle files the loader refers to, relative to the assets directory.
+/// One widget build in the assets: `glimpse/{id}/` holds the glue (`glimpse.js`), the main
+/// wasm (`glimpse.wasm`), the split loader (`__wasm_split.js`) and every lazy chunk
+/// (`*.wasm`), all referring to each other by relative names. The directory name is a hash
+/// of the contents, so the files can be cached forever and a page opened before a deploy
+/// still finds the chunks of its build (see [`KEEP_BUILDS`]).
 #[derive(Debug, Clone)]
 pub struct WidgetBundle {
+    /// `glimpse/{id}`, relative to the assets directory.
+    pub dir: String,
+    /// Glue and main wasm, relative to the assets directory.
     pub glue: String,
     pub wasm: String,
 }
+
+/// How many widget builds the assets keep (the current one and the previous ones), so
+/// pages opened before a deploy still load their lazy chunks.
+pub const KEEP_BUILDS: usize = 3;
+
+/// The split loader's module name, as the main wasm imports it.
+const SPLIT_LINK: &str = "./__wasm_split.js";
 
 /// Builds everything `wrangler dev` / `wrangler deploy` serve.
 pub fn build_all(tools: &Tools) -> Result {
@@ -78,8 +92,144 @@ fn compile_wasm(
         .arg(&out))?;
     let raw_wasm = out.join(format!("{out_name}_bg.wasm"));
     let opt_wasm = out.join(format!("{out_name}.opt.wasm"));
+    wasm_opt(tools, &raw_wasm, &opt_wasm)?;
+    Ok((out.join(format!("{out_name}.js")), opt_wasm))
+}
+
+/// Compiles the widget with its split points (`--features split`, linked with
+/// `--emit-relocs`), cuts it into the main module and lazy chunks with
+/// `wasm_split_cli_support` (as cargo-leptos does), generates the JS glue for the main module
+/// (`--keep-lld-exports`: the chunks import from it), optimises every wasm file with
+/// wasm-opt, minifies the glue and the split loader with esbuild, and writes the build into
+/// `assets/glimpse/{id}/`. Older builds beyond [`KEEP_BUILDS`] are removed.
+pub fn build_widget(tools: &Tools) -> Result<WidgetBundle> {
+    run(cargo().current_dir(crate::root()).args([
+        "rustc",
+        "--package",
+        "glimpse-widget",
+        "--lib",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--features",
+        "split",
+        "--",
+        "-Clink-arg=--emit-relocs",
+    ]))?;
+    let linked = at("target/wasm32-unknown-unknown/release/glimpse_widget.wasm");
+    let input = std::fs::read(&linked).map_err(|e| format!("read {}: {e}", linked.display()))?;
+    let work = at("target/glimpse-split");
+    let _ = std::fs::remove_dir_all(&work);
+    let split_dir = work.join("split");
+    std::fs::create_dir_all(&split_dir)
+        .map_err(|e| format!("mkdir {}: {e}", split_dir.display()))?;
+    let main_wasm = work.join("main.wasm");
+    let split = wasm_split_cli_support::transform({
+        let mut opts = wasm_split_cli_support::Options::new(&input);
+        opts.output_dir = &split_dir;
+        opts.main_out_path = &main_wasm;
+        opts.link_name = SPLIT_LINK;
+        opts.main_module = "./glimpse.js";
+        opts
+    })
+    .map_err(|e| format!("wasm split: {e:?}"))?;
+    let out = work.join("out");
+    run(Command::new(&tools.wasm_bindgen)
+        .arg(&main_wasm)
+        .args([
+            "--target",
+            "web",
+            "--no-typescript",
+            "--keep-lld-exports",
+            "--remove-name-section",
+            "--remove-producers-section",
+            "--out-name",
+            "glimpse",
+            "--out-dir",
+        ])
+        .arg(&out))?;
+    // The built files by name inside the build directory.
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    wasm_opt(
+        tools,
+        &out.join("glimpse_bg.wasm"),
+        &out.join("glimpse.wasm"),
+    )?;
+    files.push(("glimpse.wasm".into(), read(&out.join("glimpse.wasm"))?));
+    files.push((
+        "glimpse.js".into(),
+        minify_module(tools, &read(&out.join("glimpse.js"))?)?,
+    ));
+    files.push((
+        "__wasm_split.js".into(),
+        minify_module(tools, &read(&split_dir.join("__wasm_split.js"))?)?,
+    ));
+    let mut chunks = split.split_modules;
+    chunks.sort();
+    // wasm-opt every chunk, two at a time (it is single-threaded on small modules).
+    let optimised = std::sync::Mutex::new(Vec::new());
+    let queue = std::sync::Mutex::new(chunks.into_iter());
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                // The lock is released before the work: `next` returns an owned path.
+                let next = || queue.lock().ok().and_then(|mut q| q.next());
+                while let Some(chunk) = next() {
+                    let done = (|| -> Result<(String, Vec<u8>)> {
+                        let name = chunk
+                            .file_name()
+                            .and_then(|n| n.to_str())
+                            .ok_or_else(|| format!("chunk name {}", chunk.display()))?
+                            .to_string();
+                        let opt = work.join(format!("opt-{name}"));
+                        wasm_opt(tools, &chunk, &opt)?;
+                        Ok((name, read(&opt)?))
+                    })();
+                    if let Ok(mut o) = optimised.lock() {
+                        o.push(done);
+                    }
+                }
+            });
+        }
+    });
+    let mut optimised = optimised.into_inner().map_err(|e| e.to_string())?;
+    optimised.sort_by(|a, b| match (a, b) {
+        (Ok(a), Ok(b)) => a.0.cmp(&b.0),
+        _ => std::cmp::Ordering::Equal,
+    });
+    for chunk in optimised {
+        files.push(chunk?);
+    }
+    let mut all = Vec::new();
+    for (name, bytes) in &files {
+        all.extend_from_slice(name.as_bytes());
+        all.extend_from_slice(bytes);
+    }
+    let id = format!("{:016x}", fnv1a64(&all))[..12].to_string();
+    let glimpse = assets_dir().join("glimpse");
+    let dir = glimpse.join(&id);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
+    for (name, bytes) in &files {
+        std::fs::write(dir.join(name), bytes).map_err(|e| format!("write {name}: {e}"))?;
+        println!("    widget: glimpse/{id}/{name} ({} bytes)", bytes.len());
+    }
+    keep_recent_builds(&glimpse, &id)?;
+    Ok(WidgetBundle {
+        dir: format!("glimpse/{id}"),
+        glue: format!("glimpse/{id}/glimpse.js"),
+        wasm: format!("glimpse/{id}/glimpse.wasm"),
+    })
+}
+
+fn read(path: &std::path::Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| format!("read {}: {e}", path.display()))
+}
+
+/// Optimises one wasm file for size.
+fn wasm_opt(tools: &Tools, from: &std::path::Path, to: &std::path::Path) -> Result {
     run(Command::new(&tools.wasm_opt)
-        .arg(&raw_wasm)
+        .arg(from)
         .args([
             "-Oz",
             "--enable-bulk-memory",
@@ -88,37 +238,76 @@ fn compile_wasm(
             "--enable-sign-ext",
             "--enable-reference-types",
             "--enable-multivalue",
+            "--strip-debug",
+            "--strip-producers",
+            "--strip-target-features",
             "-o",
         ])
-        .arg(&opt_wasm))?;
-    Ok((out.join(format!("{out_name}.js")), opt_wasm))
+        .arg(to))
 }
 
-/// Compiles the widget, generates the JS glue, optimises the wasm and copies both into
-/// `assets/glimpse/` under content-hashed names (so they can be cached forever).
-pub fn build_widget(tools: &Tools) -> Result<WidgetBundle> {
-    let (glue_path, opt_wasm) = compile_wasm(tools, "glimpse-widget", "glimpse_widget", "glimpse")?;
-    let glue = std::fs::read(&glue_path).map_err(|e| format!("read glue: {e}"))?;
-    let wasm = std::fs::read(&opt_wasm).map_err(|e| format!("read wasm: {e}"))?;
-    let mut both = glue.clone();
-    both.extend_from_slice(&wasm);
-    let hash = format!("{:016x}", fnv1a64(&both));
-    let bundle = WidgetBundle {
-        glue: format!("glimpse/glimpse.{}.js", &hash[..12]),
-        wasm: format!("glimpse/glimpse.{}.wasm", &hash[..12]),
-    };
-    let assets = assets_dir();
-    let _ = std::fs::remove_dir_all(assets.join("glimpse"));
-    copy(&glue_path, &assets.join(&bundle.glue))?;
-    copy(&opt_wasm, &assets.join(&bundle.wasm))?;
-    println!(
-        "    widget: {} ({} bytes), {} ({} bytes)",
-        bundle.glue,
-        glue.len(),
-        bundle.wasm,
-        wasm.len()
-    );
-    Ok(bundle)
+/// Minifies an ES module with esbuild (exports and `import.meta.url` kept).
+fn minify_module(tools: &Tools, source: &[u8]) -> Result<Vec<u8>> {
+    esbuild(
+        tools,
+        source,
+        &[
+            "--minify",
+            "--format=esm",
+            "--target=es2020",
+            "--legal-comments=none",
+        ],
+    )
+}
+
+fn esbuild(tools: &Tools, source: &[u8], args: &[&str]) -> Result<Vec<u8>> {
+    let mut child = Command::new(&tools.esbuild)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("start esbuild: {e}"))?;
+    child
+        .stdin
+        .take()
+        .ok_or("esbuild stdin")?
+        .write_all(source)
+        .map_err(|e| format!("esbuild stdin: {e}"))?;
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("esbuild: {e}"))?;
+    if !out.status.success() {
+        return Err("esbuild failed".into());
+    }
+    Ok(out.stdout)
+}
+
+/// Keeps the [`KEEP_BUILDS`] most recent widget builds in `glimpse/` (by the time each was
+/// written; `current` is always kept) and removes the rest, along with files of the old
+/// single-file layout.
+fn keep_recent_builds(glimpse: &std::path::Path, current: &str) -> Result {
+    let mut builds = Vec::new();
+    for entry in
+        std::fs::read_dir(glimpse).map_err(|e| format!("read {}: {e}", glimpse.display()))?
+    {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let path = entry.path();
+        if !path.is_dir() {
+            let _ = std::fs::remove_file(&path);
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().to_string();
+        let modified = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+        builds.push((name == current, modified, path));
+    }
+    builds.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    for (_, _, path) in builds.into_iter().skip(KEEP_BUILDS) {
+        let _ = std::fs::remove_dir_all(&path);
+    }
+    Ok(())
 }
 
 /// Builds the operators' console into `assets/admin/`: `index.html` (served at `/admin/`),
@@ -171,28 +360,14 @@ pub fn write_loader_and_headers(tools: &Tools, bundle: &WidgetBundle) -> Result 
         .map_err(|e| format!("read loader: {e}"))?
         .replace("__GLIMPSE_GLUE__", &bundle.glue)
         .replace("__GLIMPSE_WASM__", &bundle.wasm);
-    let mut esbuild = Command::new(&tools.esbuild)
-        .args(["--minify", "--target=es2020", "--legal-comments=none"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("start esbuild: {e}"))?;
-    esbuild
-        .stdin
-        .take()
-        .ok_or("esbuild stdin")?
-        .write_all(source.as_bytes())
-        .map_err(|e| format!("esbuild stdin: {e}"))?;
-    let out = esbuild
-        .wait_with_output()
-        .map_err(|e| format!("esbuild: {e}"))?;
-    if !out.status.success() {
-        return Err("esbuild could not minify the loader".into());
-    }
+    let out = esbuild(
+        tools,
+        source.as_bytes(),
+        &["--minify", "--target=es2020", "--legal-comments=none"],
+    )?;
     let assets = assets_dir();
-    std::fs::write(assets.join("widget.js"), &out.stdout)
-        .map_err(|e| format!("write widget.js: {e}"))?;
-    println!("    loader: widget.js ({} bytes)", out.stdout.len());
+    std::fs::write(assets.join("widget.js"), &out).map_err(|e| format!("write widget.js: {e}"))?;
+    println!("    loader: widget.js ({} bytes)", out.len());
     copy(&at("worker/assets_headers"), &assets.join("_headers"))?;
     // Demo pages for the embedding contract: strict CSPs, two sites, hostile host CSS.
     let pages = at("demo/pages");

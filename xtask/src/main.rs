@@ -219,7 +219,7 @@ fn size() -> Result {
         build::write_loader_and_headers(&tools, &bundle)
     })?;
     step("widget size (raw / gzip / brotli q11)", || {
-        xtask::size::check(&xtask::size::measure_widget()?)
+        xtask::size::check(&xtask::size::measure_widget(&bundle.dir)?)
     })
 }
 

@@ -9,10 +9,13 @@ use crate::build::assets_dir;
 
 /// The loader must stay tiny: it runs on every page view before anything else.
 pub const LOADER_BROTLI_MAX: usize = 1_536;
-/// Everything a visitor downloads for the widget.
-pub const TOTAL_BROTLI_MAX: usize = 60 * 1024;
-/// What we aim for.
-pub const TOTAL_BROTLI_GOAL: usize = 50 * 1024;
+/// What a visitor downloads before any interaction (loader, glue, split loader, main wasm
+/// with the CSS compiled in): the build fails above this.
+pub const FIRST_BROTLI_MAX: usize = 60 * 1024;
+/// What we aim for before any interaction.
+pub const FIRST_BROTLI_GOAL: usize = 50 * 1024;
+/// Everything, with every lazy chunk.
+pub const TOTAL_BROTLI_MAX: usize = 170 * 1024;
 
 /// One file's sizes in bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,66 +53,129 @@ fn measure(path: &Path, name: String) -> Result<Sizes> {
     })
 }
 
-/// Sizes of the loader and of every bundle file (the CSS is compiled into the wasm).
-pub fn measure_widget() -> Result<Vec<Sizes>> {
+/// The widget as visitors download it: what loads before any interaction, and the lazy
+/// chunks that load on use.
+#[derive(Debug, Clone)]
+pub struct Widget {
+    pub first: Vec<Sizes>,
+    pub chunks: Vec<Sizes>,
+}
+
+/// The build the assets' loader (`widget.js`) points at: `glimpse/{id}`.
+pub fn current_bundle_dir() -> Result<String> {
+    let loader = std::fs::read_to_string(assets_dir().join("widget.js"))
+        .map_err(|e| format!("read widget.js: {e} (run `cargo xtask build`)"))?;
+    let at = loader
+        .find("glimpse/")
+        .ok_or("widget.js names no glimpse/ build")?;
+    let id: String = loader[at + "glimpse/".len()..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    if id.is_empty() {
+        return Err("widget.js names no glimpse/ build".into());
+    }
+    Ok(format!("glimpse/{id}"))
+}
+
+/// The files before interaction, in the order the loader fetches them.
+pub const FIRST_FILES: [&str; 3] = ["glimpse.js", "__wasm_split.js", "glimpse.wasm"];
+
+/// Sizes of the current build (`bundle_dir`, e.g. `glimpse/0123456789ab`, as the loader
+/// names it): the loader and [`FIRST_FILES`] first, then every chunk.
+pub fn measure_widget(bundle_dir: &str) -> Result<Widget> {
     let assets = assets_dir();
-    let mut out = vec![measure(&assets.join("widget.js"), "widget.js".into())?];
-    let dir = assets.join("glimpse");
+    let mut first = vec![measure(&assets.join("widget.js"), "widget.js".into())?];
+    for name in FIRST_FILES {
+        first.push(measure(
+            &assets.join(bundle_dir).join(name),
+            format!("{bundle_dir}/{name}"),
+        )?);
+    }
+    let dir = assets.join(bundle_dir);
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .map_err(|e| format!("read {}: {e} (run `cargo xtask build`)", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| !FIRST_FILES.contains(&n))
+        })
         .collect();
     files.sort();
+    let mut chunks = Vec::new();
     for f in files {
         let name = format!(
-            "glimpse/{}",
+            "{bundle_dir}/{}",
             f.file_name()
                 .map(|n| n.to_string_lossy())
                 .unwrap_or_default()
         );
-        out.push(measure(&f, name)?);
+        chunks.push(measure(&f, name)?);
     }
-    Ok(out)
+    Ok(Widget { first, chunks })
 }
 
-/// Prints the table and fails if a budget is exceeded.
-pub fn check(sizes: &[Sizes]) -> Result {
-    println!(
-        "    {:<36} {:>9} {:>9} {:>9}",
-        "file", "raw", "gzip", "brotli"
-    );
-    for s in sizes {
-        println!(
-            "    {:<36} {:>9} {:>9} {:>9}",
-            s.name, s.raw, s.gzip, s.brotli
-        );
+fn row(name: &str, raw: usize, gzip: usize, brotli: usize) {
+    println!("    {name:<44} {raw:>9} {gzip:>9} {brotli:>9}");
+}
+
+fn sum(sizes: &[Sizes]) -> Sizes {
+    Sizes {
+        name: String::new(),
+        raw: sizes.iter().map(|s| s.raw).sum(),
+        gzip: sizes.iter().map(|s| s.gzip).sum(),
+        brotli: sizes.iter().map(|s| s.brotli).sum(),
     }
-    let total = |f: fn(&Sizes) -> usize| sizes.iter().map(f).sum::<usize>();
-    let brotli_total = total(|s| s.brotli);
+}
+
+/// Prints the table (bytes) and fails if a budget is exceeded.
+pub fn check(widget: &Widget) -> Result {
     println!(
-        "    {:<36} {:>9} {:>9} {:>9}",
-        "total",
-        total(|s| s.raw),
-        total(|s| s.gzip),
-        brotli_total
+        "    {:<44} {:>9} {:>9} {:>9}",
+        "before any interaction", "raw", "gzip", "brotli"
     );
-    let loader = sizes.first().map(|s| s.brotli).unwrap_or(0);
+    for s in &widget.first {
+        row(&s.name, s.raw, s.gzip, s.brotli);
+    }
+    let first = sum(&widget.first);
+    row("= first download", first.raw, first.gzip, first.brotli);
+    println!("    lazy chunks (on use)");
+    for s in &widget.chunks {
+        row(&s.name, s.raw, s.gzip, s.brotli);
+    }
+    let chunks = sum(&widget.chunks);
+    row("= chunks", chunks.raw, chunks.gzip, chunks.brotli);
+    let whole = first.brotli + chunks.brotli;
+    row(
+        "= whole widget",
+        first.raw + chunks.raw,
+        first.gzip + chunks.gzip,
+        whole,
+    );
+    let loader = widget.first.first().map(|s| s.brotli).unwrap_or(0);
     let mut over = Vec::new();
     if loader > LOADER_BROTLI_MAX {
         over.push(format!(
             "loader is {loader} B brotli, budget {LOADER_BROTLI_MAX} B"
         ));
     }
-    if brotli_total > TOTAL_BROTLI_MAX {
+    if first.brotli > FIRST_BROTLI_MAX {
         over.push(format!(
-            "widget is {brotli_total} B brotli, budget {TOTAL_BROTLI_MAX} B"
+            "first download is {} B brotli, budget {FIRST_BROTLI_MAX} B",
+            first.brotli
+        ));
+    }
+    if whole > TOTAL_BROTLI_MAX {
+        over.push(format!(
+            "whole widget is {whole} B brotli, budget {TOTAL_BROTLI_MAX} B"
         ));
     }
     if over.is_empty() {
-        let goal = if brotli_total <= TOTAL_BROTLI_GOAL {
-            "within the 50 KB goal"
+        let goal = if first.brotli <= FIRST_BROTLI_GOAL {
+            "first download within the 50 KB goal"
         } else {
-            "over the 50 KB goal"
+            "first download over the 50 KB goal"
         };
         println!("    within budget ({goal})");
         Ok(())

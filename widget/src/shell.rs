@@ -1,0 +1,457 @@
+//! The widget's first chunk: what every visitor downloads before touching anything. It
+//! mounts the shadow root, fetches the feed, shows the launcher (plain DOM, no Leptos), and
+//! takes the command API. The Leptos app ([`crate::app`]: tray, story viewer, banners, polls,
+//! ask, search) is a lazy chunk, fetched on the launcher's hover, focus or touch and started
+//! on the first click or command; banners start it at once when the feed has a session.
+//!
+//! Until the app runs, commands wait here in order. When its chunk cannot be fetched (after
+//! retries), a click shows a calm message with "Try again" next to the launcher.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use glimpse_shared::feed::{FeedSummary, Id, LauncherState, SummarySite};
+use glimpse_shared::i18n::{FirstText, Lang, is_rtl};
+use glimpse_shared::outbox::{Outcome, backoff_ms};
+use glimpse_shared::site::text_on;
+use glimpse_shared::{Theme, ThemeMode};
+use js_sys::Reflect;
+use serde::de::IgnoredAny;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Element, HtmlElement};
+
+use crate::browser;
+use crate::config::{Config, Side};
+use crate::lazy::{ChunkError, prefetch, with_retries};
+
+/// A command for one instance's app, from the launcher or from `Glimpse(…)`.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// The launcher was clicked: open or close the tray.
+    Toggle,
+    /// `Glimpse('open')` (the tray) or `Glimpse('open', {story})`.
+    Open(Option<String>),
+    /// `Glimpse('close')`.
+    Close,
+    /// `Glimpse('preview', {story: {…}})`: the raw argument, validated by the app.
+    Preview(JsValue),
+}
+
+/// Runs commands in a started app.
+pub type Handler = Rc<dyn Fn(Command)>;
+
+enum AppState {
+    Absent,
+    Loading,
+    Ready(Handler),
+}
+
+/// One mounted widget (one per site on the page).
+pub struct Instance {
+    pub id: usize,
+    pub config: Config,
+    pub lang: Lang,
+    /// The `.root` element inside the shadow root: the launcher and the app render here.
+    pub root: HtmlElement,
+    /// The launcher button (in the DOM only while there is something to open).
+    pub launcher: HtmlElement,
+    count: HtmlElement,
+    /// The feed's JSON once it has loaded.
+    feed: RefCell<Option<Rc<str>>>,
+    summary: RefCell<Option<FeedSummary>>,
+    app: RefCell<AppState>,
+    pending: RefCell<Vec<Command>>,
+    notice: RefCell<Option<Element>>,
+    unseen: Cell<usize>,
+    expanded: Cell<bool>,
+}
+
+thread_local! {
+    static INSTANCES: RefCell<Vec<Rc<Instance>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The instance `id`.
+pub fn get(id: usize) -> Option<Rc<Instance>> {
+    INSTANCES.with(|i| i.borrow().get(id).cloned())
+}
+
+/// Every mounted instance.
+pub fn all() -> Vec<Rc<Instance>> {
+    INSTANCES.with(|i| i.borrow().clone())
+}
+
+const ICON: &str = "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20Zm0 15.5a1.25 1.25 0 1 1 0-2.5 1.25 1.25 0 0 1 0 2.5Zm1.6-6.1c-.7.5-.85.8-.85 1.6h-1.9c0-1.4.4-2.1 1.5-2.9.8-.6 1.1-.9 1.1-1.6 0-.8-.6-1.3-1.5-1.3s-1.6.5-1.7 1.5H8.4C8.5 6.9 10 5.6 12 5.6c2 0 3.4 1.2 3.4 2.9 0 1.3-.6 2-1.8 2.9Z";
+const SVG_NS: &str = "http://www.w3.org/2000/svg";
+
+/// Builds the instance's root and launcher inside `container` (the shadow root's frame)
+/// and registers it. The launcher appears once the feed says there is something to open.
+pub fn attach(config: Config, container: &HtmlElement) -> Result<Rc<Instance>, JsValue> {
+    let document = container
+        .owner_document()
+        .ok_or_else(|| JsValue::from_str("no document"))?;
+    let lang = Lang::pick(
+        config
+            .lang
+            .iter()
+            .map(String::as_str)
+            .chain(browser::browser_languages().iter().map(String::as_str))
+            .collect::<Vec<_>>(),
+    );
+    let root: HtmlElement = document.create_element("div")?.dyn_into()?;
+    container.append_child(&root)?;
+    let launcher: HtmlElement = document.create_element("button")?.dyn_into()?;
+    launcher.set_class_name("launcher");
+    launcher.set_attribute("data-testid", "glimpse-launcher")?;
+    launcher.set_attribute("aria-haspopup", "dialog")?;
+    launcher.set_attribute("aria-expanded", "false")?;
+    let svg = document.create_element_ns(Some(SVG_NS), "svg")?;
+    for (k, v) in [
+        ("viewBox", "0 0 24 24"),
+        ("aria-hidden", "true"),
+        ("width", "26"),
+        ("height", "26"),
+    ] {
+        svg.set_attribute(k, v)?;
+    }
+    let path = document.create_element_ns(Some(SVG_NS), "path")?;
+    path.set_attribute("fill", "currentColor")?;
+    path.set_attribute("d", ICON)?;
+    svg.append_child(&path)?;
+    launcher.append_child(&svg)?;
+    let count: HtmlElement = document.create_element("span")?.dyn_into()?;
+    count.set_class_name("count");
+    count.set_attribute("aria-hidden", "true")?;
+    let id = INSTANCES.with(|i| i.borrow().len());
+    let inst = Rc::new(Instance {
+        id,
+        config,
+        lang,
+        root,
+        launcher,
+        count,
+        feed: RefCell::new(None),
+        summary: RefCell::new(None),
+        app: RefCell::new(AppState::Absent),
+        pending: RefCell::new(Vec::new()),
+        notice: RefCell::new(None),
+        unseen: Cell::new(0),
+        expanded: Cell::new(false),
+    });
+    INSTANCES.with(|i| i.borrow_mut().push(inst.clone()));
+    apply_theme(&inst);
+    listen(&inst.launcher, "click", move || run(id, Command::Toggle));
+    for event in ["pointerenter", "focus", "touchstart"] {
+        listen(&inst.launcher, event, prefetch_app);
+    }
+    Ok(inst)
+}
+
+/// Fetches the app's chunks ahead of a click (a hover, focus or touch predicts one).
+pub fn prefetch_app() {
+    prefetch(crate::app::preload_app);
+    prefetch(crate::app::preload_tray);
+    prefetch(crate::app::preload_viewer);
+}
+
+fn listen(target: &HtmlElement, event: &str, f: impl Fn() + 'static) {
+    let f = Closure::<dyn Fn()>::new(f);
+    let _ = target.add_event_listener_with_callback(event, f.as_ref().unchecked_ref());
+    f.forget();
+}
+
+/// Loads the site's feed into `inst`. Offline or on 429/5xx it tries again with backoff and
+/// at once when the browser is back online; until then the widget stays out of sight.
+/// Other 4xx answers (an unknown site) are final.
+pub async fn load_feed(inst: Rc<Instance>) {
+    let url = inst.config.feed_url();
+    let mut attempts = 0;
+    loop {
+        match crate::api::fetch_feed_text(&url).await {
+            Ok((text, server_now)) => {
+                feed_arrived(&inst, text, server_now);
+                return;
+            }
+            Err((outcome, e)) => {
+                if attempts == 0 {
+                    crate::warn(&e);
+                }
+                if outcome != Outcome::Retry {
+                    return;
+                }
+                attempts += 1;
+                browser::sleep_or_online(backoff_ms(attempts)).await;
+            }
+        }
+    }
+}
+
+/// The feed's JSON arrived (`server_now`: the server's clock corrected for the round trip,
+/// when it sent one): shows the launcher, starts the app for banners, pending commands or
+/// undelivered poll answers.
+pub fn feed_arrived(inst: &Rc<Instance>, text: String, server_now: Option<i64>) {
+    // The browser's own JSON parser reads the few facts the launcher needs; the app's
+    // chunk decodes the whole feed with serde when it starts.
+    let Some(summary) = crate::pristine::json_parse(&text).and_then(|v| summary_of(&v)) else {
+        crate::warn(&format!("{}: unexpected answer", inst.config.feed_url()));
+        return;
+    };
+    browser::sync_clock(server_now.unwrap_or(summary.now));
+    let seen = seen_ids(&inst.config.site);
+    let state = summary.launcher(&seen);
+    *inst.summary.borrow_mut() = Some(summary);
+    *inst.feed.borrow_mut() = Some(text.into());
+    apply_theme(inst);
+    show_launcher(inst, state);
+    browser::emit(
+        "ready",
+        &browser::object(&[("site", inst.config.site.as_str().into())]),
+        inst.config.datalayer,
+    );
+    // Undelivered poll answers (`{"pending": [...]}`): the app's chunk delivers them.
+    let outbox = browser::load(crate::poll::OUTBOX_KEY)
+        .and_then(|t| crate::pristine::json_parse(&t))
+        .and_then(|o| field(&o, "pending"))
+        .is_some_and(|p| length(&p) > 0);
+    let banners = state.banners && !inst.config.preview_only;
+    if !inst.pending.borrow().is_empty() {
+        ensure_app(inst, true);
+    } else if banners || outbox {
+        ensure_app(inst, false);
+    }
+}
+
+fn field(object: &JsValue, key: &str) -> Option<JsValue> {
+    if !object.is_object() {
+        return None;
+    }
+    Reflect::get(object, &JsValue::from_str(key))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+/// An array's length (0 for anything else).
+fn length(array: &JsValue) -> usize {
+    field(array, "length")
+        .and_then(|l| l.as_f64())
+        .filter(|_| js_sys::Array::is_array(array))
+        .map_or(0, |l| l as usize)
+}
+
+fn strings<'a>(array: &'a JsValue, key: Option<&'a str>) -> impl Iterator<Item = String> + 'a {
+    (0..length(array) as u32).filter_map(move |i| {
+        let item = Reflect::get_u32(array, i).ok()?;
+        match key {
+            Some(k) => field(&item, k)?.as_string(),
+            None => item.as_string(),
+        }
+    })
+}
+
+/// A parsed feed's [`FeedSummary`], read field by field (`None` if it is not a feed).
+fn summary_of(feed: &JsValue) -> Option<FeedSummary> {
+    let site = field(feed, "site")?;
+    let theme = field(&site, "theme")?;
+    let ignored =
+        |key: &str, of: &JsValue| vec![IgnoredAny; field(of, key).map_or(0, |a| length(&a))];
+    let stories = field(feed, "stories")?;
+    Some(FeedSummary {
+        site: SummarySite {
+            theme: Theme {
+                accent: field(&theme, "accent")?.as_string()?,
+                mode: match field(&theme, "mode").and_then(|m| m.as_string()).as_deref() {
+                    Some("light") => ThemeMode::Light,
+                    Some("dark") => ThemeMode::Dark,
+                    _ => ThemeMode::Auto,
+                },
+            },
+            language: field(&site, "language")?.as_string()?,
+            channels: ignored("channels", &site),
+        },
+        now: field(feed, "now")?.as_f64()? as i64,
+        stories: strings(&stories, Some("id")).map(|id| Id { id }).collect(),
+        sessions: ignored("sessions", feed),
+        polls: ignored("polls", feed),
+    })
+}
+
+/// The story ids this visitor has seen on `site` (a JSON array in localStorage).
+fn seen_ids(site: &str) -> Vec<String> {
+    browser::load(&seen_key(site))
+        .and_then(|t| crate::pristine::json_parse(&t))
+        .map(|a| strings(&a, None).collect())
+        .unwrap_or_default()
+}
+
+/// The localStorage key of the story ids this visitor has seen on `site`.
+pub fn seen_key(site: &str) -> String {
+    format!("glimpse:{site}:seen")
+}
+
+/// The feed's JSON, once loaded.
+pub fn feed_text(inst: &Instance) -> Option<Rc<str>> {
+    inst.feed.borrow().clone()
+}
+
+/// The root's look: side, light/dark, accent, language and direction, from the embed's
+/// attributes or else the site's theme.
+fn apply_theme(inst: &Instance) {
+    let summary = inst.summary.borrow();
+    let site = summary.as_ref().map(|s| &s.site);
+    let config = &inst.config;
+    let mode = match config.theme.or_else(|| site.map(|s| s.theme.mode)) {
+        Some(ThemeMode::Light) => "light",
+        Some(ThemeMode::Dark) => "dark",
+        _ => "auto",
+    };
+    let accent = config
+        .accent
+        .clone()
+        .or_else(|| site.map(|s| s.theme.accent.clone()))
+        .unwrap_or_else(|| "#5b4dff".into());
+    let lang = site
+        .map(|s| s.language.clone())
+        .unwrap_or_else(|| inst.lang.tag().into());
+    let root = &inst.root;
+    root.set_class_name(if config.side == Side::Left {
+        "root left"
+    } else {
+        "root"
+    });
+    let _ = root.set_attribute("data-theme", mode);
+    let _ = root.set_attribute("dir", if is_rtl(&lang) { "rtl" } else { "ltr" });
+    let _ = root.set_attribute("lang", &lang);
+    // Through CSSOM, never a `style` attribute, so a strict CSP allows it.
+    let style = root.style();
+    let _ = style.set_property("--accent", &accent);
+    let _ = style.set_property("--on-accent", text_on(&accent));
+}
+
+fn show_launcher(inst: &Instance, state: LauncherState) {
+    if !state.visible || inst.config.preview_only {
+        return;
+    }
+    set_unseen(inst, state.unseen);
+    if !inst.launcher.is_connected() {
+        let _ = inst
+            .root
+            .insert_before(&inst.launcher, inst.root.first_child().as_ref());
+    }
+}
+
+/// Shows `n` unseen stories on the launcher (its badge and its accessible name).
+pub fn set_unseen(inst: &Instance, n: usize) {
+    inst.unseen.set(n);
+    let base = inst.lang.first(FirstText::OpenHelp);
+    // The visible count must be part of the name (WCAG 2.5.3, label in name), and a
+    // parenthetical does not count as part of it: "Open help stories, 1 new".
+    let label = if n > 0 {
+        format!("{base}, {n} {}", inst.lang.first(FirstText::New))
+    } else {
+        base.to_string()
+    };
+    let _ = inst.launcher.set_attribute("aria-label", &label);
+    let _ = inst
+        .launcher
+        .class_list()
+        .toggle_with_force("unseen", n > 0);
+    if n > 0 {
+        inst.count.set_text_content(Some(&n.to_string()));
+        if !inst.count.is_connected() {
+            let _ = inst.launcher.append_child(&inst.count);
+        }
+    } else {
+        inst.count.remove();
+    }
+}
+
+/// Reflects whether the tray is open on the launcher (`aria-expanded`).
+pub fn set_expanded(inst: &Instance, open: bool) {
+    inst.expanded.set(open);
+    let _ = inst
+        .launcher
+        .set_attribute("aria-expanded", if open { "true" } else { "false" });
+}
+
+/// Runs `command` on instance `id`: at once when its app runs, else after the app has
+/// started (which this begins once the feed is there).
+pub fn run(id: usize, command: Command) {
+    let Some(inst) = get(id) else { return };
+    let handler = match &*inst.app.borrow() {
+        AppState::Ready(h) => Some(h.clone()),
+        _ => None,
+    };
+    match handler {
+        Some(h) => h(command),
+        None => {
+            inst.pending.borrow_mut().push(command);
+            if inst.feed.borrow().is_some() {
+                ensure_app(&inst, true);
+            }
+        }
+    }
+}
+
+/// Called by the app once it runs: takes its commands from now on, and the waiting ones.
+pub fn register(id: usize, handler: Handler) {
+    let Some(inst) = get(id) else { return };
+    *inst.app.borrow_mut() = AppState::Ready(handler.clone());
+    let waiting: Vec<Command> = inst.pending.borrow_mut().drain(..).collect();
+    for c in waiting {
+        handler(c);
+    }
+}
+
+/// Starts the app's chunk unless it runs or is loading. `asked`: a visitor or the page asked
+/// for it, so a failure shows the calm message; background starts fail silently.
+fn ensure_app(inst: &Rc<Instance>, asked: bool) {
+    if !matches!(*inst.app.borrow(), AppState::Absent) {
+        return;
+    }
+    *inst.app.borrow_mut() = AppState::Loading;
+    clear_notice(inst);
+    let id = inst.id;
+    wasm_bindgen_futures::spawn_local(async move {
+        let started = with_retries(|| crate::app::start_app(id)).await;
+        let Some(inst) = get(id) else { return };
+        if let Err(ChunkError) = started {
+            *inst.app.borrow_mut() = AppState::Absent;
+            if asked || !inst.pending.borrow().is_empty() {
+                inst.pending.borrow_mut().clear();
+                show_notice(&inst);
+            }
+        }
+    });
+}
+
+/// "This part of help couldn't load. Check your connection. [Try again]" above the launcher.
+fn show_notice(inst: &Rc<Instance>) {
+    let Some(document) = inst.root.owner_document() else {
+        return;
+    };
+    let make = || -> Result<Element, JsValue> {
+        let p = document.create_element("p")?;
+        p.set_class_name("part-failed notice");
+        p.set_attribute("role", "status")?;
+        p.set_attribute("data-testid", "glimpse-part-failed")?;
+        p.append_child(&document.create_text_node(inst.lang.first(FirstText::PartFailed)))?;
+        p.append_child(&document.create_text_node(" "))?;
+        let again: HtmlElement = document.create_element("button")?.dyn_into()?;
+        again.set_class_name("link");
+        again.set_text_content(Some(inst.lang.first(FirstText::TryAgain)));
+        let id = inst.id;
+        listen(&again, "click", move || run(id, Command::Open(None)));
+        p.append_child(&again)?;
+        inst.root.append_child(&p)?;
+        Ok(p)
+    };
+    if let Ok(p) = make() {
+        *inst.notice.borrow_mut() = Some(p);
+    }
+}
+
+fn clear_notice(inst: &Instance) {
+    if let Some(p) = inst.notice.borrow_mut().take() {
+        p.remove();
+    }
+}
