@@ -4,6 +4,7 @@
 pub mod build;
 pub mod content;
 pub mod contract;
+pub mod imports;
 pub mod media;
 pub mod run;
 pub mod size;

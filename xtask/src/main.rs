@@ -373,6 +373,11 @@ fn test() -> Result {
         },
     )?;
     build::build_all(&tools)?;
+    step("widget size: the first download's budget", || {
+        xtask::size::check(&xtask::size::measure_widget(
+            &xtask::size::current_bundle_dir()?,
+        )?)
+    })?;
     step(
         "end-to-end tests (wrangler dev + headless Chromium)",
         || {

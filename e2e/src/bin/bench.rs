@@ -462,10 +462,16 @@ fn browser_timings(stack: &Stack) -> Result<Value> {
             page.call("Network.setBlockedURLs", json!({ "urls": blocked }))?;
             let mut loads: Vec<Blocking> = Vec::new();
             let mut clicks = Vec::new();
+            let mut cold = Vec::new();
+            let mut warm = Vec::new();
             for _ in 0..RUNS {
                 let (b, click) = load_once(&mut page, stack, with_widget)?;
                 loads.push(b);
-                clicks.extend(click);
+                if let Some([c, w, m]) = click {
+                    cold.push(c);
+                    warm.push(w);
+                    clicks.push(m);
+                }
             }
             let pick = |f: fn(&Blocking) -> f64| median(&loads.iter().map(f).collect::<Vec<_>>());
             rows.push(json!({
@@ -475,6 +481,8 @@ fn browser_timings(stack: &Stack) -> Result<Value> {
                 "longest_ms": pick(|b| b.longest_ms),
                 "tbt_ms": pick(|b| b.tbt_ms),
                 "click_to_slide_ms": if with_widget { json!(median(&clicks)) } else { Value::Null },
+                "open_cold_ms": if with_widget { json!(median(&cold)) } else { Value::Null },
+                "open_warm_ms": if with_widget { json!(median(&warm)) } else { Value::Null },
                 "runs": RUNS,
             }));
         }
@@ -488,7 +496,7 @@ fn load_once(
     page: &mut Page<'_>,
     stack: &Stack,
     with_widget: bool,
-) -> Result<(Blocking, Option<f64>)> {
+) -> Result<(Blocking, Option<[f64; 3]>)> {
     let url = stack.url("/");
     let tasks = traced(page, |page| {
         page.goto(&url)?;
@@ -503,6 +511,27 @@ fn load_once(
     if !with_widget {
         return Ok((blocking, None));
     }
+    // A host page's "show me how" button: `Glimpse('open', {story})` with the app's and the
+    // viewer's chunks not fetched yet (cold), then again once they are (warm), to the frame
+    // after the first slide's text is laid out.
+    let story = stack.request("GET", "/v1/sites/demo/feed", &[], "")?;
+    let story: Value = serde_json::from_str(&story.body).map_err(|e| e.to_string())?;
+    let story = story["stories"][0]["id"].clone();
+    let open = format!(
+        "new Promise(done => {{ const t0 = performance.now(); Glimpse('open', {{ story: {story} }}); \
+         const check = () => {{ const t = {text}; \
+           if (t && t.getBoundingClientRect().height > 0) \
+             requestAnimationFrame(() => done(performance.now() - t0)); \
+           else requestAnimationFrame(check); }}; \
+         check(); }})",
+        text = deep("[data-testid=glimpse-slide-text]"),
+    );
+    let cold = page.eval(&open)?.as_f64();
+    page.eval("Glimpse('close'), true")?;
+    page.wait_gone("[data-testid=glimpse-viewer]")?;
+    let warm = page.eval(&open)?.as_f64();
+    page.eval("Glimpse('close'), true")?;
+    page.wait_gone("[data-testid=glimpse-viewer]")?;
     page.click("[data-testid=glimpse-launcher]")?;
     page.wait_visible("[data-testid=glimpse-story-item]")?;
     // From the click to the frame after the first slide's text is in the DOM and laid out.
@@ -516,7 +545,11 @@ fn load_once(
         item = deep("[data-testid=glimpse-story-item]"),
         text = deep("[data-testid=glimpse-slide-text]"),
     ))?;
-    Ok((blocking, ms.as_f64()))
+    Ok((
+        blocking,
+        ms.as_f64()
+            .map(|m| [cold.unwrap_or(f64::NAN), warm.unwrap_or(f64::NAN), m]),
+    ))
 }
 
 fn print_table(r: &Value) {
@@ -558,7 +591,7 @@ fn print_slides(r: &Value) {
 fn print_main_table(r: &Value) {
     let f = |v: &Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.1}"));
     println!(
-        "\n== widget (bytes; budgets: first download ≤ 61440 brotli, goal 51200; whole ≤ 174080)"
+        "\n== widget (bytes; budgets: first download ≤ 61440 brotli, goal 51200; whole widget goal ≤ 174080)"
     );
     println!("{:<44} {:>9} {:>9} {:>9}", "file", "raw", "gzip", "brotli");
     let mut whole = [0u64; 3];
@@ -655,12 +688,19 @@ fn print_main_table(r: &Value) {
 
     println!("\n== browser: demo page load, medians of {RUNS} cold loads (long task = > 50 ms)");
     println!(
-        "{:<6} {:<8} {:>11} {:>12} {:>9} {:>16}",
-        "cpu", "widget", "long tasks", "longest ms", "TBT ms", "click→slide ms"
+        "{:<6} {:<8} {:>11} {:>12} {:>9} {:>16} {:>14} {:>14}",
+        "cpu",
+        "widget",
+        "long tasks",
+        "longest ms",
+        "TBT ms",
+        "click→slide ms",
+        "open cold ms",
+        "open warm ms"
     );
     for row in r["browser"].as_array().into_iter().flatten() {
         println!(
-            "{:<6} {:<8} {:>11} {:>12} {:>9} {:>16}",
+            "{:<6} {:<8} {:>11} {:>12} {:>9} {:>16} {:>14} {:>14}",
             format!("{}x", row["cpu_slowdown"]),
             if row["widget"] == json!(true) {
                 "with"
@@ -670,7 +710,9 @@ fn print_main_table(r: &Value) {
             f(&row["long_tasks"]),
             f(&row["longest_ms"]),
             f(&row["tbt_ms"]),
-            f(&row["click_to_slide_ms"])
+            f(&row["click_to_slide_ms"]),
+            f(&row["open_cold_ms"]),
+            f(&row["open_warm_ms"])
         );
     }
 }
