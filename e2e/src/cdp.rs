@@ -246,7 +246,35 @@ impl std::fmt::Debug for Page<'_> {
     }
 }
 
+/// Counts, before any script of the page runs, every error and unhandled promise
+/// rejection that reaches the host page (install with `Page.addScriptToEvaluateOnNewDocument`,
+/// check with [`Page::assert_host_page_clean`]).
+pub const HOST_GUARD: &str = "window.__hostSaw = { errors: [], rejections: [] }; \
+    addEventListener('error', e => __hostSaw.errors.push(String(e.message || e.error || e.type))); \
+    addEventListener('unhandledrejection', e => __hostSaw.rejections.push(String(e.reason && (e.reason.message || e.reason)))); ";
+
 impl Page<'_> {
+    /// Nothing from the widget reached the host page: no error event, no unhandled
+    /// rejection (counted by [`HOST_GUARD`]), no uncaught exception. Panics otherwise, with
+    /// the page's console.
+    #[allow(clippy::panic)]
+    pub fn assert_host_page_clean(&mut self) -> Result {
+        let saw = self.eval("__hostSaw")?;
+        let console = self.console().join("\n");
+        assert_eq!(
+            saw["errors"],
+            json!([]),
+            "errors reached the host page; console:\n{console}"
+        );
+        assert_eq!(
+            saw["rejections"],
+            json!([]),
+            "unhandled rejections reached the host page; console:\n{console}"
+        );
+        assert_eq!(self.exceptions(), Vec::<String>::new());
+        Ok(())
+    }
+
     /// Sends a command to this page.
     pub fn call(&mut self, method: &str, params: Value) -> Result<Value> {
         let session = self.session.clone();

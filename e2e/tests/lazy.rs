@@ -8,15 +8,9 @@
 use std::time::Duration;
 
 use glimpse_e2e::Result;
-use glimpse_e2e::cdp::{Browser, Page, deep};
+use glimpse_e2e::cdp::{Browser, HOST_GUARD, Page, deep};
 use glimpse_e2e::stack::Stack;
 use serde_json::{Value, json};
-
-/// Counts, before any script of the page runs, every error and unhandled promise
-/// rejection that reaches the host page.
-const GUARD: &str = "window.__hostSaw = { errors: [], rejections: [] }; \
-    addEventListener('error', e => __hostSaw.errors.push(String(e.message || e.error || e.type))); \
-    addEventListener('unhandledrejection', e => __hostSaw.rejections.push(String(e.reason && (e.reason.message || e.reason)))); ";
 
 /// `cargo xtask size`'s budget for the first download (brotli).
 const FIRST_BUDGET: usize = xtask::size::FIRST_BROTLI_MAX;
@@ -49,23 +43,6 @@ fn sent(page: &mut Page<'_>) -> Vec<(String, String, String, f64)> {
         .collect()
 }
 
-fn assert_host_page_clean(page: &mut Page<'_>) -> Result {
-    let saw = page.eval("__hostSaw")?;
-    assert_eq!(
-        saw["errors"],
-        json!([]),
-        "errors reached the host page; console:\n{}",
-        page.console().join("\n")
-    );
-    assert_eq!(
-        saw["rejections"],
-        json!([]),
-        "unhandled rejections reached the host page"
-    );
-    assert_eq!(page.exceptions(), Vec::<String>::new());
-    Ok(())
-}
-
 /// Deletes the demo's live session (a session loads the banners, and with them the app,
 /// without a click) and waits until the feed no longer has it.
 fn without_sessions(stack: &Stack) -> Result {
@@ -92,7 +69,7 @@ fn new_page<'b>(browser: &'b mut Browser) -> Result<Page<'b>> {
     let mut page = browser.new_page()?;
     page.call(
         "Page.addScriptToEvaluateOnNewDocument",
-        json!({ "source": GUARD }),
+        json!({ "source": HOST_GUARD }),
     )?;
     page.call("Network.enable", json!({}))?;
     page.call("Page.enable", json!({}))?;
@@ -136,7 +113,7 @@ fn before_any_interaction_only_the_first_chunk_loads_after_the_page() -> Result 
             .any(|u| u.ends_with("/split_tray.wasm") || u.ends_with("/split_viewer.wasm")),
         "nothing opened yet: {loaded:?}"
     );
-    assert_host_page_clean(&mut page)?;
+    page.assert_host_page_clean()?;
     drop(page);
     drop(browser);
 
@@ -256,7 +233,7 @@ fn before_any_interaction_only_the_first_chunk_loads_after_the_page() -> Result 
         chunks.len(),
         "each chunk is fetched once: {chunks:?}"
     );
-    assert_host_page_clean(&mut page)
+    page.assert_host_page_clean()
 }
 
 /// Fails the app chunk's requests: the first `fail_first` of them, or all while
@@ -338,7 +315,7 @@ fn a_chunk_that_fails_is_retried_then_explained_and_the_widget_recovers() -> Res
     )?;
     assert_eq!(failed, 1, "the first request failed");
     assert!(!page.exists("[data-testid=glimpse-part-failed]")?);
-    assert_host_page_clean(&mut page)?;
+    page.assert_host_page_clean()?;
 
     // Keeps failing (a fresh page: nothing cached): a calm message with "Try again".
     page.goto(&stack.url("/"))?;
@@ -371,7 +348,7 @@ fn a_chunk_that_fails_is_retried_then_explained_and_the_widget_recovers() -> Res
         Duration::from_secs(20),
     )?;
     assert!(!page.exists("[data-testid=glimpse-part-failed]")?);
-    assert_host_page_clean(&mut page)
+    page.assert_host_page_clean()
 }
 
 #[test]
@@ -387,5 +364,5 @@ fn a_command_given_before_anything_loaded_still_opens_the_widget() -> Result {
     )?;
     page.goto(&stack.url("/"))?;
     page.wait_visible("[data-testid=glimpse-tray]")?;
-    assert_host_page_clean(&mut page)
+    page.assert_host_page_clean()
 }

@@ -8,18 +8,12 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use glimpse_e2e::Result;
-use glimpse_e2e::cdp::{Browser, Page, deep};
+use glimpse_e2e::cdp::{Browser, HOST_GUARD, Page, deep};
 use glimpse_e2e::stack::{Stack, now_ms};
 use serde_json::{Value, json};
 
 /// The player's load limit for one media file (`MEDIA_TIMEOUT_MS`, 8 s), plus one retry.
 const MEDIA_LIMIT: Duration = Duration::from_secs(8);
-
-/// Counts, before any script of the page runs, every error and unhandled promise
-/// rejection that reaches the host page.
-const GUARD: &str = "window.__hostSaw = { errors: [], rejections: [] }; \
-    addEventListener('error', e => __hostSaw.errors.push(String(e.message || e.error || e.type))); \
-    addEventListener('unhandledrejection', e => __hostSaw.rejections.push(String(e.reason && (e.reason.message || e.reason)))); ";
 
 /// Publishes a story on the demo site through the admin API.
 fn publish(stack: &Stack, id: &str, title: &str, slides: Value) -> Result {
@@ -45,7 +39,7 @@ fn host_page<'b>(stack: &Stack, browser: &'b mut Browser) -> Result<Page<'b>> {
     let mut page = browser.new_page()?;
     page.call(
         "Page.addScriptToEvaluateOnNewDocument",
-        json!({ "source": GUARD }),
+        json!({ "source": HOST_GUARD }),
     )?;
     page.call("Network.enable", json!({}))?;
     page.goto(&stack.url("/"))?;
@@ -86,20 +80,6 @@ fn requests(page: &mut Page<'_>) -> BTreeMap<String, u32> {
 
 fn requests_for(page: &mut Page<'_>, path: &str) -> u32 {
     requests(page).get(path).copied().unwrap_or(0)
-}
-
-/// Nothing from the widget reached the host page: no error event, no unhandled
-/// rejection, no uncaught exception.
-fn assert_host_page_clean(page: &mut Page<'_>) -> Result {
-    let saw = page.eval("__hostSaw")?;
-    assert_eq!(saw["errors"], json!([]), "errors reached the host page");
-    assert_eq!(
-        saw["rejections"],
-        json!([]),
-        "unhandled rejections reached the host page"
-    );
-    assert_eq!(page.exceptions(), Vec::<String>::new());
-    Ok(())
 }
 
 fn media_js(expr: &str) -> String {
@@ -172,7 +152,7 @@ fn a_picture_story_requests_and_loads_each_picture_once() -> Result {
             "{url}: {n} load events in the widget (at most 2); all: {loads}"
         );
     }
-    assert_host_page_clean(&mut page)?;
+    page.assert_host_page_clean()?;
     Ok(())
 }
 
@@ -320,7 +300,7 @@ fn a_webm_slide_plays_muted_for_as_long_as_the_video_and_every_pause_reason_paus
         "{video}: requested {n} times; all requests: {:?}",
         requests(&mut page)
     );
-    assert_host_page_clean(&mut page)?;
+    page.assert_host_page_clean()?;
     Ok(())
 }
 
@@ -489,6 +469,6 @@ fn media_that_fails_or_stalls_shows_the_text_with_a_note_and_the_story_moves_on(
             json!({ "requestId": id, "errorReason": "TimedOut" }),
         );
     }
-    assert_host_page_clean(&mut page)?;
+    page.assert_host_page_clean()?;
     Ok(())
 }

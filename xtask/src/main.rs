@@ -17,7 +17,9 @@ cargo xtask <command>
   build          build the widget bundle and the worker into worker/assets and worker/build
   dev [--fresh]  setup + build + seed the demo content + wrangler dev on http://127.0.0.1:8787
                  (local KV persists across restarts; --fresh wipes it first)
-  size           build the widget and print raw/gzip/brotli sizes; fails when over budget
+  size           build the widget and print what loads before any interaction and every
+                 lazy chunk (raw/gzip/brotli); fails when the first download is over budget
+                 (`--built`: measure the current build without building)
   test           fmt, clippy (host + wasm32), native tests, widget tests in headless Chromium,
                  the end-to-end suite against wrangler dev, then the API contract (api-test)
   api-test       the API contract alone: builds the worker, then Schemathesis (pinned) with
@@ -45,7 +47,7 @@ fn main() -> ExitCode {
         Some("dev") => dev(args.iter().any(|a| a == "--fresh")),
         Some("test") => test(),
         Some("api-test") => api_test(),
-        Some("size") => size(),
+        Some("size") => size(args.iter().any(|a| a == "--built")),
         Some("bench") => bench(args.iter().any(|a| a == "--slides")),
         Some("screenshots") => screenshots(),
         Some("soak") => soak(args.get(1).map(String::as_str)),
@@ -212,14 +214,19 @@ fn api_test() -> Result {
 }
 
 /// Builds the widget bundle and checks its weight against the budgets.
-fn size() -> Result {
-    let tools = tools::setup()?;
-    let bundle = step("build widget", || build::build_widget(&tools))?;
-    step("assemble loader", || {
-        build::write_loader_and_headers(&tools, &bundle)
-    })?;
+fn size(built: bool) -> Result {
+    let dir = if built {
+        xtask::size::current_bundle_dir()?
+    } else {
+        let tools = tools::setup()?;
+        let bundle = step("build widget", || build::build_widget(&tools))?;
+        step("assemble loader", || {
+            build::write_loader_and_headers(&tools, &bundle)
+        })?;
+        bundle.dir
+    };
     step("widget size (raw / gzip / brotli q11)", || {
-        xtask::size::check(&xtask::size::measure_widget(&bundle.dir)?)
+        xtask::size::check(&xtask::size::measure_widget(&dir)?)
     })
 }
 
