@@ -509,9 +509,26 @@ fn the_embedding_contract_holds_on_strict_and_crowded_pages() -> Result {
         let demo_tray = page.eval("document.querySelector('glimpse-widget[data-site=demo]').shadowRoot.querySelector('[data-testid=glimpse-tray]')")?;
         assert_eq!(demo_tray, Value::Null, "the other instance is untouched");
         assert_eq!(
-            page.eval("performance.getEntriesByType('resource').filter(r => r.name.endsWith('.wasm')).length")?,
+            page.eval("performance.getEntriesByType('resource').filter(r => r.name.endsWith('/glimpse.wasm')).length")?,
             json!(1),
-            "one bundle for both"
+            "one first chunk for both sites"
+        );
+        let chunks = page.eval(
+            "performance.getEntriesByType('resource').map(r => r.name).filter(n => n.endsWith('.wasm'))",
+        )?;
+        let chunks: Vec<&str> = chunks
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let mut unique = chunks.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            chunks.len(),
+            "each chunk fetched once for both: {chunks:?}"
         );
         page.screenshot("19-two-sites")?;
     }
