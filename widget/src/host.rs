@@ -9,10 +9,11 @@ use crate::Config;
 use crate::shell::{self, Command};
 
 /// The first chunk's stylesheet (theme, frame, launcher), scoped by the shadow root.
-pub const CSS: &str = include_str!("launcher.css");
+/// Compacted by `build.rs` (`css.rs`).
+pub const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/launcher.css"));
 
 /// The app's stylesheet, added by the app's chunk ([`add_app_styles`]).
-pub const APP_CSS: &str = include_str!("widget.css");
+pub const APP_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.css"));
 
 /// Adds the app's stylesheet to the shadow root holding `root`, after the first chunk's
 /// (same nonce), unless it is already there.

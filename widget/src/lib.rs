@@ -11,6 +11,9 @@ pub mod ask;
 pub mod banner;
 pub mod browser;
 pub mod config;
+#[cfg(test)]
+#[path = "../css.rs"]
+mod css;
 pub mod host;
 pub mod lazy;
 pub mod media;

@@ -148,13 +148,17 @@ pub fn build_widget(tools: &Tools) -> Result<WidgetBundle> {
             "--out-dir",
         ])
         .arg(&out))?;
-    // Short import names in the first chunk and its glue (imports.rs).
+    // Short import names in the first chunk and its glue, without the stream classes
+    // nothing uses (imports.rs).
     let glue =
         String::from_utf8(read(&out.join("glimpse.js"))?).map_err(|e| format!("glue: {e}"))?;
+    let glue = crate::imports::one_split_import(&glue, SPLIT_LINK);
+    let (glue, unused) = crate::imports::without_stream_classes(&glue)?;
     let (short_wasm, glue) = crate::imports::shorten(
         &read(&out.join("glimpse_bg.wasm"))?,
         &glue,
         "./glimpse_bg.js",
+        &unused,
     )?;
     let short = out.join("glimpse_short.wasm");
     std::fs::write(&short, short_wasm).map_err(|e| format!("write {}: {e}", short.display()))?;
@@ -266,7 +270,8 @@ fn wasm_opt(tools: &Tools, from: &std::path::Path, to: &std::path::Path) -> Resu
         .arg(to))
 }
 
-/// Minifies an ES module with esbuild (exports and `import.meta.url` kept).
+/// Minifies an ES module with esbuild (exports and `import.meta.url` kept; top-level
+/// declarations nothing uses are dropped).
 fn minify_module(tools: &Tools, source: &[u8]) -> Result<Vec<u8>> {
     esbuild(
         tools,
@@ -274,6 +279,7 @@ fn minify_module(tools: &Tools, source: &[u8]) -> Result<Vec<u8>> {
         &[
             "--minify",
             "--format=esm",
+            "--tree-shaking=true",
             "--target=es2020",
             "--legal-comments=none",
         ],
