@@ -366,3 +366,47 @@ fn a_command_given_before_anything_loaded_still_opens_the_widget() -> Result {
     page.wait_visible("[data-testid=glimpse-tray]")?;
     page.assert_host_page_clean()
 }
+
+#[test]
+#[ignore = "needs the release build, wrangler and Chromium: cargo xtask test"]
+fn a_deploy_from_a_fresh_checkout_keeps_the_live_builds() -> Result {
+    let stack = Stack::start_demo()?;
+    let glimpse = xtask::at(&format!(
+        "target/e2e/keep-live-{}/glimpse",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&glimpse);
+    std::fs::create_dir_all(&glimpse).map_err(|e| e.to_string())?;
+    // What `cargo xtask keep-live URL` does before a build, against the running deployment.
+    let copied = xtask::keep::fetch_live(&stack.url(""), &glimpse)?;
+    let current = xtask::size::current_bundle_dir()?;
+    let current = current.trim_start_matches("glimpse/");
+    assert!(
+        copied.iter().any(|id| id == current),
+        "the live build {current} is copied: {copied:?}"
+    );
+    // Byte for byte what the deployment serves, every file its files.json lists.
+    let served = xtask::build::assets_dir().join("glimpse").join(current);
+    let files: Vec<String> = serde_json::from_slice(
+        &std::fs::read(served.join(xtask::keep::FILES_FILE)).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    assert!(
+        files.iter().any(|f| f == "glimpse.wasm") && files.len() > 4,
+        "{files:?}"
+    );
+    for file in &files {
+        assert_eq!(
+            std::fs::read(glimpse.join(current).join(file)).map_err(|e| e.to_string())?,
+            std::fs::read(served.join(file)).map_err(|e| e.to_string())?,
+            "{file}"
+        );
+    }
+    // A second run copies nothing: the builds are there.
+    assert_eq!(
+        xtask::keep::fetch_live(&stack.url(""), &glimpse)?,
+        Vec::<String>::new()
+    );
+    let _ = std::fs::remove_dir_all(glimpse.parent().unwrap_or(&glimpse));
+    Ok(())
+}

@@ -17,7 +17,7 @@ pub fn assets_dir() -> PathBuf {
 /// wasm (`glimpse.wasm`), the split loader (`__wasm_split.js`) and every lazy chunk
 /// (`*.wasm`), all referring to each other by relative names. The directory name is a hash
 /// of the contents, so the files can be cached forever and a page opened before a deploy
-/// still finds the chunks of its build (see [`KEEP_BUILDS`]).
+/// still finds the chunks of its build (see [`crate::keep`]).
 #[derive(Debug, Clone)]
 pub struct WidgetBundle {
     /// `glimpse/{id}`, relative to the assets directory.
@@ -26,10 +26,6 @@ pub struct WidgetBundle {
     pub glue: String,
     pub wasm: String,
 }
-
-/// How many widget builds the assets keep (the current one and the previous ones), so
-/// pages opened before a deploy still load their lazy chunks.
-pub const KEEP_BUILDS: usize = 3;
 
 /// The split loader's module name, as the main wasm imports it.
 const SPLIT_LINK: &str = "./__wasm_split.js";
@@ -101,7 +97,7 @@ fn compile_wasm(
 /// `wasm_split_cli_support` (as cargo-leptos does), generates the JS glue for the main module
 /// (`--keep-lld-exports`: the chunks import from it), optimises every wasm file with
 /// wasm-opt, minifies the glue and the split loader with esbuild, and writes the build into
-/// `assets/glimpse/{id}/`. Older builds beyond [`KEEP_BUILDS`] are removed.
+/// `assets/glimpse/{id}/`. Older builds beyond [`crate::keep::KEEP_BUILDS`] are removed.
 pub fn build_widget(tools: &Tools) -> Result<WidgetBundle> {
     run(cargo().current_dir(crate::root()).args([
         "rustc",
@@ -223,7 +219,9 @@ pub fn build_widget(tools: &Tools) -> Result<WidgetBundle> {
         std::fs::write(dir.join(name), bytes).map_err(|e| format!("write {name}: {e}"))?;
         println!("    widget: glimpse/{id}/{name} ({} bytes)", bytes.len());
     }
-    keep_recent_builds(&glimpse, &id)?;
+    let names: Vec<String> = files.iter().map(|(name, _)| name.clone()).collect();
+    crate::keep::write_files(&dir, &names)?;
+    crate::keep::prune(&glimpse, &id)?;
     Ok(WidgetBundle {
         dir: format!("glimpse/{id}"),
         glue: format!("glimpse/{id}/glimpse.js"),
@@ -306,34 +304,6 @@ fn esbuild(tools: &Tools, source: &[u8], args: &[&str]) -> Result<Vec<u8>> {
         return Err("esbuild failed".into());
     }
     Ok(out.stdout)
-}
-
-/// Keeps the [`KEEP_BUILDS`] most recent widget builds in `glimpse/` (by the time each was
-/// written; `current` is always kept) and removes the rest, along with files of the old
-/// single-file layout.
-fn keep_recent_builds(glimpse: &std::path::Path, current: &str) -> Result {
-    let mut builds = Vec::new();
-    for entry in
-        std::fs::read_dir(glimpse).map_err(|e| format!("read {}: {e}", glimpse.display()))?
-    {
-        let entry = entry.map_err(|e| e.to_string())?;
-        let path = entry.path();
-        if !path.is_dir() {
-            let _ = std::fs::remove_file(&path);
-            continue;
-        }
-        let name = entry.file_name().to_string_lossy().to_string();
-        let modified = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
-        builds.push((name == current, modified, path));
-    }
-    builds.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
-    for (_, _, path) in builds.into_iter().skip(KEEP_BUILDS) {
-        let _ = std::fs::remove_dir_all(&path);
-    }
-    Ok(())
 }
 
 /// Builds the operators' console into `assets/admin/`: `index.html` (served at `/admin/`),

@@ -5,6 +5,7 @@ pub mod build;
 pub mod content;
 pub mod contract;
 pub mod imports;
+pub mod keep;
 pub mod media;
 pub mod run;
 pub mod size;

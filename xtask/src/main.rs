@@ -20,6 +20,9 @@ cargo xtask <command>
   size           build the widget and print what loads before any interaction and every
                  lazy chunk (raw/gzip/brotli); fails when the first download is over budget
                  (`--built`: measure the current build without building)
+  keep-live URL  before a deploy: copy the widget builds the live deployment at URL serves
+                 (its /glimpse-builds.json) into worker/assets/glimpse, so pages opened before
+                 the deploy still load their lazy chunks (the last 3 builds are kept)
   test           fmt, clippy (host + wasm32), native tests, widget tests in headless Chromium,
                  the end-to-end suite against wrangler dev, then the API contract (api-test)
   api-test       the API contract alone: builds the worker, then Schemathesis (pinned) with
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Some("screenshots") => screenshots(),
         Some("soak") => soak(args.get(1).map(String::as_str)),
         Some("rebuild-d1") => rebuild_d1(&args[1..]),
+        Some("keep-live") => keep_live(args.get(1).map(String::as_str)),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
@@ -228,6 +232,22 @@ fn size(built: bool) -> Result {
     step("widget size (raw / gzip / brotli q11)", || {
         xtask::size::check(&xtask::size::measure_widget(&dir)?)
     })
+}
+
+/// Copies the live deployment's widget builds into the assets (see `xtask::keep`).
+fn keep_live(url: Option<&str>) -> Result {
+    let url = url.ok_or("usage: cargo xtask keep-live https://YOUR-WORKER.example")?;
+    let glimpse = build::assets_dir().join("glimpse");
+    std::fs::create_dir_all(&glimpse).map_err(|e| format!("mkdir {}: {e}", glimpse.display()))?;
+    let copied = step(&format!("copy the widget builds {url} serves"), || {
+        xtask::keep::fetch_live(url, &glimpse)
+    })?;
+    if copied.is_empty() {
+        println!("    nothing to copy (already here, or a deployment without glimpse-builds.json)");
+    } else {
+        println!("    kept: {}", copied.join(", "));
+    }
+    Ok(())
 }
 
 /// Builds everything plus the trivial baseline worker, then runs the measurements

@@ -66,6 +66,10 @@ fn bench() -> Result {
     let throughput = throughput(&stack)?;
     let browser = browser_timings(&stack)?;
     let slides = slide_costs(&stack)?;
+    // The same page without its live session: nothing but the first chunk loads before a
+    // click, so opening a story fetches the app's chunk too.
+    without_sessions(&stack)?;
+    let browser_quiet = browser_timings(&stack)?;
 
     let results = json!({
         "machine": machine,
@@ -77,6 +81,7 @@ fn bench() -> Result {
         "worker_upload_kib": bundles,
         "throughput": throughput,
         "browser": browser,
+        "browser_without_session": browser_quiet,
         "slides": slides,
     });
     print_table(&results);
@@ -85,6 +90,24 @@ fn bench() -> Result {
     std::fs::write(&path, text).map_err(|e| format!("write {}: {e}", path.display()))?;
     println!("\nwritten: {}", path.display());
     Ok(())
+}
+
+/// Deletes the demo's live session and waits until the feed no longer has it.
+fn without_sessions(stack: &Stack) -> Result {
+    let res = stack.admin("DELETE", "/v1/admin/sites/demo/sessions/billing-qa", "")?;
+    if res.status >= 300 {
+        return Err(format!("delete the session: {} {}", res.status, res.body));
+    }
+    stack.eventually(
+        "a feed without sessions",
+        true,
+        Duration::from_secs(30),
+        || {
+            let feed = stack.request("GET", "/v1/sites/demo/feed", &[], "")?;
+            let feed: Value = serde_json::from_str(&feed.body).map_err(|e| e.to_string())?;
+            Ok(feed["sessions"].as_array().is_some_and(Vec::is_empty))
+        },
+    )
 }
 
 /// What the numbers were measured on.
@@ -686,7 +709,23 @@ fn print_main_table(r: &Value) {
         );
     }
 
-    println!("\n== browser: demo page load, medians of {RUNS} cold loads (long task = > 50 ms)");
+    for (key, title) in [
+        (
+            "browser",
+            "with its live session (banners start the app at load)",
+        ),
+        (
+            "browser_without_session",
+            "without a live session (only the first chunk at load)",
+        ),
+    ] {
+        print_browser(r, key, title);
+    }
+}
+
+fn print_browser(r: &Value, key: &str, title: &str) {
+    let f = |v: &Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.1}"));
+    println!("\n== browser: demo page {title}, medians of {RUNS} cold loads (long task = > 50 ms)");
     println!(
         "{:<6} {:<8} {:>11} {:>12} {:>9} {:>16} {:>14} {:>14}",
         "cpu",
@@ -698,7 +737,7 @@ fn print_main_table(r: &Value) {
         "open cold ms",
         "open warm ms"
     );
-    for row in r["browser"].as_array().into_iter().flatten() {
+    for row in r[key].as_array().into_iter().flatten() {
         println!(
             "{:<6} {:<8} {:>11} {:>12} {:>9} {:>16} {:>14} {:>14}",
             format!("{}x", row["cpu_slowdown"]),
