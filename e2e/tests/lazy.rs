@@ -353,6 +353,55 @@ fn a_chunk_that_fails_is_retried_then_explained_and_the_widget_recovers() -> Res
 
 #[test]
 #[ignore = "needs the release build, wrangler and Chromium: cargo xtask test"]
+fn a_story_whose_viewer_chunk_cannot_load_says_so_inside_the_widget() -> Result {
+    let stack = Stack::start_demo()?;
+    without_sessions(&stack)?;
+    let mut browser = Browser::launch(&stack.tools.chromium)?;
+    let mut page = new_page(&mut browser)?;
+    page.call(
+        "Fetch.enable",
+        json!({ "patterns": [{ "urlPattern": "*/split_viewer.wasm", "requestStage": "Request" }] }),
+    )?;
+    page.goto(&stack.url("/"))?;
+    page.wait_visible("[data-testid=glimpse-launcher]")?;
+    // The tray opens (its chunk loads); the story's viewer chunk keeps failing.
+    let mut failed = 0;
+    page.click("[data-testid=glimpse-launcher]")?;
+    serve_until(
+        &mut page,
+        &mut failed,
+        0,
+        true,
+        &present("[data-testid=glimpse-story-item]"),
+        Duration::from_secs(20),
+    )?;
+    page.click("[data-testid=glimpse-story-item]")?;
+    serve_until(
+        &mut page,
+        &mut failed,
+        0,
+        true,
+        &present("[data-testid=glimpse-part-failed]"),
+        Duration::from_secs(20),
+    )?;
+    assert!(failed >= 3, "tried {failed} times");
+    assert!(!page.exists("[data-testid=glimpse-slide-text]")?);
+    // Back online: "Try again" shows the story.
+    page.click("[data-testid=glimpse-part-failed] button")?;
+    serve_until(
+        &mut page,
+        &mut failed,
+        0,
+        false,
+        &present("[data-testid=glimpse-slide-text]"),
+        Duration::from_secs(20),
+    )?;
+    assert!(!page.exists("[data-testid=glimpse-part-failed]")?);
+    page.assert_host_page_clean()
+}
+
+#[test]
+#[ignore = "needs the release build, wrangler and Chromium: cargo xtask test"]
 fn a_command_given_before_anything_loaded_still_opens_the_widget() -> Result {
     let stack = Stack::start_demo()?;
     let mut browser = Browser::launch(&stack.tools.chromium)?;

@@ -123,7 +123,7 @@ where
             match with_retries(load).await {
                 Ok(view) => view,
                 Err(ChunkError) => view! {
-                    <p class="part-failed" role="status" data-testid="glimpse-part-failed">
+                    <p class="part-failed notice" role="status" data-testid="glimpse-part-failed">
                         {lang.t(Text::PartFailed)}
                         " "
                         <button class="link" on:click=move |_| round.update(|r| *r += 1)>

@@ -384,6 +384,10 @@ pub fn run(id: usize, command: Command) {
     match handler {
         Some(h) => h(command),
         None => {
+            // Fetch the tray's and viewer's chunks alongside the app's, not after it: a
+            // command without a hover first (a host page's button) would wait for two
+            // round trips otherwise.
+            prefetch_app();
             inst.pending.borrow_mut().push(command);
             if inst.feed.borrow().is_some() {
                 ensure_app(&inst, true);

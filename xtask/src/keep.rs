@@ -129,7 +129,12 @@ pub fn fetch_live(base: &str, glimpse: &Path) -> Result<Vec<String>> {
         if dir.exists() {
             continue;
         }
-        let files = list(&format!("{base}/glimpse/{id}/{FILES_FILE}"))?;
+        let files = match list(&format!("{base}/glimpse/{id}/{FILES_FILE}")) {
+            Ok(files) => files,
+            // A build from before files.json existed: it cannot be listed, so it is left.
+            Err(e) if e.ends_with(": 404") => continue,
+            Err(e) => return Err(e),
+        };
         if let Some(bad) = files.iter().find(|f| !is_build_file(f)) {
             return Err(format!("{base}/glimpse/{id}/{FILES_FILE} names {bad:?}"));
         }

@@ -96,10 +96,11 @@ pub fn measure_widget(bundle_dir: &str) -> Result<Widget> {
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .map_err(|e| format!("read {}: {e} (run `cargo xtask build`)", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
+        // The lazy chunks: every other wasm file (not `files.json`, which no visitor fetches).
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| !FIRST_FILES.contains(&n))
+                .is_some_and(|n| !FIRST_FILES.contains(&n) && n.ends_with(".wasm"))
         })
         .collect();
     files.sort();
