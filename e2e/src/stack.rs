@@ -127,6 +127,26 @@ impl Stack {
             .ok_or_else(|| format!("{method} {path}: no answer"))
     }
 
+    /// Deletes the demo site's live session (`billing-qa`; a session starts the widget's app
+    /// and banners at load) and waits until the feed no longer has it.
+    pub fn without_demo_session(&self) -> Result {
+        let res = self.admin("DELETE", "/v1/admin/sites/demo/sessions/billing-qa", "")?;
+        if res.status >= 300 {
+            return Err(format!("delete the session: {} {}", res.status, res.body));
+        }
+        self.eventually(
+            "a feed without sessions",
+            true,
+            std::time::Duration::from_secs(30),
+            || {
+                let feed = self.request("GET", "/v1/sites/demo/feed", &[], "")?;
+                let feed: serde_json::Value =
+                    serde_json::from_str(&feed.body).map_err(|e| e.to_string())?;
+                Ok(feed["sessions"].as_array().is_some_and(Vec::is_empty))
+            },
+        )
+    }
+
     /// An admin API request with this worker's bearer token and a JSON body.
     pub fn admin(&self, method: &str, path: &str, body: &str) -> Result<HttpResponse> {
         let auth = format!("Bearer {}", self.admin_token);

@@ -43,28 +43,6 @@ fn sent(page: &mut Page<'_>) -> Vec<(String, String, String, f64)> {
         .collect()
 }
 
-/// Deletes the demo's live session (a session loads the banners, and with them the app,
-/// without a click) and waits until the feed no longer has it.
-fn without_sessions(stack: &Stack) -> Result {
-    let res = stack.admin("DELETE", "/v1/admin/sites/demo/sessions/billing-qa", "")?;
-    assert!(
-        res.status < 300,
-        "delete the session: {} {}",
-        res.status,
-        res.body
-    );
-    stack.eventually(
-        "a feed without sessions",
-        true,
-        Duration::from_secs(30),
-        || {
-            let feed = stack.request("GET", "/v1/sites/demo/feed", &[], "")?;
-            let feed: Value = serde_json::from_str(&feed.body).map_err(|e| e.to_string())?;
-            Ok(feed["sessions"].as_array().is_some_and(Vec::is_empty))
-        },
-    )
-}
-
 fn new_page<'b>(browser: &'b mut Browser) -> Result<Page<'b>> {
     let mut page = browser.new_page()?;
     page.call(
@@ -118,7 +96,7 @@ fn before_any_interaction_only_the_first_chunk_loads_after_the_page() -> Result 
     drop(browser);
 
     // Without a session: only the first chunk.
-    without_sessions(&stack)?;
+    stack.without_demo_session()?;
     let mut browser = Browser::launch(&stack.tools.chromium)?;
     let mut page = new_page(&mut browser)?;
     page.goto(&stack.url("/"))?;
@@ -292,7 +270,7 @@ fn present(selector: &str) -> String {
 #[ignore = "needs the release build, wrangler and Chromium: cargo xtask test"]
 fn a_chunk_that_fails_is_retried_then_explained_and_the_widget_recovers() -> Result {
     let stack = Stack::start_demo()?;
-    without_sessions(&stack)?;
+    stack.without_demo_session()?;
     let mut browser = Browser::launch(&stack.tools.chromium)?;
     let mut page = new_page(&mut browser)?;
     page.call(
@@ -355,7 +333,7 @@ fn a_chunk_that_fails_is_retried_then_explained_and_the_widget_recovers() -> Res
 #[ignore = "needs the release build, wrangler and Chromium: cargo xtask test"]
 fn a_story_whose_viewer_chunk_cannot_load_says_so_inside_the_widget() -> Result {
     let stack = Stack::start_demo()?;
-    without_sessions(&stack)?;
+    stack.without_demo_session()?;
     let mut browser = Browser::launch(&stack.tools.chromium)?;
     let mut page = new_page(&mut browser)?;
     page.call(

@@ -384,10 +384,17 @@ pub fn run(id: usize, command: Command) {
     match handler {
         Some(h) => h(command),
         None => {
-            // Fetch the tray's and viewer's chunks alongside the app's, not after it: a
+            // Fetch the chunk the command needs alongside the app's, not after it: a
             // command without a hover first (a host page's button) would wait for two
             // round trips otherwise.
-            prefetch_app();
+            prefetch(crate::app::preload_app);
+            match command {
+                Command::Open(Some(_)) | Command::Preview(_) => {
+                    prefetch(crate::app::preload_viewer);
+                }
+                Command::Toggle | Command::Open(None) => prefetch(crate::app::preload_tray),
+                Command::Close => {}
+            }
             inst.pending.borrow_mut().push(command);
             if inst.feed.borrow().is_some() {
                 ensure_app(&inst, true);

@@ -68,7 +68,7 @@ fn bench() -> Result {
     let slides = slide_costs(&stack)?;
     // The same page without its live session: nothing but the first chunk loads before a
     // click, so opening a story fetches the app's chunk too.
-    without_sessions(&stack)?;
+    stack.without_demo_session()?;
     let browser_quiet = browser_timings(&stack)?;
 
     let results = json!({
@@ -90,24 +90,6 @@ fn bench() -> Result {
     std::fs::write(&path, text).map_err(|e| format!("write {}: {e}", path.display()))?;
     println!("\nwritten: {}", path.display());
     Ok(())
-}
-
-/// Deletes the demo's live session and waits until the feed no longer has it.
-fn without_sessions(stack: &Stack) -> Result {
-    let res = stack.admin("DELETE", "/v1/admin/sites/demo/sessions/billing-qa", "")?;
-    if res.status >= 300 {
-        return Err(format!("delete the session: {} {}", res.status, res.body));
-    }
-    stack.eventually(
-        "a feed without sessions",
-        true,
-        Duration::from_secs(30),
-        || {
-            let feed = stack.request("GET", "/v1/sites/demo/feed", &[], "")?;
-            let feed: Value = serde_json::from_str(&feed.body).map_err(|e| e.to_string())?;
-            Ok(feed["sessions"].as_array().is_some_and(Vec::is_empty))
-        },
-    )
 }
 
 /// What the numbers were measured on.
