@@ -166,35 +166,3 @@ mod tests {
         );
     }
 }
-
-/// How many answers a stored [`Outbox`] holds, read without decoding them (the widget's
-/// first chunk decides from this whether to load the code that delivers them).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct OutboxCount {
-    #[serde(default)]
-    pub pending: Vec<serde::de::IgnoredAny>,
-}
-
-#[cfg(test)]
-mod count_tests {
-    use super::*;
-
-    #[test]
-    fn counts_a_stored_outbox() {
-        let count = |o: &Outbox| {
-            let json = serde_json::to_string(o).unwrap_or_default();
-            serde_json::from_str::<OutboxCount>(&json)
-                .map(|c| c.pending.len())
-                .unwrap_or(usize::MAX)
-        };
-        let mut outbox = Outbox::default();
-        assert_eq!(count(&outbox), 0);
-        let response = PollResponse {
-            id: "r1".into(),
-            visitor: "v".into(),
-            answer: crate::Answer::Choice(0),
-        };
-        outbox.push("demo", "p", response, 0);
-        assert_eq!(count(&outbox), 1);
-    }
-}

@@ -72,23 +72,26 @@ impl Default for Ui {
 crate::chunk! {
     /// Starts instance `id`'s app (the `app` chunk): decodes the whole feed, mounts the
     /// Leptos app into the instance's root next to the launcher, and takes its commands.
-    pub fn start_app(id: usize) -> ();
+    /// `false` when there is no app to start (no instance, no feed, a feed it cannot decode).
+    pub fn start_app(id: usize) -> bool;
         chunk app, preload preload_app, body start_app_body;
     {
         start(id)
     }
 }
 
-fn start(id: usize) {
-    let Some(inst) = shell::get(id) else { return };
+fn start(id: usize) -> bool {
+    let Some(inst) = shell::get(id) else {
+        return false;
+    };
     let Some(text) = shell::feed_text(&inst) else {
-        return;
+        return false;
     };
     let feed = match crate::api::decode_feed(&inst.config.feed_url(), &text) {
         Ok(feed) => feed,
         Err(e) => {
             crate::warn(&e);
-            return;
+            return false;
         }
     };
     if let Err(e) = crate::host::add_app_styles(&inst.root, inst.config.nonce.as_deref()) {
@@ -129,6 +132,7 @@ fn start(id: usize) {
             },
         }),
     );
+    true
 }
 
 /// Page-wide duties, started by the first app: the offline outbox and event batching.

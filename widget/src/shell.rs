@@ -7,7 +7,7 @@
 //! Until the app runs, commands wait here in order. When its chunk cannot be fetched (after
 //! retries), a click shows a calm message with "Try again" next to the launcher.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use glimpse_shared::feed::{FeedSummary, Id, LauncherState, SummarySite};
@@ -63,8 +63,6 @@ pub struct Instance {
     app: RefCell<AppState>,
     pending: RefCell<Vec<Command>>,
     notice: RefCell<Option<Element>>,
-    unseen: Cell<usize>,
-    expanded: Cell<bool>,
 }
 
 thread_local! {
@@ -135,8 +133,6 @@ pub fn attach(config: Config, container: &HtmlElement) -> Result<Rc<Instance>, J
         app: RefCell::new(AppState::Absent),
         pending: RefCell::new(Vec::new()),
         notice: RefCell::new(None),
-        unseen: Cell::new(0),
-        expanded: Cell::new(false),
     });
     INSTANCES.with(|i| i.borrow_mut().push(inst.clone()));
     apply_theme(&inst);
@@ -341,7 +337,6 @@ fn show_launcher(inst: &Instance, state: LauncherState) {
 
 /// Shows `n` unseen stories on the launcher (its badge and its accessible name).
 pub fn set_unseen(inst: &Instance, n: usize) {
-    inst.unseen.set(n);
     let base = inst.lang.first(FirstText::OpenHelp);
     // The visible count must be part of the name (WCAG 2.5.3, label in name), and a
     // parenthetical does not count as part of it: "Open help stories, 1 new".
@@ -367,7 +362,6 @@ pub fn set_unseen(inst: &Instance, n: usize) {
 
 /// Reflects whether the tray is open on the launcher (`aria-expanded`).
 pub fn set_expanded(inst: &Instance, open: bool) {
-    inst.expanded.set(open);
     let _ = inst
         .launcher
         .set_attribute("aria-expanded", if open { "true" } else { "false" });
@@ -425,7 +419,12 @@ fn ensure_app(inst: &Rc<Instance>, asked: bool) {
     wasm_bindgen_futures::spawn_local(async move {
         let started = with_retries(|| crate::app::start_app(id)).await;
         let Some(inst) = get(id) else { return };
-        if let Err(ChunkError) = started {
+        if let Ok(false) = started {
+            // The chunk ran but the feed could not be decoded (warned there): nothing to
+            // show, and no command may wait forever for an app that will not come.
+            *inst.app.borrow_mut() = AppState::Absent;
+            inst.pending.borrow_mut().clear();
+        } else if let Err(ChunkError) = started {
             *inst.app.borrow_mut() = AppState::Absent;
             if asked || !inst.pending.borrow().is_empty() {
                 inst.pending.borrow_mut().clear();
