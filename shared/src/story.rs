@@ -81,6 +81,12 @@ impl Story {
 
     /// Every problem with this story, or none.
     pub fn validate(&self) -> Vec<Problem> {
+        self.validate_with(&crate::validate::Idna)
+    }
+
+    /// [`Story::validate`] with link and media hosts checked by `domains` (the widget's
+    /// preview passes the browser's URL parser).
+    pub fn validate_with(&self, domains: &impl crate::validate::DomainToAscii) -> Vec<Problem> {
         let mut p = Problems::default();
         p.slug("id", &self.id);
         p.text("title", &self.title, 120);
@@ -100,7 +106,7 @@ impl Story {
             }
             match &s.media {
                 Some(Media::Image { url, alt }) => {
-                    p.media(at("media.url"), url);
+                    p.media_with(at("media.url"), url, domains);
                     if alt.trim().is_empty() {
                         p.push(at("media.alt"), "images need alt text");
                     } else {
@@ -108,7 +114,7 @@ impl Story {
                     }
                 }
                 Some(Media::Video { url, alt }) => {
-                    p.media(at("media.url"), url);
+                    p.media_with(at("media.url"), url, domains);
                     if let Some(alt) = alt {
                         p.text(at("media.alt"), alt, 300);
                     }
@@ -118,7 +124,7 @@ impl Story {
             if let Some(cta) = &s.cta {
                 p.text(at("cta.label"), &cta.label, 40);
                 p.no_bidi(at("cta.label"), &cta.label);
-                p.https(at("cta.url"), &cta.url);
+                p.https_with(at("cta.url"), &cta.url, domains);
             }
         }
         p.into_vec()

@@ -56,14 +56,34 @@ impl Problems {
     }
 
     pub fn https(&mut self, field: impl Into<String>, value: &str) {
-        if !is_https_url(value) {
+        self.https_with(field, value, &Idna);
+    }
+
+    /// [`Problems::https`] with hosts checked by `domains`.
+    pub fn https_with(
+        &mut self,
+        field: impl Into<String>,
+        value: &str,
+        domains: &impl DomainToAscii,
+    ) {
+        if !is_https_url_with(value, domains) {
             self.push(field, "must be an https URL");
         }
     }
 
     /// A picture or video address: https, or a path on the Glimpse origin ([`is_media_url`]).
     pub fn media(&mut self, field: impl Into<String>, value: &str) {
-        if !is_media_url(value) {
+        self.media_with(field, value, &Idna);
+    }
+
+    /// [`Problems::media`] with hosts checked by `domains`.
+    pub fn media_with(
+        &mut self,
+        field: impl Into<String>,
+        value: &str,
+        domains: &impl DomainToAscii,
+    ) {
+        if !is_media_url_with(value, domains) {
             self.push(
                 field,
                 "must be an https URL or a path on the Glimpse server starting with /",
@@ -109,10 +129,36 @@ pub fn has_bidi_control(s: &str) -> bool {
     })
 }
 
+/// Domain to ASCII as the WHATWG URL standard does it (UTS #46 processing, internationalised
+/// labels in punycode: `pаypal.example` with a Cyrillic `а` → `xn--pypal-4ve.example`).
+/// `None` if `host` is not a valid domain name (or is empty).
+///
+/// [`Idna`] is the `idna` crate's, used by the worker, the console and the CLI. The widget
+/// passes the browser's own URL parser instead, so that the Unicode tables UTS #46 needs are
+/// not downloaded by every visitor of every host page.
+pub trait DomainToAscii {
+    fn domain_to_ascii(&self, host: &str) -> Option<String>;
+}
+
+/// [`DomainToAscii`] by the `idna` crate (`idna::domain_to_ascii`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Idna;
+
+impl DomainToAscii for Idna {
+    fn domain_to_ascii(&self, host: &str) -> Option<String> {
+        idna::domain_to_ascii(host).ok().filter(|h| !h.is_empty())
+    }
+}
+
 /// The host of an https URL as operators should see it: ASCII, internationalised labels in
 /// punycode (`https://pаypal.example` with a Cyrillic `а` → `xn--pypal-4ve.example`).
 /// `None` if the URL is not https or the host is not a valid domain name.
 pub fn ascii_host(url: &str) -> Option<String> {
+    ascii_host_with(url, &Idna)
+}
+
+/// [`ascii_host`] with the domain name converted by `domains`.
+pub fn ascii_host_with(url: &str, domains: &impl DomainToAscii) -> Option<String> {
     let rest = url.strip_prefix("https://")?;
     let host = rest.split(['/', '?', '#']).next()?;
     let host = host.rsplit_once(':').map_or(host, |(h, port)| {
@@ -122,7 +168,10 @@ pub fn ascii_host(url: &str) -> Option<String> {
             host
         }
     });
-    idna::domain_to_ascii(host).ok().filter(|h| !h.is_empty())
+    if host.is_empty() {
+        return None;
+    }
+    domains.domain_to_ascii(host).filter(|h| !h.is_empty())
 }
 
 /// A lint warning for an https URL whose host is not plain ASCII (a possible look-alike):
@@ -157,9 +206,14 @@ pub fn has_invisible(s: &str) -> bool {
 /// invisible formatting character ([`has_invisible`]), written or percent-encoded; a host
 /// without `%` or `@` that IDNA accepts.
 pub fn is_https_url(url: &str) -> bool {
+    is_https_url_with(url, &Idna)
+}
+
+/// [`is_https_url`] with the host checked by `domains` (the widget: the browser's URL parser).
+pub fn is_https_url_with(url: &str, domains: &impl DomainToAscii) -> bool {
     !has_invisible(url)
         && !has_invisible(&percent_encoding::percent_decode_str(url).decode_utf8_lossy())
-        && ascii_host(url).is_some()
+        && ascii_host_with(url, domains).is_some()
         && url.len() <= 2_048
         && url
             .strip_prefix("https://")
@@ -200,7 +254,12 @@ pub fn is_root_relative_path(url: &str) -> bool {
 /// Media (pictures, videos) may be https anywhere, or a path on the Glimpse origin (its own
 /// static files, e.g. the demo's generated illustrations). Links stay https only.
 pub fn is_media_url(url: &str) -> bool {
-    is_https_url(url) || is_root_relative_path(url)
+    is_media_url_with(url, &Idna)
+}
+
+/// [`is_media_url`] with https hosts checked by `domains`.
+pub fn is_media_url_with(url: &str, domains: &impl DomainToAscii) -> bool {
+    is_https_url_with(url, domains) || is_root_relative_path(url)
 }
 
 /// The absolute address the widget loads a slide's media from: an https URL as it is, a
@@ -211,7 +270,12 @@ pub fn is_media_url(url: &str) -> bool {
 /// `media_url("http://127.0.0.1:8787", "/media/demo/a.webp")` is
 /// `Some("http://127.0.0.1:8787/media/demo/a.webp")`.
 pub fn media_url(api_base: &str, url: &str) -> Option<String> {
-    if is_https_url(url) {
+    media_url_with(api_base, url, &Idna)
+}
+
+/// [`media_url`] with https hosts checked by `domains`.
+pub fn media_url_with(api_base: &str, url: &str, domains: &impl DomainToAscii) -> Option<String> {
+    if is_https_url_with(url, domains) {
         return Some(url.to_string());
     }
     if !is_root_relative_path(url) {
@@ -250,6 +314,34 @@ mod tests {
         ] {
             assert!(!is_https_url(bad), "{bad:?}");
         }
+    }
+
+    /// A converter that knows one host: what the `_with` checks ask it is exactly the host.
+    struct Only(&'static str);
+    impl DomainToAscii for Only {
+        fn domain_to_ascii(&self, host: &str) -> Option<String> {
+            (host == self.0).then(|| host.to_string())
+        }
+    }
+
+    #[test]
+    fn link_checks_ask_the_given_converter_for_the_bare_host() {
+        let only = Only("help.example");
+        assert!(is_https_url_with("https://help.example:8443/a?b#c", &only));
+        assert!(!is_https_url_with("https://other.example/", &only));
+        assert!(is_media_url_with("/media/a.webp", &only));
+        assert_eq!(
+            media_url_with(
+                "http://127.0.0.1:8787",
+                "https://other.example/a.webp",
+                &only
+            ),
+            None
+        );
+        // The non-host rules hold whatever the converter says.
+        assert!(!is_https_url_with("https://help.example/\u{202E}x", &only));
+        assert!(!is_https_url_with("http://help.example/", &only));
+        assert_eq!(ascii_host_with("https:///x", &only), None);
     }
 
     #[test]

@@ -3,10 +3,10 @@
 
 use std::rc::Rc;
 
+use crate::browser::is_https_url;
 use glimpse_shared::feed::unseen;
 use glimpse_shared::i18n::{Lang, Text};
 use glimpse_shared::site::Availability;
-use glimpse_shared::validate::is_https_url;
 use glimpse_shared::{Channel, ChannelKind, EventKind, Feed, FeedSite, Story};
 use leptos::prelude::*;
 use web_sys::KeyboardEvent;
@@ -162,7 +162,7 @@ fn preview_story(arg: &wasm_bindgen::JsValue) -> Result<Story, String> {
         .and_then(|t| t.as_string())
         .ok_or_else(|| "no story".to_string())?;
     let story: Story = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    match story.validate().first() {
+    match story.validate_with(&crate::browser::BrowserDomains).first() {
         Some(p) => Err(format!("{}: {}", p.field, p.message)),
         None => Ok(story),
     }
@@ -246,7 +246,7 @@ pub fn App(
                     on_close: close_viewer,
                     mark_seen,
                 };
-                lazy_view(move || viewer(all.clone(), i, parts))
+                viewer(all.clone(), i, parts)
             })
         })
     };
@@ -254,7 +254,7 @@ pub fn App(
     let open_preview = move || {
         ui.preview
             .get()
-            .map(|story| lazy_view(move || preview_viewer(story.clone(), site, close_preview)))
+            .map(|story| preview_viewer(story, site, close_preview))
     };
     // An open story locks the host page's scroll; dropping the guard restores it.
     let scroll_lock = StoredValue::new_local(None::<crate::scroll_lock::Guard>);
@@ -288,7 +288,7 @@ pub fn App(
                         focus_launcher();
                     }),
                 };
-                lazy_view(move || tray(parts))
+                tray(parts)
             }
         </Show>
         {open_story}
@@ -304,38 +304,29 @@ pub struct ViewerParts {
     pub mark_seen: Callback<String>,
 }
 
-crate::chunk! {
-    /// The story viewer (its own chunk, fetched on the first story opened).
-    pub fn viewer(stories: Vec<Story>, start: usize, parts: ViewerParts) -> AnyView;
-        chunk viewer, preload preload_viewer, body viewer_body;
-    {
-        view! {
-            <Viewer
-                stories=stories
-                start=start
-                site=parts.site
-                on_close=parts.on_close
-                mark_seen=parts.mark_seen
-            />
-        }
-        .into_any()
+/// The story viewer (in the app's chunk: a visitor who opens the widget opens a story).
+fn viewer(stories: Vec<Story>, start: usize, parts: ViewerParts) -> AnyView {
+    view! {
+        <Viewer
+            stories=stories
+            start=start
+            site=parts.site
+            on_close=parts.on_close
+            mark_seen=parts.mark_seen
+        />
     }
+    .into_any()
 }
 
-crate::chunk! {
-    /// The real story player showing an operator's draft: nothing is tracked or marked
-    /// seen (in the viewer's chunk).
-    pub fn preview_viewer(story: Story, site: Memo<Option<FeedSite>>, on_close: Callback<()>) -> AnyView;
-        chunk viewer, preload preload_preview_viewer, body preview_viewer_body;
-    {
-        provide_context(Ctx {
-            preview: true,
-            ..ctx()
-        });
-        let mark_seen = Callback::new(|_: String| {});
-        view! { <Viewer stories=vec![story] start=0 site=site on_close=on_close mark_seen=mark_seen/> }
-            .into_any()
-    }
+/// The real story player showing an operator's draft: nothing is tracked or marked seen.
+fn preview_viewer(story: Story, site: Memo<Option<FeedSite>>, on_close: Callback<()>) -> AnyView {
+    provide_context(Ctx {
+        preview: true,
+        ..ctx()
+    });
+    let mark_seen = Callback::new(|_: String| {});
+    view! { <Viewer stories=vec![story] start=0 site=site on_close=on_close mark_seen=mark_seen/> }
+        .into_any()
 }
 
 crate::chunk! {
@@ -359,24 +350,21 @@ pub struct TrayParts {
     pub on_close: Callback<()>,
 }
 
-crate::chunk! {
-    /// The tray (its own chunk, fetched on the launcher's hover, focus or touch, and on click).
-    pub fn tray(parts: TrayParts) -> AnyView;
-        chunk tray, preload preload_tray, body tray_body;
-    {
-        view! {
-            <Tray
-                stories=parts.stories
-                polls=parts.polls
-                site=parts.site
-                availability=parts.availability
-                seen=parts.seen
-                ui=parts.ui
-                on_close=parts.on_close
-            />
-        }
-        .into_any()
+/// The tray (in the app's chunk, fetched on the launcher's hover, focus or touch, and on
+/// click).
+fn tray(parts: TrayParts) -> AnyView {
+    view! {
+        <Tray
+            stories=parts.stories
+            polls=parts.polls
+            site=parts.site
+            availability=parts.availability
+            seen=parts.seen
+            ui=parts.ui
+            on_close=parts.on_close
+        />
     }
+    .into_any()
 }
 
 /// The panel the launcher opens: stories (newest first), open polls, and the traditional

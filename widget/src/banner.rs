@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
+use crate::browser::is_https_url;
 use glimpse_shared::i18n::{Text, countdown};
 use glimpse_shared::ics::session_ics;
 use glimpse_shared::session::{BannerPhase, banner_changes};
-use glimpse_shared::validate::is_https_url;
 use glimpse_shared::{Banner, EventKind, LiveSession};
 use leptos::prelude::*;
 

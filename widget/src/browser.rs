@@ -281,3 +281,39 @@ pub fn download(name: &str, mime: &str, text: &str) {
     }
     let _ = web_sys::Url::revoke_object_url(&url);
 }
+
+/// Domain to ASCII by the browser's own URL parser (WHATWG URL host parsing, UTS #46, as
+/// the `idna` crate the API validates with): the widget's link checks need the answer, not
+/// the Unicode tables. `None` when the browser refuses the host or `URL` throws. It refuses
+/// what `idna` refuses but for malformed punycode labels (`xn--a`), which Chromium lets
+/// through; the API checked every link the widget shows with `idna` when it was published
+/// (widget `tests/dom.rs` compares the two).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BrowserDomains;
+
+impl glimpse_shared::validate::DomainToAscii for BrowserDomains {
+    fn domain_to_ascii(&self, host: &str) -> Option<String> {
+        // Only a bare host may reach the parser: anything that would end it or add a
+        // user, port, path, query or fragment is refused before.
+        if host.is_empty()
+            || host.contains(['/', '\\', '?', '#', '@', ':', '%'])
+            || host.contains(|c: char| c.is_whitespace() || c.is_control())
+        {
+            return None;
+        }
+        let url = web_sys::Url::new(&format!("https://{host}/")).ok()?;
+        let ascii = url.hostname();
+        // Chromium percent-encodes some code points it lets through; a domain has none.
+        (!ascii.is_empty() && !ascii.contains('%')).then_some(ascii)
+    }
+}
+
+/// [`glimpse_shared::validate::is_https_url`], hosts checked by [`BrowserDomains`].
+pub fn is_https_url(url: &str) -> bool {
+    glimpse_shared::validate::is_https_url_with(url, &BrowserDomains)
+}
+
+/// [`glimpse_shared::validate::media_url`], hosts checked by [`BrowserDomains`].
+pub fn media_url(api_base: &str, url: &str) -> Option<String> {
+    glimpse_shared::validate::media_url_with(api_base, url, &BrowserDomains)
+}

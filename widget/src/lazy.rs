@@ -1,5 +1,9 @@
-//! Code splitting: parts of the widget a visitor may never use (the tray, the story viewer,
-//! live-session banners) are compiled into separate wasm chunks that load on first use.
+//! Code splitting: parts of the widget a visitor may never use are compiled into separate
+//! wasm chunks that load on first use: the app (the Leptos runtime, the full feed decoder,
+//! the tray and the story viewer, which a visitor who opens the widget always needs
+//! together) and the live-session banners. Code both use is in a shared chunk the splitter
+//! makes. One chunk for the app and its views is one round trip on a click, and smaller in
+//! all than a chunk per view (code in one module compresses and optimises together).
 //!
 //! [`chunk!`] declares a split point with Leptos's `wasm_split` support
 //! (`leptos::wasm_split`, the `wasm_split_helpers` crate). With the `split` feature (the
@@ -30,14 +34,14 @@ impl From<leptos::wasm_split::SplitLoaderError> for ChunkError {
 /// ```ignore
 /// chunk! {
 ///     /// Docs.
-///     pub fn tray(a: A) -> AnyView;
-///         chunk tray, preload preload_tray, body tray_body;
+///     pub fn banners(a: A) -> AnyView;
+///         chunk banners, preload preload_banners, body banners_body;
 ///         { … }
 /// }
 /// ```
 ///
-/// expands to `pub async fn tray(a: A) -> Result<AnyView, ChunkError>` (loads the chunk,
-/// then runs the body in it) and `pub async fn preload_tray() -> Result<(), SplitLoaderError>`
+/// expands to `pub async fn banners(a: A) -> Result<AnyView, ChunkError>` (loads the chunk,
+/// then runs the body in it) and `pub async fn preload_banners() -> Result<(), SplitLoaderError>`
 /// (only fetches it). Arguments are moved across as plain Rust values: the chunks share the
 /// main module's memory.
 #[macro_export]

@@ -143,11 +143,10 @@ pub fn attach(config: Config, container: &HtmlElement) -> Result<Rc<Instance>, J
     Ok(inst)
 }
 
-/// Fetches the app's chunks ahead of a click (a hover, focus or touch predicts one).
+/// Fetches the app's chunk (with the tray and the story viewer) ahead of a click: a hover,
+/// focus or touch predicts one.
 pub fn prefetch_app() {
     prefetch(crate::app::preload_app);
-    prefetch(crate::app::preload_tray);
-    prefetch(crate::app::preload_viewer);
 }
 
 fn listen(target: &HtmlElement, event: &str, f: impl Fn() + 'static) {
@@ -378,17 +377,9 @@ pub fn run(id: usize, command: Command) {
     match handler {
         Some(h) => h(command),
         None => {
-            // Fetch the chunk the command needs alongside the app's, not after it: a
-            // command without a hover first (a host page's button) would wait for two
-            // round trips otherwise.
+            // The app's chunk holds the tray and the viewer: one round trip, started now
+            // even if the feed is still on its way.
             prefetch(crate::app::preload_app);
-            match command {
-                Command::Open(Some(_)) | Command::Preview(_) => {
-                    prefetch(crate::app::preload_viewer);
-                }
-                Command::Toggle | Command::Open(None) => prefetch(crate::app::preload_tray),
-                Command::Close => {}
-            }
             inst.pending.borrow_mut().push(command);
             if inst.feed.borrow().is_some() {
                 ensure_app(&inst, true);

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
+use crate::browser::{is_https_url, media_url};
 use glimpse_shared::gesture;
 use glimpse_shared::i18n::{Text, is_rtl};
 use glimpse_shared::player::{Cursor, Effect as Fx, Input, Phase, Player, PlayerView};
-use glimpse_shared::validate::{is_https_url, media_url};
 use glimpse_shared::{EventKind, FeedSite, Media, Story};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;

@@ -305,3 +305,107 @@ async fn speaks_the_visitors_language_and_lays_out_right_to_left() {
         Some("Cerrar")
     );
 }
+
+/// The widget checks link hosts with the browser's URL parser instead of shipping the
+/// `idna` tables: on every kind of host the API's check (`idna`) decides, the browser must
+/// decide the same, or refuse. The one kind it accepts and `idna` refuses is a malformed
+/// punycode label (`xn--a`), which names no registrable domain; links reach the widget only
+/// after the API checked them at publish time (a preview is checked by the console too).
+#[wasm_bindgen_test]
+fn browser_domain_check_agrees_with_the_apis() {
+    use glimpse_shared::validate::{DomainToAscii, Idna, ascii_host, ascii_host_with};
+    use glimpse_widget::browser::BrowserDomains;
+    let hosts = [
+        "help.example",
+        "HELP.Example",
+        "help.example.",
+        "café.example",
+        "p\u{0430}ypal.example",
+        "例え.jp",
+        "ＡＢＣ.example",
+        "straße.de",
+        "xn--caf-dma.example",
+        "xn--pypal-4ve.example",
+        "a_b.example",
+        "-a.example",
+        "a-.example",
+        "ab--c.example",
+        "a..b",
+        "[::1]",
+        "a b.example",
+        "a<b.example",
+        "a^b.example",
+        "a|b.example",
+        "\u{200D}.example",
+        "\u{FFFD}.example",
+        "ﬀ.example",
+        "ⓐ.example",
+        "😀.example",
+        "",
+        ".",
+        "a.",
+        &"a".repeat(64),
+        &format!("{}.example", "a".repeat(300)),
+    ];
+    // Addresses: the browser writes IPv4 in its canonical form (`0x7f.1` → `127.0.0.1`),
+    // `idna` leaves them as they are; only whether they pass must agree.
+    let ipv4 = [
+        "127.0.0.1",
+        "0x7f.1",
+        "1.2.3.256",
+        "1.2.3.4.5",
+        "0x1g.example",
+    ];
+    for host in ipv4 {
+        let api = Idna.domain_to_ascii(host);
+        let browser = BrowserDomains.domain_to_ascii(host);
+        assert!(
+            browser.is_none() || api.is_some(),
+            "{host:?}: browser {browser:?}, idna {api:?}"
+        );
+    }
+    for host in hosts {
+        let api = Idna.domain_to_ascii(host);
+        let browser = BrowserDomains.domain_to_ascii(host);
+        assert!(
+            browser == api || browser.is_none(),
+            "{host:?}: browser {browser:?}, idna {api:?}"
+        );
+        let url = format!("https://{host}/path?q#f");
+        assert_eq!(
+            glimpse_widget::browser::is_https_url(&url),
+            browser.is_some() && glimpse_shared::validate::is_https_url(&url),
+            "{url:?}"
+        );
+        assert!(
+            ascii_host_with(&url, &BrowserDomains) == ascii_host(&url)
+                || ascii_host_with(&url, &BrowserDomains).is_none(),
+            "{url:?}"
+        );
+    }
+    for lenient in ["xn--a.example", "xn--.example", "help.xn--zz"] {
+        assert_eq!(Idna.domain_to_ascii(lenient), None);
+        assert_eq!(
+            BrowserDomains.domain_to_ascii(lenient).as_deref(),
+            Some(lenient),
+            "Chromium's URL parser changed: review BrowserDomains' docs"
+        );
+    }
+    // The look-alike a visitor must never be shown as a link to the real site.
+    assert_eq!(
+        BrowserDomains
+            .domain_to_ascii("p\u{0430}ypal.example")
+            .as_deref(),
+        Some("xn--pypal-4ve.example")
+    );
+    assert_eq!(
+        BrowserDomains.domain_to_ascii("café.example").as_deref(),
+        Some("xn--caf-dma.example")
+    );
+    assert!(!glimpse_widget::browser::is_https_url(
+        "http://help.example/"
+    ));
+    assert!(!glimpse_widget::browser::is_https_url(
+        "https://user@evil.example/"
+    ));
+}

@@ -114,6 +114,13 @@ pub fn build_widget(tools: &Tools) -> Result<WidgetBundle> {
     ]))?;
     let linked = at("target/wasm32-unknown-unknown/release/glimpse_widget.wasm");
     let input = std::fs::read(&linked).map_err(|e| format!("read {}: {e}", linked.display()))?;
+    let forbidden = crate::size::forbidden_crates(&input)?;
+    if !forbidden.is_empty() {
+        return Err(format!(
+            "the widget links {} (see size::NOT_IN_WIDGET): every visitor would download it",
+            forbidden.join(", ")
+        ));
+    }
     let work = at("target/glimpse-split");
     let _ = std::fs::remove_dir_all(&work);
     let split_dir = work.join("split");

@@ -17,6 +17,63 @@ pub const FIRST_BROTLI_GOAL: usize = 50 * 1024;
 /// Everything, with every lazy chunk: a goal, reported (not yet met, see BENCHMARKS.md).
 pub const TOTAL_BROTLI_GOAL: usize = 170 * 1024;
 
+/// Crates whose code must never reach the widget: the Unicode tables of IDNA (the widget asks
+/// the browser's URL parser, `widget::browser::BrowserDomains`) and time-zone data.
+pub const NOT_IN_WIDGET: &[&str] = &[
+    "idna",
+    "idna_adapter",
+    "icu_normalizer",
+    "icu_properties",
+    "icu_collections",
+    "chrono_tz",
+];
+
+/// The crates of [`NOT_IN_WIDGET`] that the linked widget (`wasm`, with its `name` section)
+/// has functions of: a function name's path segment (`idna::domain_to_ascii`,
+/// `<idna_adapter::Adapter>::…`, `icu_normalizer[0123abcd]::…`) names its crate.
+pub fn forbidden_crates(wasm: &[u8]) -> Result<Vec<&'static str>> {
+    let err = |e: wasmparser::BinaryReaderError| format!("read wasm names: {e}");
+    let mut found = std::collections::BTreeSet::new();
+    let mut named = false;
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        let wasmparser::Payload::CustomSection(section) = payload.map_err(err)? else {
+            continue;
+        };
+        let wasmparser::KnownCustom::Name(names) = section.as_known() else {
+            continue;
+        };
+        for name in names {
+            let wasmparser::Name::Function(map) = name.map_err(err)? else {
+                continue;
+            };
+            for naming in map {
+                named = true;
+                let function = naming.map_err(err)?.name;
+                for krate in NOT_IN_WIDGET {
+                    if names_crate(function, krate) {
+                        found.insert(*krate);
+                    }
+                }
+            }
+        }
+    }
+    if !named {
+        return Err("the linked widget has no function names to check".into());
+    }
+    Ok(found.into_iter().collect())
+}
+
+/// Whether the demangled `function` name has `krate` as a path segment followed by `::` or
+/// by the `[hash]` rustc adds to std's crates.
+fn names_crate(function: &str, krate: &str) -> bool {
+    function.match_indices(krate).any(|(at, _)| {
+        let before = function[..at].chars().next_back();
+        let after = &function[at + krate.len()..];
+        !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            && (after.starts_with("::") || after.starts_with('['))
+    })
+}
+
 /// One file's sizes in bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sizes {
@@ -182,5 +239,24 @@ pub fn check(widget: &Widget) -> Result {
         Ok(())
     } else {
         Err(format!("over budget: {}", over.join("; ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_crate;
+
+    #[test]
+    fn a_crate_is_named_only_as_a_whole_path_segment() {
+        assert!(names_crate("idna::domain_to_ascii::h0123", "idna"));
+        assert!(names_crate(
+            "<idna_adapter::Adapter as core::default::Default>::default",
+            "idna_adapter"
+        ));
+        assert!(names_crate("icu_normalizer[5ae3]::f", "icu_normalizer"));
+        assert!(!names_crate("<idna_adapter::Adapter>::f", "idna"));
+        assert!(!names_crate("my_idna::f", "idna"));
+        assert!(!names_crate("glimpse_widget::idna", "idna"));
+        assert!(!names_crate("percent_encoding::after_percent_sign", "idna"));
     }
 }
