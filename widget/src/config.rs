@@ -44,12 +44,13 @@ impl Config {
     pub fn new(site: &str, api: &str) -> Result<Self, String> {
         if !is_slug(site) {
             return Err(format!(
-                "data-site {site:?} is not a site id ([a-z0-9][a-z0-9-]*)"
+                "data-site \"{site}\" is not a site id ([a-z0-9][a-z0-9-]*)"
             ));
         }
         let api = api.trim_end_matches('/');
         if !(api.starts_with("https://") || api.starts_with("http://")) {
-            return Err(format!("API base {api:?} must be an http(s) URL"));
+            // Quoted by hand: `{:?}` would ship core's Unicode escaping tables.
+            return Err(format!("API base \"{api}\" must be an http(s) URL"));
         }
         Ok(Self {
             site: site.to_string(),

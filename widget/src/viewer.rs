@@ -458,7 +458,7 @@ pub fn Viewer(
                     } else {
                         0.0
                     };
-                    format!("scaleX({f:.3})")
+                    format!("scaleX({})", crate::viewport::fixed(f64::from(f), 3))
                 };
                 view! {
                     <span class="bar">
