@@ -174,7 +174,10 @@ pub fn build_widget(tools: &Tools) -> Result<WidgetBundle> {
         .map_err(|e| format!("split loader: {e}"))?;
     files.push((
         "__wasm_split.js".into(),
-        minify_module(tools, without_array_methods(&link)?.as_bytes())?,
+        minify_module(
+            tools,
+            compiling_early(&without_array_methods(&link)?)?.as_bytes(),
+        )?,
     ));
     let mut chunks = split.split_modules;
     chunks.sort();
@@ -248,6 +251,27 @@ fn without_array_methods(link: &str) -> Result<String> {
     Ok(link.replace(
         MAP,
         "const parallelStuff = []; for (let i = 0; i < deps.length; i++) parallelStuff[i] = deps[i]();",
+    ))
+}
+
+/// The splitter's loader compiling each chunk while it downloads, not after the chunks it
+/// depends on are instantiated: `instantiateStreaming` only starts once the dependencies'
+/// promises settle, so a click with every chunk cold waited for the shared chunk's
+/// instantiation before the app's chunk began compiling. `compileStreaming` starts at once;
+/// instantiation still waits for the dependencies (the chunks import the shared one's
+/// exports through the main module). The loader ignores what the promise resolves to. Fails
+/// if the splitter's output changed shape.
+fn compiling_early(link: &str) -> Result<String> {
+    const INSTANTIATE: &str =
+        "return async (imports) => (WebAssembly.instantiateStreaming(src, imports));";
+    const FETCH: &str = "src.catch(() => {});";
+    let chunks = link.matches(INSTANTIATE).count();
+    if chunks == 0 || link.matches(FETCH).count() != chunks {
+        return Err("the splitter's __wasm_split.js changed: review compiling_early".into());
+    }
+    Ok(link.replace(FETCH, "src.catch(() => {});\n    const compiled = WebAssembly.compileStreaming(src);\n    compiled.catch(() => {});").replace(
+        INSTANTIATE,
+        "return async (imports) => WebAssembly.instantiate(await compiled, imports);",
     ))
 }
 
@@ -397,4 +421,59 @@ pub fn build_worker_in(tools: &Tools, dir: &std::path::Path) -> Result {
         .env("WASM_OPT_BIN", &tools.wasm_opt)
         .env("ESBUILD_BIN", &tools.esbuild)
         .env("XDG_CACHE_HOME", at("target/xdg-cache")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{compiling_early, without_array_methods};
+
+    /// The shape `wasm_split_cli_support` 0.2.4 writes (one chunk and its dependency).
+    const LINK: &str = r#"function makeLoad(fetcher, deps) {
+    const loader = async () => {
+        const parallelStuff = deps.map(d => d());
+        const instantiate = fetcher();
+        await Promise.all(parallelStuff);
+        const imports = getSharedImports();
+        return instantiate(imports);
+    };
+}
+const __chunk_3 = makeLoad(() => {
+    const src = fetch(new URL("./chunk_3.wasm", import.meta.url));
+    src.catch(() => {});
+    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
+}
+, []);
+export const __wasm_split_load_app = wrapAsyncCb(makeLoad(() => {
+    const src = fetch(new URL("./split_app.wasm", import.meta.url));
+    src.catch(() => {});
+    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
+}
+, [__chunk_3]));"#;
+
+    #[test]
+    fn the_split_loader_compiles_while_it_downloads_and_uses_no_array_methods() {
+        let patched = compiling_early(&without_array_methods(LINK).unwrap()).unwrap();
+        assert!(!patched.contains("instantiateStreaming"));
+        assert!(!patched.contains(".map("));
+        assert_eq!(
+            patched.matches("WebAssembly.compileStreaming(src)").count(),
+            2
+        );
+        assert_eq!(
+            patched
+                .matches("WebAssembly.instantiate(await compiled, imports)")
+                .count(),
+            2
+        );
+        // Every compile starts right after its fetch, before anything is awaited.
+        for chunk in patched.split("makeLoad(() => {").skip(1) {
+            let fetch = chunk.find("fetch(").unwrap();
+            let compile = chunk.find("compileStreaming").unwrap();
+            let wait = chunk.find("await").unwrap();
+            assert!(fetch < compile && compile < wait, "{chunk}");
+        }
+        // A loader of another shape is refused, not passed through unpatched.
+        assert!(compiling_early("export const x = 1;").is_err());
+        assert!(without_array_methods("export const x = 1;").is_err());
+    }
 }
