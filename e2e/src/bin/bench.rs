@@ -323,6 +323,9 @@ fn throughput(stack: &Stack) -> Result<Value> {
     Ok(Value::Array(rows))
 }
 
+/// How long a trace runs before the traced work starts (see [`traced_with_events`]).
+const TRACE_SETTLE: Duration = Duration::from_millis(300);
+
 /// Runs `f` under a Chromium performance trace and returns the durations (ms) of the
 /// renderer main thread's tasks meanwhile.
 fn traced(page: &mut Page<'_>, f: impl FnOnce(&mut Page<'_>) -> Result) -> Result<Vec<f64>> {
@@ -338,6 +341,9 @@ fn traced_with_events(
         "Tracing.start",
         json!({ "categories": "disabled-by-default-devtools.timeline,devtools.timeline", "transferMode": "ReportEvents" }),
     )?;
+    // `Tracing.start` answers once the browser process records; the renderer starts a
+    // moment later (an IPC away). Work begun at once may fall before its trace does.
+    std::thread::sleep(TRACE_SETTLE);
     let ran = f(page);
     page.call("Tracing.end", json!({}))?;
     let events = page.drain_events_until("Tracing.tracingComplete", Duration::from_secs(30))?;
@@ -445,12 +451,22 @@ fn browser_timings(stack: &Stack) -> Result<Value> {
     page.call("Network.setCacheDisabled", json!({ "cacheDisabled": true }))?;
     // The trace must see a long task the page makes on purpose, or its zeros mean nothing.
     page.goto(&stack.url("/health"))?;
-    let probe = traced(&mut page, |page| {
-        page.eval("(() => { const t = performance.now(); while (performance.now() - t < 120) {} return true; })()")
-            .map(|_| ())
-    })?;
-    if !probe.iter().any(|d| *d >= 100.0) {
-        return Err(format!("the trace shows no 120 ms task: {probe:?}"));
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let probe = traced(&mut page, |page| {
+            page.eval("(() => { const t = performance.now(); while (performance.now() - t < 120) {} return true; })()")
+                .map(|_| ())
+        })?;
+        let found = probe.iter().any(|d| *d >= 100.0);
+        seen.push(probe);
+        if found {
+            break;
+        }
+    }
+    if !seen.last().is_some_and(|p| p.iter().any(|d| *d >= 100.0)) {
+        return Err(format!(
+            "the trace shows no 120 ms task in 3 tries: {seen:?}"
+        ));
     }
     let mut rows = Vec::new();
     for throttle in [1u32, 4] {
@@ -516,8 +532,8 @@ fn load_once(
     if !with_widget {
         return Ok((blocking, None));
     }
-    // A host page's "show me how" button: `Glimpse('open', {story})` with the app's and the
-    // viewer's chunks not fetched yet (cold), then again once they are (warm), to the frame
+    // A host page's "show me how" button: `Glimpse('open', {story})` with the app's chunk
+    // (the viewer is in it) not fetched yet (cold), then again once it is (warm), to the frame
     // after the first slide's text is laid out.
     let story = stack.request("GET", "/v1/sites/demo/feed", &[], "")?;
     let story: Value = serde_json::from_str(&story.body).map_err(|e| e.to_string())?;
