@@ -412,7 +412,9 @@ pub fn build_worker(tools: &Tools) -> Result {
     build_worker_in(tools, &at("worker"))
 }
 
-/// Builds the worker crate in `dir` with worker-build (`build/worker/shim.mjs`).
+/// Builds the worker crate in `dir` with worker-build (`build/worker/shim.mjs`), then drops
+/// the custom sections nobody needs at the edge from `build/index_bg.wasm`: worker-build
+/// keeps the `name` section (it runs wasm-opt with `--debuginfo`), ≈ 400 KB of the upload.
 pub fn build_worker_in(tools: &Tools, dir: &std::path::Path) -> Result {
     run(Command::new(&tools.worker_build)
         .arg("--release")
@@ -420,12 +422,92 @@ pub fn build_worker_in(tools: &Tools, dir: &std::path::Path) -> Result {
         .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
         .env("WASM_OPT_BIN", &tools.wasm_opt)
         .env("ESBUILD_BIN", &tools.esbuild)
-        .env("XDG_CACHE_HOME", at("target/xdg-cache")))
+        .env("XDG_CACHE_HOME", at("target/xdg-cache")))?;
+    let wasm = dir.join("build/index_bg.wasm");
+    let stripped = without_custom_sections(&read(&wasm)?, UNSHIPPED_SECTIONS)?;
+    std::fs::write(&wasm, stripped).map_err(|e| format!("write {}: {e}", wasm.display()))
+}
+
+/// Custom sections a deployed worker does without: function names (a panic's stack trace in
+/// `wrangler tail` shows wasm offsets instead) and the toolchain's `producers` record.
+pub const UNSHIPPED_SECTIONS: &[&str] = &["name", "producers"];
+
+/// `wasm` without the custom sections named in `drop`; every other section byte for byte.
+pub fn without_custom_sections(wasm: &[u8], drop: &[&str]) -> Result<Vec<u8>> {
+    let err = |e: wasmparser::BinaryReaderError| format!("read wasm: {e}");
+    let mut module = wasm_encoder::Module::new();
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        let payload = payload.map_err(err)?;
+        if let wasmparser::Payload::CustomSection(custom) = &payload
+            && drop.contains(&custom.name())
+        {
+            continue;
+        }
+        // Section-level payloads only: the code section comes whole with its start, so its
+        // entries (and the version header and end) are skipped.
+        if let Some((id, range)) = payload.as_section() {
+            let data = usize::try_from(range.start)
+                .ok()
+                .zip(usize::try_from(range.end).ok())
+                .and_then(|(start, end)| wasm.get(start..end))
+                .ok_or("a section runs past the end of the module")?;
+            module.section(&wasm_encoder::RawSection { id, data });
+        }
+    }
+    let out = module.finish();
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(&out)
+        .map_err(|e| format!("the worker without its {drop:?} sections is invalid: {e}"))?;
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{compiling_early, without_array_methods};
+    use super::{compiling_early, without_array_methods, without_custom_sections};
+
+    #[test]
+    fn custom_sections_named_are_dropped_and_everything_else_kept() {
+        let mut module = wasm_encoder::Module::new();
+        let mut types = wasm_encoder::TypeSection::new();
+        types.ty().function([], [wasm_encoder::ValType::I32]);
+        module.section(&types);
+        let mut funcs = wasm_encoder::FunctionSection::new();
+        funcs.function(0);
+        module.section(&funcs);
+        let mut exports = wasm_encoder::ExportSection::new();
+        exports.export("answer", wasm_encoder::ExportKind::Func, 0);
+        module.section(&exports);
+        let mut code = wasm_encoder::CodeSection::new();
+        let mut body = wasm_encoder::Function::new([]);
+        body.instructions().i32_const(42).end();
+        code.function(&body);
+        module.section(&code);
+        let mut names = wasm_encoder::NameSection::new();
+        let mut map = wasm_encoder::NameMap::new();
+        map.append(0, "answer_fn");
+        names.functions(&map);
+        module.section(&names);
+        module.section(&wasm_encoder::CustomSection {
+            name: "keep.me".into(),
+            data: b"data".as_slice().into(),
+        });
+        let wasm = module.finish();
+
+        let out = without_custom_sections(&wasm, &["name", "producers"]).unwrap();
+        let customs: Vec<String> = wasmparser::Parser::new(0)
+            .parse_all(&out)
+            .filter_map(|p| match p.unwrap() {
+                wasmparser::Payload::CustomSection(c) => Some(c.name().to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(customs, ["keep.me"]);
+        assert!(!out.windows(9).any(|w| w == b"answer_fn"));
+        // The code and export are untouched: the module is the input minus the name section.
+        assert!(out.len() < wasm.len());
+        assert!(out.windows(6).any(|w| w == b"answer"));
+        assert!(without_custom_sections(b"not wasm", &["name"]).is_err());
+    }
 
     /// The shape `wasm_split_cli_support` 0.2.4 writes (one chunk and its dependency).
     const LINK: &str = r#"function makeLoad(fetcher, deps) {
