@@ -27,7 +27,7 @@ pub fn is_build_id(id: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// Whether `name` is a plain file name a build may hold (`glimpse.js`, `split_tray.wasm`):
+/// Whether `name` is a plain file name a build may hold (`glimpse.js`, `split_app.wasm`):
 /// ASCII letters, digits, `_`, `-` and `.`, not starting with a dot. Nothing from a remote
 /// `files.json` is written unless it passes this.
 pub fn is_build_file(name: &str) -> bool {
@@ -165,7 +165,7 @@ mod tests {
         for ok in [
             "glimpse.js",
             "__wasm_split.js",
-            "split_tray.wasm",
+            "split_app.wasm",
             "chunk_7.wasm",
         ] {
             assert!(is_build_file(ok), "{ok}");
