@@ -362,8 +362,9 @@ fn traced_with_events(
 /// (the demo's own media), each shown alone in the real player (`Glimpse('preview')`) on
 /// the demo page and traced for [`SLIDE_WINDOW`] from the command on, in rounds, each round
 /// under fresh media URLs so every picture and video comes from the network once. Busy
-/// time is the sum of the renderer main thread's tasks in the window; requests are the
-/// media URL's `Network.requestWillBeSent` events.
+/// time is the sum of the renderer main thread's tasks in the trace (the window, and the
+/// [`TRACE_SETTLE`] before the command, when nothing is open); requests are the media
+/// URL's `Network.requestWillBeSent` events.
 fn slide_costs(stack: &Stack) -> Result<Value> {
     let mut browser = Browser::launch(&stack.tools.chromium)?;
     let mut page = browser.new_page()?;
