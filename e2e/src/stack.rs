@@ -124,7 +124,6 @@ impl Stack {
         body: &str,
     ) -> Result<HttpResponse> {
         xtask::wrangler::http(self.server.port, method, path, headers, body)
-            .ok_or_else(|| format!("{method} {path}: no answer"))
     }
 
     /// Deletes the demo site's live session (`billing-qa`; a session starts the widget's app
@@ -267,6 +266,5 @@ impl Stack {
     /// `GET path` on the worker: `(status, body)`.
     pub fn get(&self, path: &str) -> Result<(u16, String)> {
         xtask::wrangler::http_get(self.server.port, path)
-            .ok_or_else(|| format!("GET {path}: no answer"))
     }
 }

@@ -1,8 +1,7 @@
 //! Running the worker locally with wrangler (workerd + local KV), seeding its KV, and
 //! stopping everything it started.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -259,7 +258,7 @@ impl DevServer {
     fn wait_healthy(&self, timeout: Duration) -> Result {
         let started = Instant::now();
         while started.elapsed() < timeout {
-            if http_get(self.port, "/health").is_some_and(|(status, _)| status == 200) {
+            if http_get(self.port, "/health").is_ok_and(|(status, _)| status == 200) {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(200));
@@ -284,20 +283,19 @@ impl Drop for DevServer {
     }
 }
 
-/// An HTTP answer: status, headers (names lowercase) and body.
+/// An HTTP answer as the harness inspects it: any status (4xx and 5xx included), the
+/// headers and the body as text.
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
     pub status: u16,
-    pub headers: Vec<(String, String)>,
+    pub headers: ureq::http::HeaderMap,
     pub body: String,
 }
 
 impl HttpResponse {
+    /// The first value of the header `name` (any case), if it is text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
 
@@ -307,20 +305,47 @@ impl HttpResponse {
 /// and the proxy retries only GET and HEAD by itself.
 const WRANGLER_PROXY_RETRY: &str = "Your worker restarted mid-request.";
 
-/// A minimal HTTP/1.1 request on loopback, or `None` if nothing answered. A request wrangler
-/// dev's proxy could not deliver ([`WRANGLER_PROXY_RETRY`]) is sent once more.
+/// How long one read or write may wait: a worker that stops answering fails the request.
+const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The client for requests to a local worker: every status is an answer (callers check
+/// 4xx and 5xx themselves), no redirect is followed, no proxy from the environment, any
+/// method (the contract tests send `PROPFIND`, `QUERY`…), no `User-Agent` or `Accept` of
+/// its own, and [`IO_TIMEOUT`] on each read and write.
+fn loopback_agent() -> &'static ureq::Agent {
+    static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
+    AGENT.get_or_init(|| {
+        ureq::Agent::new_with_config(
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .proxy(None)
+                .allow_non_standard_methods(true)
+                .user_agent("")
+                .accept("")
+                .timeout_connect(Some(IO_TIMEOUT))
+                .timeout_per_read(Some(IO_TIMEOUT))
+                .timeout_per_write(Some(IO_TIMEOUT))
+                .build(),
+        )
+    })
+}
+
+/// `method path` with `headers` and `body` on the worker at `127.0.0.1:port`. Any status is
+/// an answer; `Err` says why there was none. A request wrangler dev's proxy could not
+/// deliver ([`WRANGLER_PROXY_RETRY`]) is sent once more.
 pub fn http(
     port: u16,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
     body: &str,
-) -> Option<HttpResponse> {
+) -> Result<HttpResponse> {
     let res = http_once(port, method, path, headers, body)?;
     if res.status == 503 && res.body.starts_with(WRANGLER_PROXY_RETRY) {
         return http_once(port, method, path, headers, body);
     }
-    Some(res)
+    Ok(res)
 }
 
 fn http_once(
@@ -329,114 +354,163 @@ fn http_once(
     path: &str,
     headers: &[(&str, &str)],
     body: &str,
-) -> Option<HttpResponse> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
+) -> Result<HttpResponse> {
+    let what = |e: &dyn std::fmt::Display| format!("{method} {path} on port {port}: {e}");
+    let mut req = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("http://127.0.0.1:{port}{path}"))
+        // One connection per request, as before: a restarted worker on the same port never
+        // meets a stale pooled connection.
+        .header("connection", "close");
     for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        req = req.header(*name, *value);
     }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).ok()?;
-    stream.write_all(body.as_bytes()).ok()?;
-    // Read the head, then exactly the body it announces: a server may keep the connection
-    // open after a 204 or 304, so reading to the end would wait for a timeout.
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 16 * 1024];
-    let head_end = loop {
-        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        let n = stream.read(&mut buf).ok()?;
-        if n == 0 {
-            return None;
-        }
-        raw.extend_from_slice(&buf[..n]);
-    };
-    let head = String::from_utf8_lossy(&raw[..head_end]).into_owned();
-    let mut lines = head.lines();
-    let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    let find = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let chunked = find("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
-    let length: Option<usize> = if status == 204 || status == 304 || method == "HEAD" {
-        Some(0)
-    } else {
-        find("content-length").and_then(|v| v.parse().ok())
-    };
-    let mut body_raw = raw[head_end + 4..].to_vec();
-    loop {
-        let done = match length {
-            Some(n) => body_raw.len() >= n,
-            None if chunked => body_raw.ends_with(b"0\r\n\r\n"),
-            None => false,
-        };
-        if done {
-            break;
-        }
-        match stream.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => body_raw.extend_from_slice(&buf[..n]),
-        }
-    }
-    if let Some(n) = length {
-        body_raw.truncate(n);
-    }
-    let text = String::from_utf8_lossy(&body_raw);
-    let body = if chunked {
-        dechunk(&text)?
-    } else {
-        text.into_owned()
-    };
-    Some(HttpResponse {
-        status,
-        headers,
-        body,
+    let req = req.body(body).map_err(|e| what(&e))?;
+    let res = loopback_agent().run(req).map_err(|e| what(&e))?;
+    let (parts, mut res_body) = res.into_parts();
+    let bytes = res_body
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_to_vec()
+        .map_err(|e| what(&e))?;
+    Ok(HttpResponse {
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
     })
 }
 
-/// A minimal HTTP/1.1 GET on loopback: `(status, body)`, or `None` if nothing answered.
-pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+/// `GET path` on the worker at `127.0.0.1:port`: `(status, body)`.
+pub fn http_get(port: u16, path: &str) -> Result<(u16, String)> {
     http(port, "GET", path, &[], "").map(|r| (r.status, r.body))
-}
-
-/// Decodes a chunked HTTP/1.1 body.
-fn dechunk(mut rest: &str) -> Option<String> {
-    let mut out = String::new();
-    loop {
-        let (size, after) = rest.split_once("\r\n")?;
-        let size = usize::from_str_radix(size.split(';').next()?.trim(), 16).ok()?;
-        if size == 0 {
-            return Some(out);
-        }
-        out.push_str(after.get(..size)?);
-        rest = after.get(size + 2..)?;
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    /// A server on a free port that takes one connection per reply, reads its request (head
+    /// and a `Content-Length` body), answers with the reply, keeps the connection open for
+    /// `linger`, and returns the requests it read.
+    fn serve(
+        replies: &'static [&'static str],
+        linger: Duration,
+    ) -> (u16, std::thread::JoinHandle<Vec<String>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let handle = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            for reply in replies {
+                let (stream, _) = listener.accept().expect("accept");
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut head = String::new();
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).expect("read");
+                    head.push_str(&line);
+                    if line == "\r\n" || line.is_empty() {
+                        break;
+                    }
+                }
+                let length = head
+                    .to_ascii_lowercase()
+                    .lines()
+                    .find_map(|l| {
+                        l.strip_prefix("content-length:")
+                            .map(|v| v.trim().to_string())
+                    })
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .unwrap_or(0);
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).expect("body");
+                (&stream).write_all(reply.as_bytes()).expect("reply");
+                std::thread::sleep(linger);
+                seen.push(head + &String::from_utf8_lossy(&body));
+            }
+            seen
+        });
+        (port, handle)
+    }
 
     #[test]
-    fn dechunks_bodies() {
-        assert_eq!(
-            dechunk("4\r\nWiki\r\n6;x=y\r\npedia \r\n0\r\n\r\n").as_deref(),
-            Some("Wikipedia ")
+    fn an_error_status_is_an_answer_with_its_headers_and_body() {
+        let (port, server) = serve(
+            &["HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\n\
+               Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n\
+               4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n"],
+            Duration::ZERO,
         );
-        assert_eq!(dechunk("zz\r\n"), None);
+        let res = http(
+            port,
+            "PROPFIND",
+            "/v1/x?y=1",
+            &[("origin", "http://127.0.0.1:8787")],
+            "{}",
+        )
+        .expect("an answer");
+        assert_eq!(res.status, 405);
+        assert_eq!(res.header("allow"), Some("GET, HEAD"));
+        assert_eq!(res.header("Content-Type"), Some("application/json"));
+        assert_eq!(res.body, "{\"a\":1}");
+        let sent = server.join().expect("server").concat();
+        let lower = sent.to_ascii_lowercase();
+        assert!(
+            sent.starts_with("PROPFIND /v1/x?y=1 HTTP/1.1\r\n"),
+            "{sent}"
+        );
+        assert!(
+            lower.contains("origin: http://127.0.0.1:8787\r\n"),
+            "{sent}"
+        );
+        assert!(lower.contains("content-length: 2\r\n"), "{sent}");
+        assert!(!lower.contains("user-agent"), "{sent}");
+        assert!(sent.ends_with("\r\n\r\n{}"), "{sent}");
+    }
+
+    #[test]
+    fn an_answer_ends_with_its_body_not_with_the_connection() {
+        let (port, server) = serve(
+            &[
+                "HTTP/1.1 204 No Content\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            ],
+            Duration::from_secs(2),
+        );
+        let started = Instant::now();
+        let res = http(port, "OPTIONS", "/", &[], "").expect("an answer");
+        assert_eq!((res.status, res.body.as_str()), (204, ""));
+        assert_eq!(http_get(port, "/health"), Ok((200, "ok".to_string())));
+        assert!(
+            started.elapsed() < Duration::from_millis(3_500),
+            "{:?}",
+            started.elapsed()
+        );
+        server.join().expect("server");
+    }
+
+    #[test]
+    fn a_request_wrangler_could_not_deliver_is_sent_again() {
+        let (port, server) = serve(
+            &[
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 34\r\n\r\n\
+                 Your worker restarted mid-request.",
+                "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n",
+            ],
+            Duration::ZERO,
+        );
+        let res = http(port, "POST", "/v1/sites/demo/events", &[], "{}").expect("an answer");
+        assert_eq!(res.status, 202);
+        assert_eq!(server.join().expect("server").len(), 2);
+    }
+
+    #[test]
+    fn nothing_listening_is_an_error_saying_where() {
+        let port = free_port().expect("port");
+        let err = http_get(port, "/health").expect_err("no server");
+        assert!(
+            err.starts_with(&format!("GET /health on port {port}: ")),
+            "{err}"
+        );
     }
 }
