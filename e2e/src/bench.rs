@@ -1,7 +1,12 @@
-//! The arithmetic of `cargo xtask bench`: reading wrk's and wrangler's reports and summing
-//! long tasks. Pure, so it is tested natively; the runner is `src/bin/bench.rs`.
+//! The arithmetic of `cargo xtask bench`: reading wrk's and wrangler's reports, summing
+//! long tasks, keeping the results part by part (a failed part is its error, the others
+//! stay), and checking the baseline is set up like Glimpse. Pure, so it is tested natively;
+//! the runner is `src/bin/bench.rs`.
+
+use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
+use serde_json::{Value, json};
 
 /// One wrk run, as wrk reported it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -150,6 +155,135 @@ pub fn median(xs: &[f64]) -> f64 {
     }
 }
 
+/// A part's outcome as `results.json` keeps it: its value, or `{"error": message}`.
+pub fn outcome(part: Result<Value, String>) -> Value {
+    part.unwrap_or_else(|e| json!({ "error": e }))
+}
+
+/// Sets `results[key]` to a part's [`outcome`], keeping every other part.
+pub fn merge(results: &mut Value, key: &str, part: Result<Value, String>) {
+    if !results.is_object() {
+        *results = json!({});
+    }
+    if let Some(parts) = results.as_object_mut() {
+        parts.insert(key.to_string(), outcome(part));
+    }
+}
+
+/// The error a part (or one measurement in it) recorded, if it failed.
+pub fn error_of(v: &Value) -> Option<&str> {
+    v.get("error").and_then(Value::as_str)
+}
+
+/// Every failure recorded anywhere in `results`, in order: the path to each
+/// `{"error": message}` (`throughput[2].before`) and its message.
+pub fn failures(results: &Value) -> Vec<(String, String)> {
+    fn walk(v: &Value, path: &str, out: &mut Vec<(String, String)>) {
+        if let Some(e) = error_of(v) {
+            out.push((path.to_string(), e.to_string()));
+            return;
+        }
+        match v {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    walk(v, &p, out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    walk(v, &format!("{path}[{i}]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(results, "", &mut out);
+    out
+}
+
+/// `a`'s requests per second over `b`'s, when both are measurements (a [`Load`] as JSON).
+pub fn ratio(a: &Value, b: &Value) -> Option<f64> {
+    let (a, b) = (a["rps"].as_f64()?, b["rps"].as_f64()?);
+    (b > 0.0).then_some(a / b)
+}
+
+/// `✓` when `ratio` meets `goal`, `✗` when it misses, nothing without a ratio.
+pub fn verdict(ratio: Option<f64>, goal: f64) -> &'static str {
+    match ratio {
+        Some(r) if r >= goal => "✓",
+        Some(_) => "✗",
+        None => "",
+    }
+}
+
+/// `path` with `.` and `..` resolved lexically (no file system access).
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// How the `[assets]` block of the baseline's wrangler.toml (`baseline`, in the directory
+/// `baseline_dir`) differs from Glimpse's (`glimpse` in `glimpse_dir`): one line per
+/// difference, none when they agree. `directory` is compared as the directory it names, so
+/// the baseline may point at Glimpse's built assets from elsewhere.
+pub fn assets_differences(
+    glimpse: &str,
+    glimpse_dir: &Path,
+    baseline: &str,
+    baseline_dir: &Path,
+) -> Result<Vec<String>, String> {
+    let assets = |text: &str, dir: &Path, who: &str| -> Result<toml::Table, String> {
+        let doc: toml::Table = text
+            .parse()
+            .map_err(|e| format!("{who}'s wrangler.toml: {e}"))?;
+        let mut assets = match doc.get("assets") {
+            Some(toml::Value::Table(t)) => t.clone(),
+            Some(_) => return Err(format!("{who}'s wrangler.toml: [assets] is not a table")),
+            None => toml::Table::new(),
+        };
+        if let Some(toml::Value::String(d)) = assets.get("directory") {
+            let resolved = lexical(&dir.join(d)).to_string_lossy().into_owned();
+            assets.insert("directory".into(), toml::Value::String(resolved));
+        }
+        Ok(assets)
+    };
+    let g = assets(glimpse, glimpse_dir, "Glimpse")?;
+    let b = assets(baseline, baseline_dir, "the baseline")?;
+    let mut keys: Vec<&String> = g.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let show =
+        |v: Option<&toml::Value>| v.map_or_else(|| "(absent)".to_string(), ToString::to_string);
+    Ok(keys
+        .into_iter()
+        .filter(|k| g.get(*k) != b.get(*k))
+        .map(|k| {
+            format!(
+                "[assets] {k}: Glimpse {} but the baseline {}",
+                show(g.get(k)),
+                show(b.get(k))
+            )
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,5 +388,119 @@ Transfer/sec:      3.92MB
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
         assert!(median(&[]).is_nan());
+    }
+
+    #[test]
+    fn a_failed_part_is_its_error_and_the_others_stay() {
+        let mut results = json!({ "machine": { "cores": 2 } });
+        merge(
+            &mut results,
+            "throughput",
+            Ok(json!([{ "case": "feed GET" }])),
+        );
+        merge(
+            &mut results,
+            "browser",
+            Err("the trace shows no 120 ms task".into()),
+        );
+        assert_eq!(results["machine"]["cores"], 2);
+        assert_eq!(results["throughput"][0]["case"], "feed GET");
+        assert_eq!(
+            results["browser"],
+            json!({ "error": "the trace shows no 120 ms task" })
+        );
+        assert_eq!(
+            error_of(&results["browser"]),
+            Some("the trace shows no 120 ms task")
+        );
+        assert_eq!(error_of(&results["throughput"]), None);
+        // A part measured again replaces its earlier outcome.
+        merge(&mut results, "browser", Ok(json!([])));
+        assert_eq!(results["browser"], json!([]));
+        let mut not_an_object = Value::Null;
+        merge(&mut not_an_object, "slides", Ok(json!(1)));
+        assert_eq!(not_an_object, json!({ "slides": 1 }));
+    }
+
+    #[test]
+    fn every_failure_is_found_with_its_path() {
+        let results = json!({
+            "machine": {},
+            "worker_upload_kib": { "glimpse": { "raw": 1.0 }, "before": { "error": "no build" } },
+            "throughput": [
+                { "case": "feed GET", "glimpse": { "rps": 1.0 } },
+                { "case": "vote POST", "trivial": { "error": "wrk gave no result" } }
+            ],
+            "browser": { "error": "no Chromium" },
+        });
+        assert_eq!(
+            failures(&results),
+            vec![
+                ("browser".to_string(), "no Chromium".to_string()),
+                (
+                    "throughput[1].trivial".to_string(),
+                    "wrk gave no result".to_string()
+                ),
+                (
+                    "worker_upload_kib.before".to_string(),
+                    "no build".to_string()
+                ),
+            ]
+        );
+        assert!(failures(&json!({ "machine": {}, "slides": [] })).is_empty());
+    }
+
+    #[test]
+    fn ratios_need_two_measurements() {
+        let a = json!({ "rps": 900.0 });
+        let b = json!({ "rps": 1000.0 });
+        assert_eq!(ratio(&a, &b), Some(0.9));
+        assert_eq!(ratio(&a, &json!({ "error": "x" })), None);
+        assert_eq!(ratio(&a, &json!({ "rps": 0.0 })), None);
+        assert_eq!(verdict(Some(0.95), 0.95), "✓");
+        assert_eq!(verdict(Some(0.9), 0.95), "✗");
+        assert_eq!(verdict(None, 0.95), "");
+    }
+
+    const GLIMPSE_TOML: &str = r#"
+name = "glimpse"
+[assets]
+directory = "assets"
+run_worker_first = ["/v1/*", "/kb/*", "/health", "/"]
+[vars]
+X = "1"
+"#;
+
+    #[test]
+    fn the_baseline_assets_block_is_compared_with_glimpses() {
+        let worker = Path::new("/repo/worker");
+        let trivial = Path::new("/repo/bench/trivial");
+        let same = r#"
+[assets]
+directory = "../../worker/assets"
+run_worker_first = ["/v1/*", "/kb/*", "/health", "/"]
+"#;
+        assert_eq!(
+            assets_differences(GLIMPSE_TOML, worker, same, trivial),
+            Ok(vec![])
+        );
+        let unrouted = "[assets]\ndirectory = \"./assets\"\n";
+        assert_eq!(
+            assets_differences(GLIMPSE_TOML, worker, unrouted, trivial),
+            Ok(vec![
+                "[assets] directory: Glimpse \"/repo/worker/assets\" but the baseline \
+                 \"/repo/bench/trivial/assets\""
+                    .to_string(),
+                "[assets] run_worker_first: Glimpse [\"/v1/*\", \"/kb/*\", \"/health\", \"/\"] \
+                 but the baseline (absent)"
+                    .to_string(),
+            ])
+        );
+        assert_eq!(
+            assets_differences("", worker, "", trivial),
+            Ok(vec![]),
+            "neither has assets"
+        );
+        assert!(assets_differences("[assets", worker, same, trivial).is_err());
     }
 }

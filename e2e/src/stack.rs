@@ -17,6 +17,8 @@ pub struct Stack {
     pub tools: Tools,
     /// The demo content as seeded (times resolved at seeding).
     pub demo: SiteContent,
+    /// When it was seeded: `demo.seed(seeded_at)` is the seed this worker got.
+    pub seeded_at: i64,
     /// The `ADMIN_TOKEN` this worker was started with.
     pub admin_token: String,
     /// Every var the worker was started with (for restarts).
@@ -81,6 +83,7 @@ impl Stack {
             server,
             tools,
             demo,
+            seeded_at: now,
             admin_token,
             vars,
             _state: StateDir(state),

@@ -1,6 +1,7 @@
 //! Glimpse's build, dev and test steps, shared by `cargo xtask` and the e2e harness.
 //! Nothing here needs more than cargo, node/npm and apt: every tool comes from a registry.
 
+pub mod before;
 pub mod build;
 pub mod content;
 pub mod contract;

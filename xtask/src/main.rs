@@ -31,10 +31,16 @@ cargo xtask <command>
                  (default 60); installs cargo-fuzz when missing
   screenshots    build, run the e2e test that photographs the widget and the console
                  (e2e/tests/screenshots.rs) and refresh the README's docs/screenshots/*.png
-  bench          sizes, worker throughput/latency against a trivial workers-rs handler (wrk),
-                 browser timings and long tasks (Chromium, 1x and 4x CPU throttling), worker
-                 bundle size, main-thread cost and requests of a text, picture and video
-                 slide; prints a table, writes target/bench/results.json
+  bench [--before REV]
+                 sizes, worker throughput/latency against a trivial workers-rs handler set
+                 up like Glimpse's (wrk: feed, /health, vote and event writes), browser
+                 timings and long tasks (Chromium, 1x and 4x CPU throttling), worker upload
+                 size, main-thread cost and requests of a text, picture and video slide;
+                 prints each part as it ends and writes it to target/bench/results.json
+                 (a part that fails is recorded as its error, the rest still run, and the
+                 command fails at the end). --before REV also builds REV's worker (once,
+                 in a git worktree under target/bench/) and measures it beside today's;
+                 without it, no before column
   bench --slides only the per-slide rows (no wrk, no baseline worker)
   rebuild-d1 --api URL --site ID
                  bring a site's data from 0.14 (KV only) into D1: repeats
@@ -51,7 +57,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("api-test") => api_test(),
         Some("size") => size(args.iter().any(|a| a == "--built")),
-        Some("bench") => bench(args.iter().any(|a| a == "--slides")),
+        Some("bench") => bench(&args[1..]),
         Some("screenshots") => screenshots(),
         Some("soak") => soak(args.get(1).map(String::as_str)),
         Some("rebuild-d1") => rebuild_d1(&args[1..]),
@@ -250,12 +256,45 @@ fn keep_live(url: Option<&str>) -> Result {
     Ok(())
 }
 
-/// Builds everything plus the trivial baseline worker, then runs the measurements
-/// (`e2e/src/bin/bench.rs`). Not part of `test`: numbers are reported, never asserted.
-fn bench(slides_only: bool) -> Result {
+/// `cargo xtask bench [--slides] [--before REV]`, as parsed.
+#[derive(Debug, PartialEq)]
+struct BenchArgs {
+    slides_only: bool,
+    before: Option<String>,
+}
+
+fn bench_args(args: &[String]) -> Result<BenchArgs> {
+    let mut parsed = BenchArgs {
+        slides_only: false,
+        before: None,
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--slides" => parsed.slides_only = true,
+            "--before" => match it.next() {
+                Some(rev) if !rev.starts_with('-') => parsed.before = Some(rev.clone()),
+                _ => return Err(format!("--before takes a git revision\n\n{HELP}")),
+            },
+            other => return Err(format!("bench: unknown argument {other:?}\n\n{HELP}")),
+        }
+    }
+    if parsed.slides_only && parsed.before.is_some() {
+        return Err("--slides measures no worker: it takes no --before".into());
+    }
+    Ok(parsed)
+}
+
+/// Builds everything plus the trivial baseline worker (and with `--before REV` that
+/// revision's worker), then runs the measurements (`e2e/src/bin/bench.rs`). Not part of
+/// `test`: numbers are reported, never asserted. A baseline or earlier worker that fails to
+/// build is reported by the bench in its place (the other parts still run), and the
+/// command then fails.
+fn bench(args: &[String]) -> Result {
+    let args = bench_args(args)?;
     let tools = tools::setup()?;
     build::build_all(&tools)?;
-    if slides_only {
+    if args.slides_only {
         return step("measure one text, picture and video slide", || {
             run(cargo().args([
                 "run",
@@ -270,21 +309,41 @@ fn bench(slides_only: bool) -> Result {
         });
     }
     let wrk = tools::wrk()?;
-    step("build the trivial baseline worker (bench/trivial)", || {
+    let mut measure = cargo();
+    measure
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "glimpse-e2e",
+            "--bin",
+            "bench",
+        ])
+        .env("GLIMPSE_WRK", wrk);
+    if let Err(e) = step("build the trivial baseline worker (bench/trivial)", || {
         build::build_worker_in(&tools, &at("bench/trivial"))
-    })?;
-    step("measure", || {
-        run(cargo()
-            .args([
-                "run",
-                "--quiet",
-                "--package",
-                "glimpse-e2e",
-                "--bin",
-                "bench",
-            ])
-            .env("GLIMPSE_WRK", wrk))
-    })
+    }) {
+        measure.env("GLIMPSE_BENCH_TRIVIAL_ERROR", e);
+    }
+    if let Some(rev) = &args.before {
+        match step(
+            &format!("the worker of {rev}, measured beside today's (--before)"),
+            || xtask::before::prepare(&tools, rev),
+        ) {
+            Ok(before) => {
+                measure
+                    .env("GLIMPSE_BENCH_BEFORE", &before.worker_dir)
+                    .env("GLIMPSE_BENCH_BEFORE_REV", &before.rev)
+                    .env("GLIMPSE_BENCH_BEFORE_COMMIT", &before.commit);
+            }
+            Err(e) => {
+                measure
+                    .env("GLIMPSE_BENCH_BEFORE_REV", rev)
+                    .env("GLIMPSE_BENCH_BEFORE_ERROR", e);
+            }
+        }
+    }
+    step("measure", || run(&mut measure))
 }
 
 /// Refreshes the README's screenshots from a real e2e run.
@@ -470,5 +529,40 @@ fn run_tests(cmd: &mut Command, summary: &mut Vec<String>) -> Result {
         Ok(())
     } else {
         Err(format!("`{}` failed ({status})", show(cmd)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| (*s).to_string()).collect()
+    }
+
+    #[test]
+    fn bench_arguments() {
+        assert_eq!(
+            bench_args(&args(&[])),
+            Ok(BenchArgs {
+                slides_only: false,
+                before: None
+            })
+        );
+        assert_eq!(
+            bench_args(&args(&["--before", "8fe43ea"])),
+            Ok(BenchArgs {
+                slides_only: false,
+                before: Some("8fe43ea".into())
+            })
+        );
+        assert_eq!(
+            bench_args(&args(&["--slides"])).map(|a| a.slides_only),
+            Ok(true)
+        );
+        assert!(bench_args(&args(&["--before"])).is_err());
+        assert!(bench_args(&args(&["--before", "--slides"])).is_err());
+        assert!(bench_args(&args(&["--slides", "--before", "main"])).is_err());
+        assert!(bench_args(&args(&["--fast"])).is_err());
     }
 }

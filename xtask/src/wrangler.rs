@@ -34,7 +34,12 @@ pub const D1_BINDING: &str = "DB";
 /// Applies every migration in `worker/migrations/` to the local D1 kept under `persist_to`
 /// (`wrangler d1 migrations apply --local`; already applied ones are skipped).
 pub fn migrate(tools: &Tools, persist_to: &Path) -> Result {
-    run(command(tools)
+    migrate_in(tools, &at("worker"), persist_to)
+}
+
+/// [`migrate`] for the worker whose wrangler.toml (and migrations) are in `dir`.
+fn migrate_in(tools: &Tools, dir: &Path, persist_to: &Path) -> Result {
+    run(command_in(tools, dir)
         .args([
             "d1",
             "migrations",
@@ -52,12 +57,18 @@ pub fn migrate(tools: &Tools, persist_to: &Path) -> Result {
 /// Migrates the local D1 under `persist_to`, then writes `seed` into it and into the local
 /// KV.
 pub fn seed(tools: &Tools, persist_to: &Path, seed: &Seed) -> Result {
+    seed_in(tools, &at("worker"), persist_to, seed)
+}
+
+/// [`seed`] for the worker whose wrangler.toml (and migrations) are in `dir`: an earlier
+/// revision's worker gets the same content through its own migrations.
+pub fn seed_in(tools: &Tools, dir: &Path, persist_to: &Path, seed: &Seed) -> Result {
     let stem = seed_stem(persist_to)?;
-    migrate(tools, persist_to)?;
+    migrate_in(tools, dir, persist_to)?;
     if !seed.sql.is_empty() {
         let file = stem.with_extension("sql");
         std::fs::write(&file, &seed.sql).map_err(|e| format!("write {}: {e}", file.display()))?;
-        run(command(tools)
+        run(command_in(tools, dir)
             .args(["d1", "execute", D1_BINDING, "--local", "--persist-to"])
             .arg(persist_to)
             .arg("--file")
@@ -65,16 +76,16 @@ pub fn seed(tools: &Tools, persist_to: &Path, seed: &Seed) -> Result {
             .env("CI", "true")
             .stdout(Stdio::null()))?;
     }
-    kv_bulk_put(tools, persist_to, &stem, seed)
+    kv_bulk_put(tools, dir, persist_to, &stem, seed)
 }
 
 /// Writes the seed's KV entries into the local KV under `persist_to` with
 /// `wrangler kv bulk put` (through `{stem}.json`).
-fn kv_bulk_put(tools: &Tools, persist_to: &Path, stem: &Path, seed: &Seed) -> Result {
+fn kv_bulk_put(tools: &Tools, dir: &Path, persist_to: &Path, stem: &Path, seed: &Seed) -> Result {
     let file = stem.with_extension("json");
     let json = serde_json::to_string(&seed.kv).map_err(|e| e.to_string())?;
     std::fs::write(&file, json).map_err(|e| format!("write {}: {e}", file.display()))?;
-    run(command(tools)
+    run(command_in(tools, dir)
         .args(["kv", "bulk", "put"])
         .arg(&file)
         .args(["--binding", "GLIMPSE", "--local", "--persist-to"])
@@ -107,11 +118,17 @@ pub fn seed_test(tools: &Tools, persist_to: &Path, seed: &Seed) -> Result {
         glimpse_worker::sqlite::Sqlite::execute_file(&db, &seed.sql)
             .map_err(|e| format!("seed {}: {e}", db.display()))?;
     }
-    kv_bulk_put(tools, persist_to, &seed_stem(persist_to)?, seed)
+    kv_bulk_put(
+        tools,
+        &at("worker"),
+        persist_to,
+        &seed_stem(persist_to)?,
+        seed,
+    )
 }
 
 /// Copies the directory `from` to `to`, recursively.
-fn copy_tree(from: &Path, to: &Path) -> Result {
+pub fn copy_tree(from: &Path, to: &Path) -> Result {
     std::fs::create_dir_all(to).map_err(|e| format!("mkdir {}: {e}", to.display()))?;
     let entries = std::fs::read_dir(from).map_err(|e| format!("read {}: {e}", from.display()))?;
     for entry in entries {

@@ -2,18 +2,19 @@
 //! baseline in the same run. Prints a table and writes `target/bench/results.json`.
 //! Numbers are reported, never asserted (see BENCHMARKS.md for how to read them).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use glimpse_e2e::Result;
 use glimpse_e2e::bench::{
-    Blocking, Load, blocking, busy_ms, main_thread_tasks, median, parse_upload, parse_wrk,
-    requests_to,
+    Blocking, Load, assets_differences, blocking, busy_ms, error_of, failures, main_thread_tasks,
+    median, merge, outcome, parse_upload, parse_wrk, ratio, requests_to, verdict,
 };
 use glimpse_e2e::cdp::{Browser, Page, deep};
 use glimpse_e2e::stack::Stack;
 use serde_json::{Value, json};
+use xtask::content::KvEntries;
 use xtask::wrangler::DevServer;
 
 /// How long each load runs, after a warm-up of a quarter of it.
@@ -29,67 +30,216 @@ const SLIDE_WINDOW: Duration = Duration::from_millis(3_500);
 const SLIDE_RUNS: usize = 5;
 
 fn main() -> ExitCode {
-    match bench() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bench: {e}");
-            ExitCode::FAILURE
+    let out = xtask::at("target/bench");
+    if let Err(e) = std::fs::create_dir_all(&out) {
+        eprintln!("bench: mkdir {}: {e}", out.display());
+        return ExitCode::FAILURE;
+    }
+    let slides_only = std::env::args().any(|a| a == "--slides");
+    let mut run = Run::new(out.join(if slides_only {
+        "slides.json"
+    } else {
+        "results.json"
+    }));
+    if slides_only {
+        // Only the per-slide rows (`cargo xtask bench --slides`): no wrk, no baseline worker.
+        let stack = Stack::start_demo();
+        run.part("slides", print_slides, || slide_costs(started(&stack)?));
+    } else {
+        bench(&mut run);
+    }
+    run.finish()
+}
+
+/// The results of this run, kept in memory and rewritten to their file after every part,
+/// so a later part that fails (or a bench stopped half-way) loses nothing measured before.
+struct Run {
+    results: Value,
+    path: PathBuf,
+}
+
+impl Run {
+    /// A run whose file starts with the machine it runs on (any earlier run's file is
+    /// replaced).
+    fn new(path: PathBuf) -> Self {
+        let machine = machine();
+        println!("machine: {}", machine["summary"].as_str().unwrap_or("?"));
+        let mut run = Self {
+            results: json!({}),
+            path,
+        };
+        merge(&mut run.results, "machine", Ok(machine));
+        run.write();
+        run
+    }
+
+    /// Measures one part, records its outcome (its error if it failed), writes the file and
+    /// prints the part.
+    fn part(&mut self, key: &str, print: fn(&Value), measure: impl FnOnce() -> Result<Value>) {
+        let outcome = measure();
+        if let Err(e) = &outcome {
+            eprintln!("\nbench: {key} failed: {e}");
         }
+        self.record(key, outcome);
+        print(&self.results);
+    }
+
+    /// Records a part's outcome and writes the file.
+    fn record(&mut self, key: &str, outcome: Result<Value>) {
+        merge(&mut self.results, key, outcome);
+        self.write();
+    }
+
+    fn write(&self) {
+        let written = serde_json::to_string_pretty(&self.results)
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                std::fs::write(&self.path, text)
+                    .map_err(|e| format!("write {}: {e}", self.path.display()))
+            });
+        if let Err(e) = written {
+            eprintln!("bench: {e}");
+        }
+    }
+
+    /// Says what failed, if anything: the command fails when a part did.
+    fn finish(self) -> ExitCode {
+        println!("\nwritten: {}", self.path.display());
+        let failed = failures(&self.results);
+        if failed.is_empty() {
+            return ExitCode::SUCCESS;
+        }
+        eprintln!("\nbench: {} measurement(s) failed:", failed.len());
+        for (at, e) in failed {
+            eprintln!("  {at}: {e}");
+        }
+        ExitCode::FAILURE
     }
 }
 
-fn bench() -> Result {
-    let out = xtask::at("target/bench");
-    std::fs::create_dir_all(&out).map_err(|e| format!("mkdir {}: {e}", out.display()))?;
-    let machine = machine();
-    println!("machine: {}", machine["summary"].as_str().unwrap_or("?"));
-    if std::env::args().any(|a| a == "--slides") {
-        // Only the per-slide rows (`cargo xtask bench --slides`): no wrk, no baseline worker.
-        let stack = Stack::start_demo()?;
-        let results = json!({ "machine": machine, "slides": slide_costs(&stack)? });
-        print_slides(&results);
-        let path = out.join("slides.json");
-        let text = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
-        std::fs::write(&path, text).map_err(|e| format!("write {}: {e}", path.display()))?;
-        println!("\nwritten: {}", path.display());
-        return Ok(());
-    }
+/// The seeded stack, or why it did not start (for every part that needs it).
+fn started(stack: &Result<Stack>) -> Result<&Stack> {
+    stack
+        .as_ref()
+        .map_err(|e| format!("the seeded worker did not start: {e}"))
+}
 
-    let sizes = xtask::size::measure_widget(&xtask::size::current_bundle_dir()?)?;
-    let bundles = json!({
-        "glimpse": worker_upload(&xtask::at("worker"))?,
-        "trivial": worker_upload(&xtask::at("bench/trivial"))?,
+/// The earlier revision `cargo xtask bench --before REV` built, from its environment.
+#[derive(Debug)]
+struct Before {
+    rev: String,
+    commit: String,
+    worker_dir: PathBuf,
+}
+
+/// `Ok(None)` without `--before`; its error if xtask could not build it.
+fn before_from_env() -> Result<Option<Before>> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let rev = var("GLIMPSE_BENCH_BEFORE_REV");
+    if let Some(e) = var("GLIMPSE_BENCH_BEFORE_ERROR") {
+        return Err(format!("{}: {e}", rev.unwrap_or_default()));
+    }
+    Ok(var("GLIMPSE_BENCH_BEFORE").map(|dir| Before {
+        rev: rev.unwrap_or_default(),
+        commit: var("GLIMPSE_BENCH_BEFORE_COMMIT").unwrap_or_default(),
+        worker_dir: PathBuf::from(dir),
+    }))
+}
+
+fn bench(run: &mut Run) {
+    let before = before_from_env();
+    if !matches!(before, Ok(None)) {
+        run.part("before", print_before, || {
+            let b = before.as_ref().map_err(Clone::clone)?.as_ref();
+            Ok(b.map_or(
+                Value::Null,
+                |b| json!({ "rev": b.rev, "commit": b.commit, "worker_dir": b.worker_dir }),
+            ))
+        });
+    }
+    let before = before.ok().flatten();
+    let trivial_dir = xtask::at("bench/trivial");
+    run.part("baseline_config", print_baseline_config, || {
+        baseline_config(&trivial_dir)
+    });
+    run.part("widget_sizes", print_sizes, || {
+        let sizes = xtask::size::measure_widget(&xtask::size::current_bundle_dir()?)?;
+        Ok(json!(
+            sizes
+                .first
+                .iter()
+                .map(|s| ("first", s))
+                .chain(sizes.chunks.iter().map(|s| ("chunk", s)))
+                .map(|(part, s)| json!({
+                    "part": part, "file": s.name, "raw": s.raw, "gzip": s.gzip, "brotli": s.brotli,
+                }))
+                .collect::<Vec<_>>()
+        ))
+    });
+    run.part("worker_upload_kib", print_upload, || {
+        let mut bundles = json!({
+            "glimpse": outcome(worker_upload(&xtask::at("worker"), "glimpse")),
+            "trivial": outcome(trivial_built().and_then(|()| worker_upload(&trivial_dir, "trivial"))),
+        });
+        if let Some(b) = &before {
+            bundles["before"] = outcome(worker_upload(&b.worker_dir, "before"));
+        }
+        Ok(bundles)
     });
     // One seeded worker for the loads and the browser (the loads write only votes and
     // events, which neither the demo page nor the feed depend on).
-    let stack = Stack::start_demo_with(&[("RATE_LIMIT_PER_MINUTE", "0")])?;
-    let throughput = throughput(&stack)?;
-    let browser = browser_timings(&stack)?;
-    let slides = slide_costs(&stack)?;
+    let stack = Stack::start_demo_with(&[("RATE_LIMIT_PER_MINUTE", "0")]);
+    run.part("throughput", print_throughput, || {
+        throughput(started(&stack)?, before.as_ref())
+    });
+    run.part("browser", print_browser_with_session, || {
+        browser_timings(started(&stack)?)
+    });
+    run.part("slides", print_slides, || slide_costs(started(&stack)?));
     // The same page without its live session: nothing but the first chunk loads before a
     // click, so opening a story fetches the app's chunk too.
-    stack.without_demo_session()?;
-    let browser_quiet = browser_timings(&stack)?;
+    run.part(
+        "browser_without_session",
+        print_browser_without_session,
+        || {
+            let stack = started(&stack)?;
+            stack.without_demo_session()?;
+            browser_timings(stack)
+        },
+    );
+}
 
-    let results = json!({
-        "machine": machine,
-        "widget_sizes": sizes.first.iter().map(|s| ("first", s))
-            .chain(sizes.chunks.iter().map(|s| ("chunk", s)))
-            .map(|(part, s)| json!({
-                "part": part, "file": s.name, "raw": s.raw, "gzip": s.gzip, "brotli": s.brotli,
-            })).collect::<Vec<_>>(),
-        "worker_upload_kib": bundles,
-        "throughput": throughput,
-        "browser": browser,
-        "browser_without_session": browser_quiet,
-        "slides": slides,
-    });
-    print_table(&results);
-    let path = out.join("results.json");
-    let text = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
-    std::fs::write(&path, text).map_err(|e| format!("write {}: {e}", path.display()))?;
-    println!("\nwritten: {}", path.display());
-    Ok(())
+/// Whether the trivial baseline was built (`cargo xtask bench` says why not).
+fn trivial_built() -> Result {
+    match std::env::var("GLIMPSE_BENCH_TRIVIAL_ERROR") {
+        Ok(e) if !e.is_empty() => Err(format!("the trivial baseline did not build: {e}")),
+        _ => Ok(()),
+    }
+}
+
+/// The baseline is set up like Glimpse's worker: the same `[assets]` block and routing in
+/// its wrangler.toml. An error (recorded, the bench goes on) when they differ: the ratios
+/// then measure the difference in set-up too.
+fn baseline_config(trivial_dir: &Path) -> Result<Value> {
+    let read = |p: &Path| {
+        std::fs::read_to_string(p.join("wrangler.toml"))
+            .map_err(|e| format!("read {}/wrangler.toml: {e}", p.display()))
+    };
+    let worker_dir = xtask::at("worker");
+    let differences = assets_differences(
+        &read(&worker_dir)?,
+        &worker_dir,
+        &read(trivial_dir)?,
+        trivial_dir,
+    )?;
+    if differences.is_empty() {
+        Ok(json!({ "same_assets_block": true }))
+    } else {
+        Err(format!(
+            "the baseline is not set up like Glimpse's worker ({}): its ratios measure that too",
+            differences.join("; ")
+        ))
+    }
 }
 
 /// What the numbers were measured on.
@@ -143,13 +293,10 @@ fn machine() -> Value {
     })
 }
 
-/// The upload `wrangler deploy --dry-run` would make for the worker in `dir` (KiB).
-fn worker_upload(dir: &Path) -> Result<Value> {
-    let outdir = xtask::at("target/bench/dry-run").join(
-        dir.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-    );
+/// The upload `wrangler deploy --dry-run` would make for the worker in `dir` (KiB); its
+/// files go to `target/bench/dry-run/{name}`.
+fn worker_upload(dir: &Path, name: &str) -> Result<Value> {
+    let outdir = xtask::at("target/bench/dry-run").join(name);
     let tools = xtask::tools::locate()?;
     let out = xtask::wrangler::command_in(&tools, dir)
         .args(["deploy", "--dry-run", "--outdir"])
@@ -273,11 +420,74 @@ fn drain(read: impl Fn() -> Result<u64>) -> Result<Value> {
     Ok(json!({ "backlog": backlog, "applied": last, "seconds": secs, "per_second": rate }))
 }
 
-/// Feed GET, vote POST and event POST on Glimpse's worker, the same loads on the trivial
-/// handler, one after the other in this run.
-fn throughput(stack: &Stack) -> Result<Value> {
-    let state = xtask::at("target/bench/trivial-state");
-    let trivial = DevServer::start_in(&stack.tools, &xtask::at("bench/trivial"), &state, &[])?;
+/// One load of the throughput table: a path on Glimpse's worker and the baseline's path
+/// that stands for it, with the ratio the issue asks of it.
+struct Case {
+    name: &'static str,
+    path: &'static str,
+    /// Where the trivial baseline answers it: `ok` at the same path for reads (the same
+    /// `run_worker_first` routing), one KV put and one queue send for writes.
+    baseline_path: &'static str,
+    baseline: &'static str,
+    script: Option<PathBuf>,
+    /// Glimpse's req/s over the baseline's must reach this.
+    goal: f64,
+    /// Glimpse's req/s over the earlier revision's must reach this (`--before`), if asked.
+    goal_vs_before: Option<f64>,
+}
+
+/// Goals (issue 17): feed and `/health` against the trivial handler set up alike, writes
+/// against a baseline making the same platform calls, and today's feed against the
+/// revision before the work.
+const FEED_GOAL: f64 = 0.95;
+const HEALTH_GOAL: f64 = 0.98;
+const WRITE_GOAL: f64 = 0.8;
+const FEED_VS_BEFORE_GOAL: f64 = 1.2;
+
+/// An earlier revision's worker served beside today's: its own local state, seeded with the
+/// seed Glimpse's stack was seeded with, through its own migrations.
+struct BeforeServer {
+    server: DevServer,
+    state: PathBuf,
+}
+
+impl Drop for BeforeServer {
+    fn drop(&mut self) {
+        self.server.stop();
+        let _ = std::fs::remove_dir_all(&self.state);
+    }
+}
+
+fn start_before(stack: &Stack, before: &Before) -> Result<BeforeServer> {
+    let state = xtask::at("target/bench/before-state");
+    let _ = std::fs::remove_dir_all(&state);
+    let seed = stack.demo.seed(stack.seeded_at)?;
+    xtask::wrangler::seed_in(&stack.tools, &before.worker_dir, &state, &seed)?;
+    let token = xtask::random_token(24)?;
+    let server = DevServer::start_in(
+        &stack.tools,
+        &before.worker_dir,
+        &state,
+        &[("ADMIN_TOKEN", &token), ("RATE_LIMIT_PER_MINUTE", "0")],
+    )?;
+    Ok(BeforeServer { server, state })
+}
+
+/// Feed GET, `/health`, vote POST and event POST on Glimpse's worker, then (with
+/// `--before`) on the earlier revision's, then on the trivial baseline, one after the other
+/// in this run. A measurement that fails is recorded as its error in its row.
+fn throughput(stack: &Stack, before: Option<&Before>) -> Result<Value> {
+    let trivial_state = xtask::at("target/bench/trivial-state");
+    let _ = std::fs::remove_dir_all(&trivial_state);
+    let trivial = trivial_built().and_then(|()| {
+        DevServer::start_in(
+            &stack.tools,
+            &xtask::at("bench/trivial"),
+            &trivial_state,
+            &[],
+        )
+    });
+    let before_server = before.map(|b| start_before(stack, b));
     let vote = post_script(
         "vote",
         r#"'{"id":"' .. token() .. '","visitor":"' .. token() .. '","answer":{"choice":' .. (n % 3) .. '}}'"#,
@@ -286,40 +496,110 @@ fn throughput(stack: &Stack) -> Result<Value> {
         "events",
         r#"'{"id":"' .. token() .. '","visitor":"' .. token() .. '","events":[{"kind":"story_view","story":"track-order"},{"kind":"slide_view","story":"track-order","slide":0}]}'"#,
     )?;
-    let cases: [(&str, String, Option<&Path>); 3] = [
-        ("feed GET", stack.url("/v1/sites/demo/feed"), None),
-        (
-            "vote POST",
-            stack.url("/v1/sites/demo/polls/story-helpful/responses"),
-            Some(&vote),
-        ),
-        (
-            "events POST",
-            stack.url("/v1/sites/demo/events"),
-            Some(&events),
-        ),
+    let write_baseline = "POST /v1/write: one KV put and one queue send, 202";
+    let cases = [
+        Case {
+            name: "feed GET",
+            path: "/v1/sites/demo/feed",
+            baseline_path: "/v1/sites/demo/feed",
+            baseline: "GET at the same path: ok",
+            script: None,
+            goal: FEED_GOAL,
+            goal_vs_before: Some(FEED_VS_BEFORE_GOAL),
+        },
+        Case {
+            name: "/health GET",
+            path: "/health",
+            baseline_path: "/health",
+            baseline: "GET at the same path: ok",
+            script: None,
+            goal: HEALTH_GOAL,
+            goal_vs_before: None,
+        },
+        Case {
+            name: "vote POST",
+            path: "/v1/sites/demo/polls/story-helpful/responses",
+            baseline_path: "/v1/write",
+            baseline: write_baseline,
+            script: Some(vote),
+            goal: WRITE_GOAL,
+            goal_vs_before: None,
+        },
+        Case {
+            name: "events POST",
+            path: "/v1/sites/demo/events",
+            baseline_path: "/v1/write",
+            baseline: write_baseline,
+            script: Some(events),
+            goal: WRITE_GOAL,
+            goal_vs_before: None,
+        },
     ];
+    let load = |server: &Result<&DevServer>, path: &str, script: Option<&Path>| -> Value {
+        outcome(
+            server
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|s| wrk(&format!("{}{path}", s.url()), script))
+                .and_then(|l| serde_json::to_value(l).map_err(|e| e.to_string())),
+        )
+    };
+    let trivial_server = trivial
+        .as_ref()
+        .map_err(|e| format!("the trivial baseline did not start: {e}"));
+    let before_server = before_server.as_ref().map(|b| {
+        b.as_ref()
+            .map(|b| &b.server)
+            .map_err(|e| format!("the earlier revision's worker did not start: {e}"))
+    });
     let mut rows = Vec::new();
-    for (name, url, script) in cases {
-        println!("load: {name} on Glimpse, then the same on the trivial handler");
-        let glimpse = wrk(&url, script)?;
+    for case in &cases {
+        let script = case.script.as_deref();
+        println!(
+            "load: {} on Glimpse{}, then on the trivial baseline",
+            case.name,
+            if before.is_some() {
+                ", on the earlier revision"
+            } else {
+                ""
+            }
+        );
+        let glimpse = load(&Ok(&stack.server), case.path, script);
         // What the queue still had to apply when the load stopped, and how fast it did.
-        let drain = match name {
-            "vote POST" => Some(drain(|| applied_votes(stack))?),
-            "events POST" => Some(drain(|| applied_batches(stack))?),
+        let drain = match case.name {
+            "vote POST" => Some(outcome(drain(|| applied_votes(stack)))),
+            "events POST" => Some(outcome(drain(|| applied_batches(stack)))),
             _ => None,
         };
-        let baseline = wrk(&format!("{}/", trivial.url()), script)?;
-        rows.push(json!({
-            "case": name,
+        let earlier = before_server.as_ref().map(|server| {
+            let l = load(server, case.path, script);
+            if script.is_some() {
+                // Let its consumer apply what the load queued before the next load starts.
+                std::thread::sleep(Duration::from_secs(3));
+            }
+            l
+        });
+        let baseline = load(&trivial_server, case.baseline_path, script);
+        let mut row = json!({
+            "case": case.name,
+            "path": case.path,
             "glimpse": glimpse,
+            "baseline": case.baseline,
             "trivial": baseline,
-            "ratio": glimpse.rps / baseline.rps,
+            "ratio": ratio(&glimpse, &baseline),
+            "goal": case.goal,
             "drain": drain,
-        }));
+        });
+        if let Some(earlier) = earlier {
+            row["before_ratio"] = json!(ratio(&earlier, &baseline));
+            row["vs_before"] = json!(ratio(&glimpse, &earlier));
+            row["goal_vs_before"] = json!(case.goal_vs_before);
+            row["before"] = earlier;
+        }
+        rows.push(row);
     }
     drop(trivial);
-    let _ = std::fs::remove_dir_all(&state);
+    let _ = std::fs::remove_dir_all(&trivial_state);
     Ok(Value::Array(rows))
 }
 
@@ -574,18 +854,58 @@ fn load_once(
     ))
 }
 
-fn print_table(r: &Value) {
-    print_main_table(r);
-    print_slides(r);
+/// A number as the tables print it: one decimal, `-` when missing.
+fn num(v: &Value) -> String {
+    v.as_f64().map_or("-".to_string(), |x| format!("{x:.1}"))
+}
+
+/// Prints the section's heading; when the part failed, its error instead of its table
+/// (then `false`: nothing more to print).
+fn heading(r: &Value, key: &str, title: &str) -> bool {
+    println!("\n== {title}");
+    match error_of(&r[key]) {
+        Some(e) => {
+            println!("FAILED: {e}");
+            false
+        }
+        None => true,
+    }
+}
+
+fn print_before(r: &Value) {
+    if heading(r, "before", "the earlier revision (--before)") {
+        let b = &r["before"];
+        println!(
+            "{} = {}, built in {}",
+            b["rev"].as_str().unwrap_or("?"),
+            b["commit"].as_str().unwrap_or("?"),
+            b["worker_dir"].as_str().unwrap_or("?")
+        );
+    }
+}
+
+fn print_baseline_config(r: &Value) {
+    if heading(
+        r,
+        "baseline_config",
+        "baseline set-up (bench/trivial/wrangler.toml against worker/wrangler.toml)",
+    ) {
+        println!("the same [assets] block and routing as Glimpse's worker");
+    }
 }
 
 fn print_slides(r: &Value) {
-    let f = |v: &Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.1}"));
-    println!(
-        "\n== browser: one slide open for {:.1} s, main-thread busy time (median of {SLIDE_RUNS}; \
-         goal: image and video ≤ 1.2× text, one request each)",
-        SLIDE_WINDOW.as_secs_f64()
-    );
+    if !heading(
+        r,
+        "slides",
+        &format!(
+            "browser: one slide open for {:.1} s, main-thread busy time (median of {SLIDE_RUNS}; \
+             goal: image and video ≤ 1.2× text, one request each)",
+            SLIDE_WINDOW.as_secs_f64()
+        ),
+    ) {
+        return;
+    }
     println!(
         "{:<7} {:>9} {:>7} {:>8} {:>14} {:>6}",
         "slide", "busy ms", "busy %", "× text", "requests/run", "shown"
@@ -594,7 +914,7 @@ fn print_slides(r: &Value) {
         println!(
             "{:<7} {:>9} {:>6.1}% {:>7.2}x {:>14} {:>6}",
             row["slide"].as_str().unwrap_or("?"),
-            f(&row["busy_ms"]),
+            num(&row["busy_ms"]),
             row["busy_share"].as_f64().unwrap_or(f64::NAN) * 100.0,
             row["vs_text"].as_f64().unwrap_or(f64::NAN),
             row["requests"]
@@ -610,11 +930,14 @@ fn print_slides(r: &Value) {
     }
 }
 
-fn print_main_table(r: &Value) {
-    let f = |v: &Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.1}"));
-    println!(
-        "\n== widget (bytes; budgets: first download ≤ 61440 brotli, goal 51200; whole widget goal ≤ 174080)"
-    );
+fn print_sizes(r: &Value) {
+    if !heading(
+        r,
+        "widget_sizes",
+        "widget (bytes; budgets: first download ≤ 61440 brotli, goal 51200; whole widget goal ≤ 174080)",
+    ) {
+        return;
+    }
     println!("{:<44} {:>9} {:>9} {:>9}", "file", "raw", "gzip", "brotli");
     let mut whole = [0u64; 3];
     for part in ["first", "chunk"] {
@@ -654,48 +977,162 @@ fn print_main_table(r: &Value) {
         "{:<44} {:>9} {:>9} {:>9}",
         "= whole widget", whole[0], whole[1], whole[2]
     );
+}
 
-    println!("\n== worker upload (wrangler deploy --dry-run; goal ≤ 250 KiB gzip)");
-    for name in ["glimpse", "trivial"] {
+/// The label of the earlier revision's column or row.
+fn before_label(r: &Value) -> String {
+    format!("before ({})", r["before"]["rev"].as_str().unwrap_or("?"))
+}
+
+fn print_upload(r: &Value) {
+    if !heading(
+        r,
+        "worker_upload_kib",
+        "worker upload (wrangler deploy --dry-run; goal ≤ 250 KiB gzip)",
+    ) {
+        return;
+    }
+    let before = before_label(r);
+    for (name, label) in [
+        ("before", before.as_str()),
+        ("glimpse", "glimpse"),
+        ("trivial", "trivial"),
+    ] {
         let b = &r["worker_upload_kib"][name];
-        println!(
-            "{name:<10} {:>10} KiB raw {:>10} KiB gzip",
-            f(&b["raw"]),
-            f(&b["gzip"])
-        );
+        if b.is_null() {
+            continue;
+        }
+        match error_of(b) {
+            Some(e) => println!("{label:<18} FAILED: {e}"),
+            None => println!(
+                "{label:<18} {:>10} KiB raw {:>10} KiB gzip",
+                num(&b["raw"]),
+                num(&b["gzip"])
+            ),
+        }
     }
+}
 
-    println!(
-        "\n== worker throughput (wrk -t1 -c{CONNECTIONS} -d{LOAD_SECS}s, wrangler dev; goal: feed ≥ 0.8× trivial)"
-    );
-    println!(
-        "{:<12} {:>10} {:>8} {:>8} {:>10} {:>8} {:>8} {:>7} {:>6}",
-        "case", "req/s", "p50 ms", "p99 ms", "trivial/s", "p50 ms", "p99 ms", "ratio", "errors"
-    );
-    for row in r["throughput"].as_array().into_iter().flatten() {
-        let (g, t) = (&row["glimpse"], &row["trivial"]);
-        let errors = g["non_2xx"].as_u64().unwrap_or(0) + g["socket_errors"].as_u64().unwrap_or(0);
-        println!(
-            "{:<12} {:>10} {:>8} {:>8} {:>10} {:>8} {:>8} {:>6.2}x {:>6}",
-            row["case"].as_str().unwrap_or("?"),
-            f(&g["rps"]),
-            f(&g["p50_ms"]),
-            f(&g["p99_ms"]),
-            f(&t["rps"]),
-            f(&t["p50_ms"]),
-            f(&t["p99_ms"]),
-            row["ratio"].as_f64().unwrap_or(f64::NAN),
-            errors
+/// A ratio with its goal's verdict, e.g. `0.97x ✓`; `-` without one.
+fn against(ratio: &Value, goal: &Value) -> String {
+    match (ratio.as_f64(), goal.as_f64()) {
+        (Some(x), Some(g)) => format!("{x:.2}x {}", verdict(Some(x), g)),
+        (Some(x), None) => format!("{x:.2}x"),
+        _ => "-".to_string(),
+    }
+}
+
+/// req/s, p50 and p99 of one measurement (or its error), and its error count.
+fn load_cells(l: &Value) -> (String, u64) {
+    if let Some(e) = error_of(l) {
+        return (
+            format!(
+                "{:>28}",
+                format!("FAILED ({})", e.lines().next().unwrap_or(""))
+            ),
+            0,
         );
     }
+    let errors = l["non_2xx"].as_u64().unwrap_or(0) + l["socket_errors"].as_u64().unwrap_or(0);
+    (
+        format!(
+            "{:>10} {:>8} {:>8}",
+            num(&l["rps"]),
+            num(&l["p50_ms"]),
+            num(&l["p99_ms"])
+        ),
+        errors,
+    )
+}
+
+fn print_throughput(r: &Value) {
+    if !heading(
+        r,
+        "throughput",
+        &format!(
+            "worker throughput (wrk -t1 -c{CONNECTIONS} -d{LOAD_SECS}s, wrangler dev; goals against \
+             the baseline: feed ≥ {FEED_GOAL}×, /health ≥ {HEALTH_GOAL}×, writes ≥ {WRITE_GOAL}×)"
+        ),
+    ) {
+        return;
+    }
+    let rows: Vec<&Value> = r["throughput"].as_array().into_iter().flatten().collect();
+    let with_before = rows.iter().any(|row| !row["before"].is_null());
+    let mut head = format!(
+        "{:<12} {:>10} {:>8} {:>8}",
+        "case", "req/s", "p50 ms", "p99 ms"
+    );
+    if with_before {
+        head.push_str(&format!(
+            " | {:>10} {:>8} {:>8}",
+            "before/s", "p50 ms", "p99 ms"
+        ));
+    }
+    head.push_str(&format!(
+        " | {:>10} {:>8} {:>8} | {:>10}",
+        "baseline/s", "p50 ms", "p99 ms", "ratio"
+    ));
+    if with_before {
+        head.push_str(&format!(" {:>12} {:>12}", "before ratio", "vs before"));
+    }
+    head.push_str(&format!(" {:>7}", "errors"));
+    println!("{head}");
+    for row in &rows {
+        let (g, g_err) = load_cells(&row["glimpse"]);
+        let (t, t_err) = load_cells(&row["trivial"]);
+        let mut line = format!("{:<12} {g}", row["case"].as_str().unwrap_or("?"));
+        let mut errors = g_err + t_err;
+        if with_before {
+            let (b, b_err) = load_cells(&row["before"]);
+            line.push_str(&format!(" | {b}"));
+            errors += b_err;
+        }
+        line.push_str(&format!(
+            " | {t} | {:>10}",
+            against(&row["ratio"], &row["goal"])
+        ));
+        if with_before {
+            line.push_str(&format!(
+                " {:>12} {:>12}",
+                against(&row["before_ratio"], &row["goal"]),
+                against(&row["vs_before"], &row["goal_vs_before"])
+            ));
+        }
+        line.push_str(&format!(" {errors:>7}"));
+        println!("{line}");
+    }
+    if with_before {
+        println!(
+            "before: {}; vs before: Glimpse's req/s over the earlier revision's (goal: feed ≥ {FEED_VS_BEFORE_GOAL}×)",
+            before_label(r)
+        );
+    }
+    let mut baselines: Vec<(&str, &str)> = rows
+        .iter()
+        .filter_map(|row| Some((row["case"].as_str()?, row["baseline"].as_str()?)))
+        .collect();
+    baselines.dedup_by_key(|(_, b)| *b);
+    println!(
+        "baseline: the trivial worker (bench/trivial), set up like Glimpse's; {}",
+        baselines
+            .iter()
+            .map(|(case, b)| format!("{case}: {b}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+
     println!("\n== ingestion queue after each write load (local Queues + D1 in wrangler dev)");
     println!(
         "{:<12} {:>18} {:>12} {:>10} {:>12}",
         "case", "backlog at stop", "applied", "drain s", "messages/s"
     );
-    for row in r["throughput"].as_array().into_iter().flatten() {
+    for row in rows {
         let d = &row["drain"];
         if d.is_null() {
+            continue;
+        }
+        if let Some(e) = error_of(d) {
+            println!("{:<12} FAILED: {e}", row["case"].as_str().unwrap_or("?"));
             continue;
         }
         println!(
@@ -703,28 +1140,36 @@ fn print_main_table(r: &Value) {
             row["case"].as_str().unwrap_or("?"),
             d["backlog"].as_u64().unwrap_or(0),
             d["applied"].as_u64().unwrap_or(0),
-            f(&d["seconds"]),
-            f(&d["per_second"])
+            num(&d["seconds"]),
+            num(&d["per_second"])
         );
-    }
-
-    for (key, title) in [
-        (
-            "browser",
-            "with its live session (banners start the app at load)",
-        ),
-        (
-            "browser_without_session",
-            "without a live session (only the first chunk at load)",
-        ),
-    ] {
-        print_browser(r, key, title);
     }
 }
 
+fn print_browser_with_session(r: &Value) {
+    print_browser(
+        r,
+        "browser",
+        "with its live session (banners start the app at load)",
+    );
+}
+
+fn print_browser_without_session(r: &Value) {
+    print_browser(
+        r,
+        "browser_without_session",
+        "without a live session (only the first chunk at load)",
+    );
+}
+
 fn print_browser(r: &Value, key: &str, title: &str) {
-    let f = |v: &Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.1}"));
-    println!("\n== browser: demo page {title}, medians of {RUNS} cold loads (long task = > 50 ms)");
+    if !heading(
+        r,
+        key,
+        &format!("browser: demo page {title}, medians of {RUNS} cold loads (long task = > 50 ms)"),
+    ) {
+        return;
+    }
     println!(
         "{:<6} {:<8} {:>11} {:>12} {:>9} {:>16} {:>14} {:>14}",
         "cpu",
@@ -745,12 +1190,12 @@ fn print_browser(r: &Value, key: &str, title: &str) {
             } else {
                 "without"
             },
-            f(&row["long_tasks"]),
-            f(&row["longest_ms"]),
-            f(&row["tbt_ms"]),
-            f(&row["click_to_slide_ms"]),
-            f(&row["open_cold_ms"]),
-            f(&row["open_warm_ms"])
+            num(&row["long_tasks"]),
+            num(&row["longest_ms"]),
+            num(&row["tbt_ms"]),
+            num(&row["click_to_slide_ms"]),
+            num(&row["open_cold_ms"]),
+            num(&row["open_warm_ms"])
         );
     }
 }
