@@ -125,6 +125,27 @@ impl SiteSnapshot {
         }
     }
 
+    /// The first instant after `now_ms` at which [`SiteSnapshot::feed_at`] lists different
+    /// content (a story, poll or session starts or stops being listed), or `None` if nothing
+    /// listed ever changes again. Between `now_ms` and it, `feed_at` differs only in `now`:
+    /// the edge reuses one serialised feed until then.
+    pub fn feed_changes_after(&self, now_ms: Millis) -> Option<Millis> {
+        let stories = self
+            .stories
+            .iter()
+            .flat_map(|s| [s.publish_at, s.expires_at]);
+        let sessions = self
+            .sessions
+            .iter()
+            .flat_map(|s| [s.announce_from, s.ends_at]);
+        let polls = self.polls.iter().flat_map(|p| [p.publish_at, p.expires_at]);
+        stories
+            .chain(sessions)
+            .chain(polls)
+            .filter(|&t| t > now_ms)
+            .min()
+    }
+
     /// The poll with this id, if the snapshot still holds it.
     pub fn poll(&self, id: &str) -> Option<&Poll> {
         self.polls.iter().find(|p| p.id == id)
@@ -146,6 +167,39 @@ mod tests {
 
     fn ids(feed: &Feed) -> Vec<&str> {
         feed.stories.iter().map(|s| s.id.as_str()).collect()
+    }
+
+    #[test]
+    fn the_feed_stays_the_same_until_its_next_change() {
+        let snap = SiteSnapshot::new(
+            site(),
+            vec![story("a", 100, 500), story("b", 300, 900)],
+            vec![session("s", 200, 250, 400)],
+            vec![Poll {
+                publish_at: 50,
+                expires_at: 700,
+                ..poll("p", choice())
+            }],
+            0,
+        );
+        let listed = |t: Millis| {
+            let mut f = snap.feed_at(t);
+            f.now = 0;
+            serde_json::to_string(&f).unwrap_or_default()
+        };
+        let mut now = 0;
+        let mut changes = Vec::new();
+        while let Some(next) = snap.feed_changes_after(now) {
+            // Every instant before the change lists the same content as `now`.
+            for t in [now, now + 1, (now + next) / 2, next - 1] {
+                assert_eq!(listed(t), listed(now), "at {t} (change at {next})");
+            }
+            assert_ne!(listed(next), listed(next - 1), "{next} changes nothing");
+            changes.push(next);
+            now = next;
+        }
+        assert_eq!(changes, vec![50, 100, 200, 300, 400, 500, 700, 900]);
+        assert_eq!(listed(10_000), listed(now));
     }
 
     #[test]

@@ -230,7 +230,7 @@ async fn list_items<S: KvStore>(
     .map_err(unavailable)?;
     let items: Vec<serde_json::Value> = stored
         .iter()
-        .filter_map(|r| serde_json::from_str(&r.body).ok())
+        .filter_map(|r| crate::json::from_str(&r.body).ok())
         .collect();
     Ok(ApiResponse::json(
         200,
@@ -267,7 +267,7 @@ async fn put_site<S: KvStore>(
     let site: Site = req.read_json(BODY_MAX)?;
     check_id(site_id, &site.id)?;
     let mut problems = site.validate();
-    if site.timezone.parse::<chrono_tz::Tz>().is_err()
+    if api.zones.offset_ms(&site.timezone, now_ms).is_none()
         && !problems.iter().any(|p| p.field == "timezone")
     {
         problems.push(Problem::new(
@@ -333,9 +333,9 @@ impl Item {
 
     fn from_stored(kind: ContentKind, raw: &str) -> Option<Self> {
         match kind {
-            ContentKind::Story => serde_json::from_str(raw).ok().map(Item::Story),
-            ContentKind::Session => serde_json::from_str(raw).ok().map(Item::Session),
-            ContentKind::Poll => serde_json::from_str(raw).ok().map(Item::Poll),
+            ContentKind::Story => crate::json::from_str(raw).ok().map(Item::Story),
+            ContentKind::Session => crate::json::from_str(raw).ok().map(Item::Session),
+            ContentKind::Poll => crate::json::from_str(raw).ok().map(Item::Poll),
         }
     }
 
@@ -421,7 +421,7 @@ async fn load_site<S: KvStore>(api: &Api<'_, S>, site_id: &str) -> Result<Site, 
         .await
         .map_err(unavailable)?
         .ok_or_else(|| ApiError::not_found("site"))?;
-    serde_json::from_str(&raw)
+    crate::json::from_str(&raw)
         .map_err(|_| ApiError::new(500, "internal", "stored site data is unreadable"))
 }
 
@@ -478,7 +478,7 @@ async fn put_content<S: KvStore>(
         crate::kb::save_story(api.sql, site_id, story, now_ms).await?;
     }
     let warnings = item.lint(&site, now_ms);
-    let value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    let value: serde_json::Value = crate::json::from_str(&json).unwrap_or_default();
     Ok(ApiResponse::json(
         if existed { 200 } else { 201 },
         &Saved {
@@ -599,7 +599,7 @@ async fn stored_poll<S: KvStore>(
     item_json(api.sql, site_id, ContentKind::Poll, poll_id)
         .await?
         .map(|raw| {
-            serde_json::from_str(&raw)
+            crate::json::from_str(&raw)
                 .map_err(|_| ApiError::new(500, "internal", "stored poll is unreadable"))
         })
         .transpose()
@@ -648,7 +648,7 @@ pub async fn tally(
         .map_err(unavailable)?;
         texts = found
             .into_iter()
-            .filter_map(|r| match serde_json::from_str(&r.value) {
+            .filter_map(|r| match crate::json::from_str(&r.value) {
                 Ok(Answer::Text(text)) => Some(TextAnswer { text, at: r.at }),
                 _ => None,
             })

@@ -139,7 +139,7 @@ async fn drop_erased<'m, S: KvStore>(
                     .store
                     .get(&key)
                     .await?
-                    .and_then(|raw| serde_json::from_str(&raw).ok());
+                    .and_then(|raw| crate::json::from_str(&raw).ok());
                 if current.is_some_and(|c| c.id == vote.id) {
                     ports.store.delete(&key).await?;
                 }

@@ -1,13 +1,17 @@
 //! The API core: a request (already read into memory) and `now_ms` in, a response out.
 //! No Workers types appear here, so all of it runs under plain `cargo test`.
 
+use std::rc::Rc;
+
 use glimpse_shared::{ApiError, Millis, SiteSnapshot, keys};
 
+#[cfg(feature = "operators")]
+use crate::admin;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::limit::RateLimiter;
+use crate::public;
 use crate::route::{Method, Route, route};
 use crate::store::{KvStore, StoreError};
-use crate::{admin, public};
 
 /// What a request is answered with: storage, the operator token and the isolate's limiter.
 pub struct Api<'a, S> {
@@ -24,6 +28,10 @@ pub struct Api<'a, S> {
     pub sql: &'a dyn crate::sql::Sql,
     /// The ingestion queue: visitors' writes are applied to D1 by [`crate::consumer`].
     pub queue: &'a dyn crate::queue::Queue,
+    /// Time zone offsets for opening hours (the edge: the runtime's ICU, cached per isolate).
+    pub zones: &'a dyn crate::hours::ZoneOffsets,
+    /// Snapshots parsed and feeds serialised once per version (the isolate's, like `limiter`).
+    pub memo: &'a crate::memo::SnapshotMemo,
 }
 
 /// A fresh unpredictable id or secret, or 503 when no secure random source is available:
@@ -61,7 +69,10 @@ pub async fn handle<S: KvStore>(api: &Api<'_, S>, req: &ApiRequest, now_ms: Mill
                 .with_header("cache-control", "no-store")
         }
         Ok(r) if r.is_admin() => match req.body_fits(&r) {
+            #[cfg(feature = "operators")]
             Ok(()) => admin::handle(api, req, &r, now_ms).await,
+            #[cfg(not(feature = "operators"))]
+            Ok(()) => ApiResponse::error(&ApiError::not_found("route")),
             Err(e) => ApiResponse::error(&e),
         },
         Ok(r) => public::handle(api, req, &r, now_ms).await,
@@ -132,15 +143,17 @@ pub(crate) fn unavailable(_: StoreError) -> ApiError {
 
 /// The site's snapshot (one KV read), or 404 for an unknown site.
 pub(crate) async fn load_snapshot<S: KvStore>(
-    store: &S,
+    api: &Api<'_, S>,
     site: &str,
-) -> Result<SiteSnapshot, ApiError> {
-    let raw = store
+) -> Result<Rc<SiteSnapshot>, ApiError> {
+    let raw = api
+        .store
         .get(&keys::snapshot(site))
         .await
         .map_err(unavailable)?
         .ok_or_else(|| ApiError::not_found("site"))?;
-    serde_json::from_str(&raw)
+    api.memo
+        .snapshot(site, raw)
         .map_err(|_| ApiError::new(500, "internal", "stored site data is unreadable"))
 }
 

@@ -5,22 +5,27 @@
 use std::cell::OnceCell;
 
 use glimpse_shared::Millis;
+#[cfg(feature = "operators")]
+use worker::MessageBatch;
 use worker::js_sys::{Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::ReadableStreamDefaultReader;
 use worker::{
-    Cache, Context, D1Database, D1PreparedStatement, Date, Env, MessageBatch, Request, Response,
-    Result, event, kv::KvStore as WorkersKv,
+    Cache, Context, D1Database, D1PreparedStatement, Date, Env, Request, Response, Result, event,
+    kv::KvStore as WorkersKv,
 };
 
 use crate::core::{Api, handle};
-use crate::http::ApiRequest;
+use crate::hours::CachedOffsets;
+use crate::http::{ApiRequest, HEADERS_READ};
 use crate::limit::{Limits, RateLimiter};
+use crate::memo::SnapshotMemo;
 use crate::queue::{Message, Queue};
 use crate::route::Method;
 use crate::sql::{LocalFuture, Param, Row, Sql, Stmt};
 use crate::store::{Cached, KvStore, ListPage, Listed, Put, ReadCache, StoreError};
+use crate::zones::IntlZones;
 
 /// The KV namespace binding name in wrangler.toml.
 const KV_BINDING: &str = "GLIMPSE";
@@ -46,6 +51,18 @@ thread_local! {
     static TOKEN_LOGGED: OnceCell<()> = const { OnceCell::new() };
     /// The isolate's recently read snapshots.
     static SNAPSHOTS: OnceCell<&'static ReadCache> = const { OnceCell::new() };
+    /// The isolate's parsed snapshots and serialised feeds.
+    static MEMO: OnceCell<&'static SnapshotMemo> = const { OnceCell::new() };
+    /// The isolate's time zone offsets, from the runtime's ICU.
+    static ZONES: OnceCell<&'static CachedOffsets<IntlZones>> = const { OnceCell::new() };
+}
+
+fn memo() -> &'static SnapshotMemo {
+    MEMO.with(|cell| *cell.get_or_init(|| Box::leak(Box::default())))
+}
+
+fn zones() -> &'static CachedOffsets<IntlZones> {
+    ZONES.with(|cell| *cell.get_or_init(|| Box::leak(Box::default())))
 }
 
 fn snapshots() -> &'static ReadCache {
@@ -316,6 +333,7 @@ fn limiter(env: &Env) -> &'static RateLimiter {
 
 /// Hourly (wrangler.toml `[triggers]`): one message starts the fan-out over every site
 /// ([`crate::consumer`]); this invocation does nothing else, whatever the number of sites.
+#[cfg(feature = "operators")]
 #[event(scheduled)]
 async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
     let now_ms = Millis::try_from(Date::now().as_millis()).unwrap_or(Millis::MAX);
@@ -332,6 +350,7 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
 /// ([`crate::consumer::consume`]); on a storage failure the whole batch is retried (nothing
 /// of it was written). A message that is not a [`Message`] is dropped (logged): retrying it
 /// could never succeed.
+#[cfg(feature = "operators")]
 #[event(queue)]
 async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<()> {
     let now_ms = Millis::try_from(Date::now().as_millis()).unwrap_or(Millis::MAX);
@@ -340,7 +359,7 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<(
         match raw
             .body()
             .as_string()
-            .and_then(|text| serde_json::from_str::<Message>(&text).ok())
+            .and_then(|text| crate::json::from_str::<Message>(&text).ok())
         {
             Some(m) => messages.push(m),
             None => worker::console_error!("glimpse: dropped an unreadable queue message"),
@@ -469,19 +488,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     // The raw method string: workers-rs' `req.method()` turns methods it does not know
     // (QUERY, PATCH, PROPFIND…) into GET, which would answer them as reads instead of 405.
     let method = Method::parse(&req.inner().method());
-    let url = req.url()?;
-    let mut api_req = ApiRequest {
-        method,
-        origin: url.origin().ascii_serialization(),
-        path: req.path(),
-        query: url.query().unwrap_or("").to_string(),
-        headers: req
-            .headers()
-            .entries()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v))
-            .collect(),
-        body: Vec::new(),
-    };
+    // The runtime's URL is already parsed and serialised: split it, do not parse it again.
+    let mut api_req = ApiRequest::from_url(method, &req.inner().url());
+    let headers = req.headers();
+    for name in HEADERS_READ {
+        if let Ok(Some(value)) = headers.get(name) {
+            api_req.headers.push(((*name).to_string(), value));
+        }
+    }
     // The body limit is the route's, decided before a byte is read.
     let route = crate::route::route(method, &api_req.path).ok();
     let limit = route.as_ref().map_or(0, |r| r.body_limit(method));
@@ -542,6 +556,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         random: &random_id,
         sql: &sql,
         queue: &producer,
+        zones: zones(),
+        memo: memo(),
     };
     let res = handle(&api, &api_req, now_ms).await;
     let mut out = match res.binary {

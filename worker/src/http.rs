@@ -21,7 +21,39 @@ pub struct ApiRequest {
     pub body: Vec<u8>,
 }
 
+/// Every request header the core reads (lowercase): the edge copies only these from the
+/// runtime's request. A test checks that no `get_header` in the worker names another.
+pub const HEADERS_READ: &[&str] = &[
+    "authorization",
+    "cf-connecting-ip",
+    "content-length",
+    "content-type",
+    "if-none-match",
+    "origin",
+];
+
 impl ApiRequest {
+    /// A request for the absolute URL `url` as the runtime serialises it (WHATWG, e.g.
+    /// `https://glimpse.example:8443/v1/sites/demo/feed?q=1#x`): split into origin, path and
+    /// query without parsing it again. The fragment is dropped; a URL without a path has `/`.
+    pub fn from_url(method: Method, url: &str) -> Self {
+        let url = url.split_once('#').map_or(url, |(before, _)| before);
+        let (url, query) = url.split_once('?').unwrap_or((url, ""));
+        let authority_at = url.find("://").map_or(0, |i| i + 3);
+        let (origin, path) = match url[authority_at..].find('/') {
+            Some(i) => url.split_at(authority_at + i),
+            None => (url, "/"),
+        };
+        Self {
+            method,
+            origin: origin.to_string(),
+            path: path.to_string(),
+            query: query.to_string(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
     /// A request for `path`, which may carry a `?query`.
     pub fn new(method: Method, path: &str) -> Self {
         let (path, query) = path.split_once('?').unwrap_or((path, ""));
@@ -158,23 +190,21 @@ impl ApiRequest {
         if !is_json {
             return Err(ApiError::not_json());
         }
-        let mut de = serde_json::Deserializer::from_slice(&self.body);
-        let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let err = ApiError::new(400, "invalid_json", format!("body is not valid: {inner}"));
-            if path == "." || path.is_empty() {
+        let invalid = |e: crate::json::JsonError| {
+            let err = ApiError::new(
+                400,
+                "invalid_json",
+                format!("body is not valid: {}", e.inner),
+            );
+            if e.path == "." || e.path.is_empty() {
                 err
             } else {
-                err.with_field(path)
+                err.with_field(e.path)
             }
-        })?;
-        de.end()
-            .map_err(|e| ApiError::new(400, "invalid_json", format!("body is not valid: {e}")))?;
-        if let Some(field) = serde_json::from_slice(&self.body)
-            .ok()
-            .and_then(|v| numeric_tag(&v, String::new()))
-        {
+        };
+        // One parse: the tags are checked on the same value the type is read from.
+        let parsed = crate::json::value(&self.body).map_err(invalid)?;
+        if let Some(field) = numeric_tag(&parsed, String::new()) {
             return Err(ApiError::new(
                 400,
                 "invalid_json",
@@ -182,6 +212,7 @@ impl ApiRequest {
             )
             .with_field(field));
         }
+        let value: T = crate::json::body_from_value(parsed).map_err(invalid)?;
         Ok(value)
     }
 }
@@ -308,6 +339,81 @@ impl ApiResponse {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    #[test]
+    fn runtime_urls_split_into_origin_path_and_query() {
+        let cases = [
+            (
+                "https://glimpse.example/v1/sites/demo/feed",
+                ("https://glimpse.example", "/v1/sites/demo/feed", ""),
+            ),
+            (
+                "http://127.0.0.1:8787/kb/demo?q=reset%20password&x=1",
+                (
+                    "http://127.0.0.1:8787",
+                    "/kb/demo",
+                    "q=reset%20password&x=1",
+                ),
+            ),
+            (
+                "https://[::1]:8443/health#top",
+                ("https://[::1]:8443", "/health", ""),
+            ),
+            (
+                "https://xn--bcher-kva.example/?",
+                ("https://xn--bcher-kva.example", "/", ""),
+            ),
+            (
+                "https://glimpse.example/a%2Fb/?q=a?b#c?d",
+                ("https://glimpse.example", "/a%2Fb/", "q=a?b"),
+            ),
+            (
+                "https://glimpse.example",
+                ("https://glimpse.example", "/", ""),
+            ),
+        ];
+        for (url, (origin, path, query)) in cases {
+            let r = ApiRequest::from_url(Method::Get, url);
+            assert_eq!(
+                (r.origin.as_str(), r.path.as_str(), r.query.as_str()),
+                (origin, path, query),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_edge_copies_every_header_the_core_reads() {
+        // Every `get_header("…")` on a request in the worker's source names a header in
+        // HEADERS_READ, or the edge would hand the core a request without it.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut seen = Vec::new();
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            // The code, not its tests (which also read response headers).
+            let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for (_, rest) in text
+                .match_indices("get_header(\"")
+                .map(|(i, m)| ((), &text[i + m.len()..]))
+            {
+                if let Some(name) = rest.split('"').next() {
+                    seen.push(name.to_string());
+                }
+            }
+        }
+        assert!(seen.len() >= 6, "found only {seen:?}");
+        for name in &seen {
+            assert!(
+                HEADERS_READ.contains(&name.as_str()),
+                "{name} is read but not copied"
+            );
+        }
     }
 }
 

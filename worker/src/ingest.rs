@@ -48,7 +48,7 @@ pub struct StoredVote {
 
 impl StoredVote {
     fn answer(&self) -> Option<Answer> {
-        serde_json::from_str(&self.value).ok()
+        crate::json::from_str(&self.value).ok()
     }
 }
 
@@ -353,7 +353,7 @@ impl Planned {
 }
 
 fn answer_key_of(value: &str) -> String {
-    serde_json::from_str::<Answer>(value)
+    crate::json::from_str::<Answer>(value)
         .map(|a| answer_key(&a))
         .unwrap_or_default()
 }

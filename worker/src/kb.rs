@@ -53,7 +53,7 @@ struct EntryRow {
 impl EntryRow {
     /// The entry with its counted popularity; `None` if the stored JSON is unreadable.
     fn entry(self) -> Option<KbEntry> {
-        let mut e: KbEntry = serde_json::from_str(&self.entry).ok()?;
+        let mut e: KbEntry = crate::json::from_str(&self.entry).ok()?;
         let count = |n: Option<i64>| u32::try_from(n.unwrap_or(0).max(0)).unwrap_or(u32::MAX);
         if self.views.is_some() || self.helped.is_some() {
             e.views = count(self.views);

@@ -2,6 +2,10 @@
 //! [`store::KvStore`] and an explicit `now_ms`, tested natively. `edge` (wasm32 only) is the
 //! thin Cloudflare Workers shell: it converts requests and responses and wraps Workers KV.
 
+// Without `operators` (the visitors' worker) the operators' handlers, the queue consumer and
+// the cron are not entry points: their code is compiled but unused, and the linker drops it.
+#![cfg_attr(not(feature = "operators"), allow(dead_code, unused_imports))]
+
 pub mod admin;
 pub mod consumer;
 pub mod core;
@@ -9,8 +13,10 @@ pub mod door;
 pub mod hours;
 pub mod http;
 pub mod ingest;
+pub mod json;
 pub mod kb;
 pub mod limit;
+pub mod memo;
 pub mod migrate;
 pub mod privacy;
 pub mod public;
@@ -27,3 +33,5 @@ pub mod store;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;
+#[cfg(target_arch = "wasm32")]
+mod zones;

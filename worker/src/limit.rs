@@ -125,7 +125,7 @@ fn visitor_in(body: &[u8]) -> Option<String> {
     struct Named {
         visitor: Option<String>,
     }
-    serde_json::from_slice::<Named>(body)
+    crate::json::from_slice::<Named>(body)
         .ok()
         .and_then(|n| n.visitor)
         .filter(|v| is_token(v))

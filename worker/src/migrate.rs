@@ -401,7 +401,7 @@ async fn take<S: KvStore>(
         if let Some(vote) = listed
             .metadata
             .clone()
-            .and_then(|m| serde_json::from_value::<Vote>(m).ok())
+            .and_then(|m| crate::json::from_value::<Vote>(m).ok())
         {
             plan.messages.push(Message::Vote {
                 site: site_id.into(),
@@ -428,7 +428,7 @@ async fn take<S: KvStore>(
             }
         }
         Old::Events { id } => {
-            if let Ok(batch) = serde_json::from_str::<StoredBatch>(&raw) {
+            if let Ok(batch) = crate::json::from_str::<StoredBatch>(&raw) {
                 plan.messages.push(Message::Events {
                     site: site_id.into(),
                     id,
@@ -437,7 +437,7 @@ async fn take<S: KvStore>(
             }
         }
         Old::Question(_) => {
-            if let Ok(q) = serde_json::from_str::<Question>(&raw) {
+            if let Ok(q) = crate::json::from_str::<Question>(&raw) {
                 plan.messages.push(Message::Question {
                     site: site_id.into(),
                     question: Question {
@@ -448,14 +448,14 @@ async fn take<S: KvStore>(
             }
         }
         Old::Reply { question, id } => {
-            if let Ok(reply) = serde_json::from_str::<Reply>(&raw) {
+            if let Ok(reply) = crate::json::from_str::<Reply>(&raw) {
                 plan.replies.push(json!({
                     "question": question, "at": reply.at, "id": id, "body": raw,
                 }));
             }
         }
         Old::Resolved(question) => {
-            if let Ok(r) = serde_json::from_str::<Resolution>(&raw) {
+            if let Ok(r) = crate::json::from_str::<Resolution>(&raw) {
                 plan.resolutions.push(json!({
                     "question": question, "at": r.at, "category": r.category,
                 }));
@@ -463,7 +463,7 @@ async fn take<S: KvStore>(
             }
         }
         Old::Kb(_) => {
-            if let Ok(e) = serde_json::from_str::<KbEntry>(&raw) {
+            if let Ok(e) = crate::json::from_str::<KbEntry>(&raw) {
                 plan.kb.push(e);
             }
         }
@@ -471,7 +471,7 @@ async fn take<S: KvStore>(
             let cutoff = site.retain_until(0);
             let first_kept = glimpse_shared::time::utc_date(now_ms.saturating_sub(cutoff));
             if day < first_kept
-                && let Ok(stats) = serde_json::from_str::<DayStats>(&raw)
+                && let Ok(stats) = crate::json::from_str::<DayStats>(&raw)
             {
                 plan.daily.extend(
                     counters_of(&stats)

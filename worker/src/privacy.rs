@@ -175,7 +175,7 @@ fn stmt_questions(site: &str, visitor: &str, after: &str) -> Stmt {
 
 fn vote_of(r: VoteRow) -> (String, Vote) {
     let answer =
-        serde_json::from_str(&r.value).unwrap_or(glimpse_shared::Answer::Text(String::new()));
+        crate::json::from_str(&r.value).unwrap_or(glimpse_shared::Answer::Text(String::new()));
     (
         r.poll,
         Vote {
@@ -244,7 +244,7 @@ pub async fn export<S: KvStore>(
                         .get(&keys::events(site, &r.day, &r.id))
                         .await
                         .map_err(unavailable)?
-                        && let Ok(b) = serde_json::from_str::<StoredBatch>(&raw)
+                        && let Ok(b) = crate::json::from_str::<StoredBatch>(&raw)
                     {
                         out.event_batches.push(b);
                     }
@@ -297,7 +297,7 @@ pub async fn export<S: KvStore>(
                 .map_err(unavailable)?;
                 out.knowledge_base = rows
                     .iter()
-                    .filter_map(|r| serde_json::from_str(&r.entry).ok())
+                    .filter_map(|r| crate::json::from_str(&r.entry).ok())
                     .collect();
                 None
             }

@@ -3,7 +3,6 @@
 //! credentials; the server's clock decides what is live.
 
 use glimpse_shared::events::StoredBatch;
-use glimpse_shared::hash::fnv1a64;
 use glimpse_shared::poll::PublicResults;
 use glimpse_shared::time::utc_date;
 use glimpse_shared::{ApiError, EventBatch, Millis, PollResponse, SiteSnapshot, Vote, keys};
@@ -31,7 +30,7 @@ pub(crate) async fn handle<S: KvStore>(
     let Some(site) = route.site() else {
         return ApiResponse::error(&ApiError::not_found("route"));
     };
-    let snapshot = match load_snapshot(api.store, site).await {
+    let snapshot = match load_snapshot(api, site).await {
         Ok(s) => s,
         Err(e) => return ApiResponse::error(&e),
     };
@@ -55,7 +54,7 @@ pub(crate) async fn handle<S: KvStore>(
         Err(e)
     } else {
         match route {
-            Route::Feed { .. } => Ok(feed(req, &snapshot, now_ms)),
+            Route::Feed { .. } => Ok(feed(api, req, &snapshot, now_ms)),
             Route::PollResponses { poll, .. } => respond(api, req, &snapshot, poll, now_ms).await,
             Route::Events { .. } => events(api, req, &snapshot, now_ms).await,
             Route::PublicResults { poll, .. } => public_results(api, &snapshot, poll, now_ms).await,
@@ -127,22 +126,24 @@ pub const NOW_HEADER: &str = "glimpse-now";
 /// `GET /v1/sites/{site}/feed`: what is live now, with an ETag over the content (not over
 /// `now`), so an unchanged feed revalidates as 304. The server's clock is in the body's `now`
 /// and in the [`NOW_HEADER`] header.
-fn feed(req: &ApiRequest, snapshot: &SiteSnapshot, now_ms: Millis) -> ApiResponse {
-    let mut feed = snapshot.feed_at(now_ms);
-    feed.availability = crate::hours::availability(&snapshot.site, &snapshot.sessions, now_ms);
-    let body = serde_json::to_string(&feed).unwrap_or_default();
-    feed.now = 0;
-    let fingerprint = serde_json::to_vec(&feed).unwrap_or_default();
-    let etag = format!("\"{:016x}\"", fnv1a64(&fingerprint));
+fn feed<S>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    snapshot: &std::rc::Rc<SiteSnapshot>,
+    now_ms: Millis,
+) -> ApiResponse {
+    let memo = api
+        .memo
+        .feed(&snapshot.site.id, snapshot, api.zones, now_ms);
     let fresh = req
         .get_header("if-none-match")
-        .is_some_and(|inm| etag_matches(inm, &etag));
+        .is_some_and(|inm| etag_matches(inm, &memo.etag));
     let res = if fresh {
         ApiResponse::empty(304)
     } else {
-        ApiResponse::json_text(200, body)
+        ApiResponse::json_text(200, memo.body(now_ms))
     };
-    res.with_header("etag", &etag)
+    res.with_header("etag", &memo.etag)
         .with_header("cache-control", FEED_CACHE_CONTROL)
         .with_header(NOW_HEADER, &now_ms.to_string())
 }
@@ -287,7 +288,7 @@ async fn respond<S: KvStore>(
     };
 
     if let Some(raw) = api.store.get(&receipt_key).await.map_err(unavailable)? {
-        let earlier: Vote = serde_json::from_str(&raw).unwrap_or(Vote {
+        let earlier: Vote = crate::json::from_str(&raw).unwrap_or(Vote {
             id: body.id.clone(),
             answer: body.answer.clone(),
             at: now_ms,
@@ -299,7 +300,7 @@ async fn respond<S: KvStore>(
         .get(&vote_key)
         .await
         .map_err(unavailable)?
-        .and_then(|raw| serde_json::from_str(&raw).ok());
+        .and_then(|raw| crate::json::from_str(&raw).ok());
     let duplicate = current.as_ref().is_some_and(|v| v.id == body.id);
     let replaced = current.is_some() && !duplicate;
     let vote = match current {

@@ -152,7 +152,7 @@ pub(crate) async fn find<S: KvStore>(
         .await
         .map_err(unavailable)?
     {
-        Some(raw) => serde_json::from_str(&raw)
+        Some(raw) => crate::json::from_str(&raw)
             .map(Some)
             .map_err(|_| ApiError::new(500, "internal", "stored question is unreadable")),
         None => Ok(None),
@@ -293,7 +293,7 @@ pub async fn build_thread<S: KvStore>(
     let replies: Vec<Reply> = crate::sql::decode::<ReplyRow>(out.next().unwrap_or_default())
         .map_err(unavailable)?
         .into_iter()
-        .filter_map(|r| serde_json::from_str(&r.body).ok())
+        .filter_map(|r| crate::json::from_str(&r.body).ok())
         .collect();
     let resolved = crate::sql::decode::<ResolutionRow>(out.next().unwrap_or_default())
         .map_err(unavailable)?

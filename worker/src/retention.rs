@@ -118,7 +118,7 @@ pub async fn tick<S: KvStore>(
     let Some(raw) = ports.store.get(&keys::site(site)).await? else {
         return Ok(());
     };
-    let Ok(config) = serde_json::from_str::<Site>(&raw) else {
+    let Ok(config) = crate::json::from_str::<Site>(&raw) else {
         return Ok(());
     };
     let out = ports

@@ -216,9 +216,9 @@ async fn catalog(
     let (mut stories, mut polls, mut sessions) = (Vec::new(), Vec::new(), Vec::new());
     for r in found {
         match r.kind.as_str() {
-            "story" => stories.extend(serde_json::from_str::<Story>(&r.body).ok()),
-            "poll" => polls.extend(serde_json::from_str::<Poll>(&r.body).ok()),
-            "session" => sessions.extend(serde_json::from_str::<LiveSession>(&r.body).ok()),
+            "story" => stories.extend(crate::json::from_str::<Story>(&r.body).ok()),
+            "poll" => polls.extend(crate::json::from_str::<Poll>(&r.body).ok()),
+            "session" => sessions.extend(crate::json::from_str::<LiveSession>(&r.body).ok()),
             _ => {}
         }
     }

@@ -140,7 +140,7 @@ pub async fn first<T: DeserializeOwned>(
 pub fn decode<T: DeserializeOwned>(rows: Vec<Row>) -> Result<Vec<T>, StoreError> {
     rows.into_iter()
         .map(|r| {
-            serde_json::from_value(Value::Object(r))
+            crate::json::from_value(Value::Object(r))
                 .map_err(|e| StoreError(format!("unexpected row: {e}")))
         })
         .collect()

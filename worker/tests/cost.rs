@@ -186,6 +186,7 @@ fn knowledge_base_floods_cost_no_kv_read_each() {
     let limiter = RateLimiter::with_limits(Limits::default());
     let random = || Some("unused".to_string());
     let auth_failures = glimpse_worker::door::AuthThrottle::new(10, 60_000);
+    let memo = glimpse_worker::memo::SnapshotMemo::default();
     // As the edge wires it: each request a fresh `Cached` over the isolate's `ReadCache`.
     let call = |req: ApiRequest, now: i64| {
         let store = Cached {
@@ -203,6 +204,8 @@ fn knowledge_base_floods_cost_no_kv_read_each() {
             random: &random,
             sql: &h.sql,
             queue: &h.queue,
+            zones: &glimpse_worker::hours::TzDatabase,
+            memo: &memo,
         };
         pollster::block_on(handle(&api, &req, now))
     };

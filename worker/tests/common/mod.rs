@@ -35,6 +35,8 @@ pub struct H<S> {
     pub counts: Counts,
     /// Every request and consumer invocation must stay within it (Cloudflare's limits).
     pub budget: Budget,
+    /// Parsed snapshots and serialised feeds, kept across requests like an isolate's.
+    pub memo: glimpse_worker::memo::SnapshotMemo,
 }
 
 impl<S: KvStore> H<S> {
@@ -51,6 +53,7 @@ impl<S: KvStore> H<S> {
             queue: MemoryQueue::new(),
             counts: Counts::default(),
             budget: Budget::CLOUDFLARE,
+            memo: glimpse_worker::memo::SnapshotMemo::default(),
         }
     }
 
@@ -127,6 +130,8 @@ impl<S: KvStore> H<S> {
             random: &random,
             sql: &sql,
             queue: &queue,
+            zones: &glimpse_worker::hours::TzDatabase,
+            memo: &self.memo,
         };
         let what = format!("{} {}", req.method.as_str(), req.path);
         let res = pollster::block_on(handle(&api, &req, now));
