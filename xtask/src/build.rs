@@ -1,10 +1,13 @@
 //! Building the widget bundle into the worker's static assets, and the worker itself.
 
+use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
-use crate::run::{cargo, copy, run, step};
+use crate::cache::{Built, Cache, Inputs};
+use crate::run::{cargo, copy, output, run, step};
 use crate::tools::{Tools, fnv1a64};
 use crate::{Result, at};
 
@@ -27,29 +30,225 @@ pub struct WidgetBundle {
     pub wasm: String,
 }
 
+impl WidgetBundle {
+    /// The build `glimpse/{id}`.
+    pub fn new(id: &str) -> Self {
+        Self {
+            dir: format!("glimpse/{id}"),
+            glue: format!("glimpse/{id}/glimpse.js"),
+            wasm: format!("glimpse/{id}/glimpse.wasm"),
+        }
+    }
+
+    /// The build's id (its directory's name).
+    pub fn id(&self) -> &str {
+        self.dir.trim_start_matches("glimpse/")
+    }
+}
+
 /// The split loader's module name, as the main wasm imports it.
 const SPLIT_LINK: &str = "./__wasm_split.js";
 
-/// Builds everything `wrangler dev` / `wrangler deploy` serve.
+/// Builds everything `wrangler dev` / `wrangler deploy` serve, skipping each step whose
+/// inputs have not changed since it last succeeded (see [`crate::cache`]; `--rebuild` on the
+/// command line runs them all).
 pub fn build_all(tools: &Tools) -> Result {
-    let bundle = step(
-        "build widget (wasm32, release, wasm-bindgen, wasm-opt)",
-        || build_widget(tools),
-    )?;
-    step("assemble static assets (loader, _headers)", || {
-        write_loader_and_headers(tools, &bundle)
-    })?;
+    let bundle = widget(tools)?;
+    loader(tools, &bundle)?;
     step(
         "demo media (illustrations: rsvg-convert + ImageMagick; video: ffmpeg)",
         crate::media::build_demo_media,
     )?;
-    step(
-        "build console (wasm32, release, wasm-bindgen, wasm-opt)",
-        || build_admin(tools),
-    )?;
-    step("build worker (worker-build --release)", || {
-        build_worker(tools)
+    admin(tools)?;
+    worker(tools)
+}
+
+/// The workspace files every cargo build reads.
+const WORKSPACE_FILES: [&str; 4] = [
+    "Cargo.toml",
+    "Cargo.lock",
+    "rust-toolchain.toml",
+    ".cargo/config.toml",
+];
+
+/// Environment variables cargo and rustc read that change what they build.
+fn build_env() -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = std::env::vars()
+        .filter(|(name, _)| {
+            matches!(
+                name.as_str(),
+                "RUSTFLAGS"
+                    | "CARGO_ENCODED_RUSTFLAGS"
+                    | "RUSTC"
+                    | "RUSTC_WRAPPER"
+                    | "RUSTC_WORKSPACE_WRAPPER"
+                    | "RUSTUP_TOOLCHAIN"
+            ) || ["CARGO_PROFILE_", "CARGO_BUILD_", "CARGO_TARGET_"]
+                .iter()
+                .any(|prefix| name.starts_with(prefix))
+        })
+        .collect();
+    vars.sort();
+    vars
+}
+
+/// `rustc -vV` (the compiler cargo runs here: version, commit, LLVM), asked once.
+fn rustc_version() -> &'static str {
+    static VERSION: OnceLock<String> = OnceLock::new();
+    VERSION.get_or_init(|| {
+        output(Command::new("rustc").arg("-vV").current_dir(crate::root())).unwrap_or_default()
     })
+}
+
+/// What every cached step hashes besides its own files: the toolchain, the tools and their
+/// versions (wasm-opt and esbuild come from npm: package-lock.json pins them), and the
+/// environment cargo reads.
+fn tool_inputs(inputs: &mut Inputs, tools: &Tools) -> Result {
+    let root = crate::root();
+    for file in WORKSPACE_FILES.iter().chain(&["package-lock.json"]) {
+        inputs.file(&root, file)?;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_default();
+    inputs
+        .value("rustc -vV", rustc_version())
+        .value("cargo", &cargo)
+        .value("wasm-bindgen", &tools.wasm_bindgen.to_string_lossy())
+        .value(
+            "wasm-bindgen version",
+            &crate::tools::locked_wasm_bindgen_version()?,
+        )
+        .value("wasm-opt", &tools.wasm_opt.to_string_lossy())
+        .value("esbuild", &tools.esbuild.to_string_lossy())
+        .value("worker-build", &tools.worker_build.to_string_lossy())
+        .value("worker-build version", crate::tools::WORKER_BUILD_VERSION);
+    for (name, value) in build_env() {
+        inputs.value(&format!("env {name}"), &value);
+    }
+    Ok(())
+}
+
+/// The inputs of a step building the crate in `krate` (relative to the root): the library
+/// sources of it and of every local crate it depends on, the workspace files, the tools, and
+/// the xtask code in `xtask_files` that does the step.
+fn crate_inputs(step: &str, tools: &Tools, krate: &str, xtask_files: &[&str]) -> Result<Inputs> {
+    let root = crate::root();
+    let mut inputs = Inputs::new(step);
+    let crates = crate::cache::local_crates(&root, krate)?;
+    inputs.files(&root, &crate::cache::library_sources(&root, &crates)?)?;
+    for file in xtask_files {
+        inputs.file(&root, file)?;
+    }
+    tool_inputs(&mut inputs, tools)?;
+    Ok(inputs)
+}
+
+/// The widget build (see [`build_widget`]), skipped when its inputs are unchanged; either way
+/// the kept builds are pruned and listed with this one first (see [`crate::keep`]).
+pub fn widget(tools: &Tools) -> Result<WidgetBundle> {
+    let data = Cache::for_this_run().run(
+        "widget",
+        "build widget (wasm32, release, wasm-bindgen, wasm-opt)",
+        || {
+            crate_inputs(
+                "widget",
+                tools,
+                "widget",
+                &[
+                    "xtask/src/build.rs",
+                    "xtask/src/imports.rs",
+                    "xtask/src/size.rs",
+                    "xtask/src/keep.rs",
+                ],
+            )
+        },
+        || {
+            let bundle = build_widget(tools)?;
+            Ok(Built {
+                outputs: crate::cache::files_under(&assets_dir().join(&bundle.dir))?,
+                data: BTreeMap::from([("id".to_string(), bundle.id().to_string())]),
+            })
+        },
+    )?;
+    let id = data
+        .get("id")
+        .filter(|id| crate::keep::is_build_id(id))
+        .ok_or("the widget's stamp names no build: run with --rebuild")?;
+    crate::keep::prune(&assets_dir().join("glimpse"), id)?;
+    Ok(WidgetBundle::new(id))
+}
+
+/// The loader and `_headers` (see [`write_loader_and_headers`]), skipped when unchanged.
+pub fn loader(tools: &Tools, bundle: &WidgetBundle) -> Result {
+    let root = crate::root();
+    Cache::for_this_run().run(
+        "loader",
+        "assemble static assets (loader, _headers)",
+        || {
+            let mut inputs = Inputs::new("loader");
+            inputs
+                .value("glue", &bundle.glue)
+                .value("wasm", &bundle.wasm);
+            let mut files = crate::cache::git_files(&root, &["demo/pages".into()])?;
+            files.extend(["widget/loader/widget.js", "worker/assets_headers"].map(String::from));
+            inputs.files(&root, &files)?;
+            inputs.file(&root, "xtask/src/build.rs")?;
+            tool_inputs(&mut inputs, tools)?;
+            Ok(inputs)
+        },
+        || {
+            let outputs = write_loader_and_headers(tools, bundle)?;
+            Ok(Built {
+                outputs,
+                data: BTreeMap::new(),
+            })
+        },
+    )?;
+    Ok(())
+}
+
+/// The operators' console (see [`build_admin`]), skipped when its inputs are unchanged.
+pub fn admin(tools: &Tools) -> Result {
+    Cache::for_this_run().run(
+        "console",
+        "build console (wasm32, release, wasm-bindgen, wasm-opt)",
+        || crate_inputs("console", tools, "admin", &["xtask/src/build.rs"]),
+        || {
+            build_admin(tools)?;
+            Ok(Built {
+                outputs: crate::cache::files_under(&assets_dir().join("admin"))?,
+                data: BTreeMap::new(),
+            })
+        },
+    )?;
+    Ok(())
+}
+
+/// The worker in `worker/` (see [`build_worker_in`]), skipped when its inputs are unchanged.
+pub fn worker(tools: &Tools) -> Result {
+    worker_in(tools, "worker", &at("worker"))
+}
+
+/// The worker crate in `dir` (see [`build_worker_in`]) as the cached step `step`.
+pub fn worker_in(tools: &Tools, step: &str, dir: &Path) -> Result {
+    let root = crate::root();
+    let krate = dir
+        .strip_prefix(&root)
+        .map_err(|_| format!("{} is outside the workspace", dir.display()))?
+        .to_string_lossy()
+        .into_owned();
+    Cache::for_this_run().run(
+        step,
+        &format!("build {krate} (worker-build --release)"),
+        || crate_inputs(step, tools, &krate, &["xtask/src/build.rs"]),
+        || {
+            build_worker_in(tools, dir)?;
+            Ok(Built {
+                outputs: crate::cache::files_under(&dir.join("build"))?,
+                data: BTreeMap::new(),
+            })
+        },
+    )?;
+    Ok(())
 }
 
 /// Compiles a wasm crate in release, generates its JS glue (`--target web`) and optimises
@@ -97,7 +296,8 @@ fn compile_wasm(
 /// `wasm_split_cli_support` (as cargo-leptos does), generates the JS glue for the main module
 /// (`--keep-lld-exports`: the chunks import from it), optimises every wasm file with
 /// wasm-opt, minifies the glue and the split loader with esbuild, and writes the build into
-/// `assets/glimpse/{id}/`. Older builds beyond [`crate::keep::KEEP_BUILDS`] are removed.
+/// `assets/glimpse/{id}/`. [`widget`] then prunes the builds beyond
+/// [`crate::keep::KEEP_BUILDS`].
 pub fn build_widget(tools: &Tools) -> Result<WidgetBundle> {
     run(cargo().current_dir(crate::root()).args([
         "rustc",
@@ -231,12 +431,7 @@ pub fn build_widget(tools: &Tools) -> Result<WidgetBundle> {
     }
     let names: Vec<String> = files.iter().map(|(name, _)| name.clone()).collect();
     crate::keep::write_files(&dir, &names)?;
-    crate::keep::prune(&glimpse, &id)?;
-    Ok(WidgetBundle {
-        dir: format!("glimpse/{id}"),
-        glue: format!("glimpse/{id}/glimpse.js"),
-        wasm: format!("glimpse/{id}/glimpse.wasm"),
-    })
+    Ok(WidgetBundle::new(&id))
 }
 
 /// The splitter's loader with its one `Array.prototype` call (`deps.map`) written as a loop:
@@ -381,8 +576,9 @@ pub fn build_admin(tools: &Tools) -> Result {
     Ok(())
 }
 
-/// Writes the minified `widget.js` loader pointing at `bundle`, and the `_headers` file.
-pub fn write_loader_and_headers(tools: &Tools, bundle: &WidgetBundle) -> Result {
+/// Writes the minified `widget.js` loader pointing at `bundle`, the `_headers` file and the
+/// demo pages; returns the files written.
+pub fn write_loader_and_headers(tools: &Tools, bundle: &WidgetBundle) -> Result<Vec<PathBuf>> {
     let source = std::fs::read_to_string(at("widget/loader/widget.js"))
         .map_err(|e| format!("read loader: {e}"))?
         .replace("__GLIMPSE_GLUE__", &bundle.glue)
@@ -396,20 +592,18 @@ pub fn write_loader_and_headers(tools: &Tools, bundle: &WidgetBundle) -> Result 
     std::fs::write(assets.join("widget.js"), &out).map_err(|e| format!("write widget.js: {e}"))?;
     println!("    loader: widget.js ({} bytes)", out.len());
     copy(&at("worker/assets_headers"), &assets.join("_headers"))?;
+    let mut written = vec![assets.join("widget.js"), assets.join("_headers")];
     // Demo pages for the embedding contract: strict CSPs, two sites, hostile host CSS.
     let pages = at("demo/pages");
     for entry in std::fs::read_dir(&pages).map_err(|e| format!("read {}: {e}", pages.display()))? {
         let path = entry.map_err(|e| e.to_string())?.path();
         if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
-            copy(&path, &assets.join("demo").join(name))?;
+            let to = assets.join("demo").join(name);
+            copy(&path, &to)?;
+            written.push(to);
         }
     }
-    Ok(())
-}
-
-/// Builds the worker with worker-build, using only registry-installed tools.
-pub fn build_worker(tools: &Tools) -> Result {
-    build_worker_in(tools, &at("worker"))
+    Ok(written)
 }
 
 /// Builds the worker crate in `dir` with worker-build (`build/worker/shim.mjs`), then drops

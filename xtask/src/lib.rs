@@ -3,6 +3,7 @@
 
 pub mod before;
 pub mod build;
+pub mod cache;
 pub mod content;
 pub mod contract;
 pub mod imports;
@@ -26,6 +27,14 @@ pub fn root() -> PathBuf {
 /// Shorthand for a path under the workspace root.
 pub fn at(rel: &str) -> PathBuf {
     root().join(rel)
+}
+
+/// The wall clock in unix milliseconds (when seeding publishes, when a stamp was written).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 /// Errors of xtask steps: a message saying what failed and what to do.

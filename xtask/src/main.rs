@@ -2,19 +2,21 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, ExitCode, Stdio};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use xtask::content::KvEntries;
 use xtask::run::{cargo, run, show, step};
 use xtask::tools::{self, Tools};
-use xtask::{Result, at, build, content, wrangler};
+use xtask::{Result, at, build, content, now_ms, wrangler};
 
 const HELP: &str = "\
 cargo xtask <command>
 
   setup          install the pinned toolchain (wasm32 target, wasm-bindgen-cli, worker-build,
                  npm packages, Chromium) — only what is missing
-  build          build the widget bundle and the worker into worker/assets and worker/build
+  build          build the widget bundle and the worker into worker/assets and worker/build;
+                 a step whose inputs (sources, Cargo.lock, tools, by SHA-256) and outputs are
+                 as it left them is skipped and says so — `--rebuild` (also with dev, test,
+                 size, api-test, bench, screenshots) runs every step
   dev [--fresh]  setup + build + seed the demo content + wrangler dev on http://127.0.0.1:8787
                  (local KV persists across restarts; --fresh wipes it first)
   size           build the widget and print what loads before any interaction and every
@@ -49,7 +51,9 @@ cargo xtask <command>
 ";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    // Read by every build step (xtask::cache::Cache::for_this_run), whatever the command.
+    args.retain(|a| a != xtask::cache::REBUILD);
     let result = match args.first().map(String::as_str) {
         Some("setup") => tools::setup().map(|_| ()),
         Some("build") => tools::setup().and_then(|t| build::build_all(&t)),
@@ -75,13 +79,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 /// Builds everything, seeds the demo site and serves it on http://127.0.0.1:8787.
@@ -214,9 +211,7 @@ fn api_test() -> Result {
     let tools = tools::setup()?;
     if xtask::at("worker/assets/widget.js").exists() {
         // The API is the worker's: its static assets need not be rebuilt for this.
-        step("build worker (worker-build --release)", || {
-            build::build_worker(&tools)
-        })?;
+        build::worker(&tools)?;
     } else {
         build::build_all(&tools)?;
     }
@@ -229,10 +224,8 @@ fn size(built: bool) -> Result {
         xtask::size::current_bundle_dir()?
     } else {
         let tools = tools::setup()?;
-        let bundle = step("build widget", || build::build_widget(&tools))?;
-        step("assemble loader", || {
-            build::write_loader_and_headers(&tools, &bundle)
-        })?;
+        let bundle = build::widget(&tools)?;
+        build::loader(&tools, &bundle)?;
         bundle.dir
     };
     step("widget size (raw / gzip / brotli q11)", || {
