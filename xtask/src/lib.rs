@@ -8,6 +8,7 @@ pub mod content;
 pub mod contract;
 pub mod imports;
 pub mod keep;
+pub mod local;
 pub mod media;
 pub mod run;
 pub mod size;

@@ -83,6 +83,12 @@ fn main() -> ExitCode {
 
 /// Builds everything, seeds the demo site and serves it on http://127.0.0.1:8787.
 fn dev(fresh: bool) -> Result {
+    // Seeding writes the local D1's file directly: nothing may be serving from it.
+    if std::net::TcpListener::bind(("127.0.0.1", DEV_PORT)).is_err() {
+        return Err(format!(
+            "127.0.0.1:{DEV_PORT} is in use (another `cargo xtask dev`?): stop it first"
+        ));
+    }
     let tools = tools::setup()?;
     build::build_all(&tools)?;
     let persist = at("worker/.wrangler/state");
@@ -108,19 +114,22 @@ fn dev(fresh: bool) -> Result {
                 demo.sessions.len(),
                 demo.polls.len()
             );
-            wrangler::seed(&tools, &persist, &demo.seed(now)?)
+            xtask::local::seed(&tools, &persist, &demo.seed(now)?)
         },
     )?;
     let token = xtask::local_admin_token()?;
     let inspector = wrangler::free_port()?;
-    println!("\n==> Glimpse is starting on http://127.0.0.1:8787 (demo site; Ctrl-C stops it)");
-    println!("    operators' console: http://127.0.0.1:8787/admin/ (sign in with the token below)");
+    let url = format!("http://127.0.0.1:{DEV_PORT}");
+    println!("\n==> Glimpse is starting on {url} (demo site; Ctrl-C stops it)");
+    println!("    health: {url}/health");
+    println!("    operators' console: {url}/admin/ (sign in with the token below)");
     println!("    admin API token (worker/.dev.vars): {token}");
-    println!(
-        "    try: curl -H 'Authorization: Bearer {token}' http://127.0.0.1:8787/v1/admin/sites/demo\n"
-    );
-    run(wrangler::command(&tools).args(wrangler::dev_args(8787, inspector, &persist)))
+    println!("    try: curl -H 'Authorization: Bearer {token}' {url}/v1/admin/sites/demo\n");
+    run(wrangler::command(&tools).args(wrangler::dev_args(DEV_PORT, inspector, &persist)))
 }
+
+/// Where `cargo xtask dev` serves.
+const DEV_PORT: u16 = 8787;
 
 /// `cargo xtask rebuild-d1 --api URL --site ID`: runs the KV → D1 rebuild of one site
 /// (`POST /v1/admin/sites/{site}/rebuild`) step by step until it answers `done`, waiting a
