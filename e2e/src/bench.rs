@@ -70,15 +70,7 @@ pub fn parse_wrk(out: &str) -> Option<Load> {
     (saw_rps && load.p50_ms.is_finite() && load.p99_ms.is_finite()).then_some(load)
 }
 
-/// Reads `Total Upload: 812.34 KiB / gzip: 301.20 KiB` from `wrangler deploy --dry-run`:
-/// `(raw KiB, gzip KiB)`.
-pub fn parse_upload(out: &str) -> Option<(f64, f64)> {
-    let line = out.lines().find(|l| l.contains("Total Upload:"))?;
-    let rest = line.split("Total Upload:").nth(1)?;
-    let (raw, gzip) = rest.split_once("/ gzip:")?;
-    let kib = |s: &str| s.trim().strip_suffix("KiB")?.trim().parse::<f64>().ok();
-    Some((kib(raw)?, kib(gzip)?))
-}
+pub use xtask::wrangler::parse_upload;
 
 /// Long tasks during a page load, as Lighthouse counts them.
 #[derive(Debug, Clone, PartialEq, Serialize)]

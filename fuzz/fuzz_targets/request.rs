@@ -50,6 +50,8 @@ fuzz_target!(|data: &[u8]| {
         random: &random,
         sql: &sql,
         queue: &queue,
+        zones: &glimpse_worker::hours::TzDatabase,
+        memo: &glimpse_worker::memo::SnapshotMemo::default(),
     };
     let admin = |method: Method, path: &str, body: &str| {
         let req = ApiRequest::new(method, path)

@@ -162,8 +162,8 @@ const TOKEN_PREFIXES: [&str; 6] = [
 /// A password or secret: a secret word followed by `:`/`=`/"is"/"es"/"er" and a value that
 /// looks like one (a separator sign, or a value with a digit or symbol), or a known token
 /// prefix. "My password reset is not working" is not flagged.
-fn find_secrets(text: &str) -> bool {
-    let lower = text.to_lowercase();
+fn find_secrets(text: &str, text_ops: &impl crate::text::UnicodeText) -> bool {
+    let lower = text_ops.lowercase(text);
     if TOKEN_PREFIXES.iter().any(|p| lower.contains(p)) {
         return true;
     }
@@ -175,15 +175,18 @@ fn find_secrets(text: &str) -> bool {
             let before_ok = lower[..at]
                 .chars()
                 .next_back()
-                .is_none_or(|c| !c.is_alphanumeric());
+                .is_none_or(|c| !text_ops.is_alphanumeric(c));
             if !before_ok {
                 continue;
             }
             // Inflections ("passordet") and a short possessive ("mitt", "my") may follow.
             let mut rest = lower[from..]
-                .trim_start_matches(char::is_alphabetic)
+                .trim_start_matches(|c| text_ops.is_alphabetic(c))
                 .trim_start();
-            let short: String = rest.chars().take_while(|c| c.is_alphabetic()).collect();
+            let short: String = rest
+                .chars()
+                .take_while(|c| text_ops.is_alphabetic(*c))
+                .collect();
             if (2..=4).contains(&short.chars().count())
                 && !["is", "es", "er", "was"].contains(&short.as_str())
             {
@@ -209,7 +212,7 @@ fn find_secrets(text: &str) -> bool {
                 && (sign
                     || value
                         .chars()
-                        .any(|c| c.is_ascii_digit() || !c.is_alphanumeric()));
+                        .any(|c| c.is_ascii_digit() || !text_ops.is_alphanumeric(c)));
             if looks_secret {
                 return true;
             }
@@ -220,6 +223,11 @@ fn find_secrets(text: &str) -> bool {
 
 /// Every kind of sensitive data in `text`.
 pub fn scan(text: &str) -> Vec<Sensitive> {
+    scan_with(text, &crate::text::StdText)
+}
+
+/// [`scan`] with lower case from `text_ops` (the edge passes the runtime's).
+pub fn scan_with(text: &str, text_ops: &impl crate::text::UnicodeText) -> Vec<Sensitive> {
     let mut out = Vec::new();
     if find_cards(text) {
         out.push(Sensitive::CardNumber);
@@ -227,7 +235,7 @@ pub fn scan(text: &str) -> Vec<Sensitive> {
     if find_ibans(text) {
         out.push(Sensitive::Iban);
     }
-    if find_secrets(text) {
+    if find_secrets(text, text_ops) {
         out.push(Sensitive::Secret);
     }
     out

@@ -417,6 +417,12 @@ pub fn with_popularity(mut entries: Vec<KbEntry>, pop: &Popularity) -> Vec<KbEnt
 
 /// Lowercased words of `text`, with common Latin accents folded (`contraseña` → `contrasena`).
 pub fn words(text: &str) -> Vec<String> {
+    words_with(text, &crate::text::StdText)
+}
+
+/// [`words`] with lower case and word boundaries from `text_ops` (the edge passes the
+/// runtime's).
+pub fn words_with(text: &str, text_ops: &impl crate::text::UnicodeText) -> Vec<String> {
     let fold = |c: char| match c {
         'á' | 'à' | 'â' | 'ä' | 'å' => 'a',
         'é' | 'è' | 'ê' | 'ë' => 'e',
@@ -428,9 +434,9 @@ pub fn words(text: &str) -> Vec<String> {
         'æ' => 'a',
         c => c,
     };
-    text.to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
+    text_ops
+        .words(text)
+        .into_iter()
         .map(|w| w.chars().map(fold).collect())
         .collect()
 }
@@ -455,6 +461,19 @@ pub fn search(
     limit: usize,
     now_ms: Millis,
 ) -> Vec<KbHit> {
+    search_with(entries, query, topic, limit, now_ms, &crate::text::StdText)
+}
+
+/// [`search`] with words from `text_ops` (the edge passes the runtime's).
+pub fn search_with(
+    entries: &[KbEntry],
+    query: &str,
+    topic: Option<&str>,
+    limit: usize,
+    now_ms: Millis,
+    text_ops: &impl crate::text::UnicodeText,
+) -> Vec<KbHit> {
+    let words = |text: &str| words_with(text, text_ops);
     let terms = words(query);
     let mut hits: Vec<KbHit> = entries
         .iter()

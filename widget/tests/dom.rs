@@ -409,3 +409,61 @@ fn browser_domain_check_agrees_with_the_apis() {
         "https://user@evil.example/"
     ));
 }
+
+/// The JavaScript runtime's Unicode support (`text::JsText`, which the worker uses at the
+/// edge instead of uploading Rust's tables) agrees with Rust's (`text::StdText`) on every
+/// code point: letters, letters-or-digits and lower case, and on words in running text
+/// (final sigma, accents, scripts without case, digits of other scripts, joiners).
+#[wasm_bindgen_test]
+fn runtime_text_agrees_with_rusts_tables_on_every_code_point() {
+    use glimpse_shared::text::{JsText, StdText, UnicodeText};
+    let mut differ = Vec::new();
+    let mut chunk = String::new();
+    let flush = |chunk: &mut String, differ: &mut Vec<String>| {
+        if JsText.lowercase(chunk) != StdText.lowercase(chunk) {
+            // Find the code points that differ, one by one.
+            for c in chunk.split(' ').filter(|s| !s.is_empty()) {
+                if JsText.lowercase(c) != StdText.lowercase(c) {
+                    differ.push(format!("lowercase {c:?}"));
+                }
+            }
+        }
+        chunk.clear();
+    };
+    for cp in 0..=0x10_FFFF_u32 {
+        let Some(c) = char::from_u32(cp) else {
+            continue;
+        };
+        if JsText.is_alphabetic(c) != StdText.is_alphabetic(c) {
+            differ.push(format!("alphabetic U+{cp:04X}"));
+        }
+        if JsText.is_alphanumeric(c) != StdText.is_alphanumeric(c) {
+            differ.push(format!("alphanumeric U+{cp:04X}"));
+        }
+        chunk.push(c);
+        chunk.push(' ');
+        if chunk.len() > 4_000 {
+            flush(&mut chunk, &mut differ);
+        }
+    }
+    flush(&mut chunk, &mut differ);
+    for text in [
+        "ÅPNE Bestilling #42, contraseña—Ünïcode  ΣΊΣΥΦΟΣ ΟΔΟΣ.",
+        "注文の変更 ١٢٣ 四十二 x\u{200D}y İstanbul ǅemal ﬁnal",
+        "PASSORD: hemmelig1! mi contraseña es Abc123",
+    ] {
+        if JsText.words(text) != StdText.words(text) {
+            differ.push(format!(
+                "words {text:?}: {:?} vs {:?}",
+                JsText.words(text),
+                StdText.words(text)
+            ));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{} differences: {:?}",
+        differ.len(),
+        &differ[..differ.len().min(40)]
+    );
+}

@@ -482,6 +482,35 @@ async fn ask_bindings(env: &Env, limiter: &RateLimiter, keys: &crate::limit::Key
     }
 }
 
+/// The service binding to the operators' worker (wrangler.toml `[[services]]`).
+#[cfg(not(feature = "operators"))]
+const OPERATORS_BINDING: &str = "OPERATORS";
+
+/// Hands an operators' request, untouched (its body unread), to the operators' worker
+/// through its service binding; 503 if the binding is missing or the call fails.
+#[cfg(not(feature = "operators"))]
+async fn to_operators(req: Request, env: &Env) -> Result<Response> {
+    let forwarded = match env.service(OPERATORS_BINDING) {
+        Ok(operators) => operators.fetch_request(req).await,
+        Err(e) => Err(e),
+    };
+    forwarded.or_else(|e| {
+        worker::console_error!("glimpse: the operators' worker did not answer: {e}");
+        let mut err = glimpse_shared::ApiError::new(
+            503,
+            "unavailable",
+            "the operators' API is unavailable; retry shortly",
+        );
+        err.retry_after = Some(5);
+        let res = crate::http::ApiResponse::error(&err);
+        let mut out = Response::from_bytes(res.body.into_bytes())?.with_status(res.status);
+        for (name, value) in &res.headers {
+            out.headers_mut().set(name, value)?;
+        }
+        Ok(out)
+    })
+}
+
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let now_ms = Millis::try_from(Date::now().as_millis()).unwrap_or(Millis::MAX);
@@ -490,6 +519,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let method = Method::parse(&req.inner().method());
     // The runtime's URL is already parsed and serialised: split it, do not parse it again.
     let mut api_req = ApiRequest::from_url(method, &req.inner().url());
+    #[cfg(not(feature = "operators"))]
+    if crate::route::is_operators_path(&api_req.path) {
+        return to_operators(req, &env).await;
+    }
     let headers = req.headers();
     for name in HEADERS_READ {
         if let Ok(Some(value)) = headers.get(name) {

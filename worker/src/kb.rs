@@ -9,7 +9,8 @@
 //! [`search`]. Also a plain HTML page per site that needs no JavaScript.
 
 use glimpse_shared::kb::{
-    KbDraft, KbEntry, KbListed, KbSource, answer_entry, edit_entry, search, story_entry, words,
+    KbDraft, KbEntry, KbListed, KbSource, answer_entry, edit_entry, search_with, story_entry,
+    words_with,
 };
 use glimpse_shared::{ApiError, Millis, SiteSnapshot, Story};
 use serde::{Deserialize, Serialize};
@@ -388,12 +389,12 @@ fn is_mark(c: char) -> bool {
 
 /// The FTS5 query for `query` within `site`: each word a quoted string (prefix query from 3
 /// characters, as the ranking's prefixes), all required, in the title or body only. Words
-/// are letters and digits only ([`words`]) and quotes are doubled anyway, so no input is FTS5
+/// are letters and digits only ([`words_with`]) and quotes are doubled anyway, so no input is FTS5
 /// syntax. `None` when the query has no words (then the newest entries are listed).
 pub fn fts_query(site: &str, query: &str) -> Option<String> {
     let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     let mut terms: Vec<String> = Vec::new();
-    for w in words(query) {
+    for w in words_with(query, &crate::TEXT) {
         if !w.chars().any(|c| c.is_alphanumeric() && !is_mark(c)) {
             continue;
         }
@@ -474,7 +475,7 @@ pub async fn search_json<S: KvStore>(
         return Err(ApiError::new(400, "invalid", "topic must be a slug").with_field("topic"));
     }
     let entries = candidates(api.sql, &snapshot.site.id, &q, topic.as_deref(), now_ms).await?;
-    let hits = search(&entries, &q, topic.as_deref(), 20, now_ms);
+    let hits = search_with(&entries, &q, topic.as_deref(), 20, now_ms, &crate::TEXT);
     Ok(
         ApiResponse::json(200, &json!({ "query": q, "results": hits }))
             .with_header("cache-control", "public, max-age=10"),
@@ -502,7 +503,7 @@ pub async fn page<S: KvStore>(
     let q = req.query_param("q").unwrap_or_default();
     let q: String = q.chars().take(200).collect();
     let entries = candidates(api.sql, &site.id, &q, None, now_ms).await?;
-    let hits = search(&entries, &q, None, PAGE_RESULTS, now_ms);
+    let hits = search_with(&entries, &q, None, PAGE_RESULTS, now_ms, &crate::TEXT);
     let mut html = format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

@@ -31,6 +31,13 @@ pub mod sql;
 pub mod sqlite;
 pub mod store;
 
+/// Unicode lower case and word boundaries for search and the sensitive-data guard: the
+/// runtime's own (ICU) at the edge, so Rust's tables are not uploaded; Rust's natively.
+#[cfg(target_arch = "wasm32")]
+pub(crate) const TEXT: glimpse_shared::text::JsText = glimpse_shared::text::JsText;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) const TEXT: glimpse_shared::text::StdText = glimpse_shared::text::StdText;
+
 #[cfg(target_arch = "wasm32")]
 mod edge;
 #[cfg(target_arch = "wasm32")]

@@ -67,7 +67,7 @@ pub async fn ask<S: KvStore>(
         )
         .with_field("topic"));
     }
-    if let Some(kind) = guard::scan(&body.message).first() {
+    if let Some(kind) = guard::scan_with(&body.message, &crate::TEXT).first() {
         return Err(ApiError::new(
             422,
             "sensitive_data",

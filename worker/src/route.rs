@@ -465,6 +465,13 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
     })
 }
 
+/// Whether `path` belongs to the operators' API (`/v1/admin` and below), which the
+/// operators' worker answers: the visitors' worker hands such requests over unread.
+pub fn is_operators_path(path: &str) -> bool {
+    path.strip_prefix("/v1/admin")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -513,6 +520,34 @@ mod tests {
             })
         );
         assert!(route(Put, "/v1/admin/sites/demo").is_ok_and(|r| r.is_admin()));
+    }
+
+    #[test]
+    fn the_operators_worker_gets_exactly_the_admin_routes() {
+        for (template, methods) in ROUTES {
+            // One value every parameter accepts (slugs and visitor ids alike).
+            let path = template
+                .split('/')
+                .map(|seg| {
+                    if seg.starts_with('{') {
+                        "abcdefghijklmnop"
+                    } else {
+                        seg
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            for m in *methods {
+                let Ok(r) = route(*m, &path) else {
+                    panic!("{path} does not route");
+                };
+                assert_eq!(r.is_admin(), is_operators_path(&path), "{path}");
+            }
+        }
+        assert!(is_operators_path("/v1/admin"));
+        assert!(is_operators_path("/v1/admin/nothing-here"));
+        assert!(!is_operators_path("/v1/administrators"));
+        assert!(!is_operators_path("/v1/sites/admin/feed"));
     }
 
     #[test]

@@ -242,8 +242,12 @@ pub fn worker_in(tools: &Tools, step: &str, dir: &Path) -> Result {
         || crate_inputs(step, tools, &krate, &["xtask/src/build.rs"]),
         || {
             build_worker_in(tools, dir)?;
+            let mut outputs = crate::cache::files_under(&dir.join("build"))?;
+            if dir.join(OPERATORS_CONFIG).exists() {
+                outputs.extend(crate::cache::files_under(&dir.join("build-operators"))?);
+            }
             Ok(Built {
-                outputs: crate::cache::files_under(&dir.join("build"))?,
+                outputs,
                 data: BTreeMap::new(),
             })
         },
@@ -606,20 +610,39 @@ pub fn write_loader_and_headers(tools: &Tools, bundle: &WidgetBundle) -> Result<
     Ok(written)
 }
 
+/// The operators' worker's wrangler config, next to the visitors' `wrangler.toml`: a worker
+/// crate with it is built twice (see [`build_worker_in`]).
+pub const OPERATORS_CONFIG: &str = "wrangler.operators.toml";
+
 /// Builds the worker crate in `dir` with worker-build (`build/worker/shim.mjs`), then drops
 /// the custom sections nobody needs at the edge from `build/index_bg.wasm`: worker-build
 /// keeps the `name` section (it runs wasm-opt with `--debuginfo`), ≈ 400 KB of the upload.
+/// A crate with an [`OPERATORS_CONFIG`] (Glimpse's) is built twice: with its default features
+/// (the operators' worker, into `build-operators/`) and without them (the visitors' worker,
+/// into `build/`), each uploaded on its own.
 pub fn build_worker_in(tools: &Tools, dir: &std::path::Path) -> Result {
-    run(Command::new(&tools.worker_build)
-        .arg("--release")
-        .current_dir(dir)
-        .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
-        .env("WASM_OPT_BIN", &tools.wasm_opt)
-        .env("ESBUILD_BIN", &tools.esbuild)
-        .env("XDG_CACHE_HOME", at("target/xdg-cache")))?;
-    let wasm = dir.join("build/index_bg.wasm");
-    let stripped = without_custom_sections(&read(&wasm)?, UNSHIPPED_SECTIONS)?;
-    std::fs::write(&wasm, stripped).map_err(|e| format!("write {}: {e}", wasm.display()))
+    let variants: &[(&str, &[&str])] = if dir.join(OPERATORS_CONFIG).exists() {
+        &[
+            ("build-operators", &[]),
+            ("build", &["--no-default-features"]),
+        ]
+    } else {
+        &[("build", &[])]
+    };
+    for (out_dir, cargo_args) in variants {
+        run(Command::new(&tools.worker_build)
+            .args(["--release", "--out-dir", out_dir])
+            .args(*cargo_args)
+            .current_dir(dir)
+            .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
+            .env("WASM_OPT_BIN", &tools.wasm_opt)
+            .env("ESBUILD_BIN", &tools.esbuild)
+            .env("XDG_CACHE_HOME", at("target/xdg-cache")))?;
+        let wasm = dir.join(out_dir).join("index_bg.wasm");
+        let stripped = without_custom_sections(&read(&wasm)?, UNSHIPPED_SECTIONS)?;
+        std::fs::write(&wasm, stripped).map_err(|e| format!("write {}: {e}", wasm.display()))?;
+    }
+    Ok(())
 }
 
 /// Custom sections a deployed worker does without: function names (a panic's stack trace in

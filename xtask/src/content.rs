@@ -67,6 +67,8 @@ impl KvEntries for SiteContent {
             random: &random,
             sql: &sql,
             queue: &queue,
+            zones: &glimpse_worker::hours::TzDatabase,
+            memo: &glimpse_worker::memo::SnapshotMemo::default(),
         };
         let site = &self.site.id;
         let mut puts: Vec<(String, String)> =

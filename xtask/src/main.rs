@@ -125,7 +125,11 @@ fn dev(fresh: bool) -> Result {
     println!("    operators' console: {url}/admin/ (sign in with the token below)");
     println!("    admin API token (worker/.dev.vars): {token}");
     println!("    try: curl -H 'Authorization: Bearer {token}' {url}/v1/admin/sites/demo\n");
-    run(wrangler::command(&tools).args(wrangler::dev_args(DEV_PORT, inspector, &persist)))
+    // Both workers in one session: the visitors' serves, the operators' answers /v1/admin
+    // through its service binding and consumes the queue (worker/.dev.vars serves both).
+    run(wrangler::command(&tools)
+        .args(["-c", "wrangler.toml", "-c", build::OPERATORS_CONFIG])
+        .args(wrangler::dev_args(DEV_PORT, inspector, &persist)))
 }
 
 /// Where `cargo xtask dev` serves.
@@ -239,6 +243,26 @@ fn size(built: bool) -> Result {
     };
     step("widget size (raw / gzip / brotli q11)", || {
         xtask::size::check(&xtask::size::measure_widget(&dir)?)
+    })?;
+    step("worker upload (wrangler deploy --dry-run)", || {
+        let tools = tools::setup()?;
+        build::worker(&tools)?;
+        let worker = at("worker");
+        for (config, what) in [
+            ("wrangler.toml", "glimpse (visitors' worker)"),
+            (build::OPERATORS_CONFIG, "glimpse-operators"),
+        ] {
+            let (raw, gzip) = xtask::wrangler::upload(&tools, &worker, config)?;
+            println!("    {what:<28} {raw:>9.2} KiB raw {gzip:>9.2} KiB gzip");
+            // The visitors' worker starts on visitors' requests: it keeps the budget.
+            if config == "wrangler.toml" && gzip > xtask::size::WORKER_UPLOAD_MAX_KIB {
+                return Err(format!(
+                    "the visitors' worker uploads {gzip:.2} KiB gzip, over its {} KiB budget",
+                    xtask::size::WORKER_UPLOAD_MAX_KIB
+                ));
+            }
+        }
+        Ok(())
     })
 }
 

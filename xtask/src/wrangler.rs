@@ -209,6 +209,81 @@ pub fn dev_args(port: u16, inspector_port: u16, persist_to: &Path) -> Vec<String
     ]
 }
 
+/// Reads `Total Upload: 812.34 KiB / gzip: 301.20 KiB` from `wrangler deploy --dry-run`:
+/// `(raw KiB, gzip KiB)`.
+pub fn parse_upload(out: &str) -> Option<(f64, f64)> {
+    let line = out.lines().find(|l| l.contains("Total Upload:"))?;
+    let rest = line.split("Total Upload:").nth(1)?;
+    let (raw, gzip) = rest.split_once("/ gzip:")?;
+    let kib = |s: &str| s.trim().strip_suffix("KiB")?.trim().parse::<f64>().ok();
+    Some((kib(raw)?, kib(gzip)?))
+}
+
+/// The upload of the worker `config` (a wrangler config file name) in `dir` as
+/// `wrangler deploy --dry-run` reports it: (raw KiB, gzip KiB). The bundle goes to
+/// `target/dry-run/{config}` and nothing is deployed.
+pub fn upload(tools: &Tools, dir: &Path, config: &str) -> Result<(f64, f64)> {
+    let outdir = at("target/dry-run").join(config);
+    let out = command_in(tools, dir)
+        .args(["deploy", "--dry-run", "-c", config, "--outdir"])
+        .arg(&outdir)
+        .output()
+        .map_err(|e| format!("wrangler deploy --dry-run: {e}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parse_upload(&text)
+        .ok_or_else(|| format!("no upload size in `wrangler deploy --dry-run`:\n{text}"))
+}
+
+/// Copies of `dir`'s two wrangler configs under `target/wrangler-configs/{port}/`, their
+/// relative paths (`main`, the assets `directory`, `migrations_dir`) made absolute, beside a
+/// `.dev.vars` with `dir`'s own `.dev.vars` (if any) and then `vars`: wrangler reads a
+/// `.dev.vars` next to each config, for every worker of the session.
+fn instance_configs(dir: &Path, port: u16, vars: &[(&str, &str)]) -> Result<PathBuf> {
+    let to = at("target/wrangler-configs").join(port.to_string());
+    std::fs::create_dir_all(&to).map_err(|e| format!("mkdir {}: {e}", to.display()))?;
+    for name in ["wrangler.toml", crate::build::OPERATORS_CONFIG] {
+        let text = std::fs::read_to_string(dir.join(name))
+            .map_err(|e| format!("read {}: {e}", dir.join(name).display()))?;
+        std::fs::write(to.join(name), absolute_paths(&text, dir))
+            .map_err(|e| format!("write {}: {e}", to.join(name).display()))?;
+    }
+    let mut dev_vars = std::fs::read_to_string(dir.join(".dev.vars")).unwrap_or_default();
+    if !dev_vars.is_empty() && !dev_vars.ends_with('\n') {
+        dev_vars.push('\n');
+    }
+    for (name, value) in vars {
+        dev_vars.push_str(&format!("{name}={value:?}\n"));
+    }
+    std::fs::write(to.join(".dev.vars"), dev_vars)
+        .map_err(|e| format!("write {}: {e}", to.join(".dev.vars").display()))?;
+    Ok(to)
+}
+
+/// `text` (a wrangler.toml) with the relative paths of `main`, `directory` and
+/// `migrations_dir` resolved against `dir`.
+fn absolute_paths(text: &str, dir: &Path) -> String {
+    text.lines()
+        .map(|line| {
+            for key in ["main", "directory", "migrations_dir"] {
+                if let Some(rest) = line.strip_prefix(key).map(str::trim_start)
+                    && let Some(value) = rest.strip_prefix('=').map(str::trim)
+                    && let Some(path) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'))
+                    && !path.starts_with('/')
+                {
+                    return format!("{key} = {:?}", dir.join(path).to_string_lossy());
+                }
+            }
+            line.to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
 /// A `wrangler dev` started in the background; dropping it stops wrangler and workerd.
 #[derive(Debug)]
 pub struct DevServer {
@@ -250,11 +325,22 @@ impl DevServer {
         }
         let out = std::fs::File::create(&log).map_err(|e| format!("create log: {e}"))?;
         let err = out.try_clone().map_err(|e| format!("log: {e}"))?;
-        let mut cmd = command_in(tools, dir);
+        let mut cmd = if dir.join(crate::build::OPERATORS_CONFIG).exists() {
+            // Both workers in one session (the visitors' serves, the operators' answers its
+            // service binding and the queue). `--var` reaches only the first, so each instance
+            // gets its own copy of the configs with a `.dev.vars` holding `vars`.
+            let configs = instance_configs(dir, port, vars)?;
+            let mut cmd = command_in(tools, &configs);
+            cmd.args(["-c", "wrangler.toml", "-c", crate::build::OPERATORS_CONFIG]);
+            cmd
+        } else {
+            let mut cmd = command_in(tools, dir);
+            for (name, value) in vars {
+                cmd.arg("--var").arg(format!("{name}:{value}"));
+            }
+            cmd
+        };
         cmd.args(dev_args(port, inspector, persist_to));
-        for (name, value) in vars {
-            cmd.arg("--var").arg(format!("{name}:{value}"));
-        }
         cmd.stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
@@ -404,6 +490,17 @@ pub fn http_get(port: u16, path: &str) -> Result<(u16, String)> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn instance_configs_point_back_at_the_worker() {
+        let text = "name = \"glimpse\"\nmain = \"build/worker/shim.mjs\"\n[assets]\ndirectory = \"assets\"\nrun_worker_first = [\"/v1/*\"]\nmigrations_dir = \"migrations\"\nmain = \"/abs/x.mjs\"\n";
+        let out = super::absolute_paths(text, std::path::Path::new("/w/worker"));
+        assert_eq!(
+            out,
+            "name = \"glimpse\"\nmain = \"/w/worker/build/worker/shim.mjs\"\n[assets]\ndirectory = \"/w/worker/assets\"\nrun_worker_first = [\"/v1/*\"]\nmigrations_dir = \"/w/worker/migrations\"\nmain = \"/abs/x.mjs\"\n"
+        );
+    }
+
     use super::*;
     use std::io::{BufRead, BufReader, Read, Write};
 

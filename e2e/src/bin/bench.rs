@@ -9,7 +9,7 @@ use std::time::Duration;
 use glimpse_e2e::Result;
 use glimpse_e2e::bench::{
     Blocking, Load, assets_differences, blocking, busy_ms, error_of, failures, main_thread_tasks,
-    median, merge, outcome, parse_upload, parse_wrk, ratio, requests_to, verdict,
+    median, merge, outcome, parse_wrk, ratio, requests_to, verdict,
 };
 use glimpse_e2e::cdp::{Browser, Page, deep};
 use glimpse_e2e::stack::Stack;
@@ -178,11 +178,17 @@ fn bench(run: &mut Run) {
     });
     run.part("worker_upload_kib", print_upload, || {
         let mut bundles = json!({
-            "glimpse": outcome(worker_upload(&xtask::at("worker"), "glimpse")),
-            "trivial": outcome(trivial_built().and_then(|()| worker_upload(&trivial_dir, "trivial"))),
+            "glimpse": outcome(worker_upload(&xtask::at("worker"), "wrangler.toml")),
+            "glimpse_operators": outcome(worker_upload(
+                &xtask::at("worker"),
+                xtask::build::OPERATORS_CONFIG,
+            )),
+            "trivial": outcome(
+                trivial_built().and_then(|()| worker_upload(&trivial_dir, "wrangler.toml")),
+            ),
         });
         if let Some(b) = &before {
-            bundles["before"] = outcome(worker_upload(&b.worker_dir, "before"));
+            bundles["before"] = outcome(worker_upload(&b.worker_dir, "wrangler.toml"));
         }
         Ok(bundles)
     });
@@ -293,23 +299,10 @@ fn machine() -> Value {
     })
 }
 
-/// The upload `wrangler deploy --dry-run` would make for the worker in `dir` (KiB); its
-/// files go to `target/bench/dry-run/{name}`.
-fn worker_upload(dir: &Path, name: &str) -> Result<Value> {
-    let outdir = xtask::at("target/bench/dry-run").join(name);
+/// The upload of the worker `config` in `dir` (`wrangler deploy --dry-run`): raw and gzip KiB.
+fn worker_upload(dir: &Path, config: &str) -> Result<Value> {
     let tools = xtask::tools::locate()?;
-    let out = xtask::wrangler::command_in(&tools, dir)
-        .args(["deploy", "--dry-run", "--outdir"])
-        .arg(&outdir)
-        .output()
-        .map_err(|e| format!("wrangler deploy --dry-run: {e}"))?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let (raw, gzip) = parse_upload(&text)
-        .ok_or_else(|| format!("no upload size in `wrangler deploy --dry-run`:\n{text}"))?;
+    let (raw, gzip) = xtask::wrangler::upload(&tools, dir, config)?;
     Ok(json!({ "raw": raw, "gzip": gzip }))
 }
 
@@ -995,7 +988,8 @@ fn print_upload(r: &Value) {
     let before = before_label(r);
     for (name, label) in [
         ("before", before.as_str()),
-        ("glimpse", "glimpse"),
+        ("glimpse", "glimpse (visitors)"),
+        ("glimpse_operators", "glimpse-operators"),
         ("trivial", "trivial"),
     ] {
         let b = &r["worker_upload_kib"][name];
