@@ -255,3 +255,89 @@ fn events_reach_the_report_through_the_queue_and_the_cron_fans_out_to_each_site(
     )?;
     Ok(())
 }
+
+/// Opening hours across DST changes, computed in the real runtime (workerd's own ICU time
+/// zone data, not a compiled-in database), checked at chosen instants through the operators'
+/// availability preview. The expected instants are the tz database's (Python's zoneinfo
+/// agrees).
+#[test]
+#[ignore = "needs the built worker: run by `cargo xtask test`"]
+fn opening_hours_follow_dst_changes_in_the_real_runtime() -> Result {
+    let stack = Stack::start_demo()?;
+    let site_with = |zone: &str, hours: Value| -> Result {
+        let mut site = serde_json::to_value(&stack.demo.site).map_err(|e| e.to_string())?;
+        site["timezone"] = json!(zone);
+        site["topics"][1]["hours"] = hours;
+        let res = stack.admin("PUT", "/v1/admin/sites/demo", &site.to_string())?;
+        assert_eq!(res.status, 200, "{}", res.body);
+        Ok(())
+    };
+    let orders_at = |at: i64| -> Result<Value> {
+        let res = stack.admin(
+            "GET",
+            &format!("/v1/admin/sites/demo/availability?at={at}"),
+            "",
+        )?;
+        assert_eq!(res.status, 200, "{}", res.body);
+        let body = parse(&res.body)?;
+        assert_eq!(body["at"], json!(at));
+        body["availability"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["topic"] == "orders"))
+            .cloned()
+            .ok_or_else(|| format!("no availability for orders at {at}: {body}"))
+    };
+    let every_day = json!([{"days": ["mon","tue","wed","thu","fri","sat","sun"], "from": "09:00", "to": "17:00"}]);
+
+    // Oslo: CET (UTC+1) until 2026-03-29 01:00Z, then CEST (UTC+2) until 2026-10-25 01:00Z.
+    site_with("Europe/Oslo", every_day.clone())?;
+    // Sat 2026-03-28 12:00Z (13:00 CET): open until 17:00 CET = 16:00Z.
+    let a = orders_at(1_774_699_200_000)?;
+    assert_eq!(
+        (&a["open"], &a["until"]),
+        (&json!(true), &json!(1_774_713_600_000_i64))
+    );
+    // Sat 20:00Z: closed; Sunday opens at 09:00 CEST = 07:00Z, an hour earlier in UTC.
+    let a = orders_at(1_774_728_000_000)?;
+    assert_eq!(
+        (&a["open"], &a["next_open"]),
+        (&json!(false), &json!(1_774_767_600_000_i64))
+    );
+    // Sun 2026-03-29 12:00Z (14:00 CEST): open until 17:00 CEST = 15:00Z.
+    let a = orders_at(1_774_785_600_000)?;
+    assert_eq!(a["until"], json!(1_774_796_400_000_i64));
+    // Sat 2026-10-24 20:00Z (22:00 CEST): Sunday opens at 09:00 CET = 08:00Z.
+    let a = orders_at(1_792_872_000_000)?;
+    assert_eq!(a["next_open"], json!(1_792_915_200_000_i64));
+
+    // An opening inside the spring-forward gap (02:30 does not exist on 2026-03-29 in Oslo)
+    // starts when the clock resumes: 03:00 CEST = 01:00Z.
+    site_with(
+        "Europe/Oslo",
+        json!([{"days": ["sun"], "from": "02:30", "to": "04:00"}]),
+    )?;
+    let a = orders_at(1_774_735_200_000)?;
+    assert_eq!(a["next_open"], json!(1_774_746_000_000_i64));
+
+    // New York falls back on 2026-11-01 06:00Z: Sunday 08:00 EST = 13:00Z.
+    site_with(
+        "America/New_York",
+        json!([{"days": ["sun"], "from": "08:00", "to": "18:00"}]),
+    )?;
+    let a = orders_at(1_793_487_600_000)?;
+    assert_eq!(a["next_open"], json!(1_793_538_000_000_i64));
+
+    // A zone the runtime does not know is refused, naming the field.
+    let mut site = serde_json::to_value(&stack.demo.site).map_err(|e| e.to_string())?;
+    site["timezone"] = json!("Mars/Olympus");
+    let res = stack.admin("PUT", "/v1/admin/sites/demo", &site.to_string())?;
+    assert_eq!(res.status, 400, "{}", res.body);
+    assert_eq!(parse(&res.body)?["error"]["field"], json!("timezone"));
+    // And a time that is not one is a 400 naming `at`.
+    let res = stack.admin("GET", "/v1/admin/sites/demo/availability?at=soon", "")?;
+    assert_eq!(
+        (res.status, parse(&res.body)?["error"]["field"].clone()),
+        (400, json!("at"))
+    );
+    Ok(())
+}

@@ -87,6 +87,7 @@ pub(crate) async fn handle<S: KvStore>(
             crate::questions::reply(api, req, site, id, now_ms).await
         }
         (Route::AdminRebuild { site }, _) => crate::migrate::rebuild(api, req, site, now_ms).await,
+        (Route::AdminAvailability { site }, _) => availability(api, req, site, now_ms).await,
         (Route::AdminResolve { site, id }, _) => {
             crate::questions::resolve(api, req, site, id, now_ms).await
         }
@@ -414,6 +415,36 @@ pub(crate) async fn load_site_pub<S: KvStore>(
 }
 
 /// The site's stored configuration, or 404.
+/// `GET /v1/admin/sites/{site}/availability?at=MS`: live help per topic at the instant `at`
+/// (unix ms; now without it) as the feed would show it then, from the site's opening hours in
+/// its time zone (the runtime's tz data at the edge) and its live sessions, so an operator can
+/// check their hours around a DST change or a holiday. 400 naming `at` if it is not an integer.
+async fn availability<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    site_id: &str,
+    now_ms: Millis,
+) -> Result<ApiResponse, ApiError> {
+    let at = match req.query_param("at") {
+        None => now_ms,
+        Some(v) => v.trim().parse::<Millis>().map_err(|_| {
+            ApiError::new(400, "invalid", "at must be a time in unix milliseconds").with_field("at")
+        })?,
+    };
+    let snapshot = crate::core::load_snapshot(api, site_id).await?;
+    let availability =
+        crate::hours::availability(&snapshot.site, &snapshot.sessions, api.zones, at);
+    Ok(ApiResponse::json(
+        200,
+        &serde_json::json!({
+            "at": at,
+            "timezone": snapshot.site.timezone,
+            "availability": availability,
+        }),
+    )
+    .with_header("cache-control", "no-store"))
+}
+
 async fn load_site<S: KvStore>(api: &Api<'_, S>, site_id: &str) -> Result<Site, ApiError> {
     let raw = api
         .store

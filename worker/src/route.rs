@@ -107,6 +107,7 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/v1/admin/sites/{site}/questions/{id}/replies", &[Post]),
     ("/v1/admin/sites/{site}/questions/{id}/resolve", &[Post]),
     ("/v1/admin/sites/{site}/rebuild", &[Post]),
+    ("/v1/admin/sites/{site}/availability", &[Get, Head]),
 ];
 
 /// Largest body of a public JSON write (poll response, event batch, question).
@@ -228,6 +229,11 @@ pub enum Route {
     AdminRebuild {
         site: String,
     },
+    /// Operators: live-help availability at a chosen instant (`?at=` unix ms), as the feed
+    /// would show it then.
+    AdminAvailability {
+        site: String,
+    },
 }
 
 impl Route {
@@ -258,7 +264,8 @@ impl Route {
             | Route::AdminSite { site }
             | Route::AdminContent { site, .. }
             | Route::PollResults { site, .. }
-            | Route::AdminRebuild { site } => Some(site),
+            | Route::AdminRebuild { site }
+            | Route::AdminAvailability { site } => Some(site),
         }
     }
 
@@ -301,6 +308,7 @@ impl Route {
                 | Route::AdminReply { .. }
                 | Route::AdminResolve { .. }
                 | Route::AdminRebuild { .. }
+                | Route::AdminAvailability { .. }
         )
     }
 }
@@ -447,6 +455,7 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
         },
         "/v1/admin/sites/{site}" => Route::AdminSite { site: p(0) },
         "/v1/admin/sites/{site}/rebuild" => Route::AdminRebuild { site: p(0) },
+        "/v1/admin/sites/{site}/availability" => Route::AdminAvailability { site: p(0) },
         "/v1/admin/sites/{site}/polls/{poll}/results" => Route::PollResults {
             site: p(0),
             poll: p(1),

@@ -1005,3 +1005,39 @@ fn one_sites_content_never_leaks_into_anothers() {
         404
     );
 }
+
+#[test]
+fn operators_preview_availability_at_any_instant_across_dst() {
+    let h = H::with(MemoryKv::new());
+    let mut s = site();
+    s["timezone"] = json!("Europe/Oslo");
+    s["topics"][0]["hours"] = json!([{"days": ["mon","tue","wed","thu","fri","sat","sun"], "from": "09:00", "to": "17:00"}]);
+    assert_eq!(h.put("/v1/admin/sites/demo", s, T0).status, 201);
+    let at = |q: &str| {
+        h.admin(
+            Method::Get,
+            &format!("/v1/admin/sites/demo/availability{q}"),
+            None,
+            T0,
+        )
+    };
+    // Sat 2026-03-28 20:00Z: Sunday opens at 09:00 CEST = 07:00Z (after the spring change).
+    let res = at("?at=1774728000000");
+    assert_eq!(res.status, 200, "{}", res.body);
+    let b = body(&res);
+    assert_eq!(b["timezone"], json!("Europe/Oslo"));
+    assert_eq!(
+        b["availability"][0]["next_open"],
+        json!(1_774_767_600_000_i64)
+    );
+    // Without `at`, the request's own time.
+    assert_eq!(body(&at(""))["at"], json!(T0));
+    let res = at("?at=tomorrow");
+    assert_eq!((res.status, field(&res)), (400, "at".to_string()));
+    // Operators only.
+    let res = h.call(
+        ApiRequest::new(Method::Get, "/v1/admin/sites/demo/availability"),
+        T0,
+    );
+    assert_eq!(res.status, 401);
+}
