@@ -21,6 +21,36 @@ pub struct Load {
     pub socket_errors: u64,
 }
 
+/// Several runs of one load as one: requests, non-2xx answers and socket errors summed,
+/// req/s and the median latency averaged, the 99th percentile the worst run's. `None` for
+/// no runs.
+pub fn combine(runs: &[Load]) -> Option<Load> {
+    let first = runs.first()?;
+    #[allow(clippy::cast_precision_loss)]
+    let n = runs.len() as f64;
+    let mean = |f: fn(&Load) -> f64| runs.iter().map(f).sum::<f64>() / n;
+    Some(Load {
+        requests: runs.iter().map(|l| l.requests).sum(),
+        rps: mean(|l| l.rps),
+        p50_ms: mean(|l| l.p50_ms),
+        p99_ms: runs.iter().map(|l| l.p99_ms).fold(first.p99_ms, f64::max),
+        non_2xx: runs.iter().map(|l| l.non_2xx).sum(),
+        socket_errors: runs.iter().map(|l| l.socket_errors).sum(),
+    })
+}
+
+/// The order of `targets` workers in round `round` (from 0): as listed in even rounds,
+/// reversed in odd ones.
+pub fn round_order(targets: usize, round: usize) -> impl Iterator<Item = usize> {
+    (0..targets).map(move |i| {
+        if round.is_multiple_of(2) {
+            i
+        } else {
+            targets - 1 - i
+        }
+    })
+}
+
 /// A latency as wrk prints it (`850.00us`, `1.23ms`, `2.00s`), in milliseconds.
 fn latency_ms(s: &str) -> Option<f64> {
     let s = s.trim();
@@ -494,5 +524,31 @@ run_worker_first = ["/v1/*", "/kb/*", "/health", "/"]
             "neither has assets"
         );
         assert!(assets_differences("[assets", worker, same, trivial).is_err());
+    }
+
+    #[test]
+    fn rounds_alternate_and_combine() {
+        assert_eq!(round_order(3, 0).collect::<Vec<_>>(), vec![0, 1, 2]);
+        assert_eq!(round_order(3, 1).collect::<Vec<_>>(), vec![2, 1, 0]);
+        assert_eq!(round_order(2, 2).collect::<Vec<_>>(), vec![0, 1]);
+        assert_eq!(round_order(0, 1).count(), 0);
+        let run = |requests, rps, p50_ms, p99_ms, non_2xx| Load {
+            requests,
+            rps,
+            p50_ms,
+            p99_ms,
+            non_2xx,
+            socket_errors: 1,
+        };
+        let mut both = run(1800, 112.5, 9.0, 70.0, 2);
+        both.socket_errors = 2;
+        assert_eq!(
+            combine(&[
+                run(800, 100.0, 10.0, 50.0, 0),
+                run(1000, 125.0, 8.0, 70.0, 2)
+            ]),
+            Some(both)
+        );
+        assert_eq!(combine(&[]), None);
     }
 }

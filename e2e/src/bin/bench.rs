@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use glimpse_e2e::Result;
 use glimpse_e2e::bench::{
-    Blocking, Load, assets_differences, blocking, busy_ms, error_of, failures, main_thread_tasks,
-    median, merge, outcome, parse_wrk, ratio, requests_to, verdict,
+    Blocking, Load, assets_differences, blocking, busy_ms, combine, error_of, failures,
+    main_thread_tasks, median, merge, outcome, parse_wrk, ratio, requests_to, round_order, verdict,
 };
 use glimpse_e2e::cdp::{Browser, Page, deep};
 use glimpse_e2e::stack::Stack;
@@ -437,6 +437,41 @@ const HEALTH_GOAL: f64 = 0.98;
 const WRITE_GOAL: f64 = 0.8;
 const FEED_VS_BEFORE_GOAL: f64 = 1.2;
 
+/// Rounds of every load on every worker: each round after the first runs them in the
+/// reverse order of the one before, so a drift in the machine's speed (other work on its
+/// two cores) weighs on each alike.
+const ROUNDS: usize = 2;
+
+/// A worker the loads run on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Target {
+    Glimpse,
+    Before,
+    Trivial,
+}
+
+impl Target {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Glimpse => "Glimpse",
+            Self::Before => "the earlier revision",
+            Self::Trivial => "the baseline",
+        }
+    }
+}
+
+/// One worker's loads of one case as results.json keeps them: the rounds combined
+/// ([`combine`]) with each round's req/s, or the first round's error.
+fn load_cell(rounds: &[Result<Load>]) -> Value {
+    let measured: Result<Vec<Load>> = rounds.iter().cloned().collect();
+    outcome(measured.and_then(|loads| {
+        let all = combine(&loads).ok_or("no load ran")?;
+        let mut cell = serde_json::to_value(all).map_err(|e| e.to_string())?;
+        cell["rounds_rps"] = json!(loads.iter().map(|l| l.rps).collect::<Vec<_>>());
+        Ok(cell)
+    }))
+}
+
 /// An earlier revision's worker served beside today's: its own local state, seeded with the
 /// seed Glimpse's stack was seeded with, through its own migrations.
 struct BeforeServer {
@@ -466,9 +501,10 @@ fn start_before(stack: &Stack, before: &Before) -> Result<BeforeServer> {
     Ok(BeforeServer { server, state })
 }
 
-/// Feed GET, `/health`, vote POST and event POST on Glimpse's worker, then (with
-/// `--before`) on the earlier revision's, then on the trivial baseline, one after the other
-/// in this run. A measurement that fails is recorded as its error in its row.
+/// Feed GET, `/health`, vote POST and event POST on Glimpse's worker, (with `--before`) on
+/// the earlier revision's and on the trivial baseline, one after the other in this run, in
+/// [`ROUNDS`] alternating rounds. A measurement that fails is recorded as its error in its
+/// row.
 fn throughput(stack: &Stack, before: Option<&Before>) -> Result<Value> {
     let trivial_state = xtask::at("target/bench/trivial-state");
     let _ = std::fs::remove_dir_all(&trivial_state);
@@ -528,15 +564,6 @@ fn throughput(stack: &Stack, before: Option<&Before>) -> Result<Value> {
             goal_vs_before: None,
         },
     ];
-    let load = |server: &Result<&DevServer>, path: &str, script: Option<&Path>| -> Value {
-        outcome(
-            server
-                .as_ref()
-                .map_err(Clone::clone)
-                .and_then(|s| wrk(&format!("{}{path}", s.url()), script))
-                .and_then(|l| serde_json::to_value(l).map_err(|e| e.to_string())),
-        )
-    };
     let trivial_server = trivial
         .as_ref()
         .map_err(|e| format!("the trivial baseline did not start: {e}"));
@@ -548,31 +575,57 @@ fn throughput(stack: &Stack, before: Option<&Before>) -> Result<Value> {
     let mut rows = Vec::new();
     for case in &cases {
         let script = case.script.as_deref();
-        println!(
-            "load: {} on Glimpse{}, then on the trivial baseline",
-            case.name,
-            if before.is_some() {
-                ", on the earlier revision"
-            } else {
-                ""
+        // Glimpse's worker, the earlier revision's and the baseline; every round after the
+        // first in the reverse order of the one before.
+        let mut targets: Vec<(Target, Result<&DevServer>, &str)> =
+            vec![(Target::Glimpse, Ok(&stack.server), case.path)];
+        if let Some(server) = &before_server {
+            targets.push((Target::Before, server.clone(), case.path));
+        }
+        targets.push((Target::Trivial, trivial_server.clone(), case.baseline_path));
+        let mut loads: Vec<Vec<Result<Load>>> = targets.iter().map(|_| Vec::new()).collect();
+        let mut drained = None;
+        for round in 0..ROUNDS {
+            println!(
+                "load: {} (round {} of {ROUNDS}): {}",
+                case.name,
+                round + 1,
+                round_order(targets.len(), round)
+                    .map(|i| targets[i].0.label())
+                    .collect::<Vec<_>>()
+                    .join(", then ")
+            );
+            for i in round_order(targets.len(), round) {
+                let (target, server, path) = &targets[i];
+                let load = server
+                    .as_ref()
+                    .map_err(Clone::clone)
+                    .and_then(|s| wrk(&format!("{}{path}", s.url()), script));
+                loads[i].push(load);
+                if script.is_none() {
+                    continue;
+                }
+                // Let the worker's queue consumer apply what the load sent before the next
+                // load starts; on Glimpse's, measure how far behind it was and how fast it
+                // caught up (the first round's figures are kept).
+                match target {
+                    Target::Glimpse => {
+                        let d = match case.name {
+                            "vote POST" => drain(|| applied_votes(stack)),
+                            _ => drain(|| applied_batches(stack)),
+                        };
+                        drained.get_or_insert(d);
+                    }
+                    Target::Before => std::thread::sleep(Duration::from_secs(3)),
+                    Target::Trivial => {}
+                }
             }
-        );
-        let glimpse = load(&Ok(&stack.server), case.path, script);
-        // What the queue still had to apply when the load stopped, and how fast it did.
-        let drain = match case.name {
-            "vote POST" => Some(outcome(drain(|| applied_votes(stack)))),
-            "events POST" => Some(outcome(drain(|| applied_batches(stack)))),
-            _ => None,
+        }
+        let cell = |t: Target| -> Value {
+            let i = targets.iter().position(|(x, _, _)| *x == t);
+            i.map_or(Value::Null, |i| load_cell(&loads[i]))
         };
-        let earlier = before_server.as_ref().map(|server| {
-            let l = load(server, case.path, script);
-            if script.is_some() {
-                // Let its consumer apply what the load queued before the next load starts.
-                std::thread::sleep(Duration::from_secs(3));
-            }
-            l
-        });
-        let baseline = load(&trivial_server, case.baseline_path, script);
+        let (glimpse, baseline) = (cell(Target::Glimpse), cell(Target::Trivial));
         let mut row = json!({
             "case": case.name,
             "path": case.path,
@@ -581,9 +634,10 @@ fn throughput(stack: &Stack, before: Option<&Before>) -> Result<Value> {
             "trivial": baseline,
             "ratio": ratio(&glimpse, &baseline),
             "goal": case.goal,
-            "drain": drain,
+            "drain": drained.map(outcome),
         });
-        if let Some(earlier) = earlier {
+        if before_server.is_some() {
+            let earlier = cell(Target::Before);
             row["before_ratio"] = json!(ratio(&earlier, &baseline));
             row["vs_before"] = json!(ratio(&glimpse, &earlier));
             row["goal_vs_before"] = json!(case.goal_vs_before);
@@ -1044,7 +1098,7 @@ fn print_throughput(r: &Value) {
         r,
         "throughput",
         &format!(
-            "worker throughput (wrk -t1 -c{CONNECTIONS} -d{LOAD_SECS}s, wrangler dev; goals against \
+            "worker throughput (wrk -t1 -c{CONNECTIONS} -d{LOAD_SECS}s × {ROUNDS}, wrangler dev; goals against \
              the baseline: feed ≥ {FEED_GOAL}×, /health ≥ {HEALTH_GOAL}×, writes ≥ {WRITE_GOAL}×)"
         ),
     ) {
@@ -1101,18 +1155,28 @@ fn print_throughput(r: &Value) {
             before_label(r)
         );
     }
-    let mut baselines: Vec<(&str, &str)> = rows
-        .iter()
-        .filter_map(|row| Some((row["case"].as_str()?, row["baseline"].as_str()?)))
-        .collect();
-    baselines.dedup_by_key(|(_, b)| *b);
+    // Each baseline once, with the cases measured against it.
+    let mut baselines: Vec<(&str, Vec<&str>)> = Vec::new();
+    for row in &rows {
+        let (Some(case), Some(b)) = (row["case"].as_str(), row["baseline"].as_str()) else {
+            continue;
+        };
+        match baselines.iter_mut().find(|(x, _)| *x == b) {
+            Some((_, cases)) => cases.push(case),
+            None => baselines.push((b, vec![case])),
+        }
+    }
     println!(
         "baseline: the trivial worker (bench/trivial), set up like Glimpse's; {}",
         baselines
             .iter()
-            .map(|(case, b)| format!("{case}: {b}"))
+            .map(|(b, cases)| format!("{}: {b}", cases.join(", ")))
             .collect::<Vec<_>>()
             .join("; ")
+    );
+    println!(
+        "each figure: {ROUNDS} rounds of wrk, the workers in alternating order (req/s and p50 \
+         averaged, p99 the worst round's)"
     );
 
     println!("\n== ingestion queue after each write load (local Queues + D1 in wrangler dev)");
