@@ -43,6 +43,8 @@ fn hex(bytes: &[u8]) -> String {
 pub struct Inputs {
     hasher: Sha256,
     files: usize,
+    /// Each entry's own hash by its name, to say which inputs changed.
+    parts: BTreeMap<String, String>,
 }
 
 impl Inputs {
@@ -51,6 +53,7 @@ impl Inputs {
         let mut inputs = Self {
             hasher: Sha256::new(),
             files: 0,
+            parts: BTreeMap::new(),
         };
         inputs.entry(b'v', FORMAT, step.as_bytes());
         inputs
@@ -62,6 +65,9 @@ impl Inputs {
         self.hasher.update(name.as_bytes());
         self.hasher.update((bytes.len() as u64).to_le_bytes());
         self.hasher.update(bytes);
+        let kind = if kind == b'=' { "value " } else { "" };
+        self.parts
+            .insert(format!("{kind}{name}"), sha256_hex(bytes));
     }
 
     /// A named value: a tool's version or path, a setting, what an earlier step produced.
@@ -91,6 +97,11 @@ impl Inputs {
             self.file(root, rel)?;
         }
         Ok(self)
+    }
+
+    /// Each input's own hash by its name (a file's path, `value NAME`).
+    pub fn parts(&self) -> &BTreeMap<String, String> {
+        &self.parts
     }
 
     /// How many files were hashed.
@@ -270,6 +281,9 @@ pub struct Stamp {
     pub step: String,
     pub inputs: String,
     pub input_files: usize,
+    /// Each input's hash, to say which changed.
+    #[serde(default)]
+    pub input_parts: BTreeMap<String, String>,
     pub built_at_ms: i64,
     pub outputs: Vec<Output>,
     pub data: BTreeMap<String, String>,
@@ -334,18 +348,19 @@ impl Cache {
         serde_json::from_slice(&bytes).ok()
     }
 
-    /// Whether `step` with inputs hashing to `inputs` may be skipped.
-    pub fn check(&self, step: &str, inputs: &str) -> Check {
+    /// Whether `step` with `inputs` may be skipped.
+    pub fn check(&self, step: &str, inputs: &Inputs) -> Check {
         if self.force {
             return Check::Stale("--rebuild".into());
         }
         let Some(stamp) = self.stamp(step) else {
             return Check::Stale("no earlier build recorded".into());
         };
-        if stamp.inputs != inputs {
+        if stamp.inputs != inputs.digest() {
             return Check::Stale(format!(
-                "inputs changed since the build of {}",
-                utc_minute(stamp.built_at_ms)
+                "inputs changed since the build of {}: {}",
+                utc_minute(stamp.built_at_ms),
+                changed(&stamp.input_parts, inputs.parts())
             ));
         }
         for out in &stamp.outputs {
@@ -393,6 +408,7 @@ impl Cache {
             step: step.to_string(),
             inputs: inputs.digest(),
             input_files: inputs.file_count(),
+            input_parts: inputs.parts().clone(),
             built_at_ms: now_ms,
             outputs,
             data: built.data.clone(),
@@ -426,7 +442,7 @@ impl Cache {
             }
         };
         let reason = match &inputs {
-            Some(inputs) => match self.check(step, &inputs.digest()) {
+            Some(inputs) => match self.check(step, inputs) {
                 Check::Fresh(stamp) => {
                     println!(
                         "==> {step}: inputs unchanged since {} ({} files, outputs checked in {:.1}s), skipped (--rebuild forces it)",
@@ -446,6 +462,25 @@ impl Cache {
             self.record(step, inputs, &built, crate::now_ms())?;
         }
         Ok(built.data)
+    }
+}
+
+/// The names of the inputs that differ between `before` and `now` (changed, added or gone),
+/// the first three and how many more.
+fn changed(before: &BTreeMap<String, String>, now: &BTreeMap<String, String>) -> String {
+    let mut names: Vec<&String> = now
+        .iter()
+        .filter(|(name, hash)| before.get(*name) != Some(*hash))
+        .map(|(name, _)| name)
+        .chain(before.keys().filter(|name| !now.contains_key(*name)))
+        .collect();
+    names.sort();
+    names.dedup();
+    let shown: Vec<&str> = names.iter().take(3).map(|n| n.as_str()).collect();
+    match names.len() {
+        0 => "how they are hashed".into(),
+        n if n > 3 => format!("{} and {} more", shown.join(", "), n - 3),
+        _ => shown.join(", "),
     }
 }
 
@@ -553,15 +588,22 @@ mod tests {
         assert_eq!(stamp.outputs.len(), 1);
         assert_eq!(stamp.outputs[0].path, "out/thing.wasm");
         assert_eq!(stamp.outputs[0].size, "built 1".len() as u64);
-        // An input changes: built again.
+        // An input changes: built again, saying which.
         write(&root.join("src/lib.rs"), "2");
+        let now = inputs().unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            cache.check("thing", &now),
+            Check::Stale(why) if why.starts_with("inputs changed since the build of ")
+                && why.ends_with(" UTC: src/lib.rs")
+        ));
         run().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(runs.get(), 2);
         // An output is edited (same size) or removed: built again.
         write(&out, "built X");
+        let now = inputs().unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(
-            cache.check("thing", &stamp.inputs),
-            Check::Stale(_)
+            cache.check("thing", &now),
+            Check::Stale(why) if why == "out/thing.wasm is not as that step wrote it"
         ));
         run().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(runs.get(), 3);
@@ -718,6 +760,36 @@ testkit = { path = "../testkit" }
             ["app/src/lib.rs", "app/src/new.rs", "app/tests/t.rs"]
         );
         let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn the_changed_inputs_are_named() {
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        let before = map(&[("a.rs", "1"), ("b.rs", "1"), ("value rustc", "1.95")]);
+        assert_eq!(
+            changed(
+                &before,
+                &map(&[("a.rs", "2"), ("b.rs", "1"), ("value rustc", "1.95")])
+            ),
+            "a.rs"
+        );
+        assert_eq!(
+            changed(
+                &before,
+                &map(&[("a.rs", "1"), ("c.rs", "1"), ("value rustc", "1.96")])
+            ),
+            "b.rs, c.rs, value rustc"
+        );
+        assert_eq!(
+            changed(&before, &map(&[("d", "1"), ("e", "1")])),
+            "a.rs, b.rs, d and 2 more"
+        );
+        assert_eq!(changed(&before, &before), "how they are hashed");
     }
 
     #[test]
