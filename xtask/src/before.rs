@@ -60,7 +60,7 @@ pub fn resolve(rev: &str) -> Result<String> {
         &format!("{rev}^{{commit}}"),
     ]))
     .filter(|c| c.len() == 40 && c.bytes().all(|b| b.is_ascii_hexdigit()))
-    .ok_or_else(|| format!("--before {rev}: no such commit in this repository"))
+    .ok_or_else(|| format!("{rev:?} names no commit in this repository"))
 }
 
 /// Resolves `rev`, makes its worktree (or reuses it), builds its worker unless already

@@ -348,7 +348,7 @@ impl DevServer {
             .process_group(0);
         println!("    $ {}  (log: {})", show(&cmd), log.display());
         let child = cmd.spawn().map_err(|e| format!("start wrangler: {e}"))?;
-        let server = Self { child, port, log };
+        let mut server = Self { child, port, log };
         server.wait_healthy(Duration::from_secs(60))?;
         Ok(server)
     }
@@ -358,11 +358,19 @@ impl DevServer {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    fn wait_healthy(&self, timeout: Duration) -> Result {
+    /// Waits until `/health` answers 200; fails at once if wrangler exits first (a missing
+    /// build, a bad config), with its log.
+    fn wait_healthy(&mut self, timeout: Duration) -> Result {
         let started = Instant::now();
         while started.elapsed() < timeout {
             if http_get(self.port, "/health").is_ok_and(|(status, _)| status == 200) {
                 return Ok(());
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                return Err(format!(
+                    "wrangler dev exited ({status}) before answering /health; its log:\n{log}"
+                ));
             }
             std::thread::sleep(Duration::from_millis(200));
         }

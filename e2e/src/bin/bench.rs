@@ -43,7 +43,7 @@ fn main() -> ExitCode {
     }));
     if slides_only {
         // Only the per-slide rows (`cargo xtask bench --slides`): no wrk, no baseline worker.
-        let stack = Stack::start_demo();
+        let stack = start_stack(&mut run, &[]);
         run.part("slides", print_slides, || slide_costs(started(&stack)?));
     } else {
         bench(&mut run);
@@ -77,9 +77,6 @@ impl Run {
     /// prints the part.
     fn part(&mut self, key: &str, print: fn(&Value), measure: impl FnOnce() -> Result<Value>) {
         let outcome = measure();
-        if let Err(e) = &outcome {
-            eprintln!("\nbench: {key} failed: {e}");
-        }
         self.record(key, outcome);
         print(&self.results);
     }
@@ -109,19 +106,35 @@ impl Run {
         if failed.is_empty() {
             return ExitCode::SUCCESS;
         }
-        eprintln!("\nbench: {} measurement(s) failed:", failed.len());
+        eprintln!(
+            "\nbench: {} measurement(s) failed (in full above and in {}):",
+            failed.len(),
+            self.path.display()
+        );
         for (at, e) in failed {
-            eprintln!("  {at}: {e}");
+            eprintln!("  {at}: {}", e.lines().next().unwrap_or(""));
         }
         ExitCode::FAILURE
     }
 }
 
-/// The seeded stack, or why it did not start (for every part that needs it).
+/// Starts the seeded stack and records it as the part `stack` (its error in full there).
+fn start_stack(run: &mut Run, vars: &[(&str, &str)]) -> Result<Stack> {
+    let stack = Stack::start_demo_with(vars);
+    run.part("stack", print_stack, || {
+        stack
+            .as_ref()
+            .map(|s| json!({ "url": s.server.url() }))
+            .map_err(Clone::clone)
+    });
+    stack
+}
+
+/// The seeded stack, or that it did not start (for every part that needs it).
 fn started(stack: &Result<Stack>) -> Result<&Stack> {
     stack
         .as_ref()
-        .map_err(|e| format!("the seeded worker did not start: {e}"))
+        .map_err(|_| "the seeded worker did not start (see \"stack\")".to_string())
 }
 
 /// The earlier revision `cargo xtask bench --before REV` built, from its environment.
@@ -137,7 +150,10 @@ fn before_from_env() -> Result<Option<Before>> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let rev = var("GLIMPSE_BENCH_BEFORE_REV");
     if let Some(e) = var("GLIMPSE_BENCH_BEFORE_ERROR") {
-        return Err(format!("{}: {e}", rev.unwrap_or_default()));
+        return Err(format!(
+            "the worker of {} was not built: {e}",
+            rev.unwrap_or_default()
+        ));
     }
     Ok(var("GLIMPSE_BENCH_BEFORE").map(|dir| Before {
         rev: rev.unwrap_or_default(),
@@ -194,7 +210,7 @@ fn bench(run: &mut Run) {
     });
     // One seeded worker for the loads and the browser (the loads write only votes and
     // events, which neither the demo page nor the feed depend on).
-    let stack = Stack::start_demo_with(&[("RATE_LIMIT_PER_MINUTE", "0")]);
+    let stack = start_stack(run, &[("RATE_LIMIT_PER_MINUTE", "0")]);
     run.part("throughput", print_throughput, || {
         throughput(started(&stack)?, before.as_ref())
     });
@@ -916,6 +932,16 @@ fn heading(r: &Value, key: &str, title: &str) -> bool {
             false
         }
         None => true,
+    }
+}
+
+fn print_stack(r: &Value) {
+    if heading(
+        r,
+        "stack",
+        "Glimpse's workers in wrangler dev, seeded with the demo content",
+    ) {
+        println!("serving on {}", r["stack"]["url"].as_str().unwrap_or("?"));
     }
 }
 
