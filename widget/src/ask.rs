@@ -110,7 +110,10 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
     let photo_file = StoredValue::new_local(None::<web_sys::File>);
     let error = RwSignal::new(None::<String>);
     let sending = RwSignal::new(false);
-    let sensitive = Memo::new(move |_| !guard::scan(&message.get()).is_empty());
+    // The browser's own Unicode case tables, not a second copy in the wasm.
+    let sensitive = Memo::new(move |_| {
+        !guard::scan_with(&message.get(), &glimpse_shared::text::JsText).is_empty()
+    });
     let topics = move || site.get().map(|s| s.topics).unwrap_or_default();
     let selected_simple = move || {
         let t = topic.get();
