@@ -346,9 +346,8 @@ fn bench(args: &[String]) -> Result {
             "bench",
         ])
         .env("GLIMPSE_WRK", wrk);
-    if let Err(e) = step("build the trivial baseline worker (bench/trivial)", || {
-        build::build_worker_in(&tools, &at("bench/trivial"))
-    }) {
+    // The trivial baseline worker, skipped like Glimpse's when its inputs are unchanged.
+    if let Err(e) = build::worker_in(&tools, "trivial", &at("bench/trivial")) {
         measure.env("GLIMPSE_BENCH_TRIVIAL_ERROR", e);
     }
     if let Some(rev) = &args.before {
