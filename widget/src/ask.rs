@@ -3,6 +3,12 @@
 //! widget is open. Topics handled elsewhere show their channels instead; sensitive data is
 //! flagged before sending (and refused by the API).
 
+/// Unicode case for the sensitive-data guard: the browser's own tables in the widget (Rust's
+/// would be a second copy in the wasm); Rust's in host builds (clippy, native checks).
+#[cfg(target_arch = "wasm32")]
+use glimpse_shared::text::JsText as PageText;
+#[cfg(not(target_arch = "wasm32"))]
+use glimpse_shared::text::StdText as PageText;
 use std::time::Duration;
 
 use glimpse_shared::FeedSite;
@@ -111,9 +117,7 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let sending = RwSignal::new(false);
     // The browser's own Unicode case tables, not a second copy in the wasm.
-    let sensitive = Memo::new(move |_| {
-        !guard::scan_with(&message.get(), &glimpse_shared::text::JsText).is_empty()
-    });
+    let sensitive = Memo::new(move |_| !guard::scan_with(&message.get(), &PageText).is_empty());
     let topics = move || site.get().map(|s| s.topics).unwrap_or_default();
     let selected_simple = move || {
         let t = topic.get();

@@ -69,8 +69,10 @@ fn snapshots() -> &'static ReadCache {
     SNAPSHOTS.with(|cell| *cell.get_or_init(|| Box::leak(Box::default())))
 }
 
-struct EdgeKv {
-    kv: WorkersKv,
+/// Workers KV as a [`KvStore`]; the binding is looked up on first use (a feed answered from
+/// the isolate's copy of the snapshot never touches it).
+struct EdgeKv<'a> {
+    kv: Lazy<'a, WorkersKv>,
     now_ms: Millis,
 }
 
@@ -78,13 +80,13 @@ fn store_error(e: impl std::fmt::Display) -> StoreError {
     StoreError(e.to_string())
 }
 
-impl KvStore for EdgeKv {
+impl KvStore for EdgeKv<'_> {
     async fn get(&self, key: &str) -> std::result::Result<Option<String>, StoreError> {
-        self.kv.get(key).text().await.map_err(store_error)
+        self.kv.get()?.get(key).text().await.map_err(store_error)
     }
 
     async fn put(&self, key: &str, value: &str, opts: Put) -> std::result::Result<(), StoreError> {
-        let mut put = self.kv.put(key, value).map_err(store_error)?;
+        let mut put = self.kv.get()?.put(key, value).map_err(store_error)?;
         if let Some(at) = opts.expires_at_ms {
             let now_s = u64::try_from(self.now_ms / 1000).unwrap_or(0);
             let at_s = u64::try_from(at / 1000).unwrap_or(0);
@@ -101,7 +103,7 @@ impl KvStore for EdgeKv {
     }
 
     async fn delete(&self, key: &str) -> std::result::Result<(), StoreError> {
-        self.kv.delete(key).await.map_err(store_error)
+        self.kv.get()?.delete(key).await.map_err(store_error)
     }
 
     async fn list(
@@ -109,7 +111,7 @@ impl KvStore for EdgeKv {
         prefix: &str,
         cursor: Option<String>,
     ) -> std::result::Result<ListPage, StoreError> {
-        let mut list = self.kv.list().prefix(prefix.to_string());
+        let mut list = self.kv.get()?.list().prefix(prefix.to_string());
         if let Some(c) = cursor {
             list = list.cursor(c);
         }
@@ -366,7 +368,7 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<(
         }
     }
     let store = EdgeKv {
-        kv: env.kv(KV_BINDING)?,
+        kv: Lazy::new(&env, KV_BINDING, |env, name| env.kv(name)),
         now_ms,
     };
     let sql = EdgeD1::new(&env);
@@ -570,7 +572,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     }
     let store = Cached {
         inner: EdgeKv {
-            kv: env.kv(KV_BINDING)?,
+            kv: Lazy::new(&env, KV_BINDING, |env, name| env.kv(name)),
             now_ms,
         },
         cache: snapshots(),
@@ -578,7 +580,17 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         ttl_ms: SNAPSHOT_TTL_MS,
         cacheable: glimpse_shared::keys::is_snapshot,
     };
-    let token = admin_token(&env);
+    // The secret is read only for the requests that may present it.
+    let token = route
+        .as_ref()
+        .filter(|r| {
+            r.is_admin()
+                || matches!(
+                    r,
+                    crate::route::Route::Thread { .. } | crate::route::Route::Photo { .. }
+                )
+        })
+        .and_then(|_| admin_token(&env));
     let sql = EdgeD1::new(&env);
     let producer = EdgeQueue::new(&env);
     let api = Api {
