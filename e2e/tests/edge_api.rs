@@ -341,3 +341,58 @@ fn opening_hours_follow_dst_changes_in_the_real_runtime() -> Result {
     );
     Ok(())
 }
+
+/// The runtime's time zone data (workerd's ICU, behind `Intl.DateTimeFormat`) and chrono-tz's
+/// (what native tests use) give the same live help, at 40 instants spread over 2024–2030 in
+/// each of seven zones with DST (30- and 45-minute offsets, southern hemisphere, a 30-minute
+/// DST shift): the worker's availability preview in wrangler dev against the same core
+/// computed here with `TzDatabase`.
+#[test]
+#[ignore = "needs the built worker: run by `cargo xtask test`"]
+fn the_runtimes_time_zones_agree_with_chrono_tz_over_years() -> Result {
+    use glimpse_worker::hours::{TzDatabase, availability};
+    let stack = Stack::start_demo()?;
+    let (from, to) = (1_704_067_200_000_i64, 1_924_992_000_000_i64); // 2024-01-01 .. 2031-01-01
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        // xorshift64*: a fixed, reproducible spread of instants.
+        seed ^= seed >> 12;
+        seed ^= seed << 25;
+        seed ^= seed >> 27;
+        seed.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    for zone in [
+        "Europe/Oslo",
+        "Europe/London",
+        "America/New_York",
+        "America/St_Johns",
+        "Australia/Sydney",
+        "Australia/Lord_Howe",
+        "Pacific/Chatham",
+    ] {
+        let mut site = serde_json::to_value(&stack.demo.site).map_err(|e| e.to_string())?;
+        site["timezone"] = json!(zone);
+        site["topics"][1]["hours"] = json!([
+            {"days": ["mon","tue","wed","thu","fri"], "from": "09:00", "to": "17:00"},
+            {"days": ["sun"], "from": "01:30", "to": "03:15"}
+        ]);
+        let res = stack.admin("PUT", "/v1/admin/sites/demo", &site.to_string())?;
+        assert_eq!(res.status, 200, "{}", res.body);
+        let site: glimpse_shared::Site = serde_json::from_value(site).map_err(|e| e.to_string())?;
+        for _ in 0..40 {
+            let span = u64::try_from(to - from).unwrap_or(1);
+            let at = from + i64::try_from(next() % span).unwrap_or(0);
+            let res = stack.admin(
+                "GET",
+                &format!("/v1/admin/sites/demo/availability?at={at}"),
+                "",
+            )?;
+            assert_eq!(res.status, 200, "{}", res.body);
+            let edge = parse(&res.body)?["availability"].clone();
+            let native = serde_json::to_value(availability(&site, &[], &TzDatabase, at))
+                .map_err(|e| e.to_string())?;
+            assert_eq!(edge, native, "{zone} at {at}");
+        }
+    }
+    Ok(())
+}
