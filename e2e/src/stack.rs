@@ -149,10 +149,13 @@ impl Stack {
         )
     }
 
-    /// An admin API request with this worker's bearer token and a JSON body.
+    /// An admin API request with this worker's bearer token and a JSON body. A successful
+    /// write to a site or its content returns only once the visitors' worker can see it
+    /// ([`Stack::await_visitors`]): the operators' worker wrote it, the visitors' worker may
+    /// answer from its in-memory copy of the snapshot until then, as in production.
     pub fn admin(&self, method: &str, path: &str, body: &str) -> Result<HttpResponse> {
         let auth = format!("Bearer {}", self.admin_token);
-        self.request(
+        let res = self.request(
             method,
             path,
             &[
@@ -160,7 +163,24 @@ impl Stack {
                 ("content-type", "application/json"),
             ],
             body,
-        )
+        )?;
+        // `/v1/admin/sites/{site}` or `…/{stories|sessions|polls}/{id}`: what the snapshot holds.
+        let parts: Vec<&str> = path.split('?').next().unwrap_or("").split('/').collect();
+        let snapshot_write = matches!(method, "PUT" | "DELETE")
+            && parts.get(1..4) == Some(&["v1", "admin", "sites"][..])
+            && (parts.len() == 5
+                || (parts.len() == 7 && ["stories", "sessions", "polls"].contains(&parts[5])));
+        if snapshot_write && (200..300).contains(&res.status) {
+            Self::await_visitors();
+        }
+        Ok(res)
+    }
+
+    /// Waits until a write made just now through the operators' worker is what the visitors'
+    /// worker serves: its in-memory snapshot copy lives `SNAPSHOT_TTL_MS`.
+    pub fn await_visitors() {
+        let ttl = u64::try_from(glimpse_worker::store::SNAPSHOT_TTL_MS).unwrap_or(2_000);
+        std::thread::sleep(std::time::Duration::from_millis(ttl + 100));
     }
 
     /// Publishes a live session on the demo site through the admin API, announced from now,

@@ -211,6 +211,9 @@ fn operators_author_publish_measure_answer_and_erase_in_the_console() -> Result 
 
     page.click("[data-testid=publish]")?;
     page.wait_text("[data-testid=published]", "charge-your-scooter")?;
+    // Published by the operators' worker: visitors see it once the visitors' worker's copy
+    // of the snapshot has expired.
+    Stack::await_visitors();
     page.wait_visible("[data-testid=story-charge-your-scooter]")?;
     let stored = stack.admin(
         "GET",

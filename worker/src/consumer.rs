@@ -36,6 +36,7 @@ pub async fn consume<S: KvStore>(
     now_ms: Millis,
 ) -> Result<(), StoreError> {
     let ingest: Vec<&Message> = messages.iter().filter(|m| fact(m).is_some()).collect();
+    let ingest = drop_deleted_sites(ports, ingest).await?;
     let ingest = drop_erased(ports, ingest).await?;
     let ingest = drop_deleted_questions(ports, ingest).await?;
     if !ingest.is_empty() {
@@ -88,6 +89,28 @@ pub fn is_erased(m: &Message, erased: &[(String, String, Millis)]) -> bool {
             .iter()
             .any(|(s, v, when)| s == site && v == visitor && at <= *when)
     })
+}
+
+/// Drops the visitors' messages of sites that no longer exist: deleting a site removes its
+/// configuration key first (`crate::sites`), so a message still on its way when the operator
+/// deleted the site cannot bring its rows back. One KV read per distinct site in the batch.
+async fn drop_deleted_sites<'m, S: KvStore>(
+    ports: &Ports<'_, S>,
+    ingest: Vec<&'m Message>,
+) -> Result<Vec<&'m Message>, StoreError> {
+    let mut exists: std::collections::BTreeMap<&str, bool> = std::collections::BTreeMap::new();
+    for m in &ingest {
+        if let Some((site, _, _)) = fact(m)
+            && !exists.contains_key(site)
+        {
+            let found = ports.store.get(&keys::site(site)).await?.is_some();
+            exists.insert(site, found);
+        }
+    }
+    Ok(ingest
+        .into_iter()
+        .filter(|m| fact(m).is_some_and(|(site, _, _)| exists.get(site) == Some(&true)))
+        .collect())
 }
 
 /// Drops the messages of visitors erased after they were recorded (one query), and deletes

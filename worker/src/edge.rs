@@ -24,7 +24,9 @@ use crate::memo::SnapshotMemo;
 use crate::queue::{Message, Queue};
 use crate::route::Method;
 use crate::sql::{LocalFuture, Param, Row, Sql, Stmt};
-use crate::store::{Cached, KvStore, ListPage, Listed, Put, ReadCache, StoreError};
+use crate::store::{
+    Cached, KvStore, ListPage, Listed, Put, ReadCache, SNAPSHOT_TTL_MS, StoreError,
+};
 use crate::zones::IntlZones;
 
 /// The KV namespace binding name in wrangler.toml.
@@ -36,11 +38,6 @@ const QUEUE_BINDING: &str = "INGEST";
 
 /// Workers KV rejects expirations less than 60 s ahead.
 const KV_MIN_TTL_S: u64 = 60;
-
-/// How long an isolate answers from its in-memory copy of a site's snapshot (every public
-/// request reads it) before reading KV again (its own writes replace the copy at once). See
-/// [`ReadCache`] and `keys::is_snapshot`.
-const SNAPSHOT_TTL_MS: Millis = 2_000;
 
 thread_local! {
     /// The isolate's rate limiter: it lives as long as the isolate serves requests.
@@ -335,7 +332,8 @@ fn limiter(env: &Env) -> &'static RateLimiter {
 
 /// Hourly (wrangler.toml `[triggers]`): one message starts the fan-out over every site
 /// ([`crate::consumer`]); this invocation does nothing else, whatever the number of sites.
-#[cfg(feature = "operators")]
+// In the visitors' worker (wrangler.toml `[triggers]`): its one queue send is all the cron
+// does; the operators' worker consumes the fan-out.
 #[event(scheduled)]
 async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
     let now_ms = Millis::try_from(Date::now().as_millis()).unwrap_or(Millis::MAX);

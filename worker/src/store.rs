@@ -470,6 +470,13 @@ impl<S: KvStore> KvStore for &S {
     }
 }
 
+/// How long an isolate answers from its in-memory copy of a site's snapshot (every public
+/// request reads it) before reading KV again. Its own writes replace the copy at once, but a
+/// write made elsewhere (the operators' worker, another isolate) is seen by the visitors'
+/// worker at most this much later (plus KV's own propagation between locations). See
+/// [`ReadCache`] and `keys::is_snapshot`.
+pub const SNAPSHOT_TTL_MS: Millis = 2_000;
+
 /// Values an isolate read recently, shared by its requests. Workers KV is eventually
 /// consistent (a write may take up to a minute to reach other locations) and the feed is
 /// served with `max-age=10`, so keeping a hot key in memory for a few seconds changes what

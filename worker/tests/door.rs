@@ -391,3 +391,32 @@ fn pages_send_a_csp_frame_ancestors_referrer_policy_and_nosniff() {
         "{csp}"
     );
 }
+
+#[test]
+fn a_vote_still_on_its_way_when_the_site_is_deleted_brings_nothing_back() {
+    let h = seeded();
+    let res = h.vote(
+        "helpful",
+        &tok("r", 1),
+        &tok("v", 1),
+        json!({"choice": 0}),
+        T0,
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    // The operator deletes the site before the queue delivers the vote.
+    loop {
+        let res = h.admin(Method::Delete, "/v1/admin/sites/demo", None, T0);
+        if res.status == 204 {
+            break;
+        }
+        assert_eq!(res.status, 202, "{}", res.body);
+    }
+    h.drain(T0 + 1_000);
+    for table in ["votes", "tallies", "sites"] {
+        let rows = pollster::block_on(h.db().query(&glimpse_worker::sql::Stmt::new(format!(
+            "SELECT COUNT(*) AS n FROM {table} WHERE site = 'demo'"
+        ))))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(rows[0]["n"], json!(0), "{table}");
+    }
+}
