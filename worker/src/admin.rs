@@ -414,7 +414,6 @@ pub(crate) async fn load_site_pub<S: KvStore>(
     load_site(api, site_id).await
 }
 
-/// The site's stored configuration, or 404.
 /// `GET /v1/admin/sites/{site}/availability?at=MS`: live help per topic at the instant `at`
 /// (unix ms; now without it) as the feed would show it then, from the site's opening hours in
 /// its time zone (the runtime's tz data at the edge) and its live sessions, so an operator can
@@ -445,6 +444,7 @@ async fn availability<S: KvStore>(
     .with_header("cache-control", "no-store"))
 }
 
+/// The site's stored configuration, or 404.
 async fn load_site<S: KvStore>(api: &Api<'_, S>, site_id: &str) -> Result<Site, ApiError> {
     let raw = api
         .store
