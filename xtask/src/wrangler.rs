@@ -248,40 +248,67 @@ fn instance_configs(dir: &Path, port: u16, vars: &[(&str, &str)]) -> Result<Path
     for name in ["wrangler.toml", crate::build::OPERATORS_CONFIG] {
         let text = std::fs::read_to_string(dir.join(name))
             .map_err(|e| format!("read {}: {e}", dir.join(name).display()))?;
-        std::fs::write(to.join(name), absolute_paths(&text, dir))
+        std::fs::write(to.join(name), absolute_paths(&text, dir)?)
             .map_err(|e| format!("write {}: {e}", to.join(name).display()))?;
     }
     let mut dev_vars = std::fs::read_to_string(dir.join(".dev.vars")).unwrap_or_default();
     if !dev_vars.is_empty() && !dev_vars.ends_with('\n') {
         dev_vars.push('\n');
     }
-    for (name, value) in vars {
-        dev_vars.push_str(&format!("{name}={value:?}\n"));
-    }
+    dev_vars.push_str(&dev_vars_lines(vars)?);
     std::fs::write(to.join(".dev.vars"), dev_vars)
         .map_err(|e| format!("write {}: {e}", to.join(".dev.vars").display()))?;
     Ok(to)
 }
 
-/// `text` (a wrangler.toml) with the relative paths of `main`, `directory` and
-/// `migrations_dir` resolved against `dir`.
-fn absolute_paths(text: &str, dir: &Path) -> String {
-    text.lines()
-        .map(|line| {
-            for key in ["main", "directory", "migrations_dir"] {
-                if let Some(rest) = line.strip_prefix(key).map(str::trim_start)
-                    && let Some(value) = rest.strip_prefix('=').map(str::trim)
-                    && let Some(path) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'))
-                    && !path.starts_with('/')
-                {
-                    return format!("{key} = {:?}", dir.join(path).to_string_lossy());
-                }
-            }
-            line.to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
+/// `text` (a wrangler config) with its relative paths — `main`, `[assets] directory`, every
+/// `[[d1_databases]] migrations_dir` — resolved against `dir`, re-serialised by the `toml`
+/// crate (comments are not kept: the copy is generated). Errors: `text` is not TOML.
+fn absolute_paths(text: &str, dir: &Path) -> Result<String> {
+    let mut config: toml::Table = text.parse().map_err(|e| format!("wrangler config: {e}"))?;
+    let absolute = |value: &mut toml::Value| {
+        if let Some(path) = value.as_str()
+            && !Path::new(path).is_absolute()
+        {
+            *value = toml::Value::String(dir.join(path).to_string_lossy().into_owned());
+        }
+    };
+    if let Some(main) = config.get_mut("main") {
+        absolute(main);
+    }
+    if let Some(directory) = config
+        .get_mut("assets")
+        .and_then(|a| a.as_table_mut())
+        .and_then(|a| a.get_mut("directory"))
+    {
+        absolute(directory);
+    }
+    for db in config
+        .get_mut("d1_databases")
+        .and_then(|d| d.as_array_mut())
+        .into_iter()
+        .flatten()
+    {
+        if let Some(migrations) = db.as_table_mut().and_then(|t| t.get_mut("migrations_dir")) {
+            absolute(migrations);
+        }
+    }
+    toml::to_string(&config).map_err(|e| format!("wrangler config: {e}"))
+}
+
+/// `.dev.vars` lines for `vars`, double-quoted: a value that would need escaping (a quote, a
+/// backslash, a line break) is refused rather than guessed at.
+fn dev_vars_lines(vars: &[(&str, &str)]) -> Result<String> {
+    let mut out = String::new();
+    for (name, value) in vars {
+        if value.contains(['"', '\\', '\n', '\r']) {
+            return Err(format!(
+                "{name}: a .dev.vars value may not contain quotes, backslashes or line breaks"
+            ));
+        }
+        out.push_str(&format!("{name}=\"{value}\"\n"));
+    }
+    Ok(out)
 }
 
 /// A `wrangler dev` started in the background; dropping it stops wrangler and workerd.
@@ -500,13 +527,72 @@ pub fn http_get(port: u16, path: &str) -> Result<(u16, String)> {
 mod tests {
 
     #[test]
-    fn instance_configs_point_back_at_the_worker() {
-        let text = "name = \"glimpse\"\nmain = \"build/worker/shim.mjs\"\n[assets]\ndirectory = \"assets\"\nrun_worker_first = [\"/v1/*\"]\nmigrations_dir = \"migrations\"\nmain = \"/abs/x.mjs\"\n";
-        let out = super::absolute_paths(text, std::path::Path::new("/w/worker"));
+    fn instance_configs_point_back_at_the_worker() -> crate::Result {
+        let text = "name = \"glimpse\"\nmain = \"build/worker/shim.mjs\"\n# a comment\n[assets]\ndirectory = \"assets\"\nrun_worker_first = [\"/v1/*\"]\n[[d1_databases]]\nbinding = \"DB\"\nmigrations_dir = \"migrations\"\n[[services]]\nservice = \"x\"\n";
+        let out: toml::Table = super::absolute_paths(text, std::path::Path::new("/w/worker"))?
+            .parse()
+            .map_err(|e| format!("{e}"))?;
         assert_eq!(
-            out,
-            "name = \"glimpse\"\nmain = \"/w/worker/build/worker/shim.mjs\"\n[assets]\ndirectory = \"/w/worker/assets\"\nrun_worker_first = [\"/v1/*\"]\nmigrations_dir = \"/w/worker/migrations\"\nmain = \"/abs/x.mjs\"\n"
+            out["main"].as_str(),
+            Some("/w/worker/build/worker/shim.mjs")
         );
+        assert_eq!(
+            out["assets"]["directory"].as_str(),
+            Some("/w/worker/assets")
+        );
+        assert_eq!(out["assets"]["run_worker_first"][0].as_str(), Some("/v1/*"));
+        assert_eq!(
+            out["d1_databases"][0]["migrations_dir"].as_str(),
+            Some("/w/worker/migrations")
+        );
+        assert_eq!(out["services"][0]["service"].as_str(), Some("x"));
+        let already = "main = \"/abs/x.mjs\"\n";
+        assert!(
+            super::absolute_paths(already, std::path::Path::new("/w"))?.contains("\"/abs/x.mjs\"")
+        );
+        assert!(super::absolute_paths("main = ", std::path::Path::new("/w")).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn dev_vars_are_quoted_and_unquotable_values_refused() {
+        assert_eq!(
+            super::dev_vars_lines(&[("ADMIN_TOKEN", "abc123"), ("RATE_LIMIT_PER_MINUTE", "0")])
+                .ok()
+                .as_deref(),
+            Some("ADMIN_TOKEN=\"abc123\"\nRATE_LIMIT_PER_MINUTE=\"0\"\n")
+        );
+        assert!(super::dev_vars_lines(&[("X", "a\"b")]).is_err());
+        assert!(super::dev_vars_lines(&[("X", "a\nb")]).is_err());
+    }
+
+    /// The operators' worker reads and writes the visitors' storage: the two configs name the
+    /// same KV namespace, D1 database and queue, and the same vars, or a deploy splits the
+    /// data in two.
+    #[test]
+    fn both_workers_share_their_storage_and_vars() -> crate::Result {
+        let read = |name: &str| -> crate::Result<toml::Table> {
+            std::fs::read_to_string(crate::at("worker").join(name))
+                .map_err(|e| format!("{name}: {e}"))?
+                .parse()
+                .map_err(|e| format!("{name}: {e}"))
+        };
+        let visitors = read("wrangler.toml")?;
+        let operators = read(crate::build::OPERATORS_CONFIG)?;
+        for key in ["kv_namespaces", "d1_databases", "vars"] {
+            assert_eq!(visitors.get(key), operators.get(key), "{key}");
+        }
+        assert_eq!(
+            visitors["queues"]["producers"], operators["queues"]["producers"],
+            "queue producers"
+        );
+        assert_eq!(
+            visitors["services"][0]["service"].as_str(),
+            operators["name"].as_str(),
+            "the visitors' OPERATORS binding names the operators' worker"
+        );
+        assert!(operators.get("assets").is_none() && visitors["queues"].get("consumers").is_none());
+        Ok(())
     }
 
     use super::*;
