@@ -581,13 +581,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     // The secret is read only for the requests that may present it.
     let token = route
         .as_ref()
-        .filter(|r| {
-            r.is_admin()
-                || matches!(
-                    r,
-                    crate::route::Route::Thread { .. } | crate::route::Route::Photo { .. }
-                )
-        })
+        .filter(|r| r.accepts_admin_token())
         .and_then(|_| admin_token(&env));
     let sql = EdgeD1::new(&env);
     let producer = EdgeQueue::new(&env);

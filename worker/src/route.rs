@@ -288,6 +288,13 @@ impl Route {
         }
     }
 
+    /// Whether the operators' token is accepted here: every operator endpoint, and a
+    /// question's thread and photo (an operator may read them like the visitor). The edge
+    /// reads the `ADMIN_TOKEN` secret only for these.
+    pub fn accepts_admin_token(&self) -> bool {
+        self.is_admin() || matches!(self, Route::Thread { .. } | Route::Photo { .. })
+    }
+
     /// Whether this is an operator endpoint (bearer token required).
     pub fn is_admin(&self) -> bool {
         matches!(
