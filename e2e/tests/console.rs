@@ -61,7 +61,7 @@ fn traffic(stack: &Stack, story: &str) -> Result {
             &[("content-type", "application/json"), ("origin", &origin)],
             &vote.to_string(),
         )?;
-        if res.status != 201 {
+        if res.status != 202 {
             return Err(format!("vote: {} {}", res.status, res.body));
         }
     }

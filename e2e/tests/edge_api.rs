@@ -130,29 +130,36 @@ fn an_operator_publishes_visitors_vote_and_results_are_exact() -> Result {
     };
     for (visitor, choice) in [(1, 0), (2, 0), (3, 1), (4, 2), (5, 2)] {
         let res = vote(visitor, visitor, choice)?;
-        assert_eq!(res.status, 201, "{}", res.body);
+        assert_eq!(res.status, 202, "{}", res.body);
         assert_eq!(
             res.header("access-control-allow-origin"),
             Some("http://127.0.0.1:8787")
         );
     }
+    // Let the first answers be applied, then replay one and change another: the replay is
+    // acknowledged again and counted once, the change replaces (decided by the consumer).
+    stack.poll_results_when("demo", "e2e-poll", 5)?;
     let res = vote(1, 1, 0)?;
     assert_eq!(
-        res.status, 200,
+        res.status, 202,
         "a replayed response is acknowledged: {}",
         res.body
     );
-    assert_eq!(parse(&res.body)?["duplicate"], true);
+    assert_eq!(parse(&res.body)?["answer"], json!({"choice": 0}));
     let res = vote(5, 6, 1)?;
-    assert_eq!(res.status, 201, "{}", res.body);
-    assert_eq!(parse(&res.body)?["replaced"], true);
+    assert_eq!(res.status, 202, "{}", res.body);
     let res = vote(6, 7, 9)?;
     assert_eq!(res.status, 400);
     assert_eq!(parse(&res.body)?["error"]["field"], "answer");
 
-    let results = stack.poll_results_when("demo", "e2e-poll", 5)?;
+    stack.eventually(
+        "the changed answer counted, the replay not",
+        json!([2, 2, 1]),
+        std::time::Duration::from_secs(20),
+        || Ok(stack.poll_results("demo", "e2e-poll")?["counts"].clone()),
+    )?;
+    let results = stack.poll_results("demo", "e2e-poll")?;
     assert_eq!(results["total"], 5, "{results}");
-    assert_eq!(results["counts"], json!([2, 2, 1]), "{results}");
 
     // Events are accepted as a batch.
     let batch = json!({
@@ -231,7 +238,7 @@ fn events_reach_the_report_through_the_queue_and_the_cron_fans_out_to_each_site(
         "/v1/sites/demo/polls/cron-poll/responses",
         json!({"id": "cronresponse0000000001", "visitor": visitor, "answer": {"rating": 4}}),
     )?;
-    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(res.status, 202, "{}", res.body);
     stack.poll_results_when("demo", "cron-poll", 1)?;
     let res = stack.admin("DELETE", "/v1/admin/sites/demo/polls/cron-poll", "")?;
     assert_eq!(res.status, 204, "{}", res.body);

@@ -70,7 +70,9 @@ pub fn content_prefix(site: &str, kind: ContentKind) -> String {
     format!("site/{site}/{}/", kind.singular())
 }
 
-/// A visitor's current answer to a poll (the answer also in the key's metadata).
+/// A visitor's current answer to a poll (the answer also in the key's metadata), as versions
+/// before 0.17 stored it; since then each response is its own record ([`response`]). Erasure
+/// and site deletion still remove these.
 pub fn vote(site: &str, poll: &str, visitor: &str) -> String {
     format!("site/{site}/vote/{poll}/{visitor}")
 }
@@ -80,8 +82,15 @@ pub fn votes_prefix(site: &str, poll: &str) -> String {
     format!("site/{site}/vote/{poll}/")
 }
 
-/// Marks a response id as recorded, so a replay is recognised even after the visitor has
-/// since changed their answer.
+/// One poll response, as its own record: `{visitor, id, answer, at}` (a
+/// `shared::poll::ResponseRecord`). Written once per response id (a retry rewrites the same
+/// key), found for erasure through D1's `responses` rows.
+pub fn response(site: &str, poll: &str, response: &str) -> String {
+    format!("site/{site}/response/{poll}/{response}")
+}
+
+/// Marked a response id as recorded, in versions before 0.17 (replays are recognised by the
+/// queue consumer now, from D1's `responses`). Erasure and site deletion still remove these.
 pub fn receipt(site: &str, poll: &str, response: &str) -> String {
     format!("site/{site}/receipt/{poll}/{response}")
 }
@@ -175,6 +184,7 @@ mod tests {
             site(&id),
             vote(&id, &id, &token),
             receipt(&id, &id, &token),
+            response(&id, &id, &token),
             events(&id, "2026-11-22", &token),
             question(&id, &token),
             question_photo(&id, &token),

@@ -29,7 +29,7 @@ pub mod validate;
 pub use error::{ApiError, ErrorBody};
 pub use events::{Event, EventBatch, EventKind};
 pub use feed::{Feed, FeedSite, SiteSnapshot};
-pub use poll::{Answer, Poll, PollKind, PollResponse, PollResults, Vote};
+pub use poll::{Answer, Poll, PollKind, PollResponse, PollResults, ResponseRecord, Vote};
 pub use session::{Banner, LiveSession};
 pub use site::{Channel, ChannelKind, Site, Theme, ThemeMode, Topic};
 pub use story::{Cta, Media, Slide, Story};

@@ -62,14 +62,26 @@ pub struct PollResponse {
     pub answer: Answer,
 }
 
-/// A visitor's current answer as stored (one KV key per poll and visitor, this in its
-/// metadata so results are computed from a key listing alone).
+/// A poll answer as recorded: the response id, the answer and the server time. The queue
+/// carries it to D1's `votes` (the visitor's current answer per poll).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Vote {
     /// The response id that set this answer.
     pub id: String,
     pub answer: Answer,
     /// Server time the answer was recorded.
+    pub at: Millis,
+}
+
+/// One poll response as its own KV record (`keys::response`, one per response id): who
+/// answered and what. Erasure finds it through D1's `responses` row of the same id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseRecord {
+    pub visitor: String,
+    /// The response id.
+    pub id: String,
+    pub answer: Answer,
+    /// Server time the response arrived, ms.
     pub at: Millis,
 }
 

@@ -157,6 +157,13 @@ async fn drop_erased<'m, S: KvStore>(
                 visitor,
                 vote,
             } => {
+                ports
+                    .store
+                    .delete(&keys::response(site, poll, &vote.id))
+                    .await?;
+                // What versions before 0.17 wrote for the response (a message queued across
+                // the upgrade): the visitor's vote key, if it still holds this response, and
+                // the receipt.
                 let key = keys::vote(site, poll, visitor);
                 let current: Option<glimpse_shared::Vote> = ports
                     .store

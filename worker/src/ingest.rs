@@ -3,13 +3,16 @@
 //! visitor counted once a day per metric and key through `seen`) and all-time story
 //! `popularity`.
 //!
-//! [`plan`] reads what the delivery touches in three queries (the stored votes of its
-//! (poll, visitor) pairs, which of its batch ids were applied, which of its once-a-day marks
-//! exist), [`decide`] is the pure decision, and [`Planned::statements`] turns it into at
-//! most six writes of one JSON parameter each, which the consumer runs in one transaction.
+//! [`plan`] reads what the delivery touches in four queries (the stored votes of its
+//! (poll, visitor) pairs, which of its response ids were seen, which of its batch ids were
+//! applied, which of its once-a-day marks exist), [`decide`] is the pure decision, and
+//! [`Planned::statements`] turns it into at most seven writes of one JSON parameter each,
+//! which the consumer runs in one transaction.
 //!
-//! Rules: a vote older than the stored one (by `at`, then response id) or with the stored
-//! response id changes nothing; a newer one replaces the answer (its tally and its day's
+//! Rules: a response id seen before (in `responses`, or earlier in the same delivery) is a
+//! replay and changes nothing, even when the visitor has answered differently since; every
+//! new response id is recorded in `responses`. A vote older than the stored one (by `at`,
+//! then response id) changes nothing; a newer one replaces the answer (its tally and its day's
 //! counters move from the old answer to the new one); several votes of one (poll, visitor)
 //! in a delivery apply in `at` order. A batch id already applied, or seen earlier in the same
 //! delivery, changes nothing. The counts are `shared::rollup::counts` and `vote_counts`, so
@@ -56,6 +59,8 @@ impl StoredVote {
 #[derive(Debug, Clone, Default)]
 pub struct Known {
     pub votes: HashMap<VoteKey, StoredVote>,
+    /// (site, poll, response id) of the delivery's responses already seen (`responses`).
+    pub responses: HashSet<(String, String, String)>,
     /// (site, batch id) already applied.
     pub batches: HashSet<(String, String)>,
     pub seen: HashSet<Mark>,
@@ -77,6 +82,8 @@ pub struct BatchRow {
 pub struct Planned {
     /// The new current answers, one per (site, poll, visitor).
     pub votes: BTreeMap<VoteKey, StoredVote>,
+    /// Every response id the delivery brings that was not seen before, current or not.
+    pub responses: Vec<StoredVote>,
     /// (site, poll, answer key) → change.
     pub tallies: BTreeMap<(String, String, String), i64>,
     pub batches: Vec<BatchRow>,
@@ -150,7 +157,23 @@ pub fn decide(known: &Known, messages: &[&Message]) -> Planned {
         })
         .collect();
     votes.sort_by(|a, b| (a.3.at, &a.3.id).cmp(&(b.3.at, &b.3.id)));
+    let mut new_ids: HashSet<(&str, &str, &str)> = HashSet::new();
     for (site, poll, visitor, vote) in votes {
+        // A response id seen before (stored, or earlier in this delivery) is a replay: it
+        // changes nothing, even if the visitor has answered differently since.
+        let id = (site.to_string(), poll.to_string(), vote.id.clone());
+        if known.responses.contains(&id) || !new_ids.insert((site, poll, vote.id.as_str())) {
+            continue;
+        }
+        let stored = StoredVote {
+            site: site.into(),
+            poll: poll.into(),
+            visitor: visitor.into(),
+            response: vote.id.clone(),
+            value: serde_json::to_string(&vote.answer).unwrap_or_default(),
+            at: vote.at,
+        };
+        out.responses.push(stored.clone());
         let key = vote_key(site, poll, visitor);
         let current = out.votes.get(&key).or_else(|| known.votes.get(&key));
         if let Some(cur) = current
@@ -174,17 +197,7 @@ pub fn decide(known: &Known, messages: &[&Message]) -> Planned {
         for (m, k) in vote_counts(poll, &vote.answer) {
             add(&mut out.daily, site, vote.at, m, k, 1);
         }
-        out.votes.insert(
-            key,
-            StoredVote {
-                site: site.into(),
-                poll: poll.into(),
-                visitor: visitor.into(),
-                response: vote.id.clone(),
-                value: serde_json::to_string(&vote.answer).unwrap_or_default(),
-                at: vote.at,
-            },
-        );
+        out.votes.insert(key, stored);
     }
 
     // Event batches, each id once.
@@ -236,6 +249,24 @@ impl Planned {
     /// The writes, each one statement taking one JSON parameter (none for an empty part).
     pub fn statements(&self) -> Vec<Stmt> {
         let mut out = Vec::new();
+        if !self.responses.is_empty() {
+            let rows: Vec<_> = self
+                .responses
+                .iter()
+                .map(|v| serde_json::json!([v.site, v.poll, v.response, v.visitor, v.value, v.at]))
+                .collect();
+            out.push(
+                Stmt::new(
+                    "INSERT INTO responses (site, poll, response, visitor, value, at) \
+                     SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), \
+                     json_extract(value, '$[2]'), json_extract(value, '$[3]'), \
+                     json_extract(value, '$[4]'), json_extract(value, '$[5]') \
+                     FROM json_each(?1) WHERE true \
+                     ON CONFLICT (site, poll, response) DO NOTHING",
+                )
+                .bind_json(&rows),
+            );
+        }
         if !self.votes.is_empty() {
             let rows: Vec<_> = self
                 .votes
@@ -390,6 +421,13 @@ pub fn erase_votes(site: &str, visitor: &str) -> Vec<Stmt> {
 }
 
 #[derive(Deserialize)]
+struct ResponseId {
+    site: String,
+    poll: String,
+    response: String,
+}
+
+#[derive(Deserialize)]
 struct BatchId {
     site: String,
     id: String,
@@ -434,6 +472,29 @@ pub async fn known(sql: &dyn Sql, messages: &[&Message]) -> Result<Known, StoreE
         out.votes = found
             .into_iter()
             .map(|v| (vote_key(&v.site, &v.poll, &v.visitor), v))
+            .collect();
+        let ids: BTreeSet<(&str, &str, &str)> = messages
+            .iter()
+            .filter_map(|m| match m {
+                Message::Vote {
+                    site, poll, vote, ..
+                } => Some((site.as_str(), poll.as_str(), vote.id.as_str())),
+                _ => None,
+            })
+            .collect();
+        let seen: Vec<ResponseId> = rows(
+            sql,
+            Stmt::new(
+                "SELECT site, poll, response FROM responses \
+                 WHERE (site, poll, response) IN (SELECT json_extract(value, '$[0]'), \
+                 json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?1))",
+            )
+            .bind_json(&ids),
+        )
+        .await?;
+        out.responses = seen
+            .into_iter()
+            .map(|r| (r.site, r.poll, r.response))
             .collect();
     }
     let ids: BTreeSet<(&str, &str)> = messages
@@ -542,6 +603,11 @@ mod tests {
         for (k, v) in &planned.votes {
             known.votes.insert(k.clone(), v.clone());
         }
+        for r in &planned.responses {
+            known
+                .responses
+                .insert((r.site.clone(), r.poll.clone(), r.response.clone()));
+        }
         for b in &planned.batches {
             known.batches.insert((b.site.clone(), b.id.clone()));
         }
@@ -585,9 +651,25 @@ mod tests {
                 (counter("2026-11-23", metric::CSAT, "5"), 1)
             ])
         );
-        // A late replay of the replaced answer, and the same answer again, change nothing.
+        // A late replay of the replaced answer, and the same answer again, change nothing;
+        // nor does a retry of the replaced response sent after the change (the edge stamps
+        // it with its own, later, arrival time).
         assert_eq!(decide(&known, &[&first]), Planned::default());
         assert_eq!(decide(&known, &[&second]), Planned::default());
+        let retried = vote("v", "r1", Answer::Rating(2), DAY + 2 * 86_400_000);
+        assert_eq!(decide(&known, &[&retried]), Planned::default());
+        // Twice in one delivery, the second copy later: applied once.
+        let third = vote("v", "r3", Answer::Rating(4), DAY + 3 * 86_400_000);
+        let third_again = vote("v", "r3", Answer::Rating(4), DAY + 3 * 86_400_000 + 9);
+        let p = decide(&known, &[&third_again, &third]);
+        assert_eq!(p.responses.len(), 1);
+        assert_eq!(
+            p.tallies,
+            BTreeMap::from([
+                (("s".into(), "p".into(), "4".into()), 1),
+                (("s".into(), "p".into(), "5".into()), -1)
+            ])
+        );
     }
 
     #[test]
@@ -655,7 +737,7 @@ mod tests {
         ];
         let refs: Vec<&Message> = msgs.iter().collect();
         let stmts = decide(&Known::default(), &refs).statements();
-        assert_eq!(stmts.len(), 6);
+        assert_eq!(stmts.len(), 7);
         assert!(stmts.iter().all(|s| s.params.len() == 1));
         assert!(decide(&Known::default(), &[]).statements().is_empty());
     }

@@ -1,10 +1,11 @@
 //! Privacy: everything stored about one anonymous visitor id, exported as JSON or erased.
 //! Visitors are only ever identified by the random id their browser made; no cookies.
 //!
-//! Both find the visitor's data through D1's per-visitor indexes (`votes_by_visitor`,
-//! `batches_by_visitor`, `questions_by_visitor`, `seen_by_visitor`, `kb_by_visitor`) and
-//! touch only that visitor's rows and the KV records those rows name: the vote key and its
-//! response receipt, each event batch key, each question key and its photo. Nothing is found
+//! Both find the visitor's data through D1's per-visitor indexes (`responses_by_visitor`,
+//! `votes_by_visitor`, `batches_by_visitor`, `questions_by_visitor`, `seen_by_visitor`,
+//! `kb_by_visitor`) and touch only that visitor's rows and the KV records those rows name:
+//! each response's record (and, for answers given before 0.17, the vote key and the
+//! response receipt), each event batch key, each question key and its photo. Nothing is found
 //! by listing KV, and nothing of anyone else is read.
 //!
 //! What stays: the anonymous per-day counters (`daily`) and the all-time story counters
@@ -33,9 +34,9 @@ use crate::http::{ApiRequest, ApiResponse};
 use crate::sql::{Row, Stmt, decode};
 use crate::store::KvStore;
 
-/// Most votes, event batches and questions (each) one request exports or erases. An
-/// erasure step's KV operations stay under [`KV_OPS_MAX`]: a vote is 2 deletes (vote +
-/// receipt), a batch 1, a question 4 and more (record, photo, and 0.14's resolution key and
+/// Most responses, votes, event batches and questions (each) one request exports or erases.
+/// An erasure step's KV operations stay under [`KV_OPS_MAX`]: a response is 1 delete, a vote
+/// 2 (0.16's vote key and receipt), a batch 1, a question 4 and more (record, photo, and 0.14's resolution key and
 /// a listing of its reply keys, each deleted); questions past the budget wait for the next
 /// step.
 pub const PAGE: i64 = 150;
@@ -48,8 +49,11 @@ pub const SEEN_PAGE: i64 = 1000;
 #[derive(Debug, Default, Serialize)]
 pub struct VisitorData {
     pub visitor: String,
-    /// `(poll, vote)`.
+    /// `(poll, vote)`: the visitor's current answer per poll.
     pub votes: Vec<(String, Vote)>,
+    /// `(poll, vote)`: every response the visitor sent and the consumer recorded, current
+    /// and replaced (each is also a KV record until retention ends).
+    pub responses: Vec<(String, Vote)>,
     pub event_batches: Vec<StoredBatch>,
     pub questions: Vec<Question>,
     /// Knowledge-base entries an operator published in answer to the visitor's questions.
@@ -75,6 +79,17 @@ struct VoteRow {
     poll: String,
     response: String,
     value: String,
+    at: Millis,
+}
+
+/// A `responses` row (the erasure reads only poll and response).
+#[derive(Deserialize)]
+struct ResponseRow {
+    poll: String,
+    response: String,
+    #[serde(default)]
+    value: String,
+    #[serde(default)]
     at: Millis,
 }
 
@@ -106,7 +121,7 @@ pub struct Cursor {
 }
 
 /// The sections of an export, in order.
-const SECTIONS: [&str; 5] = ["votes", "batches", "questions", "seen", "kb"];
+const SECTIONS: [&str; 6] = ["votes", "batches", "questions", "seen", "kb", "responses"];
 
 impl Cursor {
     pub fn parse(s: &str) -> Option<Self> {
@@ -121,7 +136,7 @@ impl Cursor {
     pub fn text(&self) -> String {
         format!(
             "{}.{}",
-            SECTIONS.get(self.section).copied().unwrap_or("kb"),
+            SECTIONS.get(self.section).copied().unwrap_or("responses"),
             self.after
         )
     }
@@ -151,6 +166,20 @@ fn stmt_votes(site: &str, visitor: &str, after: &str) -> Stmt {
     .bind(PAGE)
 }
 
+/// The visitor's responses after `after` (`{poll}/{response}`, empty for the first page).
+fn stmt_responses(site: &str, visitor: &str, after: &str) -> Stmt {
+    let (poll, response) = after.split_once('/').unwrap_or((after, ""));
+    Stmt::new(
+        "SELECT poll, response, value, at FROM responses WHERE site = ?1 AND visitor = ?2 \
+         AND (poll, response) > (?3, ?4) ORDER BY poll, response LIMIT ?5",
+    )
+    .bind(site)
+    .bind(visitor)
+    .bind(poll)
+    .bind(response)
+    .bind(PAGE)
+}
+
 fn stmt_batches(site: &str, visitor: &str, after: &str) -> Stmt {
     Stmt::new(
         "SELECT id, day FROM batches WHERE site = ?1 AND visitor = ?2 AND id > ?3 \
@@ -171,6 +200,15 @@ fn stmt_questions(site: &str, visitor: &str, after: &str) -> Stmt {
     .bind(visitor)
     .bind(after)
     .bind(PAGE)
+}
+
+fn response_of(r: ResponseRow) -> (String, Vote) {
+    vote_of(VoteRow {
+        poll: r.poll,
+        response: r.response,
+        value: r.value,
+        at: r.at,
+    })
 }
 
 fn vote_of(r: VoteRow) -> (String, Vote) {
@@ -282,6 +320,18 @@ pub async fn export<S: KvStore>(
                 out.seen = rows;
                 (n >= SEEN_PAGE).then(|| (offset + n).to_string())
             }
+            5 => {
+                let rows: Vec<ResponseRow> =
+                    crate::sql::rows(api.sql, stmt_responses(site, visitor, after))
+                        .await
+                        .map_err(unavailable)?;
+                let more = full(rows.len());
+                out.responses.extend(rows.into_iter().map(response_of));
+                out.responses
+                    .last()
+                    .filter(|_| more)
+                    .map(|(p, v)| format!("{p}/{}", v.id))
+            }
             _ => {
                 // A visitor's questions with published answers: a handful at most.
                 let rows: Vec<EntryRow> = crate::sql::rows(
@@ -314,6 +364,7 @@ pub async fn export<S: KvStore>(
 #[derive(Debug, Default, Serialize)]
 pub struct Erased {
     pub votes: usize,
+    pub responses: usize,
     pub event_batches: usize,
     pub questions: usize,
     pub knowledge_base: usize,
@@ -329,6 +380,7 @@ pub fn erase_plan(
     polls: &[&str],
     batches: &[&str],
     questions: &[&str],
+    responses: &[(&str, &str)],
 ) -> Vec<Stmt> {
     let s = |sql: &'static str| Stmt::new(sql).bind(site).bind(visitor);
     vec![
@@ -388,7 +440,14 @@ pub fn erase_plan(
         .bind(SEEN_PAGE),
         s("DELETE FROM kb WHERE site = ?1 AND visitor = ?2 RETURNING id"),
         s(
+            "DELETE FROM responses WHERE site = ?1 AND visitor = ?2 AND (poll, response) IN \
+           (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') \
+            FROM json_each(?3))",
+        )
+        .bind_json(responses),
+        s(
             "SELECT (EXISTS (SELECT 1 FROM votes WHERE site = ?1 AND visitor = ?2) \
+           OR EXISTS (SELECT 1 FROM responses WHERE site = ?1 AND visitor = ?2) \
            OR EXISTS (SELECT 1 FROM batches WHERE site = ?1 AND visitor = ?2) \
            OR EXISTS (SELECT 1 FROM questions WHERE site = ?1 AND visitor = ?2) \
            OR EXISTS (SELECT 1 FROM seen WHERE site = ?1 AND visitor = ?2) \
@@ -400,7 +459,7 @@ pub fn erase_plan(
 /// `DELETE /v1/admin/sites/{site}/visitors/{visitor}`: erases a bounded step of what is
 /// stored for the visitor (see the module). `200 {visitor, erased}` when nothing is left,
 /// `202 {visitor, erased, remaining: true}` while more remains: repeat until 200. Safe to
-/// repeat at any point. Two D1 calls (≤ 13 statements) and at most 900 KV deletes.
+/// repeat at any point. Two D1 calls (5 and 13 statements) and at most 900 KV deletes.
 ///
 /// The first write is the visitor's `erased` tombstone (site, visitor, now): the queue
 /// consumer drops any message of that visitor sent before it, so nothing queued brings the
@@ -425,6 +484,7 @@ pub async fn erase<S: KvStore>(
             stmt_votes(site, visitor, ""),
             stmt_batches(site, visitor, ""),
             stmt_questions(site, visitor, ""),
+            stmt_responses(site, visitor, ""),
         ])
         .await
         .map_err(unavailable)?
@@ -433,9 +493,17 @@ pub async fn erase<S: KvStore>(
     let votes: Vec<VoteRow> = rows_of(found.next())?;
     let batches: Vec<BatchRow> = rows_of(found.next())?;
     let questions: Vec<QuestionRow> = rows_of(found.next())?;
+    let responses: Vec<ResponseRow> = rows_of(found.next())?;
 
     // KV records first: the D1 rows are their index, deleted once the records are gone.
     let mut doomed: Vec<String> = Vec::new();
+    // Each response's record; and what versions before 0.17 kept per current answer (the
+    // vote key and the response's receipt).
+    doomed.extend(
+        responses
+            .iter()
+            .map(|r| keys::response(site, &r.poll, &r.response)),
+    );
     for v in &votes {
         doomed.push(keys::vote(site, &v.poll, visitor));
         doomed.push(keys::receipt(site, &v.poll, &v.response));
@@ -492,12 +560,17 @@ pub async fn erase<S: KvStore>(
             &polls,
             &batch_ids,
             &question_ids,
+            &responses
+                .iter()
+                .map(|r| (r.poll.as_str(), r.response.as_str()))
+                .collect::<Vec<_>>(),
         ))
         .await
         .map_err(unavailable)?;
     let count = |i: usize| out.get(i).map_or(0, Vec::len);
     let erased = Erased {
         votes: votes.len(),
+        responses: responses.len(),
         event_batches: batches.len(),
         questions: question_ids.len(),
         seen: count(8),

@@ -5,7 +5,9 @@
 use glimpse_shared::events::StoredBatch;
 use glimpse_shared::poll::PublicResults;
 use glimpse_shared::time::utc_date;
-use glimpse_shared::{ApiError, EventBatch, Millis, PollResponse, SiteSnapshot, Vote, keys};
+use glimpse_shared::{
+    ApiError, EventBatch, Millis, PollResponse, ResponseRecord, SiteSnapshot, Vote, keys,
+};
 use serde::Serialize;
 
 use crate::core::{Api, load_snapshot, unavailable};
@@ -217,6 +219,9 @@ pub(crate) fn rate_limit<S>(
     route: &Route,
     now_ms: Millis,
 ) -> Result<(), ApiError> {
+    if !api.limiter.enabled() {
+        return Ok(());
+    }
     match crate::limit::keys_for(route, req) {
         Some(keys) => api
             .limiter
@@ -226,23 +231,21 @@ pub(crate) fn rate_limit<S>(
     }
 }
 
-/// What a poll response answers.
+/// What a poll response answers: `202 {id, poll, answer}`.
 #[derive(Debug, Serialize)]
-struct Recorded<'a> {
+struct Accepted<'a> {
     id: &'a str,
     poll: &'a str,
     answer: &'a glimpse_shared::Answer,
-    /// This response replaced the visitor's earlier answer.
-    replaced: bool,
-    /// This response id had already been recorded; nothing changed.
-    duplicate: bool,
 }
 
-/// `POST /v1/sites/{site}/polls/{poll}/responses`: one vote per visitor per poll, one KV key
-/// per (poll, visitor) holding the answer, then one queue message that the consumer applies
-/// to D1's votes and tallies, then the response id's receipt. The response id makes retries
-/// idempotent, even after the visitor has changed their answer since; a failed send is a 503
-/// whose retry sends again.
+/// `POST /v1/sites/{site}/polls/{poll}/responses`: one queue message carrying the vote, then
+/// the response's own KV record (`keys::response`), and `202`. No KV read: whether the
+/// response is new, replaces the visitor's earlier answer or replays one already seen is
+/// decided by the queue consumer from D1 (`responses`, `votes`), so a retry of any response
+/// id — even after the visitor has changed their answer since — changes nothing. The send
+/// comes first: a failed send or put is a 503 whose retry sends again, and no record exists
+/// that D1 will not index (erasure finds records through D1).
 async fn respond<S: KvStore>(
     api: &Api<'_, S>,
     req: &ApiRequest,
@@ -271,84 +274,48 @@ async fn respond<S: KvStore>(
     poll.check_answer(&body.answer)
         .map_err(|p| ApiError::invalid("answer", vec![p]))?;
 
-    let receipt_key = keys::receipt(&site.id, poll_id, &body.id);
-    let vote_key = keys::vote(&site.id, poll_id, &body.visitor);
-    let keep_until = site.retain_until(poll.expires_at);
-    let answer = |duplicate, replaced, vote: &Vote| {
-        ApiResponse::json(
-            if duplicate { 200 } else { 201 },
-            &Recorded {
-                id: &body.id,
-                poll: poll_id,
-                answer: &vote.answer,
-                replaced,
-                duplicate,
-            },
-        )
+    let record = ResponseRecord {
+        visitor: body.visitor,
+        id: body.id,
+        answer: body.answer,
+        at: now_ms,
     };
-
-    if let Some(raw) = api.store.get(&receipt_key).await.map_err(unavailable)? {
-        let earlier: Vote = crate::json::from_str(&raw).unwrap_or(Vote {
-            id: body.id.clone(),
-            answer: body.answer.clone(),
-            at: now_ms,
-        });
-        return Ok(answer(true, false, &earlier));
-    }
-    let current: Option<Vote> = api
-        .store
-        .get(&vote_key)
-        .await
-        .map_err(unavailable)?
-        .and_then(|raw| crate::json::from_str(&raw).ok());
-    let duplicate = current.as_ref().is_some_and(|v| v.id == body.id);
-    let replaced = current.is_some() && !duplicate;
-    let vote = match current {
-        // Recorded before, but the receipt write did not happen: complete it below.
-        Some(v) if duplicate => v,
-        _ => Vote {
-            id: body.id.clone(),
-            answer: body.answer.clone(),
-            at: now_ms,
-        },
-    };
-    let json = serde_json::to_string(&vote)
-        .map_err(|_| ApiError::new(500, "internal", "vote could not be encoded"))?;
-    if !duplicate {
-        let meta = serde_json::to_value(&vote).ok();
-        api.store
-            .put(
-                &vote_key,
-                &json,
-                Put {
-                    expires_at_ms: Some(keep_until),
-                    metadata: meta,
-                },
-            )
-            .await
-            .map_err(unavailable)?;
-    }
-    // Sent whenever the receipt is missing, so a retry after a failed send (which finds its
-    // own id in the vote key) sends again; the consumer applies a response id once.
+    let json = serde_json::to_string(&record)
+        .map_err(|_| ApiError::new(500, "internal", "response could not be encoded"))?;
     api.queue
         .send(&[Message::Vote {
             site: site.id.clone(),
             poll: poll_id.to_string(),
-            visitor: body.visitor.clone(),
-            vote: vote.clone(),
+            visitor: record.visitor.clone(),
+            vote: Vote {
+                id: record.id.clone(),
+                answer: record.answer.clone(),
+                at: record.at,
+            },
         }])
         .await
         .map_err(unavailable)?;
     api.store
-        .put(&receipt_key, &json, Put::expiring(keep_until))
+        .put(
+            &keys::response(&site.id, poll_id, &record.id),
+            &json,
+            Put::expiring(site.retain_until(poll.expires_at)),
+        )
         .await
         .map_err(unavailable)?;
-    Ok(answer(duplicate, replaced, &vote))
+    Ok(ApiResponse::json(
+        202,
+        &Accepted {
+            id: &record.id,
+            poll: poll_id,
+            answer: &record.answer,
+        },
+    ))
 }
 
-/// `POST /v1/sites/{site}/events`: a batch stored as one KV write, keyed by its id under the
-/// day it arrived, then sent as one queue message; the consumer counts a batch id once, so
-/// a resent batch never counts twice. A failed send is a 503 (the client resends).
+/// `POST /v1/sites/{site}/events`: a batch sent as one queue message, then stored as one KV
+/// write keyed by its id under the day it arrived; the consumer counts a batch id once, so
+/// a resent batch never counts twice. A failed send or put is a 503 (the client resends).
 async fn events<S: KvStore>(
     api: &Api<'_, S>,
     req: &ApiRequest,
@@ -365,14 +332,8 @@ async fn events<S: KvStore>(
     };
     let json = serde_json::to_string(&stored)
         .map_err(|_| ApiError::new(500, "internal", "events could not be encoded"))?;
-    api.store
-        .put(
-            &keys::events(&site.id, &utc_date(now_ms), &batch.id),
-            &json,
-            Put::expiring(site.retain_until(now_ms)),
-        )
-        .await
-        .map_err(unavailable)?;
+    let key = keys::events(&site.id, &utc_date(now_ms), &batch.id);
+    // The send first, as for a vote: no record exists that D1 will not index.
     api.queue
         .send(&[Message::Events {
             site: site.id.clone(),
@@ -381,10 +342,17 @@ async fn events<S: KvStore>(
         }])
         .await
         .map_err(unavailable)?;
-    Ok(ApiResponse::json(
-        202,
-        &serde_json::json!({ "accepted": accepted }),
-    ))
+    api.store
+        .put(&key, &json, Put::expiring(site.retain_until(now_ms)))
+        .await
+        .map_err(unavailable)?;
+    Ok(ApiResponse::json(202, &Counted { accepted }))
+}
+
+/// What an event batch answers: `202 {accepted}`, the number of events in it.
+#[derive(Debug, Serialize)]
+struct Counted {
+    accepted: usize,
 }
 
 #[cfg(test)]

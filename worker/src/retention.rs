@@ -4,10 +4,10 @@
 //!
 //! - `batches` received before the cutoff, and `seen` marks of days before it;
 //! - `questions` asked before the cutoff, with their `replies`;
-//! - `votes` and `tallies` of polls whose content row is past its `purge_at` or that an
-//!   operator deleted (tallied, without a content row), then the `content` rows past
-//!   `purge_at` (a poll's row, and its tallies, only once its votes are gone, so a later tick
-//!   still knows which votes to delete);
+//! - `responses`, `votes` and `tallies` of polls whose content row is past its `purge_at` or
+//!   that an operator deleted (tallied, without a content row), then the `content` rows past
+//!   `purge_at` (a poll's row, and its tallies, only once its responses and votes are gone,
+//!   so a later tick still knows which to delete);
 //!
 //! at most [`ROWS_PER_TABLE`] rows of each per invocation, in one transaction; when more
 //! remains the tick sends itself again ([`Message::Tick`], same `now_ms`). Kept for good: the
@@ -70,6 +70,13 @@ pub fn plan(site: &str, retention_days: u32, now_ms: Millis) -> Vec<Stmt> {
         ),
         st(
             format!(
+                "DELETE FROM responses WHERE (site, poll, response) IN (SELECT site, poll, \
+                 response FROM responses WHERE site = ?1 AND poll IN ({purged_polls}) LIMIT ?3)"
+            ),
+            now_ms,
+        ),
+        st(
+            format!(
                 "DELETE FROM votes WHERE (site, poll, visitor) IN (SELECT site, poll, visitor \
                  FROM votes WHERE site = ?1 AND poll IN ({purged_polls}) LIMIT ?3)"
             ),
@@ -79,7 +86,8 @@ pub fn plan(site: &str, retention_days: u32, now_ms: Millis) -> Vec<Stmt> {
             format!(
                 "DELETE FROM tallies WHERE (site, poll, answer) IN (SELECT site, poll, answer \
                  FROM tallies t WHERE site = ?1 AND poll IN ({purged_polls}) AND NOT EXISTS \
-                 (SELECT 1 FROM votes v WHERE v.site = ?1 AND v.poll = t.poll) LIMIT ?3)"
+                 (SELECT 1 FROM votes v WHERE v.site = ?1 AND v.poll = t.poll) AND NOT EXISTS \
+                 (SELECT 1 FROM responses r WHERE r.site = ?1 AND r.poll = t.poll) LIMIT ?3)"
             ),
             now_ms,
         ),
@@ -87,6 +95,7 @@ pub fn plan(site: &str, retention_days: u32, now_ms: Millis) -> Vec<Stmt> {
             "DELETE FROM content WHERE (site, kind, id) IN (SELECT site, kind, id FROM content c \
              WHERE site = ?1 AND purge_at <= ?2 AND NOT (kind = 'poll' AND (\
              EXISTS (SELECT 1 FROM votes v WHERE v.site = ?1 AND v.poll = c.id) OR \
+             EXISTS (SELECT 1 FROM responses r WHERE r.site = ?1 AND r.poll = c.id) OR \
              EXISTS (SELECT 1 FROM tallies t WHERE t.site = ?1 AND t.poll = c.id))) LIMIT ?3)"
                 .into(),
             now_ms,
@@ -108,7 +117,7 @@ pub fn plan(site: &str, retention_days: u32, now_ms: Millis) -> Vec<Stmt> {
 }
 
 /// One site's periodic work, bounded per invocation: one KV read (the site's retention),
-/// one D1 transaction of 8 statements, and a queue send when more remains. A site without
+/// one D1 transaction of 9 statements, and a queue send when more remains. A site without
 /// configuration (deleted) is left alone: its deletion removes its rows.
 pub async fn tick<S: KvStore>(
     ports: &Ports<'_, S>,

@@ -1,7 +1,7 @@
-//! Deleting a whole site: every key under `site/{site}/` (config, snapshot, votes, receipts,
+//! Deleting a whole site: every key under `site/{site}/` (config, snapshot, responses, votes, receipts,
 //! events, questions, photos, and whatever earlier versions stored there), the legacy
 //! registry entry `sites/{site}` of versions before 0.15, and every D1 row of the site
-//! (content, votes, tallies, batches, seen, daily, popularity, questions, replies, kb,
+//! (content, responses, votes, tallies, batches, seen, daily, popularity, questions, replies, kb,
 //! erased; the `sites` row last).
 //!
 //! Bounded per invocation: Workers KV allows 1000 operations per invocation, so one request
@@ -27,8 +27,9 @@ use crate::store::KvStore;
 
 /// Each table holding a site's rows, content first, with its primary key columns (the D1
 /// deletes name rows by key: `DELETE … WHERE (key) IN (SELECT key … LIMIT n)`).
-pub const TABLES: [(&str, &str); 11] = [
+pub const TABLES: [(&str, &str); 12] = [
     ("content", "site, kind, id"),
+    ("responses", "site, poll, response"),
     ("votes", "site, poll, visitor"),
     ("tallies", "site, poll, answer"),
     ("batches", "site, id"),

@@ -24,6 +24,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_ingest.sql",
         include_str!("../migrations/0002_ingest.sql"),
     ),
+    (
+        "0003_responses.sql",
+        include_str!("../migrations/0003_responses.sql"),
+    ),
 ];
 
 /// A SQLite database with Glimpse's schema.

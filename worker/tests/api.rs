@@ -484,12 +484,14 @@ fn a_vote_is_recorded_once_and_replay_is_idempotent() {
     let h = seeded();
     let (r1, v1) = (tok("resp", 1), tok("visitor", 1));
     let res = h.vote("helpful", &r1, &v1, json!({"choice": 0}), T0 + 5);
-    assert_eq!(res.status, 201, "{}", res.body);
-    assert_eq!(body(&res)["replaced"], false);
-    assert_eq!(body(&res)["duplicate"], false);
+    assert_eq!(res.status, 202, "{}", res.body);
+    assert_eq!(
+        body(&res),
+        json!({"id": r1, "poll": "helpful", "answer": {"choice": 0}})
+    );
+    // A retry of the same response id is accepted again and counted once.
     let res = h.vote("helpful", &r1, &v1, json!({"choice": 0}), T0 + 6);
-    assert_eq!(res.status, 200);
-    assert_eq!(body(&res)["duplicate"], true);
+    assert_eq!(res.status, 202);
     h.drain(T0);
     let r = h.results("helpful", T0);
     assert_eq!(r["total"], 1);
@@ -498,28 +500,54 @@ fn a_vote_is_recorded_once_and_replay_is_idempotent() {
     // The same visitor answering again replaces their answer.
     let r2 = tok("resp", 2);
     let res = h.vote("helpful", &r2, &v1, json!({"choice": 2}), T0 + 7);
-    assert_eq!(res.status, 201);
-    assert_eq!(body(&res)["replaced"], true);
+    assert_eq!(res.status, 202);
     h.drain(T0);
     assert_eq!(h.results("helpful", T0)["counts"], json!([0, 0, 1]));
-    // A late replay of the first response changes nothing.
+    // A late replay of the first response (it arrives after the change, so the edge stamps
+    // it later) changes nothing: the consumer has seen its id.
     let res = h.vote("helpful", &r1, &v1, json!({"choice": 0}), T0 + 8);
-    assert_eq!(res.status, 200);
-    assert_eq!(body(&res)["answer"], json!({"choice": 0}));
+    assert_eq!(res.status, 202);
     h.drain(T0);
     let r = h.results("helpful", T0);
     assert_eq!(
         (r["total"].clone(), r["counts"].clone()),
         (json!(1), json!([0, 0, 1]))
     );
-    // One vote key per (poll, visitor); it expires with the poll plus retention.
-    let vote_key = keys::vote("demo", "helpful", &v1);
+    // One record per response id, holding who answered what; each expires with the poll
+    // plus retention. Nothing per (poll, visitor) and no receipts any more.
+    let record = keys::response("demo", "helpful", &r2);
     assert_eq!(
-        h.kv.keys().iter().filter(|k| k.contains("/vote/")).count(),
-        1
+        h.kv.keys()
+            .iter()
+            .filter(|k| k.contains("/response/helpful/"))
+            .count(),
+        2
+    );
+    assert!(
+        h.kv.keys()
+            .iter()
+            .all(|k| !k.contains("/vote/") && !k.contains("/receipt/"))
+    );
+    let stored: glimpse_shared::ResponseRecord = serde_json::from_str(
+        &h.kv
+            .dump()
+            .into_iter()
+            .find(|(k, ..)| *k == record)
+            .map(|(_, v, ..)| v)
+            .unwrap_or_default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        stored,
+        glimpse_shared::ResponseRecord {
+            visitor: v1.clone(),
+            id: r2.clone(),
+            answer: glimpse_shared::Answer::Choice(2),
+            at: T0 + 7,
+        }
     );
     assert_eq!(
-        h.kv.expiration(&vote_key),
+        h.kv.expiration(&record),
         Some(T0 + 24 * HOUR + 30 * 86_400_000)
     );
 }
@@ -607,11 +635,7 @@ fn poll_response_errors() {
     );
     let res = post(b"{\"id\":".to_vec(), "application/json");
     assert_eq!((res.status, code(&res)), (400, "invalid_json".to_string()));
-    assert!(
-        h.kv.keys()
-            .iter()
-            .all(|k| !k.contains("/vote/") && !k.contains("/receipt/"))
-    );
+    assert!(h.kv.keys().iter().all(|k| !k.contains("/response/")));
 
     // A poll that closed and was pruned from the snapshot is still 410, not 404.
     h.put(
@@ -632,7 +656,7 @@ fn poll_response_errors() {
     assert_eq!(
         h.vote("later", &r, &v, json!({"rating": 3}), T0 + HOUR)
             .status,
-        201
+        202
     );
 }
 
@@ -660,7 +684,7 @@ fn results_are_exact_for_many_visitors() {
             json!({"choice": choice}),
             T0 + i as i64,
         );
-        assert!(res.status == 201, "{}", res.body);
+        assert!(res.status == 202, "{}", res.body);
         expected_choice.insert(visitor.clone(), choice);
         let stars = next(5) as u8 + 1;
         h.vote(
@@ -805,7 +829,7 @@ fn public_writes_are_rate_limited_per_ip_and_site() {
         )
     };
     for i in 0..3 {
-        assert_eq!(vote("203.0.113.7", i).status, 201);
+        assert_eq!(vote("203.0.113.7", i).status, 202);
     }
     let res = vote("203.0.113.7", 3);
     assert_eq!((res.status, code(&res)), (429, "rate_limited".to_string()));
@@ -813,7 +837,7 @@ fn public_writes_are_rate_limited_per_ip_and_site() {
     assert_eq!(res.get_header("access-control-allow-origin"), Some(ORIGIN));
     assert_eq!(
         vote("198.51.100.1", 4).status,
-        201,
+        202,
         "another address is not limited"
     );
     h.drain(T0);

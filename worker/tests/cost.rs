@@ -148,7 +148,7 @@ fn public_results_are_one_snapshot_read_and_one_query_whatever_the_votes() {
             json!({"choice": i % 3}),
             T0,
         );
-        assert_eq!(res.status, 201);
+        assert_eq!(res.status, 202);
     }
     // Until the queue is delivered, nothing of it counts yet (eventually consistent).
     assert_eq!(body(&public_results(&h, T0 + 500))["total"], 0);
@@ -320,4 +320,44 @@ fn writes_are_limited_per_visitor_and_thread_reads_per_thread() {
     // Guessing tokens counts the same.
     assert_eq!(read("wrong-token-0000000000"), 401);
     assert_eq!(read(&token), 429);
+}
+
+#[test]
+fn a_vote_and_an_event_batch_are_one_kv_put_and_one_queue_send() {
+    let h = seeded();
+    // Beyond the site's snapshot (one read here; the edge's isolate usually holds it), a
+    // vote reads nothing: one put of its response record and one message, whether it is new,
+    // a retry, or a replay of a replaced answer (the consumer tells them apart in D1).
+    for (i, (response, answer)) in [("a", 0), ("a", 0), ("b", 2), ("a", 0)]
+        .into_iter()
+        .enumerate()
+    {
+        h.kv.reset();
+        let res = h.vote(
+            "helpful",
+            &tok(response, 1),
+            &tok("v", 1),
+            json!({ "choice": answer }),
+            T0 + i as i64,
+        );
+        assert_eq!(res.status, 202, "{}", res.body);
+        assert_eq!(h.kv.counts(), (1, 1, 0), "vote {i}");
+        assert_eq!(h.queue.len(), 1, "vote {i}");
+        h.drain(T0 + i as i64);
+    }
+    assert_eq!(h.results("helpful", T0)["counts"], json!([0, 0, 1]));
+    h.kv.reset();
+    let res = h.call(
+        ApiRequest::new(Method::Post, "/v1/sites/demo/events")
+            .header("origin", ORIGIN)
+            .json(
+                json!({"id": tok("b", 1), "visitor": tok("v", 1),
+                       "events": [{"kind": "story_view", "story": "reset"}]})
+                .to_string(),
+            ),
+        T0,
+    );
+    assert_eq!(res.status, 202, "{}", res.body);
+    assert_eq!(h.kv.counts(), (1, 1, 0));
+    assert_eq!(h.queue.len(), 1);
 }

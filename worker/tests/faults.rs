@@ -121,7 +121,7 @@ fn a_vote_is_never_counted_twice_or_lost_whatever_operation_fails() {
                 json!({"choice": 0}),
                 T0,
             );
-            assert_eq!(first.status, 201);
+            assert_eq!(first.status, 202);
             // Someone else's vote, which must survive untouched.
             assert_eq!(
                 h.vote(
@@ -132,7 +132,7 @@ fn a_vote_is_never_counted_twice_or_lost_whatever_operation_fails() {
                     T0
                 )
                 .status,
-                201
+                202
             );
 
             h.kv.fail_op(k, fault);
@@ -146,7 +146,7 @@ fn a_vote_is_never_counted_twice_or_lost_whatever_operation_fails() {
                 )
             });
             assert!(
-                res.status == 201 || res.status == 200,
+                res.status == 202,
                 "{fault:?} at op {k}: {} {}",
                 res.status,
                 res.body
@@ -159,7 +159,7 @@ fn a_vote_is_never_counted_twice_or_lost_whatever_operation_fails() {
                 json!({"choice": 2}),
                 T0 + 2,
             );
-            assert_eq!(again.status, 200, "{fault:?} at op {k}");
+            assert_eq!(again.status, 202, "{fault:?} at op {k}");
             // A stale replay of the replaced response changes nothing.
             assert_eq!(
                 h.vote(
@@ -170,7 +170,7 @@ fn a_vote_is_never_counted_twice_or_lost_whatever_operation_fails() {
                     T0 + 3
                 )
                 .status,
-                200
+                202
             );
 
             h.drain(T0 + 4);

@@ -37,12 +37,12 @@ fn a_visitors_data_is_exported_then_erased() {
         assert_eq!(
             h.vote("helpful", &tok("resp", r), v, json!({"choice": 0}), T0)
                 .status,
-            201
+            202
         );
         assert_eq!(
             h.vote("csat", &tok("rate", r), v, json!({"rating": 4}), T0)
                 .status,
-            201
+            202
         );
         let res = h.call(
             ApiRequest::new(Method::Post, "/v1/sites/demo/events")
@@ -71,6 +71,9 @@ fn a_visitors_data_is_exported_then_erased() {
     let export = body(&h.admin(Method::Get, &path, None, T0));
     assert_eq!(export["visitor"], json!(me));
     assert_eq!(export["votes"].as_array().map(Vec::len), Some(2));
+    assert_eq!(export["responses"].as_array().map(Vec::len), Some(2));
+    assert_eq!(export["responses"][0][0], "csat");
+    assert_eq!(export["responses"][0][1]["answer"], json!({"rating": 4}));
     assert_eq!(export["event_batches"].as_array().map(Vec::len), Some(1));
     assert_eq!(export["questions"][0]["message"], "question from 1");
     assert_eq!(export["questions"].as_array().map(Vec::len), Some(1));
@@ -84,15 +87,19 @@ fn a_visitors_data_is_exported_then_erased() {
     assert_eq!(res.status, 200, "{}", res.body);
     assert_eq!(
         body(&res)["erased"],
-        json!({"votes": 2, "event_batches": 1, "questions": 1, "knowledge_base": 0, "seen": body(&res)["erased"]["seen"]})
+        json!({"votes": 2, "responses": 2, "event_batches": 1, "questions": 1, "knowledge_base": 0, "seen": body(&res)["erased"]["seen"]})
     );
     assert!(body(&res)["erased"]["seen"].as_u64().unwrap_or(0) > 0);
-    // The question, 2 votes with their receipts and 1 batch are gone from KV.
-    assert_eq!(h.kv.keys().len(), before - 6);
+    // The question, the 2 responses' records and 1 batch are gone from KV.
+    assert_eq!(h.kv.keys().len(), before - 4);
     let export = body(&h.admin(Method::Get, &path, None, T0));
     assert_eq!(
-        (export["votes"].clone(), export["questions"].clone()),
-        (json!([]), json!([]))
+        (
+            export["votes"].clone(),
+            export["responses"].clone(),
+            export["questions"].clone()
+        ),
+        (json!([]), json!([]), json!([]))
     );
     // The other visitor is untouched; results now count only them.
     h.drain(T0);
@@ -174,6 +181,32 @@ fn seed_rows(h: &H<MemoryKv>, me: &str, other: &str) {
                 "{}",
             );
         }
+        // Each current answer's response, and 200 replaced ones, each with its KV record.
+        exec(
+            h,
+            &format!(
+                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 399) \
+             INSERT INTO responses (site, poll, response, visitor, value, at) \
+             SELECT 'demo', printf('p%03d', i), printf('{v}-r%03d', i), '{v}', '{{\"choice\":0}}', {T0} FROM n \
+             UNION ALL SELECT 'demo', printf('p%03d', i), printf('{v}-old%03d', i), '{v}', '{{\"choice\":1}}', {T0} - 1 \
+             FROM n WHERE i < 200"
+            ),
+        );
+        for i in 0..400 {
+            let poll = format!("p{i:03}");
+            kv_put(
+                h,
+                &keys::response("demo", &poll, &format!("{v}-r{i:03}")),
+                "{}",
+            );
+            if i < 200 {
+                kv_put(
+                    h,
+                    &keys::response("demo", &poll, &format!("{v}-old{i:03}")),
+                    "{}",
+                );
+            }
+        }
         for i in 0..10 {
             let batch = json!({"visitor": v, "received_at": T0, "events": []}).to_string();
             kv_put(
@@ -221,7 +254,8 @@ fn a_large_erasure_takes_bounded_steps_and_keeps_tallies_exact() {
     let path = format!("/v1/admin/sites/demo/visitors/{me}");
 
     // The export pages through everything (every call is within Cloudflare's budget).
-    let (mut votes, mut batches, mut questions, mut seen, mut kb) = (0, 0, 0, 0, 0);
+    let (mut votes, mut responses, mut batches, mut questions, mut seen, mut kb) =
+        (0, 0, 0, 0, 0, 0);
     let mut cursor: Option<String> = None;
     let mut pages = 0;
     loop {
@@ -234,6 +268,7 @@ fn a_large_erasure_takes_bounded_steps_and_keeps_tallies_exact() {
         let page = body(&res);
         let len = |k: &str| page[k].as_array().map_or(0, Vec::len);
         votes += len("votes");
+        responses += len("responses");
         batches += len("event_batches");
         questions += len("questions");
         seen += len("seen");
@@ -252,7 +287,10 @@ fn a_large_erasure_takes_bounded_steps_and_keeps_tallies_exact() {
         }
         assert!(pages < 20, "the export never ends");
     }
-    assert_eq!((votes, batches, questions, seen, kb), (401, 10, 2, 1500, 1));
+    assert_eq!(
+        (votes, responses, batches, questions, seen, kb),
+        (401, 600, 10, 2, 1500, 1)
+    );
     assert!(pages > 2, "{pages} pages");
     let res = h.admin(Method::Get, &format!("{path}?cursor=nope"), None, T0);
     assert_eq!((res.status, field(&res)), (400, "cursor".to_string()));
@@ -277,7 +315,7 @@ fn a_large_erasure_takes_bounded_steps_and_keeps_tallies_exact() {
         [json!({"at": T0 + steps.len() as i64 - 1})]
     );
     // Nothing of `me` is left in D1 or KV.
-    for table in ["votes", "batches", "questions", "seen", "kb"] {
+    for table in ["votes", "responses", "batches", "questions", "seen", "kb"] {
         assert_eq!(
             query(
                 &h,
@@ -315,6 +353,7 @@ fn a_large_erasure_takes_bounded_steps_and_keeps_tallies_exact() {
     // `other` is untouched, in D1 and KV.
     for (table, n) in [
         ("votes", 400),
+        ("responses", 600),
         ("batches", 10),
         ("questions", 2),
         ("seen", 1500),
@@ -340,7 +379,7 @@ fn a_large_erasure_takes_bounded_steps_and_keeps_tallies_exact() {
             .iter()
             .filter(|k| k.contains(&other) || k.contains("q-02-"))
             .count(),
-        400 * 2 + 10 + 2 * 4
+        400 * 2 + 600 + 10 + 2 * 4
     );
     // Erasing again finds nothing and says so at once.
     let res = h.admin(Method::Delete, &path, None, T0 + 100);
@@ -391,6 +430,7 @@ fn the_cron_deletes_rows_past_retention_in_bounded_ticks() {
     let totals = |h: &H<MemoryKv>| {
         [
             "votes",
+            "responses",
             "tallies",
             "batches",
             "seen",
@@ -408,17 +448,18 @@ fn the_cron_deletes_rows_past_retention_in_bounded_ticks() {
         })
     };
     // Within retention (30 days after each thing) the tick keeps everything that has a poll;
-    // the 400 polls without a content row (deleted by an operator) lose their votes. The KB
-    // holds the story's entry and `me`'s answer.
+    // the 400 polls without a content row (deleted by an operator) lose their votes and
+    // responses (1,200 rows: three ticks of 500). The KB holds the story's entry and `me`'s
+    // answer.
     tick(T0 + 5 * day);
-    assert_eq!(totals(&h), [1, 1, 20, 3000, 4, 4, 5, 2, 1]);
+    assert_eq!(totals(&h), [1, 0, 1, 20, 3000, 4, 4, 5, 2, 1]);
     // A month later everything of the visitors is past retention: batches, seen marks,
     // questions with replies, votes and tallies of closed polls and the content past
     // purge_at go; the story (live until T0 + 48 h) stays, and the KB and the anonymous
     // daily counters are kept for good. Each tick deletes at most 500 rows per table and
     // sends itself again (the drain delivers those within the budget).
     tick(T0 + 31 * day + HOUR);
-    assert_eq!(totals(&h), [0, 0, 0, 0, 0, 0, 1, 2, 1]);
+    assert_eq!(totals(&h), [0, 0, 0, 0, 0, 0, 0, 1, 2, 1]);
     assert_eq!(
         query(&h, "SELECT kind, id FROM content"),
         [json!({"kind": "story", "id": "reset"})]
@@ -432,9 +473,10 @@ fn the_cron_deletes_rows_past_retention_in_bounded_ticks() {
                 .status,
         );
     }
-    assert_eq!(statuses, [202, 204]);
+    // 2,000-odd keys, 900 a request.
+    assert_eq!(statuses, [202, 202, 202, 204]);
     assert!(h.kv.keys().is_empty(), "{:?}", h.kv.keys());
     assert_eq!(count(&h, "SELECT COUNT(*) AS n FROM sites"), 0);
     tick(T0 + 400 * day);
-    assert_eq!(totals(&h), [0; 9]);
+    assert_eq!(totals(&h), [0; 10]);
 }

@@ -94,7 +94,7 @@ fn a_day_is_rolled_up_exactly_and_idempotently() {
                 T0 + 5_000
             )
             .status,
-            201
+            202
         );
     }
     d1_rows(&h);
