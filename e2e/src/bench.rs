@@ -230,7 +230,23 @@ pub fn failures(results: &Value) -> Vec<(String, String)> {
 }
 
 /// `a`'s requests per second over `b`'s, when both are measurements (a [`Load`] as JSON).
+/// When both hold `rounds_rps` (one figure per round, the two measured in the same round),
+/// the median of the per-round ratios: a round slowed by other work on the machine weighs
+/// on both sides of its own ratio, and one such round does not move the median.
 pub fn ratio(a: &Value, b: &Value) -> Option<f64> {
+    if let (Some(ra), Some(rb)) = (a["rounds_rps"].as_array(), b["rounds_rps"].as_array()) {
+        let per_round: Vec<f64> = ra
+            .iter()
+            .zip(rb)
+            .filter_map(|(x, y)| {
+                let (x, y) = (x.as_f64()?, y.as_f64()?);
+                (y > 0.0).then_some(x / y)
+            })
+            .collect();
+        if !per_round.is_empty() {
+            return Some(median(&per_round));
+        }
+    }
     let (a, b) = (a["rps"].as_f64()?, b["rps"].as_f64()?);
     (b > 0.0).then_some(a / b)
 }
@@ -479,6 +495,15 @@ Transfer/sec:      3.92MB
         assert_eq!(ratio(&a, &b), Some(0.9));
         assert_eq!(ratio(&a, &json!({ "error": "x" })), None);
         assert_eq!(ratio(&a, &json!({ "rps": 0.0 })), None);
+        // Per round: the median of the rounds' ratios, not the ratio of the means; a round
+        // where both sides were slowed alike (the third) does not pull it.
+        let a = json!({ "rps": 600.0, "rounds_rps": [500.0, 520.0, 250.0, 510.0, 490.0] });
+        let b = json!({ "rps": 700.0, "rounds_rps": [500.0, 500.0, 300.0, 600.0, 500.0] });
+        assert_eq!(ratio(&a, &b), Some(0.98));
+        assert_eq!(
+            ratio(&a, &json!({ "rps": 700.0, "rounds_rps": [0.0] })),
+            Some(600.0 / 700.0)
+        );
         assert_eq!(verdict(Some(0.95), 0.95), "✓");
         assert_eq!(verdict(Some(0.9), 0.95), "✗");
         assert_eq!(verdict(None, 0.95), "");

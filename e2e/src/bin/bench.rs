@@ -18,7 +18,7 @@ use xtask::content::KvEntries;
 use xtask::wrangler::DevServer;
 
 /// How long each load runs, after a warm-up of a quarter of it.
-const LOAD_SECS: u64 = 8;
+const LOAD_SECS: u64 = 5;
 /// Concurrent connections wrk keeps open.
 const CONNECTIONS: u32 = 16;
 /// Page loads per browser measurement; the median is reported.
@@ -455,8 +455,10 @@ const FEED_VS_BEFORE_GOAL: f64 = 1.2;
 
 /// Rounds of every load on every worker: each round after the first runs them in the
 /// reverse order of the one before, so a drift in the machine's speed (other work on its
-/// two cores) weighs on each alike.
-const ROUNDS: usize = 2;
+/// two cores) weighs on each alike; ratios are the median of the rounds' own ratios
+/// (`bench::ratio`). Two rounds of 8 s gave ratios 0.77–1.00× for the same feed code in
+/// runs an hour apart; five of 5 s keep one disturbed round from deciding.
+const ROUNDS: usize = 5;
 
 /// A worker the loads run on.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -1202,7 +1204,7 @@ fn print_throughput(r: &Value) {
     );
     println!(
         "each figure: {ROUNDS} rounds of wrk, the workers in alternating order (req/s and p50 \
-         averaged, p99 the worst round's)"
+         averaged, p99 the worst round's); each ratio is the median of the rounds' own ratios"
     );
 
     println!("\n== ingestion queue after each write load (local Queues + D1 in wrangler dev)");
