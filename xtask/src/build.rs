@@ -53,14 +53,38 @@ const SPLIT_LINK: &str = "./__wasm_split.js";
 /// inputs have not changed since it last succeeded (see [`crate::cache`]; `--rebuild` on the
 /// command line runs them all).
 pub fn build_all(tools: &Tools) -> Result {
-    let bundle = widget(tools)?;
-    loader(tools, &bundle)?;
-    step(
-        "demo media (illustrations: rsvg-convert + ImageMagick; video: ffmpeg)",
-        crate::media::build_demo_media,
-    )?;
-    admin(tools)?;
-    worker(tools)
+    // Two pipelines side by side: the browser bundles in `target/`, the workers in their own
+    // target directory (`worker_target_dir`), so neither waits for the other's cargo lock and
+    // one's single-threaded phases (LTO, wasm-bindgen, wasm-opt) run while the other
+    // compiles. Their output interleaves; each step still says when it ends.
+    let (browser, workers) = std::thread::scope(|s| {
+        let workers = s.spawn(|| worker(tools));
+        let browser = (|| {
+            let bundle = widget(tools)?;
+            loader(tools, &bundle)?;
+            step(
+                "demo media (illustrations: rsvg-convert + ImageMagick; video: ffmpeg)",
+                crate::media::build_demo_media,
+            )?;
+            admin(tools)
+        })();
+        let workers = workers
+            .join()
+            .unwrap_or_else(|_| Err("the worker build panicked".to_string()));
+        (browser, workers)
+    });
+    browser.and(workers)
+}
+
+/// The cargo target directory worker builds use: `target/worker` of the workspace holding
+/// `dir` (the nearest ancestor with a Cargo.lock), apart from the browser bundles' so the
+/// two can build at once ([`build_all`]).
+pub fn worker_target_dir(dir: &Path) -> PathBuf {
+    dir.ancestors()
+        .find(|d| d.join("Cargo.lock").exists())
+        .unwrap_or(dir)
+        .join("target")
+        .join("worker")
 }
 
 /// The workspace files every cargo build reads.
@@ -637,7 +661,8 @@ pub fn build_worker_in(tools: &Tools, dir: &std::path::Path) -> Result {
             .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
             .env("WASM_OPT_BIN", &tools.wasm_opt)
             .env("ESBUILD_BIN", &tools.esbuild)
-            .env("XDG_CACHE_HOME", at("target/xdg-cache")))?;
+            .env("XDG_CACHE_HOME", at("target/xdg-cache"))
+            .env("CARGO_TARGET_DIR", worker_target_dir(dir)))?;
         let wasm = dir.join(out_dir).join("index_bg.wasm");
         let stripped = without_custom_sections(&read(&wasm)?, UNSHIPPED_SECTIONS)?;
         std::fs::write(&wasm, stripped).map_err(|e| format!("write {}: {e}", wasm.display()))?;

@@ -56,7 +56,7 @@ fn main() -> ExitCode {
     args.retain(|a| a != xtask::cache::REBUILD);
     let result = match args.first().map(String::as_str) {
         Some("setup") => tools::setup().map(|_| ()),
-        Some("build") => tools::setup().and_then(|t| build::build_all(&t)),
+        Some("build") => tools::setup_for(tools::Need::Build).and_then(|t| build::build_all(&t)),
         Some("dev") => dev(args.iter().any(|a| a == "--fresh")),
         Some("test") => test(),
         Some("api-test") => api_test(),
@@ -89,7 +89,7 @@ fn dev(fresh: bool) -> Result {
             "127.0.0.1:{DEV_PORT} is in use (another `cargo xtask dev`?): stop it first"
         ));
     }
-    let tools = tools::setup()?;
+    let tools = tools::setup_for(tools::Need::Build)?;
     build::build_all(&tools)?;
     let persist = at("worker/.wrangler/state");
     if fresh {

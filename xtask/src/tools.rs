@@ -65,7 +65,19 @@ fn find_versioned(name: &str, want: &str) -> Option<PathBuf> {
     has_version(&on_path, want).then_some(on_path)
 }
 
-fn cargo_install(krate: &str, version: &str, locked: bool) -> Result {
+/// How a tool is compiled by `cargo install`: what it costs a fresh machine's setup, which
+/// waits for it, against how fast the tool then runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Optimise {
+    /// `--debug`: for a tool that only starts others (worker-build): it compiles in a
+    /// fraction of the time and is no slower at its job.
+    Not,
+    /// The release profile at `opt-level = 1`: for a tool that does real work on every build
+    /// (wasm-bindgen), most of the speed for much less compile time.
+    Lightly,
+}
+
+fn cargo_install(krate: &str, version: &str, locked: bool, optimise: Optimise) -> Result {
     let mut cmd = cargo();
     cmd.args([
         "install",
@@ -78,6 +90,14 @@ fn cargo_install(krate: &str, version: &str, locked: bool) -> Result {
     if locked {
         cmd.arg("--locked");
     }
+    match optimise {
+        Optimise::Not => {
+            cmd.arg("--debug");
+        }
+        Optimise::Lightly => {
+            cmd.env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1");
+        }
+    }
     run(&mut cmd)
 }
 
@@ -85,8 +105,25 @@ fn is_root() -> bool {
     output(Command::new("id").arg("-u")).as_deref() == Some("0")
 }
 
-/// Installs whatever is missing, printing each step and its duration.
+/// What a command needs installed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Building and serving (`cargo xtask dev`, `build`): the wasm tools, the npm packages
+    /// and the demo media's converters.
+    Build,
+    /// Everything, for tests and benchmarks: also Chromium with chromedriver and Schemathesis.
+    Everything,
+}
+
+/// Installs whatever tests and benchmarks need ([`Need::Everything`]).
 pub fn setup() -> Result<Tools> {
+    setup_for(Need::Everything)
+}
+
+/// Installs whatever is missing for `need`, printing each step and its duration. The two
+/// `cargo install`s (minutes on a fresh machine) run side by side, and the downloads (npm,
+/// Debian, PyPI), which hardly need the CPU, run meanwhile; their output interleaves.
+pub fn setup_for(need: Need) -> Result<Tools> {
     step("rust target wasm32-unknown-unknown", || {
         let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))
             .unwrap_or_default();
@@ -97,60 +134,84 @@ pub fn setup() -> Result<Tools> {
             run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
         }
     })?;
-
     let bindgen_version = locked_wasm_bindgen_version()?;
-    step(&format!("wasm-bindgen-cli {bindgen_version}"), || {
-        if find_versioned("wasm-bindgen", &bindgen_version).is_some() {
-            println!("    already installed");
-            return Ok(());
-        }
-        // Not --locked: one of its locked dependencies is missing from the registry mirror.
-        cargo_install("wasm-bindgen-cli", &bindgen_version, false)
-    })?;
-
-    step(&format!("worker-build {WORKER_BUILD_VERSION}"), || {
-        if find_versioned("worker-build", WORKER_BUILD_VERSION).is_some() {
-            println!("    already installed");
-            return Ok(());
-        }
-        cargo_install("worker-build", WORKER_BUILD_VERSION, true)
-    })?;
-
-    step(
-        "npm packages (wrangler, binaryen, axe-core) from package-lock.json",
-        npm_ci,
-    )?;
-
-    step("chromium and chromium-driver (Debian)", || {
-        if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
-            println!("    already installed");
-            return Ok(());
-        }
-        apt_install(&["chromium", "chromium-driver"])
-    })?;
-
-    step(
-        "ffmpeg, ImageMagick and librsvg (Debian), for the demo media",
-        || {
-            use crate::media::{CONVERT, FFMPEG, RSVG};
-            if [FFMPEG, CONVERT, RSVG]
-                .iter()
-                .all(|p| Path::new(p).exists())
-            {
+    let bindgen = || {
+        step(&format!("wasm-bindgen-cli {bindgen_version}"), || {
+            if find_versioned("wasm-bindgen", &bindgen_version).is_some() {
                 println!("    already installed");
                 return Ok(());
             }
-            apt_install(&["ffmpeg", "imagemagick", "librsvg2-bin"])
-        },
-    )?;
-
-    step(
-        &format!("schemathesis {SCHEMATHESIS_VERSION} (PyPI, in a venv under .tools/)"),
-        || schemathesis().map(|_| ()),
-    )?;
-
-    locate()
+            // Not --locked: one of its locked dependencies is missing from the registry mirror.
+            cargo_install(
+                "wasm-bindgen-cli",
+                &bindgen_version,
+                false,
+                Optimise::Lightly,
+            )
+        })
+    };
+    let worker_build = || {
+        step(&format!("worker-build {WORKER_BUILD_VERSION}"), || {
+            if find_versioned("worker-build", WORKER_BUILD_VERSION).is_some() {
+                println!("    already installed");
+                return Ok(());
+            }
+            cargo_install("worker-build", WORKER_BUILD_VERSION, true, Optimise::Not)
+        })
+    };
+    let downloads = || -> Result {
+        step(
+            "npm packages (wrangler, binaryen, axe-core) from package-lock.json",
+            npm_ci,
+        )?;
+        step(
+            "ffmpeg, ImageMagick and librsvg (Debian), for the demo media",
+            || {
+                use crate::media::{CONVERT, FFMPEG, RSVG};
+                if [FFMPEG, CONVERT, RSVG]
+                    .iter()
+                    .all(|p| Path::new(p).exists())
+                {
+                    println!("    already installed");
+                    return Ok(());
+                }
+                apt_install(&["ffmpeg", "imagemagick", "librsvg2-bin"])
+            },
+        )?;
+        if need == Need::Everything {
+            step("chromium and chromium-driver (Debian)", || {
+                if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+                    println!("    already installed");
+                    return Ok(());
+                }
+                apt_install(&["chromium", "chromium-driver"])
+            })?;
+            step(
+                &format!("schemathesis {SCHEMATHESIS_VERSION} (PyPI, in a venv under .tools/)"),
+                || schemathesis().map(|_| ()),
+            )?;
+        }
+        Ok(())
+    };
+    let joined = |r: std::thread::Result<Result>| {
+        r.unwrap_or_else(|_| Err("a setup step panicked".to_string()))
+    };
+    let (compiled, fetched) = std::thread::scope(|s| {
+        let fetching = s.spawn(downloads);
+        let building = s.spawn(worker_build);
+        let bindgen = bindgen();
+        (
+            bindgen.and(joined(building.join())),
+            joined(fetching.join()),
+        )
+    });
+    compiled.and(fetched)?;
+    locate_for(need)
 }
+
+/// Where Debian installs Chromium and its driver.
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// Schemathesis version `cargo xtask api-test` (and `test`) runs.
 pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
@@ -229,7 +290,7 @@ pub fn cargo_fuzz() -> Result<PathBuf> {
         return Ok(found);
     }
     step(&format!("cargo-fuzz {CARGO_FUZZ_VERSION}"), || {
-        cargo_install("cargo-fuzz", CARGO_FUZZ_VERSION, true)
+        cargo_install("cargo-fuzz", CARGO_FUZZ_VERSION, true, Optimise::Not)
     })?;
     Ok(tools_bin("cargo-fuzz"))
 }
@@ -266,6 +327,12 @@ pub use glimpse_shared::hash::fnv1a64;
 
 /// Finds every tool, or says to run `cargo xtask setup`.
 pub fn locate() -> Result<Tools> {
+    locate_for(Need::Everything)
+}
+
+/// Finds the tools `need` asks for, or says to run `cargo xtask setup` (the browser's
+/// paths are Debian's either way; only [`Need::Everything`] requires them to exist).
+pub fn locate_for(need: Need) -> Result<Tools> {
     let missing = |what: &str| format!("{what} is missing: run `cargo xtask setup`");
     let bindgen_version = locked_wasm_bindgen_version()?;
     let wasm_bindgen = find_versioned("wasm-bindgen", &bindgen_version)
@@ -290,7 +357,13 @@ pub fn locate() -> Result<Tools> {
             "esbuild (npm, via wrangler)",
         )?,
         wrangler: existing(at("node_modules/.bin/wrangler"), "wrangler (npm)")?,
-        chromium: existing(PathBuf::from("/usr/bin/chromium"), "chromium")?,
-        chromedriver: existing(PathBuf::from("/usr/bin/chromedriver"), "chromedriver")?,
+        chromium: match need {
+            Need::Everything => existing(PathBuf::from(CHROMIUM), "chromium")?,
+            Need::Build => PathBuf::from(CHROMIUM),
+        },
+        chromedriver: match need {
+            Need::Everything => existing(PathBuf::from(CHROMEDRIVER), "chromedriver")?,
+            Need::Build => PathBuf::from(CHROMEDRIVER),
+        },
     })
 }
