@@ -317,6 +317,8 @@ pub struct DevServer {
     child: Child,
     pub port: u16,
     pub log: PathBuf,
+    /// This instance's copies of the configs ([`instance_configs`]), removed once it stops.
+    configs: Option<PathBuf>,
 }
 
 impl DevServer {
@@ -352,13 +354,15 @@ impl DevServer {
         }
         let out = std::fs::File::create(&log).map_err(|e| format!("create log: {e}"))?;
         let err = out.try_clone().map_err(|e| format!("log: {e}"))?;
+        let mut configs = None;
         let mut cmd = if dir.join(crate::build::OPERATORS_CONFIG).exists() {
             // Both workers in one session (the visitors' serves, the operators' answers its
             // service binding and the queue). `--var` reaches only the first, so each instance
             // gets its own copy of the configs with a `.dev.vars` holding `vars`.
-            let configs = instance_configs(dir, port, vars)?;
-            let mut cmd = command_in(tools, &configs);
+            let copies = instance_configs(dir, port, vars)?;
+            let mut cmd = command_in(tools, &copies);
             cmd.args(["-c", "wrangler.toml", "-c", crate::build::OPERATORS_CONFIG]);
+            configs = Some(copies);
             cmd
         } else {
             let mut cmd = command_in(tools, dir);
@@ -374,8 +378,21 @@ impl DevServer {
             // Own process group, so stopping it also stops workerd.
             .process_group(0);
         println!("    $ {}  (log: {})", show(&cmd), log.display());
-        let child = cmd.spawn().map_err(|e| format!("start wrangler: {e}"))?;
-        let mut server = Self { child, port, log };
+        let child = match cmd.spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                if let Some(copies) = &configs {
+                    let _ = std::fs::remove_dir_all(copies);
+                }
+                return Err(format!("start wrangler: {e}"));
+            }
+        };
+        let mut server = Self {
+            child,
+            port,
+            log,
+            configs,
+        };
         server.wait_healthy(Duration::from_secs(60))?;
         Ok(server)
     }
@@ -412,12 +429,15 @@ impl DevServer {
     /// Stops wrangler and workerd now (dropping does the same).
     pub fn stop(&mut self) {
         stop_group(&mut self.child);
+        if let Some(copies) = self.configs.take() {
+            let _ = std::fs::remove_dir_all(copies);
+        }
     }
 }
 
 impl Drop for DevServer {
     fn drop(&mut self) {
-        stop_group(&mut self.child);
+        self.stop();
     }
 }
 
