@@ -38,6 +38,7 @@ pub fn PrivacyPage() -> impl IntoView {
                             Some(acc) => {
                                 for k in [
                                     "votes",
+                                    "responses",
                                     "event_batches",
                                     "questions",
                                     "knowledge_base",
@@ -88,8 +89,14 @@ pub fn PrivacyPage() -> impl IntoView {
         let p = path();
         leptos::task::spawn_local(async move {
             // Erasure goes in bounded steps: repeat while the answer says more remains.
-            let mut total = [0u64; 4];
-            let keys = ["votes", "event_batches", "questions", "knowledge_base"];
+            let mut total = [0u64; 5];
+            let keys = [
+                "votes",
+                "responses",
+                "event_batches",
+                "questions",
+                "knowledge_base",
+            ];
             for _ in 0..200 {
                 match api::call::<Value>("DELETE", &p, None::<&()>).await {
                     Ok(v) => {
@@ -108,8 +115,8 @@ pub fn PrivacyPage() -> impl IntoView {
             }
             export.set(None);
             message.set(Some(format!(
-                "Erased: {} votes, {} event batches, {} questions, {} knowledge-base answers.",
-                total[0], total[1], total[2], total[3]
+                "Erased: {} votes, {} poll responses, {} event batches, {} questions, {} knowledge-base answers.",
+                total[0], total[1], total[2], total[3], total[4]
             )));
         });
     };

@@ -484,7 +484,7 @@ fn operators_author_publish_measure_answer_and_erase_in_the_console() -> Result 
     page.click("[data-testid=erase]")?;
     page.wait_text(
         "[data-testid=privacy-message]",
-        "Erased: 1 votes, 1 event batches, 1 questions",
+        "Erased: 1 votes, 1 poll responses, 1 event batches, 1 questions",
     )?;
     let after = json_of(
         &stack
@@ -496,6 +496,7 @@ fn operators_author_publish_measure_answer_and_erase_in_the_console() -> Result 
             .body,
     )?;
     assert_eq!(after["votes"], json!([]), "{after}");
+    assert_eq!(after["responses"], json!([]), "{after}");
     assert_eq!(after["event_batches"], json!([]), "{after}");
     assert_eq!(after["questions"], json!([]), "{after}");
 
