@@ -18,7 +18,7 @@ use worker::{
 
 use crate::core::{Api, handle};
 use crate::hours::CachedOffsets;
-use crate::http::{ApiRequest, HEADERS_READ};
+use crate::http::ApiRequest;
 use crate::limit::{Limits, RateLimiter};
 use crate::memo::SnapshotMemo;
 use crate::queue::{Message, Queue};
@@ -523,14 +523,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     if crate::route::is_operators_path(&api_req.path) {
         return to_operators(req, &env).await;
     }
+    let route = crate::route::route(method, &api_req.path).ok();
     let headers = req.headers();
-    for name in HEADERS_READ {
+    for name in crate::http::headers_read(route.as_ref()) {
         if let Ok(Some(value)) = headers.get(name) {
             api_req.headers.push(((*name).to_string(), value));
         }
     }
     // The body limit is the route's, decided before a byte is read.
-    let route = crate::route::route(method, &api_req.path).ok();
     let limit = route.as_ref().map_or(0, |r| r.body_limit(method));
     let to_read = api_req.body_to_read(limit);
     let rest = if to_read > 0 {

@@ -32,6 +32,20 @@ pub const HEADERS_READ: &[&str] = &[
     "origin",
 ];
 
+/// The headers the core reads for a request to `route` (a subset of [`HEADERS_READ`]):
+/// `/health` only the body's length, the feed — the hottest public read — that and its
+/// CORS origin and ETag revalidation; every other route (or none) all of them. The edge
+/// copies only these: each is a call into the runtime. `worker/tests/api.rs` checks that the
+/// headers left out change nothing for those routes.
+pub fn headers_read(route: Option<&crate::route::Route>) -> &'static [&'static str] {
+    use crate::route::Route;
+    match route {
+        Some(Route::Health) => &["content-length"],
+        Some(Route::Feed { .. }) => &["content-length", "if-none-match", "origin"],
+        _ => HEADERS_READ,
+    }
+}
+
 impl ApiRequest {
     /// A request for the absolute URL `url` as the runtime serialises it (WHATWG, e.g.
     /// `https://glimpse.example:8443/v1/sites/demo/feed?q=1#x`): split into origin, path and
@@ -408,6 +422,10 @@ mod url_tests {
             }
         }
         assert!(seen.len() >= 6, "found only {seen:?}");
+        let feed = crate::route::Route::Feed { site: "s".into() };
+        for route in [Some(&crate::route::Route::Health), Some(&feed), None] {
+            assert!(headers_read(route).iter().all(|h| HEADERS_READ.contains(h)));
+        }
         for name in &seen {
             assert!(
                 HEADERS_READ.contains(&name.as_str()),

@@ -1065,3 +1065,60 @@ fn operators_preview_availability_at_any_instant_across_dst() {
     );
     assert_eq!(res.status, 401);
 }
+
+#[test]
+fn the_headers_the_edge_leaves_out_change_nothing_for_health_and_the_feed() {
+    // The edge copies only `http::headers_read(route)` from the runtime's request. For the
+    // routes that read fewer than all, a request carrying every header the core can read
+    // must be answered exactly as one carrying only that route's.
+    let h = seeded();
+    let etag = h
+        .call(
+            ApiRequest::new(Method::Get, "/v1/sites/demo/feed").header("origin", ORIGIN),
+            T0,
+        )
+        .get_header("etag")
+        .unwrap_or_default()
+        .to_string();
+    let all = [
+        ("authorization", format!("Bearer {TOKEN}")),
+        ("cf-connecting-ip", "203.0.113.9".to_string()),
+        ("content-length", "0".to_string()),
+        ("content-type", "application/json".to_string()),
+        ("origin", ORIGIN.to_string()),
+    ];
+    for (method, path) in [
+        (Method::Get, "/health"),
+        (Method::Get, "/v1/sites/demo/feed"),
+        (Method::Head, "/v1/sites/demo/feed"),
+        (Method::Options, "/v1/sites/demo/feed"),
+    ] {
+        let route = glimpse_worker::route::route(method, path).ok();
+        let kept = glimpse_worker::http::headers_read(route.as_ref());
+        assert!(
+            kept.len() < glimpse_worker::http::HEADERS_READ.len(),
+            "{path}"
+        );
+        for if_none_match in [None, Some(etag.as_str()), Some("\"stale\"")] {
+            let request = |only: Option<&[&str]>| {
+                let mut req = ApiRequest::new(method, path);
+                let mut headers: Vec<(&str, String)> = all.to_vec();
+                if let Some(tag) = if_none_match {
+                    headers.push(("if-none-match", tag.to_string()));
+                }
+                for (name, value) in headers {
+                    if only.is_none_or(|o| o.contains(&name)) {
+                        req = req.header(name, &value);
+                    }
+                }
+                h.call(req, T0 + 1_000)
+            };
+            let (full, trimmed) = (request(None), request(Some(kept)));
+            assert_eq!(
+                (full.status, &full.headers, &full.body),
+                (trimmed.status, &trimmed.headers, &trimmed.body),
+                "{method:?} {path} {if_none_match:?}"
+            );
+        }
+    }
+}
