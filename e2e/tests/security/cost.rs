@@ -232,7 +232,7 @@ fn public_results_come_from_the_exact_tally_behind_the_edge_cache() -> Result {
         ))
     };
     // The tally is exact once the queue has applied the vote (about a second).
-    assert_eq!(vote(1, 0)?, 201);
+    assert_eq!(vote(1, 0)?, 202);
     stack.poll_results_when("demo", "story-helpful", 1)?;
     let before = now_ms();
     let (first, cached) = public()?;
@@ -247,7 +247,7 @@ fn public_results_come_from_the_exact_tally_behind_the_edge_cache() -> Result {
 
     // A flood of reads right after another vote: the edge's cache answers them (one D1 query
     // per 5 s per origin at most), never a count per request.
-    assert_eq!(vote(2, 1)?, 201);
+    assert_eq!(vote(2, 1)?, 202);
     let mut hits = 0;
     for _ in 0..20 {
         let (r, cached) = public()?;
@@ -372,7 +372,7 @@ fn fifty_visitors_behind_one_nat_pass_while_one_abuser_stays_bounded() -> Result
                 json!({"id": tok(&format!("vote{v}"), n), "visitor": visitor, "answer": answer});
             let path = format!("/v1/sites/demo/polls/{poll}/responses");
             let (status, _) = write(&stack, &o, &path, &body)?;
-            if status != 201 {
+            if status != 202 {
                 refused.push(format!("visitor {v} vote {poll}: {status}"));
             }
         }

@@ -471,7 +471,7 @@ fn a_deleted_site_leaves_nothing_behind() -> Result {
         &json_ct,
         &json!({"id": "response-door-00001", "visitor": "visitor-door-00009", "answer": {"rating": 5}}).to_string(),
     )?;
-    assert_eq!(vote.status, 201, "{}", vote.body);
+    assert_eq!(vote.status, 202, "{}", vote.body);
     let q = stack.request(
         "POST",
         "/v1/sites/doomed/questions",
