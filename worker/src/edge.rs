@@ -1,4 +1,4 @@
-//! The Cloudflare Workers shell: converts `worker::Request` into the core's [`ApiRequest`],
+//! The Cloudflare Workers shell: converts the runtime's `Request` into the core's [`ApiRequest`],
 //! wraps Workers KV as a [`KvStore`], reads configuration from the environment and converts
 //! the answer back. No decisions live here.
 
@@ -10,15 +10,15 @@ use worker::MessageBatch;
 use worker::js_sys::{Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::web_sys::ReadableStreamDefaultReader;
+use worker::web_sys::{self, ReadableStreamDefaultReader};
 use worker::{
-    Cache, Context, D1Database, D1PreparedStatement, Date, Env, Request, Response, Result, event,
+    Cache, Context, D1Database, D1PreparedStatement, Date, Env, Response, Result, event,
     kv::KvStore as WorkersKv,
 };
 
 use crate::core::{Api, handle};
 use crate::hours::CachedOffsets;
-use crate::http::ApiRequest;
+use crate::http::{ApiRequest, ApiResponse};
 use crate::limit::{Limits, RateLimiter};
 use crate::memo::SnapshotMemo;
 use crate::queue::{Message, Queue};
@@ -387,9 +387,8 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<(
 }
 
 /// The request body's reader, if it has a body that can be read.
-fn body_reader(req: &Request) -> Option<ReadableStreamDefaultReader> {
-    req.inner()
-        .body()?
+fn body_reader(req: &web_sys::Request) -> Option<ReadableStreamDefaultReader> {
+    req.body()?
         .get_reader()
         .dyn_into::<ReadableStreamDefaultReader>()
         .ok()
@@ -414,7 +413,10 @@ async fn next_chunk(reader: &ReadableStreamDefaultReader) -> Option<Uint8Array> 
 /// Reads at most `max` bytes of the body as it streams in, then stops: a body over the
 /// route's limit is never read whole (the core answers 413 from the one byte too many).
 /// Returns the reader when the body goes on, for [`cancel_rest`].
-async fn read_body(req: &Request, max: usize) -> (Vec<u8>, Option<ReadableStreamDefaultReader>) {
+async fn read_body(
+    req: &web_sys::Request,
+    max: usize,
+) -> (Vec<u8>, Option<ReadableStreamDefaultReader>) {
     let mut body = Vec::new();
     let Some(reader) = body_reader(req) else {
         return (body, None);
@@ -489,36 +491,61 @@ const OPERATORS_BINDING: &str = "OPERATORS";
 /// Hands an operators' request, untouched (its body unread), to the operators' worker
 /// through its service binding; 503 if the binding is missing or the call fails.
 #[cfg(not(feature = "operators"))]
-async fn to_operators(req: Request, env: &Env) -> Result<Response> {
+async fn to_operators(req: web_sys::Request, env: &Env) -> Result<web_sys::Response> {
     let forwarded = match env.service(OPERATORS_BINDING) {
-        Ok(operators) => operators.fetch_request(req).await,
+        Ok(operators) => operators.fetch_request(worker::Request::from(req)).await,
         Err(e) => Err(e),
     };
-    forwarded.or_else(|e| {
-        worker::console_error!("glimpse: the operators' worker did not answer: {e}");
-        let mut err = glimpse_shared::ApiError::new(
-            503,
-            "unavailable",
-            "the operators' API is unavailable; retry shortly",
-        );
-        err.retry_after = Some(5);
-        let res = crate::http::ApiResponse::error(&err);
-        let mut out = Response::from_bytes(res.body.into_bytes())?.with_status(res.status);
-        for (name, value) in &res.headers {
-            out.headers_mut().set(name, value)?;
+    match forwarded {
+        Ok(res) => Ok(res.into()),
+        Err(e) => {
+            worker::console_error!("glimpse: the operators' worker did not answer: {e}");
+            let mut err = glimpse_shared::ApiError::new(
+                503,
+                "unavailable",
+                "the operators' API is unavailable; retry shortly",
+            );
+            err.retry_after = Some(5);
+            to_runtime(&ApiResponse::error(&err), &[])
         }
-        Ok(out)
-    })
+    }
+}
+
+/// The runtime's `Response` for the core's answer, with `extra` headers after its own: the
+/// headers, status and body handed over directly (no `worker::Response` in between, whose
+/// conversion would copy the body into a new array and build the init object again).
+fn to_runtime(res: &ApiResponse, extra: &[(&str, &str)]) -> Result<web_sys::Response> {
+    let headers = web_sys::Headers::new()?;
+    for (name, value) in &res.headers {
+        headers.set(name, value)?;
+    }
+    for (name, value) in extra {
+        headers.set(name, value)?;
+    }
+    let init = web_sys::ResponseInit::new();
+    init.set_status(res.status);
+    init.set_headers(&headers);
+    let out = match &res.binary {
+        Some(bytes) => web_sys::Response::new_with_opt_buffer_source_and_init(
+            Some(&Uint8Array::from(bytes.as_slice())),
+            &init,
+        ),
+        None if res.body.is_empty() => web_sys::Response::new_with_opt_str_and_init(None, &init),
+        None => web_sys::Response::new_with_opt_str_and_init(Some(&res.body), &init),
+    };
+    Ok(out?)
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
+    // The runtime's own request, not `worker::Request`: converting to it reads the method,
+    // URL, headers and `cf` object on every request whether or not they are used.
     let now_ms = Millis::try_from(Date::now().as_millis()).unwrap_or(Millis::MAX);
-    // The raw method string: workers-rs' `req.method()` turns methods it does not know
-    // (QUERY, PATCH, PROPFIND…) into GET, which would answer them as reads instead of 405.
-    let method = Method::parse(&req.inner().method());
+    // The raw method string: workers-rs' `Method` turns methods it does not know (QUERY,
+    // PATCH, PROPFIND…) into GET, which would answer them as reads instead of 405.
+    let method = Method::parse(&req.method());
     // The runtime's URL is already parsed and serialised: split it, do not parse it again.
-    let mut api_req = ApiRequest::from_url(method, &req.inner().url());
+    let mut api_req = ApiRequest::from_url(method, &req.url());
     #[cfg(not(feature = "operators"))]
     if crate::route::is_operators_path(&api_req.path) {
         return to_operators(req, &env).await;
@@ -558,7 +585,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     if let Some(key) = &cache_key
         && let Ok(Some(hit)) = Cache::default().get(key.as_str(), false).await
     {
-        return Ok(hit);
+        return Ok(hit.into());
     }
     let limiter = limiter(&env);
     if limiter.enabled()
@@ -597,28 +624,22 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         memo: memo(),
     };
     let res = handle(&api, &api_req, now_ms).await;
-    let mut out = match res.binary {
-        Some(bytes) => Response::from_bytes(bytes)?,
-        None if res.body.is_empty() => Response::empty()?,
-        None => Response::from_bytes(res.body.into_bytes())?,
-    }
-    .with_status(res.status);
-    let headers = out.headers_mut();
-    for (name, value) in &res.headers {
-        headers.set(name, value)?;
-    }
-    if unread {
-        // The body was not read to its end: this connection cannot carry another request.
-        headers.set("connection", "close")?;
-    }
+    // The body was not read to its end: this connection cannot carry another request.
+    let close: &[(&str, &str)] = if unread {
+        &[("connection", "close")]
+    } else {
+        &[]
+    };
+    let out = to_runtime(&res, close)?;
     if let Some(key) = cache_key
         && res.status == 200
     {
         // The key already names the origin (browsers still get `Vary: Origin`);
         // `glimpse-cache` marks answers served from here.
-        let mut copy = out.cloned()?;
-        copy.headers_mut().set("glimpse-cache", "hit")?;
-        let _ = Cache::default().put(key.as_str(), copy).await;
+        let copy = to_runtime(&res, &[("glimpse-cache", "hit")])?;
+        let _ = Cache::default()
+            .put(key.as_str(), Response::from(copy))
+            .await;
     }
     Ok(out)
 }

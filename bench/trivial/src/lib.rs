@@ -1,7 +1,9 @@
 //! The baseline Glimpse's worker is measured against: a workers-rs handler with the same
-//! platform setup as Glimpse's (the same `[assets]` block and routing in wrangler.toml, a KV
-//! namespace and a queue) that does only what the platform must do, so the difference is
-//! what Glimpse's routing, reads, JSON and decisions cost on top of the runtime itself.
+//! platform setup as Glimpse's (the same `[assets]` block and routing in wrangler.toml, the
+//! same kinds of bindings, and a second worker in the session that consumes the queue, as
+//! Glimpse's operators' worker does; wrangler.operators.toml) that does only what the
+//! platform must do, so the difference is what Glimpse's routing, reads, JSON and decisions
+//! cost on top of the runtime itself. Both workers are built from this crate.
 //!
 //! - `POST /v1/write`: reads the body, makes exactly one KV put and one queue send with it,
 //!   answers 202 — the baseline of Glimpse's write paths (a vote, an event batch).
