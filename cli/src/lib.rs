@@ -3,4 +3,5 @@
 
 pub mod api_url;
 pub mod content;
+pub mod diagnostics;
 pub mod plan;

@@ -4,13 +4,16 @@
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use glimpse_cli::content::{Result, SiteContent, load_dir};
+use glimpse_cli::content::{Result, SiteContent, read_dir};
 use glimpse_cli::plan::{Action, Live, plan};
 use serde_json::Value;
 
 const USAGE: &str = "\
+glimpse check DIR
 glimpse publish DIR --api URL [--dry-run] [--delete-missing]
 
+  check             read and check every file in DIR, send nothing: every problem of every
+                    file is listed with its file, line, column and field
   DIR               a site directory: site.toml, stories/*.toml, sessions/*.toml, polls/*.toml
                     (any file may be YAML instead: .yaml or .yml)
   --api URL         the Glimpse worker, e.g. https://glimpse.example.workers.dev
@@ -18,6 +21,7 @@ glimpse publish DIR --api URL [--dry-run] [--delete-missing]
   --dry-run         show the plan, change nothing
   --delete-missing  also delete live items that are not in DIR
 
+publish checks DIR the same way first and sends nothing if anything is wrong.
 The admin token is read from GLIMPSE_ADMIN_TOKEN.";
 
 fn main() -> ExitCode {
@@ -33,7 +37,24 @@ fn main() -> ExitCode {
 
 fn run(args: &[String]) -> Result {
     let mut it = args.iter();
-    if it.next().map(String::as_str) != Some("publish") {
+    let command = it.next().map(String::as_str);
+    if let Some("check") = command {
+        let dir = match (it.next(), it.next()) {
+            (Some(dir), None) if !dir.starts_with('-') => dir,
+            _ => return Err(format!("check takes one DIR\n\n{USAGE}")),
+        };
+        let content = read(dir, now_ms())?;
+        lint(&content);
+        println!(
+            "{dir}: no problems (site {}, {} stories, {} sessions, {} polls)",
+            content.site.id,
+            content.stories.len(),
+            content.sessions.len(),
+            content.polls.len()
+        );
+        return Ok(());
+    }
+    if command != Some("publish") {
         return Err(format!("unknown command\n\n{USAGE}"));
     }
     let mut dir = None;
@@ -56,14 +77,11 @@ fn run(args: &[String]) -> Result {
     let api = api.ok_or(format!("--api is missing\n\n{USAGE}"))?;
     let api = api.trim_end_matches('/').to_string();
     glimpse_cli::api_url::check(&api)?;
+    // The files first: what is wrong in them is worth knowing before any credentials.
+    let content = read(&dir, now_ms())?;
+    lint(&content);
     let token = std::env::var("GLIMPSE_ADMIN_TOKEN")
         .map_err(|_| "set GLIMPSE_ADMIN_TOKEN to the worker's ADMIN_TOKEN".to_string())?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0);
-    let content = load_dir(std::path::Path::new(&dir), now)?;
-    lint(&content);
     let client = Client { api, token };
     let live = client.live(&content.site.id)?;
     let changes = plan(&content, &live);
@@ -100,6 +118,23 @@ fn run(args: &[String]) -> Result {
     }
     println!("applied {applied} change(s)");
     Ok(())
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// The content of `dir`; else every problem in it is printed to stderr (in colour when it
+/// is a terminal) and the error is the summary.
+fn read(dir: &str, now: i64) -> Result<SiteContent> {
+    use std::io::IsTerminal;
+    read_dir(std::path::Path::new(dir), now).map_err(|report| {
+        eprint!("{}", report.render(std::io::stderr().is_terminal()));
+        report.summary()
+    })
 }
 
 /// Prints the authoring lint's warnings; they never block publishing.
