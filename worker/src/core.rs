@@ -148,7 +148,7 @@ pub(crate) async fn load_snapshot<S: KvStore>(
 ) -> Result<Rc<SiteSnapshot>, ApiError> {
     let raw = api
         .store
-        .get(&keys::snapshot(site))
+        .get_shared(&keys::snapshot(site))
         .await
         .map_err(unavailable)?
         .ok_or_else(|| ApiError::not_found("site"))?;

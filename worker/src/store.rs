@@ -5,6 +5,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use glimpse_shared::Millis;
 use serde_json::Value;
@@ -64,6 +65,12 @@ pub const LIST_PAGE: usize = 1000;
 #[allow(async_fn_in_trait)]
 pub trait KvStore {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// [`KvStore::get`] as a shared string: a store that keeps values in memory
+    /// ([`Cached`]) hands out the same one until it reads the key again, so a caller can tell
+    /// an unchanged value by its pointer without comparing it.
+    async fn get_shared(&self, key: &str) -> Result<Option<Rc<str>>, StoreError> {
+        Ok(self.get(key).await?.map(Rc::from))
+    }
     async fn put(&self, key: &str, value: &str, opts: Put) -> Result<(), StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// Keys starting with `prefix`, in key order, a page at a time.
@@ -396,6 +403,26 @@ mod tests {
         );
     }
 
+    /// Within the TTL every read hands out the same shared string (the feed's memo tells an
+    /// unchanged snapshot by its pointer, without comparing it); a read after it, a new one.
+    #[test]
+    fn hot_values_are_shared_not_copied() {
+        let kv = FaultyKv::new(MemoryKv::new());
+        let cache = ReadCache::default();
+        block_on(kv.put("site/a/snapshot", "v1", Put::default())).unwrap_or_else(|e| panic!("{e}"));
+        let read = |t| {
+            block_on(cached(&kv, &cache, t).get_shared("site/a/snapshot"))
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| panic!("no value at {t}"))
+        };
+        let (a, b) = (read(0), read(4_999));
+        assert!(Rc::ptr_eq(&a, &b));
+        let c = read(5_000);
+        assert_eq!(*c, *a);
+        assert!(!Rc::ptr_eq(&a, &c), "read again after the TTL");
+    }
+
     #[test]
     fn expiry_follows_the_store_clock() {
         let kv = MemoryKv::new();
@@ -481,16 +508,19 @@ pub const SNAPSHOT_TTL_MS: Millis = 2_000;
 /// consistent (a write may take up to a minute to reach other locations) and the feed is
 /// served with `max-age=10`, so keeping a hot key in memory for a few seconds changes what
 /// visitors can observe by at most that much, and saves a KV read on almost every request.
+/// When a value was read and the value (`None`: the key was absent), shared with callers.
+type Held = (Millis, Option<Rc<str>>);
+
 #[derive(Debug, Default)]
 pub struct ReadCache {
-    entries: RefCell<BTreeMap<String, (Millis, Option<String>)>>,
+    entries: RefCell<BTreeMap<String, Held>>,
 }
 
 impl ReadCache {
     /// Most keys kept; beyond it the cache starts over (it only ever holds hot keys).
     pub const MAX_ENTRIES: usize = 256;
 
-    fn get(&self, key: &str, now_ms: Millis, ttl_ms: Millis) -> Option<Option<String>> {
+    fn get(&self, key: &str, now_ms: Millis, ttl_ms: Millis) -> Option<Option<Rc<str>>> {
         self.entries
             .borrow()
             .get(key)
@@ -498,7 +528,7 @@ impl ReadCache {
             .map(|(_, v)| v.clone())
     }
 
-    fn set(&self, key: &str, now_ms: Millis, value: Option<String>) {
+    fn set(&self, key: &str, now_ms: Millis, value: Option<Rc<str>>) {
         let mut entries = self.entries.borrow_mut();
         if entries.len() >= Self::MAX_ENTRIES && !entries.contains_key(key) {
             entries.clear();
@@ -523,10 +553,17 @@ impl<S: KvStore> KvStore for Cached<'_, S> {
         if !(self.cacheable)(key) {
             return self.inner.get(key).await;
         }
+        Ok(self.get_shared(key).await?.map(|v| v.to_string()))
+    }
+
+    async fn get_shared(&self, key: &str) -> Result<Option<Rc<str>>, StoreError> {
+        if !(self.cacheable)(key) {
+            return self.inner.get_shared(key).await;
+        }
         if let Some(hit) = self.cache.get(key, self.now_ms, self.ttl_ms) {
             return Ok(hit);
         }
-        let value = self.inner.get(key).await?;
+        let value: Option<Rc<str>> = self.inner.get(key).await?.map(Rc::from);
         self.cache.set(key, self.now_ms, value.clone());
         Ok(value)
     }
@@ -537,7 +574,7 @@ impl<S: KvStore> KvStore for Cached<'_, S> {
             // After a failed write the stored value is unknown: read it again next time.
             self.cache.set(key, self.now_ms - self.ttl_ms, None);
             if res.is_ok() {
-                self.cache.set(key, self.now_ms, Some(value.to_string()));
+                self.cache.set(key, self.now_ms, Some(Rc::from(value)));
             }
         }
         res
