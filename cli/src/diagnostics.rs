@@ -208,13 +208,7 @@ impl Spans {
     fn toml_table(&mut self, path: &str, table: &toml::de::DeTable<'_>) {
         for (key, value) in table {
             let field = join_key(path, key.get_ref());
-            self.fields.insert(
-                field.clone(),
-                Written {
-                    key: Some(key.span()),
-                    value: value.span(),
-                },
-            );
+            self.record(field.clone(), Some(key.span()), value.span());
             self.toml_value(&field, value.get_ref());
         }
     }
@@ -225,13 +219,7 @@ impl Spans {
             toml::de::DeValue::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     let field = format!("{path}[{i}]");
-                    self.fields.insert(
-                        field.clone(),
-                        Written {
-                            key: None,
-                            value: item.span(),
-                        },
-                    );
+                    self.record(field.clone(), None, item.span());
                     self.toml_value(&field, item.get_ref());
                 }
             }
@@ -260,12 +248,10 @@ impl Spans {
             Tree::Map(entries) => {
                 for (key, value) in entries {
                     let field = join_key(path, &key.value.0);
-                    self.fields.insert(
+                    self.record(
                         field.clone(),
-                        Written {
-                            key: Some(yaml_range(text, &key.referenced)),
-                            value: yaml_range(text, &value.referenced),
-                        },
+                        Some(yaml_range(text, &key.referenced)),
+                        yaml_range(text, &value.referenced),
                     );
                     self.yaml_tree(text, &field, &value.value);
                 }
@@ -273,18 +259,16 @@ impl Spans {
             Tree::Seq(items) => {
                 for (i, item) in items.iter().enumerate() {
                     let field = format!("{path}[{i}]");
-                    self.fields.insert(
-                        field.clone(),
-                        Written {
-                            key: None,
-                            value: yaml_range(text, &item.referenced),
-                        },
-                    );
+                    self.record(field.clone(), None, yaml_range(text, &item.referenced));
                     self.yaml_tree(text, &field, &item.value);
                 }
             }
             Tree::Leaf => {}
         }
+    }
+
+    fn record(&mut self, field: String, key: Option<Range<usize>>, value: Range<usize>) {
+        self.fields.insert(field, Written { key, value });
     }
 
     /// Where to point for a problem with `field`: its key if it is written, else its value,

@@ -18,7 +18,7 @@ use xtask::content::KvEntries;
 use xtask::wrangler::DevServer;
 
 /// How long each load runs, after a warm-up of a quarter of it.
-const LOAD_SECS: u64 = 5;
+const LOAD_SECS: u64 = 4;
 /// Concurrent connections wrk keeps open.
 const CONNECTIONS: u32 = 16;
 /// Page loads per browser measurement; the median is reported.
@@ -457,8 +457,10 @@ const FEED_VS_BEFORE_GOAL: f64 = 1.2;
 /// reverse order of the one before, so a drift in the machine's speed (other work on its
 /// two cores) weighs on each alike; ratios are the median of the rounds' own ratios
 /// (`bench::ratio`). Two rounds of 8 s gave ratios 0.77–1.00× for the same feed code in
-/// runs an hour apart; five of 5 s keep one disturbed round from deciding.
-const ROUNDS: usize = 5;
+/// runs an hour apart; five of 5 s kept one disturbed round from deciding, but their
+/// per-round ratios still spanned 0.88–1.32× for `/health`, so the median of five moved by a
+/// few hundredths between runs: nine of 4 s.
+const ROUNDS: usize = 9;
 
 /// A worker the loads run on.
 #[derive(Debug, Clone, Copy, PartialEq)]
