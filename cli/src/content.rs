@@ -26,6 +26,19 @@ pub struct SiteContent {
     pub polls: Vec<Poll>,
 }
 
+impl SiteContent {
+    /// `site "demo": 3 stories, 1 sessions, 2 polls`.
+    pub fn summary(&self) -> String {
+        format!(
+            "site {:?}: {} stories, {} sessions, {} polls",
+            self.site.id,
+            self.stories.len(),
+            self.sessions.len(),
+            self.polls.len()
+        )
+    }
+}
+
 /// The kinds of content file, each with the keys it may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -45,13 +45,7 @@ fn run(args: &[String]) -> Result {
         };
         let content = read(dir, now_ms())?;
         lint(&content);
-        println!(
-            "{dir}: no problems (site {}, {} stories, {} sessions, {} polls)",
-            content.site.id,
-            content.stories.len(),
-            content.sessions.len(),
-            content.polls.len()
-        );
+        println!("{dir}: no problems ({})", content.summary());
         return Ok(());
     }
     if command != Some("publish") {

@@ -190,5 +190,5 @@ fn good_content_passes_the_check() {
         None,
     );
     assert!(ok, "{out}{err}");
-    assert!(out.contains("no problems (site demo"), "{out}");
+    assert!(out.contains("no problems (site \"demo\": "), "{out}");
 }

@@ -107,13 +107,7 @@ fn dev(fresh: bool) -> Result {
         || {
             let now = now_ms();
             let demo = content::load_dir(&at("demo/content"), now)?;
-            println!(
-                "    site {:?} with {} stories, {} live sessions, {} polls",
-                demo.site.id,
-                demo.stories.len(),
-                demo.sessions.len(),
-                demo.polls.len()
-            );
+            println!("    {}", demo.summary());
             xtask::local::seed(&tools, &persist, &demo.seed(now)?)
         },
     )?;
