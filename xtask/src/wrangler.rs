@@ -491,7 +491,8 @@ fn loopback_agent() -> &'static ureq::Agent {
 
 /// `method path` with `headers` and `body` on the worker at `127.0.0.1:port`. Any status is
 /// an answer; `Err` says why there was none. A request wrangler dev's proxy could not
-/// deliver ([`WRANGLER_PROXY_RETRY`]) is sent once more.
+/// deliver ([`WRANGLER_PROXY_RETRY`]) is sent again, up to [`PROXY_RETRIES`] times: the proxy
+/// may hold more than one such closed connection (CI saw two in a row on a slow machine).
 pub fn http(
     port: u16,
     method: &str,
@@ -499,12 +500,19 @@ pub fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Result<HttpResponse> {
-    let res = http_once(port, method, path, headers, body)?;
-    if res.status == 503 && res.body.starts_with(WRANGLER_PROXY_RETRY) {
-        return http_once(port, method, path, headers, body);
+    let mut res = http_once(port, method, path, headers, body)?;
+    for attempt in 1..=PROXY_RETRIES {
+        if !(res.status == 503 && res.body.starts_with(WRANGLER_PROXY_RETRY)) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50 * u64::from(attempt)));
+        res = http_once(port, method, path, headers, body)?;
     }
     Ok(res)
 }
+
+/// How many times [`http`] sends a request again that wrangler dev's proxy could not deliver.
+const PROXY_RETRIES: u32 = 4;
 
 fn http_once(
     port: u16,
