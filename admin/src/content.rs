@@ -526,6 +526,7 @@ impl Authored for Story {
     fn blank(topic: Option<String>) -> Self {
         let start = (now() / MINUTE) * MINUTE;
         Story {
+            targeting: Default::default(),
             id: String::new(),
             title: String::new(),
             topic: topic.unwrap_or_default(),
@@ -793,6 +794,7 @@ impl Authored for LiveSession {
     fn blank(topic: Option<String>) -> Self {
         let start = (now() / HOUR + 24) * HOUR;
         LiveSession {
+            targeting: Default::default(),
             id: String::new(),
             title: String::new(),
             topic: topic.unwrap_or_default(),
@@ -873,6 +875,7 @@ impl Authored for Poll {
     fn blank(_topic: Option<String>) -> Self {
         let start = (now() / MINUTE) * MINUTE;
         Poll {
+            targeting: Default::default(),
             id: String::new(),
             question: String::new(),
             kind: PollKind::Rating,

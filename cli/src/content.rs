@@ -75,6 +75,7 @@ impl Kind {
                 "slides",
                 "publish_at",
                 "expires_at",
+                "targeting",
                 "publish_in_hours",
                 "expires_in_hours",
             ],
@@ -93,6 +94,7 @@ impl Kind {
                 "starts_in_hours",
                 "ends_in_hours",
                 "announce_in_hours",
+                "targeting",
             ],
             (Kind::Poll, "") => &[
                 "id",
@@ -101,10 +103,21 @@ impl Kind {
                 "publish_at",
                 "expires_at",
                 "show_results",
+                "targeting",
                 "publish_in_hours",
                 "expires_in_hours",
             ],
             (Kind::Poll, "kind") => &["type", "options", "max_chars"],
+            (_, "targeting") => &[
+                "pages",
+                "exclude_pages",
+                "labels",
+                "exclude_labels",
+                "delay_seconds",
+                "frequency",
+                "devices",
+            ],
+            (_, "targeting.frequency") => &["times", "per_hours"],
             _ => return None,
         })
     }
@@ -569,7 +582,20 @@ mod tests {
                 url: "https://s.example".into(),
             }),
         };
+        let targeting = glimpse_shared::targeting::Targeting {
+            pages: vec!["/a".into()],
+            exclude_pages: vec!["/b".into()],
+            labels: vec!["l".into()],
+            exclude_labels: vec!["m".into()],
+            delay_seconds: 1,
+            frequency: Some(glimpse_shared::targeting::Frequency {
+                times: 1,
+                per_hours: Some(1),
+            }),
+            devices: vec![glimpse_shared::targeting::Device::Mobile],
+        };
         let story = Story {
+            targeting: targeting.clone(),
             id: "a".into(),
             title: "A".into(),
             topic: "t".into(),
@@ -587,6 +613,7 @@ mod tests {
             expires_at: 2,
         };
         let session = LiveSession {
+            targeting: targeting.clone(),
             id: "l".into(),
             title: "L".into(),
             topic: "t".into(),
@@ -597,6 +624,7 @@ mod tests {
             announce_from: 0,
         };
         let poll = |kind| Poll {
+            targeting: targeting.clone(),
             id: "p".into(),
             question: "Q?".into(),
             kind,
@@ -645,6 +673,8 @@ mod tests {
             (Kind::Session, ""),
             (Kind::Poll, ""),
             (Kind::Poll, "kind"),
+            (Kind::Story, "targeting"),
+            (Kind::Story, "targeting.frequency"),
         ] {
             for key in kind.keys(table).unwrap_or_default() {
                 let relative = key.ends_with("_in_hours");

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::targeting::{Decision, Page, Targeting};
 use crate::{Channel, LiveSession, Millis, Poll, Site, Story, Theme, Topic};
 
 /// Everything a site's public answers are computed from, stored under one KV key
@@ -308,19 +309,19 @@ mod tests {
 }
 
 /// The few facts of a [`Feed`] the launcher needs, decoded from the same JSON without the
-/// rest (stories, polls and sessions are skipped, not built), so the widget's first wasm
+/// rest (slides, questions and options are skipped, not built), so the widget's first wasm
 /// chunk can show the launcher before the code that decodes a whole feed is fetched.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct FeedSummary {
     pub site: SummarySite,
     /// [`Feed::now`].
     pub now: Millis,
-    /// Ids of the live stories.
-    pub stories: Vec<Id>,
+    /// The live stories, each with its targeting.
+    pub stories: Vec<Targeted>,
     #[serde(default)]
-    pub sessions: Vec<serde::de::IgnoredAny>,
+    pub sessions: Vec<Targeted>,
     #[serde(default)]
-    pub polls: Vec<serde::de::IgnoredAny>,
+    pub polls: Vec<Targeted>,
 }
 
 /// [`FeedSite`]'s look and whether it has channels.
@@ -331,10 +332,22 @@ pub struct SummarySite {
     pub channels: Vec<serde::de::IgnoredAny>,
 }
 
-/// A story's id (the rest of the story is skipped).
+/// A story's, poll's or session's id and targeting (the rest of it is skipped).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Id {
+pub struct Targeted {
     pub id: String,
+    #[serde(default)]
+    pub targeting: Targeting,
+}
+
+/// What one page view shows of a feed ([`FeedSummary::visible`]): ids, in feed order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Visible {
+    pub stories: Vec<String>,
+    pub polls: Vec<String>,
+    pub sessions: Vec<String>,
+    /// The next instant (unix ms) a delay ends and something more shows; decide again then.
+    pub next_change: Option<Millis>,
 }
 
 /// What the launcher shows for a feed.
@@ -349,14 +362,59 @@ pub struct LauncherState {
 }
 
 impl FeedSummary {
-    /// The launcher for a visitor who has seen the stories `seen` (ids).
-    pub fn launcher(&self, seen: &[String]) -> LauncherState {
+    /// What shows on `page` at `now_ms` ([`Targeting::decide`] for each item); `shown(id)`
+    /// gives the instants this visitor was shown that item before.
+    pub fn visible(
+        &self,
+        page: &Page<'_>,
+        shown: impl Fn(&str) -> Vec<Millis>,
+        now_ms: Millis,
+    ) -> Visible {
+        let mut next_change: Option<Millis> = None;
+        let mut pick = |items: &[Targeted]| -> Vec<String> {
+            items
+                .iter()
+                .filter(|item| {
+                    let decision = item.targeting.decide(page, &shown(&item.id));
+                    if let Decision::From(at) = decision
+                        && at > now_ms
+                    {
+                        next_change = Some(next_change.map_or(at, |n| n.min(at)));
+                    }
+                    decision.shows_at(now_ms)
+                })
+                .map(|item| item.id.clone())
+                .collect()
+        };
+        let stories = pick(&self.stories);
+        let polls = pick(&self.polls);
+        let sessions = pick(&self.sessions);
+        Visible {
+            stories,
+            polls,
+            sessions,
+            next_change,
+        }
+    }
+
+    /// The item with this id (a story, poll or session), for its targeting.
+    pub fn item(&self, id: &str) -> Option<&Targeted> {
+        self.stories
+            .iter()
+            .chain(&self.polls)
+            .chain(&self.sessions)
+            .find(|t| t.id == id)
+    }
+
+    /// The launcher for a page view showing `visible`, to a visitor who has seen the
+    /// stories `seen` (ids).
+    pub fn launcher(&self, visible: &Visible, seen: &[String]) -> LauncherState {
         LauncherState {
-            visible: !self.stories.is_empty()
-                || !self.polls.is_empty()
+            visible: !visible.stories.is_empty()
+                || !visible.polls.is_empty()
                 || !self.site.channels.is_empty(),
-            unseen: unseen(self.stories.iter().map(|s| s.id.as_str()), seen),
-            banners: !self.sessions.is_empty(),
+            unseen: unseen(visible.stories.iter().map(String::as_str), seen),
+            banners: !visible.sessions.is_empty(),
         }
     }
 }
@@ -400,6 +458,22 @@ mod summary_tests {
         serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    fn home(since: Millis) -> Page<'static> {
+        Page {
+            origin: "https://shop.example",
+            path: "/",
+            query: "",
+            labels: &[],
+            device: crate::targeting::Device::Desktop,
+            since,
+        }
+    }
+
+    /// The launcher on the home page, with nothing shown before.
+    fn launcher(s: &FeedSummary, seen: &[String]) -> LauncherState {
+        s.launcher(&s.visible(&home(0), |_| Vec::new(), 0), seen)
+    }
+
     #[test]
     fn reads_what_the_launcher_needs_and_skips_the_rest() {
         let s = summary(&feed_json(&["a", "b", "c"], 2, false, true));
@@ -409,7 +483,7 @@ mod summary_tests {
         assert_eq!(s.site.language, "nb");
         let seen = vec!["b".to_string(), "gone".to_string()];
         assert_eq!(
-            s.launcher(&seen),
+            launcher(&s, &seen),
             LauncherState {
                 visible: true,
                 unseen: 2,
@@ -421,17 +495,57 @@ mod summary_tests {
     #[test]
     fn an_empty_feed_hides_the_launcher() {
         let s = summary(&feed_json(&[], 0, false, false));
-        assert!(!s.launcher(&[]).visible);
-        assert!(!s.launcher(&[]).banners);
-        assert!(
-            summary(&feed_json(&[], 0, true, false))
-                .launcher(&[])
-                .visible
-        );
-        assert!(
-            summary(&feed_json(&[], 0, false, true))
-                .launcher(&[])
-                .visible
+        assert!(!launcher(&s, &[]).visible);
+        assert!(!launcher(&s, &[]).banners);
+        assert!(launcher(&summary(&feed_json(&[], 0, true, false)), &[]).visible);
+        assert!(launcher(&summary(&feed_json(&[], 0, false, true)), &[]).visible);
+    }
+
+    #[test]
+    fn targeting_decides_what_a_page_view_shows_and_when() {
+        let json = serde_json::json!({
+            "site": {"theme": {"accent": "#112233", "mode": "auto"}, "language": "en", "channels": []},
+            "now": 0,
+            "stories": [
+                {"id": "everywhere"},
+                {"id": "pricing", "targeting": {"pages": ["/pricing"]}},
+                {"id": "later", "targeting": {"delay_seconds": 5}},
+                {"id": "once", "targeting": {"frequency": {"times": 1}}},
+            ],
+            "polls": [{"id": "checkout-poll", "targeting": {"labels": ["checkout"]}}],
+            "sessions": [{"id": "phones", "targeting": {"devices": ["mobile"]}}],
+        })
+        .to_string();
+        let s = summary(&json);
+        let never = |_: &str| Vec::new();
+        let since = 1_000_000;
+        let page = home(since);
+        let v = s.visible(&page, never, since);
+        assert_eq!(v.stories, ["everywhere", "once"]);
+        assert!(v.polls.is_empty() && v.sessions.is_empty());
+        assert_eq!(v.next_change, Some(since + 5_000));
+        assert_eq!(s.launcher(&v, &[]).unseen, 2);
+        assert!(!s.launcher(&v, &[]).banners);
+        let v = s.visible(&page, never, since + 5_000);
+        assert_eq!(v.stories, ["everywhere", "later", "once"]);
+        assert_eq!(v.next_change, None);
+        let shown_once = |id: &str| if id == "once" { vec![10] } else { Vec::new() };
+        assert_eq!(s.visible(&page, shown_once, since).stories, ["everywhere"]);
+        let labels = ["checkout".to_string()];
+        let pricing = Page {
+            path: "/pricing/",
+            labels: &labels,
+            device: crate::targeting::Device::Mobile,
+            ..page
+        };
+        let v = s.visible(&pricing, never, since);
+        assert_eq!(v.stories, ["everywhere", "pricing", "once"]);
+        assert_eq!(v.polls, ["checkout-poll"]);
+        assert_eq!(v.sessions, ["phones"]);
+        assert!(s.launcher(&v, &[]).banners);
+        assert_eq!(
+            s.item("checkout-poll").map(|t| t.targeting.labels.clone()),
+            Some(vec!["checkout".to_string()])
         );
     }
 
@@ -463,7 +577,7 @@ mod summary_tests {
                 .collect::<Vec<_>>()
         );
         assert_eq!(
-            s.launcher(&["one".to_string()]),
+            launcher(&s, &["one".to_string()]),
             LauncherState {
                 visible: true,
                 unseen: 1,

@@ -22,6 +22,7 @@ pub mod rollup;
 pub mod session;
 pub mod site;
 pub mod story;
+pub mod targeting;
 pub mod text;
 pub mod time;
 pub mod validate;

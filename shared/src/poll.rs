@@ -16,6 +16,12 @@ pub struct Poll {
     /// Whether visitors may see the results after answering.
     #[serde(default)]
     pub show_results: bool,
+    /// Where, for whom and when it shows ([`crate::targeting`]); everywhere when left out.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::targeting::Targeting::is_everyone"
+    )]
+    pub targeting: crate::targeting::Targeting,
 }
 
 /// What kind of answer a poll takes.
@@ -157,6 +163,7 @@ impl Poll {
             p.push("expires_at", "must be after publish_at");
         }
         p.expiry("expires_at", self.expires_at);
+        self.targeting.check("targeting", &mut p);
         match &self.kind {
             PollKind::Choice { options } => {
                 if !(Self::OPTIONS_MIN..=Self::OPTIONS_MAX).contains(&options.len()) {
@@ -336,6 +343,7 @@ pub(crate) mod tests {
 
     pub(crate) fn poll(id: &str, kind: PollKind) -> Poll {
         Poll {
+            targeting: Default::default(),
             id: id.into(),
             question: "Did this help?".into(),
             kind,

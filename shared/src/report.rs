@@ -515,6 +515,7 @@ mod tests {
 
     fn story(id: &str, topic: &str) -> Story {
         Story {
+            targeting: Default::default(),
             id: id.into(),
             title: format!("Title {id}"),
             topic: topic.into(),
@@ -581,6 +582,7 @@ mod tests {
 
     fn catalog() -> (Vec<Story>, Vec<Poll>) {
         let polls = vec![Poll {
+            targeting: Default::default(),
             id: "pick".into(),
             question: "Which?".into(),
             kind: PollKind::Choice {

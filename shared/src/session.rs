@@ -19,6 +19,12 @@ pub struct LiveSession {
     pub join_url: String,
     /// The banner appears from this instant on, counting down to `starts_at`.
     pub announce_from: Millis,
+    /// Where, for whom and when it shows ([`crate::targeting`]); everywhere when left out.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::targeting::Targeting::is_everyone"
+    )]
+    pub targeting: crate::targeting::Targeting,
 }
 
 /// What a session's banner shows at some instant.
@@ -115,6 +121,7 @@ impl LiveSession {
             p.push("ends_at", "a session lasts at most 24 hours");
         }
         p.expiry("ends_at", self.ends_at);
+        self.targeting.check("targeting", &mut p);
         if self.announce_from > self.starts_at {
             p.push("announce_from", "must not be after starts_at");
         } else if self.starts_at - self.announce_from > Self::ANNOUNCE_MAX_MS {
@@ -181,6 +188,7 @@ pub(crate) mod tests {
         ends_at: Millis,
     ) -> LiveSession {
         LiveSession {
+            targeting: Default::default(),
             id: id.into(),
             title: "Ask us about billing".into(),
             topic: "billing".into(),

@@ -17,6 +17,12 @@ pub struct Story {
     pub publish_at: Millis,
     /// Hidden from this instant on (exclusive).
     pub expires_at: Millis,
+    /// Where, for whom and when it shows ([`crate::targeting`]); everywhere when left out.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::targeting::Targeting::is_everyone"
+    )]
+    pub targeting: crate::targeting::Targeting,
 }
 
 /// One step of a story.
@@ -98,6 +104,7 @@ impl Story {
             p.push("expires_at", "must be after publish_at");
         }
         p.expiry("expires_at", self.expires_at);
+        self.targeting.check("targeting", &mut p);
         for (i, s) in self.slides.iter().enumerate() {
             let at = |f: &str| format!("slides[{i}].{f}");
             p.text(at("text"), &s.text, Self::TEXT_MAX);
@@ -182,6 +189,7 @@ pub(crate) mod tests {
 
     pub(crate) fn story(id: &str, publish_at: Millis, expires_at: Millis) -> Story {
         Story {
+            targeting: Default::default(),
             id: id.into(),
             title: format!("Story {id}"),
             topic: "billing".into(),

@@ -181,6 +181,7 @@ proptest! {
             cta: Some(glimpse_shared::Cta { label: "Go".into(), url: url.clone() }),
         };
         let story = Story {
+            targeting: Default::default(),
             id, title: "t".into(), topic: "t".into(), slides: vec![slide; slides], publish_at, expires_at,
         };
         if story.validate().is_empty() {
@@ -200,6 +201,7 @@ proptest! {
         mut times in prop::collection::vec(-3_000_000i64..3_000_000, 1..50),
     ) {
         let s = LiveSession {
+            targeting: Default::default(),
             id: "qa".into(), title: "Q&A".into(), topic: "t".into(), host: "h".into(),
             announce_from: announce, starts_at: announce + lead, ends_at: announce + lead + length,
             join_url: "https://m.example".into(),
@@ -246,6 +248,7 @@ proptest! {
             .collect();
         for kind in kinds {
             let poll = Poll {
+                targeting: Default::default(),
                 id: "p".into(), question: "q".into(), kind, publish_at: 0, expires_at: 1, show_results: true,
             };
             let r = poll.tally(&votes);
@@ -275,6 +278,7 @@ mod player {
                 .into_iter()
                 .enumerate()
                 .map(|(i, slides)| Story {
+                    targeting: Default::default(),
                     id: format!("s{i}"),
                     title: "t".into(),
                     topic: "t".into(),

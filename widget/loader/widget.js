@@ -72,6 +72,7 @@
         nonce: attr("nonce") || script.nonce || "",
         datalayer: attr("datalayer"),
         preview: attr("preview"),
+        labels: attr("labels") || "",
       };
       // xtask replaces these with the build's directory (glimpse/<hash>/).
       var glue = new URL("__GLIMPSE_GLUE__", base).href;

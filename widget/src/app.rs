@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use crate::browser::is_https_url;
-use glimpse_shared::feed::unseen;
+use glimpse_shared::feed::{Visible, unseen};
 use glimpse_shared::i18n::{Lang, Text};
 use glimpse_shared::site::Availability;
 use glimpse_shared::{Channel, ChannelKind, EventKind, Feed, FeedSite, Story};
@@ -47,10 +47,12 @@ impl Ctx {
 #[derive(Debug, Clone, Copy)]
 pub struct Ui {
     pub tray: RwSignal<bool>,
-    /// The story open in the viewer (index into the feed's stories).
-    pub viewer: RwSignal<Option<usize>>,
+    /// The story open in the viewer (its id).
+    pub viewer: RwSignal<Option<String>>,
     /// A story shown by `Glimpse('preview', {story})`, not from the feed.
     pub preview: RwSignal<Option<Story>>,
+    /// What this page view shows of the feed ([`shell::visible`]); `None`: all of it.
+    pub visible: RwSignal<Option<Visible>>,
 }
 
 impl Ui {
@@ -59,6 +61,7 @@ impl Ui {
             tray: RwSignal::new(false),
             viewer: RwSignal::new(None),
             preview: RwSignal::new(None),
+            visible: RwSignal::new(None),
         }
     }
 }
@@ -99,6 +102,7 @@ fn start(id: usize) -> bool {
     }
     start_once(&inst.config);
     let ui = Ui::new();
+    ui.visible.set(shell::visible(&inst));
     let ids: Vec<String> = feed.stories.iter().map(|s| s.id.clone()).collect();
     let config = inst.config.clone();
     leptos::mount::mount_to(
@@ -111,10 +115,11 @@ fn start(id: usize) -> bool {
         Rc::new(move |command| match command {
             Command::Toggle => ui.tray.update(|t| *t = !*t),
             Command::Open(None) => ui.tray.set(true),
+            // Any live story, even one this page's targeting leaves out: the page asked.
             Command::Open(Some(story)) => {
-                if let Some(i) = ids.iter().position(|s| *s == story) {
+                if ids.contains(&story) {
                     ui.tray.set(false);
-                    ui.viewer.set(Some(i));
+                    ui.viewer.set(Some(story));
                 }
             }
             Command::Close => {
@@ -130,6 +135,11 @@ fn start(id: usize) -> bool {
                 }
                 Err(e) => crate::warn(&format!("cannot preview: {e}")),
             },
+            Command::Retarget => {
+                if let Some(inst) = shell::get(id) {
+                    ui.visible.set(shell::visible(&inst));
+                }
+            }
         }),
     );
     true
@@ -193,13 +203,27 @@ pub fn App(
     provide_context(ctx.clone());
     let feed = StoredValue::new(feed);
     let site = Memo::new(move |_| Some(feed.with_value(|f| f.site.clone())));
-    let stories = Memo::new(move |_| feed.with_value(|f| f.stories.clone()));
-    let sessions = Memo::new(move |_| feed.with_value(|f| f.sessions.clone()));
-    let polls = Memo::new(move |_| feed.with_value(|f| f.polls.clone()));
+    // What this page view shows: targeting decided by the first chunk ([`shell::visible`]).
+    let stories = Memo::new(move |_| {
+        ui.visible.with(|v| {
+            feed.with_value(|f| only(&f.stories, v.as_ref().map(|v| &v.stories), |s| &s.id))
+        })
+    });
+    let sessions = Memo::new(move |_| {
+        ui.visible.with(|v| {
+            feed.with_value(|f| only(&f.sessions, v.as_ref().map(|v| &v.sessions), |s| &s.id))
+        })
+    });
+    let polls = Memo::new(move |_| {
+        ui.visible
+            .with(|v| feed.with_value(|f| only(&f.polls, v.as_ref().map(|v| &v.polls), |p| &p.id)))
+    });
     let availability = Memo::new(move |_| feed.with_value(|f| f.availability.clone()));
     let seen_key = shell::seen_key(&config.site);
     let seen = RwSignal::new(browser::load_json::<Vec<String>>(&seen_key).unwrap_or_default());
+    let site_id = config.site.clone();
     let mark_seen = Callback::new(move |id: String| {
+        shell::record_shown(&site_id, &id);
         seen.update(|s| {
             if !s.contains(&id) {
                 s.push(id);
@@ -237,17 +261,25 @@ pub fn App(
         focus_launcher();
     });
     let preview_only = config.preview_only;
+    // The stories this page view shows, from the one opened; a story opened by
+    // `Glimpse('open', {story})` that it does not show plays alone. A route change while a
+    // story plays does not restart it (the list is read untracked).
     let open_story = move || {
-        ui.viewer.get().and_then(|i| {
-            let all = stories.get();
-            (i < all.len()).then(|| {
-                let parts = ViewerParts {
-                    site,
-                    on_close: close_viewer,
-                    mark_seen,
-                };
-                viewer(all.clone(), i, parts)
-            })
+        ui.viewer.get().and_then(|id| {
+            let shown = stories.get_untracked();
+            let (list, i) = match shown.iter().position(|s| s.id == id) {
+                Some(i) => (shown, i),
+                None => (
+                    vec![feed.with_value(|f| f.stories.iter().find(|s| s.id == id).cloned())?],
+                    0,
+                ),
+            };
+            let parts = ViewerParts {
+                site,
+                on_close: close_viewer,
+                mark_seen,
+            };
+            Some(viewer(list, i, parts))
         })
     };
     let close_preview = Callback::new(move |()| ui.preview.set(None));
@@ -259,10 +291,7 @@ pub fn App(
     // An open story locks the host page's scroll; dropping the guard restores it.
     let scroll_lock = StoredValue::new_local(None::<crate::scroll_lock::Guard>);
     Effect::new(move |_| {
-        let open = ui
-            .viewer
-            .with(|v| v.is_some_and(|i| stories.with(|s| i < s.len())))
-            || ui.preview.with(Option::is_some);
+        let open = ui.viewer.with(Option::is_some) || ui.preview.with(Option::is_some);
         scroll_lock.update_value(|guard| match (open, guard.is_some()) {
             (true, false) => *guard = Some(crate::scroll_lock::lock()),
             (false, true) => *guard = None,
@@ -382,6 +411,15 @@ fn Tray(
     let ctx = expect_context_or_default();
     let lang = ctx.lang;
     let panel = NodeRef::<leptos::html::Section>::new();
+    // The open tray shows its polls: a poll shown "once" counts from here.
+    let site_id = ctx.config.site.clone();
+    Effect::new(move |_| {
+        polls.with(|all| {
+            for p in all {
+                shell::record_shown(&site_id, &p.id);
+            }
+        });
+    });
     Effect::new(move |_| {
         if let Some(el) = panel.get() {
             let _ = el.focus();
@@ -409,11 +447,11 @@ fn Tray(
         stories
             .get()
             .into_iter()
-            .enumerate()
-            .map(|(i, story)| {
+            .map(|story| {
                 let is_seen = seen.with(|s| s.contains(&story.id));
                 let expires = lang.expires_in(story.expires_at - browser::now_ms());
                 let topic = topic_label(&story.topic);
+                let id = story.id.clone();
                 let mark = if is_seen {
                     lang.t(Text::Seen)
                 } else {
@@ -427,7 +465,7 @@ fn Tray(
                             data-testid="glimpse-story-item"
                             on:click=move |_| {
                                 ui.tray.set(false);
-                                ui.viewer.set(Some(i));
+                                ui.viewer.set(Some(id.clone()));
                             }
                         >
                             <span class="ring" aria-hidden="true"></span>
@@ -474,6 +512,15 @@ fn Tray(
     }
 }
 
+/// The items whose ids are in `ids`, in their order; all of them when `ids` is `None`.
+fn only<T: Clone>(items: &[T], ids: Option<&Vec<String>>, id: impl Fn(&T) -> &String) -> Vec<T> {
+    items
+        .iter()
+        .filter(|item| ids.is_none_or(|ids| ids.contains(id(item))))
+        .cloned()
+        .collect()
+}
+
 fn expect_context_or_default() -> Ctx {
     use_context::<Ctx>().unwrap_or_else(|| Ctx {
         config: Config::new("unknown", "https://invalid").unwrap_or_else(|_| Config {
@@ -485,6 +532,7 @@ fn expect_context_or_default() -> Ctx {
             theme: None,
             nonce: None,
             datalayer: false,
+            labels: Vec::new(),
             preview_only: false,
         }),
         lang: Lang::En,

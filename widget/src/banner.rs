@@ -35,6 +35,13 @@ pub fn Banners(sessions: Memo<Vec<LiveSession>>) -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
+    // A banner on screen counts as shown for its targeting's frequency cap.
+    let site_id = ctx.config.site.clone();
+    Effect::new(move |_| {
+        for (id, _) in shown.get() {
+            crate::shell::record_shown(&site_id, &id);
+        }
+    });
     let announcement = RwSignal::new(String::new());
     // The banners already there when the feed arrives are on screen to be found; only what
     // changes while the visitor is here is announced.

@@ -37,6 +37,17 @@ pub async fn sleep_or_online(ms: i64) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
+/// Resolves after `ms` milliseconds (at once for `ms` ≤ 0).
+pub async fn sleep(ms: i64) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        if let Some(w) = web_sys::window() {
+            let ms = i32::try_from(ms.max(0)).unwrap_or(i32::MAX);
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
 /// Calls `f` every `ms` milliseconds for the life of the page.
 pub fn every(ms: i32, f: impl FnMut() + 'static) {
     let f = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(f);

@@ -30,6 +30,9 @@ pub struct Config {
     pub nonce: Option<String>,
     /// `data-datalayer`: also push events to `window.dataLayer`.
     pub datalayer: bool,
+    /// `data-labels`: the page's labels for targeting (`"checkout, pro"`), until the page
+    /// sets others with `Glimpse('page', {labels})`.
+    pub labels: Vec<String>,
     /// `data-preview`: the operators' console embeds the widget only to preview drafts in
     /// the real player; no launcher, no banners.
     pub preview_only: bool,
@@ -61,6 +64,7 @@ impl Config {
             theme: None,
             nonce: None,
             datalayer: false,
+            labels: Vec::new(),
             preview_only: false,
         })
     }
@@ -94,7 +98,8 @@ impl Config {
         self
     }
 
-    /// Reads the loader's plain object (`site`, `api`, and the optional attributes).
+    /// Reads the loader's plain object (`site`, `api`, and the optional attributes, `labels`
+    /// among them).
     pub fn from_js(v: &JsValue) -> Result<Self, String> {
         let raw = |k: &str| js_sys::Reflect::get(v, &JsValue::from_str(k)).ok();
         let get = |k: &str| raw(k).and_then(|x| x.as_string()).unwrap_or_default();
@@ -107,6 +112,7 @@ impl Config {
             &get("nonce"),
             datalayer.as_deref(),
         );
+        config.labels = glimpse_shared::targeting::parse_labels(&get("labels"));
         config.preview_only = raw("preview")
             .and_then(|x| x.as_string())
             .is_some_and(|v| v != "false");

@@ -184,6 +184,8 @@ fn show_on_top(host: &web_sys::Element) {
     }
 }
 
+/// `Glimpse('page', {labels})` (a new page view: targeting is decided again, delays count
+/// from now; `labels`, an array or a comma-separated string, replace the page's labels),
 /// `Glimpse('open')`, `Glimpse('open', {story: id})`, `Glimpse('close')`, and for operators
 /// `Glimpse('preview', {story: {…}})` (a whole story, validated, shown in the real player
 /// without tracking); `{site}` in the argument limits the command to one instance.
@@ -195,6 +197,10 @@ pub fn command(name: &str, arg: &JsValue) {
             .and_then(|v| v.as_string())
     };
     let command = match name {
+        "page" => {
+            shell::new_page_view(get("site").as_deref(), page_labels(arg));
+            return;
+        }
         "open" => Command::Open(get("story")),
         "close" => Command::Close,
         "preview" => Command::Preview(arg.clone()),
@@ -210,6 +216,28 @@ pub fn command(name: &str, arg: &JsValue) {
     {
         shell::run(inst.id, command.clone());
     }
+}
+
+/// The `labels` of a `Glimpse('page', {labels})` argument: an array of labels or a string
+/// of them separated by commas or spaces (what is not a label is dropped); `None` without.
+fn page_labels(arg: &JsValue) -> Option<Vec<String>> {
+    let labels = js_sys::Reflect::get(arg, &JsValue::from_str("labels")).ok()?;
+    if let Some(text) = labels.as_string() {
+        return Some(glimpse_shared::targeting::parse_labels(&text));
+    }
+    // `Array.isArray`, not `instanceof`: an array from another realm (a frame) counts too.
+    if !js_sys::Array::is_array(&labels) {
+        return None;
+    }
+    let array: js_sys::Array = labels.unchecked_into();
+    Some(
+        array
+            .iter()
+            .filter_map(|l| l.as_string())
+            .filter(|l| glimpse_shared::targeting::is_label(l))
+            .take(50)
+            .collect(),
+    )
 }
 
 /// Builds the host element, its shadow root with the stylesheet, and returns the host and

@@ -7,13 +7,14 @@
 //! Until the app runs, commands wait here in order. When its chunk cannot be fetched (after
 //! retries), a click shows a calm message with "Try again" next to the launcher.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use glimpse_shared::feed::{FeedSummary, Id, LauncherState, SummarySite};
+use glimpse_shared::feed::{FeedSummary, LauncherState, SummarySite, Targeted, Visible};
 use glimpse_shared::i18n::{FirstText, Lang, is_rtl};
 use glimpse_shared::outbox::{Outcome, backoff_ms};
 use glimpse_shared::site::text_on;
+use glimpse_shared::targeting::{Device, Frequency, Page, ShownLog, Targeting};
 use glimpse_shared::{Theme, ThemeMode};
 use js_sys::Reflect;
 use serde::de::IgnoredAny;
@@ -36,6 +37,9 @@ pub enum Command {
     Close,
     /// `Glimpse('preview', {story: {…}})`: the raw argument, validated by the app.
     Preview(JsValue),
+    /// The page view changed what shows (an SPA route change, new labels, a delay's end):
+    /// the app reads [`visible`] again.
+    Retarget,
 }
 
 /// Runs commands in a started app.
@@ -63,6 +67,22 @@ pub struct Instance {
     app: RefCell<AppState>,
     pending: RefCell<Vec<Command>>,
     notice: RefCell<Option<Element>>,
+    /// The page view content is decided for (targeting).
+    page: RefCell<PageView>,
+    /// What this page view shows of the feed, once it has loaded.
+    visible: RefCell<Option<Visible>>,
+    /// Bumped at each decision, so a delay's timer from an older one does nothing.
+    decision: Cell<u32>,
+}
+
+/// One page view: since the page loaded or since the last SPA route change.
+#[derive(Debug, Clone)]
+struct PageView {
+    /// `location.href` without its fragment.
+    url: String,
+    labels: Vec<String>,
+    /// When it began, on the visitor's own clock ([`browser::local_ms`]).
+    since_local: i64,
 }
 
 thread_local! {
@@ -121,6 +141,8 @@ pub fn attach(config: Config, container: &HtmlElement) -> Result<Rc<Instance>, J
     count.set_class_name("count");
     count.set_attribute("aria-hidden", "true")?;
     let id = INSTANCES.with(|i| i.borrow().len());
+    let config_labels = config.labels.clone();
+    watch_route();
     let inst = Rc::new(Instance {
         id,
         config,
@@ -133,6 +155,13 @@ pub fn attach(config: Config, container: &HtmlElement) -> Result<Rc<Instance>, J
         app: RefCell::new(AppState::Absent),
         pending: RefCell::new(Vec::new()),
         notice: RefCell::new(None),
+        page: RefCell::new(PageView {
+            url: current_url(),
+            labels: config_labels,
+            since_local: browser::local_ms(),
+        }),
+        visible: RefCell::new(None),
+        decision: Cell::new(0),
     });
     INSTANCES.with(|i| i.borrow_mut().push(inst.clone()));
     apply_theme(&inst);
@@ -192,12 +221,10 @@ pub fn feed_arrived(inst: &Rc<Instance>, text: String, server_now: Option<i64>) 
         return;
     };
     browser::sync_clock(server_now.unwrap_or(summary.now));
-    let seen = seen_ids(&inst.config.site);
-    let state = summary.launcher(&seen);
     *inst.summary.borrow_mut() = Some(summary);
     *inst.feed.borrow_mut() = Some(text.into());
     apply_theme(inst);
-    show_launcher(inst, state);
+    let Some(state) = decide(inst) else { return };
     browser::emit(
         "ready",
         &browser::object(&[("site", inst.config.site.as_str().into())]),
@@ -208,10 +235,10 @@ pub fn feed_arrived(inst: &Rc<Instance>, text: String, server_now: Option<i64>) 
         .and_then(|t| crate::pristine::json_parse(&t))
         .and_then(|o| field(&o, "pending"))
         .is_some_and(|p| length(&p) > 0);
-    let banners = state.banners && !inst.config.preview_only;
+    // Banners that show on this page view started the app already ([`decide`]).
     if !inst.pending.borrow().is_empty() {
         ensure_app(inst, true);
-    } else if banners || outbox {
+    } else if outbox || (state.banners && !inst.config.preview_only) {
         ensure_app(inst, false);
     }
 }
@@ -264,10 +291,241 @@ fn summary_of(feed: &JsValue) -> Option<FeedSummary> {
             channels: ignored("channels", &site),
         },
         now: field(feed, "now")?.as_f64()? as i64,
-        stories: strings(&stories, Some("id")).map(|id| Id { id }).collect(),
-        sessions: ignored("sessions", feed),
-        polls: ignored("polls", feed),
+        stories: targeted(&stories),
+        sessions: field(feed, "sessions").map_or_else(Vec::new, |a| targeted(&a)),
+        polls: field(feed, "polls").map_or_else(Vec::new, |a| targeted(&a)),
     })
+}
+
+/// The ids and targeting of a feed's stories, polls or sessions (an array).
+fn targeted(array: &JsValue) -> Vec<Targeted> {
+    (0..length(array) as u32)
+        .filter_map(|i| {
+            let item = Reflect::get_u32(array, i).ok()?;
+            Some(Targeted {
+                id: field(&item, "id")?.as_string()?,
+                targeting: field(&item, "targeting")
+                    .map(|t| targeting_of(&t))
+                    .unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// A feed item's `targeting` object, read field by field (what is malformed is left out:
+/// the worker validated it).
+fn targeting_of(t: &JsValue) -> Targeting {
+    let list = |key: &str| -> Vec<String> {
+        field(t, key).map_or_else(Vec::new, |a| strings(&a, None).collect())
+    };
+    let number = |of: &JsValue, key: &str| field(of, key).and_then(|n| n.as_f64());
+    Targeting {
+        pages: list("pages"),
+        exclude_pages: list("exclude_pages"),
+        labels: list("labels"),
+        exclude_labels: list("exclude_labels"),
+        delay_seconds: number(t, "delay_seconds").map_or(0, |n| n as u32),
+        frequency: field(t, "frequency").and_then(|f| {
+            Some(Frequency {
+                times: number(&f, "times")? as u32,
+                per_hours: number(&f, "per_hours").map(|n| n as u32),
+            })
+        }),
+        devices: list("devices")
+            .iter()
+            .filter_map(|d| Device::parse(d))
+            .collect(),
+    }
+}
+
+/// `location.href` without its fragment (a hash change is not a new page view).
+fn current_url() -> String {
+    let href = web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default();
+    match href.split_once('#') {
+        Some((url, _)) => url.to_string(),
+        None => href,
+    }
+}
+
+/// This browser's device class, decided once per page.
+fn device() -> Device {
+    thread_local! {
+        static DEVICE: std::cell::OnceCell<Device> = const { std::cell::OnceCell::new() };
+    }
+    DEVICE.with(|d| {
+        *d.get_or_init(|| {
+            let Some(w) = web_sys::window() else {
+                return Device::Desktop;
+            };
+            let coarse = w
+                .match_media("(pointer: coarse)")
+                .ok()
+                .flatten()
+                .is_some_and(|m| m.matches());
+            let short = w.screen().ok().map_or(1_024.0, |s| {
+                let (a, b) = (s.width().unwrap_or(1_024), s.height().unwrap_or(768));
+                f64::from(a.min(b))
+            });
+            Device::classify(short, coarse)
+        })
+    })
+}
+
+/// Decides what this page view shows of the loaded feed (nothing before it has loaded),
+/// shows or hides the launcher to match, tells a running app, starts the app for banners
+/// that now show, and sets a timer for the next delay's end. The launcher's state.
+fn decide(inst: &Rc<Instance>) -> Option<LauncherState> {
+    let (visible, state) = {
+        let summary = inst.summary.borrow();
+        let summary = summary.as_ref()?;
+        let location = web_sys::window()?.location();
+        let (origin, path, query) = (
+            location.origin().unwrap_or_default(),
+            location.pathname().unwrap_or_default(),
+            location.search().unwrap_or_default(),
+        );
+        let page = inst.page.borrow();
+        let now = browser::now_ms();
+        let since = now - (browser::local_ms() - page.since_local);
+        let log =
+            ShownLog::parse(&browser::load(&shown_key(&inst.config.site)).unwrap_or_default());
+        let view = Page {
+            origin: &origin,
+            path: &path,
+            query: &query,
+            labels: &page.labels,
+            device: device(),
+            since,
+        };
+        let visible = summary.visible(&view, |id| log.of(id), now);
+        let state = summary.launcher(&visible, &seen_ids(&inst.config.site));
+        (visible, state)
+    };
+    let decision = inst.decision.get().wrapping_add(1);
+    inst.decision.set(decision);
+    if let Some(at) = visible.next_change {
+        let inst = inst.clone();
+        let wait = at - browser::now_ms();
+        wasm_bindgen_futures::spawn_local(async move {
+            browser::sleep(wait).await;
+            if inst.decision.get() == decision {
+                decide(&inst);
+            }
+        });
+    }
+    *inst.visible.borrow_mut() = Some(visible);
+    show_launcher(inst, state);
+    let handler = match &*inst.app.borrow() {
+        AppState::Ready(h) => Some(h.clone()),
+        _ => None,
+    };
+    match handler {
+        Some(h) => h(Command::Retarget),
+        None => {
+            if state.banners && !inst.config.preview_only && inst.feed.borrow().is_some() {
+                ensure_app(inst, false);
+            }
+        }
+    }
+    Some(state)
+}
+
+/// What this page view shows of the feed (ids), once the feed has loaded.
+pub fn visible(inst: &Instance) -> Option<Visible> {
+    inst.visible.borrow().clone()
+}
+
+/// A new page view for every instance (of `site` only, if given): the route changed, or the
+/// page said so with `Glimpse('page', {labels})` (`labels`: the page's labels from now on).
+/// Targeting is decided again; delays count from now.
+pub fn new_page_view(site: Option<&str>, labels: Option<Vec<String>>) {
+    for inst in all()
+        .iter()
+        .filter(|i| site.is_none_or(|s| s == i.config.site))
+    {
+        {
+            let mut page = inst.page.borrow_mut();
+            page.url = current_url();
+            page.since_local = browser::local_ms();
+            if let Some(labels) = &labels {
+                page.labels = labels.clone();
+            }
+        }
+        decide(inst);
+    }
+}
+
+/// Follows single-page apps' route changes (`history.pushState`, back and forward): the
+/// Navigation API's `currententrychange` where the browser has it, `popstate`, and a check
+/// every second for the rest. Nothing of the host page is patched.
+fn watch_route() {
+    thread_local! {
+        static WATCHING: Cell<bool> = const { Cell::new(false) };
+    }
+    if WATCHING.with(|w| w.replace(true)) {
+        return;
+    }
+    let check = || {
+        let url = current_url();
+        if all().iter().any(|i| i.page.borrow().url != url) {
+            new_page_view(None, None);
+        }
+    };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let on_change = Closure::<dyn Fn()>::new(check);
+    let navigation = Reflect::get(&window, &JsValue::from_str("navigation")).ok();
+    if let Some(nav) = navigation.filter(|n| n.is_object())
+        && let Ok(add) = Reflect::get(&nav, &JsValue::from_str("addEventListener"))
+        && let Ok(add) = add.dyn_into::<js_sys::Function>()
+    {
+        let _ = add.call2(
+            &nav,
+            &JsValue::from_str("currententrychange"),
+            on_change.as_ref(),
+        );
+    }
+    let _ = window.add_event_listener_with_callback("popstate", on_change.as_ref().unchecked_ref());
+    on_change.forget();
+    browser::every(1_000, check);
+}
+
+/// The localStorage key of what this visitor was shown on `site` ([`ShownLog`]).
+fn shown_key(site: &str) -> String {
+    format!("glimpse:{site}:shown")
+}
+
+/// Records that item `id` (a story, poll or session) was shown on `site`'s widget, once per
+/// page view, if its targeting caps how often ([`ShownLog`]).
+pub fn record_shown(site: &str, id: &str) {
+    let Some(inst) = all().into_iter().find(|i| i.config.site == site) else {
+        return;
+    };
+    let Some(targeting) = inst
+        .summary
+        .borrow()
+        .as_ref()
+        .and_then(|s| s.item(id))
+        .map(|t| t.targeting.clone())
+    else {
+        return;
+    };
+    if targeting.frequency.is_none() {
+        return;
+    }
+    let now = browser::now_ms();
+    let since = now - (browser::local_ms() - inst.page.borrow().since_local);
+    let key = shown_key(site);
+    let mut log = ShownLog::parse(&browser::load(&key).unwrap_or_default());
+    if log.of(id).iter().any(|&t| t >= since) {
+        return;
+    }
+    if log.record(id, now, &targeting) {
+        browser::save(&key, &log.encode());
+    }
 }
 
 /// The story ids this visitor has seen on `site` (a JSON array in localStorage).
@@ -324,6 +582,7 @@ fn apply_theme(inst: &Instance) {
 
 fn show_launcher(inst: &Instance, state: LauncherState) {
     if !state.visible || inst.config.preview_only {
+        inst.launcher.remove();
         return;
     }
     set_unseen(inst, state.unseen);

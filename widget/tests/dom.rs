@@ -47,6 +47,7 @@ fn feed(slides: &[&str]) -> Feed {
         polls: vec![],
         availability: vec![],
         stories: vec![Story {
+            targeting: Default::default(),
             id: "s1".into(),
             title: "First story".into(),
             topic: "t".into(),

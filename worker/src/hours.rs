@@ -360,6 +360,7 @@ mod tests {
         let s = site("Europe/Berlin", weekdays("09:00", "17:00"));
         let fri_noon = 1_774_609_200_000;
         let session = LiveSession {
+            targeting: Default::default(),
             id: "qa".into(),
             title: "Q&A".into(),
             topic: "orders".into(),

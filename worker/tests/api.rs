@@ -278,6 +278,88 @@ fn content_puts_validate_and_lint() {
 }
 
 #[test]
+fn targeting_rules_are_validated_and_travel_in_the_one_feed() {
+    let h = seeded();
+    let mut s = story("pricing", T0, T0 + HOUR);
+    s["targeting"] = json!({
+        "pages": ["/pricing", "/plans/*"], "exclude_pages": ["/plans/internal/*"],
+        "labels": ["checkout"], "delay_seconds": 5, "frequency": {"times": 1},
+        "devices": ["mobile", "tablet"]
+    });
+    let res = h.put("/v1/admin/sites/demo/stories/pricing", s.clone(), T0);
+    assert_eq!(res.status, 201, "{}", res.body);
+    // Everyone gets the same feed: the rules go with the story, the widget decides.
+    let feed = h.feed(T0);
+    assert_eq!(ids(&feed["stories"]), ["pricing", "reset"]);
+    assert_eq!(feed["stories"][0]["targeting"], s["targeting"]);
+    assert!(
+        feed["stories"][1].get("targeting").is_none(),
+        "no rules, no key: {}",
+        feed["stories"][1]
+    );
+    for (rules, field_path) in [
+        (json!({"pages": ["pricing"]}), "targeting.pages[0]"),
+        (
+            json!({"exclude_pages": ["/a b"]}),
+            "targeting.exclude_pages[0]",
+        ),
+        (json!({"labels": ["two words"]}), "targeting.labels[0]"),
+        (json!({"delay_seconds": 7200}), "targeting.delay_seconds"),
+        (
+            json!({"frequency": {"times": 0}}),
+            "targeting.frequency.times",
+        ),
+        (
+            json!({"frequency": {"times": 1, "per_hours": 0}}),
+            "targeting.frequency.per_hours",
+        ),
+        (
+            json!({"devices": ["mobile", "mobile"]}),
+            "targeting.devices",
+        ),
+    ] {
+        let mut bad = story("pricing", T0, T0 + HOUR);
+        bad["targeting"] = rules.clone();
+        let res = h.put("/v1/admin/sites/demo/stories/pricing", bad, T0);
+        assert_eq!(
+            (res.status, field(&res)),
+            (400, field_path.to_string()),
+            "{rules}"
+        );
+    }
+    let mut bad = story("pricing", T0, T0 + HOUR);
+    bad["targeting"] = json!({"devices": ["watch"]});
+    let res = h.put("/v1/admin/sites/demo/stories/pricing", bad, T0);
+    assert_eq!((res.status, code(&res)), (400, "invalid_json".to_string()));
+    let mut p = poll("targeted", json!({"type": "rating"}));
+    p["targeting"] = json!({"labels": ["checkout"]});
+    assert_eq!(
+        h.put("/v1/admin/sites/demo/polls/targeted", p, T0).status,
+        201
+    );
+    let mut q = session("qa2", T0, T0 + HOUR, T0 + 2 * HOUR);
+    q["targeting"] = json!({"pages": ["/live/*"]});
+    assert_eq!(
+        h.put("/v1/admin/sites/demo/sessions/qa2", q, T0).status,
+        201
+    );
+    let feed = h.feed(T0);
+    let targeting_of = |list: &Value, id: &str| {
+        list.as_array()
+            .and_then(|l| l.iter().find(|x| x["id"] == id))
+            .map(|x| x["targeting"].clone())
+    };
+    assert_eq!(
+        targeting_of(&feed["polls"], "targeted"),
+        Some(json!({"labels": ["checkout"]}))
+    );
+    assert_eq!(
+        targeting_of(&feed["sessions"], "qa2"),
+        Some(json!({"pages": ["/live/*"]}))
+    );
+}
+
+#[test]
 fn content_rows_are_purged_after_retention_and_no_item_keys_are_written() {
     let h = seeded();
     let day = 86_400_000;
