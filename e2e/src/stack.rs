@@ -90,6 +90,25 @@ impl Stack {
         })
     }
 
+    /// The demo's stories a visitor sees on `path` of the worker's origin (a desktop browser,
+    /// no page labels): what the widget's targeting lets through, in the content's order.
+    pub fn demo_stories_on(&self, path: &str) -> Vec<&glimpse_shared::Story> {
+        let origin = self.server.url();
+        let page = glimpse_shared::targeting::Page {
+            origin: &origin,
+            path,
+            query: "",
+            labels: &[],
+            device: glimpse_shared::targeting::Device::Desktop,
+            since: 0,
+        };
+        self.demo
+            .stories
+            .iter()
+            .filter(|s| s.targeting.matches(&page))
+            .collect()
+    }
+
     /// Stops the worker, as an outage would; its KV state stays.
     pub fn stop_worker(&mut self) {
         self.server.stop();

@@ -54,6 +54,60 @@ fn new_page<'b>(browser: &'b mut Browser) -> Result<Page<'b>> {
     Ok(page)
 }
 
+/// Leaves the demo site's feed without targeting rules: the targeted story and poll are
+/// deleted and the others are put back without rules (through the admin API).
+fn untarget_demo(stack: &Stack) -> Result {
+    for (kind, items) in [
+        (
+            "stories",
+            &stack
+                .demo
+                .stories
+                .iter()
+                .map(|s| (s.id.clone(), serde_json::to_value(s)))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "polls",
+            &stack
+                .demo
+                .polls
+                .iter()
+                .map(|p| (p.id.clone(), serde_json::to_value(p)))
+                .collect(),
+        ),
+        (
+            "sessions",
+            &stack
+                .demo
+                .sessions
+                .iter()
+                .map(|p| (p.id.clone(), serde_json::to_value(p)))
+                .collect(),
+        ),
+    ] {
+        for (id, item) in items {
+            let mut item = item.as_ref().map_err(|e| e.to_string())?.clone();
+            let Some(rules) = item.as_object_mut().and_then(|o| o.remove("targeting")) else {
+                continue;
+            };
+            let path = format!("/v1/admin/sites/demo/{kind}/{id}");
+            let excludes_only = rules
+                .as_object()
+                .is_some_and(|r| r.keys().all(|k| k.starts_with("exclude")));
+            let res = if excludes_only {
+                stack.admin("PUT", &path, &item.to_string())?
+            } else {
+                stack.admin("DELETE", &path, "")?
+            };
+            if res.status >= 300 {
+                return Err(format!("{path}: {} {}", res.status, res.body));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Moves the mouse onto the element (a hover, no click).
 fn hover(page: &mut Page<'_>, selector: &str) -> Result {
     let at = page.eval(&format!(
@@ -91,8 +145,32 @@ fn before_any_interaction_only_the_first_chunk_loads_after_the_page() -> Result 
     drop(page);
     drop(browser);
 
-    // Without a session: only the first chunk.
+    // Without a session, with targeting rules in the feed (the demo's stories and poll have
+    // some): the first chunk and the targeting chunk (with what it shares), nothing of the
+    // app or the banners.
     stack.without_demo_session()?;
+    let mut browser = Browser::launch(&stack.tools.chromium)?;
+    let mut page = new_page(&mut browser)?;
+    page.goto(&stack.url("/"))?;
+    page.wait_visible("[data-testid=glimpse-launcher]")?;
+    std::thread::sleep(Duration::from_millis(1_500));
+    let chunks: Vec<String> = sent(&mut page)
+        .into_iter()
+        .map(|r| r.1)
+        .filter(|u| is_chunk(u))
+        .collect();
+    assert!(
+        chunks.iter().any(|u| u.ends_with("/split_targeting.wasm"))
+            && !chunks
+                .iter()
+                .any(|u| u.ends_with("/split_app.wasm") || u.ends_with("/split_banners.wasm")),
+        "a feed with targeting fetches the targeting chunk and no other split: {chunks:?}"
+    );
+    drop(page);
+    drop(browser);
+
+    // Without targeting rules in the feed: only the first chunk.
+    untarget_demo(&stack)?;
     let mut browser = Browser::launch(&stack.tools.chromium)?;
     let mut page = new_page(&mut browser)?;
     page.goto(&stack.url("/"))?;

@@ -33,11 +33,11 @@ fn a_visitor_plays_stories_by_tap_and_keyboard_pauses_and_closes() -> Result {
     let stack = Stack::start_demo()?;
     let mut browser = glimpse_e2e::cdp::Browser::launch(&stack.tools.chromium)?;
     let mut page = open_page(&stack, &mut browser)?;
-    let stories = &stack.demo.stories;
+    let stories = stack.demo_stories_on("/");
 
     page.click("[data-testid=glimpse-launcher]")?;
     page.wait_visible("[data-testid=glimpse-tray]")?;
-    for s in stories {
+    for s in &stories {
         page.wait_text("[data-testid=glimpse-tray]", &s.title)?;
     }
     page.screenshot("10-tray-light")?;

@@ -17,7 +17,6 @@
 //! Paths compare percent-decoded, so `/café` matches the browser's `/caf%C3%A9`.
 
 use serde::{Deserialize, Serialize};
-use wildmatch::WildMatchPattern;
 
 use crate::Millis;
 use crate::validate::Problems;
@@ -321,21 +320,23 @@ pub struct UrlPattern {
 
 #[derive(Debug, Clone)]
 enum PatternKind {
-    /// No `*`: the subject equals it (trailing `/` aside).
+    /// No `*`: the subject equals it (a trailing `/` of the path aside).
     Exact(String),
     /// One `*`, at the end: the subject starts with it.
     Prefix(String),
-    /// `*` elsewhere: any run of characters.
-    Wildcard(WildMatchPattern<'*', '\u{0}'>),
+    /// `*` elsewhere: any run of characters (the pattern's literal parts, split at `*`).
+    Wildcard(Vec<String>),
 }
 
 impl UrlPattern {
-    /// Parses a pattern: a path starting with `/` (or `*`), or a whole `https://` or `http://` URL,
-    /// up to [`Targeting::PATTERN_MAX`] characters, with no spaces, control characters or
-    /// `#` (fragments never reach a page's URL rules). Errors say what is wrong.
+    /// Parses a pattern: a path starting with `/` (or `*`), or a whole `https://` or
+    /// `http://` URL, up to [`Targeting::PATTERN_MAX`] characters, with no spaces, control
+    /// characters or `#` (fragments never reach a page's URL rules). Errors say what is wrong.
     pub fn parse(pattern: &str) -> Result<UrlPattern, &'static str> {
-        let whole_url = pattern.starts_with("https://") || pattern.starts_with("http://");
-        if !whole_url && !pattern.starts_with(['/', '*']) {
+        let scheme = ["https://", "http://"]
+            .into_iter()
+            .find(|s| pattern.starts_with(s));
+        if scheme.is_none() && !pattern.starts_with(['/', '*']) {
             return Err("a page pattern starts with / or * (a path) or https:// (a whole URL)");
         }
         if pattern.chars().count() > Targeting::PATTERN_MAX {
@@ -347,82 +348,117 @@ impl UrlPattern {
         {
             return Err("a page pattern has no spaces, control characters or #");
         }
-        let with_query = pattern.contains('?');
-        let mut norm = normalise(pattern, whole_url);
-        let kind = match norm.matches('*').count() {
+        let decoded = decode(pattern);
+        // A whole URL: its scheme and host compare lower-cased, and no path means `/`.
+        let (origin, rest) = match scheme {
+            Some(scheme) => {
+                let after = decoded.get(scheme.len()..).unwrap_or_default();
+                let host_len = after.find(['/', '?', '*']).unwrap_or(after.len());
+                let (host, rest) = after.split_at_checked(host_len).unwrap_or((after, ""));
+                let mut origin = scheme.to_string();
+                origin.push_str(&host.to_ascii_lowercase());
+                let rest = if rest.is_empty() || rest.starts_with('?') {
+                    format!("/{rest}")
+                } else {
+                    rest.to_string()
+                };
+                (origin, rest)
+            }
+            None => (String::new(), decoded),
+        };
+        let with_query = rest.contains('?');
+        let kind = match rest.matches('*').count() {
             0 => {
-                trim_slash(&mut norm);
-                PatternKind::Exact(norm)
+                let (path, query) = rest.split_once('?').unwrap_or((&rest, ""));
+                PatternKind::Exact(subject(&origin, path, with_query.then_some(query), true))
             }
-            1 if norm.ends_with('*') => {
-                norm.pop();
-                PatternKind::Prefix(norm)
+            1 if rest.ends_with('*') => {
+                let mut prefix = origin;
+                prefix.push_str(rest.trim_end_matches('*'));
+                PatternKind::Prefix(prefix)
             }
-            _ => PatternKind::Wildcard(WildMatchPattern::new(&norm)),
+            _ => {
+                let mut whole = origin;
+                whole.push_str(&rest);
+                PatternKind::Wildcard(whole.split('*').map(str::to_string).collect())
+            }
         };
         Ok(UrlPattern {
             kind,
-            whole_url,
+            whole_url: scheme.is_some(),
             with_query,
         })
     }
 
     /// Whether `page`'s URL matches.
     pub fn matches(&self, page: &Page<'_>) -> bool {
-        let mut subject = String::new();
-        if self.whole_url {
-            subject.push_str(&page.origin.to_ascii_lowercase());
-        }
-        subject.push_str(&decode(page.path));
-        if self.with_query && !page.query.is_empty() {
-            subject.push_str(&decode(page.query));
-        }
+        let origin = if self.whole_url {
+            page.origin.to_ascii_lowercase()
+        } else {
+            String::new()
+        };
+        let query = self
+            .with_query
+            .then(|| decode(page.query.strip_prefix('?').unwrap_or(page.query)));
+        let path = decode(page.path);
         match &self.kind {
-            PatternKind::Exact(p) => {
-                trim_slash(&mut subject);
-                &subject == p
+            PatternKind::Exact(p) => subject(&origin, &path, query.as_deref(), true) == *p,
+            PatternKind::Prefix(p) => {
+                subject(&origin, &path, query.as_deref(), false).starts_with(p.as_str())
             }
-            PatternKind::Prefix(p) => subject.starts_with(p.as_str()),
-            PatternKind::Wildcard(w) => w.matches(&subject),
+            PatternKind::Wildcard(parts) => {
+                wildcard_matches(parts, &subject(&origin, &path, query.as_deref(), false))
+            }
         }
     }
 }
 
-/// Percent-decodes (lossily: invalid UTF-8 becomes U+FFFD).
-fn decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
-}
-
-/// A pattern as it compares: percent-decoded, a whole URL's scheme and host lower-cased.
-fn normalise(pattern: &str, whole_url: bool) -> String {
-    let decoded = decode(pattern);
-    if !whole_url {
-        return decoded;
+/// What a URL pattern compares: `origin` (empty for path patterns), the path (without a
+/// trailing `/` if `trim`, the root aside) and `?query` when the pattern has one.
+fn subject(origin: &str, path: &str, query: Option<&str>, trim: bool) -> String {
+    let mut out = origin.to_string();
+    let path = match path.strip_suffix('/') {
+        Some(trimmed) if trim && !trimmed.is_empty() => trimmed,
+        _ => path,
+    };
+    out.push_str(path);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
     }
-    let after_scheme = decoded.find("://").map_or(0, |i| i + 3);
-    let host_end = decoded[after_scheme..]
-        .find(['/', '?', '*'])
-        .map_or(decoded.len(), |i| after_scheme + i);
-    let (origin, rest) = decoded.split_at(host_end);
-    let mut out = origin.to_ascii_lowercase();
-    // `https://shop.example` means the site's root page.
-    if rest.is_empty() || rest.starts_with('?') {
-        out.push('/');
-    }
-    out.push_str(rest);
     out
 }
 
-/// Drops one trailing `/` unless it is the whole path.
-fn trim_slash(s: &mut String) {
-    let path_start = s
-        .find("://")
-        .map_or(0, |i| s[i + 3..].find('/').map_or(s.len(), |j| i + 3 + j));
-    if s.len() > path_start + 1 && s.ends_with('/') {
-        s.pop();
+/// Whether `subject` is `parts` joined by runs of any characters: the first part at its
+/// start, the last at its end, the others in order between, each where it first fits
+/// (which is never wrong: a later fit leaves less room for the rest). Hand-written, not the
+/// `wildmatch` crate: that one links the Unicode case tables (15 KB) into the widget's
+/// first download for a case-insensitive mode URL paths must not have.
+fn wildcard_matches(parts: &[String], subject: &str) -> bool {
+    let [first, middle @ .., last] = parts else {
+        return parts.first().is_some_and(|p| p == subject);
+    };
+    let Some(mut rest) = subject.as_bytes().strip_prefix(first.as_bytes()) else {
+        return false;
+    };
+    for part in middle {
+        let part = part.as_bytes();
+        if part.is_empty() {
+            continue;
+        }
+        match rest.windows(part.len()).position(|w| w == part) {
+            Some(at) => rest = rest.get(at + part.len()..).unwrap_or_default(),
+            None => return false,
+        }
     }
+    rest.ends_with(last.as_bytes())
+}
+
+/// Percent-decodes; text that does not decode to UTF-8 is compared as it was written.
+fn decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .map_or_else(|_| s.to_string(), std::borrow::Cow::into_owned)
 }
 
 /// What one visitor was shown of the items with a frequency cap, kept by the widget in
@@ -534,6 +570,34 @@ mod tests {
         assert!(!on("/help/*/billing", "/help/en/billing/x"));
         assert!(on("*/checkout", "/eu/checkout"));
         assert!(on("/*", "/anything"));
+        assert!(on("/a*b*c", "/abc"));
+        assert!(on("/a*b*c", "/a-b-b-c"));
+        assert!(!on("/a*b*c", "/a-c-b"));
+        assert!(on("/a*a", "/aa"));
+        assert!(!on("/a*a", "/a"), "the parts may not overlap");
+        assert!(on("*/x/*", "/q/x/r"));
+    }
+
+    /// A backtracking matcher, obviously right and exponential: the reference.
+    fn reference(p: &[char], s: &[char]) -> bool {
+        match p.split_first() {
+            None => s.is_empty(),
+            Some(('*', rest)) => (0..=s.len()).any(|i| reference(rest, &s[i..])),
+            Some((c, rest)) => s.first() == Some(c) && reference(rest, &s[1..]),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn wildcards_match_as_backtracking_does(p in "[ab*]{0,9}", s in "[ab]{0,12}") {
+            let parts: Vec<String> = p.split('*').map(str::to_string).collect();
+            let chars = |x: &str| x.chars().collect::<Vec<_>>();
+            proptest::prop_assert_eq!(
+                wildcard_matches(&parts, &s),
+                reference(&chars(&p), &chars(&s)),
+                "{} on {}", p, s
+            );
+        }
     }
 
     #[test]

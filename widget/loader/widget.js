@@ -21,7 +21,8 @@
         G.h(cmd, arg);
       } else {
         G.q[G.q.length] = [cmd, arg];
-        if (G.go) G.go();
+        // A page describing itself (`page`) waits for the idle load; other commands start it.
+        if (G.go && cmd !== "page") G.go();
       }
     };
     G.glimpse = 1;
@@ -88,7 +89,7 @@
             if (!begun) go((begun = 1));
           };
           G.go = begin;
-          if (G.q.length) return begin();
+          for (var c = 0; c < G.q.length; c++) if (G.q[c][0] !== "page") return begin();
           var idle = function () {
             if (w.requestIdleCallback) w.requestIdleCallback(begin, { timeout: 3000 });
             else setTimeout(begin, 1);

@@ -51,7 +51,7 @@ pub struct Ui {
     pub viewer: RwSignal<Option<String>>,
     /// A story shown by `Glimpse('preview', {story})`, not from the feed.
     pub preview: RwSignal<Option<Story>>,
-    /// What this page view shows of the feed ([`shell::visible`]); `None`: all of it.
+    /// What this page view shows of the feed ([`shell::visible`]); `None` until decided.
     pub visible: RwSignal<Option<Visible>>,
 }
 
@@ -512,11 +512,12 @@ fn Tray(
     }
 }
 
-/// The items whose ids are in `ids`, in their order; all of them when `ids` is `None`.
+/// The items whose ids are in `ids`, in their order; none while targeting has not decided
+/// yet (`ids` is `None`).
 fn only<T: Clone>(items: &[T], ids: Option<&Vec<String>>, id: impl Fn(&T) -> &String) -> Vec<T> {
     items
         .iter()
-        .filter(|item| ids.is_none_or(|ids| ids.contains(id(item))))
+        .filter(|item| ids.is_some_and(|ids| ids.contains(id(item))))
         .cloned()
         .collect()
 }

@@ -14,7 +14,7 @@ use glimpse_shared::feed::{FeedSummary, LauncherState, SummarySite, Targeted, Vi
 use glimpse_shared::i18n::{FirstText, Lang, is_rtl};
 use glimpse_shared::outbox::{Outcome, backoff_ms};
 use glimpse_shared::site::text_on;
-use glimpse_shared::targeting::{Device, Frequency, Page, ShownLog, Targeting};
+use glimpse_shared::targeting::Targeting;
 use glimpse_shared::{Theme, ThemeMode};
 use js_sys::Reflect;
 use serde::de::IgnoredAny;
@@ -71,8 +71,13 @@ pub struct Instance {
     page: RefCell<PageView>,
     /// What this page view shows of the feed, once it has loaded.
     visible: RefCell<Option<Visible>>,
-    /// Bumped at each decision, so a delay's timer from an older one does nothing.
+    /// Bumped at each decision, so a delay's timer or a chunk's answer from an older one
+    /// does nothing.
     decision: Cell<u32>,
+    /// Whether the feed has targeting rules (then the `targeting` chunk decides).
+    targeted: Cell<bool>,
+    /// What the feed shows on every page view: the items without targeting rules.
+    everywhere: RefCell<Visible>,
 }
 
 /// One page view: since the page loaded or since the last SPA route change.
@@ -162,6 +167,8 @@ pub fn attach(config: Config, container: &HtmlElement) -> Result<Rc<Instance>, J
         }),
         visible: RefCell::new(None),
         decision: Cell::new(0),
+        targeted: Cell::new(false),
+        everywhere: RefCell::new(Visible::default()),
     });
     INSTANCES.with(|i| i.borrow_mut().push(inst.clone()));
     apply_theme(&inst);
@@ -216,34 +223,42 @@ pub async fn load_feed(inst: Rc<Instance>) {
 pub fn feed_arrived(inst: &Rc<Instance>, text: String, server_now: Option<i64>) {
     // The browser's own JSON parser reads the few facts the launcher needs; the app's
     // chunk decodes the whole feed with serde when it starts.
-    let Some(summary) = crate::pristine::json_parse(&text).and_then(|v| summary_of(&v)) else {
+    let parsed = crate::pristine::json_parse(&text);
+    let Some((summary, json)) = parsed.and_then(|v| Some((summary_of(&v)?, v))) else {
         crate::warn(&format!("{}: unexpected answer", inst.config.feed_url()));
         return;
     };
     browser::sync_clock(server_now.unwrap_or(summary.now));
+    let everywhere = everywhere_of(&summary, &json);
+    inst.targeted.set(
+        everywhere.stories.len() + everywhere.polls.len() + everywhere.sessions.len()
+            < summary.stories.len() + summary.polls.len() + summary.sessions.len(),
+    );
+    *inst.everywhere.borrow_mut() = everywhere;
     *inst.summary.borrow_mut() = Some(summary);
     *inst.feed.borrow_mut() = Some(text.into());
     apply_theme(inst);
-    let Some(state) = decide(inst) else { return };
+    decide(inst);
     browser::emit(
         "ready",
         &browser::object(&[("site", inst.config.site.as_str().into())]),
         inst.config.datalayer,
     );
-    // Undelivered poll answers (`{"pending": [...]}`): the app's chunk delivers them.
+    // Commands that waited for the feed, and undelivered poll answers
+    // (`{"pending": [...]}`), start the app now; banners start it once they show ([`apply`]).
     let outbox = browser::load(crate::poll::OUTBOX_KEY)
         .and_then(|t| crate::pristine::json_parse(&t))
         .and_then(|o| field(&o, "pending"))
         .is_some_and(|p| length(&p) > 0);
-    // Banners that show on this page view started the app already ([`decide`]).
     if !inst.pending.borrow().is_empty() {
         ensure_app(inst, true);
-    } else if outbox || (state.banners && !inst.config.preview_only) {
+    } else if outbox {
         ensure_app(inst, false);
     }
 }
 
-fn field(object: &JsValue, key: &str) -> Option<JsValue> {
+/// `object[key]` unless it is missing, `undefined` or `null`.
+pub(crate) fn field(object: &JsValue, key: &str) -> Option<JsValue> {
     if !object.is_object() {
         return None;
     }
@@ -253,14 +268,18 @@ fn field(object: &JsValue, key: &str) -> Option<JsValue> {
 }
 
 /// An array's length (0 for anything else).
-fn length(array: &JsValue) -> usize {
+pub(crate) fn length(array: &JsValue) -> usize {
     field(array, "length")
         .and_then(|l| l.as_f64())
         .filter(|_| js_sys::Array::is_array(array))
         .map_or(0, |l| l as usize)
 }
 
-fn strings<'a>(array: &'a JsValue, key: Option<&'a str>) -> impl Iterator<Item = String> + 'a {
+/// The strings of an array (`key`: of its objects' field `key`).
+pub(crate) fn strings<'a>(
+    array: &'a JsValue,
+    key: Option<&'a str>,
+) -> impl Iterator<Item = String> + 'a {
     (0..length(array) as u32).filter_map(move |i| {
         let item = Reflect::get_u32(array, i).ok()?;
         match key {
@@ -297,114 +316,86 @@ fn summary_of(feed: &JsValue) -> Option<FeedSummary> {
     })
 }
 
-/// The ids and targeting of a feed's stories, polls or sessions (an array).
+/// The ids of a feed's stories, polls or sessions (an array), without their targeting:
+/// the `targeting` chunk reads that ([`crate::targeting`]), only when the feed has some.
 fn targeted(array: &JsValue) -> Vec<Targeted> {
-    (0..length(array) as u32)
-        .filter_map(|i| {
-            let item = Reflect::get_u32(array, i).ok()?;
-            Some(Targeted {
-                id: field(&item, "id")?.as_string()?,
-                targeting: field(&item, "targeting")
-                    .map(|t| targeting_of(&t))
-                    .unwrap_or_default(),
-            })
+    strings(array, Some("id"))
+        .map(|id| Targeted {
+            id,
+            targeting: Targeting::default(),
         })
         .collect()
 }
 
-/// A feed item's `targeting` object, read field by field (what is malformed is left out:
-/// the worker validated it).
-fn targeting_of(t: &JsValue) -> Targeting {
-    let list = |key: &str| -> Vec<String> {
-        field(t, key).map_or_else(Vec::new, |a| strings(&a, None).collect())
-    };
-    let number = |of: &JsValue, key: &str| field(of, key).and_then(|n| n.as_f64());
-    Targeting {
-        pages: list("pages"),
-        exclude_pages: list("exclude_pages"),
-        labels: list("labels"),
-        exclude_labels: list("exclude_labels"),
-        delay_seconds: number(t, "delay_seconds").map_or(0, |n| n as u32),
-        frequency: field(t, "frequency").and_then(|f| {
-            Some(Frequency {
-                times: number(&f, "times")? as u32,
-                per_hours: number(&f, "per_hours").map(|n| n as u32),
-            })
-        }),
-        devices: list("devices")
+/// The stories, polls and sessions of a parsed feed without targeting rules: they show on
+/// every page view. When that is all of them, no targeting is decided at all.
+fn everywhere_of(summary: &FeedSummary, feed: &JsValue) -> Visible {
+    let untargeted = |list: &str, items: &[Targeted]| -> Vec<String> {
+        let array = field(feed, list);
+        items
             .iter()
-            .filter_map(|d| Device::parse(d))
-            .collect(),
-    }
-}
-
-/// `location.href` without its fragment (a hash change is not a new page view).
-fn current_url() -> String {
-    let href = web_sys::window()
-        .and_then(|w| w.location().href().ok())
-        .unwrap_or_default();
-    match href.split_once('#') {
-        Some((url, _)) => url.to_string(),
-        None => href,
-    }
-}
-
-/// This browser's device class, decided once per page.
-fn device() -> Device {
-    thread_local! {
-        static DEVICE: std::cell::OnceCell<Device> = const { std::cell::OnceCell::new() };
-    }
-    DEVICE.with(|d| {
-        *d.get_or_init(|| {
-            let Some(w) = web_sys::window() else {
-                return Device::Desktop;
-            };
-            let coarse = w
-                .match_media("(pointer: coarse)")
-                .ok()
-                .flatten()
-                .is_some_and(|m| m.matches());
-            let short = w.screen().ok().map_or(1_024.0, |s| {
-                let (a, b) = (s.width().unwrap_or(1_024), s.height().unwrap_or(768));
-                f64::from(a.min(b))
-            });
-            Device::classify(short, coarse)
-        })
-    })
-}
-
-/// Decides what this page view shows of the loaded feed (nothing before it has loaded),
-/// shows or hides the launcher to match, tells a running app, starts the app for banners
-/// that now show, and sets a timer for the next delay's end. The launcher's state.
-fn decide(inst: &Rc<Instance>) -> Option<LauncherState> {
-    let (visible, state) = {
-        let summary = inst.summary.borrow();
-        let summary = summary.as_ref()?;
-        let location = web_sys::window()?.location();
-        let (origin, path, query) = (
-            location.origin().unwrap_or_default(),
-            location.pathname().unwrap_or_default(),
-            location.search().unwrap_or_default(),
-        );
-        let page = inst.page.borrow();
-        let now = browser::now_ms();
-        let since = now - (browser::local_ms() - page.since_local);
-        let log =
-            ShownLog::parse(&browser::load(&shown_key(&inst.config.site)).unwrap_or_default());
-        let view = Page {
-            origin: &origin,
-            path: &path,
-            query: &query,
-            labels: &page.labels,
-            device: device(),
-            since,
-        };
-        let visible = summary.visible(&view, |id| log.of(id), now);
-        let state = summary.launcher(&visible, &seen_ids(&inst.config.site));
-        (visible, state)
+            .enumerate()
+            .filter(|(i, _)| {
+                array
+                    .as_ref()
+                    .and_then(|a| Reflect::get_u32(a, *i as u32).ok())
+                    .and_then(|item| field(&item, "targeting"))
+                    .is_none()
+            })
+            .map(|(_, t)| t.id.clone())
+            .collect()
     };
+    Visible {
+        stories: untargeted("stories", &summary.stories),
+        polls: untargeted("polls", &summary.polls),
+        sessions: untargeted("sessions", &summary.sessions),
+        next_change: None,
+    }
+}
+
+/// Decides what this page view shows of the loaded feed (nothing before it has loaded):
+/// everything when the feed has no targeting rules; else the `targeting` chunk decides
+/// ([`crate::targeting`], fetched the first time), and the launcher waits for it. Then
+/// [`apply`].
+fn decide(inst: &Rc<Instance>) {
     let decision = inst.decision.get().wrapping_add(1);
     inst.decision.set(decision);
+    if inst.summary.borrow().is_none() {
+        return;
+    }
+    if !inst.targeted.get() {
+        let visible = inst.everywhere.borrow().clone();
+        apply(inst, visible, decision);
+        return;
+    }
+    watch_route();
+    let inst = inst.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let id = inst.id;
+        let decided = with_retries(|| crate::targeting::run(crate::targeting::Job::Decide(id)))
+            .await
+            .ok()
+            .flatten()
+            // Without the chunk (offline after retries): what shows everywhere.
+            .unwrap_or_else(|| inst.everywhere.borrow().clone());
+        // A later decision (a route change meanwhile) wins.
+        if inst.decision.get() == decision {
+            apply(&inst, decided, decision);
+        }
+    });
+}
+
+/// Takes what this page view shows: shows or hides the launcher to match, tells a running
+/// app, starts the app for banners that now show, and sets a timer for the next delay's end.
+fn apply(inst: &Rc<Instance>, visible: Visible, decision: u32) {
+    let Some(state) = inst
+        .summary
+        .borrow()
+        .as_ref()
+        .map(|s| s.launcher(&visible, &seen_ids(&inst.config.site)))
+    else {
+        return;
+    };
     if let Some(at) = visible.next_change {
         let inst = inst.clone();
         let wait = at - browser::now_ms();
@@ -424,12 +415,53 @@ fn decide(inst: &Rc<Instance>) -> Option<LauncherState> {
     match handler {
         Some(h) => h(Command::Retarget),
         None => {
-            if state.banners && !inst.config.preview_only && inst.feed.borrow().is_some() {
+            if state.banners && !inst.config.preview_only {
                 ensure_app(inst, false);
             }
         }
     }
-    Some(state)
+}
+
+/// The page view's labels and when it began (unix ms, server-corrected clock).
+pub fn page_view(inst: &Instance) -> (Vec<String>, i64) {
+    let page = inst.page.borrow();
+    let since = browser::now_ms() - (browser::local_ms() - page.since_local);
+    (page.labels.clone(), since)
+}
+
+/// Records that item `id` (a story, poll or session) was shown on `site`'s widget, for
+/// targeting's frequency caps: the `targeting` chunk keeps it ([`crate::targeting`]) when
+/// the feed has targeting at all.
+pub fn record_shown(site: &str, id: &str) {
+    if !all()
+        .iter()
+        .any(|i| i.config.site == site && i.targeted.get())
+    {
+        return;
+    }
+    let job = crate::targeting::Job::Record {
+        site: site.to_string(),
+        id: id.to_string(),
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = crate::targeting::run(job).await;
+    });
+}
+
+/// `location.href` without its fragment (a hash change is not a new page view).
+fn current_url() -> String {
+    let href = web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default();
+    match href.split_once('#') {
+        Some((url, _)) => url.to_string(),
+        None => href,
+    }
+}
+
+/// The feed's summary (without targeting rules), once the feed has loaded.
+pub fn summary(inst: &Instance) -> Option<FeedSummary> {
+    inst.summary.borrow().clone()
 }
 
 /// What this page view shows of the feed (ids), once the feed has loaded.
@@ -491,41 +523,6 @@ fn watch_route() {
     let _ = window.add_event_listener_with_callback("popstate", on_change.as_ref().unchecked_ref());
     on_change.forget();
     browser::every(1_000, check);
-}
-
-/// The localStorage key of what this visitor was shown on `site` ([`ShownLog`]).
-fn shown_key(site: &str) -> String {
-    format!("glimpse:{site}:shown")
-}
-
-/// Records that item `id` (a story, poll or session) was shown on `site`'s widget, once per
-/// page view, if its targeting caps how often ([`ShownLog`]).
-pub fn record_shown(site: &str, id: &str) {
-    let Some(inst) = all().into_iter().find(|i| i.config.site == site) else {
-        return;
-    };
-    let Some(targeting) = inst
-        .summary
-        .borrow()
-        .as_ref()
-        .and_then(|s| s.item(id))
-        .map(|t| t.targeting.clone())
-    else {
-        return;
-    };
-    if targeting.frequency.is_none() {
-        return;
-    }
-    let now = browser::now_ms();
-    let since = now - (browser::local_ms() - inst.page.borrow().since_local);
-    let key = shown_key(site);
-    let mut log = ShownLog::parse(&browser::load(&key).unwrap_or_default());
-    if log.of(id).iter().any(|&t| t >= since) {
-        return;
-    }
-    if log.record(id, now, &targeting) {
-        browser::save(&key, &log.encode());
-    }
 }
 
 /// The story ids this visitor has seen on `site` (a JSON array in localStorage).

@@ -1,0 +1,160 @@
+//! Targeting in the real widget on real host pages (`demo/pages/shop.html`, a single-page
+//! app, and `demo/pages/pricing.html`): two pages show different stories from the same
+//! cached feed, an SPA route change swaps them without a reload, page labels bring in a poll,
+//! and a frequency cap ("at most 3 page views a day") holds across page loads.
+
+use std::time::Duration;
+
+use glimpse_e2e::Result;
+use glimpse_e2e::cdp::{Browser, Page, deep};
+use glimpse_e2e::stack::Stack;
+use serde_json::json;
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+const LAUNCHER: &str = "[data-testid=glimpse-launcher]";
+const TRAY: &str = "[data-testid=glimpse-tray]";
+
+/// The demo's titles (demo/content).
+const TRACK_ORDER: &str = "Where is my order?";
+const RESET: &str = "Reset your password";
+const PLANS: &str = "Pause or skip a delivery";
+const CHECKOUT_POLL: &str = "How easy was checkout today?";
+
+/// Waits until the open tray lists every one of `shown` and none of `hidden`.
+fn tray_lists(page: &mut Page<'_>, shown: &[&str], hidden: &[&str]) -> Result {
+    let js = format!(
+        "(() => {{ const t = {}; if (!t) return false; const text = t.innerText; \
+         return {}.every(s => text.includes(s)) && !{}.some(s => text.includes(s)); }})()",
+        deep(TRAY),
+        json!(shown),
+        json!(hidden)
+    );
+    if page.wait_for(&js, TIMEOUT).is_ok() {
+        return Ok(());
+    }
+    let listed = page.text(TRAY).unwrap_or_default();
+    let url = page.eval("location.href")?;
+    Err(format!(
+        "on {url} the tray should list {shown:?} and not {hidden:?}; it lists:\n{listed}"
+    ))
+}
+
+/// Opens the tray unless it is open.
+fn open_tray(page: &mut Page<'_>) -> Result {
+    if !page.exists(TRAY)? {
+        page.click(LAUNCHER)?;
+    }
+    page.wait_visible(TRAY)
+}
+
+fn launcher_label(page: &mut Page<'_>) -> Result<String> {
+    let v = page.eval(&format!("{}.getAttribute('aria-label')", deep(LAUNCHER)))?;
+    Ok(v.as_str().unwrap_or_default().to_string())
+}
+
+fn visit<'b>(browser: &'b mut Browser, url: &str) -> Result<Page<'b>> {
+    let mut page = browser.new_page()?;
+    page.set_viewport(1280, 800)?;
+    page.goto(url)?;
+    page.wait_visible(LAUNCHER)?;
+    Ok(page)
+}
+
+#[test]
+#[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
+fn two_pages_show_different_stories_and_an_spa_route_change_swaps_them() -> Result {
+    let stack = Stack::start_demo()?;
+    // The demo's live-session banner sits over the shop's navigation; not what this tests.
+    stack.without_demo_session()?;
+    let mut browser = Browser::launch(&stack.tools.chromium)?;
+
+    // The shop: the order story, not the subscription one (targeted at /demo/pricing).
+    let mut page = visit(&mut browser, &stack.url("/demo/shop"))?;
+    assert_eq!(launcher_label(&mut page)?, "Open help stories, 2 new");
+    open_tray(&mut page)?;
+    tray_lists(&mut page, &[TRACK_ORDER, RESET], &[PLANS, CHECKOUT_POLL])?;
+    page.press("Escape")?;
+    page.wait_gone(TRAY)?;
+
+    // A route change in the app (history.pushState, no reload): the stories swap.
+    page.eval("window.__same_document = true")?;
+    page.click("[data-testid=nav-pricing]")?;
+    page.wait_for("location.pathname === '/demo/pricing'", TIMEOUT)?;
+    open_tray(&mut page)?;
+    tray_lists(&mut page, &[PLANS, RESET], &[TRACK_ORDER, CHECKOUT_POLL])?;
+    assert_eq!(launcher_label(&mut page)?, "Open help stories, 2 new");
+    page.press("Escape")?;
+    page.wait_gone(TRAY)?;
+
+    // The checkout step labels the page `checkout` (Glimpse('page', {labels})): its poll
+    // shows, with the shop's stories again.
+    page.click("[data-testid=nav-checkout]")?;
+    page.wait_for("location.search === '?step=checkout'", TIMEOUT)?;
+    open_tray(&mut page)?;
+    tray_lists(&mut page, &[TRACK_ORDER, RESET, CHECKOUT_POLL], &[PLANS])?;
+    page.press("Escape")?;
+    page.wait_gone(TRAY)?;
+
+    // Back to the subscriptions route (popstate): its story again, and no checkout poll.
+    page.eval("history.back()")?;
+    page.wait_for("location.pathname === '/demo/pricing'", TIMEOUT)?;
+    open_tray(&mut page)?;
+    tray_lists(&mut page, &[PLANS, RESET], &[TRACK_ORDER, CHECKOUT_POLL])?;
+    assert_eq!(
+        page.eval("window.__same_document === true")?,
+        json!(true),
+        "every route change stayed in the same document"
+    );
+    assert_eq!(page.exceptions(), Vec::<String>::new());
+    drop(page);
+
+    // The subscriptions page loaded on its own shows the same as the route did.
+    let mut page = visit(&mut browser, &stack.url("/demo/pricing"))?;
+    open_tray(&mut page)?;
+    tray_lists(&mut page, &[PLANS, RESET], &[TRACK_ORDER, CHECKOUT_POLL])?;
+    // Opening a story this page leaves out still works when the page asks for it.
+    page.press("Escape")?;
+    page.eval("Glimpse('open', {story: 'track-order'})")?;
+    page.wait_for(
+        &format!(
+            "(() => {{ const v = {}; return v && v.getAttribute('aria-label') === {}; }})()",
+            deep("[data-testid=glimpse-viewer]"),
+            json!(TRACK_ORDER)
+        ),
+        TIMEOUT,
+    )?;
+    assert_eq!(page.exceptions(), Vec::<String>::new());
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
+fn a_frequency_cap_holds_across_page_loads() -> Result {
+    let stack = Stack::start_demo()?;
+    let mut browser = Browser::launch(&stack.tools.chromium)?;
+    // The checkout poll shows on at most 3 page views a day (demo/content/polls).
+    let checkout = stack.url("/demo/shop?step=checkout");
+    for view in 1..=3 {
+        let mut page = visit(&mut browser, &checkout)?;
+        open_tray(&mut page)?;
+        tray_lists(&mut page, &[CHECKOUT_POLL], &[])
+            .map_err(|e| format!("page view {view}: {e}"))?;
+        // Shown once per page view, however often the tray opens.
+        page.press("Escape")?;
+        page.wait_gone(TRAY)?;
+        open_tray(&mut page)?;
+        tray_lists(&mut page, &[CHECKOUT_POLL], &[])?;
+    }
+    let mut page = visit(&mut browser, &checkout)?;
+    open_tray(&mut page)?;
+    tray_lists(&mut page, &[TRACK_ORDER], &[CHECKOUT_POLL])
+        .map_err(|e| format!("the fourth page view: {e}"))?;
+    let log = page.eval("localStorage.getItem('glimpse:demo:shown')")?;
+    let times = log
+        .as_str()
+        .and_then(|l| l.strip_prefix("checkout-ease="))
+        .map_or(0, |t| t.split(',').count());
+    assert_eq!(times, 3, "what the browser keeps: {log}");
+    assert_eq!(page.exceptions(), Vec::<String>::new());
+    Ok(())
+}
