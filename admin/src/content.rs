@@ -3,6 +3,7 @@
 //! every keystroke, so problems and advice show while typing; publishing is one PUT.
 
 use glimpse_shared::ids::slugify;
+use glimpse_shared::targeting::Targeting;
 use glimpse_shared::{Cta, LiveSession, Media, Millis, Poll, PollKind, Problem, Slide, Story};
 use leptos::prelude::*;
 use serde::Serialize;
@@ -300,6 +301,22 @@ impl<T: Authored> Draft<T> {
         }
     }
 
+    /// Where and when the item shows ([`crate::targeting::TargetingEditor`]).
+    fn targeting(
+        self,
+        get: fn(&T) -> &Targeting,
+        set: fn(&mut T) -> &mut Targeting,
+    ) -> impl IntoView {
+        let d = self;
+        view! {
+            <crate::targeting::TargetingEditor
+                get=Signal::derive(move || d.item.with(|x| get(x).clone()))
+                set=Callback::new(move |t| d.item.update(|x| *set(x) = t))
+                one=T::ONE
+            />
+        }
+    }
+
     /// An instant of the item.
     fn time(
         self,
@@ -563,6 +580,7 @@ impl Authored for Story {
             >
                 "Add slide"
             </button>
+            {d.targeting(|s| &s.targeting, |s| &mut s.targeting)}
         }
         .into_any()
     }
@@ -823,6 +841,7 @@ impl Authored for LiveSession {
                 {d.time("Starts at", "session-starts", |s| s.starts_at, |s| &mut s.starts_at)}
                 {d.time("Ends at", "session-ends", |s| s.ends_at, |s| &mut s.ends_at)}
             </div>
+            {d.targeting(|s| &s.targeting, |s| &mut s.targeting)}
         }
         .into_any()
     }
@@ -957,6 +976,7 @@ impl Authored for Poll {
                     on:change=move |ev| draft.update(|p| p.show_results = event_target_checked(&ev))/>
                 " Show visitors the results after they answer"
             </label>
+            {d.targeting(|p| &p.targeting, |p| &mut p.targeting)}
         }
         .into_any()
     }

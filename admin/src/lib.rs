@@ -1,6 +1,7 @@
 //! The operators' console, served by the worker at `/admin`: sign in with the admin token
 //! (kept in sessionStorage only), author stories, live sessions and polls with the shared
-//! validation and lint as you type and a preview in the real widget player, answer the
+//! validation and lint as you type, targeting rules with a tester, and a preview in the
+//! real widget player, answer the
 //! questions inbox, read the effectiveness report as plots (SVG) with CSV export, and
 //! export or erase a visitor's data. Everything goes through the worker's admin API.
 
@@ -13,6 +14,7 @@ pub mod plots;
 pub mod privacy;
 pub mod report;
 pub mod sites;
+pub mod targeting;
 pub mod time;
 
 use wasm_bindgen::prelude::*;

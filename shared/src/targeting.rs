@@ -177,6 +177,13 @@ impl Targeting {
 
     /// Whether the page, its labels and the device pass the rules (neither time nor history).
     pub fn matches(&self, page: &Page<'_>) -> bool {
+        self.why_not(page).is_none()
+    }
+
+    /// Which rule keeps it off `page` (the first that does, in the order the console lists
+    /// them), or `None` when the page, its labels and the device pass: the console's tester
+    /// says it in these words.
+    pub fn why_not(&self, page: &Page<'_>) -> Option<&'static str> {
         let any_page = |patterns: &[String]| {
             patterns
                 .iter()
@@ -188,11 +195,19 @@ impl Targeting {
                 .iter()
                 .any(|l| page.labels.iter().any(|x| x.trim() == l.trim()))
         };
-        (self.pages.is_empty() || any_page(&self.pages))
-            && !any_page(&self.exclude_pages)
-            && (self.labels.is_empty() || any_label(&self.labels))
-            && !any_label(&self.exclude_labels)
-            && (self.devices.is_empty() || self.devices.contains(&page.device))
+        if !self.pages.is_empty() && !any_page(&self.pages) {
+            Some("the URL matches none of the pages it shows on")
+        } else if any_page(&self.exclude_pages) {
+            Some("the URL matches a page it never shows on")
+        } else if !self.labels.is_empty() && !any_label(&self.labels) {
+            Some("the page carries none of its labels")
+        } else if any_label(&self.exclude_labels) {
+            Some("the page carries a label it never shows on")
+        } else if !self.devices.is_empty() && !self.devices.contains(&page.device) {
+            Some("not on this device class")
+        } else {
+            None
+        }
     }
 
     /// Whether the frequency cap is reached by what was shown before `since`.
@@ -286,6 +301,35 @@ impl Targeting {
             seen.push(*d);
         }
     }
+}
+
+/// A page URL (`https://shop.example/docs/a?x=1#top`) as `(origin, path, query)`:
+/// `("https://shop.example", "/docs/a", "?x=1")`, the way `location` gives them (a missing
+/// path is `/`, the fragment is dropped). A bare path (`/docs/a?x=1`) has an empty origin.
+/// `None` for anything else. For the console's tester; the widget reads `location`.
+pub fn split_url(url: &str) -> Option<(&str, &str, &str)> {
+    let url = url.split('#').next().unwrap_or_default();
+    let (origin, rest) = if url.starts_with('/') {
+        ("", url)
+    } else {
+        let scheme = ["https://", "http://"]
+            .into_iter()
+            .find(|s| url.starts_with(s))?;
+        let host_len = url
+            .get(scheme.len()..)?
+            .find(['/', '?'])
+            .map_or(url.len(), |i| i + scheme.len());
+        let (origin, rest) = url.split_at_checked(host_len)?;
+        if origin.len() == scheme.len() {
+            return None;
+        }
+        (origin, rest)
+    };
+    let (path, query) = match rest.find('?') {
+        Some(i) => rest.split_at_checked(i)?,
+        None => (rest, ""),
+    };
+    Some((origin, if path.is_empty() { "/" } else { path }, query))
 }
 
 /// Whether `s` is a page label: 1-60 characters, no whitespace, commas or control
@@ -763,6 +807,64 @@ mod tests {
         assert_eq!(log.0.len(), ShownLog::ITEMS_MAX);
         assert_eq!(log.of("s149"), [149]);
         assert!(log.of("a").is_empty(), "the oldest went first");
+    }
+
+    #[test]
+    fn the_tester_says_which_rule_keeps_it_off() {
+        let t = Targeting {
+            pages: vec!["/docs/*".into()],
+            exclude_pages: vec!["/docs/internal/*".into()],
+            labels: vec!["pro".into()],
+            devices: vec![Device::Mobile],
+            ..Targeting::default()
+        };
+        let pro = vec!["pro".to_string()];
+        let on = |path, labels: &[String], device| {
+            t.why_not(&Page {
+                device,
+                ..page(path, "", labels)
+            })
+        };
+        assert_eq!(
+            on("/blog", &pro, Device::Mobile),
+            Some("the URL matches none of the pages it shows on")
+        );
+        assert_eq!(
+            on("/docs/internal/x", &pro, Device::Mobile),
+            Some("the URL matches a page it never shows on")
+        );
+        assert_eq!(
+            on("/docs/a", &[], Device::Mobile),
+            Some("the page carries none of its labels")
+        );
+        assert_eq!(
+            on("/docs/a", &pro, Device::Desktop),
+            Some("not on this device class")
+        );
+        assert_eq!(on("/docs/a", &pro, Device::Mobile), None);
+    }
+
+    #[test]
+    fn urls_split_as_location_does() {
+        assert_eq!(
+            split_url("https://shop.example/docs/a?x=1#top"),
+            Some(("https://shop.example", "/docs/a", "?x=1"))
+        );
+        assert_eq!(
+            split_url("https://shop.example"),
+            Some(("https://shop.example", "/", ""))
+        );
+        assert_eq!(
+            split_url("http://127.0.0.1:8787?q"),
+            Some(("http://127.0.0.1:8787", "/", "?q"))
+        );
+        assert_eq!(
+            split_url("/pricing?plan=pro"),
+            Some(("", "/pricing", "?plan=pro"))
+        );
+        assert_eq!(split_url("pricing"), None);
+        assert_eq!(split_url("https://"), None);
+        assert_eq!(split_url("ftp://x/"), None);
     }
 
     #[test]
