@@ -543,6 +543,7 @@ impl Authored for Story {
     fn blank(topic: Option<String>) -> Self {
         let start = (now() / MINUTE) * MINUTE;
         Story {
+            translations: Default::default(),
             targeting: Default::default(),
             id: String::new(),
             title: String::new(),
@@ -812,6 +813,7 @@ impl Authored for LiveSession {
     fn blank(topic: Option<String>) -> Self {
         let start = (now() / HOUR + 24) * HOUR;
         LiveSession {
+            translations: Default::default(),
             targeting: Default::default(),
             id: String::new(),
             title: String::new(),
@@ -894,6 +896,7 @@ impl Authored for Poll {
     fn blank(_topic: Option<String>) -> Self {
         let start = (now() / MINUTE) * MINUTE;
         Poll {
+            translations: Default::default(),
             targeting: Default::default(),
             id: String::new(),
             question: String::new(),

@@ -63,10 +63,11 @@ impl Kind {
                 "channels",
                 "topics",
                 "retention_days",
+                "languages",
             ],
             (Kind::Site, "theme") => &["accent", "mode"],
             (Kind::Site, "channels[]") => &["kind", "label", "value", "topics"],
-            (Kind::Site, "topics[]") => &["id", "label", "simple", "hours"],
+            (Kind::Site, "topics[]") => &["id", "label", "simple", "hours", "translations"],
             (Kind::Site, "topics[].hours[]") => &["days", "from", "to"],
             (Kind::Story, "") => &[
                 "id",
@@ -76,6 +77,7 @@ impl Kind {
                 "publish_at",
                 "expires_at",
                 "targeting",
+                "translations",
                 "publish_in_hours",
                 "expires_in_hours",
             ],
@@ -95,6 +97,7 @@ impl Kind {
                 "ends_in_hours",
                 "announce_in_hours",
                 "targeting",
+                "translations",
             ],
             (Kind::Poll, "") => &[
                 "id",
@@ -104,6 +107,7 @@ impl Kind {
                 "expires_at",
                 "show_results",
                 "targeting",
+                "translations",
                 "publish_in_hours",
                 "expires_in_hours",
             ],
@@ -118,6 +122,10 @@ impl Kind {
                 "devices",
             ],
             (_, "targeting.frequency") => &["times", "per_hours"],
+            (Kind::Story, "translations.*") => &["title", "slides", "source"],
+            (Kind::Story, "translations.*.slides[]") => &["text", "alt", "cta_label"],
+            (Kind::Poll, "translations.*") => &["question", "options", "source"],
+            (Kind::Session, "translations.*") => &["title", "source"],
             _ => return None,
         })
     }
@@ -189,6 +197,20 @@ pub fn read_dir(dir: &Path, now_ms: Millis) -> std::result::Result<SiteContent, 
             site,
             sessions.iter().map(|(s, f)| (&s.topic, f)),
         );
+        let langs = stories
+            .iter()
+            .map(|(s, f)| (s.translations.keys().collect::<Vec<_>>(), f))
+            .chain(
+                sessions
+                    .iter()
+                    .map(|(s, f)| (s.translations.keys().collect(), f)),
+            )
+            .chain(
+                polls
+                    .iter()
+                    .map(|(p, f)| (p.translations.keys().collect(), f)),
+            );
+        language_rules(&mut report, site, langs);
     }
     unique_ids(
         &mut report,
@@ -236,6 +258,26 @@ fn site_rules<'a>(
                 file.spans.value("topic"),
                 format!("`{topic}` is not one of the site's topics"),
                 Some(suggest(topic, &known)),
+            );
+        }
+    }
+}
+
+/// Content is translated only into languages the site offers (`languages` in site.toml):
+/// a translation nobody would read is refused, at its key.
+fn language_rules<'a>(
+    report: &mut Report,
+    site: &Site,
+    items: impl Iterator<Item = (Vec<&'a String>, &'a File)>,
+) {
+    for (langs, file) in items {
+        for p in glimpse_shared::translate::unoffered(site, langs) {
+            report.push(
+                &file.path,
+                &p.field,
+                file.spans.locate(&p.field),
+                p.message,
+                None,
             );
         }
     }
@@ -432,7 +474,7 @@ fn unknown_keys(
                             Some(suggest(key, known)),
                         );
                     }
-                    _ => unknown_keys(report, path, spans, kind, &at, &join_key(shape, key), inner),
+                    _ => unknown_keys(report, path, spans, kind, &at, &shape_of(shape, key), inner),
                 }
             }
         }
@@ -443,6 +485,16 @@ fn unknown_keys(
             }
         }
         _ => {}
+    }
+}
+
+/// The shape of `key` inside `shape`: a language's translation (`translations.es`) is
+/// `translations.*`, whatever the language.
+fn shape_of(shape: &str, key: &str) -> String {
+    if shape == "translations" || shape.ends_with(".translations") {
+        join_key(shape, "*")
+    } else {
+        join_key(shape, key)
     }
 }
 
@@ -524,7 +576,7 @@ mod tests {
             serde_json::Value::Object(map) => {
                 for (k, inner) in map {
                     out.push((shape.to_string(), k.clone()));
-                    key_paths(inner, &join_key(shape, k), out);
+                    key_paths(inner, &shape_of(shape, k), out);
                 }
             }
             serde_json::Value::Array(items) => {
@@ -546,6 +598,7 @@ mod tests {
             Channel, ChannelKind, Cta, Media, PollKind, Slide, Theme, ThemeMode, Topic,
         };
         let site = Site {
+            languages: vec!["es".into()],
             id: "s".into(),
             name: "S".into(),
             origins: vec!["https://s.example".into()],
@@ -562,6 +615,7 @@ mod tests {
                 topics: vec!["t".into()],
             }],
             topics: vec![Topic {
+                translations: [("es".to_string(), "T es".to_string())].into(),
                 id: "t".into(),
                 label: "T".into(),
                 simple: true,
@@ -595,6 +649,19 @@ mod tests {
             devices: vec![glimpse_shared::targeting::Device::Mobile],
         };
         let story = Story {
+            translations: [(
+                "es".to_string(),
+                glimpse_shared::translate::StoryText {
+                    title: "A es".into(),
+                    slides: vec![glimpse_shared::translate::SlideText {
+                        text: "x".into(),
+                        alt: "alt".into(),
+                        cta_label: "Ir".into(),
+                    }],
+                    source: Some("00000000".into()),
+                },
+            )]
+            .into(),
             targeting: targeting.clone(),
             id: "a".into(),
             title: "A".into(),
@@ -613,6 +680,14 @@ mod tests {
             expires_at: 2,
         };
         let session = LiveSession {
+            translations: [(
+                "es".to_string(),
+                glimpse_shared::translate::SessionText {
+                    title: "L es".into(),
+                    source: Some("00000000".into()),
+                },
+            )]
+            .into(),
             targeting: targeting.clone(),
             id: "l".into(),
             title: "L".into(),
@@ -624,6 +699,15 @@ mod tests {
             announce_from: 0,
         };
         let poll = |kind| Poll {
+            translations: [(
+                "es".to_string(),
+                glimpse_shared::translate::PollText {
+                    question: "¿Q?".into(),
+                    options: vec!["a".into()],
+                    source: Some("00000000".into()),
+                },
+            )]
+            .into(),
             targeting: targeting.clone(),
             id: "p".into(),
             question: "Q?".into(),
@@ -650,6 +734,10 @@ mod tests {
             let mut paths = Vec::new();
             key_paths(&value.unwrap_or_default(), "", &mut paths);
             for (table, key) in paths {
+                // A translations map's keys are languages: any tag (the site rules check them).
+                if table == "translations" || table.ends_with(".translations") {
+                    continue;
+                }
                 let known = kind
                     .keys(&table)
                     .unwrap_or_else(|| panic!("{kind:?} has no table {table:?}"));
@@ -673,6 +761,10 @@ mod tests {
             (Kind::Session, ""),
             (Kind::Poll, ""),
             (Kind::Poll, "kind"),
+            (Kind::Story, "translations.*"),
+            (Kind::Story, "translations.*.slides[]"),
+            (Kind::Poll, "translations.*"),
+            (Kind::Session, "translations.*"),
             (Kind::Story, "targeting"),
             (Kind::Story, "targeting.frequency"),
         ] {

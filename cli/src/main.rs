@@ -139,14 +139,21 @@ fn lint(content: &SiteContent) {
         }
     };
     print(format!("site {}", content.site.id), content.site.lint());
+    let site = &content.site;
     for s in &content.stories {
-        print(format!("story {}", s.id), s.lint());
+        let mut w = s.lint();
+        w.extend(s.lint_translations(site));
+        print(format!("story {}", s.id), w);
     }
     for s in &content.sessions {
-        print(format!("session {}", s.id), s.lint());
+        let mut w = s.lint();
+        w.extend(s.lint_translations(site));
+        print(format!("session {}", s.id), w);
     }
     for p in &content.polls {
-        print(format!("poll {}", p.id), p.lint());
+        let mut w = p.lint();
+        w.extend(p.lint_translations(site));
+        print(format!("poll {}", p.id), w);
     }
 }
 

@@ -27,6 +27,9 @@ pub struct FeedSite {
     pub name: String,
     pub theme: Theme,
     pub language: String,
+    /// [`Site::languages`]: the other languages content is translated into.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
     pub timezone: String,
     pub channels: Vec<Channel>,
     pub topics: Vec<Topic>,
@@ -99,6 +102,7 @@ impl SiteSnapshot {
                 name: site.name.clone(),
                 theme: site.theme.clone(),
                 language: site.language.clone(),
+                languages: site.languages.clone(),
                 timezone: site.timezone.clone(),
                 channels: site.channels.clone(),
                 topics: site.topics.clone(),
@@ -329,6 +333,8 @@ pub struct FeedSummary {
 pub struct SummarySite {
     pub theme: Theme,
     pub language: String,
+    #[serde(default)]
+    pub languages: Vec<String>,
     pub channels: Vec<serde::de::IgnoredAny>,
 }
 

@@ -25,6 +25,7 @@ pub mod story;
 pub mod targeting;
 pub mod text;
 pub mod time;
+pub mod translate;
 pub mod validate;
 
 pub use error::{ApiError, ErrorBody};

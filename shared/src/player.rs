@@ -460,6 +460,7 @@ mod tests {
 
     fn story(id: &str, durations: &[u32], media: bool) -> Story {
         Story {
+            translations: Default::default(),
             targeting: Default::default(),
             id: id.into(),
             title: id.into(),

@@ -22,6 +22,9 @@ pub struct Poll {
         skip_serializing_if = "crate::targeting::Targeting::is_everyone"
     )]
     pub targeting: crate::targeting::Targeting,
+    /// The poll's words in the site's other languages ([`crate::translate`]).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub translations: crate::translate::Translations<crate::translate::PollText>,
 }
 
 /// What kind of answer a poll takes.
@@ -164,6 +167,19 @@ impl Poll {
         }
         p.expiry("expires_at", self.expires_at);
         self.targeting.check("targeting", &mut p);
+        let options = match &self.kind {
+            PollKind::Choice { options } => options.len(),
+            _ => 0,
+        };
+        crate::translate::check_map(&mut p, &self.translations, |p, at, t| {
+            p.optional_text(format!("{at}.question"), &t.question, 200);
+            if t.options.len() > options {
+                p.push(format!("{at}.options"), "more options than the poll has");
+            }
+            for (i, o) in t.options.iter().enumerate() {
+                p.optional_text(format!("{at}.options[{i}]"), o, 80);
+            }
+        });
         match &self.kind {
             PollKind::Choice { options } => {
                 if !(Self::OPTIONS_MIN..=Self::OPTIONS_MAX).contains(&options.len()) {
@@ -343,6 +359,7 @@ pub(crate) mod tests {
 
     pub(crate) fn poll(id: &str, kind: PollKind) -> Poll {
         Poll {
+            translations: Default::default(),
             targeting: Default::default(),
             id: id.into(),
             question: "Did this help?".into(),

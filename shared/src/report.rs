@@ -515,6 +515,7 @@ mod tests {
 
     fn story(id: &str, topic: &str) -> Story {
         Story {
+            translations: Default::default(),
             targeting: Default::default(),
             id: id.into(),
             title: format!("Title {id}"),
@@ -582,6 +583,7 @@ mod tests {
 
     fn catalog() -> (Vec<Story>, Vec<Poll>) {
         let polls = vec![Poll {
+            translations: Default::default(),
             targeting: Default::default(),
             id: "pick".into(),
             question: "Which?".into(),

@@ -25,6 +25,9 @@ pub struct LiveSession {
         skip_serializing_if = "crate::targeting::Targeting::is_everyone"
     )]
     pub targeting: crate::targeting::Targeting,
+    /// The session's words in the site's other languages ([`crate::translate`]).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub translations: crate::translate::Translations<crate::translate::SessionText>,
 }
 
 /// What a session's banner shows at some instant.
@@ -122,6 +125,9 @@ impl LiveSession {
         }
         p.expiry("ends_at", self.ends_at);
         self.targeting.check("targeting", &mut p);
+        crate::translate::check_map(&mut p, &self.translations, |p, at, t| {
+            p.optional_text(format!("{at}.title"), &t.title, 120);
+        });
         if self.announce_from > self.starts_at {
             p.push("announce_from", "must not be after starts_at");
         } else if self.starts_at - self.announce_from > Self::ANNOUNCE_MAX_MS {
@@ -188,6 +194,7 @@ pub(crate) mod tests {
         ends_at: Millis,
     ) -> LiveSession {
         LiveSession {
+            translations: Default::default(),
             targeting: Default::default(),
             id: id.into(),
             title: "Ask us about billing".into(),

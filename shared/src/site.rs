@@ -17,9 +17,13 @@ pub struct Site {
     pub origins: Vec<String>,
     #[serde(default)]
     pub theme: Theme,
-    /// Default language of the content, a BCP 47 tag (`en`, `pt-BR`).
+    /// Default language of the content, a BCP 47 tag (`en`, `pt-BR`): what it is written in.
     #[serde(default = "Site::default_language")]
     pub language: String,
+    /// Other languages content is translated into (`["es", "nb"]`); visitors read the first
+    /// of their languages offered here, else `language` ([`crate::translate`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
     /// IANA time zone the operators schedule in (`Europe/Berlin`); times in JSON stay UTC.
     #[serde(default = "Site::default_timezone")]
     pub timezone: String,
@@ -95,6 +99,9 @@ pub struct Topic {
     /// When live help for this topic is staffed, weekly, in the site's time zone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hours: Vec<Opening>,
+    /// The label in the site's other languages (`{"es": "Tu cuenta"}`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub translations: crate::translate::Translations<String>,
 }
 
 /// A day of the week.
@@ -211,6 +218,22 @@ impl Site {
         if !is_language_tag(&self.language) {
             p.push("language", "must be a BCP 47 language tag like en or pt-BR");
         }
+        if self.languages.len() > crate::translate::LANGUAGES_MAX {
+            p.push("languages", "at most 20 other languages");
+        }
+        for (i, l) in self.languages.iter().enumerate() {
+            if !is_language_tag(l) {
+                p.push(
+                    format!("languages[{i}]"),
+                    "must be a BCP 47 language tag like es or pt-BR",
+                );
+            } else if *l == self.language || self.languages[..i].contains(l) {
+                p.push(
+                    format!("languages[{i}]"),
+                    "listed twice (the site's own language is `language`)",
+                );
+            }
+        }
         if !is_timezone_name(&self.timezone) {
             p.push(
                 "timezone",
@@ -226,6 +249,14 @@ impl Site {
         for (i, t) in self.topics.iter().enumerate() {
             p.slug(format!("topics[{i}].id"), &t.id);
             p.text(format!("topics[{i}].label"), &t.label, 60);
+            for (lang, label) in &t.translations {
+                let field = format!("topics[{i}].translations.{lang}");
+                if !self.languages.contains(lang) {
+                    p.push(field, "not one of the site's languages");
+                } else {
+                    p.text(field, label, 60);
+                }
+            }
             if self.topics[..i].iter().any(|o| o.id == t.id) {
                 p.push(format!("topics[{i}].id"), "duplicate topic id");
             }
@@ -367,7 +398,7 @@ fn is_hex_colour(s: &str) -> bool {
     s.len() == 7 && s.starts_with('#') && s.bytes().skip(1).all(|c| c.is_ascii_hexdigit())
 }
 
-fn is_language_tag(s: &str) -> bool {
+pub(crate) fn is_language_tag(s: &str) -> bool {
     let mut parts = s.split('-');
     let primary = parts.next().unwrap_or("");
     (2..=3).contains(&primary.len())
@@ -422,6 +453,7 @@ pub(crate) mod tests {
 
     pub(crate) fn site() -> Site {
         Site {
+            languages: Default::default(),
             id: "demo".into(),
             name: "Demo".into(),
             origins: vec!["https://shop.example".into()],
@@ -435,6 +467,7 @@ pub(crate) mod tests {
                 topics: vec![],
             }],
             topics: vec![Topic {
+                translations: Default::default(),
                 id: "billing".into(),
                 label: "Billing".into(),
                 simple: false,
@@ -605,6 +638,7 @@ pub(crate) mod tests {
         let mut s = site();
         s.channels[0].topics = vec!["billing".into()];
         s.topics.push(Topic {
+            translations: Default::default(),
             id: "privacy".into(),
             label: "Privacy".into(),
             simple: false,

@@ -23,6 +23,9 @@ pub struct Story {
         skip_serializing_if = "crate::targeting::Targeting::is_everyone"
     )]
     pub targeting: crate::targeting::Targeting,
+    /// The story's words in the site's other languages ([`crate::translate`]).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub translations: crate::translate::Translations<crate::translate::StoryText>,
 }
 
 /// One step of a story.
@@ -105,6 +108,18 @@ impl Story {
         }
         p.expiry("expires_at", self.expires_at);
         self.targeting.check("targeting", &mut p);
+        crate::translate::check_map(&mut p, &self.translations, |p, at, t| {
+            p.optional_text(format!("{at}.title"), &t.title, 120);
+            if t.slides.len() > self.slides.len() {
+                p.push(format!("{at}.slides"), "more slides than the story has");
+            }
+            for (i, s) in t.slides.iter().enumerate() {
+                p.optional_text(format!("{at}.slides[{i}].text"), &s.text, Self::TEXT_MAX);
+                p.optional_text(format!("{at}.slides[{i}].alt"), &s.alt, 300);
+                p.optional_text(format!("{at}.slides[{i}].cta_label"), &s.cta_label, 40);
+                p.no_bidi(format!("{at}.slides[{i}].cta_label"), &s.cta_label);
+            }
+        });
         for (i, s) in self.slides.iter().enumerate() {
             let at = |f: &str| format!("slides[{i}].{f}");
             p.text(at("text"), &s.text, Self::TEXT_MAX);
@@ -189,6 +204,7 @@ pub(crate) mod tests {
 
     pub(crate) fn story(id: &str, publish_at: Millis, expires_at: Millis) -> Story {
         Story {
+            translations: Default::default(),
             targeting: Default::default(),
             id: id.into(),
             title: format!("Story {id}"),

@@ -28,6 +28,13 @@ impl Problems {
         self.0.push(Problem::new(field, message));
     }
 
+    /// [`Problems::text`] unless `value` is empty (a translation's field left to the source).
+    pub fn optional_text(&mut self, field: impl Into<String>, value: &str, max: usize) {
+        if !value.is_empty() {
+            self.text(field, value, max);
+        }
+    }
+
     /// Text that must be present (not only whitespace), at most `max` characters and free
     /// of control characters other than line breaks.
     pub fn text(&mut self, field: impl Into<String>, value: &str, max: usize) {

@@ -181,6 +181,7 @@ proptest! {
             cta: Some(glimpse_shared::Cta { label: "Go".into(), url: url.clone() }),
         };
         let story = Story {
+            translations: Default::default(),
             targeting: Default::default(),
             id, title: "t".into(), topic: "t".into(), slides: vec![slide; slides], publish_at, expires_at,
         };
@@ -201,6 +202,7 @@ proptest! {
         mut times in prop::collection::vec(-3_000_000i64..3_000_000, 1..50),
     ) {
         let s = LiveSession {
+            translations: Default::default(),
             targeting: Default::default(),
             id: "qa".into(), title: "Q&A".into(), topic: "t".into(), host: "h".into(),
             announce_from: announce, starts_at: announce + lead, ends_at: announce + lead + length,
@@ -248,6 +250,7 @@ proptest! {
             .collect();
         for kind in kinds {
             let poll = Poll {
+                translations: Default::default(),
                 targeting: Default::default(),
                 id: "p".into(), question: "q".into(), kind, publish_at: 0, expires_at: 1, show_results: true,
             };
@@ -278,6 +281,7 @@ mod player {
                 .into_iter()
                 .enumerate()
                 .map(|(i, slides)| Story {
+                    translations: Default::default(),
                     targeting: Default::default(),
                     id: format!("s{i}"),
                     title: "t".into(),

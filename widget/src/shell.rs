@@ -298,6 +298,7 @@ fn summary_of(feed: &JsValue) -> Option<FeedSummary> {
     let stories = field(feed, "stories")?;
     Some(FeedSummary {
         site: SummarySite {
+            languages: Default::default(),
             theme: Theme {
                 accent: field(&theme, "accent")?.as_string()?,
                 mode: match field(&theme, "mode").and_then(|m| m.as_string()).as_deref() {

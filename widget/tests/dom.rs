@@ -29,6 +29,7 @@ async fn tick() {
 fn feed(slides: &[&str]) -> Feed {
     Feed {
         site: FeedSite {
+            languages: Default::default(),
             id: "test".into(),
             name: "Test".into(),
             theme: Theme::default(),
@@ -47,6 +48,7 @@ fn feed(slides: &[&str]) -> Feed {
         polls: vec![],
         availability: vec![],
         stories: vec![Story {
+            translations: Default::default(),
             targeting: Default::default(),
             id: "s1".into(),
             title: "First story".into(),

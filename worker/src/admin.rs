@@ -365,12 +365,26 @@ impl Item {
         }
     }
 
+    /// Translations into languages `site` does not offer (nobody would read them).
+    fn unoffered(&self, site: &Site) -> Vec<Problem> {
+        match self {
+            Item::Story(s) => glimpse_shared::translate::unoffered(site, s.translations.keys()),
+            Item::Session(s) => glimpse_shared::translate::unoffered(site, s.translations.keys()),
+            Item::Poll(p) => glimpse_shared::translate::unoffered(site, p.translations.keys()),
+        }
+    }
+
     fn lint(&self, site: &Site, now_ms: Millis) -> Vec<Problem> {
         let (mut out, topic) = match self {
             Item::Story(s) => (s.lint(), Some(&s.topic)),
             Item::Session(s) => (s.lint(), Some(&s.topic)),
             Item::Poll(p) => (p.lint(), None),
         };
+        out.extend(match self {
+            Item::Story(s) => s.lint_translations(site),
+            Item::Session(s) => s.lint_translations(site),
+            Item::Poll(p) => p.lint_translations(site),
+        });
         if let Some(topic) = topic
             && !site.topics.is_empty()
             && site.topic(topic).is_none()
@@ -478,6 +492,10 @@ async fn put_content<S: KvStore>(
     };
     if let Some(p) = site.storage_problem(end_field, item.ends_at()) {
         return Err(ApiError::invalid(kind.singular(), vec![p]));
+    }
+    let unoffered = item.unoffered(&site);
+    if !unoffered.is_empty() {
+        return Err(ApiError::invalid(kind.singular(), unoffered));
     }
     let json = item.to_json()?;
     let exists = Stmt::new("SELECT 1 AS n FROM content WHERE site = ?1 AND kind = ?2 AND id = ?3")

@@ -267,6 +267,7 @@ mod tests {
 
     fn site(tz: &str, hours: Vec<Opening>) -> Site {
         Site {
+            languages: Default::default(),
             id: "demo".into(),
             name: "Demo".into(),
             origins: vec![],
@@ -276,12 +277,14 @@ mod tests {
             channels: vec![],
             topics: vec![
                 Topic {
+                    translations: Default::default(),
                     id: "orders".into(),
                     label: "Orders".into(),
                     simple: true,
                     hours,
                 },
                 Topic {
+                    translations: Default::default(),
                     id: "none".into(),
                     label: "No hours".into(),
                     simple: true,
@@ -360,6 +363,7 @@ mod tests {
         let s = site("Europe/Berlin", weekdays("09:00", "17:00"));
         let fri_noon = 1_774_609_200_000;
         let session = LiveSession {
+            translations: Default::default(),
             targeting: Default::default(),
             id: "qa".into(),
             title: "Q&A".into(),

@@ -360,6 +360,87 @@ fn targeting_rules_are_validated_and_travel_in_the_one_feed() {
 }
 
 #[test]
+fn translations_are_checked_against_the_sites_languages_and_linted() {
+    let h = seeded();
+    let mut s = site();
+    s["languages"] = json!(["es", "nb"]);
+    s["topics"][0]["translations"] = json!({"es": "Pedidos", "nb": "Bestillinger"});
+    assert_eq!(h.put("/v1/admin/sites/demo", s.clone(), T0).status, 200);
+    let mut st = story("reset", T0, T0 + HOUR);
+    st["translations"] = json!({"es": {
+        "title": "Cómo restablecer",
+        "slides": [{"text": "Abre Ajustes"}, {"text": "Toca Restablecer", "cta_label": "Abrir"}]
+    }});
+    let res = h.put("/v1/admin/sites/demo/stories/reset", st.clone(), T0);
+    assert_eq!(res.status, 200, "{}", res.body);
+    let warnings: Vec<String> = body(&res)["warnings"]
+        .as_array()
+        .map(|w| {
+            w.iter()
+                .map(|x| x["field"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        warnings,
+        ["translations.nb"],
+        "es is complete; nb is missing"
+    );
+    // Visitors get every translation in the one feed; the widget picks.
+    let feed = h.feed(T0);
+    assert_eq!(feed["site"]["languages"], json!(["es", "nb"]));
+    assert_eq!(feed["site"]["topics"][0]["translations"]["es"], "Pedidos");
+    assert_eq!(
+        feed["stories"][0]["translations"]["es"]["title"],
+        "Cómo restablecer"
+    );
+
+    // A translation made from an older text is flagged once the text changes.
+    let fingerprint = {
+        let story: glimpse_shared::Story =
+            serde_json::from_value(st.clone()).unwrap_or_else(|e| panic!("{e}"));
+        story.fingerprint()
+    };
+    st["translations"]["es"]["source"] = json!(fingerprint);
+    let res = h.put("/v1/admin/sites/demo/stories/reset", st.clone(), T0);
+    assert!(!res.body.contains("older than its source"), "{}", res.body);
+    st["slides"][0]["text"] = json!("Open Settings, then Account");
+    let res = h.put("/v1/admin/sites/demo/stories/reset", st.clone(), T0);
+    assert!(res.body.contains("older than its source"), "{}", res.body);
+
+    // A language the site does not offer is refused, naming the translation; so is a
+    // malformed tag or a translated slide the story does not have.
+    for (translations, field_path) in [
+        (json!({"de": {"title": "Wie"}}), "translations.de"),
+        (
+            json!({"not a tag": {"title": "x"}}),
+            "translations.not a tag",
+        ),
+        (
+            json!({"es": {"slides": [{"text": "a"}, {"text": "b"}, {"text": "c"}]}}),
+            "translations.es.slides",
+        ),
+    ] {
+        let mut bad = story("reset", T0, T0 + HOUR);
+        bad["translations"] = translations.clone();
+        let res = h.put("/v1/admin/sites/demo/stories/reset", bad, T0);
+        assert_eq!(
+            (res.status, field(&res)),
+            (400, field_path.to_string()),
+            "{translations}"
+        );
+    }
+    // A topic label in a language the site does not offer is refused too.
+    let mut bad_site = s;
+    bad_site["topics"][0]["translations"] = json!({"de": "Bestellungen"});
+    let res = h.put("/v1/admin/sites/demo", bad_site, T0);
+    assert_eq!(
+        (res.status, field(&res)),
+        (400, "topics[0].translations.de".to_string())
+    );
+}
+
+#[test]
 fn content_rows_are_purged_after_retention_and_no_item_keys_are_written() {
     let h = seeded();
     let day = 86_400_000;
