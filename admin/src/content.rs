@@ -4,7 +4,9 @@
 
 use glimpse_shared::ids::slugify;
 use glimpse_shared::targeting::Targeting;
-use glimpse_shared::{Cta, LiveSession, Media, Millis, Poll, PollKind, Problem, Slide, Story};
+use glimpse_shared::{
+    Cta, LiveSession, Media, Millis, Poll, PollKind, Problem, Site, Slide, Story,
+};
 use leptos::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -213,8 +215,9 @@ pub trait Authored: Clone + Serialize + DeserializeOwned + Send + Sync + 'static
     fn cells(&self, now: Millis) -> (Vec<String>, &'static str);
     /// A new item with sensible times, on the first of the site's topics.
     fn blank(topic: Option<String>) -> Self;
-    /// `validate()` (problems block publishing) and `lint()` (advice).
-    fn checks(&self) -> (Vec<Problem>, Vec<Problem>);
+    /// `validate()` (problems block publishing) and `lint()` (advice, with the site's
+    /// translation advice when the site is known).
+    fn checks(&self, site: Option<&Site>) -> (Vec<Problem>, Vec<Problem>);
     /// The form's fields.
     fn form(draft: Draft<Self>) -> AnyView;
     /// Extra buttons beside Publish.
@@ -312,6 +315,21 @@ impl<T: Authored> Draft<T> {
             <crate::targeting::TargetingEditor
                 get=Signal::derive(move || d.item.with(|x| get(x).clone()))
                 set=Callback::new(move |t| d.item.update(|x| *set(x) = t))
+                one=T::ONE
+            />
+        }
+    }
+
+    /// The item's translations, side by side with its source words.
+    fn translations(self) -> impl IntoView
+    where
+        T: crate::translations::Translated,
+    {
+        let c = console();
+        view! {
+            <crate::translations::TranslationsEditor
+                item=self.item
+                site=Signal::derive(move || c.config.get())
                 one=T::ONE
             />
         }
@@ -458,7 +476,10 @@ fn Editor<T: Authored>(
         is_new,
         id_touched: RwSignal::new(!is_new),
     };
-    let checks = Memo::new(move |_| draft.item.with(T::checks));
+    let checks = Memo::new(move |_| {
+        c.config
+            .with(|site| draft.item.with(|x| x.checks(site.as_ref())))
+    });
     let blocked = Signal::derive(move || checks.with(|(e, _)| !e.is_empty()));
     let outcome = RwSignal::new(Outcome::Idle);
     let on_publish = Callback::new(move |()| {
@@ -554,8 +575,17 @@ impl Authored for Story {
         }
     }
 
-    fn checks(&self) -> (Vec<Problem>, Vec<Problem>) {
-        (self.validate(), self.lint())
+    fn checks(&self, site: Option<&Site>) -> (Vec<Problem>, Vec<Problem>) {
+        let mut problems = self.validate();
+        let mut advice = self.lint();
+        if let Some(site) = site {
+            problems.extend(glimpse_shared::translate::unoffered(
+                site,
+                self.translations.keys(),
+            ));
+            advice.extend(self.lint_translations(site));
+        }
+        (problems, advice)
     }
 
     fn form(d: Draft<Self>) -> AnyView {
@@ -581,6 +611,7 @@ impl Authored for Story {
             >
                 "Add slide"
             </button>
+            {d.translations()}
             {d.targeting(|s| &s.targeting, |s| &mut s.targeting)}
         }
         .into_any()
@@ -826,8 +857,17 @@ impl Authored for LiveSession {
         }
     }
 
-    fn checks(&self) -> (Vec<Problem>, Vec<Problem>) {
-        (self.validate(), self.lint())
+    fn checks(&self, site: Option<&Site>) -> (Vec<Problem>, Vec<Problem>) {
+        let mut problems = self.validate();
+        let mut advice = self.lint();
+        if let Some(site) = site {
+            problems.extend(glimpse_shared::translate::unoffered(
+                site,
+                self.translations.keys(),
+            ));
+            advice.extend(self.lint_translations(site));
+        }
+        (problems, advice)
     }
 
     fn form(d: Draft<Self>) -> AnyView {
@@ -843,6 +883,7 @@ impl Authored for LiveSession {
                 {d.time("Starts at", "session-starts", |s| s.starts_at, |s| &mut s.starts_at)}
                 {d.time("Ends at", "session-ends", |s| s.ends_at, |s| &mut s.ends_at)}
             </div>
+            {d.translations()}
             {d.targeting(|s| &s.targeting, |s| &mut s.targeting)}
         }
         .into_any()
@@ -907,8 +948,17 @@ impl Authored for Poll {
         }
     }
 
-    fn checks(&self) -> (Vec<Problem>, Vec<Problem>) {
-        (self.validate(), self.lint())
+    fn checks(&self, site: Option<&Site>) -> (Vec<Problem>, Vec<Problem>) {
+        let mut problems = self.validate();
+        let mut advice = self.lint();
+        if let Some(site) = site {
+            problems.extend(glimpse_shared::translate::unoffered(
+                site,
+                self.translations.keys(),
+            ));
+            advice.extend(self.lint_translations(site));
+        }
+        (problems, advice)
     }
 
     fn form(d: Draft<Self>) -> AnyView {
@@ -979,6 +1029,7 @@ impl Authored for Poll {
                     on:change=move |ev| draft.update(|p| p.show_results = event_target_checked(&ev))/>
                 " Show visitors the results after they answer"
             </label>
+            {d.translations()}
             {d.targeting(|p| &p.targeting, |p| &mut p.targeting)}
         }
         .into_any()

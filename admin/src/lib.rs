@@ -1,6 +1,6 @@
 //! The operators' console, served by the worker at `/admin`: sign in with the admin token
 //! (kept in sessionStorage only), author stories, live sessions and polls with the shared
-//! validation and lint as you type, targeting rules with a tester, and a preview in the
+//! validation and lint as you type, targeting rules with a tester, translations side by side, and a preview in the
 //! real widget player, answer the
 //! questions inbox, read the effectiveness report as plots (SVG) with CSV export, and
 //! export or erase a visitor's data. Everything goes through the worker's admin API.
@@ -16,6 +16,7 @@ pub mod report;
 pub mod sites;
 pub mod targeting;
 pub mod time;
+pub mod translations;
 
 use wasm_bindgen::prelude::*;
 

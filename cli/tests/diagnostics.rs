@@ -192,3 +192,84 @@ fn good_content_passes_the_check() {
     assert!(ok, "{out}{err}");
     assert!(out.contains("no problems (site \"demo\": "), "{out}");
 }
+
+#[test]
+fn the_demos_translations_are_complete_and_current() {
+    let (ok, out, err) = glimpse(
+        &[
+            "check",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../demo/content"),
+        ],
+        None,
+    );
+    assert!(ok, "{out}{err}");
+    assert!(
+        !out.contains("translations."),
+        "the demo ships every item in es and nb, made from today's English: {out}"
+    );
+}
+
+#[test]
+fn translations_are_checked_against_the_sites_languages_and_their_source() {
+    let site = "id = \"s\"\nname = \"S\"\nlanguage = \"en\"\nlanguages = [\"es\"]\n\n[[topics]]\nid = \"orders\"\nlabel = \"Orders\"\n";
+    let story = |translations: &str| {
+        format!(
+            "id = \"a\"\ntitle = \"Track it\"\ntopic = \"orders\"\nexpires_in_hours = 24\n\n[[slides]]\ntext = \"Open My orders\"\n{translations}"
+        )
+    };
+    // A language the site does not offer: refused where it is written.
+    let dir = content(
+        "unoffered",
+        &[
+            ("site.toml", site),
+            (
+                "stories/a.toml",
+                &story("\n[translations.de]\ntitle = \"Verfolgen\"\n"),
+            ),
+        ],
+    );
+    let (ok, _, err) = glimpse(&["check", &dir.to_string_lossy()], None);
+    assert!(!ok);
+    assert!(
+        err.contains("translations.de") && err.contains("does not offer de"),
+        "{err}"
+    );
+    assert!(err.contains(&at(&dir, "stories/a.toml", 9, 15)), "{err}");
+
+    // A translation made from other English: a warning, not a refusal.
+    let dir = content(
+        "stale",
+        &[
+            ("site.toml", site),
+            (
+                "stories/a.toml",
+                &story(
+                    "\n[translations.es]\ntitle = \"Síguelo\"\nsource = \"00000000\"\n\n[[translations.es.slides]]\ntext = \"Abre Mis pedidos\"\n",
+                ),
+            ),
+        ],
+    );
+    let (ok, out, err) = glimpse(&["check", &dir.to_string_lossy()], None);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("warning: story a: translations.es: older than its source"),
+        "{out}"
+    );
+    // A translation key misspelt inside a language is named with the key it should be.
+    let dir = content(
+        "misspelt",
+        &[
+            ("site.toml", site),
+            (
+                "stories/a.toml",
+                &story("\n[translations.es]\ntitel = \"Síguelo\"\n"),
+            ),
+        ],
+    );
+    let (ok, _, err) = glimpse(&["check", &dir.to_string_lossy()], None);
+    assert!(!ok);
+    assert!(
+        err.contains("unknown key `titel`") && err.contains("did you mean `title`?"),
+        "{err}"
+    );
+}

@@ -76,20 +76,26 @@ impl Lang {
     /// browser's languages), by primary subtag; English otherwise. `no` and `nn` map to
     /// Bokmål, the written standard most Norwegians read.
     pub fn pick<'a>(preferred: impl IntoIterator<Item = &'a str>) -> Lang {
-        for tag in preferred {
-            let primary = tag
-                .split(['-', '_'])
-                .next()
-                .unwrap_or("")
-                .to_ascii_lowercase();
-            match primary.as_str() {
-                "en" => return Lang::En,
-                "es" => return Lang::Es,
-                "nb" | "no" | "nn" => return Lang::Nb,
-                _ => {}
-            }
+        preferred
+            .into_iter()
+            .find_map(Lang::builtin)
+            .unwrap_or(Lang::En)
+    }
+
+    /// The built-in language of `tag`, by primary subtag (`es-MX` is Spanish; `no`, `nn`
+    /// Bokmål), if it is one.
+    pub fn builtin(tag: &str) -> Option<Lang> {
+        let primary = tag
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Lang::En),
+            "es" => Some(Lang::Es),
+            "nb" | "no" | "nn" => Some(Lang::Nb),
+            _ => None,
         }
-        Lang::En
     }
 
     /// The BCP 47 tag used for `lang=` and `Intl`.

@@ -227,6 +227,23 @@ impl Topic {
     }
 }
 
+impl crate::Feed {
+    /// The feed as a visitor reading `lang` sees it: every story, poll and session and the
+    /// topics' labels in `lang` where translated, the source's words elsewhere; no
+    /// translations attached.
+    pub fn localized(&self, lang: &str) -> crate::Feed {
+        let mut out = self.clone();
+        out.stories = self.stories.iter().map(|s| s.localized(lang)).collect();
+        out.polls = self.polls.iter().map(|p| p.localized(lang)).collect();
+        out.sessions = self.sessions.iter().map(|s| s.localized(lang)).collect();
+        for t in &mut out.site.topics {
+            t.label = t.label_in(lang).to_string();
+            t.translations.clear();
+        }
+        out
+    }
+}
+
 /// Checks a translations map: keys are language tags, at most [`LANGUAGES_MAX`] of them;
 /// `check` checks each translation's fields under `translations.{lang}`.
 pub(crate) fn check_map<T>(

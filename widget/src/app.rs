@@ -91,7 +91,11 @@ fn start(id: usize) -> bool {
         return false;
     };
     let feed = match crate::api::decode_feed(&inst.config.feed_url(), &text) {
-        Ok(feed) => feed,
+        // In the visitor's language, where the content is translated.
+        Ok(feed) => match shell::content_language(&inst) {
+            Some(lang) => feed.localized(&lang),
+            None => feed,
+        },
         Err(e) => {
             crate::warn(&e);
             return false;
@@ -193,7 +197,7 @@ pub fn App(
     ui: Ui,
 ) -> impl IntoView {
     let inst = shell::get(shell);
-    let lang = inst.as_ref().map_or(Lang::En, |i| i.lang);
+    let lang = inst.as_ref().map_or(Lang::En, |i| i.lang.get());
     let ctx = Ctx {
         visitor: browser::visitor_id(),
         lang,

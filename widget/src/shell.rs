@@ -55,7 +55,12 @@ enum AppState {
 pub struct Instance {
     pub id: usize,
     pub config: Config,
-    pub lang: Lang,
+    /// The language of the widget's own words: the content's if built in, else the
+    /// visitor's first built-in one ([`Lang::pick`]).
+    pub lang: Cell<Lang>,
+    /// The language content is shown in ([`glimpse_shared::translate::content_language`]),
+    /// once the feed has loaded.
+    content_lang: RefCell<Option<String>>,
     /// The `.root` element inside the shadow root: the launcher and the app render here.
     pub root: HtmlElement,
     /// The launcher button (in the DOM only while there is something to open).
@@ -151,7 +156,8 @@ pub fn attach(config: Config, container: &HtmlElement) -> Result<Rc<Instance>, J
     let inst = Rc::new(Instance {
         id,
         config,
-        lang,
+        lang: Cell::new(lang),
+        content_lang: RefCell::new(None),
         root,
         launcher,
         count,
@@ -229,6 +235,21 @@ pub fn feed_arrived(inst: &Rc<Instance>, text: String, server_now: Option<i64>) 
         return;
     };
     browser::sync_clock(server_now.unwrap_or(summary.now));
+    // The visitor's language among the site's, else the site's own; the widget's words
+    // follow it when it is built in.
+    let content = glimpse_shared::translate::content_language(
+        inst.config
+            .lang
+            .iter()
+            .map(String::as_str)
+            .chain(browser::browser_languages().iter().map(String::as_str)),
+        &summary.site.language,
+        &summary.site.languages,
+    );
+    if let Some(lang) = Lang::builtin(&content) {
+        inst.lang.set(lang);
+    }
+    *inst.content_lang.borrow_mut() = Some(content);
     let everywhere = everywhere_of(&summary, &json);
     inst.targeted.set(
         everywhere.stories.len() + everywhere.polls.len() + everywhere.sessions.len()
@@ -298,7 +319,6 @@ fn summary_of(feed: &JsValue) -> Option<FeedSummary> {
     let stories = field(feed, "stories")?;
     Some(FeedSummary {
         site: SummarySite {
-            languages: Default::default(),
             theme: Theme {
                 accent: field(&theme, "accent")?.as_string()?,
                 mode: match field(&theme, "mode").and_then(|m| m.as_string()).as_deref() {
@@ -308,6 +328,8 @@ fn summary_of(feed: &JsValue) -> Option<FeedSummary> {
                 },
             },
             language: field(&site, "language")?.as_string()?,
+            languages: field(&site, "languages")
+                .map_or_else(Vec::new, |a| strings(&a, None).collect()),
             channels: ignored("channels", &site),
         },
         now: field(feed, "now")?.as_f64()? as i64,
@@ -465,6 +487,11 @@ pub fn summary(inst: &Instance) -> Option<FeedSummary> {
     inst.summary.borrow().clone()
 }
 
+/// The language content is shown in, once the feed has loaded (else the site's own).
+pub fn content_language(inst: &Instance) -> Option<String> {
+    inst.content_lang.borrow().clone()
+}
+
 /// What this page view shows of the feed (ids), once the feed has loaded.
 pub fn visible(inst: &Instance) -> Option<Visible> {
     inst.visible.borrow().clone()
@@ -560,9 +587,12 @@ fn apply_theme(inst: &Instance) {
         .clone()
         .or_else(|| site.map(|s| s.theme.accent.clone()))
         .unwrap_or_else(|| "#5b4dff".into());
-    let lang = site
-        .map(|s| s.language.clone())
-        .unwrap_or_else(|| inst.lang.tag().into());
+    let lang = inst
+        .content_lang
+        .borrow()
+        .clone()
+        .or_else(|| site.map(|s| s.language.clone()))
+        .unwrap_or_else(|| inst.lang.get().tag().into());
     let root = &inst.root;
     root.set_class_name(if config.side == Side::Left {
         "root left"
@@ -593,11 +623,11 @@ fn show_launcher(inst: &Instance, state: LauncherState) {
 
 /// Shows `n` unseen stories on the launcher (its badge and its accessible name).
 pub fn set_unseen(inst: &Instance, n: usize) {
-    let base = inst.lang.first(FirstText::OpenHelp);
+    let base = inst.lang.get().first(FirstText::OpenHelp);
     // The visible count must be part of the name (WCAG 2.5.3, label in name), and a
     // parenthetical does not count as part of it: "Open help stories, 1 new".
     let label = if n > 0 {
-        format!("{base}, {n} {}", inst.lang.first(FirstText::New))
+        format!("{base}, {n} {}", inst.lang.get().first(FirstText::New))
     } else {
         base.to_string()
     };
@@ -692,11 +722,11 @@ fn show_notice(inst: &Rc<Instance>) {
         p.set_class_name("part-failed notice");
         p.set_attribute("role", "status")?;
         p.set_attribute("data-testid", "glimpse-part-failed")?;
-        p.append_child(&document.create_text_node(inst.lang.first(FirstText::PartFailed)))?;
+        p.append_child(&document.create_text_node(inst.lang.get().first(FirstText::PartFailed)))?;
         p.append_child(&document.create_text_node(" "))?;
         let again: HtmlElement = document.create_element("button")?.dyn_into()?;
         again.set_class_name("link");
-        again.set_text_content(Some(inst.lang.first(FirstText::TryAgain)));
+        again.set_text_content(Some(inst.lang.get().first(FirstText::TryAgain)));
         let id = inst.id;
         listen(&again, "click", move || run(id, Command::Open(None)));
         p.append_child(&again)?;
