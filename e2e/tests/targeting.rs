@@ -253,3 +253,148 @@ fn operators_edit_rules_with_a_tester_and_visitors_get_what_it_said() -> Result 
     assert_eq!(visitor.exceptions(), Vec::<String>::new());
     Ok(())
 }
+
+/// A page on the demo worker with the snippet added as a tag manager would, with `lang`
+/// as its `data-lang` (`None`: the browser's languages decide).
+fn visit_with_lang<'b>(
+    browser: &'b mut Browser,
+    stack: &Stack,
+    lang: Option<&str>,
+) -> Result<Page<'b>> {
+    let mut page = browser.new_page()?;
+    page.set_viewport(1280, 800)?;
+    page.goto(&stack.url("/demo/layouts.html?case=flex-gap"))?;
+    page.eval(&format!(
+        "(() => {{ const s = document.createElement('script'); s.src = '/widget.js'; \
+         s.dataset.site = 'demo'; {} document.body.appendChild(s); return true; }})()",
+        lang.map(|l| format!("s.dataset.lang = {};", json!(l)))
+            .unwrap_or_default()
+    ))?;
+    page.wait_visible(LAUNCHER)?;
+    Ok(page)
+}
+
+/// What a visitor reading `lang` finds: the tray's heading and listed titles, a topic label,
+/// a poll with its options, and the first slide's text and picture description of the
+/// password story.
+fn reads(
+    page: &mut Page<'_>,
+    heading: &str,
+    titles: &[&str],
+    others: &[&str],
+    slide: &str,
+    alt: &str,
+) -> Result {
+    open_tray(page)?;
+    let mut shown = vec![heading];
+    shown.extend_from_slice(titles);
+    tray_lists(page, &shown, others)?;
+    // The password story: its first slide and picture in the same language.
+    page.eval(&format!(
+        "(() => {{ const items = []; (function walk(r) {{ for (const e of r.querySelectorAll('[data-testid=glimpse-story-item]')) items.push(e); \
+           for (const e of r.querySelectorAll('*')) if (e.shadowRoot) walk(e.shadowRoot); }})(document); \
+           const it = items.find(e => e.innerText.includes({})); if (it) it.click(); return !!it; }})()",
+        json!(titles[0])
+    ))?;
+    page.wait_text("[data-testid=glimpse-slide-text]", slide)?;
+    page.wait_for(
+        &format!(
+            "(() => {{ const v = {}; return !!v && [...v.querySelectorAll('img')].some(i => i.alt === {}); }})()",
+            deep("[data-testid=glimpse-viewer]"),
+            json!(alt)
+        ),
+        TIMEOUT,
+    )?;
+    page.press("Escape")?;
+    page.wait_gone("[data-testid=glimpse-viewer]")?;
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
+fn visitors_read_english_spanish_and_bokmal_with_english_for_the_rest() -> Result {
+    let stack = Stack::start_demo()?;
+    stack.without_demo_session()?;
+    let mut browser = Browser::launch(&stack.tools.chromium)?;
+
+    // English, the site's own language (headless Chromium's is en-US).
+    let mut page = visit_with_lang(&mut browser, &stack, None)?;
+    reads(
+        &mut page,
+        "Help stories",
+        &[
+            "Reset your password",
+            "Where is my order?",
+            "Orders & delivery",
+        ],
+        &["Restablece", "Tilbakestill"],
+        "Forgot your password? It takes under a minute to set a new one.",
+        "A phone shows a padlock and a “Reset password” button.",
+    )?;
+    drop(page);
+
+    // Spanish for a visitor whose language is Spain's Spanish (`es-ES`; the site offers `es`).
+    let mut page = visit_with_lang(&mut browser, &stack, Some("es-ES"))?;
+    reads(
+        &mut page,
+        "Historias de ayuda",
+        &[
+            "Restablece tu contraseña",
+            "¿Dónde está mi pedido?",
+            "Pedidos y entregas",
+        ],
+        &["Reset your password", "Where is my order?"],
+        "¿Olvidaste tu contraseña? Crear una nueva lleva menos de un minuto.",
+        "Un teléfono muestra un candado y un botón «Restablecer contraseña».",
+    )?;
+    open_tray(&mut page)?;
+    tray_lists(
+        &mut page,
+        &[
+            "¿Las historias de ayuda de hoy respondieron a tu pregunta?",
+            "En parte",
+        ],
+        &["Partly"],
+    )?;
+    assert_eq!(
+        page.eval(&format!("{}.getAttribute('lang')", deep(".root")))?,
+        json!("es")
+    );
+    drop(page);
+
+    // Norwegian from `no` (Bokmål is what the site offers).
+    let mut page = visit_with_lang(&mut browser, &stack, Some("no"))?;
+    reads(
+        &mut page,
+        "Hjelpehistorier",
+        &[
+            "Tilbakestill passordet ditt",
+            "Hvor er bestillingen min?",
+            "Bestillinger og levering",
+        ],
+        &["Reset your password", "Restablece"],
+        "Glemt passordet? Det tar under ett minutt å lage et nytt.",
+        "En telefon viser en hengelås og en «Tilbakestill passord»-knapp.",
+    )?;
+    open_tray(&mut page)?;
+    tray_lists(
+        &mut page,
+        &[
+            "Svarte dagens hjelpehistorier på spørsmålet ditt?",
+            "Delvis",
+        ],
+        &["Partly"],
+    )?;
+    drop(page);
+
+    // German is not offered: the site's English, and English buttons around it.
+    let mut page = visit_with_lang(&mut browser, &stack, Some("de"))?;
+    open_tray(&mut page)?;
+    tray_lists(
+        &mut page,
+        &["Help stories", "Reset your password"],
+        &["Restablece"],
+    )?;
+    assert_eq!(page.exceptions(), Vec::<String>::new());
+    Ok(())
+}
