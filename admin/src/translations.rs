@@ -272,10 +272,12 @@ pub fn TranslationsEditor<T: Translated>(
                         x.stamp(&l2);
                     });
                 };
+                // Named for screen readers: the field and the language ("Slide 2 (es)").
+                let name = format!("{label} ({l})");
                 let input = if long {
-                    view! { <textarea rows="2" data-testid=testid prop:value=value on:change=on_change></textarea> }.into_any()
+                    view! { <textarea rows="2" aria-label=name data-testid=testid prop:value=value on:change=on_change></textarea> }.into_any()
                 } else {
-                    view! { <input type="text" data-testid=testid prop:value=value on:change=on_change/> }.into_any()
+                    view! { <input type="text" aria-label=name data-testid=testid prop:value=value on:change=on_change/> }.into_any()
                 };
                 view! {
                     <tr>
