@@ -511,10 +511,57 @@ fn operators_author_publish_measure_answer_and_erase_in_the_console() -> Result 
     page.fill("[data-testid=poll-question]", "Which charger do you use?")?;
     page.fill("[data-testid=poll-kind]", "choice")?;
     page.fill("[data-testid=poll-options]", "Home\nWork\nPublic")?;
+    // The demo site offers Spanish and Bokmål: until both are written the checks say so.
+    page.wait_visible("[data-testid=lint-warning][data-field='translations.es']")?;
+    page.wait_text("[data-testid=poll-tr-state]", "not started")?;
+    // Side by side: the English on the left, the translation typed on the right.
+    let translations = [
+        ("es", "¿Qué cargador usas?", ["Casa", "Trabajo", "Público"]),
+        (
+            "nb",
+            "Hvilken lader bruker du?",
+            ["Hjemme", "Jobb", "Offentlig"],
+        ),
+    ];
+    for (lang, question, options) in translations {
+        page.fill("[data-testid=poll-tr-lang]", lang)?;
+        page.wait_text(
+            "[data-testid=poll-translations] table",
+            "Which charger do you use?",
+        )?;
+        page.fill("[data-testid=poll-tr-question]", question)?;
+        for (i, o) in options.iter().enumerate() {
+            page.fill(&format!("[data-testid='poll-tr-options[{i}]']"), o)?;
+        }
+        page.wait_text("[data-testid=poll-tr-state]", "up to date")?;
+    }
     page.wait_visible("[data-testid=lint-clean]")?;
     page.screenshot("69-console-poll-editor")?;
     page.click("[data-testid=publish]")?;
     page.wait_visible("[data-testid=poll-which-charger-do-you-use]")?;
+    let stored = stack.admin(
+        "GET",
+        "/v1/admin/sites/demo/polls/which-charger-do-you-use",
+        "",
+    )?;
+    let stored = json_of(&stored.body)?;
+    assert_eq!(
+        stored["translations"]["es"]["question"],
+        "¿Qué cargador usas?"
+    );
+    assert_eq!(
+        stored["translations"]["nb"]["options"],
+        json!(["Hjemme", "Jobb", "Offentlig"])
+    );
+    // Changing the English afterwards makes the translations older than their source.
+    page.click("[data-testid=poll-which-charger-do-you-use] button.link")?;
+    page.fill(
+        "[data-testid=poll-question]",
+        "Which charger do you use most?",
+    )?;
+    page.wait_text("[data-testid=poll-tr-state]", "older than its source")?;
+    page.wait_visible("[data-testid=lint-warning][data-field='translations.es']")?;
+    page.click("[data-testid=cancel]")?;
 
     // Signing out forgets the token.
     page.click("[data-testid=signout]")?;

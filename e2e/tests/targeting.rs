@@ -360,6 +360,22 @@ fn visitors_read_english_spanish_and_bokmal_with_english_for_the_rest() -> Resul
         page.eval(&format!("{}.getAttribute('lang')", deep(".root")))?,
         json!("es")
     );
+    // The knowledge base answers in Spanish too: a Spanish word finds the story, and its
+    // article reads in Spanish; "All help articles" opens the Spanish page.
+    page.fill("[data-testid=glimpse-kb-search]", "contraseña")?;
+    page.wait_text(
+        "[data-testid=glimpse-kb-result]",
+        "Restablece tu contraseña",
+    )?;
+    let all = page.eval(&format!(
+        "{}.getAttribute('href')",
+        deep("a.sub[target=_blank]")
+    ))?;
+    assert!(
+        all.as_str()
+            .is_some_and(|h| h.ends_with("/kb/demo?lang=es")),
+        "{all}"
+    );
     drop(page);
 
     // Norwegian from `no` (Bokmål is what the site offers).
@@ -386,6 +402,19 @@ fn visitors_read_english_spanish_and_bokmal_with_english_for_the_rest() -> Resul
         &["Partly"],
     )?;
     drop(page);
+
+    // The plain page, without JavaScript, in Bokmål: titles, topics, a search in Norwegian.
+    let (status, html) = stack.get("/kb/demo?lang=nb&q=passordet")?;
+    assert_eq!(status, 200);
+    for expected in [
+        "<html lang=\"nb\">",
+        "<h3>Tilbakestill passordet ditt</h3>",
+        "<h2>Kontoen din</h2>",
+        "Glemt passordet?",
+        "Søk i hjelp",
+    ] {
+        assert!(html.contains(expected), "{expected} in {html}");
+    }
 
     // German is not offered: the site's English, and English buttons around it.
     let mut page = visit_with_lang(&mut browser, &stack, Some("de"))?;

@@ -79,6 +79,17 @@ pub struct KbEntry {
     /// visitors keep reading what was live).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<KbRevision>,
+    /// Its title and text in the site's other languages: a story's entry takes its story's
+    /// translations; an entry an operator wrote or edited has none (its words are theirs).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub translations: crate::translate::Translations<KbText>,
+}
+
+/// An entry's title and text in another language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KbText {
+    pub title: String,
+    pub body: String,
 }
 
 /// Content an entry takes from a later time (see [`KbEntry::next`]).
@@ -89,6 +100,9 @@ pub struct KbRevision {
     pub body: String,
     /// Unix ms from which it is the entry's content.
     pub from: Millis,
+    /// Its title and text in the site's other languages, from then on.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub translations: crate::translate::Translations<KbText>,
 }
 
 fn yes() -> bool {
@@ -132,11 +146,48 @@ impl KbEntry {
                 topic: n.topic.clone(),
                 title: n.title.clone(),
                 body: n.body.clone(),
+                translations: n.translations.clone(),
                 next: None,
                 ..self.clone()
             }),
             _ => std::borrow::Cow::Borrowed(self),
         }
+    }
+
+    /// The entry as a visitor reading `lang` sees it: its translation's title and text where
+    /// it has one, else the source's; no translations attached.
+    pub fn localized(&self, lang: &str) -> KbEntry {
+        let mut out = self.clone();
+        out.translations.clear();
+        if let Some(t) = crate::translate::pick(&self.translations, lang) {
+            if !t.title.trim().is_empty() {
+                out.title = t.title.clone();
+            }
+            if !t.body.trim().is_empty() {
+                out.body = t.body.clone();
+            }
+        }
+        out
+    }
+
+    /// Every title and text it has, in every language and revision: what the full-text
+    /// index holds, so a search in any of the site's languages finds it.
+    pub fn indexed_text(&self) -> (String, String) {
+        let mut titles = vec![self.title.as_str()];
+        let mut bodies = vec![self.body.as_str()];
+        for t in self.translations.values() {
+            titles.push(&t.title);
+            bodies.push(&t.body);
+        }
+        if let Some(n) = &self.next {
+            titles.push(&n.title);
+            bodies.push(&n.body);
+            for t in n.translations.values() {
+                titles.push(&t.title);
+                bodies.push(&t.body);
+            }
+        }
+        (titles.join("\n"), bodies.join("\n"))
     }
 
     /// Whether visitors may read it at `now_ms`.
@@ -264,6 +315,21 @@ pub fn story_entry(story: &crate::Story, existing: Option<&KbEntry>, now_ms: Mil
         views: 0,
         helped: 0,
         next: None,
+        translations: story
+            .translations
+            .keys()
+            .map(|lang| {
+                let l = story.localized(lang);
+                let body = l.slides.iter().map(|s| s.text.as_str()).collect::<Vec<_>>();
+                (
+                    lang.clone(),
+                    KbText {
+                        title: l.title.clone(),
+                        body: body.join("\n"),
+                    },
+                )
+            })
+            .collect(),
     };
     let Some(old) = existing else {
         return generated;
@@ -291,6 +357,7 @@ pub fn story_entry(story: &crate::Story, existing: Option<&KbEntry>, now_ms: Mil
                 title: generated.title,
                 body: generated.body,
                 from: story.publish_at,
+                translations: generated.translations,
             }),
             ..old
         };
@@ -338,6 +405,7 @@ pub fn answer_entry(
         views: existing.map_or(0, |e| e.views),
         helped: existing.map_or(0, |e| e.helped),
         next: None,
+        translations: Default::default(),
     }
 }
 
@@ -357,6 +425,8 @@ pub fn edit_entry(existing: &KbEntry, draft: &KbDraft, now_ms: Millis) -> KbEntr
         published: draft.published,
         edited: true,
         next: None,
+        // The operator's words replace the story's, so its translations no longer match.
+        translations: Default::default(),
         ..existing.clone()
     }
 }
@@ -518,6 +588,7 @@ mod tests {
 
     fn entry(id: &str, topic: &str, title: &str, body: &str, views: u32, helped: u32) -> KbEntry {
         KbEntry {
+            translations: Default::default(),
             id: id.into(),
             source: if id.starts_with("question-") {
                 KbSource::Question
@@ -588,6 +659,54 @@ mod tests {
 
     fn ids(hits: &[KbHit]) -> Vec<&str> {
         hits.iter().map(|h| h.entry.id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_storys_entry_carries_its_translations_and_edits_drop_them() {
+        let mut story = crate::story::tests::story("reset", 0, 10_000);
+        story.title = "Reset your password".into();
+        story.translations.insert(
+            "es".into(),
+            crate::translate::StoryText {
+                title: "Restablece tu contraseña".into(),
+                slides: vec![crate::translate::SlideText {
+                    text: "Abre Ajustes".into(),
+                    ..Default::default()
+                }],
+                source: None,
+            },
+        );
+        let e = story_entry(&story, None, 0);
+        let es = e.localized("es-ES");
+        assert_eq!(es.title, "Restablece tu contraseña");
+        assert!(es.body.starts_with("Abre Ajustes"), "{}", es.body);
+        assert!(es.translations.is_empty());
+        assert_eq!(e.localized("nb").title, "Reset your password");
+        let (titles, bodies) = e.indexed_text();
+        assert!(
+            titles.contains("Restablece") && titles.contains("Reset"),
+            "{titles}"
+        );
+        assert!(bodies.contains("Abre Ajustes"), "{bodies}");
+        // Rescheduled after going live: the new words and their translations wait.
+        let mut later = story.clone();
+        later.publish_at = 5_000;
+        if let Some(t) = later.translations.get_mut("es") {
+            t.title = "Nueva contraseña".into();
+        }
+        let e2 = story_entry(&later, Some(&e), 1_000);
+        assert_eq!(e2.localized("es").title, "Restablece tu contraseña");
+        assert_eq!(e2.as_of(5_000).localized("es").title, "Nueva contraseña");
+        assert!(e2.indexed_text().0.contains("Nueva contraseña"));
+        let draft = KbDraft {
+            topic: "account".into(),
+            title: "Password help".into(),
+            body: "Ask us.".into(),
+            published: true,
+        };
+        let edited = edit_entry(&e, &draft, 2_000);
+        assert!(edited.translations.is_empty());
+        assert_eq!(edited.localized("es").title, "Password help");
     }
 
     #[test]

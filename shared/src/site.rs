@@ -398,7 +398,9 @@ fn is_hex_colour(s: &str) -> bool {
     s.len() == 7 && s.starts_with('#') && s.bytes().skip(1).all(|c| c.is_ascii_hexdigit())
 }
 
-pub(crate) fn is_language_tag(s: &str) -> bool {
+/// Whether `s` is a BCP 47 language tag as Glimpse accepts them: a 2-3 letter lower-case
+/// primary subtag, then subtags of 2-8 letters or digits (`en`, `pt-BR`), at most 35 bytes.
+pub fn is_language_tag(s: &str) -> bool {
     let mut parts = s.split('-');
     let primary = parts.next().unwrap_or("");
     (2..=3).contains(&primary.len())

@@ -25,6 +25,9 @@ use crate::viewer::Viewer;
 pub struct Ctx {
     pub config: Config,
     pub lang: Lang,
+    /// The language content is shown in (a tag among the site's), for the knowledge base's
+    /// search and page; empty: the site's own.
+    pub content: String,
     pub visitor: String,
     /// An operator's preview: nothing is tracked or remembered.
     pub preview: bool,
@@ -201,6 +204,10 @@ pub fn App(
     let ctx = Ctx {
         visitor: browser::visitor_id(),
         lang,
+        content: inst
+            .as_ref()
+            .and_then(|i| shell::content_language(i))
+            .unwrap_or_default(),
         config: config.clone(),
         preview: false,
     };
@@ -541,6 +548,7 @@ fn expect_context_or_default() -> Ctx {
             preview_only: false,
         }),
         lang: Lang::En,
+        content: String::new(),
         visitor: String::new(),
         preview: false,
     })

@@ -20,6 +20,14 @@ pub fn Search() -> impl IntoView {
     let ctx = ctx();
     let lang = ctx.lang;
     let config = ctx.config.clone();
+    let lang_param = if ctx.content.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "&lang={}",
+            String::from(js_sys::encode_uri_component(&ctx.content))
+        )
+    };
     let query = RwSignal::new(String::new());
     let results = RwSignal::new(None::<Vec<KbHit>>);
     let open = RwSignal::new(None::<String>);
@@ -33,10 +41,12 @@ pub fn Search() -> impl IntoView {
             results.set(None);
             return;
         }
+        // Results in the visitor's language (the site answers in its own without `lang`).
         let url = format!(
-            "{}?q={}",
+            "{}?q={}{}",
             config.site_url("kb"),
-            String::from(js_sys::encode_uri_component(&q))
+            String::from(js_sys::encode_uri_component(&q)),
+            lang_param
         );
         // Debounced: only the last keystroke within 250 ms searches.
         set_timeout(
@@ -92,7 +102,16 @@ pub fn Search() -> impl IntoView {
                 .collect_view()
         })
     };
-    let page = format!("{}/kb/{}", ctx.config.api, ctx.config.site);
+    let page = if ctx.content.is_empty() {
+        format!("{}/kb/{}", ctx.config.api, ctx.config.site)
+    } else {
+        format!(
+            "{}/kb/{}?lang={}",
+            ctx.config.api,
+            ctx.config.site,
+            String::from(js_sys::encode_uri_component(&ctx.content))
+        )
+    };
     view! {
         <section class="search" aria-label=lang.t(Text::SearchHelp)>
             <input

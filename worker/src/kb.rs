@@ -122,14 +122,9 @@ impl<'a> KbRow<'a> {
         let entry = serde_json::to_string(&stored)
             .map_err(|_| ApiError::new(500, "internal", "entry could not be encoded"))?;
         // Indexed: the text public now and, for a revision waiting, the text public from
-        // its date; the ranking decides which is public at query time.
-        let (title, body) = match &e.next {
-            Some(n) => (
-                format!("{}\n{}", e.title, n.title),
-                format!("{}\n{}", e.body, n.body),
-            ),
-            None => (e.title.clone(), e.body.clone()),
-        };
+        // its date, in every language; the ranking decides which is public at query time
+        // and reads the visitor's language.
+        let (title, body) = e.indexed_text();
         let listed = e.published && (e.source == KbSource::Story || e.edited);
         Ok(Self {
             id,
@@ -455,7 +450,38 @@ async fn candidates(
     Ok(found.into_iter().filter_map(EntryRow::entry).collect())
 }
 
-/// `GET /v1/sites/{site}/kb?q=&topic=` → ranked results among the entries public now.
+/// The language a KB request reads (`lang`): one of the site's, by the same rule as the
+/// widget's ([`glimpse_shared::translate::content_language`]); the site's own without one.
+/// 400 for a value that is not a language tag.
+fn language(req: &ApiRequest, site: &glimpse_shared::Site) -> Result<String, ApiError> {
+    match req.query_param("lang").filter(|l| !l.is_empty()) {
+        None => Ok(site.language.clone()),
+        Some(l) if glimpse_shared::site::is_language_tag(&l) => {
+            Ok(glimpse_shared::translate::content_language(
+                [l.as_str()],
+                &site.language,
+                &site.languages,
+            ))
+        }
+        Some(_) => Err(ApiError::new(
+            400,
+            "invalid",
+            "lang must be a language tag like es or pt-BR",
+        )
+        .with_field("lang")),
+    }
+}
+
+/// The entries as read in `lang` at `now_ms` (a due revision applied).
+fn localized(entries: &[KbEntry], lang: &str, now_ms: Millis) -> Vec<KbEntry> {
+    entries
+        .iter()
+        .map(|e| e.as_of(now_ms).localized(lang))
+        .collect()
+}
+
+/// `GET /v1/sites/{site}/kb?q=&topic=&lang=` → ranked results among the entries public now,
+/// in `lang` (one of the site's languages; its own by default), whatever language `q` is in.
 /// `max-age=10`, like the feed: an unpublished or erased entry leaves browsers and the edge
 /// cache within seconds. One D1 query (after the snapshot's KV read).
 pub async fn search_json<S: KvStore>(
@@ -474,8 +500,16 @@ pub async fn search_json<S: KvStore>(
     {
         return Err(ApiError::new(400, "invalid", "topic must be a slug").with_field("topic"));
     }
+    let lang = language(req, &snapshot.site)?;
     let entries = candidates(api.sql, &snapshot.site.id, &q, topic.as_deref(), now_ms).await?;
-    let hits = search_with(&entries, &q, topic.as_deref(), 20, now_ms, &crate::TEXT);
+    let hits = search_with(
+        &localized(&entries, &lang, now_ms),
+        &q,
+        topic.as_deref(),
+        20,
+        now_ms,
+        &crate::TEXT,
+    );
     Ok(
         ApiResponse::json(200, &json!({ "query": q, "results": hits }))
             .with_header("cache-control", "public, max-age=10"),
@@ -490,8 +524,8 @@ fn escape(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// `GET /kb/{site}`: the knowledge base as a plain, permanent HTML page, searchable with an
-/// ordinary form. Everything authored is escaped. All of it sits in one `main` landmark, with
+/// `GET /kb/{site}?lang=`: the knowledge base as a plain, permanent HTML page in one of the
+/// site's languages (links switch between them), searchable with an ordinary form. Everything authored is escaped. All of it sits in one `main` landmark, with
 /// the form as a named `search` landmark (axe-core checks it in e2e/tests/a11y.rs).
 pub async fn page<S: KvStore>(
     api: &Api<'_, S>,
@@ -502,22 +536,63 @@ pub async fn page<S: KvStore>(
     let site = &snapshot.site;
     let q = req.query_param("q").unwrap_or_default();
     let q: String = q.chars().take(200).collect();
+    let lang = language(req, site)?;
+    let words =
+        glimpse_shared::i18n::Lang::builtin(&lang).unwrap_or(glimpse_shared::i18n::Lang::En);
     let entries = candidates(api.sql, &site.id, &q, None, now_ms).await?;
-    let hits = search_with(&entries, &q, None, PAGE_RESULTS, now_ms, &crate::TEXT);
+    let hits = search_with(
+        &localized(&entries, &lang, now_ms),
+        &q,
+        None,
+        PAGE_RESULTS,
+        now_ms,
+        &crate::TEXT,
+    );
     let mut html = format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{name} — Help</title><style>body{{font-family:system-ui,sans-serif;max-width:760px;margin:0 auto;padding:24px;line-height:1.5;color:#1b1820}}\
          h2{{margin-top:32px;border-bottom:1px solid #ddd}}article{{margin:16px 0}}p{{white-space:pre-line;margin:4px 0}}</style></head>\
          <body><main><h1>{name} — Help</h1>\
-         <form method=\"get\" role=\"search\" aria-label=\"Help articles\"><label>Search <input type=\"search\" name=\"q\" value=\"{qv}\"></label> \
-         <button type=\"submit\">Search</button></form>",
-        lang = escape(&site.language),
+         <form method=\"get\" role=\"search\" aria-label=\"{all}\"><label>{search} <input type=\"search\" name=\"q\" value=\"{qv}\"></label> \
+         {keep}<button type=\"submit\">{search}</button></form>",
+        lang = escape(&lang),
         name = escape(&site.name),
         qv = escape(&q),
+        all = escape(words.t(glimpse_shared::i18n::Text::AllArticles)),
+        search = escape(words.t(glimpse_shared::i18n::Text::SearchHelp)),
+        keep = if lang == site.language {
+            String::new()
+        } else {
+            format!(
+                "<input type=\"hidden\" name=\"lang\" value=\"{}\">",
+                escape(&lang)
+            )
+        },
     );
+    if !site.languages.is_empty() {
+        // The other languages, each a link to this page in it (the page works without
+        // JavaScript, so no script picks one).
+        let links: Vec<String> = std::iter::once(&site.language)
+            .chain(&site.languages)
+            .filter(|l| **l != lang)
+            .map(|l| {
+                format!(
+                    "<a href=\"?lang={0}\" hreflang=\"{0}\" lang=\"{0}\">{0}</a>",
+                    escape(l)
+                )
+            })
+            .collect();
+        html.push_str(&format!(
+            "<nav aria-label=\"Languages\"><p>{}</p></nav>",
+            links.join(" · ")
+        ));
+    }
     if hits.is_empty() {
-        html.push_str("<p>No articles found.</p>");
+        html.push_str(&format!(
+            "<p>{}</p>",
+            escape(words.t(glimpse_shared::i18n::Text::NoResults))
+        ));
     }
     let mut topics: Vec<&str> = hits.iter().map(|h| h.entry.topic.as_str()).collect();
     topics.dedup();
@@ -527,7 +602,7 @@ pub async fn page<S: KvStore>(
             continue;
         }
         seen_topics.push(t);
-        let label = site.topic(t).map(|x| x.label.as_str()).unwrap_or(t);
+        let label = site.topic(t).map(|x| x.label_in(&lang)).unwrap_or(t);
         html.push_str(&format!("<section><h2>{}</h2>", escape(label)));
         for h in hits.iter().filter(|h| h.entry.topic == t) {
             html.push_str(&format!(

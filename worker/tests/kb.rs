@@ -784,3 +784,83 @@ fn at_scale_search_the_page_and_the_admin_list_stay_within_budget_and_exact() {
     }
     assert_eq!(seen.len(), 2001);
 }
+
+#[test]
+fn the_knowledge_base_reads_and_searches_in_each_of_the_sites_languages() {
+    let h = seeded();
+    let mut s = site();
+    s["languages"] = json!(["es", "nb"]);
+    s["topics"][0]["translations"] = json!({"es": "Pedidos"});
+    assert_eq!(h.put("/v1/admin/sites/demo", s, T0).status, 200);
+    let mut st = story("reset", T0, T0 + HOUR);
+    st["title"] = json!("Reset your password");
+    st["translations"] = json!({
+        "es": {"title": "Restablece tu contraseña", "slides": [{"text": "Abre Ajustes"}]},
+        "nb": {"title": "Tilbakestill passordet ditt"}
+    });
+    assert_eq!(
+        h.put("/v1/admin/sites/demo/stories/reset", st, T0).status,
+        200
+    );
+    let first = |query: &str| {
+        let res = h.call(
+            ApiRequest::new(Method::Get, &format!("/v1/sites/demo/kb?{query}")),
+            T0 + 100 * HOUR,
+        );
+        assert_eq!(res.status, 200, "{}", res.body);
+        body(&res)["results"][0]["entry"].clone()
+    };
+    // A Spanish search finds it and reads in Spanish, untranslated parts in English.
+    let es = first("q=contrase%C3%B1a&lang=es");
+    assert_eq!(es["title"], "Restablece tu contraseña");
+    assert_eq!(es["body"], "Abre Ajustes\nTap Reset");
+    // es-MX reads es; Norwegian `no` reads nb; a language the site lacks reads English.
+    assert_eq!(
+        first("q=ajustes&lang=es-MX")["title"],
+        "Restablece tu contraseña"
+    );
+    assert_eq!(
+        first("q=passordet&lang=no")["title"],
+        "Tilbakestill passordet ditt"
+    );
+    assert_eq!(first("q=password&lang=de")["title"], "Reset your password");
+    assert_eq!(first("q=password")["title"], "Reset your password");
+    let res = h.call(
+        ApiRequest::new(Method::Get, "/v1/sites/demo/kb?q=x&lang=%3Cscript%3E"),
+        T0,
+    );
+    assert_eq!((res.status, field(&res)), (400, "lang".to_string()));
+
+    // The page: in Spanish with its topic label, the search keeps the language, and links
+    // to the other languages; without JavaScript.
+    let page = html(&h, "lang=es");
+    assert!(page.contains("<html lang=\"es\">"), "{page}");
+    assert!(page.contains("<h2>Pedidos</h2>"), "{page}");
+    assert!(page.contains("<h3>Restablece tu contraseña</h3>"), "{page}");
+    assert!(page.contains("name=\"lang\" value=\"es\""), "{page}");
+    assert!(page.contains("Buscar ayuda"), "{page}");
+    assert!(page.contains("href=\"?lang=nb\""), "{page}");
+    assert!(page.contains("href=\"?lang=en\""), "{page}");
+    assert!(!page.contains("<script"), "{page}");
+    let page = html(&h, "q=passordet&lang=nb");
+    assert!(
+        page.contains("<h3>Tilbakestill passordet ditt</h3>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<h2>Orders</h2>"),
+        "nb has no topic label: {page}"
+    );
+
+    // An operator's own words replace the story's, and its translations with them.
+    let draft =
+        json!({"topic": "orders", "title": "Password help", "body": "Ask us.", "published": true});
+    let res = h.admin(
+        Method::Put,
+        "/v1/admin/sites/demo/kb/stories/reset",
+        Some(draft),
+        T0,
+    );
+    assert!(res.status < 300, "{}", res.body);
+    assert_eq!(first("q=password&lang=es")["title"], "Password help");
+}
