@@ -77,7 +77,7 @@ impl Translated for Story {
             return String::new();
         };
         if key == "title" {
-            return t.title.clone();
+            return t.title;
         }
         let Some((i, field)) = slide_key(key) else {
             return String::new();
@@ -91,36 +91,34 @@ impl Translated for Story {
 
     fn set(&mut self, lang: &str, key: &str, value: String) {
         let slides = self.slides.len();
-        let t = self.translations.entry(lang.to_string()).or_default();
-        if key == "title" {
-            t.title = value;
-            return;
-        }
-        if let Some((i, field)) = slide_key(key)
-            && i < slides
-        {
-            if t.slides.len() <= i {
-                t.slides.resize(i + 1, SlideText::default());
+        self.translations.update(lang, |t| {
+            if key == "title" {
+                t.title = value;
+                return;
             }
-            let s = &mut t.slides[i];
-            match field {
-                "text" => s.text = value,
-                "alt" => s.alt = value,
-                _ => s.cta_label = value,
+            if let Some((i, field)) = slide_key(key)
+                && i < slides
+            {
+                if t.slides.len() <= i {
+                    t.slides.resize(i + 1, SlideText::default());
+                }
+                let s = &mut t.slides[i];
+                match field {
+                    "text" => s.text = value,
+                    "alt" => s.alt = value,
+                    _ => s.cta_label = value,
+                }
             }
-        }
+        });
     }
 
     fn recorded(&self, lang: &str) -> Option<Option<String>> {
-        self.translations.get(lang).map(|t| t.source.clone())
+        self.translations.get(lang).map(|t| t.source)
     }
 
     fn stamp(&mut self, lang: &str) {
         let now = self.fingerprint();
-        self.translations
-            .entry(lang.to_string())
-            .or_default()
-            .source = Some(now);
+        self.translations.update(lang, |t| t.source = Some(now));
     }
 
     fn current(&self) -> String {
@@ -149,7 +147,7 @@ impl Translated for Poll {
         };
         match option_key(key) {
             Some(i) => t.options.get(i).cloned().unwrap_or_default(),
-            None => t.question.clone(),
+            None => t.question,
         }
     }
 
@@ -158,8 +156,7 @@ impl Translated for Poll {
             PollKind::Choice { options } => options.len(),
             _ => 0,
         };
-        let t = self.translations.entry(lang.to_string()).or_default();
-        match option_key(key) {
+        self.translations.update(lang, |t| match option_key(key) {
             Some(i) if i < options => {
                 if t.options.len() <= i {
                     t.options.resize(i + 1, String::new());
@@ -168,19 +165,16 @@ impl Translated for Poll {
             }
             Some(_) => {}
             None => t.question = value,
-        }
+        });
     }
 
     fn recorded(&self, lang: &str) -> Option<Option<String>> {
-        self.translations.get(lang).map(|t| t.source.clone())
+        self.translations.get(lang).map(|t| t.source)
     }
 
     fn stamp(&mut self, lang: &str) {
         let now = self.fingerprint();
-        self.translations
-            .entry(lang.to_string())
-            .or_default()
-            .source = Some(now);
+        self.translations.update(lang, |t| t.source = Some(now));
     }
 
     fn current(&self) -> String {
@@ -196,24 +190,21 @@ impl Translated for LiveSession {
     fn get(&self, lang: &str, _key: &str) -> String {
         self.translations
             .get(lang)
-            .map(|t| t.title.clone())
+            .map(|t| t.title)
             .unwrap_or_default()
     }
 
     fn set(&mut self, lang: &str, _key: &str, value: String) {
-        self.translations.entry(lang.to_string()).or_default().title = value;
+        self.translations.update(lang, |t| t.title = value);
     }
 
     fn recorded(&self, lang: &str) -> Option<Option<String>> {
-        self.translations.get(lang).map(|t| t.source.clone())
+        self.translations.get(lang).map(|t| t.source)
     }
 
     fn stamp(&mut self, lang: &str) {
         let now = self.fingerprint();
-        self.translations
-            .entry(lang.to_string())
-            .or_default()
-            .source = Some(now);
+        self.translations.update(lang, |t| t.source = Some(now));
     }
 
     fn current(&self) -> String {

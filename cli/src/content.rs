@@ -615,7 +615,9 @@ mod tests {
                 topics: vec!["t".into()],
             }],
             topics: vec![Topic {
-                translations: [("es".to_string(), "T es".to_string())].into(),
+                translations: [("es".to_string(), "T es".to_string())]
+                    .into_iter()
+                    .collect(),
                 id: "t".into(),
                 label: "T".into(),
                 simple: true,
@@ -661,7 +663,8 @@ mod tests {
                     source: Some("00000000".into()),
                 },
             )]
-            .into(),
+            .into_iter()
+            .collect(),
             targeting: targeting.clone(),
             id: "a".into(),
             title: "A".into(),
@@ -687,7 +690,8 @@ mod tests {
                     source: Some("00000000".into()),
                 },
             )]
-            .into(),
+            .into_iter()
+            .collect(),
             targeting: targeting.clone(),
             id: "l".into(),
             title: "L".into(),
@@ -707,7 +711,8 @@ mod tests {
                     source: Some("00000000".into()),
                 },
             )]
-            .into(),
+            .into_iter()
+            .collect(),
             targeting: targeting.clone(),
             id: "p".into(),
             question: "Q?".into(),

@@ -81,7 +81,10 @@ pub struct KbEntry {
     pub next: Option<KbRevision>,
     /// Its title and text in the site's other languages: a story's entry takes its story's
     /// translations; an entry an operator wrote or edited has none (its words are theirs).
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "crate::translate::Translations::is_empty"
+    )]
     pub translations: crate::translate::Translations<KbText>,
 }
 
@@ -101,7 +104,10 @@ pub struct KbRevision {
     /// Unix ms from which it is the entry's content.
     pub from: Millis,
     /// Its title and text in the site's other languages, from then on.
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "crate::translate::Translations::is_empty"
+    )]
     pub translations: crate::translate::Translations<KbText>,
 }
 
@@ -159,7 +165,7 @@ impl KbEntry {
     pub fn localized(&self, lang: &str) -> KbEntry {
         let mut out = self.clone();
         out.translations.clear();
-        if let Some(t) = crate::translate::pick(&self.translations, lang) {
+        if let Some(t) = self.translations.pick(lang) {
             if !t.title.trim().is_empty() {
                 out.title = t.title.clone();
             }
@@ -173,20 +179,19 @@ impl KbEntry {
     /// Every title and text it has, in every language and revision: what the full-text
     /// index holds, so a search in any of the site's languages finds it.
     pub fn indexed_text(&self) -> (String, String) {
-        let mut titles = vec![self.title.as_str()];
-        let mut bodies = vec![self.body.as_str()];
-        for t in self.translations.values() {
-            titles.push(&t.title);
-            bodies.push(&t.body);
-        }
+        let mut texts = vec![(self.title.clone(), self.body.clone())];
+        let translated = |t: &crate::translate::Translations<KbText>| {
+            t.entries()
+                .into_iter()
+                .filter_map(|(_, t)| t.ok().map(|t| (t.title, t.body)))
+                .collect::<Vec<_>>()
+        };
+        texts.extend(translated(&self.translations));
         if let Some(n) = &self.next {
-            titles.push(&n.title);
-            bodies.push(&n.body);
-            for t in n.translations.values() {
-                titles.push(&t.title);
-                bodies.push(&t.body);
-            }
+            texts.push((n.title.clone(), n.body.clone()));
+            texts.extend(translated(&n.translations));
         }
+        let (titles, bodies): (Vec<String>, Vec<String>) = texts.into_iter().unzip();
         (titles.join("\n"), bodies.join("\n"))
     }
 
@@ -666,8 +671,8 @@ mod tests {
         let mut story = crate::story::tests::story("reset", 0, 10_000);
         story.title = "Reset your password".into();
         story.translations.insert(
-            "es".into(),
-            crate::translate::StoryText {
+            "es",
+            &crate::translate::StoryText {
                 title: "Restablece tu contraseña".into(),
                 slides: vec![crate::translate::SlideText {
                     text: "Abre Ajustes".into(),
@@ -691,9 +696,9 @@ mod tests {
         // Rescheduled after going live: the new words and their translations wait.
         let mut later = story.clone();
         later.publish_at = 5_000;
-        if let Some(t) = later.translations.get_mut("es") {
-            t.title = "Nueva contraseña".into();
-        }
+        later
+            .translations
+            .update("es", |t| t.title = "Nueva contraseña".into());
         let e2 = story_entry(&later, Some(&e), 1_000);
         assert_eq!(e2.localized("es").title, "Restablece tu contraseña");
         assert_eq!(e2.as_of(5_000).localized("es").title, "Nueva contraseña");

@@ -100,7 +100,10 @@ pub struct Topic {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hours: Vec<Opening>,
     /// The label in the site's other languages (`{"es": "Tu cuenta"}`).
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "crate::translate::Translations::is_empty"
+    )]
     pub translations: crate::translate::Translations<String>,
 }
 
@@ -249,12 +252,14 @@ impl Site {
         for (i, t) in self.topics.iter().enumerate() {
             p.slug(format!("topics[{i}].id"), &t.id);
             p.text(format!("topics[{i}].label"), &t.label, 60);
-            for (lang, label) in &t.translations {
+            for (lang, label) in t.translations.entries() {
                 let field = format!("topics[{i}].translations.{lang}");
-                if !self.languages.contains(lang) {
-                    p.push(field, "not one of the site's languages");
-                } else {
-                    p.text(field, label, 60);
+                match label {
+                    _ if !self.languages.contains(lang) => {
+                        p.push(field, "not one of the site's languages");
+                    }
+                    Ok(label) => p.text(field, &label, 60),
+                    Err(e) => p.push(field, e),
                 }
             }
             if self.topics[..i].iter().any(|o| o.id == t.id) {

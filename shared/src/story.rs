@@ -24,7 +24,10 @@ pub struct Story {
     )]
     pub targeting: crate::targeting::Targeting,
     /// The story's words in the site's other languages ([`crate::translate`]).
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "crate::translate::Translations::is_empty"
+    )]
     pub translations: crate::translate::Translations<crate::translate::StoryText>,
 }
 

@@ -9,15 +9,129 @@
 //! JSON of a story's translations: `{"es": {"title": "…", "slides": [{"text": "…", "alt":
 //! "…", "cta_label": "…"}], "source": "1a2b3c4d"}}`.
 
-use std::collections::BTreeMap;
+use std::marker::PhantomData;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::validate::{Problem, Problems};
 use crate::{LiveSession, Media, Poll, PollKind, Site, Story, Topic};
 
-/// Translations by language tag (`es`, `nb`, `pt-BR`).
-pub type Translations<T> = BTreeMap<String, T>;
+/// Translations by language tag (`es`, `nb`, `pt-BR`) of some `T`, kept as the JSON object
+/// they are written as and read into `T` only where a language is used
+/// ([`Translations::pick`]). The edge passes them from the snapshot to the feed untouched,
+/// so its upload carries no code to read them (a typed map cost the visitors' worker
+/// ≈ 50 KB of wasm). JSON: `{"es": {…}, "nb": {…}}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Translations<T> {
+    map: serde_json::Map<String, serde_json::Value>,
+    of: PhantomData<fn() -> T>,
+}
+
+impl<T> Default for Translations<T> {
+    fn default() -> Self {
+        Self {
+            map: serde_json::Map::new(),
+            of: PhantomData,
+        }
+    }
+}
+
+impl<T> Serialize for Translations<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.map.serialize(s)
+    }
+}
+
+impl<'de, T> Deserialize<'de> for Translations<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Self {
+            map: serde_json::Map::deserialize(d)?,
+            of: PhantomData,
+        })
+    }
+}
+
+impl<T> Translations<T> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn clear(&mut self) {
+        self.map.clear();
+    }
+
+    /// The languages, in tag order.
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.map.keys()
+    }
+
+    /// The language of `map` a visitor reading `lang` gets: the exact tag, else one with
+    /// the same primary subtag (`es-MX` reads `es`; `no` and `nn` read `nb`).
+    fn key_for(&self, lang: &str) -> Option<&String> {
+        if let Some((k, _)) = self.map.get_key_value(lang) {
+            return Some(k);
+        }
+        let want = primary(lang);
+        self.map.keys().find(|k| primary(k) == want)
+    }
+}
+
+impl<T: DeserializeOwned> Translations<T> {
+    /// The translation into exactly `lang`, if there is one (and it reads as a `T`).
+    pub fn get(&self, lang: &str) -> Option<T> {
+        T::deserialize(self.map.get(lang)?).ok()
+    }
+
+    /// The translation a visitor reading `lang` gets ([`Translations::key_for`]).
+    pub fn pick(&self, lang: &str) -> Option<T> {
+        T::deserialize(self.map.get(self.key_for(lang)?)?).ok()
+    }
+
+    /// Every translation read as a `T`, or why it does not read as one.
+    pub fn entries(&self) -> Vec<(&String, Result<T, String>)> {
+        self.map
+            .iter()
+            .map(|(k, v)| (k, T::deserialize(v).map_err(|e| e.to_string())))
+            .collect()
+    }
+}
+
+impl<T: Serialize> Translations<T> {
+    /// Sets the translation into `lang`.
+    pub fn insert(&mut self, lang: impl Into<String>, t: &T) {
+        if let Ok(v) = serde_json::to_value(t) {
+            self.map.insert(lang.into(), v);
+        }
+    }
+}
+
+impl<T: Serialize + DeserializeOwned + Default> Translations<T> {
+    /// Changes the translation into `lang` (a new, empty one if there is none).
+    pub fn update(&mut self, lang: &str, f: impl FnOnce(&mut T)) {
+        let mut t = self.get(lang).unwrap_or_default();
+        f(&mut t);
+        self.insert(lang, &t);
+    }
+}
+
+impl<T: Serialize> FromIterator<(String, T)> for Translations<T> {
+    fn from_iter<I: IntoIterator<Item = (String, T)>>(items: I) -> Self {
+        let mut out = Self::default();
+        for (k, t) in items {
+            out.insert(k, &t);
+        }
+        out
+    }
+}
 
 /// A story's words in another language; an empty field shows the source's.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,16 +197,6 @@ fn primary(tag: &str) -> String {
     }
 }
 
-/// The translation for `lang` in `map`: the exact tag, else one with the same primary
-/// subtag (`es-MX` reads `es`; `no` and `nn` read `nb`).
-pub fn pick<'a, T>(map: &'a Translations<T>, lang: &str) -> Option<&'a T> {
-    if let Some(t) = map.get(lang) {
-        return Some(t);
-    }
-    let want = primary(lang);
-    map.iter().find(|(k, _)| primary(k) == want).map(|(_, t)| t)
-}
-
 /// The language content is shown in to a visitor who prefers `preferred` (a `data-lang`,
 /// then the browser's languages, best first), on a site written in `source` that also
 /// offers `offered`: the first preference the site has (exact tag, or the same primary
@@ -155,7 +259,7 @@ impl Story {
     pub fn localized(&self, lang: &str) -> Story {
         let mut out = self.clone();
         out.translations.clear();
-        let Some(t) = pick(&self.translations, lang) else {
+        let Some(t) = self.translations.pick(lang) else {
             return out;
         };
         out.title = or(&t.title, &self.title).to_string();
@@ -190,7 +294,7 @@ impl Poll {
     pub fn localized(&self, lang: &str) -> Poll {
         let mut out = self.clone();
         out.translations.clear();
-        let Some(t) = pick(&self.translations, lang) else {
+        let Some(t) = self.translations.pick(lang) else {
             return out;
         };
         out.question = or(&t.question, &self.question).to_string();
@@ -213,7 +317,7 @@ impl LiveSession {
     pub fn localized(&self, lang: &str) -> LiveSession {
         let mut out = self.clone();
         out.translations.clear();
-        if let Some(t) = pick(&self.translations, lang) {
+        if let Some(t) = self.translations.pick(lang) {
             out.title = or(&t.title, &self.title).to_string();
         }
         out
@@ -222,8 +326,11 @@ impl LiveSession {
 
 impl Topic {
     /// The topic's label for a visitor reading `lang`.
-    pub fn label_in(&self, lang: &str) -> &str {
-        pick(&self.translations, lang).map_or(self.label.as_str(), |l| or(l, &self.label))
+    pub fn label_in(&self, lang: &str) -> String {
+        self.translations.pick(lang).map_or_else(
+            || self.label.clone(),
+            |l: String| or(&l, &self.label).to_string(),
+        )
     }
 }
 
@@ -237,16 +344,17 @@ impl crate::Feed {
         out.polls = self.polls.iter().map(|p| p.localized(lang)).collect();
         out.sessions = self.sessions.iter().map(|s| s.localized(lang)).collect();
         for t in &mut out.site.topics {
-            t.label = t.label_in(lang).to_string();
+            t.label = t.label_in(lang);
             t.translations.clear();
         }
         out
     }
 }
 
-/// Checks a translations map: keys are language tags, at most [`LANGUAGES_MAX`] of them;
-/// `check` checks each translation's fields under `translations.{lang}`.
-pub(crate) fn check_map<T>(
+/// Checks a translations map: keys are language tags, at most [`LANGUAGES_MAX`] of them,
+/// each translation reads as a `T`; `check` checks each one's fields under
+/// `translations.{lang}`.
+pub(crate) fn check_map<T: DeserializeOwned>(
     p: &mut Problems,
     map: &Translations<T>,
     mut check: impl FnMut(&mut Problems, &str, &T),
@@ -254,7 +362,7 @@ pub(crate) fn check_map<T>(
     if map.len() > LANGUAGES_MAX {
         p.push("translations", format!("at most {LANGUAGES_MAX} languages"));
     }
-    for (lang, t) in map {
+    for (lang, t) in map.entries() {
         if !crate::site::is_language_tag(lang) {
             p.push(
                 format!("translations.{lang}"),
@@ -262,7 +370,10 @@ pub(crate) fn check_map<T>(
             );
             continue;
         }
-        check(p, &format!("translations.{lang}"), t);
+        match t {
+            Ok(t) => check(p, &format!("translations.{lang}"), &t),
+            Err(e) => p.push(format!("translations.{lang}"), e),
+        }
     }
 }
 
@@ -272,7 +383,7 @@ pub const LANGUAGES_MAX: usize = 20;
 /// Translation advice for an item on `site`: every language the site offers without a
 /// translation (visitors reading it get the source's words), every translation made from
 /// an older version of the source, and every field left untranslated.
-pub fn lint<T>(
+pub fn lint<T: DeserializeOwned>(
     site: &Site,
     translations: &Translations<T>,
     current: &str,
@@ -291,13 +402,13 @@ pub fn lint<T>(
                 ),
             )),
             Some(t) => {
-                if source_of(t).is_some_and(|s| s != current) {
+                if source_of(&t).is_some_and(|s| s != current) {
                     out.push(Problem::new(
                         field.clone(),
                         "older than its source: the words changed since it was translated",
                     ));
                 }
-                for f in untranslated(t) {
+                for f in untranslated(&t) {
                     out.push(Problem::new(
                         format!("{field}.{f}"),
                         format!(
@@ -462,8 +573,8 @@ mod tests {
     fn visitors_read_their_language_with_the_source_where_it_is_missing() {
         let mut s = story();
         s.translations.insert(
-            "es".into(),
-            StoryText {
+            "es",
+            &StoryText {
                 title: "Restablece tu contraseña".into(),
                 slides: vec![SlideText {
                     text: "Toca «¿Olvidaste la contraseña?»".into(),
@@ -513,8 +624,8 @@ mod tests {
         let mut s = story();
         let offering = site(&["es", "nb"]);
         s.translations.insert(
-            "es".into(),
-            StoryText {
+            "es",
+            &StoryText {
                 title: "Restablece tu contraseña".into(),
                 slides: vec![
                     SlideText {
@@ -545,10 +656,10 @@ mod tests {
         s.slides[1].text = "Choose a new, long password".into();
         assert_eq!(fields(&s), ["translations.es", "translations.nb"]);
         let now = s.fingerprint();
-        if let Some(es) = s.translations.get_mut("es") {
+        s.translations.update("es", |es| {
             es.source = Some(now);
             es.slides.pop();
-        }
+        });
         assert_eq!(
             fields(&s),
             [

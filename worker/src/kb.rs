@@ -516,6 +516,38 @@ pub async fn search_json<S: KvStore>(
     )
 }
 
+/// The page's own words, in the built-in languages (English otherwise): a table of its own,
+/// so the edge's upload does not carry the widget's every string (`i18n::Lang::t`). The
+/// same words as the widget's `AllArticles`, `SearchHelp` and `NoResults` (a test checks).
+struct PageWords {
+    all: &'static str,
+    search: &'static str,
+    none: &'static str,
+}
+
+impl PageWords {
+    fn of(lang: &str) -> Self {
+        use glimpse_shared::i18n::Lang;
+        match Lang::builtin(lang) {
+            Some(Lang::Es) => Self {
+                all: "Todos los artículos",
+                search: "Buscar ayuda",
+                none: "No hay artículos",
+            },
+            Some(Lang::Nb) => Self {
+                all: "Alle hjelpeartikler",
+                search: "Søk i hjelp",
+                none: "Fant ingen artikler",
+            },
+            _ => Self {
+                all: "All help articles",
+                search: "Search help",
+                none: "No articles found",
+            },
+        }
+    }
+}
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -537,8 +569,7 @@ pub async fn page<S: KvStore>(
     let q = req.query_param("q").unwrap_or_default();
     let q: String = q.chars().take(200).collect();
     let lang = language(req, site)?;
-    let words =
-        glimpse_shared::i18n::Lang::builtin(&lang).unwrap_or(glimpse_shared::i18n::Lang::En);
+    let words = PageWords::of(&lang);
     let entries = candidates(api.sql, &site.id, &q, None, now_ms).await?;
     let hits = search_with(
         &localized(&entries, &lang, now_ms),
@@ -559,8 +590,8 @@ pub async fn page<S: KvStore>(
         lang = escape(&lang),
         name = escape(&site.name),
         qv = escape(&q),
-        all = escape(words.t(glimpse_shared::i18n::Text::AllArticles)),
-        search = escape(words.t(glimpse_shared::i18n::Text::SearchHelp)),
+        all = words.all,
+        search = words.search,
         keep = if lang == site.language {
             String::new()
         } else {
@@ -589,10 +620,7 @@ pub async fn page<S: KvStore>(
         ));
     }
     if hits.is_empty() {
-        html.push_str(&format!(
-            "<p>{}</p>",
-            escape(words.t(glimpse_shared::i18n::Text::NoResults))
-        ));
+        html.push_str(&format!("<p>{}</p>", words.none));
     }
     let mut topics: Vec<&str> = hits.iter().map(|h| h.entry.topic.as_str()).collect();
     topics.dedup();
@@ -602,8 +630,10 @@ pub async fn page<S: KvStore>(
             continue;
         }
         seen_topics.push(t);
-        let label = site.topic(t).map(|x| x.label_in(&lang)).unwrap_or(t);
-        html.push_str(&format!("<section><h2>{}</h2>", escape(label)));
+        let label = site
+            .topic(t)
+            .map_or_else(|| t.to_string(), |x| x.label_in(&lang));
+        html.push_str(&format!("<section><h2>{}</h2>", escape(&label)));
         for h in hits.iter().filter(|h| h.entry.topic == t) {
             html.push_str(&format!(
                 "<article id=\"{}\"><h3>{}</h3><p>{}</p></article>",
@@ -624,4 +654,19 @@ pub async fn page<S: KvStore>(
         body: html,
         binary: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use glimpse_shared::i18n::{Lang, Text};
+
+    #[test]
+    fn the_pages_words_are_the_widgets() {
+        for lang in [Lang::En, Lang::Es, Lang::Nb] {
+            let w = super::PageWords::of(lang.tag());
+            assert_eq!(w.all, lang.t(Text::AllArticles));
+            assert_eq!(w.search, lang.t(Text::SearchHelp));
+            assert_eq!(w.none, lang.t(Text::NoResults));
+        }
+    }
 }

@@ -60,7 +60,11 @@ pub(crate) async fn handle<S: KvStore>(
             Route::PollResponses { poll, .. } => respond(api, req, &snapshot, poll, now_ms).await,
             Route::Events { .. } => events(api, req, &snapshot, now_ms).await,
             Route::PublicResults { poll, .. } => public_results(api, &snapshot, poll, now_ms).await,
+            // The operators' worker answers the knowledge base's reads
+            // ([`crate::route::is_operators_path`]).
+            #[cfg(feature = "operators")]
             Route::Kb { .. } => crate::kb::search_json(api, req, &snapshot, now_ms).await,
+            #[cfg(feature = "operators")]
             Route::KbPage { .. } => crate::kb::page(api, req, &snapshot, now_ms).await,
             Route::Ask { .. } => crate::questions::ask(api, req, &snapshot, now_ms).await,
             Route::Thread { id, .. } if req.method == Method::Delete => {

@@ -481,11 +481,17 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
     })
 }
 
-/// Whether `path` belongs to the operators' API (`/v1/admin` and below), which the
-/// operators' worker answers: the visitors' worker hands such requests over unread.
+/// Whether the operators' worker answers `path`: its API (`/v1/admin` and below), and the
+/// knowledge base's reads (`/v1/sites/{site}/kb`, `/kb/{site}`: one D1 query each, off the
+/// feed's hot path, with the knowledge base's search, page and translations code, which the
+/// visitors' worker then does not upload). The visitors' worker hands them over unread.
 pub fn is_operators_path(path: &str) -> bool {
     path.strip_prefix("/v1/admin")
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        || matches!(
+            find(path).map(|(template, _)| template),
+            Some("/v1/sites/{site}/kb" | "/kb/{site}")
+        )
 }
 
 #[cfg(test)]
@@ -557,9 +563,13 @@ mod tests {
                 let Ok(r) = route(*m, &path) else {
                     panic!("{path} does not route");
                 };
-                assert_eq!(r.is_admin(), is_operators_path(&path), "{path}");
+                let kb_read = matches!(r, Route::Kb { .. } | Route::KbPage { .. });
+                assert_eq!(r.is_admin() || kb_read, is_operators_path(&path), "{path}");
             }
         }
+        assert!(is_operators_path("/v1/sites/demo/kb"));
+        assert!(is_operators_path("/kb/demo"));
+        assert!(!is_operators_path("/kb/demo/x"));
         assert!(is_operators_path("/v1/admin"));
         assert!(is_operators_path("/v1/admin/nothing-here"));
         assert!(!is_operators_path("/v1/administrators"));
