@@ -2,7 +2,7 @@
 //! be edited, unpublished, published again or deleted. Also the form that publishes an answer
 //! to a question, which states plainly that it becomes public and asks the operator to confirm.
 
-use glimpse_shared::kb::{KbDraft, KbListed, KbSource, KbStatus};
+use glimpse_shared::kb::{KbDraft, KbListed, KbSource, KbStatus, KbText};
 use leptos::prelude::*;
 use serde::Deserialize;
 
@@ -141,6 +141,7 @@ fn EntryEditor(listed: KbListed, on_done: Callback<()>) -> impl IntoView {
     let topic = RwSignal::new(e.topic.clone());
     let title = RwSignal::new(e.title.clone());
     let body = RwSignal::new(e.body.clone());
+    let translations = RwSignal::new(e.translations.clone());
     let published = e.published && listed.status != KbStatus::NeedsReview;
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -153,6 +154,7 @@ fn EntryEditor(listed: KbListed, on_done: Callback<()>) -> impl IntoView {
                 title: title.get_untracked(),
                 body: body.get_untracked(),
                 published: publish,
+                translations: translations.get_untracked(),
             };
             let problems = draft.validate();
             if let Some(p) = problems.first() {
@@ -187,6 +189,58 @@ fn EntryEditor(listed: KbListed, on_done: Callback<()>) -> impl IntoView {
         });
     };
     let topics = topic_options(c);
+    // The title and text in each of the site's other languages, beside the source's.
+    let languages = c
+        .config
+        .with_untracked(|s| s.as_ref().map(|s| s.languages.clone()))
+        .unwrap_or_default();
+    let translated = languages
+        .into_iter()
+        .map(|lang| {
+            let read = move |lang: &str, body_field: bool| {
+                translations.with(|t| {
+                    t.get(lang)
+                        .map(|x: KbText| if body_field { x.body } else { x.title })
+                        .unwrap_or_default()
+                })
+            };
+            let write = move |lang: &str, body_field: bool, v: String| {
+                translations.update(|t| {
+                    t.update(lang, |x: &mut KbText| {
+                        if body_field {
+                            x.body = v;
+                        } else {
+                            x.title = v;
+                        }
+                    })
+                })
+            };
+            let (l1, l2, l3, l4) = (lang.clone(), lang.clone(), lang.clone(), lang.clone());
+            view! {
+                <fieldset class="translations" data-testid=format!("kb-tr-{lang}")>
+                    <legend>{format!("In {lang}")}</legend>
+                    <table class="side-by-side"><tbody>
+                        <tr>
+                            <th scope="row">"Title"</th>
+                            <td class="source">{move || title.get()}</td>
+                            <td><input type="text" maxlength="120" aria-label=format!("Title ({lang})")
+                                data-testid=format!("kb-tr-{lang}-title")
+                                prop:value=move || read(&l1, false)
+                                on:change=move |ev| write(&l2, false, event_target_value(&ev))/></td>
+                        </tr>
+                        <tr>
+                            <th scope="row">"Text"</th>
+                            <td class="source">{move || body.get()}</td>
+                            <td><textarea rows="5" maxlength="5000" aria-label=format!("Text ({lang})")
+                                data-testid=format!("kb-tr-{lang}-body")
+                                prop:value=move || read(&l3, true)
+                                on:change=move |ev| write(&l4, true, event_target_value(&ev))></textarea></td>
+                        </tr>
+                    </tbody></table>
+                </fieldset>
+            }
+        })
+        .collect_view();
     view! {
         <section class="thread" data-testid="kb-editor" aria-label="Edit entry">
             <h2>"Edit entry"</h2>
@@ -206,6 +260,7 @@ fn EntryEditor(listed: KbListed, on_done: Callback<()>) -> impl IntoView {
                 <input type="text" maxlength="120" data-testid="kb-title" bind:value=title/></label>
             <label class="field"><span>"Text"</span>
                 <textarea rows="8" maxlength="5000" data-testid="kb-body" bind:value=body></textarea></label>
+            {translated}
             <Show when=move || error.get().is_some()><p class="error" role="alert">{move || error.get()}</p></Show>
             <div class="row">
                 <button class="primary" data-testid="kb-save" disabled=move || busy.get()
@@ -245,6 +300,8 @@ pub fn PublishAnswer(id: String, prefill: String, topic: String) -> impl IntoVie
             title: title.get_untracked(),
             body: body.get_untracked(),
             published: true,
+            // Translations come once it is published, in the entry's editor.
+            translations: Default::default(),
         };
         if let Some(p) = draft.validate().first() {
             error.set(Some(format!("{}: {}", p.field, p.message)));

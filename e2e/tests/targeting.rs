@@ -427,3 +427,43 @@ fn visitors_read_english_spanish_and_bokmal_with_english_for_the_rest() -> Resul
     assert_eq!(page.exceptions(), Vec::<String>::new());
     Ok(())
 }
+
+#[test]
+#[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
+fn operators_translate_a_knowledge_base_entry_side_by_side() -> Result {
+    let stack = Stack::start_demo()?;
+    let mut browser = Browser::launch(&stack.tools.chromium)?;
+    let mut page = browser.new_page()?;
+    page.set_viewport(1280, 900)?;
+    page.goto(&stack.url("/admin/"))?;
+    page.fill("[data-testid=token]", &stack.admin_token)?;
+    page.click("[data-testid=signin] button[type=submit]")?;
+    page.click("[data-testid=nav-kb]")?;
+    page.click("[data-testid=kb-story-track-order] [data-testid=kb-edit]")?;
+    // The story's own translations come with its entry, beside the English.
+    page.wait_visible("[data-testid=kb-tr-es]")?;
+    assert_eq!(
+        page.eval(&format!("{}.value", deep("[data-testid=kb-tr-es-title]")))?,
+        json!("¿Dónde está mi pedido?")
+    );
+    page.fill("[data-testid=kb-title]", "Tracking your order")?;
+    page.fill("[data-testid=kb-tr-es-title]", "Seguir tu pedido")?;
+    page.fill("[data-testid=kb-tr-nb-title]", "Spor bestillingen din")?;
+    page.click("[data-testid=kb-save]")?;
+    page.wait_gone("[data-testid=kb-editor]")?;
+    // Visitors read the operator's words in each language, without JavaScript.
+    for (lang, title) in [
+        ("en", "Tracking your order"),
+        ("es", "Seguir tu pedido"),
+        ("nb", "Spor bestillingen din"),
+    ] {
+        let (status, html) = stack.get(&format!("/kb/demo?lang={lang}"))?;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains(&format!("<h3>{title}</h3>")),
+            "{lang}: {html}"
+        );
+    }
+    assert_eq!(page.exceptions(), Vec::<String>::new());
+    Ok(())
+}

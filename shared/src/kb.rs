@@ -89,7 +89,7 @@ pub struct KbEntry {
 }
 
 /// An entry's title and text in another language.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KbText {
     pub title: String,
     pub body: String,
@@ -264,6 +264,13 @@ pub struct KbDraft {
     /// `false` unpublishes (the entry is kept, hidden from visitors). Default `true`.
     #[serde(default = "yes")]
     pub published: bool,
+    /// The title and text in the site's other languages (`{"es": {"title", "body"}}`),
+    /// public like the source's; a language left out reads the source's words.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::translate::Translations::is_empty"
+    )]
+    pub translations: crate::translate::Translations<KbText>,
 }
 
 impl KbDraft {
@@ -277,13 +284,24 @@ impl KbDraft {
         p.slug("topic", &self.topic);
         p.text("title", &self.title, Self::TITLE_MAX);
         p.text("body", &self.body, Self::BODY_MAX);
+        let mut translated = Vec::new();
+        crate::translate::check_map(&mut p, &self.translations, |p, at, t: &KbText| {
+            p.optional_text(format!("{at}.title"), &t.title, Self::TITLE_MAX);
+            p.optional_text(format!("{at}.body"), &t.body, Self::BODY_MAX);
+            translated.push((format!("{at}.title"), t.title.clone()));
+            translated.push((format!("{at}.body"), t.body.clone()));
+        });
         let mut out = p.into_vec();
-        for (field, text) in [("title", &self.title), ("body", &self.body)] {
+        let source = [
+            ("title".to_string(), self.title.clone()),
+            ("body".to_string(), self.body.clone()),
+        ];
+        for (field, text) in source.iter().chain(&translated) {
             if let Some(kind) = crate::guard::scan(text).first()
-                && !out.iter().any(|x| x.field == field)
+                && !out.iter().any(|x| x.field == *field)
             {
                 out.push(Problem::new(
-                    field,
+                    field.clone(),
                     format!(
                         "seems to contain {}: the knowledge base is public",
                         kind.describe()
@@ -410,7 +428,7 @@ pub fn answer_entry(
         views: existing.map_or(0, |e| e.views),
         helped: existing.map_or(0, |e| e.helped),
         next: None,
-        translations: Default::default(),
+        translations: draft.translations.clone(),
     }
 }
 
@@ -430,8 +448,8 @@ pub fn edit_entry(existing: &KbEntry, draft: &KbDraft, now_ms: Millis) -> KbEntr
         published: draft.published,
         edited: true,
         next: None,
-        // The operator's words replace the story's, so its translations no longer match.
-        translations: Default::default(),
+        // The operator's words replace the story's, and their translations the story's.
+        translations: draft.translations.clone(),
         ..existing.clone()
     }
 }
@@ -704,6 +722,7 @@ mod tests {
         assert_eq!(e2.as_of(5_000).localized("es").title, "Nueva contraseña");
         assert!(e2.indexed_text().0.contains("Nueva contraseña"));
         let draft = KbDraft {
+            translations: Default::default(),
             topic: "account".into(),
             title: "Password help".into(),
             body: "Ask us.".into(),
@@ -815,6 +834,7 @@ mod tests {
 
     fn draft(title: &str, body: &str) -> KbDraft {
         KbDraft {
+            translations: Default::default(),
             topic: "orders".into(),
             title: title.into(),
             body: body.into(),
@@ -846,6 +866,7 @@ mod tests {
         let edited = edit_entry(
             &first,
             &KbDraft {
+                translations: Default::default(),
                 topic: "account".into(),
                 title: "Forgot your password?".into(),
                 body: "Use the reset link.".into(),

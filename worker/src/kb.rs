@@ -301,6 +301,10 @@ pub async fn admin_put<S: KvStore>(
             ApiError::new(400, "invalid", "not one of the site's topics").with_field("topic"),
         );
     }
+    let unoffered = glimpse_shared::translate::unoffered(&site, draft.translations.keys());
+    if !unoffered.is_empty() {
+        return Err(ApiError::invalid("knowledge-base entry", unoffered));
+    }
     let entry_id = source.entry_id(id);
     let existing = load_entry(api.sql, site_id, &entry_id).await?;
     let entry = match (source, &existing) {

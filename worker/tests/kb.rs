@@ -864,3 +864,63 @@ fn the_knowledge_base_reads_and_searches_in_each_of_the_sites_languages() {
     assert!(res.status < 300, "{}", res.body);
     assert_eq!(first("q=password&lang=es")["title"], "Password help");
 }
+
+#[test]
+fn an_operators_answer_carries_its_own_translations() {
+    let h = seeded();
+    let mut s = site();
+    s["languages"] = json!(["es"]);
+    assert_eq!(h.put("/v1/admin/sites/demo", s, T0).status, 200);
+    let id = asked(
+        &h,
+        &tok("visitor", 7),
+        "¿Enviáis a Canarias?",
+        "Sí, en 5 días.",
+    );
+    let path = format!("/v1/admin/sites/demo/kb/questions/{id}");
+    let draft = |translations: serde_json::Value| {
+        json!({"topic": "orders", "title": "Shipping to the Canary Islands",
+               "body": "Yes, within 5 working days.", "translations": translations})
+    };
+    // A language the site does not offer, or a card number in a translation, is refused.
+    let res = h.admin(
+        Method::Put,
+        &path,
+        Some(draft(json!({"de": {"title": "Versand"}}))),
+        T0,
+    );
+    assert_eq!(
+        (res.status, field(&res)),
+        (400, "translations.de".to_string())
+    );
+    let res = h.admin(
+        Method::Put,
+        &path,
+        Some(draft(
+            json!({"es": {"title": "Envíos", "body": "Tarjeta 4111 1111 1111 1111"}}),
+        )),
+        T0,
+    );
+    assert_eq!(
+        (res.status, field(&res)),
+        (400, "translations.es.body".to_string())
+    );
+    let res = h.admin(
+        Method::Put,
+        &path,
+        Some(draft(
+            json!({"es": {"title": "Envíos a Canarias", "body": "Sí, en 5 días laborables."}}),
+        )),
+        T0,
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let found = h.call(
+        ApiRequest::new(Method::Get, "/v1/sites/demo/kb?q=canarias&lang=es"),
+        T0 + HOUR,
+    );
+    assert_eq!(
+        body(&found)["results"][0]["entry"]["title"],
+        "Envíos a Canarias"
+    );
+    assert!(html(&h, "lang=es").contains("<h3>Envíos a Canarias</h3>"));
+}
