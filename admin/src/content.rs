@@ -134,6 +134,22 @@ fn DeleteButton(plural: &'static str, id: String, on_done: Callback<()>) -> impl
     }
 }
 
+/// An item's `validate()` and `lint()`, with the site's translation rules when the site is
+/// known: translations into languages it does not offer are problems, missing or stale ones
+/// advice.
+fn with_site<'a>(
+    (mut problems, mut advice): (Vec<Problem>, Vec<Problem>),
+    site: Option<&Site>,
+    languages: impl Iterator<Item = &'a String>,
+    lint_translations: impl FnOnce(&Site) -> Vec<Problem>,
+) -> (Vec<Problem>, Vec<Problem>) {
+    if let Some(site) = site {
+        problems.extend(glimpse_shared::translate::unoffered(site, languages));
+        advice.extend(lint_translations(site));
+    }
+    (problems, advice)
+}
+
 /// A labelled text input bound to a getter and a setter.
 fn text_field(
     label: &'static str,
@@ -576,16 +592,12 @@ impl Authored for Story {
     }
 
     fn checks(&self, site: Option<&Site>) -> (Vec<Problem>, Vec<Problem>) {
-        let mut problems = self.validate();
-        let mut advice = self.lint();
-        if let Some(site) = site {
-            problems.extend(glimpse_shared::translate::unoffered(
-                site,
-                self.translations.keys(),
-            ));
-            advice.extend(self.lint_translations(site));
-        }
-        (problems, advice)
+        with_site(
+            (self.validate(), self.lint()),
+            site,
+            self.translations.keys(),
+            |site| self.lint_translations(site),
+        )
     }
 
     fn form(d: Draft<Self>) -> AnyView {
@@ -858,16 +870,12 @@ impl Authored for LiveSession {
     }
 
     fn checks(&self, site: Option<&Site>) -> (Vec<Problem>, Vec<Problem>) {
-        let mut problems = self.validate();
-        let mut advice = self.lint();
-        if let Some(site) = site {
-            problems.extend(glimpse_shared::translate::unoffered(
-                site,
-                self.translations.keys(),
-            ));
-            advice.extend(self.lint_translations(site));
-        }
-        (problems, advice)
+        with_site(
+            (self.validate(), self.lint()),
+            site,
+            self.translations.keys(),
+            |site| self.lint_translations(site),
+        )
     }
 
     fn form(d: Draft<Self>) -> AnyView {
@@ -949,16 +957,12 @@ impl Authored for Poll {
     }
 
     fn checks(&self, site: Option<&Site>) -> (Vec<Problem>, Vec<Problem>) {
-        let mut problems = self.validate();
-        let mut advice = self.lint();
-        if let Some(site) = site {
-            problems.extend(glimpse_shared::translate::unoffered(
-                site,
-                self.translations.keys(),
-            ));
-            advice.extend(self.lint_translations(site));
-        }
-        (problems, advice)
+        with_site(
+            (self.validate(), self.lint()),
+            site,
+            self.translations.keys(),
+            |site| self.lint_translations(site),
+        )
     }
 
     fn form(d: Draft<Self>) -> AnyView {
