@@ -39,6 +39,25 @@ fn option_key(key: &str) -> Option<usize> {
         .ok()
 }
 
+/// `recorded`, `stamp` and `current` of a type whose `translations` texts carry `source`
+/// and which has `fingerprint()` (stories, polls, sessions: the same three bodies).
+macro_rules! source_stamps {
+    () => {
+        fn recorded(&self, lang: &str) -> Option<Option<String>> {
+            self.translations.get(lang).map(|t| t.source)
+        }
+
+        fn stamp(&mut self, lang: &str) {
+            let now = self.fingerprint();
+            self.translations.update(lang, |t| t.source = Some(now));
+        }
+
+        fn current(&self) -> String {
+            self.fingerprint()
+        }
+    };
+}
+
 impl Translated for Story {
     fn fields(&self) -> Vec<(String, String, String)> {
         let mut out = vec![("title".into(), "Title".into(), self.title.clone())];
@@ -112,18 +131,7 @@ impl Translated for Story {
         });
     }
 
-    fn recorded(&self, lang: &str) -> Option<Option<String>> {
-        self.translations.get(lang).map(|t| t.source)
-    }
-
-    fn stamp(&mut self, lang: &str) {
-        let now = self.fingerprint();
-        self.translations.update(lang, |t| t.source = Some(now));
-    }
-
-    fn current(&self) -> String {
-        self.fingerprint()
-    }
+    source_stamps!();
 }
 
 impl Translated for Poll {
@@ -168,18 +176,7 @@ impl Translated for Poll {
         });
     }
 
-    fn recorded(&self, lang: &str) -> Option<Option<String>> {
-        self.translations.get(lang).map(|t| t.source)
-    }
-
-    fn stamp(&mut self, lang: &str) {
-        let now = self.fingerprint();
-        self.translations.update(lang, |t| t.source = Some(now));
-    }
-
-    fn current(&self) -> String {
-        self.fingerprint()
-    }
+    source_stamps!();
 }
 
 impl Translated for LiveSession {
@@ -198,18 +195,7 @@ impl Translated for LiveSession {
         self.translations.update(lang, |t| t.title = value);
     }
 
-    fn recorded(&self, lang: &str) -> Option<Option<String>> {
-        self.translations.get(lang).map(|t| t.source)
-    }
-
-    fn stamp(&mut self, lang: &str) {
-        let now = self.fingerprint();
-        self.translations.update(lang, |t| t.source = Some(now));
-    }
-
-    fn current(&self) -> String {
-        self.fingerprint()
-    }
+    source_stamps!();
 }
 
 /// The draft's translations, one language at a time, side by side with the source.
