@@ -148,6 +148,18 @@ impl Stack {
         xtask::wrangler::http(self.server.port, method, path, headers, body)
     }
 
+    /// [`Stack::request`] sent once: a 503 from wrangler dev's own proxy is returned, not
+    /// retried (for the tests that show the worker never causes one).
+    pub fn request_once(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Result<HttpResponse> {
+        xtask::wrangler::http_once(self.server.port, method, path, headers, body)
+    }
+
     /// Deletes the demo site's live session (`billing-qa`; a session starts the widget's app
     /// and banners at load) and waits until the feed no longer has it.
     pub fn without_demo_session(&self) -> Result {

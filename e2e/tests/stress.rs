@@ -94,6 +94,8 @@ fn hostile_requests_get_4xx_never_5xx() -> Result {
     let stack = Stack::start_demo()?;
     let deep = format!("{}{}", "[".repeat(5_000), "]".repeat(5_000));
     let huge = "x".repeat(2 * 1024 * 1024);
+    // Over the 64 KiB the deployed worker drains: refused before a byte is read (no site).
+    let big = "y".repeat(200 * 1024);
     let invalid_utf8 = String::from_utf8_lossy(&[0x7b, 0xff, 0xfe, 0x7d]).into_owned();
     let json_ct = [("content-type", "application/json")];
     let cases: Vec<Case<'_>> = vec![
@@ -143,7 +145,7 @@ fn hostile_requests_get_4xx_never_5xx() -> Result {
             "POST",
             "/v1/sites/demo/questions".into(),
             json_ct.to_vec(),
-            huge,
+            huge.clone(),
         ),
         (
             "POST",
@@ -207,6 +209,40 @@ fn hostile_requests_get_4xx_never_5xx() -> Result {
     // The worker is still healthy afterwards.
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(stack.get("/health")?.0, 200);
+    // Refused early, a large body is still read to its end under wrangler dev (its proxy
+    // cannot reuse a connection whose body was cancelled, and would answer the next write
+    // with its own 503): each write right after one gets the worker's answer, first time.
+    for round in 0..10 {
+        for (path, body) in [
+            ("/v1/sites/demo/questions", &huge),
+            ("/v1/sites/no-such-site/events", &big),
+        ] {
+            let refused = stack.request_once("POST", path, &json_ct, body)?;
+            assert!(
+                matches!(refused.status, 404 | 413),
+                "round {round}: {path} with {} bytes answered {}: {}",
+                body.len(),
+                refused.status,
+                refused.body
+            );
+            let batch = json!({
+                "id": format!("stress-after-{round}-{}", body.len()),
+                "visitor": format!("stress-after-{round}-{}", body.len()),
+                "events": [{"kind": "story_view", "story": "track-order"}],
+            });
+            let next = stack.request_once(
+                "POST",
+                "/v1/sites/demo/events",
+                &json_ct,
+                &batch.to_string(),
+            )?;
+            assert_eq!(
+                next.status, 202,
+                "round {round}: the write after {path}'s refusal: {}",
+                next.body
+            );
+        }
+    }
     Ok(())
 }
 

@@ -44,6 +44,8 @@ thread_local! {
     static LIMITER: OnceCell<&'static RateLimiter> = const { OnceCell::new() };
     /// Failed admin authentications per client, in the isolate.
     static AUTH_FAILURES: OnceCell<&'static crate::door::AuthThrottle> = const { OnceCell::new() };
+    /// The `LOCAL_DRAIN_MAX_BYTES` var, once read ([`local_drain_max`]).
+    static LOCAL_DRAIN: OnceCell<Option<usize>> = const { OnceCell::new() };
     /// Whether an unusable `ADMIN_TOKEN` was already logged by this isolate.
     static TOKEN_LOGGED: OnceCell<()> = const { OnceCell::new() };
     /// The isolate's recently read snapshots.
@@ -292,6 +294,25 @@ fn admin_token(env: &Env) -> Option<String> {
     token
 }
 
+/// The `LOCAL_DRAIN_MAX_BYTES` var: how much more of an unread body to read and discard
+/// before answering, beyond [`ApiRequest::DRAIN_MAX`]. Unset when deployed (the rest is
+/// cancelled: reading it would only cost CPU time). `wrangler dev`'s proxy cannot reuse its
+/// connection to the worker after a cancelled body (cloudflare/workers-sdk#15709, #15203;
+/// fixed in wranglers that need Node 22): the next non-GET request through it gets the
+/// proxy's own 503 "Your worker restarted mid-request". So every local run sets it (xtask
+/// writes it into the `.dev.vars` of `cargo xtask dev` and of every test server). Read once
+/// per isolate, and only when a body goes past `DRAIN_MAX`.
+fn local_drain_max(env: &Env) -> Option<usize> {
+    LOCAL_DRAIN.with(|cell| {
+        *cell.get_or_init(|| {
+            env.var("LOCAL_DRAIN_MAX_BYTES")
+                .ok()
+                .and_then(|v| v.to_string().trim().parse().ok())
+                .filter(|n: &usize| *n > 0)
+        })
+    })
+}
+
 /// Failed authentications allowed per client per minute: the `AUTH_FAILURES_PER_MINUTE` var
 /// (default 10; "0" turns the throttle off, for contract test runs only).
 fn auth_failures(env: &Env) -> &'static crate::door::AuthThrottle {
@@ -452,12 +473,9 @@ async fn drain(reader: &ReadableStreamDefaultReader, budget: usize) -> bool {
 }
 
 /// Cancels the rest of a body the worker will not read and that is too big to drain (more
-/// than [`ApiRequest::DRAIN_MAX`]): the answer goes out at once and nothing more is received.
-/// Under `wrangler dev` its proxy then cannot reuse its connection to the worker (a known
-/// local-dev bug, cloudflare/workers-sdk#15709 and #15203): the next request through it
-/// fails with the proxy's own 503 ("Your worker restarted mid-request", retried by the e2e
-/// harness) or, for a GET, waits for its retry; deployed, no such proxy exists. Draining
-/// small bodies keeps ordinary mistakes (a body on a GET, a 405) from triggering it.
+/// than [`ApiRequest::DRAIN_MAX`], or [`local_drain_max`] under `wrangler dev`): the answer
+/// goes out at once and nothing more is received. Draining small bodies keeps ordinary
+/// mistakes (a body on a GET, a 405) from costing the client its connection.
 async fn cancel_rest(reader: ReadableStreamDefaultReader) {
     let _ = JsFuture::from(reader.cancel()).await;
     reader.release_lock();
@@ -575,6 +593,10 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
             0
         };
         unread = !drain(&reader, budget).await;
+        // Locally, wrangler dev's proxy cannot survive a cancelled body: read the rest too.
+        if unread && let Some(local) = local_drain_max(&env) {
+            unread = !drain(&reader, local).await;
+        }
         if unread {
             cancel_rest(reader).await;
         } else {

@@ -53,27 +53,38 @@ pub fn random_token(bytes: usize) -> Result<String> {
 
 /// The admin token `wrangler dev` uses locally, from `worker/.dev.vars` (git-ignored),
 /// created with a random value (48 hex characters) the first time, and replaced if it is
-/// shorter than the 32 characters the worker requires.
+/// shorter than the 32 characters the worker requires. The file also gets the vars every
+/// local run needs ([`wrangler::LOCAL_VARS`]) if it lacks them.
 pub fn local_admin_token() -> Result<String> {
     let path = at("worker/.dev.vars");
     let text = std::fs::read_to_string(&path).unwrap_or_default();
-    if let Some(token) = text
-        .lines()
-        .find_map(|l| l.strip_prefix("ADMIN_TOKEN="))
-        .map(|t| t.trim().trim_matches('"').to_string())
-        .filter(|t| t.len() >= 32)
-    {
-        return Ok(token);
-    }
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+            .map(|v| v.trim().trim_matches('"').to_string())
+    };
     // None yet, or one shorter than the worker accepts (32 characters): a new one.
-    let token = random_token(24)?;
+    let kept = value("ADMIN_TOKEN").filter(|t| t.len() >= 32);
+    let missing: Vec<&(&str, &str)> = wrangler::LOCAL_VARS
+        .iter()
+        .filter(|(name, _)| value(name).is_none())
+        .collect();
+    if let Some(token) = &kept
+        && missing.is_empty()
+    {
+        return Ok(token.clone());
+    }
+    let token = match kept {
+        Some(token) => token,
+        None => random_token(24)?,
+    };
     let mut text: String = text
         .lines()
         .filter(|l| !l.starts_with("ADMIN_TOKEN="))
         .map(|l| format!("{l}\n"))
         .collect();
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
+    for (name, value) in missing {
+        text.push_str(&format!("{name}=\"{value}\"\n"));
     }
     text.push_str(&format!("ADMIN_TOKEN=\"{token}\"\n"));
     std::fs::write(&path, text).map_err(|e| format!("write {}: {e}", path.display()))?;

@@ -238,9 +238,18 @@ pub fn upload(tools: &Tools, dir: &Path, config: &str) -> Result<(f64, f64)> {
         .ok_or_else(|| format!("no upload size in `wrangler deploy --dry-run`:\n{text}"))
 }
 
+/// Vars every local run of the workers gets (`cargo xtask dev`'s `worker/.dev.vars`, every
+/// test server's): `LOCAL_DRAIN_MAX_BYTES` makes the worker read and discard unread request
+/// bodies up to 100 MiB (Cloudflare's smallest plan's request limit) instead of cancelling
+/// them past 64 KiB, because `wrangler dev`'s proxy cannot reuse its connection after a
+/// cancelled body and answers the next write with its own 503 (worker/src/edge.rs
+/// `local_drain_max`).
+pub const LOCAL_VARS: &[(&str, &str)] = &[("LOCAL_DRAIN_MAX_BYTES", "104857600")];
+
 /// Copies of `dir`'s two wrangler configs under `target/wrangler-configs/{port}/`, their
 /// relative paths (`main`, the assets `directory`, `migrations_dir`) made absolute, beside a
-/// `.dev.vars` with `dir`'s own `.dev.vars` (if any) and then `vars`: wrangler reads a
+/// `.dev.vars` with [`LOCAL_VARS`], `dir`'s own `.dev.vars` (if any) and then `vars`
+/// (a later line wins): wrangler reads a
 /// `.dev.vars` next to each config, for every worker of the session.
 fn instance_configs(dir: &Path, port: u16, vars: &[(&str, &str)]) -> Result<PathBuf> {
     let to = at("target/wrangler-configs").join(port.to_string());
@@ -251,8 +260,10 @@ fn instance_configs(dir: &Path, port: u16, vars: &[(&str, &str)]) -> Result<Path
         std::fs::write(to.join(name), absolute_paths(&text, dir)?)
             .map_err(|e| format!("write {}: {e}", to.join(name).display()))?;
     }
-    let mut dev_vars = std::fs::read_to_string(dir.join(".dev.vars")).unwrap_or_default();
-    if !dev_vars.is_empty() && !dev_vars.ends_with('\n') {
+    // The local vars first: `dir`'s own `.dev.vars`, then `vars`, may say otherwise.
+    let mut dev_vars = dev_vars_lines(LOCAL_VARS)?;
+    dev_vars.push_str(&std::fs::read_to_string(dir.join(".dev.vars")).unwrap_or_default());
+    if !dev_vars.ends_with('\n') {
         dev_vars.push('\n');
     }
     dev_vars.push_str(&dev_vars_lines(vars)?);
@@ -366,7 +377,7 @@ impl DevServer {
             cmd
         } else {
             let mut cmd = command_in(tools, dir);
-            for (name, value) in vars {
+            for (name, value) in LOCAL_VARS.iter().chain(vars) {
                 cmd.arg("--var").arg(format!("{name}:{value}"));
             }
             cmd
@@ -514,7 +525,9 @@ pub fn http(
 /// How many times [`http`] sends a request again that wrangler dev's proxy could not deliver.
 const PROXY_RETRIES: u32 = 4;
 
-fn http_once(
+/// [`http`] without its retries: one request, one answer (a 503 of wrangler dev's proxy
+/// included).
+pub fn http_once(
     port: u16,
     method: &str,
     path: &str,
