@@ -86,6 +86,61 @@ pub struct KbEntry {
         skip_serializing_if = "crate::translate::Translations::is_empty"
     )]
     pub translations: crate::translate::Translations<KbText>,
+    /// The pictures of its story's slides, in slide order (story entries only; entries
+    /// stored before this field existed have none until their story is saved again).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pictures: Vec<KbPicture>,
+}
+
+/// A picture of a story's slide as its entry's page shows it: an https URL or a path on
+/// the Glimpse origin (the story's validation), with its alt text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KbPicture {
+    pub url: String,
+    pub alt: String,
+    /// The alt text in the site's other languages (`{"es": "…"}`), from the story's
+    /// translations.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::translate::Translations::is_empty"
+    )]
+    pub translations: crate::translate::Translations<String>,
+}
+
+impl KbPicture {
+    /// The pictures of `story`'s image slides, with their alt text in each language the
+    /// story is translated into (videos have no picture).
+    pub fn of_story(story: &crate::Story) -> Vec<KbPicture> {
+        let localized: Vec<(&String, crate::Story)> = story
+            .translations
+            .keys()
+            .map(|lang| (lang, story.localized(lang)))
+            .collect();
+        let image = |m: Option<&crate::Media>| match m {
+            Some(crate::Media::Image { url, alt, .. }) => Some((url.clone(), alt.clone())),
+            _ => None,
+        };
+        story
+            .slides
+            .iter()
+            .enumerate()
+            .filter_map(|(i, slide)| {
+                let (url, alt) = image(slide.media.as_ref())?;
+                let translations = localized
+                    .iter()
+                    .filter_map(|(lang, l)| {
+                        let (_, a) = image(l.slides.get(i)?.media.as_ref())?;
+                        (a != alt).then(|| ((*lang).clone(), a))
+                    })
+                    .collect();
+                Some(KbPicture {
+                    url,
+                    alt,
+                    translations,
+                })
+            })
+            .collect()
+    }
 }
 
 /// An entry's title and text in another language.
@@ -109,6 +164,9 @@ pub struct KbRevision {
         skip_serializing_if = "crate::translate::Translations::is_empty"
     )]
     pub translations: crate::translate::Translations<KbText>,
+    /// Its story's pictures from then on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pictures: Vec<KbPicture>,
 }
 
 fn yes() -> bool {
@@ -153,6 +211,7 @@ impl KbEntry {
                 title: n.title.clone(),
                 body: n.body.clone(),
                 translations: n.translations.clone(),
+                pictures: n.pictures.clone(),
                 next: None,
                 ..self.clone()
             }),
@@ -161,10 +220,16 @@ impl KbEntry {
     }
 
     /// The entry as a visitor reading `lang` sees it: its translation's title and text where
-    /// it has one, else the source's; no translations attached.
+    /// it has one, else the source's (pictures' alt text likewise); no translations attached.
     pub fn localized(&self, lang: &str) -> KbEntry {
         let mut out = self.clone();
         out.translations.clear();
+        for p in &mut out.pictures {
+            if let Some(alt) = p.translations.pick(lang).filter(|a| !a.trim().is_empty()) {
+                p.alt = alt;
+            }
+            p.translations.clear();
+        }
         if let Some(t) = self.translations.pick(lang) {
             if !t.title.trim().is_empty() {
                 out.title = t.title.clone();
@@ -353,14 +418,18 @@ pub fn story_entry(story: &crate::Story, existing: Option<&KbEntry>, now_ms: Mil
                 )
             })
             .collect(),
+        pictures: KbPicture::of_story(story),
     };
     let Some(old) = existing else {
         return generated;
     };
     let old = old.as_of(now_ms).into_owned();
     let was_public = old.published_at <= now_ms;
+    let rescheduled = was_public && story.publish_at > now_ms;
     if old.edited {
-        // The operator's words stay; only the date follows the story until it went public.
+        // The operator's words stay; only the date follows the story until it went public,
+        // and its pictures follow it (a live entry keeps the ones it shows while its story
+        // waits for a later publish_at: they may show what is not public yet).
         return KbEntry {
             published_at: if was_public {
                 old.published_at
@@ -368,10 +437,15 @@ pub fn story_entry(story: &crate::Story, existing: Option<&KbEntry>, now_ms: Mil
                 story.publish_at
             },
             updated_at: now_ms,
+            pictures: if rescheduled {
+                old.pictures.clone()
+            } else {
+                generated.pictures
+            },
             ..old
         };
     }
-    if was_public && story.publish_at > now_ms {
+    if rescheduled {
         // Live before, rescheduled now: visitors keep what was live until the new version is.
         return KbEntry {
             updated_at: now_ms,
@@ -381,6 +455,7 @@ pub fn story_entry(story: &crate::Story, existing: Option<&KbEntry>, now_ms: Mil
                 body: generated.body,
                 from: story.publish_at,
                 translations: generated.translations,
+                pictures: generated.pictures,
             }),
             ..old
         };
@@ -429,6 +504,7 @@ pub fn answer_entry(
         helped: existing.map_or(0, |e| e.helped),
         next: None,
         translations: draft.translations.clone(),
+        pictures: Vec::new(),
     }
 }
 
@@ -630,6 +706,7 @@ mod tests {
             views,
             helped,
             next: None,
+            pictures: Vec::new(),
         }
     }
 
@@ -731,6 +808,82 @@ mod tests {
         let edited = edit_entry(&e, &draft, 2_000);
         assert!(edited.translations.is_empty());
         assert_eq!(edited.localized("es").title, "Password help");
+    }
+
+    #[test]
+    fn a_storys_entry_carries_its_pictures_with_their_alt_text_in_each_language() {
+        let story = |publish_at: Millis, first: &str| -> crate::Story {
+            serde_json::from_value(serde_json::json!({
+                "id": "reset", "title": "Reset your password", "topic": "account",
+                "slides": [
+                    {"text": "Open Settings", "media": {"kind": "image", "url": first, "alt": "The settings screen"}},
+                    {"text": "Watch", "media": {"kind": "video", "url": "/media/demo/tap.webm", "alt": "A tap"}},
+                    {"text": "Tap Reset", "media": {"kind": "image", "url": "/media/demo/2.webp", "alt": "The reset button"}},
+                    {"text": "Done"}
+                ],
+                "publish_at": publish_at, "expires_at": publish_at + 86_400_000,
+                "translations": {"es": {"title": "Restablecer", "slides": [
+                    {"alt": "La pantalla de ajustes"}, {"alt": "Un toque"}, {}
+                ]}}
+            }))
+            .expect("a valid story")
+        };
+        let e = story_entry(&story(0, "https://cdn.example/1.webp"), None, NOW);
+        let alts = |e: &KbEntry| e.pictures.iter().map(|p| p.alt.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            e.pictures
+                .iter()
+                .map(|p| p.url.as_str())
+                .collect::<Vec<_>>(),
+            ["https://cdn.example/1.webp", "/media/demo/2.webp"]
+        );
+        assert_eq!(alts(&e), ["The settings screen", "The reset button"]);
+        // Spanish reads its alt text where it has one, the source's elsewhere.
+        let es = e.localized("es-ES");
+        assert_eq!(alts(&es), ["La pantalla de ajustes", "The reset button"]);
+        assert!(es.pictures.iter().all(|p| p.translations.is_empty()));
+        // Stored before pictures existed: none, and it still reads.
+        let old: KbEntry = serde_json::from_value(serde_json::json!({
+            "id": "story-a", "source": "story", "topic": "orders", "title": "Track",
+            "body": "Open orders", "published_at": 5
+        }))
+        .expect("an entry without pictures");
+        assert!(old.pictures.is_empty());
+        assert!(
+            !serde_json::to_string(&old)
+                .expect("json")
+                .contains("pictures")
+        );
+        // An operator's words keep the story's pictures, and later saves bring its new ones.
+        let edited = edit_entry(&e, &draft("Password help", "Ask us."), NOW + 1);
+        assert_eq!(edited.pictures, e.pictures);
+        let saved = story_entry(
+            &story(0, "https://cdn.example/new.webp"),
+            Some(&edited),
+            NOW + 2,
+        );
+        assert_eq!(saved.pictures[0].url, "https://cdn.example/new.webp");
+        assert_eq!(saved.title, "Password help");
+        // Rescheduled after going live: the new pictures wait for the new publish_at.
+        let later = story_entry(
+            &story(NOW + 500, "https://cdn.example/secret.webp"),
+            Some(&e),
+            NOW + 3,
+        );
+        assert_eq!(later.pictures, e.pictures);
+        assert_eq!(
+            later.as_of(NOW + 500).pictures[0].url,
+            "https://cdn.example/secret.webp"
+        );
+        let later = story_entry(
+            &story(NOW + 500, "https://cdn.example/secret.webp"),
+            Some(&saved),
+            NOW + 3,
+        );
+        assert_eq!(later.pictures[0].url, "https://cdn.example/new.webp");
+        // Answers to questions have none.
+        let answer = answer_entry("q1", None, &draft("a", "b"), None, NOW);
+        assert!(answer.pictures.is_empty());
     }
 
     #[test]
