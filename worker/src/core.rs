@@ -58,8 +58,12 @@ impl<S> std::fmt::Debug for Api<'_, S> {
 pub async fn handle<S: KvStore>(api: &Api<'_, S>, req: &ApiRequest, now_ms: Millis) -> ApiResponse {
     let routed = route(req.method, &req.path);
     let page_csp = match &routed {
-        Ok(Route::DemoPage) => Some(DEMO_PAGE_CSP),
-        Ok(Route::KbPage { .. }) => Some(KB_PAGE_CSP),
+        Ok(Route::DemoPage) => Some((DEMO_PAGE_CSP, "no-referrer")),
+        // The help centre's pages send their referrer only to their own origin: their "Did
+        // this help?" form's POST then names its origin (under `no-referrer` browsers send
+        // `Origin: null`, which the public writes refuse), links and pictures elsewhere get
+        // none.
+        Ok(Route::KbPage { .. } | Route::KbEntryPage { .. }) => Some((KB_PAGE_CSP, "same-origin")),
         _ => None,
     };
     let mut res = match routed {
@@ -88,11 +92,11 @@ pub async fn handle<S: KvStore>(api: &Api<'_, S>, req: &ApiRequest, now_ms: Mill
         }
     };
     res = res.with_header("x-content-type-options", "nosniff");
-    if let Some(csp) = page_csp {
+    if let Some((csp, referrer)) = page_csp {
         res = res
             .with_header("content-security-policy", csp)
             .with_header("x-frame-options", "DENY")
-            .with_header("referrer-policy", "no-referrer");
+            .with_header("referrer-policy", referrer);
     }
     if req.method == Method::Head {
         res.body.clear();
@@ -103,7 +107,8 @@ pub async fn handle<S: KvStore>(api: &Api<'_, S>, req: &ApiRequest, now_ms: Mill
 
 /// The Cache API key the edge answers `req` from, or `None` when it must not be cached:
 /// only anonymous `GET`s of public answers that are the same for everyone asking from the
-/// same origin — a poll's public results, the knowledge-base search and page. Never the feed
+/// same origin — a poll's public results, the knowledge-base search and pages (the index and
+/// each entry's; never the "Did this help?" form's POST). Never the feed
 /// (each answer carries the server's clock; it is served from the isolate's copy of the
 /// snapshot with an ETag instead), never a thread or photo (each is secret to one visitor),
 /// never a request with credentials. The key is the request's URL plus its `Origin`, since
@@ -113,7 +118,12 @@ pub fn edge_cache_key(req: &ApiRequest) -> Option<String> {
         return None;
     }
     match route(req.method, &req.path) {
-        Ok(Route::PublicResults { .. } | Route::Kb { .. } | Route::KbPage { .. }) => {}
+        Ok(
+            Route::PublicResults { .. }
+            | Route::Kb { .. }
+            | Route::KbPage { .. }
+            | Route::KbEntryPage { .. },
+        ) => {}
         _ => return None,
     }
     let origin: String = req
@@ -157,9 +167,10 @@ pub(crate) async fn load_snapshot<S: KvStore>(
         .map_err(|_| ApiError::new(500, "internal", "stored site data is unreadable"))
 }
 
-/// The knowledge-base page's policy: no script at all, its one inline style, search by GET
-/// to itself, never framed.
-pub const KB_PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; \
+/// The knowledge-base pages' policy: no script at all (an entry's JSON-LD is data, not
+/// script), their one inline style, pictures from this origin or https, search by GET and
+/// "Did this help?" by POST to this origin, never framed.
+pub const KB_PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https:; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The demo page's policy: scripts only from this origin (the loader, glue and wasm, which

@@ -6,7 +6,7 @@
 //! ids: a search takes at most [`CANDIDATES`] candidates from the full-text index (or the
 //! newest public entries for an empty query) in one query, with their popularity (the
 //! `popularity` table, counted by the queue consumer), and ranks them with the pure
-//! [`search`]. Also a plain HTML page per site that needs no JavaScript.
+//! [`search`]. Its pages for people, which need no JavaScript, are [`crate::help`]'s.
 
 use glimpse_shared::kb::{
     KbDraft, KbEntry, KbListed, KbSource, answer_entry, edit_entry, search_with, story_entry,
@@ -30,9 +30,6 @@ pub const CANDIDATES: usize = 100;
 
 /// Most query words sent to the full-text index (the ranking still checks every word).
 const TERMS_MAX: usize = 16;
-
-/// Most results the HTML page shows.
-const PAGE_RESULTS: usize = 200;
 
 /// Entries an admin listing page holds unless `limit` says otherwise, and at most.
 pub const ADMIN_PAGE: usize = 100;
@@ -69,8 +66,12 @@ impl EntryRow {
 const POPULARITY_JOIN: &str = "LEFT JOIN popularity p ON p.site = k.site \
      AND substr(k.id, 1, 6) = 'story-' AND p.story = substr(k.id, 7)";
 
-/// One entry as stored.
-async fn load_entry(sql: &dyn Sql, site: &str, id: &str) -> Result<Option<KbEntry>, ApiError> {
+/// One entry as stored (one query by primary key).
+pub(crate) async fn load_entry(
+    sql: &dyn Sql,
+    site: &str,
+    id: &str,
+) -> Result<Option<KbEntry>, ApiError> {
     let found: Vec<EntryRow> = rows(
         sql,
         Stmt::new(format!(
@@ -423,7 +424,7 @@ pub fn fts_query(site: &str, query: &str) -> Option<String> {
 /// (and `topic`), with their popularity: the full-text index's best matches (title words
 /// weigh three times body words), or the newest public entries for a query without words.
 /// One D1 query.
-async fn candidates(
+pub(crate) async fn candidates(
     sql: &dyn Sql,
     site: &str,
     query: &str,
@@ -457,8 +458,16 @@ async fn candidates(
 /// The language a KB request reads (`lang`): one of the site's, by the same rule as the
 /// widget's ([`glimpse_shared::translate::content_language`]); the site's own without one.
 /// 400 for a value that is not a language tag.
-fn language(req: &ApiRequest, site: &glimpse_shared::Site) -> Result<String, ApiError> {
-    match req.query_param("lang").filter(|l| !l.is_empty()) {
+pub(crate) fn language(req: &ApiRequest, site: &glimpse_shared::Site) -> Result<String, ApiError> {
+    language_of(req.query_param("lang"), site)
+}
+
+/// [`language`] of a `lang` value from anywhere (a query, a form field).
+pub(crate) fn language_of(
+    lang: Option<String>,
+    site: &glimpse_shared::Site,
+) -> Result<String, ApiError> {
+    match lang.filter(|l| !l.is_empty()) {
         None => Ok(site.language.clone()),
         Some(l) if glimpse_shared::site::is_language_tag(&l) => {
             Ok(glimpse_shared::translate::content_language(
@@ -477,7 +486,7 @@ fn language(req: &ApiRequest, site: &glimpse_shared::Site) -> Result<String, Api
 }
 
 /// The entries as read in `lang` at `now_ms` (a due revision applied).
-fn localized(entries: &[KbEntry], lang: &str, now_ms: Millis) -> Vec<KbEntry> {
+pub(crate) fn localized(entries: &[KbEntry], lang: &str, now_ms: Millis) -> Vec<KbEntry> {
     entries
         .iter()
         .map(|e| e.as_of(now_ms).localized(lang))
@@ -518,159 +527,4 @@ pub async fn search_json<S: KvStore>(
         ApiResponse::json(200, &json!({ "query": q, "results": hits }))
             .with_header("cache-control", "public, max-age=10"),
     )
-}
-
-/// The page's own words, in the built-in languages (English otherwise): a table of its own,
-/// so the edge's upload does not carry the widget's every string (`i18n::Lang::t`). The
-/// same words as the widget's `AllArticles`, `SearchHelp` and `NoResults` (a test checks).
-struct PageWords {
-    all: &'static str,
-    search: &'static str,
-    none: &'static str,
-}
-
-impl PageWords {
-    fn of(lang: &str) -> Self {
-        use glimpse_shared::i18n::Lang;
-        match Lang::builtin(lang) {
-            Some(Lang::Es) => Self {
-                all: "Todos los artículos",
-                search: "Buscar ayuda",
-                none: "No hay artículos",
-            },
-            Some(Lang::Nb) => Self {
-                all: "Alle hjelpeartikler",
-                search: "Søk i hjelp",
-                none: "Fant ingen artikler",
-            },
-            _ => Self {
-                all: "All help articles",
-                search: "Search help",
-                none: "No articles found",
-            },
-        }
-    }
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-/// `GET /kb/{site}?lang=`: the knowledge base as a plain, permanent HTML page in one of the
-/// site's languages (links switch between them), searchable with an ordinary form. Everything authored is escaped. All of it sits in one `main` landmark, with
-/// the form as a named `search` landmark (axe-core checks it in e2e/tests/a11y.rs).
-pub async fn page<S: KvStore>(
-    api: &Api<'_, S>,
-    req: &ApiRequest,
-    snapshot: &SiteSnapshot,
-    now_ms: Millis,
-) -> Result<ApiResponse, ApiError> {
-    let site = &snapshot.site;
-    let q = req.query_param("q").unwrap_or_default();
-    let q: String = q.chars().take(200).collect();
-    let lang = language(req, site)?;
-    let words = PageWords::of(&lang);
-    let entries = candidates(api.sql, &site.id, &q, None, now_ms).await?;
-    let hits = search_with(
-        &localized(&entries, &lang, now_ms),
-        &q,
-        None,
-        PAGE_RESULTS,
-        now_ms,
-        &crate::TEXT,
-    );
-    let mut html = format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{name} — Help</title><style>body{{font-family:system-ui,sans-serif;max-width:760px;margin:0 auto;padding:24px;line-height:1.5;color:#1b1820}}\
-         h2{{margin-top:32px;border-bottom:1px solid #ddd}}article{{margin:16px 0}}p{{white-space:pre-line;margin:4px 0}}</style></head>\
-         <body><main><h1>{name} — Help</h1>\
-         <form method=\"get\" role=\"search\" aria-label=\"{all}\"><label>{search} <input type=\"search\" name=\"q\" value=\"{qv}\"></label> \
-         {keep}<button type=\"submit\">{search}</button></form>",
-        lang = escape(&lang),
-        name = escape(&site.name),
-        qv = escape(&q),
-        all = words.all,
-        search = words.search,
-        keep = if lang == site.language {
-            String::new()
-        } else {
-            format!(
-                "<input type=\"hidden\" name=\"lang\" value=\"{}\">",
-                escape(&lang)
-            )
-        },
-    );
-    if !site.languages.is_empty() {
-        // The other languages, each a link to this page in it (the page works without
-        // JavaScript, so no script picks one).
-        let links: Vec<String> = std::iter::once(&site.language)
-            .chain(&site.languages)
-            .filter(|l| **l != lang)
-            .map(|l| {
-                format!(
-                    "<a href=\"?lang={0}\" hreflang=\"{0}\" lang=\"{0}\">{0}</a>",
-                    escape(l)
-                )
-            })
-            .collect();
-        html.push_str(&format!(
-            "<nav aria-label=\"Languages\"><p>{}</p></nav>",
-            links.join(" · ")
-        ));
-    }
-    if hits.is_empty() {
-        html.push_str(&format!("<p>{}</p>", words.none));
-    }
-    let mut topics: Vec<&str> = hits.iter().map(|h| h.entry.topic.as_str()).collect();
-    topics.dedup();
-    let mut seen_topics: Vec<&str> = Vec::new();
-    for t in topics {
-        if seen_topics.contains(&t) {
-            continue;
-        }
-        seen_topics.push(t);
-        let label = site
-            .topic(t)
-            .map_or_else(|| t.to_string(), |x| x.label_in(&lang));
-        html.push_str(&format!("<section><h2>{}</h2>", escape(&label)));
-        for h in hits.iter().filter(|h| h.entry.topic == t) {
-            html.push_str(&format!(
-                "<article id=\"{}\"><h3>{}</h3><p>{}</p></article>",
-                escape(&h.entry.id),
-                escape(&h.entry.title),
-                escape(&h.entry.body)
-            ));
-        }
-        html.push_str("</section>");
-    }
-    html.push_str("</main></body></html>");
-    Ok(ApiResponse {
-        status: 200,
-        headers: vec![
-            ("content-type".into(), "text/html; charset=utf-8".into()),
-            ("cache-control".into(), "public, max-age=10".into()),
-        ],
-        body: html,
-        binary: None,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use glimpse_shared::i18n::{Lang, Text};
-
-    #[test]
-    fn the_pages_words_are_the_widgets() {
-        for lang in [Lang::En, Lang::Es, Lang::Nb] {
-            let w = super::PageWords::of(lang.tag());
-            assert_eq!(w.all, lang.t(Text::AllArticles));
-            assert_eq!(w.search, lang.t(Text::SearchHelp));
-            assert_eq!(w.none, lang.t(Text::NoResults));
-        }
-    }
 }

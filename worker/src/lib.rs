@@ -10,6 +10,7 @@ pub mod admin;
 pub mod consumer;
 pub mod core;
 pub mod door;
+pub mod help;
 pub mod hours;
 pub mod http;
 pub mod ingest;

@@ -7,15 +7,17 @@
 //! in KV (one write per second per key, eventually consistent).
 //!
 //! Who is counted ([`keys_for`]): every public write (poll response, event batch, question,
-//! photo) counts once for its *subject* on its address — the visitor id in the body (the
-//! question id for a photo) — and once for the address alone, per site. A visitor using the
-//! widget normally writes about 9 times a minute (an event batch every 10 s, a vote or two,
-//! rarely a question), so [`Limits::VISITOR_PER_MINUTE`] (30) leaves it 3× headroom and
-//! [`Limits::ADDRESS_PER_MINUTE`] (600) lets fifty such visitors share one office NAT, while
-//! one abuser stays at 30 a minute with one visitor id and at 600 a minute however many ids
-//! it invents. Reads of a question thread (the widget polls every 5 s) are counted the same
-//! way in their own buckets. IPv6 clients are counted per /64, the block one subscriber
-//! usually gets, so rotating addresses inside it gains nothing.
+//! photo, the help centre's "Did this help?" form) counts once for its *subject* on its
+//! address — the visitor id in the body (the question id for a photo; for the form, which
+//! has no visitor id, one subject for all its answers) — and once for the address alone,
+//! per site. A visitor using the widget normally writes about 9 times a minute (an event
+//! batch every 10 s, a vote or two, rarely a question), so [`Limits::VISITOR_PER_MINUTE`]
+//! (30) leaves it 3× headroom and [`Limits::ADDRESS_PER_MINUTE`] (600) lets fifty such
+//! visitors share one office NAT, while one abuser stays at 30 a minute with one visitor id
+//! and at 600 a minute however many ids it invents. Reads of a question thread (the widget
+//! polls every 5 s) are counted the same way in their own buckets. IPv6 clients are counted
+//! per /64, the block one subscriber usually gets, so rotating addresses inside it gains
+//! nothing.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -145,6 +147,9 @@ pub fn keys_for(route: &Route, req: &ApiRequest) -> Option<Keys> {
         (Route::Thread { site, id }, Method::Get | Method::Head) => {
             ("r", site, Some(format!("q-{id}")))
         }
+        // The help centre's "Did this help?" form carries no visitor id: its answers share one
+        // bucket per address.
+        (Route::KbFeedback { site, .. }, Method::Post) => ("w", site, Some("kb-feedback".into())),
         _ => return None,
     };
     let address = address_key(req.client_ip());

@@ -65,7 +65,15 @@ pub(crate) async fn handle<S: KvStore>(
             #[cfg(feature = "operators")]
             Route::Kb { .. } => crate::kb::search_json(api, req, &snapshot, now_ms).await,
             #[cfg(feature = "operators")]
-            Route::KbPage { .. } => crate::kb::page(api, req, &snapshot, now_ms).await,
+            Route::KbPage { .. } => crate::help::index(api, req, &snapshot, now_ms).await,
+            #[cfg(feature = "operators")]
+            Route::KbEntryPage { source, id, .. } => {
+                crate::help::entry(api, req, &snapshot, *source, id, now_ms).await
+            }
+            #[cfg(feature = "operators")]
+            Route::KbFeedback { id, .. } => {
+                crate::help::feedback(api, req, &snapshot, id, now_ms).await
+            }
             Route::Ask { .. } => crate::questions::ask(api, req, &snapshot, now_ms).await,
             Route::Thread { id, .. } if req.method == Method::Delete => {
                 crate::questions::delete_thread(api, req, &snapshot.site, id, now_ms).await

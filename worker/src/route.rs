@@ -59,6 +59,9 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/v1/sites/{site}/events", &[Post, Options]),
     ("/v1/sites/{site}/kb", &[Get, Head, Options]),
     ("/kb/{site}", &[Get, Head]),
+    ("/kb/{site}/stories/{id}", &[Get, Head]),
+    ("/kb/{site}/questions/{id}", &[Get, Head]),
+    ("/kb/{site}/stories/{id}/feedback", &[Post]),
     ("/v1/sites/{site}/questions", &[Post, Options]),
     (
         "/v1/sites/{site}/questions/{id}",
@@ -131,6 +134,18 @@ pub enum Route {
     /// The knowledge base as a plain HTML page.
     KbPage {
         site: String,
+    },
+    /// One knowledge-base entry as a plain HTML page, by the story or question it was made
+    /// from (`/kb/{site}/{stories|questions}/{id}`).
+    KbEntryPage {
+        site: String,
+        source: glimpse_shared::kb::KbSource,
+        id: String,
+    },
+    /// "Did this help?" about story `id`'s entry, sent by the page's HTML form.
+    KbFeedback {
+        site: String,
+        id: String,
     },
     /// A visitor asks a question.
     Ask {
@@ -247,6 +262,8 @@ impl Route {
             | Route::Ask { site }
             | Route::Kb { site }
             | Route::KbPage { site }
+            | Route::KbEntryPage { site, .. }
+            | Route::KbFeedback { site, .. }
             | Route::Thread { site, .. }
             | Route::Photo { site, .. }
             | Route::AdminQuestions { site }
@@ -280,9 +297,10 @@ impl Route {
         }
         match self {
             Route::Photo { .. } => glimpse_shared::question::ImageType::MAX_BYTES,
-            Route::PollResponses { .. } | Route::Events { .. } | Route::Ask { .. } => {
-                PUBLIC_BODY_MAX
-            }
+            Route::PollResponses { .. }
+            | Route::Events { .. }
+            | Route::Ask { .. }
+            | Route::KbFeedback { .. } => PUBLIC_BODY_MAX,
             r if r.is_admin() => ADMIN_BODY_MAX,
             _ => 0,
         }
@@ -414,6 +432,20 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
         "/v1/sites/{site}/questions" => Route::Ask { site: p(0) },
         "/v1/sites/{site}/kb" => Route::Kb { site: p(0) },
         "/kb/{site}" => Route::KbPage { site: p(0) },
+        "/kb/{site}/stories/{id}" => Route::KbEntryPage {
+            site: p(0),
+            source: glimpse_shared::kb::KbSource::Story,
+            id: p(1),
+        },
+        "/kb/{site}/questions/{id}" => Route::KbEntryPage {
+            site: p(0),
+            source: glimpse_shared::kb::KbSource::Question,
+            id: p(1),
+        },
+        "/kb/{site}/stories/{id}/feedback" => Route::KbFeedback {
+            site: p(0),
+            id: p(1),
+        },
         "/v1/sites/{site}/questions/{id}" => Route::Thread {
             site: p(0),
             id: p(1),
@@ -482,12 +514,23 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
 }
 
 /// Whether the operators' worker answers `path`: its API (`/v1/admin` and below), and the
-/// knowledge base's reads (`/v1/sites/{site}/kb`, `/kb/{site}`: one D1 query each, off the
-/// feed's hot path, with the knowledge base's search, page and translations code, which the
-/// visitors' worker then does not upload). The visitors' worker hands them over unread.
+/// knowledge base's reads (`/v1/sites/{site}/kb`, `/kb/{site}`, its entries' pages
+/// `/kb/{site}/{stories|questions}/{id}`: one D1 query each, off the feed's hot path, with
+/// the knowledge base's search, pages and translations code, which the visitors' worker
+/// then does not upload) and its pages' "Did this help?" form
+/// (`/kb/{site}/stories/{id}/feedback`, which sends to the ingestion queue like the
+/// widget's events). The visitors' worker hands them over unread.
 pub fn is_operators_path(path: &str) -> bool {
     path.strip_prefix("/v1/admin")
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        || matches!(
+            find(path).map(|(template, _)| template),
+            Some(
+                "/kb/{site}/stories/{id}"
+                    | "/kb/{site}/questions/{id}"
+                    | "/kb/{site}/stories/{id}/feedback"
+            )
+        )
         || matches!(
             find(path).map(|(template, _)| template),
             Some("/v1/sites/{site}/kb" | "/kb/{site}")
@@ -563,13 +606,23 @@ mod tests {
                 let Ok(r) = route(*m, &path) else {
                     panic!("{path} does not route");
                 };
-                let kb_read = matches!(r, Route::Kb { .. } | Route::KbPage { .. });
+                let kb_read = matches!(
+                    r,
+                    Route::Kb { .. }
+                        | Route::KbPage { .. }
+                        | Route::KbEntryPage { .. }
+                        | Route::KbFeedback { .. }
+                );
                 assert_eq!(r.is_admin() || kb_read, is_operators_path(&path), "{path}");
             }
         }
         assert!(is_operators_path("/v1/sites/demo/kb"));
         assert!(is_operators_path("/kb/demo"));
         assert!(!is_operators_path("/kb/demo/x"));
+        assert!(is_operators_path("/kb/demo/stories/reset"));
+        assert!(is_operators_path("/kb/demo/questions/q1"));
+        assert!(is_operators_path("/kb/demo/stories/reset/feedback"));
+        assert!(!is_operators_path("/kb/demo/questions/q1/feedback"));
         assert!(is_operators_path("/v1/admin"));
         assert!(is_operators_path("/v1/admin/nothing-here"));
         assert!(!is_operators_path("/v1/administrators"));

@@ -836,7 +836,12 @@ fn the_knowledge_base_reads_and_searches_in_each_of_the_sites_languages() {
     let page = html(&h, "lang=es");
     assert!(page.contains("<html lang=\"es\">"), "{page}");
     assert!(page.contains("<h2>Pedidos</h2>"), "{page}");
-    assert!(page.contains("<h3>Restablece tu contraseña</h3>"), "{page}");
+    assert!(
+        page.contains(
+            "<h3><a href=\"/kb/demo/stories/reset?lang=es\">Restablece tu contraseña</a></h3>"
+        ),
+        "{page}"
+    );
     assert!(page.contains("name=\"lang\" value=\"es\""), "{page}");
     assert!(page.contains("Buscar ayuda"), "{page}");
     assert!(page.contains("href=\"?lang=nb\""), "{page}");
@@ -844,7 +849,7 @@ fn the_knowledge_base_reads_and_searches_in_each_of_the_sites_languages() {
     assert!(!page.contains("<script"), "{page}");
     let page = html(&h, "q=passordet&lang=nb");
     assert!(
-        page.contains("<h3>Tilbakestill passordet ditt</h3>"),
+        page.contains(">Tilbakestill passordet ditt</a></h3>"),
         "{page}"
     );
     assert!(
@@ -922,5 +927,539 @@ fn an_operators_answer_carries_its_own_translations() {
         body(&found)["results"][0]["entry"]["title"],
         "Envíos a Canarias"
     );
-    assert!(html(&h, "lang=es").contains("<h3>Envíos a Canarias</h3>"));
+    assert!(html(&h, "lang=es").contains(">Envíos a Canarias</a></h3>"));
+}
+
+// ---- The help centre: one page per entry, "Did this help?" without JavaScript ----
+
+/// Saves story `reset` with pictures and hostile authored text (and Spanish alt text).
+fn hostile_story_with_pictures(h: &H<MemoryKv>) {
+    let mut s = site();
+    s["languages"] = json!(["es"]);
+    s["topics"][0]["translations"] = json!({"es": "Pedidos"});
+    assert_eq!(h.put("/v1/admin/sites/demo", s, T0).status, 200);
+    let mut st = story("reset", T0, T0 + 48 * HOUR);
+    st["title"] = json!("</script><script>alert(1)</script> Reset & \"more\"");
+    st["slides"] = json!([
+        {"text": "Open <b>Settings</b> <img src=x onerror=alert(2)>", "duration_ms": 5000,
+         "media": {"kind": "image", "url": "https://cdn.example/reset-1.webp",
+                   "alt": "The \"Settings\" screen <script>alert(3)</script>"}},
+        {"text": "Watch the tap", "duration_ms": 5000,
+         "media": {"kind": "video", "url": "/media/demo/tap.webm", "alt": "A tap"}},
+        {"text": "Tap Reset", "duration_ms": 5000,
+         "media": {"kind": "image", "url": "/media/demo/reset-2.webp", "alt": "The reset button"}}
+    ]);
+    st["translations"] =
+        json!({"es": {"title": "Restablecer", "slides": [{"alt": "La pantalla de ajustes"}]}});
+    assert_eq!(
+        h.put("/v1/admin/sites/demo/stories/reset", st, T0).status,
+        200
+    );
+}
+
+fn get(h: &H<MemoryKv>, path: &str) -> glimpse_worker::http::ApiResponse {
+    h.call(ApiRequest::new(Method::Get, path), T0 + HOUR)
+}
+
+/// The text of the page's one JSON-LD script.
+fn json_ld(page: &str) -> String {
+    let start = "<script type=\"application/ld+json\">";
+    let from = page.find(start).map(|i| i + start.len()).unwrap_or(0);
+    let to = page[from..].find("</script>").map_or(from, |i| from + i);
+    page[from..to].to_string()
+}
+
+#[test]
+fn an_entry_has_its_own_page_with_canonical_link_description_json_ld_and_pictures() {
+    let h = seeded();
+    hostile_story_with_pictures(&h);
+    let res = get(&h, "/kb/demo/stories/reset");
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(
+        res.get_header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(res.get_header("cache-control"), Some("public, max-age=10"));
+    let page = &res.body;
+    assert!(
+        page.starts_with("<!doctype html><html lang=\"en\">"),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "<link rel=\"canonical\" href=\"http://127.0.0.1:8787/kb/demo/stories/reset\">"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "<title>&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; Reset &amp; &quot;more&quot; — Demo Coffee</title>"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("<meta name=\"description\" content=\"Open &lt;b&gt;Settings&lt;/b&gt; &lt;img src=x onerror=alert(2)&gt;. Watch the tap. Tap Reset.\">"),
+        "{page}"
+    );
+    // One script element, the JSON-LD data block, which no authored text can close.
+    assert_eq!(page.matches("<script").count(), 1, "{page}");
+    assert_eq!(page.matches("</script>").count(), 1, "{page}");
+    let ld_text = json_ld(page);
+    assert!(
+        !ld_text.contains('<') && !ld_text.contains('>'),
+        "{ld_text}"
+    );
+    let ld: serde_json::Value =
+        serde_json::from_str(&ld_text).unwrap_or_else(|e| panic!("{e}: {ld_text}"));
+    assert_eq!(ld["@context"], "https://schema.org");
+    assert_eq!(ld["@type"], "Article");
+    assert_eq!(
+        ld["headline"],
+        "</script><script>alert(1)</script> Reset & \"more\""
+    );
+    assert_eq!(ld["inLanguage"], "en");
+    assert_eq!(ld["url"], "http://127.0.0.1:8787/kb/demo/stories/reset");
+    assert_eq!(
+        ld["image"],
+        json!([
+            "https://cdn.example/reset-1.webp",
+            "http://127.0.0.1:8787/media/demo/reset-2.webp"
+        ])
+    );
+    assert_eq!(ld["publisher"]["name"], "Demo Coffee");
+    // The pictures with their alt text, lazily; the video has none.
+    assert!(
+        page.contains("<img src=\"https://cdn.example/reset-1.webp\" alt=\"The &quot;Settings&quot; screen &lt;script&gt;alert(3)&lt;/script&gt;\" loading=\"lazy\""),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "<img src=\"/media/demo/reset-2.webp\" alt=\"The reset button\" loading=\"lazy\""
+        ),
+        "{page}"
+    );
+    assert!(!page.contains("tap.webm"), "{page}");
+    // Authored text is text.
+    assert!(
+        page.contains("<p>Open &lt;b&gt;Settings&lt;/b&gt; &lt;img src=x onerror=alert(2)&gt;</p>"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("<b>") && !page.contains("onerror=alert(2)>"),
+        "{page}"
+    );
+    // The way back, the languages, the channels.
+    assert!(
+        page.contains("<a href=\"/kb/demo\">Demo Coffee — Help</a> › <a href=\"/kb/demo#topic-orders\">Orders</a>"),
+        "{page}"
+    );
+    assert!(page.contains("href=\"?lang=es\""), "{page}");
+    assert!(
+        page.contains("<a href=\"mailto:help@shop.example\">Email us</a>"),
+        "{page}"
+    );
+
+    // In Spanish: its words, its alt text where translated, its own canonical URL.
+    let page = get(&h, "/kb/demo/stories/reset?lang=es").body;
+    assert!(
+        page.starts_with("<!doctype html><html lang=\"es\">"),
+        "{page}"
+    );
+    assert!(page.contains("<h1>Restablecer</h1>"), "{page}");
+    assert!(page.contains("alt=\"La pantalla de ajustes\""), "{page}");
+    assert!(page.contains("alt=\"The reset button\""), "{page}");
+    assert!(
+        page.contains(
+            "<link rel=\"canonical\" href=\"http://127.0.0.1:8787/kb/demo/stories/reset?lang=es\">"
+        ),
+        "{page}"
+    );
+    assert!(page.contains("¿Te ha ayudado?"), "{page}");
+    assert!(json_ld(&page).contains("\"inLanguage\":\"es\""));
+
+    // The index links to it, in the language it is read in.
+    let index = html(&h, "lang=es");
+    assert!(
+        index.contains("<a href=\"/kb/demo/stories/reset?lang=es\">Restablecer</a>"),
+        "{index}"
+    );
+    // Both are cached at the edge like the search; the form's POST never is.
+    for path in ["/kb/demo/stories/reset", "/kb/demo/stories/reset?lang=es"] {
+        assert!(
+            glimpse_worker::core::edge_cache_key(&ApiRequest::new(Method::Get, path)).is_some()
+        );
+    }
+    assert!(
+        glimpse_worker::core::edge_cache_key(&ApiRequest::new(
+            Method::Post,
+            "/kb/demo/stories/reset/feedback"
+        ))
+        .is_none()
+    );
+}
+
+#[test]
+fn pictures_stored_with_unsafe_urls_are_never_shown() {
+    let h = seeded();
+    // Entries are written only from validated stories; one stored otherwise (an older
+    // version, a hand edit) still shows only https or same-origin pictures.
+    let mut entry: glimpse_shared::kb::KbEntry = serde_json::from_value(json!({
+        "id": "story-reset", "source": "story", "source_id": "reset", "topic": "orders",
+        "title": "Reset", "body": "Open Settings", "published_at": T0,
+        "pictures": [
+            {"url": "javascript:alert(1)", "alt": "a"},
+            {"url": "http://plain.example/x.webp", "alt": "b"},
+            {"url": "//evil.example/x.webp", "alt": "c"},
+            {"url": "data:image/png;base64,AAAA", "alt": "d"},
+            {"url": "/media/../admin", "alt": "e"},
+            {"url": "https://cdn.example/ok.webp", "alt": "fine"}
+        ]
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    entry.updated_at = T0;
+    pollster::block_on(glimpse_worker::kb::write(
+        &h.sql,
+        "demo",
+        &[("story-reset", Some(&entry))],
+    ))
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let page = get(&h, "/kb/demo/stories/reset").body;
+    assert_eq!(page.matches("<img ").count(), 1, "{page}");
+    assert!(page.contains("<img src=\"https://cdn.example/ok.webp\" alt=\"fine\""));
+    assert!(
+        json_ld(&page).contains("\"image\":[\"https://cdn.example/ok.webp\"]"),
+        "{page}"
+    );
+}
+
+#[test]
+fn entry_pages_are_404_unless_the_entry_is_public() {
+    let h = seeded();
+    let status = |path: &str, now: i64| h.call(ApiRequest::new(Method::Get, path), now).status;
+    assert_eq!(status("/kb/demo/stories/reset", T0), 200);
+    assert_eq!(status("/kb/demo/stories/nope", T0), 404);
+    assert_eq!(status("/kb/demo/questions/nope", T0), 404);
+    assert_eq!(status("/kb/nope/stories/reset", T0), 404);
+    assert_eq!(status("/kb/demo/stories/Not_A_Slug", T0), 400);
+    assert_eq!(
+        h.call(
+            ApiRequest::new(Method::Get, "/kb/demo/stories/reset?lang=%3Cscript%3E"),
+            T0
+        )
+        .status,
+        400
+    );
+    // Scheduled: not until it goes live (then for good).
+    let week = 7 * 24 * HOUR;
+    let mut s = story("launch", T0 + week, T0 + 2 * week);
+    s["title"] = json!("Our secret spring launch");
+    assert_eq!(
+        h.put("/v1/admin/sites/demo/stories/launch", s, T0).status,
+        201
+    );
+    assert_eq!(status("/kb/demo/stories/launch", T0 + week - 1), 404);
+    assert_eq!(status("/kb/demo/stories/launch", T0 + week), 200);
+    assert_eq!(status("/kb/demo/stories/launch", T0 + 3 * week), 200);
+    // Unpublished by an operator.
+    let res = h.admin(
+        Method::Put,
+        "/v1/admin/sites/demo/kb/stories/reset",
+        Some(json!({"topic": "orders", "title": "Reset", "body": "x", "published": false})),
+        T0,
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(status("/kb/demo/stories/reset", T0), 404);
+    // A question: nothing until an operator publishes an answer; then the answer alone,
+    // without "Did this help?" (only stories count it).
+    let id = asked(
+        &h,
+        &tok("v", 5),
+        "Jane Roe here, order 4711?",
+        "It ships today.",
+    );
+    let path = format!("/kb/demo/questions/{id}");
+    assert_eq!(status(&path, T0), 404);
+    let res = h.admin(
+        Method::Put,
+        &format!("/v1/admin/sites/demo/kb/questions/{id}"),
+        Some(json!({"topic": "orders", "title": "When does my order ship?", "body": "Within a day."})),
+        T0,
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let page = h.call(ApiRequest::new(Method::Get, &path), T0 + 1).body;
+    assert!(page.contains("<h1>When does my order ship?</h1>"), "{page}");
+    assert!(!page.contains("Jane") && !page.contains("4711"), "{page}");
+    assert!(!page.contains("<form") && !page.contains("<img"), "{page}");
+    assert!(page.contains("mailto:help@shop.example"), "{page}");
+    assert!(html(&h, "").contains(&format!("href=\"/kb/demo/questions/{id}\"")));
+}
+
+#[test]
+fn the_index_groups_entries_under_the_sites_topics_in_its_order_and_language() {
+    let h = seeded();
+    let mut s = site();
+    s["languages"] = json!(["es"]);
+    s["topics"][0]["translations"] = json!({"es": "Pedidos"});
+    s["topics"][1]["translations"] = json!({"es": "Facturación"});
+    s["theme"] = json!({"accent": "#aa3300", "mode": "auto"});
+    s["channels"] = json!([
+        {"kind": "email", "label": "Email us", "value": "help@shop.example"},
+        {"kind": "phone", "label": "Call billing", "value": "+49 30 1234567", "topics": ["billing"]},
+        {"kind": "ticket", "label": "Open a ticket", "value": "https://shop.example/ticket"}
+    ]);
+    assert_eq!(h.put("/v1/admin/sites/demo", s, T0).status, 200);
+    for (id, topic) in [("refunds", "billing"), ("invoices", "billing")] {
+        let mut st = story(id, T0, T0 + HOUR);
+        st["topic"] = json!(topic);
+        assert_eq!(
+            h.put(&format!("/v1/admin/sites/demo/stories/{id}"), st, T0)
+                .status,
+            201
+        );
+    }
+    let page = html(&h, "");
+    // Orders comes first, as the site lists it, though billing's entries are newer.
+    let orders = page.find("<section id=\"topic-orders\"><h2>Orders</h2>");
+    let billing = page.find("<section id=\"topic-billing\"><h2>Billing</h2>");
+    assert!(
+        matches!((orders, billing), (Some(o), Some(b)) if o < b),
+        "{page}"
+    );
+    let section = |page: &str, topic: &str| -> String {
+        let start = page
+            .find(&format!("<section id=\"topic-{topic}\">"))
+            .unwrap_or(0);
+        let end = page[start..]
+            .find("</section>")
+            .map_or(page.len(), |i| start + i);
+        page[start..end].to_string()
+    };
+    let billing = section(&page, "billing");
+    assert!(
+        billing.contains("href=\"/kb/demo/stories/refunds\"")
+            && billing.contains("href=\"/kb/demo/stories/invoices\"")
+            && !billing.contains("stories/reset"),
+        "{billing}"
+    );
+    assert!(
+        section(&page, "orders").contains("href=\"/kb/demo/stories/reset\""),
+        "{page}"
+    );
+    // Translated labels; a search keeps the grouping.
+    let es = html(&h, "lang=es");
+    assert!(
+        es.contains("<h2>Pedidos</h2>") && es.contains("<h2>Facturación</h2>"),
+        "{es}"
+    );
+    let found = html(&h, "q=refunds");
+    assert!(!found.contains("topic-orders"), "{found}");
+    // In the site's theme: its accent, light and dark as the visitor prefers (mode auto).
+    assert!(
+        page.contains("--accent:#aa3300;--on-accent:#ffffff"),
+        "{page}"
+    );
+    assert!(
+        page.contains("@media (prefers-color-scheme:dark)"),
+        "{page}"
+    );
+    // Every channel, as a link of its kind, on the index; an entry lists those for its topic.
+    for link in [
+        "<a href=\"mailto:help@shop.example\">Email us</a>",
+        "<a href=\"tel:+49301234567\">Call billing</a>",
+        "<a href=\"https://shop.example/ticket\">Open a ticket</a>",
+    ] {
+        assert!(page.contains(link), "{link}: {page}");
+    }
+    let entry = get(&h, "/kb/demo/stories/reset").body;
+    assert!(
+        entry.contains("mailto:help@shop.example") && !entry.contains("tel:"),
+        "{entry}"
+    );
+    let entry = get(&h, "/kb/demo/stories/refunds").body;
+    assert!(entry.contains("tel:+49301234567"), "{entry}");
+}
+
+/// Posts the "Did this help?" form of story `story` with `body`, from the page's own origin.
+fn answer(h: &H<MemoryKv>, story: &str, body: &str) -> glimpse_worker::http::ApiResponse {
+    let mut req = ApiRequest::new(Method::Post, &format!("/kb/demo/stories/{story}/feedback"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", "http://127.0.0.1:8787")
+        .header("cf-connecting-ip", "192.0.2.9");
+    req.body = body.as_bytes().to_vec();
+    h.call(req, T0 + HOUR)
+}
+
+#[test]
+fn did_this_help_is_a_form_counted_through_the_queue_like_the_widgets_answer() {
+    let h = seeded();
+    let mut s = site();
+    s["languages"] = json!(["es"]);
+    assert_eq!(h.put("/v1/admin/sites/demo", s, T0).status, 200);
+    let page = get(&h, "/kb/demo/stories/reset").body;
+    assert!(
+        page.contains("<form method=\"post\" action=\"/kb/demo/stories/reset/feedback\"><button type=\"submit\" name=\"helped\" value=\"yes\">Yes</button><button type=\"submit\" name=\"helped\" value=\"no\">No</button></form>"),
+        "{page}"
+    );
+    let es = get(&h, "/kb/demo/stories/reset?lang=es").body;
+    assert!(
+        es.contains("<input type=\"hidden\" name=\"lang\" value=\"es\">"),
+        "{es}"
+    );
+
+    // Yes: one queue message carrying the widget's `helpful` event, then back to the page.
+    let res = answer(&h, "reset", "helped=yes");
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(
+        res.get_header("location"),
+        Some("/kb/demo/stories/reset?voted=yes#feedback")
+    );
+    assert_eq!(res.get_header("cache-control"), Some("no-store"));
+    let sent = h.queue.take(10);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let glimpse_worker::queue::Message::Events { site, id, batch } = &sent[0] else {
+        panic!("{sent:?}");
+    };
+    assert_eq!(site, "demo");
+    assert!(id.starts_with("kb-page-") && batch.visitor.starts_with("kb-page-"));
+    assert_eq!(
+        batch.events[0].kind,
+        glimpse_shared::events::EventKind::Helpful {
+            story: "reset".into()
+        }
+    );
+    h.consume(&sent, T0 + HOUR)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let counted = |h: &H<MemoryKv>| {
+        body(&h.admin(
+            Method::Get,
+            "/v1/admin/sites/demo/kb/stories/reset",
+            None,
+            T0 + HOUR,
+        ))["helped"]
+            .clone()
+    };
+    assert_eq!(counted(&h), 1);
+    // The page it comes back to thanks the visitor, and asks no more.
+    let thanked = get(&h, "/kb/demo/stories/reset?voted=yes").body;
+    assert!(
+        thanked
+            .contains("<p role=\"status\" data-testid=\"kb-thanks\">Thanks for your answer!</p>"),
+        "{thanked}"
+    );
+    assert!(!thanked.contains("<form method=\"post\""), "{thanked}");
+
+    // No, in Spanish: `not_helpful`, back to the Spanish page, which points to the channels.
+    let res = answer(&h, "reset", "lang=es&helped=no");
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(
+        res.get_header("location"),
+        Some("/kb/demo/stories/reset?lang=es&voted=no#feedback")
+    );
+    let sent = h.queue.take(10);
+    let glimpse_worker::queue::Message::Events { batch, .. } = &sent[0] else {
+        panic!("{sent:?}");
+    };
+    assert_eq!(
+        batch.events[0].kind,
+        glimpse_shared::events::EventKind::NotHelpful {
+            story: "reset".into()
+        }
+    );
+    h.consume(&sent, T0 + HOUR)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(counted(&h), 1, "a no is not a yes");
+    let sorry = get(&h, "/kb/demo/stories/reset?lang=es&voted=no").body;
+    assert!(
+        sorry.contains("¡Gracias por tu respuesta!")
+            && sorry.contains(
+                "Lo sentimos. Nuestro equipo puede ayudarte: <a href=\"#contact\">Contáctanos</a>"
+            ),
+        "{sorry}"
+    );
+    // The day's counters have both, as the widget's answers.
+    let report = body(&h.admin(
+        Method::Post,
+        &format!(
+            "/v1/admin/sites/demo/rollups/{}",
+            glimpse_shared::time::utc_date(T0 + HOUR)
+        ),
+        None,
+        T0 + 2 * HOUR,
+    ));
+    let text = report.to_string();
+    assert!(
+        text.contains("\"helped\":1") && text.contains("\"not_helpful\":1"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_answers_are_4xx_and_send_nothing() {
+    let h = seeded();
+    let status = |res: &glimpse_worker::http::ApiResponse| (res.status, field(res));
+    for (body, expected) in [
+        ("", (400, "helped".to_string())),
+        ("helped=maybe", (400, "helped".to_string())),
+        ("helped=YES", (400, "helped".to_string())),
+        ("helped", (400, "helped".to_string())),
+        ("=&=&%", (400, "helped".to_string())),
+        ("helped=yes&lang=%3Cscript%3E", (400, "lang".to_string())),
+    ] {
+        assert_eq!(status(&answer(&h, "reset", body)), expected, "{body:?}");
+    }
+    let mut raw = ApiRequest::new(Method::Post, "/kb/demo/stories/reset/feedback")
+        .header("content-type", "application/x-www-form-urlencoded");
+    raw.body = vec![0xff, 0xfe, b'=', 0x80];
+    assert_eq!(h.call(raw, T0).status, 400);
+    assert_eq!(answer(&h, "nope", "helped=yes").status, 404);
+    // Not a form: JSON, text, nothing declared.
+    let post = ApiRequest::new(Method::Post, "/kb/demo/stories/reset/feedback");
+    assert_eq!(
+        h.call(post.clone().json(r#"{"helped":"yes"}"#), T0).status,
+        415
+    );
+    assert_eq!(h.call(post.clone(), T0).status, 415);
+    // Too large, from another site's page, or a GET: refused before anything is read.
+    let mut big = post
+        .clone()
+        .header("content-type", "application/x-www-form-urlencoded");
+    big.body = format!("helped=yes&x={}", "a".repeat(9000)).into_bytes();
+    assert_eq!(h.call(big, T0).status, 413);
+    let foreign = post
+        .clone()
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", "https://evil.example");
+    assert_eq!(h.call(foreign, T0).status, 403);
+    assert_eq!(
+        h.call(
+            ApiRequest::new(Method::Get, "/kb/demo/stories/reset/feedback"),
+            T0
+        )
+        .status,
+        405
+    );
+    // An unpublished entry takes no answers.
+    let res = h.admin(
+        Method::Put,
+        "/v1/admin/sites/demo/kb/stories/reset",
+        Some(json!({"topic": "orders", "title": "Reset", "body": "x", "published": false})),
+        T0,
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(answer(&h, "reset", "helped=yes").status, 404);
+    assert!(h.queue.take(100).is_empty(), "nothing was sent");
+}
+
+#[test]
+fn answers_are_rate_limited_per_address_like_the_other_public_writes() {
+    let mut h = seeded();
+    h.limiter =
+        glimpse_worker::limit::RateLimiter::new(glimpse_worker::limit::Limit::per_minute(3));
+    let statuses: Vec<u16> = (0..5)
+        .map(|_| answer(&h, "reset", "helped=yes").status)
+        .collect();
+    assert_eq!(statuses, [303, 303, 303, 429, 429]);
+    let res = answer(&h, "reset", "helped=yes");
+    assert!(res.get_header("retry-after").is_some());
+    assert_eq!(h.queue.take(100).len(), 3);
 }

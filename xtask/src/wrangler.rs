@@ -620,7 +620,7 @@ mod tests {
         };
         let visitors = read("wrangler.toml")?;
         let operators = read(crate::build::OPERATORS_CONFIG)?;
-        for key in ["kv_namespaces", "d1_databases", "vars"] {
+        for key in ["kv_namespaces", "d1_databases", "vars", "ratelimits"] {
             assert_eq!(visitors.get(key), operators.get(key), "{key}");
         }
         assert_eq!(
