@@ -135,6 +135,48 @@ pub async fn call<T: DeserializeOwned>(
     })
 }
 
+/// POSTs `body` (a file or blob) as it is, with its own `Content-Type`; the decoded answer
+/// of a 2xx, or the failure.
+pub async fn upload<T: DeserializeOwned>(path: &str, body: &web_sys::Blob) -> Result<T, Failure> {
+    let window = web_sys::window().ok_or_else(|| Failure::network("no window".into()))?;
+    let init = RequestInit::new();
+    init.set_method("POST");
+    let headers = web_sys::Headers::new().map_err(Failure::network)?;
+    if let Some(t) = token() {
+        headers
+            .set("authorization", &format!("Bearer {t}"))
+            .map_err(Failure::network)?;
+    }
+    let kind = body.type_();
+    headers
+        .set(
+            "content-type",
+            if kind.is_empty() {
+                "application/octet-stream"
+            } else {
+                &kind
+            },
+        )
+        .map_err(Failure::network)?;
+    init.set_headers(&headers);
+    init.set_body(body);
+    let res: Response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
+        .await
+        .map_err(Failure::network)?
+        .dyn_into()
+        .map_err(Failure::network)?;
+    let status = res.status();
+    let text = text(&res).await?;
+    if !(200..300).contains(&status) {
+        return Err(Failure::answer(status, &text));
+    }
+    serde_json::from_str(&text).map_err(|e| Failure {
+        status,
+        message: format!("unexpected answer: {e}"),
+        problems: Vec::new(),
+    })
+}
+
 /// GETs JSON.
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, Failure> {
     call::<T>("GET", path, None::<&()>).await

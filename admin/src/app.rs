@@ -18,17 +18,19 @@ pub enum Page {
     Questions,
     /// The knowledge base's entries.
     Kb,
+    Media,
     Report,
     Privacy,
 }
 
 impl Page {
-    pub const ALL: [Page; 7] = [
+    pub const ALL: [Page; 8] = [
         Page::Stories,
         Page::Sessions,
         Page::Polls,
         Page::Questions,
         Page::Kb,
+        Page::Media,
         Page::Report,
         Page::Privacy,
     ];
@@ -40,6 +42,7 @@ impl Page {
             Page::Polls => "polls",
             Page::Questions => "questions",
             Page::Kb => "kb",
+            Page::Media => "media",
             Page::Report => "report",
             Page::Privacy => "privacy",
         }
@@ -52,6 +55,7 @@ impl Page {
             Page::Polls => "Polls",
             Page::Questions => "Questions",
             Page::Kb => "Knowledge base",
+            Page::Media => "Media",
             Page::Report => "Effectiveness",
             Page::Privacy => "Privacy",
         }
@@ -361,6 +365,7 @@ fn Shell() -> impl IntoView {
             Page::Polls => view! { <ContentPage<Poll>/> }.into_any(),
             Page::Questions => crate::inbox::QuestionsPage().into_any(),
             Page::Kb => crate::kb::KbPage().into_any(),
+            Page::Media => crate::media::MediaPage().into_any(),
             Page::Report => crate::report::ReportPage().into_any(),
             Page::Privacy => crate::privacy::PrivacyPage().into_any(),
         }

@@ -3,6 +3,7 @@
 //! every keystroke, so problems and advice show while typing; publishing is one PUT.
 
 use glimpse_shared::ids::slugify;
+use glimpse_shared::media::MediaKind;
 use glimpse_shared::targeting::Targeting;
 use glimpse_shared::{
     Cta, LiveSession, Media, Millis, Poll, PollKind, Problem, Site, Slide, Story,
@@ -686,11 +687,44 @@ fn SlideEditor(draft: RwSignal<Story>, i: usize) -> impl IntoView {
                     url: url.clone(),
                     alt: alt.clone(),
                 }),
-                "video" => Some(Media::Video {
-                    url: url.clone(),
-                    alt: (!alt.is_empty()).then(|| alt.clone()),
-                }),
+                "video" => {
+                    // A video keeps its poster and captions while its URL or alt changes.
+                    let (poster, captions) = match &s.media {
+                        Some(Media::Video {
+                            poster, captions, ..
+                        }) => (poster.clone(), captions.clone()),
+                        _ => (None, None),
+                    };
+                    Some(Media::Video {
+                        url: url.clone(),
+                        alt: (!alt.is_empty()).then(|| alt.clone()),
+                        poster,
+                        captions,
+                    })
+                }
                 _ => None,
+            }
+        })
+    };
+    let video_part = move |part: fn(&Media) -> Option<String>| {
+        move || slide().media.as_ref().and_then(part).unwrap_or_default()
+    };
+    let poster = video_part(|m| match m {
+        Media::Video { poster, .. } => poster.clone(),
+        Media::Image { .. } => None,
+    });
+    let captions = video_part(|m| match m {
+        Media::Video { captions, .. } => captions.clone(),
+        Media::Image { .. } => None,
+    });
+    let set_video_part = move |captions_part: bool, value: String| {
+        update(&|s: &mut Slide| {
+            if let Some(Media::Video {
+                poster, captions, ..
+            }) = &mut s.media
+            {
+                let slot = if captions_part { captions } else { poster };
+                *slot = (!value.trim().is_empty()).then(|| value.trim().to_string());
             }
         })
     };
@@ -747,8 +781,39 @@ fn SlideEditor(draft: RwSignal<Story>, i: usize) -> impl IntoView {
                         prop:value=media_url
                         on:input=move |ev| set_media(media_kind(), event_target_value(&ev), media_alt())
                     />
+                    <Show when=move || media_kind() != "none">
+                        <crate::media::Choose
+                            kind=Signal::derive(move || if media_kind() == "video" { MediaKind::Video } else { MediaKind::Image })
+                            on_pick=Callback::new(move |url| set_media(media_kind(), url, media_alt()))
+                            testid=format!("slide-{i}-choose-media")
+                        />
+                    </Show>
                 </label>
             </div>
+            <Show when=move || media_kind() == "video">
+                <div class="row">
+                    <label class="field grow">
+                        <span>"Poster picture (shown until the video plays)"</span>
+                        <input
+                            type="url"
+                            data-testid=format!("slide-{i}-media-poster")
+                            prop:value=poster
+                            on:input=move |ev| set_video_part(false, event_target_value(&ev))
+                        />
+                        <crate::media::Choose kind=MediaKind::Image on_pick=Callback::new(move |url| set_video_part(false, url)) testid=format!("slide-{i}-choose-poster") />
+                    </label>
+                    <label class="field grow">
+                        <span>"Captions (WebVTT, shown by default)"</span>
+                        <input
+                            type="url"
+                            data-testid=format!("slide-{i}-media-captions")
+                            prop:value=captions
+                            on:input=move |ev| set_video_part(true, event_target_value(&ev))
+                        />
+                        <crate::media::Choose kind=MediaKind::Captions on_pick=Callback::new(move |url| set_video_part(true, url)) testid=format!("slide-{i}-choose-captions") />
+                    </label>
+                </div>
+            </Show>
             <label class="field">
                 <span>"Alt text (what the picture shows)"</span>
                 <input

@@ -677,6 +677,8 @@ mod tests {
                 slide(Media::Video {
                     url: "/m.webm".into(),
                     alt: Some("alt".into()),
+                    poster: None,
+                    captions: None,
                 }),
             ],
             publish_at: 1,

@@ -15,6 +15,8 @@ pub enum Text {
     OpenHelp,
     HelpStories,
     Close,
+    /// The label of a video's captions track.
+    Captions,
     Pause,
     Play,
     Previous,
@@ -145,6 +147,9 @@ impl Lang {
             (Lang::En, Close) => "Close",
             (Lang::Es, Close) => "Cerrar",
             (Lang::Nb, Close) => "Lukk",
+            (Lang::En, Captions) => "Captions",
+            (Lang::Es, Captions) => "Subtítulos",
+            (Lang::Nb, Captions) => "Undertekster",
             (Lang::En, Pause) => "Pause",
             (Lang::Es, Pause) => "Pausar",
             (Lang::Nb, Pause) => "Pause",

@@ -64,6 +64,13 @@ pub enum Media {
         /// What the video shows, for screen readers and muted autoplay.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         alt: Option<String>,
+        /// A picture shown until the video plays (its `poster`): same rules as `url`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        poster: Option<String>,
+        /// A WebVTT captions file (`text/vtt`), shown by default: same rules as `url`. Served
+        /// from another origin than the host page, it needs CORS (the media library's do).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        captions: Option<String>,
     },
 }
 
@@ -138,10 +145,21 @@ impl Story {
                         p.text(at("media.alt"), alt, 300);
                     }
                 }
-                Some(Media::Video { url, alt }) => {
+                Some(Media::Video {
+                    url,
+                    alt,
+                    poster,
+                    captions,
+                }) => {
                     p.media_with(at("media.url"), url, domains);
                     if let Some(alt) = alt {
                         p.text(at("media.alt"), alt, 300);
+                    }
+                    if let Some(poster) = poster {
+                        p.media_with(at("media.poster"), poster, domains);
+                    }
+                    if let Some(captions) = captions {
+                        p.media_with(at("media.captions"), captions, domains);
                     }
                 }
                 None => {}
@@ -282,8 +300,17 @@ pub(crate) mod tests {
         s.slides[1].media = Some(Media::Video {
             url: "/media/demo/tap.webm".into(),
             alt: Some("A finger taps Forgot password".into()),
+            poster: Some("/v1/sites/demo/media/0123456789abcdef0123456789abcdef".into()),
+            captions: Some("https://cdn.example/tap.vtt".into()),
         });
         assert_eq!(s.validate(), vec![]);
+        if let Some(Media::Video { captions, .. }) = &mut s.slides[1].media {
+            *captions = Some("http://cdn.example/tap.vtt".into());
+        }
+        assert_eq!(fields(s.validate()), ["slides[1].media.captions"]);
+        if let Some(Media::Video { captions, .. }) = &mut s.slides[1].media {
+            *captions = None;
+        }
         s.slides[1].cta = Some(Cta {
             label: "Sign in".into(),
             url: "/signin".into(),
@@ -306,6 +333,8 @@ pub(crate) mod tests {
         s.slides[0].media = Some(Media::Video {
             url: "https://cdn.example/v.mp4".into(),
             alt: None,
+            poster: None,
+            captions: None,
         });
         for _ in 0..10 {
             s.slides.push(story("x", 0, 1).slides[0].clone());

@@ -294,6 +294,8 @@ mod player {
                             media: media.then(|| Media::Video {
                                 url: format!("https://cdn.example/{i}/{j}.mp4"),
                                 alt: None,
+                                poster: None,
+                                captions: None,
                             }),
                             duration_ms: d,
                             cta: None,

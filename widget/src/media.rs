@@ -68,6 +68,18 @@ impl Drop for Item {
     }
 }
 
+/// What a video slide adds to its element: a poster and a captions track (both already
+/// checked URLs), with the captions' language tag and label.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VideoExtra {
+    pub poster: Option<String>,
+    pub captions: Option<String>,
+    /// BCP 47 tag of the captions (the language the story is shown in).
+    pub lang: String,
+    /// The track's label in the browser's captions menu.
+    pub label: String,
+}
+
 /// The viewer's media elements by URL.
 pub struct MediaCache {
     items: RefCell<HashMap<String, Item>>,
@@ -85,12 +97,19 @@ impl MediaCache {
     }
 
     /// The element for `url`, created (and so requested) only if it does not exist yet.
-    /// `alt` is the image's alternative text or the video's label.
-    pub fn element(&self, url: &str, video: bool, alt: &str) -> Option<HtmlElement> {
+    /// `alt` is the image's alternative text or the video's label; a video's `extra` adds its
+    /// poster and captions.
+    pub fn element(
+        &self,
+        url: &str,
+        video: bool,
+        alt: &str,
+        extra: &VideoExtra,
+    ) -> Option<HtmlElement> {
         if let Some(item) = self.items.borrow().get(url) {
             return Some(item.el.clone());
         }
-        let item = self.create(url, video, alt)?;
+        let item = self.create(url, video, alt, extra)?;
         let el = item.el.clone();
         self.items.borrow_mut().insert(url.to_string(), item);
         Some(el)
@@ -132,7 +151,7 @@ impl MediaCache {
         drop(items);
     }
 
-    fn create(&self, url: &str, video: bool, alt: &str) -> Option<Item> {
+    fn create(&self, url: &str, video: bool, alt: &str, extra: &VideoExtra) -> Option<Item> {
         let document = web_sys::window()?.document()?;
         let el: HtmlElement = if video {
             let v: HtmlVideoElement = document.create_element("video").ok()?.dyn_into().ok()?;
@@ -146,6 +165,24 @@ impl MediaCache {
             v.set_preload("auto");
             if !alt.is_empty() {
                 let _ = v.set_attribute("aria-label", alt);
+            }
+            if let Some(poster) = &extra.poster {
+                v.set_poster(poster);
+            }
+            if let Some(captions) = &extra.captions {
+                // Captions from the Glimpse origin on a host page are cross-origin: the
+                // track loads only in CORS mode (set before the source), which the media
+                // library's answers allow.
+                let _ = v.set_attribute("crossorigin", "anonymous");
+                if let Ok(track) = document.create_element("track") {
+                    let _ = track.set_attribute("kind", "captions");
+                    let _ = track.set_attribute("src", captions);
+                    let _ = track.set_attribute("srclang", &extra.lang);
+                    let _ = track.set_attribute("label", &extra.label);
+                    // Shown by default: stories play muted.
+                    let _ = track.set_attribute("default", "");
+                    let _ = v.append_child(&track);
+                }
             }
             v.into()
         } else {

@@ -14,14 +14,45 @@ use web_sys::{KeyboardEvent, PointerEvent};
 
 use crate::app::{Channels, ctx};
 use crate::browser;
-use crate::media::{self, MediaCache, MediaEvent};
+use crate::media::{self, MediaCache, MediaEvent, VideoExtra};
 
-/// `(url, is_video, alt)` of a slide's media; the URL is `None` when it is neither https nor
-/// a safe path on the Glimpse origin (the slide then shows as media that failed).
-fn media_parts(api: &str, media: &Media) -> (Option<String>, bool, String) {
+/// A slide's media as the viewer loads it.
+#[derive(Clone)]
+struct Parts {
+    /// `None` when it is neither https nor a safe path on the Glimpse origin (the slide then
+    /// shows as media that failed).
+    url: Option<String>,
+    video: bool,
+    alt: String,
+    /// A video's poster and captions (each dropped if its URL is not one the widget loads).
+    extra: VideoExtra,
+}
+
+/// The [`Parts`] of `media`; its captions are marked as `lang` (the language shown).
+fn media_parts(api: &str, media: &Media, lang: glimpse_shared::i18n::Lang) -> Parts {
     match media {
-        Media::Image { url, alt } => (media_url(api, url), false, alt.clone()),
-        Media::Video { url, alt } => (media_url(api, url), true, alt.clone().unwrap_or_default()),
+        Media::Image { url, alt } => Parts {
+            url: media_url(api, url),
+            video: false,
+            alt: alt.clone(),
+            extra: VideoExtra::default(),
+        },
+        Media::Video {
+            url,
+            alt,
+            poster,
+            captions,
+        } => Parts {
+            url: media_url(api, url),
+            video: true,
+            alt: alt.clone().unwrap_or_default(),
+            extra: VideoExtra {
+                poster: poster.as_deref().and_then(|u| media_url(api, u)),
+                captions: captions.as_deref().and_then(|u| media_url(api, u)),
+                lang: lang.tag().to_string(),
+                label: lang.t(Text::Captions).to_string(),
+            },
+        },
     }
 }
 
@@ -114,7 +145,7 @@ pub fn Viewer(
                 s.get(c.story)
                     .and_then(|st| st.slides.get(c.slide))
                     .and_then(|sl| sl.media.as_ref())
-                    .map(|m| media_parts(&api, m))
+                    .map(|m| media_parts(&api, m, lang))
             })
         }
     };
@@ -129,7 +160,7 @@ pub fn Viewer(
                 .try_with_value(|p| p.view())
                 .filter(|v| v.phase == Phase::Slide)
                 .and_then(|v| slide_media(v.cursor))
-                .and_then(|(url, _, _)| url)
+                .and_then(|p| p.url)
         }
     };
     let cache = StoredValue::new_local(MediaCache::new(move |url, event| {
@@ -183,15 +214,15 @@ pub fn Viewer(
                     ctx_fx.config.datalayer,
                 ),
                 Fx::Preload(cursors) => {
-                    for (url, video, alt) in cursors.into_iter().filter_map(&fx_media) {
-                        if let Some(url) = url {
-                            let _ = cache.with_value(|c| c.element(&url, video, &alt));
+                    for p in cursors.into_iter().filter_map(&fx_media) {
+                        if let Some(url) = &p.url {
+                            let _ = cache.with_value(|c| c.element(url, p.video, &p.alt, &p.extra));
                         }
                     }
                 }
                 Fx::RetryMedia(c) => {
-                    if let Some((url, _, _)) = fx_media(c) {
-                        if let Some(url) = url {
+                    if let Some(p) = fx_media(c) {
+                        if let Some(url) = p.url {
                             cache.with_value(|c| c.forget(&url));
                         }
                         media_gen.update(|g| *g += 1);
@@ -252,7 +283,7 @@ pub fn Viewer(
             .try_with_value(Player::around)
             .unwrap_or_default()
             .into_iter()
-            .filter_map(|c| mount_media(c).and_then(|(url, _, _)| url))
+            .filter_map(|c| mount_media(c).and_then(|p| p.url))
             .collect();
         cache.with_value(|cache| cache.retain(&keep));
         if let Some(old) = bx
@@ -266,10 +297,17 @@ pub fn Viewer(
         if ph != Phase::Slide {
             return;
         }
-        let Some((url, video, alt)) = mount_media(c) else {
+        let Some(Parts {
+            url,
+            video,
+            alt,
+            extra,
+        }) = mount_media(c)
+        else {
             return;
         };
-        let Some(el) = url.and_then(|url| cache.with_value(|c| c.element(&url, video, &alt)))
+        let Some(el) =
+            url.and_then(|url| cache.with_value(|c| c.element(&url, video, &alt, &extra)))
         else {
             // Not a URL the widget loads: it fails like a broken file would.
             send.run(Input::MediaFailed);
@@ -319,7 +357,7 @@ pub fn Viewer(
     });
     let is_video = {
         let slide_media = slide_media.clone();
-        move || slide_media(cursor.get()).is_some_and(|(_, video, _)| video)
+        move || slide_media(cursor.get()).is_some_and(|p| p.video)
     };
 
     let dialog = NodeRef::<leptos::html::Div>::new();

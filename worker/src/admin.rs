@@ -88,6 +88,14 @@ pub(crate) async fn handle<S: KvStore>(
         }
         (Route::AdminRebuild { site }, _) => crate::migrate::rebuild(api, req, site, now_ms).await,
         (Route::AdminAvailability { site }, _) => availability(api, req, site, now_ms).await,
+        (Route::AdminMediaList { site }, Method::Post) => {
+            crate::media::upload(api, req, site, now_ms).await
+        }
+        (Route::AdminMediaList { site }, _) => crate::media::list(api, req, site).await,
+        (Route::AdminMedia { site, id }, Method::Delete) => {
+            crate::media::delete(api, site, id).await
+        }
+        (Route::AdminMedia { site, id }, _) => crate::media::get(api, site, id).await,
         (Route::AdminResolve { site, id }, _) => {
             crate::questions::resolve(api, req, site, id, now_ms).await
         }

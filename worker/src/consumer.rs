@@ -23,6 +23,8 @@ pub struct Ports<'a, S> {
     pub store: &'a S,
     pub sql: &'a dyn Sql,
     pub queue: &'a dyn Queue,
+    /// R2: the media library's files (the retention sweep deletes unused ones).
+    pub blobs: &'a dyn crate::media::Blobs,
 }
 
 /// Sites one fan-out message starts (one queue send of that many ticks plus the next page).

@@ -32,6 +32,8 @@ pub struct Api<'a, S> {
     pub zones: &'a dyn crate::hours::ZoneOffsets,
     /// Snapshots parsed and feeds serialised once per version (the isolate's, like `limiter`).
     pub memo: &'a crate::memo::SnapshotMemo,
+    /// R2: the media library's files ([`crate::media`]).
+    pub blobs: &'a dyn crate::media::Blobs,
 }
 
 /// A fresh unpredictable id or secret, or 503 when no secure random source is available:
@@ -79,6 +81,11 @@ pub async fn handle<S: KvStore>(api: &Api<'_, S>, req: &ApiRequest, now_ms: Mill
             Ok(()) => ApiResponse::error(&ApiError::not_found("route")),
             Err(e) => ApiResponse::error(&e),
         },
+        // Public files for any page: their own CORS, no site snapshot read.
+        #[cfg(feature = "operators")]
+        Ok(Route::Media { site, id }) => crate::media::serve(api, req, &site, &id)
+            .await
+            .unwrap_or_else(|e| ApiResponse::error(&e)),
         Ok(r) => public::handle(api, req, &r, now_ms).await,
         Err(e) => {
             let res = ApiResponse::error(&e);
@@ -101,6 +108,7 @@ pub async fn handle<S: KvStore>(api: &Api<'_, S>, req: &ApiRequest, now_ms: Mill
     if req.method == Method::Head {
         res.body.clear();
         res.binary = None;
+        res.blob = None;
     }
     res
 }
@@ -198,5 +206,6 @@ fn demo_page(origin: &str) -> ApiResponse {
         ],
         body: include_str!("demo_page.html").replace("{{GLIMPSE_ORIGIN}}", &escaped),
         binary: None,
+        blob: None,
     }
 }

@@ -31,6 +31,9 @@ use crate::zones::IntlZones;
 
 /// The KV namespace binding name in wrangler.toml.
 const KV_BINDING: &str = "GLIMPSE";
+/// The R2 bucket binding of the media library (wrangler.operators.toml).
+#[cfg(feature = "operators")]
+const MEDIA_BINDING: &str = "MEDIA";
 /// The D1 database binding name in wrangler.toml.
 const D1_BINDING: &str = "DB";
 /// The ingestion queue's producer binding name in wrangler.toml.
@@ -392,10 +395,12 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<(
     };
     let sql = EdgeD1::new(&env);
     let producer = EdgeQueue::new(&env);
+    let blobs = EdgeR2 { env: &env };
     let ports = crate::consumer::Ports {
         store: &store,
         sql: &sql,
         queue: &producer,
+        blobs: &blobs,
     };
     match crate::consumer::consume(&ports, &messages, now_ms).await {
         Ok(()) => batch.ack_all(),
@@ -529,6 +534,152 @@ async fn to_operators(req: web_sys::Request, env: &Env) -> Result<web_sys::Respo
     }
 }
 
+/// The media library's R2 bucket ([`MEDIA_BINDING`]) as the core's [`crate::media::Blobs`].
+#[cfg(feature = "operators")]
+struct EdgeR2<'e> {
+    env: &'e Env,
+}
+
+#[cfg(feature = "operators")]
+impl EdgeR2<'_> {
+    fn bucket(&self) -> std::result::Result<worker::Bucket, StoreError> {
+        self.env
+            .bucket(MEDIA_BINDING)
+            .map_err(|e| StoreError(format!("R2 binding {MEDIA_BINDING}: {e}")))
+    }
+}
+
+#[cfg(feature = "operators")]
+impl crate::media::Blobs for EdgeR2<'_> {
+    fn head<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> LocalFuture<'a, std::result::Result<Option<crate::media::BlobMeta>, StoreError>> {
+        Box::pin(async move {
+            let object = self
+                .bucket()?
+                .head(key)
+                .await
+                .map_err(|e| StoreError(e.to_string()))?;
+            Ok(object.map(|o| crate::media::BlobMeta {
+                size: o.size(),
+                content_type: o
+                    .http_metadata()
+                    .content_type
+                    .unwrap_or_else(|| "application/octet-stream".into()),
+            }))
+        })
+    }
+
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        bytes: &'a [u8],
+        content_type: &'a str,
+    ) -> LocalFuture<'a, std::result::Result<(), StoreError>> {
+        Box::pin(async move {
+            self.bucket()?
+                .put(key, worker::Data::Bytes(bytes.to_vec()))
+                .http_metadata(worker::HttpMetadata {
+                    content_type: Some(content_type.to_string()),
+                    cache_control: Some(crate::media::IMMUTABLE.to_string()),
+                    ..Default::default()
+                })
+                .execute()
+                .await
+                .map(|_| ())
+                .map_err(|e| StoreError(e.to_string()))
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        keys: &'a [String],
+    ) -> LocalFuture<'a, std::result::Result<(), StoreError>> {
+        Box::pin(async move {
+            if keys.is_empty() {
+                return Ok(());
+            }
+            self.bucket()?
+                .delete_multiple(keys.to_vec())
+                .await
+                .map_err(|e| StoreError(e.to_string()))
+        })
+    }
+}
+
+/// The visitors' worker has no bucket: the media paths are the operators' worker's.
+#[cfg(not(feature = "operators"))]
+struct NoBlobs;
+
+#[cfg(not(feature = "operators"))]
+impl crate::media::Blobs for NoBlobs {
+    fn head<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> LocalFuture<'a, std::result::Result<Option<crate::media::BlobMeta>, StoreError>> {
+        Box::pin(async { Err(StoreError("no media bucket here".into())) })
+    }
+
+    fn put<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a [u8],
+        _: &'a str,
+    ) -> LocalFuture<'a, std::result::Result<(), StoreError>> {
+        Box::pin(async { Err(StoreError("no media bucket here".into())) })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        _: &'a [String],
+    ) -> LocalFuture<'a, std::result::Result<(), StoreError>> {
+        Box::pin(async { Err(StoreError("no media bucket here".into())) })
+    }
+}
+
+/// The core's answer with `slice` of an R2 object as its body, streamed by the runtime from
+/// R2 to the client (never through the worker's memory); 503 if R2 fails or the object went
+/// away between the core's `head` and this read.
+#[cfg(feature = "operators")]
+async fn stream_blob(
+    env: &Env,
+    res: &ApiResponse,
+    slice: &crate::http::BlobSlice,
+) -> Result<web_sys::Response> {
+    let body = match env.bucket(MEDIA_BINDING) {
+        Ok(bucket) => bucket
+            .get(slice.key.as_str())
+            .range(worker::Range::OffsetWithLength {
+                offset: slice.offset,
+                length: slice.length,
+            })
+            .execute()
+            .await
+            .ok()
+            .flatten()
+            .and_then(|o| o.body().and_then(|b| b.response_body().ok())),
+        Err(_) => None,
+    };
+    let Some(worker::ResponseBody::Stream(stream)) = body else {
+        return to_runtime(
+            &ApiResponse::error(&glimpse_shared::ApiError::unavailable()),
+            &[],
+        );
+    };
+    let headers = web_sys::Headers::new()?;
+    for (name, value) in &res.headers {
+        headers.set(name, value)?;
+    }
+    let init = web_sys::ResponseInit::new();
+    init.set_status(res.status);
+    init.set_headers(&headers);
+    Ok(web_sys::Response::new_with_opt_readable_stream_and_init(
+        Some(&stream),
+        &init,
+    )?)
+}
+
 /// The runtime's `Response` for the core's answer, with `extra` headers after its own: the
 /// headers, status and body handed over directly (no `worker::Response` in between, whose
 /// conversion would copy the body into a new array and build the init object again).
@@ -634,6 +785,10 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
         .and_then(|_| admin_token(&env));
     let sql = EdgeD1::new(&env);
     let producer = EdgeQueue::new(&env);
+    #[cfg(feature = "operators")]
+    let blobs = EdgeR2 { env: &env };
+    #[cfg(not(feature = "operators"))]
+    let blobs = NoBlobs;
     let api = Api {
         store: &store,
         admin_token: token.as_deref(),
@@ -644,8 +799,13 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
         queue: &producer,
         zones: zones(),
         memo: memo(),
+        blobs: &blobs,
     };
     let res = handle(&api, &api_req, now_ms).await;
+    #[cfg(feature = "operators")]
+    if let Some(slice) = &res.blob {
+        return stream_blob(&env, &res, slice).await;
+    }
     // The body was not read to its end: this connection cannot carry another request.
     let close: &[(&str, &str)] = if unread {
         &[("connection", "close")]

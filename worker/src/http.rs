@@ -30,6 +30,7 @@ pub const HEADERS_READ: &[&str] = &[
     "content-type",
     "if-none-match",
     "origin",
+    "range",
 ];
 
 /// The headers the core reads for a request to `route` (a subset of [`HEADERS_READ`]):
@@ -290,6 +291,17 @@ pub struct ApiResponse {
     pub body: String,
     /// A binary body (photos); sent instead of `body` when set.
     pub binary: Option<Vec<u8>>,
+    /// A stored file's bytes the edge streams as the body (media library items): the core
+    /// never holds them. Sent instead of `body` when set.
+    pub blob: Option<BlobSlice>,
+}
+
+/// Bytes `offset..offset + length` of the R2 object `key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobSlice {
+    pub key: String,
+    pub offset: u64,
+    pub length: u64,
 }
 
 impl ApiResponse {
@@ -302,6 +314,7 @@ impl ApiResponse {
             )],
             body,
             binary: None,
+            blob: None,
         }
     }
 
@@ -324,6 +337,7 @@ impl ApiResponse {
             headers: Vec::new(),
             body: String::new(),
             binary: None,
+            blob: None,
         }
     }
 

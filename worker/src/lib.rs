@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod json;
 pub mod kb;
 pub mod limit;
+pub mod media;
 pub mod memo;
 pub mod migrate;
 pub mod privacy;

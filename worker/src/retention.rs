@@ -117,7 +117,8 @@ pub fn plan(site: &str, retention_days: u32, now_ms: Millis) -> Vec<Stmt> {
 }
 
 /// One site's periodic work, bounded per invocation: one KV read (the site's retention),
-/// one D1 transaction of 9 statements, and a queue send when more remains. A site without
+/// one D1 transaction of 9 statements, the media sweep ([`crate::media::sweep`]: one query,
+/// at most one R2 delete and one D1 delete), and a queue send when more remains. A site without
 /// configuration (deleted) is left alone: its deletion removes its rows.
 pub async fn tick<S: KvStore>(
     ports: &Ports<'_, S>,
@@ -140,6 +141,10 @@ pub async fn tick<S: KvStore>(
         .and_then(|row| row.get("more"))
         .and_then(serde_json::Value::as_i64)
         .is_some_and(|m| m != 0);
+    // Media uploaded longer ago than the retention that nothing stored uses any more.
+    let cutoff = now_ms.saturating_sub(i64::from(config.retention_days) * 86_400_000);
+    let swept = crate::media::sweep(ports.sql, ports.blobs, site, cutoff).await?;
+    let more = more || swept == crate::media::DELETE_BATCH;
     if more {
         ports
             .queue

@@ -71,6 +71,7 @@ pub const ROUTES: &[(&str, &[Method])] = &[
         "/v1/sites/{site}/questions/{id}/photo",
         &[Get, Head, Put, Options],
     ),
+    ("/v1/sites/{site}/media/{id}", &[Get, Head, Options]),
     ("/v1/admin/sites", &[Get, Head]),
     ("/v1/admin/sites/{site}", &[Get, Head, Put, Delete]),
     ("/v1/admin/sites/{site}/stories", &[Get, Head]),
@@ -111,6 +112,8 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/v1/admin/sites/{site}/questions/{id}/resolve", &[Post]),
     ("/v1/admin/sites/{site}/rebuild", &[Post]),
     ("/v1/admin/sites/{site}/availability", &[Get, Head]),
+    ("/v1/admin/sites/{site}/media", &[Get, Head, Post]),
+    ("/v1/admin/sites/{site}/media/{id}", &[Get, Head, Delete]),
 ];
 
 /// Largest body of a public JSON write (poll response, event batch, question).
@@ -244,6 +247,20 @@ pub enum Route {
     AdminRebuild {
         site: String,
     },
+    /// A media library item's bytes (public; Range requests).
+    Media {
+        site: String,
+        id: String,
+    },
+    /// Operators: the media library (GET lists it, POST uploads a file).
+    AdminMediaList {
+        site: String,
+    },
+    /// Operators: one media library item (GET: it and what uses it; DELETE).
+    AdminMedia {
+        site: String,
+        id: String,
+    },
     /// Operators: live-help availability at a chosen instant (`?at=` unix ms), as the feed
     /// would show it then.
     AdminAvailability {
@@ -282,7 +299,10 @@ impl Route {
             | Route::AdminContent { site, .. }
             | Route::PollResults { site, .. }
             | Route::AdminRebuild { site }
-            | Route::AdminAvailability { site } => Some(site),
+            | Route::AdminAvailability { site }
+            | Route::Media { site, .. }
+            | Route::AdminMediaList { site }
+            | Route::AdminMedia { site, .. } => Some(site),
         }
     }
 
@@ -297,6 +317,7 @@ impl Route {
         }
         match self {
             Route::Photo { .. } => glimpse_shared::question::ImageType::MAX_BYTES,
+            Route::AdminMediaList { .. } => glimpse_shared::media::UPLOAD_MAX_BYTES,
             Route::PollResponses { .. }
             | Route::Events { .. }
             | Route::Ask { .. }
@@ -334,6 +355,8 @@ impl Route {
                 | Route::AdminResolve { .. }
                 | Route::AdminRebuild { .. }
                 | Route::AdminAvailability { .. }
+                | Route::AdminMediaList { .. }
+                | Route::AdminMedia { .. }
         )
     }
 }
@@ -454,6 +477,15 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
             site: p(0),
             id: p(1),
         },
+        "/v1/sites/{site}/media/{id}" => Route::Media {
+            site: p(0),
+            id: p(1),
+        },
+        "/v1/admin/sites/{site}/media" => Route::AdminMediaList { site: p(0) },
+        "/v1/admin/sites/{site}/media/{id}" => Route::AdminMedia {
+            site: p(0),
+            id: p(1),
+        },
         "/v1/admin/sites/{site}/questions" => Route::AdminQuestions { site: p(0) },
         "/v1/admin/sites/{site}/kb/recount" => Route::KbRecount { site: p(0) },
         "/v1/admin/sites/{site}/kb" => Route::KbEntries { site: p(0) },
@@ -533,7 +565,7 @@ pub fn is_operators_path(path: &str) -> bool {
         )
         || matches!(
             find(path).map(|(template, _)| template),
-            Some("/v1/sites/{site}/kb" | "/kb/{site}")
+            Some("/v1/sites/{site}/kb" | "/kb/{site}" | "/v1/sites/{site}/media/{id}")
         )
 }
 
@@ -612,6 +644,7 @@ mod tests {
                         | Route::KbPage { .. }
                         | Route::KbEntryPage { .. }
                         | Route::KbFeedback { .. }
+                        | Route::Media { .. }
                 );
                 assert_eq!(r.is_admin() || kb_read, is_operators_path(&path), "{path}");
             }

@@ -124,7 +124,9 @@ pub async fn delete<S: KvStore>(
         .and_then(|row| row.get("more"))
         .and_then(serde_json::Value::as_i64)
         .is_none_or(|more| more != 0);
-    let remaining = kv_remaining || rows_remaining;
+    // The media library's files in R2 and their rows, a batch at a time.
+    let media_remaining = crate::media::delete_some(api, site).await?;
+    let remaining = kv_remaining || rows_remaining || media_remaining;
     if !remaining {
         api.sql
             .query(&Stmt::new("DELETE FROM sites WHERE site = ?1").bind(site))

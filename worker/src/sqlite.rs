@@ -28,6 +28,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_responses.sql",
         include_str!("../migrations/0003_responses.sql"),
     ),
+    (
+        "0004_media.sql",
+        include_str!("../migrations/0004_media.sql"),
+    ),
 ];
 
 /// A SQLite database with Glimpse's schema.

@@ -69,6 +69,8 @@ impl KvEntries for SiteContent {
             queue: &queue,
             zones: &glimpse_worker::hours::TzDatabase,
             memo: &glimpse_worker::memo::SnapshotMemo::default(),
+            // Content files name media by URL; seeding uploads none.
+            blobs: &glimpse_worker::media::MemoryBlobs::default(),
         };
         let site = &self.site.id;
         let mut puts: Vec<(String, String)> =

@@ -37,6 +37,8 @@ pub struct H<S> {
     pub budget: Budget,
     /// Parsed snapshots and serialised feeds, kept across requests like an isolate's.
     pub memo: glimpse_worker::memo::SnapshotMemo,
+    /// R2: the media library's files.
+    pub blobs: glimpse_worker::media::MemoryBlobs,
 }
 
 impl<S: KvStore> H<S> {
@@ -54,6 +56,7 @@ impl<S: KvStore> H<S> {
             counts: Counts::default(),
             budget: Budget::CLOUDFLARE,
             memo: glimpse_worker::memo::SnapshotMemo::default(),
+            blobs: glimpse_worker::media::MemoryBlobs::default(),
         }
     }
 
@@ -90,6 +93,7 @@ impl<S: KvStore> H<S> {
             store: &store,
             sql: &sql,
             queue: &queue,
+            blobs: &self.blobs,
         };
         let res = pollster::block_on(consume(&ports, messages, now)).map_err(|e| e.to_string());
         self.check_budget("queue consumer");
@@ -132,6 +136,7 @@ impl<S: KvStore> H<S> {
             queue: &queue,
             zones: &glimpse_worker::hours::TzDatabase,
             memo: &self.memo,
+            blobs: &self.blobs,
         };
         let what = format!("{} {}", req.method.as_str(), req.path);
         let res = pollster::block_on(handle(&api, &req, now));
