@@ -32,6 +32,20 @@
       if (early[e] && early[e].length) G.q[G.q.length] = [early[e][0], early[e][1]];
     }
   }
+  // A link to a story opens it on arrival: `#glimpse=<story-id>` or `?glimpse=<story-id>`
+  // (a story id is a slug), and so does following such a `#` link on the page. Once per
+  // page, however many tags.
+  if (!G.d) {
+    G.d = 1;
+    var link = function () {
+      var m = /[?&#]glimpse=([a-z0-9][a-z0-9-]{0,62})(?=[&#]|$)/.exec(
+        w.location.search + w.location.hash
+      );
+      if (m) G("open", { story: m[1] });
+    };
+    link();
+    w.addEventListener("hashchange", link);
+  }
   // Sites already mounted (or mounting) on this page: one widget per site, however many
   // times and wherever the snippet was pasted.
   var mounted = G.s || (G.s = {});
