@@ -325,6 +325,14 @@ fn the_knowledge_base_page_has_no_serious_accessibility_violations() -> Result {
             "/kb/demo?q=zzzqqq",
             "the knowledge-base page without results",
         ),
+        (
+            "/kb/demo/stories/reset-password",
+            "a knowledge-base entry's page",
+        ),
+        (
+            "/kb/demo/stories/reset-password?lang=es&voted=no",
+            "a knowledge-base entry's page answered, in Spanish",
+        ),
     ] {
         page.goto(&stack.url(path))?;
         page.wait_visible("h1")?;

@@ -279,6 +279,7 @@ fn knowledge_base_reads_are_answered_by_the_edge_cache_and_threads_never_are() -
     for path in [
         "/kb/demo",
         "/kb/demo?q=password",
+        "/kb/demo/stories/reset-password",
         "/v1/sites/demo/kb?q=order",
     ] {
         let get = || stack.request("GET", path, &[("origin", &o)], "");
