@@ -108,8 +108,9 @@ pub struct KbPicture {
 }
 
 impl KbPicture {
-    /// The pictures of `story`'s image slides, with their alt text in each language the
-    /// story is translated into (videos have no picture).
+    /// The pictures of `story`'s slides — each image, and each video's poster (with the
+    /// video's alt text; none: a decorative picture) — with their alt text in each language
+    /// the story is translated into. A video without a poster has no picture.
     pub fn of_story(story: &crate::Story) -> Vec<KbPicture> {
         let localized: Vec<(&String, crate::Story)> = story
             .translations
@@ -118,6 +119,11 @@ impl KbPicture {
             .collect();
         let image = |m: Option<&crate::Media>| match m {
             Some(crate::Media::Image { url, alt, .. }) => Some((url.clone(), alt.clone())),
+            Some(crate::Media::Video {
+                poster: Some(poster),
+                alt,
+                ..
+            }) => Some((poster.clone(), alt.clone().unwrap_or_default())),
             _ => None,
         };
         story
@@ -818,12 +824,13 @@ mod tests {
                 "slides": [
                     {"text": "Open Settings", "media": {"kind": "image", "url": first, "alt": "The settings screen"}},
                     {"text": "Watch", "media": {"kind": "video", "url": "/media/demo/tap.webm", "alt": "A tap"}},
+                    {"text": "Watch again", "media": {"kind": "video", "url": "/media/demo/tap.webm", "alt": "A second tap", "poster": "/media/demo/tap.webp"}},
                     {"text": "Tap Reset", "media": {"kind": "image", "url": "/media/demo/2.webp", "alt": "The reset button"}},
                     {"text": "Done"}
                 ],
                 "publish_at": publish_at, "expires_at": publish_at + 86_400_000,
                 "translations": {"es": {"title": "Restablecer", "slides": [
-                    {"alt": "La pantalla de ajustes"}, {"alt": "Un toque"}, {}
+                    {"alt": "La pantalla de ajustes"}, {"alt": "Un toque"}, {"alt": "Otro toque"}, {}
                 ]}}
             }))
             .expect("a valid story")
@@ -835,12 +842,23 @@ mod tests {
                 .iter()
                 .map(|p| p.url.as_str())
                 .collect::<Vec<_>>(),
-            ["https://cdn.example/1.webp", "/media/demo/2.webp"]
+            [
+                "https://cdn.example/1.webp",
+                "/media/demo/tap.webp",
+                "/media/demo/2.webp"
+            ]
         );
-        assert_eq!(alts(&e), ["The settings screen", "The reset button"]);
+        // Images, and a video's poster with the video's alt text; a video without one has none.
+        assert_eq!(
+            alts(&e),
+            ["The settings screen", "A second tap", "The reset button"]
+        );
         // Spanish reads its alt text where it has one, the source's elsewhere.
         let es = e.localized("es-ES");
-        assert_eq!(alts(&es), ["La pantalla de ajustes", "The reset button"]);
+        assert_eq!(
+            alts(&es),
+            ["La pantalla de ajustes", "Otro toque", "The reset button"]
+        );
         assert!(es.pictures.iter().all(|p| p.translations.is_empty()));
         // Stored before pictures existed: none, and it still reads.
         let old: KbEntry = serde_json::from_value(serde_json::json!({

@@ -1463,3 +1463,23 @@ fn answers_are_rate_limited_per_address_like_the_other_public_writes() {
     assert!(res.get_header("retry-after").is_some());
     assert_eq!(h.queue.take(100).len(), 3);
 }
+
+#[test]
+fn a_videos_poster_is_its_slides_picture() {
+    let h = seeded();
+    let mut st = story("reset", T0, T0 + HOUR);
+    st["slides"][0]["media"] = json!({"kind": "video", "url": "/media/demo/tap.webm",
+        "alt": "A finger taps Reset", "poster": "/media/demo/tap.webp"});
+    assert_eq!(
+        h.put("/v1/admin/sites/demo/stories/reset", st, T0).status,
+        200
+    );
+    let page = get(&h, "/kb/demo/stories/reset").body;
+    assert!(
+        page.contains(
+            "<img src=\"/media/demo/tap.webp\" alt=\"A finger taps Reset\" loading=\"lazy\""
+        ),
+        "{page}"
+    );
+    assert!(!page.contains("tap.webm"), "{page}");
+}
