@@ -298,7 +298,8 @@ fn admin_token(env: &Env) -> Option<String> {
 }
 
 /// The `LOCAL_DRAIN_MAX_BYTES` var: how much more of an unread body to read and discard
-/// before answering, beyond [`ApiRequest::DRAIN_MAX`]. Unset when deployed (the rest is
+/// before answering, beyond [`ApiRequest::DRAIN_MAX`], while the client keeps sending it
+/// ([`drain_while_sent`]). Unset when deployed (the rest is
 /// cancelled: reading it would only cost CPU time). `wrangler dev`'s proxy cannot reuse its
 /// connection to the worker after a cancelled body (cloudflare/workers-sdk#15709, #15203;
 /// fixed in wranglers that need Node 22): the next non-GET request through it gets the
@@ -472,6 +473,43 @@ async fn drain(reader: &ReadableStreamDefaultReader, budget: usize) -> bool {
         match next_chunk(reader).await {
             Some(chunk) => seen = seen.saturating_add(chunk.length() as usize),
             None => return true,
+        }
+    }
+    false
+}
+
+/// How long [`drain_while_sent`] waits for the next chunk, in ms: a client that stops
+/// sending (waiting for the answer first, as curl does for large bodies with `Expect:
+/// 100-continue`, or trickling its body) is answered after this instead of being waited for.
+const LOCAL_DRAIN_IDLE_MS: u64 = 150;
+
+/// [`drain`] for local runs ([`local_drain_max`]): reads and discards at most `budget`
+/// bytes while they keep coming; `true` if the body ended, `false` if it goes on past
+/// `budget` or no chunk came within [`LOCAL_DRAIN_IDLE_MS`] (the caller cancels it).
+async fn drain_while_sent(reader: &ReadableStreamDefaultReader, budget: usize) -> bool {
+    use std::future::Future;
+    use std::task::Poll;
+    let mut seen = 0usize;
+    while seen <= budget {
+        let mut read = Box::pin(next_chunk(reader));
+        let mut idle = Box::pin(worker::Delay::from(std::time::Duration::from_millis(
+            LOCAL_DRAIN_IDLE_MS,
+        )));
+        let step = std::future::poll_fn(|cx| {
+            if let Poll::Ready(chunk) = read.as_mut().poll(cx) {
+                return Poll::Ready(Some(chunk));
+            }
+            if idle.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(None);
+            }
+            Poll::Pending
+        })
+        .await;
+        match step {
+            Some(Some(chunk)) => seen = seen.saturating_add(chunk.length() as usize),
+            Some(None) => return true,
+            // The client is waiting: its pending read ends when the caller cancels the body.
+            None => return false,
         }
     }
     false
@@ -744,9 +782,10 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
             0
         };
         unread = !drain(&reader, budget).await;
-        // Locally, wrangler dev's proxy cannot survive a cancelled body: read the rest too.
+        // Locally, wrangler dev's proxy cannot survive a cancelled body: read the rest too,
+        // as long as the client keeps sending it.
         if unread && let Some(local) = local_drain_max(&env) {
-            unread = !drain(&reader, local).await;
+            unread = !drain_while_sent(&reader, local).await;
         }
         if unread {
             cancel_rest(reader).await;
