@@ -72,7 +72,11 @@ fn a_link_to_a_story_opens_it() -> Result {
         );
         page.click("[data-testid=glimpse-launcher]")?;
         page.wait_visible("[data-testid=glimpse-tray]")?;
-        assert!(page.exceptions().is_empty(), "{url}: {:?}", page.exceptions());
+        assert!(
+            page.exceptions().is_empty(),
+            "{url}: {:?}",
+            page.exceptions()
+        );
     }
     Ok(())
 }

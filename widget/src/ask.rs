@@ -168,8 +168,9 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
                                 thread.set(Some(t));
                             }
                         }
-                        // Expired or deleted on the server: the token is no use any more.
-                        Ok((404, _)) => forget(&c.id),
+                        // Expired or deleted on the server (401: the token opens nothing
+                        // there any more; 404 from older workers): the token is no use.
+                        Ok((401 | 404, _)) => forget(&c.id),
                         _ => {}
                     }
                 });
@@ -190,7 +191,7 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
             let forget = forget.clone();
             leptos::task::spawn_local(async move {
                 match crate::api::send_auth("DELETE", &url, &c.token).await {
-                    Ok((204 | 404, _)) => forget(&c.id),
+                    Ok((204 | 401 | 404, _)) => forget(&c.id),
                     Ok((_, text)) => {
                         let msg = serde_json::from_str::<serde_json::Value>(&text)
                             .ok()

@@ -50,7 +50,11 @@ pub(crate) async fn handle<S: KvStore>(
         (Route::AdminContent { site, kind, id }, _) => get_item(api, site, *kind, id).await,
         (Route::PollResults { site, poll }, _) => results(api, site, poll).await,
         (Route::AdminQuestions { site }, _) => crate::questions::list_open(api, req, site).await,
-        (Route::Rollups { site }, _) => crate::rollups::list(api.sql, req, site).await,
+        // A deleted (or never created) site has no roll-ups to list: 404, like its other reads.
+        (Route::Rollups { site }, _) => match load_site(api, site).await {
+            Ok(_) => crate::rollups::list(api.sql, req, site).await,
+            Err(e) => Err(e),
+        },
         (Route::Report { site }, _) => match load_site(api, site).await {
             Ok(s) => crate::rollups::report(api.sql, req, &s, now_ms).await,
             Err(e) => Err(e),

@@ -109,17 +109,30 @@ impl Row {
 
 const COLUMNS: &str = "id, kind, content_type, bytes, name, created_at";
 
+/// Longest `?name=` an upload may give, in characters (400 above).
+pub const NAME_PARAM_MAX: usize = 500;
+
 /// The file name an upload gives in `?name=`: its last path segment, without control
-/// characters, at most 120 characters; empty if none.
-fn upload_name(req: &ApiRequest) -> String {
+/// characters, at most 120 characters kept; empty if none. `400` naming `name` over
+/// [`NAME_PARAM_MAX`] characters.
+fn upload_name(req: &ApiRequest) -> Result<String, ApiError> {
     let raw = req.query_param("name").unwrap_or_default();
+    if raw.chars().count() > NAME_PARAM_MAX {
+        return Err(ApiError::new(
+            400,
+            "invalid",
+            format!("name must be at most {NAME_PARAM_MAX} characters"),
+        )
+        .with_field("name"));
+    }
     let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
-    last.chars()
+    Ok(last
+        .chars()
         .filter(|c| !c.is_control())
         .take(120)
         .collect::<String>()
         .trim()
-        .to_string()
+        .to_string())
 }
 
 /// `POST /v1/admin/sites/{site}/media?name=FILE` with the file as the body: `201` and the
@@ -134,6 +147,7 @@ pub async fn upload<S: KvStore>(
     now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
     crate::admin::load_site_pub(api, site).await?;
+    let name = upload_name(req)?;
     let bytes = &req.body;
     if bytes.is_empty() {
         return Err(ApiError::new(
@@ -172,7 +186,6 @@ pub async fn upload<S: KvStore>(
         .await
         .map_err(unavailable)?;
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
-    let name = upload_name(req);
     api.sql
         .query(
             &Stmt::new(
@@ -484,6 +497,9 @@ pub async fn serve<S>(
             )
             .with_header("cross-origin-resource-policy", "cross-origin")
     };
+    if !is_media_id(id) {
+        return Err(not_found_media());
+    }
     if req.method == Method::Options {
         return Ok(public(
             ApiResponse::empty(204)
@@ -491,9 +507,6 @@ pub async fn serve<S>(
                 .with_header("access-control-allow-headers", "Range")
                 .with_header("access-control-max-age", "86400"),
         ));
-    }
-    if !is_media_id(id) {
-        return Err(not_found_media());
     }
     let key = media_key(site, id);
     let meta = api

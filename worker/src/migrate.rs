@@ -174,7 +174,9 @@ pub async fn rebuild<S: KvStore>(
     now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
     let cursor = match req.query_param("cursor") {
+        // An empty cursor is the first step, like none.
         None => Cursor::default(),
+        Some(c) if c.is_empty() => Cursor::default(),
         Some(c) => Cursor::parse(&c).ok_or_else(|| {
             ApiError::new(400, "invalid_cursor", "cursor is not one this API gave")
                 .with_field("cursor")

@@ -180,11 +180,29 @@ async fn authorized<S: KvStore>(
     api.auth_failures
         .check(&client, now_ms)
         .map_err(crate::door::throttled)?;
-    let q = load(api, site, id).await?;
+    // Without any token the answer is 401 whether or not the question exists: nothing is
+    // read, and nothing is told about it.
+    if req.bearer().is_none_or(str::is_empty) {
+        return Err(ApiError::unauthorized(
+            "send Authorization: Bearer <the thread's token>",
+        ));
+    }
     let given = req.bearer().unwrap_or("").as_bytes();
     let admin = api
         .admin_token
         .is_some_and(|t| !t.is_empty() && constant_time_eq(given, t.as_bytes()));
+    // Only operators learn that a question does not exist: any other token gets the 401 a
+    // wrong token gets, so tokens cannot probe for questions.
+    let q = match load(api, site, id).await {
+        Ok(q) => q,
+        Err(e) if e.status == 404 && !admin => {
+            api.auth_failures.fail(&client, now_ms);
+            return Err(ApiError::unauthorized(
+                "send Authorization: Bearer <the thread's token>",
+            ));
+        }
+        Err(e) => return Err(e),
+    };
     if admin || crate::door::token_matches(&q.token, req.bearer().unwrap_or("")) {
         Ok(q)
     } else {

@@ -192,7 +192,9 @@ fn questions_stored_with_a_plain_token_still_open_with_it() {
         h.call(with_token(Method::Delete, path, token), T0).status,
         204
     );
-    assert_eq!(h.call(with_token(Method::Get, path, token), T0).status, 404);
+    // Gone: its token opens nothing (401, as for any token; only operators get 404).
+    assert_eq!(h.call(with_token(Method::Get, path, token), T0).status, 401);
+    assert_eq!(h.admin(Method::Get, path, None, T0).status, 404);
 }
 
 #[test]
@@ -242,7 +244,7 @@ fn a_visitor_deletes_their_whole_thread_and_nobody_else_can() {
     assert_eq!(left, Vec::<String>::new());
     assert_eq!(
         h.call(with_token(Method::Get, &path, &token), T0).status,
-        404
+        401
     );
     // The other thread is untouched.
     let other_path = format!("/v1/sites/demo/questions/{other}");
@@ -425,4 +427,27 @@ fn a_vote_still_on_its_way_when_the_site_is_deleted_brings_nothing_back() {
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(rows[0]["n"], json!(0), "{table}");
     }
+}
+
+#[test]
+fn a_thread_without_a_token_is_401_whether_or_not_it_exists() {
+    let h = seeded();
+    let (id, _) = ask(&h);
+    for path in [
+        format!("/v1/sites/demo/questions/{id}"),
+        "/v1/sites/demo/questions/v09zzsz80p83w2q1lutnxdv2ln".to_string(),
+        format!("/v1/sites/demo/questions/{id}/photo"),
+        "/v1/sites/demo/questions/v09zzsz80p83w2q1lutnxdv2ln/photo".to_string(),
+    ] {
+        for method in [Method::Get, Method::Delete] {
+            if method == Method::Delete && path.ends_with("/photo") {
+                continue;
+            }
+            let res = h.call(ApiRequest::new(method, &path), T0 + 1);
+            assert_eq!(res.status, 401, "{} {path}: {}", method.as_str(), res.body);
+            assert!(res.get_header("www-authenticate").is_some());
+        }
+    }
+    // The thread is still there for its token.
+    assert_eq!(h.kv.keys().iter().filter(|k| k.contains(&id)).count(), 1);
 }

@@ -148,6 +148,15 @@ fn uploads_are_typed_by_their_bytes_and_served_whole_or_by_range() {
         Some(n.to_string().as_str())
     );
     assert!(res.blob.is_none());
+    // A preflight from any page, for a real id only.
+    let res = h.call(ApiRequest::new(Method::Options, webm), T0);
+    assert_eq!(res.status, 204);
+    assert_eq!(res.get_header("access-control-allow-origin"), Some("*"));
+    let res = h.call(
+        ApiRequest::new(Method::Options, "/v1/sites/demo/media/null"),
+        T0,
+    );
+    assert_eq!(res.status, 404);
     // Unknown items and ids of the wrong shape: 404.
     for path in [
         "/v1/sites/demo/media/00000000000000000000000000000000",
@@ -188,6 +197,14 @@ fn what_is_not_media_or_too_big_is_refused_and_nothing_is_stored() {
             .as_str()
             .unwrap_or("")
             .contains("captions")
+    );
+    // A name no file has.
+    let res = upload(&h, &"n".repeat(501), "image/png", PNG, T0);
+    assert_eq!(
+        (res.status, field(&res)),
+        (400, "name".to_string()),
+        "{}",
+        res.body
     );
     // An unknown site.
     let mut req = ApiRequest::new(Method::Post, "/v1/admin/sites/nope/media")
