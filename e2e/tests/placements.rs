@@ -80,3 +80,92 @@ fn a_link_to_a_story_opens_it() -> Result {
     }
     Ok(())
 }
+
+/// `document.getElementById(host)`'s strip: the story ids of its buttons, in order.
+fn strip_ids(page: &mut Page<'_>, host: &str) -> Result<Vec<String>> {
+    let v = page.eval(&format!(
+        "(() => {{ const r = document.getElementById({}).shadowRoot; if (!r) return []; \
+         return [...r.querySelectorAll('button[data-story]')].map(b => b.dataset.story); }})()",
+        serde_json::json!(host)
+    ))?;
+    Ok(serde_json::from_value(v).unwrap_or_default())
+}
+
+#[test]
+#[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
+fn stories_show_inline_in_the_page_and_play_in_the_same_player() -> Result {
+    let stack = Stack::start_demo()?;
+    stack.without_demo_session()?;
+    let expected: Vec<String> = stack
+        .demo_stories_on("/demo/help")
+        .iter()
+        .map(|s| s.id.clone())
+        .collect();
+    assert!(expected.len() >= 2, "{expected:?}");
+    let mut browser = Browser::launch(&stack.tools.chromium)?;
+    let mut page = open_at(&mut browser, &stack.url("/demo/help"))?;
+    page.call(
+        "Page.addScriptToEvaluateOnNewDocument",
+        serde_json::json!({ "source": glimpse_e2e::cdp::HOST_GUARD }),
+    )?;
+    page.goto(&stack.url("/demo/help"))?;
+    // Both strips — the page's `[data-glimpse-stories]` and the one a script mounted — list
+    // the stories this page shows, in the feed's order, without any click.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (a, b) = (
+            strip_ids(&mut page, "stories")?,
+            strip_ids(&mut page, "later")?,
+        );
+        if a == expected && b == expected {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("strips {a:?} / {b:?}, expected {expected:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Each shows its cover picture (the first slide's), loaded.
+    page.wait_for(
+        "(() => { const imgs = [...document.getElementById('stories').shadowRoot.querySelectorAll('img')]; \
+         return imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0); })()",
+        Duration::from_secs(20),
+    )?;
+    page.screenshot("96-inline-strip")?;
+    // The host page's CSS (dashed red borders on every button and image) does not reach it.
+    let border = page.eval(
+        "getComputedStyle(document.getElementById('stories').shadowRoot.querySelector('button')).borderTopStyle",
+    )?;
+    assert_eq!(border, serde_json::json!("none"));
+    // Titles are the stories' own, as text.
+    let first = &expected[0];
+    let title = stack
+        .demo
+        .stories
+        .iter()
+        .find(|s| &s.id == first)
+        .map(|s| s.title.clone())
+        .unwrap_or_default();
+    let shown = page.eval(&format!(
+        "document.getElementById('stories').shadowRoot.querySelector('[data-story={first}] .title').textContent"
+    ))?;
+    assert_eq!(shown, serde_json::json!(title));
+    // A tap opens it in the player; once watched, its ring shows it as seen.
+    page.eval(&format!(
+        "document.getElementById('stories').shadowRoot.querySelector('[data-story={first}]').click(), true"
+    ))?;
+    page.wait_text(
+        "[data-testid=glimpse-slide-text]",
+        &first_slide(&stack, first)?,
+    )?;
+    page.press("Escape")?;
+    page.wait_gone("[data-testid=glimpse-viewer]")?;
+    page.wait_for(
+        &format!(
+            "document.getElementById('stories').shadowRoot.querySelector('[data-story={first}]').classList.contains('seen')"
+        ),
+        Duration::from_secs(10),
+    )?;
+    page.assert_host_page_clean()?;
+    Ok(())
+}

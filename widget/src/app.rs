@@ -245,6 +245,10 @@ pub fn App(
             }
         });
         browser::save_json(&seen_key, &seen.get_untracked());
+        // The page's story strips show it as seen.
+        if let Some(inst) = shell::get(shell) {
+            shell::refresh_strips(&inst);
+        }
     });
     let unseen = Memo::new(move |_| {
         seen.with(|seen| stories.with(|s| unseen(s.iter().map(|st| st.id.as_str()), seen)))

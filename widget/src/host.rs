@@ -186,6 +186,7 @@ fn show_on_top(host: &web_sys::Element) {
 
 /// `Glimpse('page', {labels})` (a new page view: targeting is decided again, delays count
 /// from now; `labels`, an array or a comma-separated string, replace the page's labels),
+/// `Glimpse('mount', {el, site?})` (a story strip in `el`, [`crate::strip`]),
 /// `Glimpse('open')`, `Glimpse('open', {story: id})`, `Glimpse('close')`, and for operators
 /// `Glimpse('preview', {story: {…}})` (a whole story, validated, shown in the real player
 /// without tracking); `{site}` in the argument limits the command to one instance.
@@ -199,6 +200,25 @@ pub fn command(name: &str, arg: &JsValue) {
     let command = match name {
         "page" => {
             shell::new_page_view(get("site").as_deref(), page_labels(arg));
+            return;
+        }
+        "mount" => {
+            // `Glimpse('mount', {el, site?})`: a story strip in that element.
+            match js_sys::Reflect::get(arg, &JsValue::from_str("el"))
+                .ok()
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                Some(el) => {
+                    let _ = el.set_attribute(
+                        "data-glimpse-stories",
+                        get("site").as_deref().unwrap_or(""),
+                    );
+                    for inst in shell::all() {
+                        shell::refresh_strips(&inst);
+                    }
+                }
+                None => crate::warn("mount needs {el: an HTML element}"),
+            }
             return;
         }
         "open" => Command::Open(get("story")),

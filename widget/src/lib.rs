@@ -22,6 +22,7 @@ mod pristine;
 pub mod scroll_lock;
 pub mod search;
 pub mod shell;
+pub mod strip;
 pub mod targeting;
 pub mod telemetry;
 pub mod viewer;

@@ -431,6 +431,7 @@ fn apply(inst: &Rc<Instance>, visible: Visible, decision: u32) {
     }
     *inst.visible.borrow_mut() = Some(visible);
     show_launcher(inst, state);
+    refresh_strips(inst);
     let handler = match &*inst.app.borrow() {
         AppState::Ready(h) => Some(h.clone()),
         _ => None,
@@ -443,6 +444,20 @@ fn apply(inst: &Rc<Instance>, visible: Visible, decision: u32) {
             }
         }
     }
+}
+
+/// Fills the page's story strips ([`crate::strip`], its own chunk, fetched only when the
+/// page has one) with what this page view shows, once the feed has loaded.
+pub fn refresh_strips(inst: &Rc<Instance>) {
+    if inst.visible.borrow().is_none() || !crate::strip::wanted() {
+        return;
+    }
+    let id = inst.id;
+    wasm_bindgen_futures::spawn_local(async move {
+        if with_retries(|| crate::strip::render(id)).await.is_err() {
+            crate::warn("the story strip could not load");
+        }
+    });
 }
 
 /// The page view's labels and when it began (unix ms, server-corrected clock).
@@ -554,7 +569,7 @@ fn watch_route() {
 }
 
 /// The story ids this visitor has seen on `site` (a JSON array in localStorage).
-fn seen_ids(site: &str) -> Vec<String> {
+pub(crate) fn seen_ids(site: &str) -> Vec<String> {
     browser::load(&seen_key(site))
         .and_then(|t| crate::pristine::json_parse(&t))
         .map(|a| strings(&a, None).collect())
