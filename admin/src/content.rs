@@ -792,26 +792,22 @@ fn SlideEditor(draft: RwSignal<Story>, i: usize) -> impl IntoView {
             </div>
             <Show when=move || media_kind() == "video">
                 <div class="row">
-                    <label class="field grow">
-                        <span>"Poster picture (shown until the video plays)"</span>
-                        <input
-                            type="url"
-                            data-testid=format!("slide-{i}-media-poster")
-                            prop:value=poster
-                            on:input=move |ev| set_video_part(false, event_target_value(&ev))
-                        />
-                        <crate::media::Choose kind=MediaKind::Image on_pick=Callback::new(move |url| set_video_part(false, url)) testid=format!("slide-{i}-choose-poster") />
-                    </label>
-                    <label class="field grow">
-                        <span>"Captions (WebVTT, shown by default)"</span>
-                        <input
-                            type="url"
-                            data-testid=format!("slide-{i}-media-captions")
-                            prop:value=captions
-                            on:input=move |ev| set_video_part(true, event_target_value(&ev))
-                        />
-                        <crate::media::Choose kind=MediaKind::Captions on_pick=Callback::new(move |url| set_video_part(true, url)) testid=format!("slide-{i}-choose-captions") />
-                    </label>
+                    <crate::media::MediaField
+                        label="Poster picture (shown until the video plays)"
+                        testid=format!("slide-{i}-media-poster")
+                        choose=format!("slide-{i}-choose-poster")
+                        kind=MediaKind::Image
+                        value=Signal::derive(poster)
+                        set=Callback::new(move |url| set_video_part(false, url))
+                    />
+                    <crate::media::MediaField
+                        label="Captions (WebVTT, shown by default)"
+                        testid=format!("slide-{i}-media-captions")
+                        choose=format!("slide-{i}-choose-captions")
+                        kind=MediaKind::Captions
+                        value=Signal::derive(captions)
+                        set=Callback::new(move |url| set_video_part(true, url))
+                    />
                 </div>
             </Show>
             <label class="field">

@@ -385,3 +385,29 @@ pub fn Choose(
         </span>
     }
 }
+
+/// A URL field for one of a slide's files (`label`, the input's `testid`), with
+/// [`Choose`] (`choose`: its test id) to pick it from the library: typing or picking calls
+/// `set` with the URL.
+#[component]
+pub fn MediaField(
+    label: &'static str,
+    #[prop(into)] testid: String,
+    #[prop(into)] choose: String,
+    kind: MediaKind,
+    value: Signal<String>,
+    set: Callback<String>,
+) -> impl IntoView {
+    view! {
+        <label class="field grow">
+            <span>{label}</span>
+            <input
+                type="url"
+                data-testid=testid
+                prop:value=move || value.get()
+                on:input=move |ev| set.run(event_target_value(&ev))
+            />
+            <Choose kind=kind on_pick=set testid=choose />
+        </label>
+    }
+}

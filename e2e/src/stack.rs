@@ -148,6 +148,21 @@ impl Stack {
         xtask::wrangler::http(self.server.port, method, path, headers, body)
     }
 
+    /// A new tab of `browser` signed in to the operators' console (1280×900), once its
+    /// navigation shows.
+    pub fn console<'b>(
+        &self,
+        browser: &'b mut crate::cdp::Browser,
+    ) -> Result<crate::cdp::Page<'b>> {
+        let mut page = browser.new_page()?;
+        page.set_viewport(1280, 900)?;
+        page.goto(&self.url("/admin/"))?;
+        page.fill("[data-testid=token]", &self.admin_token)?;
+        page.click("[data-testid=signin] button[type=submit]")?;
+        page.wait_visible("[data-testid=nav-stories]")?;
+        Ok(page)
+    }
+
     /// [`Stack::request`] sent once: a 503 from wrangler dev's own proxy is returned, not
     /// retried (for the tests that show the worker never causes one).
     pub fn request_once(

@@ -12,16 +12,6 @@ use serde_json::{Value, json};
 
 const CUE: &str = "Tap Forgot password";
 
-fn sign_in<'b>(browser: &'b mut Browser, stack: &Stack) -> Result<Page<'b>> {
-    let mut page = browser.new_page()?;
-    page.set_viewport(1280, 900)?;
-    page.goto(&stack.url("/admin/"))?;
-    page.fill("[data-testid=token]", &stack.admin_token)?;
-    page.click("[data-testid=signin] button[type=submit]")?;
-    page.wait_visible("[data-testid=nav-media]")?;
-    Ok(page)
-}
-
 /// Gives the file input `selector` the files at `paths`, as choosing them would.
 fn choose_files(page: &mut Page<'_>, selector: &str, paths: &[&std::path::Path]) -> Result {
     let input = page.call("Runtime.evaluate", json!({ "expression": deep(selector) }))?;
@@ -78,7 +68,7 @@ fn uploaded_video_with_poster_and_captions_plays_in_the_widget() -> Result {
     .map_err(|e| e.to_string())?;
 
     let mut browser = Browser::launch(&stack.tools.chromium)?;
-    let mut page = sign_in(&mut browser, &stack)?;
+    let mut page = stack.console(&mut browser)?;
     page.click("[data-testid=nav-media]")?;
     page.wait_visible("[data-testid=media-upload]")?;
     choose_files(

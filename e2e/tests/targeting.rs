@@ -160,22 +160,13 @@ fn a_frequency_cap_holds_across_page_loads() -> Result {
 }
 
 /// The console at /admin/, signed in with the stack's admin token.
-fn sign_in<'b>(browser: &'b mut Browser, stack: &Stack) -> Result<Page<'b>> {
-    let mut page = browser.new_page()?;
-    page.set_viewport(1280, 900)?;
-    page.goto(&stack.url("/admin/"))?;
-    page.fill("[data-testid=token]", &stack.admin_token)?;
-    page.click("[data-testid=signin] button[type=submit]")?;
-    Ok(page)
-}
-
 #[test]
 #[ignore = "needs the built worker and Chromium: run by `cargo xtask test`"]
 fn operators_edit_rules_with_a_tester_and_visitors_get_what_it_said() -> Result {
     let stack = Stack::start_demo()?;
     stack.without_demo_session()?;
     let mut browser = Browser::launch(&stack.tools.chromium)?;
-    let mut page = sign_in(&mut browser, &stack)?;
+    let mut page = stack.console(&mut browser)?;
     page.wait_visible("[data-testid=story-subscription-plans]")?;
     page.click("[data-testid=story-subscription-plans] button.link")?;
     page.wait_visible("[data-testid=story-targeting]")?;
@@ -439,7 +430,7 @@ fn visitors_read_english_spanish_and_bokmal_with_english_for_the_rest() -> Resul
 fn operators_translate_a_knowledge_base_entry_side_by_side() -> Result {
     let stack = Stack::start_demo()?;
     let mut browser = Browser::launch(&stack.tools.chromium)?;
-    let mut page = sign_in(&mut browser, &stack)?;
+    let mut page = stack.console(&mut browser)?;
     page.click("[data-testid=nav-kb]")?;
     page.click("[data-testid=kb-story-track-order] [data-testid=kb-edit]")?;
     // The story's own translations come with its entry, beside the English.
