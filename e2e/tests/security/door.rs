@@ -170,13 +170,16 @@ fn a_visitor_deletes_their_conversation_and_tokens_leave_with_retention() -> Res
         &format!("!(localStorage.getItem('glimpse:demo:threads') || '').includes('{id}')"),
         TIMEOUT,
     )?;
-    // Gone on the server: the thread, and from the operators' inbox.
+    // Gone on the server: its token opens nothing (401, like any token), operators find
+    // nothing (404), and it left the operators' inbox.
     let res = stack.request(
         "GET",
         &format!("/v1/sites/demo/questions/{id}"),
         &[("authorization", &format!("Bearer {token}"))],
         "",
     )?;
+    assert_eq!(res.status, 401, "{}", res.body);
+    let res = stack.admin("GET", &format!("/v1/sites/demo/questions/{id}"), "")?;
     assert_eq!(res.status, 404, "{}", res.body);
     let inbox = stack.admin("GET", "/v1/admin/sites/demo/questions", "")?;
     assert!(!inbox.body.contains(&id), "{}", inbox.body);
