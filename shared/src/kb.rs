@@ -1153,8 +1153,7 @@ mod tests {
         );
         let reply = |t: &str| crate::question::Reply {
             text: t.into(),
-            story: None,
-            at: 0,
+            ..Default::default()
         };
         assert_eq!(
             prefill_answer(&[

@@ -24,10 +24,12 @@ pub mod session;
 pub mod site;
 pub mod story;
 pub mod targeting;
+pub mod team;
 pub mod text;
 pub mod time;
 pub mod translate;
 pub mod validate;
+pub mod webhook;
 
 pub use error::{ApiError, ErrorBody};
 pub use events::{Event, EventBatch, EventKind};

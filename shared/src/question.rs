@@ -16,6 +16,31 @@ pub struct NewQuestion {
     pub visitor: String,
     pub topic: String,
     pub message: String,
+    /// An email address for a follow-up by email, if the visitor wants one. Only with
+    /// `email_consent: true`: the widget states beside the field that the team uses it only
+    /// to answer this question, and that it is erased with the conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub email_consent: bool,
+}
+
+/// Whether `s` looks like an email address a reply can go to: one `@`, a non-empty local
+/// part without spaces or control characters, a domain with a dot, at most 254 bytes.
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    s.len() <= 254
+        && !local.is_empty()
+        && local.len() <= 64
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && s.chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && c != '<' && c != '>')
 }
 
 /// The answer to creating a question: its id and the visitor's secret for the thread, and
@@ -52,10 +77,14 @@ pub struct Question {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub token: String,
     pub created_at: Millis,
+    /// An address the visitor left for follow-up by email, with consent (see
+    /// [`NewQuestion::email`]); erased with them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 /// A reply from the team.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reply {
     pub text: String,
     /// A story that answers it.
@@ -63,6 +92,14 @@ pub struct Reply {
     pub story: Option<String>,
     #[serde(default)]
     pub at: Millis,
+    /// The replying operator's display name, set by the server (the `ADMIN_TOKEN`'s replies
+    /// have none: the widget then says the team replied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// A picture sent with the reply: a media library file's address
+    /// (`/v1/sites/{site}/media/{id}`) or an https URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<String>,
 }
 
 /// How a question was closed: the category files it in the knowledge base.
@@ -84,6 +121,51 @@ pub struct Thread {
     pub replies: Vec<Reply>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved: Option<Resolution>,
+    /// The address the visitor left for a follow-up by email, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The visitor's follow-up messages in the same thread, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub followups: Vec<FollowUp>,
+}
+
+/// A visitor's follow-up message in their thread (`POST …/questions/{id}/messages`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUp {
+    pub text: String,
+    /// Server time it arrived, ms (set by the server).
+    #[serde(default)]
+    pub at: Millis,
+}
+
+impl FollowUp {
+    pub fn validate(&self) -> Vec<Problem> {
+        let mut p = Problems::default();
+        p.text("text", &self.text, NewQuestion::MESSAGE_MAX);
+        p.into_vec()
+    }
+}
+
+/// One entry of a thread's conversation after the question, in time order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Turn<'a> {
+    Visitor(&'a FollowUp),
+    Team(&'a Reply),
+}
+
+impl Thread {
+    /// The replies and follow-ups merged by time (the team's first when both are at the
+    /// same ms).
+    pub fn turns(&self) -> Vec<Turn<'_>> {
+        let mut out: Vec<(Millis, u8, Turn<'_>)> = self
+            .replies
+            .iter()
+            .map(|r| (r.at, 0, Turn::Team(r)))
+            .chain(self.followups.iter().map(|f| (f.at, 1, Turn::Visitor(f))))
+            .collect();
+        out.sort_by_key(|(at, order, _)| (*at, *order));
+        out.into_iter().map(|(_, _, t)| t).collect()
+    }
 }
 
 /// An open question in the operators' list.
@@ -149,6 +231,16 @@ impl NewQuestion {
         p.token("visitor", &self.visitor);
         p.slug("topic", &self.topic);
         p.text("message", &self.message, Self::MESSAGE_MAX);
+        if let Some(email) = &self.email {
+            if !is_email(email) {
+                p.push("email", "an email address like name@example.com");
+            } else if !self.email_consent {
+                p.push(
+                    "email_consent",
+                    "must be true: the visitor agreed to be answered at this address",
+                );
+            }
+        }
         p.into_vec()
     }
 }
@@ -159,6 +251,9 @@ impl Reply {
         p.text("text", &self.text, 2_000);
         if let Some(s) = &self.story {
             p.slug("story", s);
+        }
+        if let Some(photo) = &self.photo {
+            p.media("photo", photo);
         }
         p.into_vec()
     }
@@ -211,15 +306,44 @@ mod tests {
             visitor: "v".repeat(16),
             topic: "orders".into(),
             message: "Where is my parcel?".into(),
+            email: None,
+            email_consent: false,
         };
         assert_eq!(q.validate(), vec![]);
         let bad = NewQuestion {
             visitor: "v".into(),
             topic: "Orders".into(),
             message: "x".repeat(501),
+            email: None,
+            email_consent: false,
         };
         let fields: Vec<_> = bad.validate().into_iter().map(|p| p.field).collect();
         assert_eq!(fields, ["visitor", "topic", "message"]);
+        let with = |email: &str, consent| NewQuestion {
+            email: Some(email.into()),
+            email_consent: consent,
+            ..q.clone()
+        };
+        assert_eq!(with("ana@shop.example", true).validate(), vec![]);
+        let field = |n: NewQuestion| {
+            n.validate()
+                .into_iter()
+                .map(|p| p.field)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(field(with("ana@shop.example", false)), ["email_consent"]);
+        for bad in [
+            "ana",
+            "ana@shop",
+            "@shop.example",
+            "a b@shop.example",
+            "a@b@c.example",
+            "a@.example",
+            "a@x..example",
+            "<a@x.example>",
+        ] {
+            assert_eq!(field(with(bad, true)), ["email"], "{bad}");
+        }
     }
 
     #[test]

@@ -481,13 +481,14 @@ mod tests {
                 visitor: "v".repeat(16),
                 token: "t".into(),
                 created_at: created,
+                email: None,
             },
             replies
                 .iter()
                 .map(|at| Reply {
                     text: "r".into(),
-                    story: None,
                     at: *at,
+                    ..Default::default()
                 })
                 .collect(),
             resolved.map(|at| Resolution {
