@@ -52,6 +52,7 @@ fuzz_target!(|data: &[u8]| {
         queue: &queue,
         zones: &glimpse_worker::hours::TzDatabase,
         memo: &glimpse_worker::memo::SnapshotMemo::default(),
+        local: true,
     };
     let admin = |method: Method, path: &str, body: &str| {
         let req = ApiRequest::new(method, path)

@@ -7,6 +7,7 @@
 
 use glimpse_shared::keys::{self, ContentKind};
 use glimpse_shared::poll::TextAnswer;
+use glimpse_shared::team::Actor;
 use glimpse_shared::{
     Answer, ApiError, LiveSession, Millis, Poll, PollKind, Problem, Site, SiteSnapshot, Story,
 };
@@ -32,10 +33,31 @@ pub(crate) async fn handle<S: KvStore>(
     route: &Route,
     now_ms: Millis,
 ) -> ApiResponse {
-    if let Err(e) = door_check(api, req, now_ms) {
-        return ApiResponse::error(&e);
+    let actor = match crate::team::authenticate(api, req, now_ms).await {
+        Ok(a) => a,
+        Err(e) => return ApiResponse::error(&e),
+    };
+    let read = matches!(req.method, Method::Get | Method::Head);
+    let res = match actor.may(route.area(req.method), read, route.site()) {
+        Ok(()) => answer(api, req, route, &actor, now_ms).await,
+        Err(denied) => Err(ApiError::new(403, "forbidden", denied.to_string())),
+    };
+    let res = res.unwrap_or_else(|e| ApiResponse::error(&e));
+    if !read {
+        crate::team::audit(api, &actor, req, route.site(), res.status, now_ms).await;
     }
-    let res = match (route, req.method) {
+    res
+}
+
+/// The answer of an operators' endpoint `actor` may use.
+async fn answer<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    route: &Route,
+    actor: &Actor,
+    now_ms: Millis,
+) -> Result<ApiResponse, ApiError> {
+    match (route, req.method) {
         (Route::AdminSite { site }, Method::Put) => put_site(api, req, site, now_ms).await,
         (Route::AdminSite { site }, Method::Delete) => {
             crate::sites::delete(api, site, now_ms).await
@@ -59,7 +81,7 @@ pub(crate) async fn handle<S: KvStore>(
             Ok(s) => crate::rollups::report(api.sql, req, &s, now_ms).await,
             Err(e) => Err(e),
         },
-        (Route::AdminSites, _) => list_sites(api).await,
+        (Route::AdminSites, _) => list_sites(api, actor).await,
         (Route::AdminList { site, kind }, _) => list_items(api, site, *kind).await,
         (Route::RunRollup { site, id }, _) => match load_site(api, site).await {
             Ok(_) => crate::rollups::day(api.sql, site, id)
@@ -88,7 +110,7 @@ pub(crate) async fn handle<S: KvStore>(
             crate::kb::admin_get(api, site, *source, id, now_ms).await
         }
         (Route::AdminReply { site, id }, _) => {
-            crate::questions::reply(api, req, site, id, now_ms).await
+            crate::questions::reply(api, req, actor, site, id, now_ms).await
         }
         (Route::AdminRebuild { site }, _) => crate::migrate::rebuild(api, req, site, now_ms).await,
         (Route::AdminAvailability { site }, _) => availability(api, req, site, now_ms).await,
@@ -103,26 +125,32 @@ pub(crate) async fn handle<S: KvStore>(
         (Route::AdminResolve { site, id }, _) => {
             crate::questions::resolve(api, req, site, id, now_ms).await
         }
+        (Route::AdminThread { site, id }, _) => crate::questions::admin_thread(api, site, id).await,
+        (Route::AdminThreadPhoto { site, id }, _) => crate::questions::photo(api, site, id).await,
+        (Route::AdminMe, _) => Ok(crate::team::me(actor)),
+        (Route::AdminOperators, Method::Post) => {
+            crate::team::create_operator(api, req, actor, now_ms).await
+        }
+        (Route::AdminOperators, _) => crate::team::list_operators(api, actor).await,
+        (Route::AdminOperator { id }, _) => {
+            crate::team::operator(api, req, actor, id, now_ms).await
+        }
+        (Route::AdminKeys, Method::Post) => crate::team::create_key(api, req, actor, now_ms).await,
+        (Route::AdminKeys, _) => crate::team::list_keys(api, actor).await,
+        (Route::AdminKey { id }, _) => crate::team::key(api, req, actor, id, now_ms).await,
+        (Route::AdminAudit, _) => crate::team::list_audit(api, req, actor).await,
+        (Route::AdminWebhooks { site }, _) => {
+            crate::webhooks::collection(api, req, actor, site, now_ms).await
+        }
+        (Route::AdminWebhook { site, id }, _) => crate::webhooks::item(api, req, site, id).await,
+        (Route::AdminWebhookTest { site, id }, _) => {
+            crate::webhooks::test(api, site, id, now_ms).await
+        }
+        (Route::AdminWebhookDeliveries { site, id }, _) => {
+            crate::webhooks::deliveries(api, req, site, id).await
+        }
         _ => Err(ApiError::not_found("route")),
-    };
-    res.unwrap_or_else(|e| ApiResponse::error(&e))
-}
-
-/// The door of every admin request: a client over its failed-authentication budget gets 429
-/// with `Retry-After` (even with the right token, so guessing cannot go on); otherwise the
-/// bearer token is checked and a failure is counted against the client (IPv6 per /64).
-pub(crate) fn door_check<S>(
-    api: &Api<'_, S>,
-    req: &ApiRequest,
-    now_ms: Millis,
-) -> Result<(), ApiError> {
-    let client = crate::door::client_key(req.client_ip());
-    api.auth_failures
-        .check(&client, now_ms)
-        .map_err(crate::door::throttled)?;
-    authorize(api.admin_token, req.get_header("authorization")).inspect_err(|_| {
-        api.auth_failures.fail(&client, now_ms);
-    })
+    }
 }
 
 /// Checks the bearer token in constant time. Without a usable token (configured, at least
@@ -156,7 +184,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// `GET /v1/admin/sites`: every site's id and name (at most [`LIST_MAX`], by id), for the
 /// console's site picker. One D1 query.
-async fn list_sites<S: KvStore>(api: &Api<'_, S>) -> Result<ApiResponse, ApiError> {
+async fn list_sites<S: KvStore>(api: &Api<'_, S>, actor: &Actor) -> Result<ApiResponse, ApiError> {
     #[derive(serde::Deserialize, Serialize)]
     struct Listed {
         id: String,
@@ -168,6 +196,11 @@ async fn list_sites<S: KvStore>(api: &Api<'_, S>) -> Result<ApiResponse, ApiErro
     )
     .await
     .map_err(unavailable)?;
+    // An operator of some sites sees those.
+    let sites: Vec<Listed> = sites
+        .into_iter()
+        .filter(|s| actor.has_site(&s.id))
+        .collect();
     Ok(
         ApiResponse::json(200, &serde_json::json!({ "sites": sites }))
             .with_header("cache-control", "no-store"),

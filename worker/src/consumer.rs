@@ -25,6 +25,8 @@ pub struct Ports<'a, S> {
     pub queue: &'a dyn Queue,
     /// R2: the media library's files (the retention sweep deletes unused ones).
     pub blobs: &'a dyn crate::media::Blobs,
+    /// Webhook receivers: one POST per [`Message::Webhook`].
+    pub deliver: &'a dyn crate::webhooks::Deliver,
 }
 
 /// Sites one fan-out message starts (one queue send of that many ticks plus the next page).
@@ -44,15 +46,38 @@ pub async fn consume<S: KvStore>(
     if !ingest.is_empty() {
         let mut writes: Vec<Stmt> = Vec::new();
         writes.extend(crate::ingest::plan(ports.sql, &ingest, now_ms).await?);
-        writes.extend(crate::questions::plan_ingest(ports.sql, &ingest, now_ms).await?);
+        let (question_writes, asked) =
+            crate::questions::plan_ingest(ports.sql, &ingest, now_ms).await?;
+        writes.extend(question_writes);
+        writes.extend(crate::questions::plan_followups(&ingest));
+        let events = crate::alerts::from_facts(ports.sql, &ingest, &asked, now_ms).await?;
         if !writes.is_empty() {
             ports.sql.batch(&writes).await?;
         }
+        // After the facts are written: a retried batch finds them known and alerts nothing
+        // twice.
+        crate::webhooks::emit(ports.sql, ports.queue, &events).await;
     }
     for m in messages {
         match m {
             Message::Fanout { after, now_ms } => fanout(ports, after.as_deref(), *now_ms).await?,
             Message::Tick { site, now_ms } => crate::retention::tick(ports, site, *now_ms).await?,
+            Message::Webhook {
+                hook,
+                event,
+                attempt,
+            } => {
+                crate::webhooks::deliver(
+                    ports.sql,
+                    ports.queue,
+                    ports.deliver,
+                    hook,
+                    event,
+                    *attempt,
+                    now_ms,
+                )
+                .await?;
+            }
             _ => {}
         }
     }
@@ -73,7 +98,13 @@ pub fn fact(m: &Message) -> Option<(&str, &str, Millis)> {
         Message::Question { site, question } => {
             Some((site, &question.visitor, question.created_at))
         }
-        Message::Fanout { .. } | Message::Tick { .. } => None,
+        Message::FollowUp {
+            site,
+            visitor,
+            followup,
+            ..
+        } => Some((site, visitor, followup.at)),
+        Message::Fanout { .. } | Message::Tick { .. } | Message::Webhook { .. } => None,
     }
 }
 
@@ -194,27 +225,32 @@ async fn drop_erased<'m, S: KvStore>(
                     .delete(&keys::question_photo(site, &question.id))
                     .await?;
             }
-            Message::Fanout { .. } | Message::Tick { .. } => {}
+            // The follow-up was never stored anywhere but in the message.
+            Message::FollowUp { .. }
+            | Message::Fanout { .. }
+            | Message::Tick { .. }
+            | Message::Webhook { .. } => {}
         }
     }
     Ok(keep)
 }
 
-/// Drops question messages whose KV record is gone: the visitor deleted the conversation
-/// (or it expired) while the message waited, and it must not reappear in the inbox. One KV
-/// read per question message (at most 100 per batch).
+/// Drops question and follow-up messages whose question's KV record is gone: the visitor
+/// deleted the conversation (or it expired) while the message waited, and it must not
+/// reappear in the inbox. One KV read per such message (at most 100 per batch).
 async fn drop_deleted_questions<'m, S: KvStore>(
     ports: &Ports<'_, S>,
     ingest: Vec<&'m Message>,
 ) -> Result<Vec<&'m Message>, StoreError> {
     let mut keep = Vec::with_capacity(ingest.len());
     for m in ingest {
-        if let Message::Question { site, question } = m
-            && ports
-                .store
-                .get(&keys::question(site, &question.id))
-                .await?
-                .is_none()
+        let question = match m {
+            Message::Question { site, question } => Some((site, question.id.as_str())),
+            Message::FollowUp { site, question, .. } => Some((site, question.as_str())),
+            _ => None,
+        };
+        if let Some((site, id)) = question
+            && ports.store.get(&keys::question(site, id)).await?.is_none()
         {
             continue;
         }

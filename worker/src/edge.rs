@@ -38,6 +38,9 @@ const MEDIA_BINDING: &str = "MEDIA";
 const D1_BINDING: &str = "DB";
 /// The ingestion queue's producer binding name in wrangler.toml.
 const QUEUE_BINDING: &str = "INGEST";
+/// The webhook deliveries' queue producer (wrangler.operators.toml): slow receivers never
+/// hold up ingestion, which has its own queue.
+const WEBHOOKS_BINDING: &str = "WEBHOOKS";
 
 /// Workers KV rejects expirations less than 60 s ahead.
 const KV_MIN_TTL_S: u64 = 60;
@@ -232,12 +235,26 @@ impl Sql for EdgeD1<'_> {
     }
 }
 
-/// The ingestion queue's producer as a [`Queue`]: each message is sent as its JSON text.
-struct EdgeQueue<'a>(Lazy<'a, worker::Queue>);
+/// The queue producers as a [`Queue`]: each message is sent as its JSON text, webhook
+/// deliveries to their own queue, everything else to the ingestion queue.
+struct EdgeQueue<'a> {
+    ingest: Lazy<'a, worker::Queue>,
+    webhooks: Lazy<'a, worker::Queue>,
+}
 
 impl<'a> EdgeQueue<'a> {
     fn new(env: &'a Env) -> Self {
-        Self(Lazy::new(env, QUEUE_BINDING, |env, name| env.queue(name)))
+        Self {
+            ingest: Lazy::new(env, QUEUE_BINDING, |env, name| env.queue(name)),
+            webhooks: Lazy::new(env, WEBHOOKS_BINDING, |env, name| env.queue(name)),
+        }
+    }
+
+    fn for_message(&self, m: &Message) -> std::result::Result<&worker::Queue, StoreError> {
+        match m {
+            Message::Webhook { .. } => self.webhooks.get(),
+            _ => self.ingest.get(),
+        }
     }
 }
 
@@ -247,12 +264,99 @@ impl Queue for EdgeQueue<'_> {
         messages: &'a [Message],
     ) -> LocalFuture<'a, std::result::Result<(), StoreError>> {
         Box::pin(async move {
-            let bodies = messages
+            let (hooks, ingest): (Vec<&Message>, Vec<&Message>) = messages
                 .iter()
-                .map(serde_json::to_string)
-                .collect::<std::result::Result<Vec<String>, _>>()
-                .map_err(store_error)?;
-            self.0.get()?.send_batch(bodies).await.map_err(store_error)
+                .partition(|m| matches!(m, Message::Webhook { .. }));
+            for (queue, part) in [(&self.webhooks, hooks), (&self.ingest, ingest)] {
+                if part.is_empty() {
+                    continue;
+                }
+                let bodies = part
+                    .iter()
+                    .map(serde_json::to_string)
+                    .collect::<std::result::Result<Vec<String>, _>>()
+                    .map_err(store_error)?;
+                queue.get()?.send_batch(bodies).await.map_err(store_error)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn send_delayed<'a>(
+        &'a self,
+        message: &'a Message,
+        delay_s: u32,
+    ) -> LocalFuture<'a, std::result::Result<(), StoreError>> {
+        Box::pin(async move {
+            let body = serde_json::to_string(message).map_err(store_error)?;
+            let sent = worker::MessageBuilder::new(body)
+                .delay_seconds(delay_s.min(43_200))
+                .build();
+            self.for_message(message)?
+                .send(sent)
+                .await
+                .map_err(store_error)
+        })
+    }
+}
+
+/// Webhook receivers reached with the runtime's `fetch`, cut off after
+/// [`crate::webhooks::TIMEOUT_MS`].
+#[cfg(feature = "operators")]
+struct EdgeDeliver;
+
+#[cfg(feature = "operators")]
+impl crate::webhooks::Deliver for EdgeDeliver {
+    fn post<'a>(
+        &'a self,
+        url: &'a str,
+        headers: &'a [(String, String)],
+        body: &'a str,
+    ) -> LocalFuture<'a, std::result::Result<(u16, String), String>> {
+        Box::pin(async move {
+            let js = |e: JsValue| {
+                e.as_string()
+                    .or_else(|| {
+                        Reflect::get(&e, &JsValue::from_str("message"))
+                            .ok()
+                            .and_then(|m| m.as_string())
+                    })
+                    .unwrap_or_else(|| "no answer".into())
+            };
+            let sent = web_sys::Headers::new().map_err(js)?;
+            for (name, value) in headers {
+                sent.set(name, value).map_err(js)?;
+            }
+            let init = web_sys::RequestInit::new();
+            init.set_method("POST");
+            init.set_headers_headers(&sent);
+            init.set_body(&JsValue::from_str(body));
+            init.set_redirect(web_sys::RequestRedirect::Manual);
+            let signal = web_sys::AbortSignal::timeout_with_u32(crate::webhooks::TIMEOUT_MS);
+            init.set_signal(Some(&signal));
+            let scope: web_sys::WorkerGlobalScope = worker::js_sys::global().unchecked_into();
+            let answer = JsFuture::from(scope.fetch_with_str_and_init(url, &init))
+                .await
+                .map_err(|e| {
+                    if signal.aborted() {
+                        format!("no answer within {} s", crate::webhooks::TIMEOUT_MS / 1000)
+                    } else {
+                        js(e)
+                    }
+                })?;
+            let answer: web_sys::Response = answer.dyn_into().map_err(js)?;
+            let status = answer.status();
+            // The start of the answer is enough for the log; a receiver that streams forever
+            // is cut off by the same signal.
+            let text = match answer.text() {
+                Ok(p) => JsFuture::from(p)
+                    .await
+                    .ok()
+                    .and_then(|t| t.as_string())
+                    .unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            Ok((status, text.chars().take(300).collect()))
         })
     }
 }
@@ -402,6 +506,7 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<(
         sql: &sql,
         queue: &producer,
         blobs: &blobs,
+        deliver: &EdgeDeliver,
     };
     match crate::consumer::consume(&ports, &messages, now_ms).await {
         Ok(()) => batch.ack_all(),
@@ -839,6 +944,9 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
         zones: zones(),
         memo: memo(),
         blobs: &blobs,
+        // Local runs (`cargo xtask dev`/`test` set LOCAL_DRAIN_MAX_BYTES) accept loopback
+        // webhook receivers; a deploy never does.
+        local: local_drain_max(&env).is_some(),
     };
     let res = handle(&api, &api_req, now_ms).await;
     #[cfg(feature = "operators")]

@@ -108,7 +108,7 @@ impl ApiRequest {
         &self,
         limit: usize,
         what: &str,
-        validate: fn(&T) -> Vec<glimpse_shared::Problem>,
+        validate: impl Fn(&T) -> Vec<glimpse_shared::Problem>,
     ) -> Result<T, ApiError> {
         let value: T = self.read_json(limit)?;
         let problems = validate(&value);

@@ -7,6 +7,7 @@
 #![cfg_attr(not(feature = "operators"), allow(dead_code, unused_imports))]
 
 pub mod admin;
+pub mod alerts;
 pub mod consumer;
 pub mod core;
 pub mod door;
@@ -32,6 +33,8 @@ pub mod sql;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sqlite;
 pub mod store;
+pub mod team;
+pub mod webhooks;
 
 /// Unicode lower case and word boundaries for search and the sensitive-data guard: the
 /// runtime's own (ICU) at the edge, so Rust's tables are not uploaded; Rust's natively.
@@ -39,6 +42,15 @@ pub mod store;
 pub(crate) const TEXT: glimpse_shared::text::JsText = glimpse_shared::text::JsText;
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) const TEXT: glimpse_shared::text::StdText = glimpse_shared::text::StdText;
+
+/// Logs a line for the operators (the runtime's console at the edge: `wrangler tail`,
+/// Workers Logs; standard error natively).
+pub(crate) fn log(line: &str) {
+    #[cfg(target_arch = "wasm32")]
+    worker::console_error!("glimpse: {line}");
+    #[cfg(not(target_arch = "wasm32"))]
+    eprintln!("glimpse: {line}");
+}
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

@@ -141,9 +141,10 @@ pub fn keys_for(route: &Route, req: &ApiRequest) -> Option<Keys> {
         (Route::PollResponses { site, .. }, Method::Post)
         | (Route::Events { site }, Method::Post)
         | (Route::Ask { site }, Method::Post) => ("w", site, visitor_in(&req.body)),
-        (Route::Photo { site, id }, Method::Put) | (Route::Thread { site, id }, Method::Delete) => {
-            ("w", site, Some(format!("q-{id}")))
-        }
+        (Route::Photo { site, id }, Method::Put)
+        | (Route::Thread { site, id }, Method::Delete)
+        | (Route::FollowUp { site, id }, Method::Post) => ("w", site, Some(format!("q-{id}"))),
+        (Route::ThreadStatus { site }, Method::Post) => ("r", site, Some("threads".into())),
         (Route::Thread { site, id }, Method::Get | Method::Head) => {
             ("r", site, Some(format!("q-{id}")))
         }

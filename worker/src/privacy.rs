@@ -105,6 +105,8 @@ struct QuestionRow {
     topic: String,
     message: String,
     created_at: Millis,
+    #[serde(default)]
+    email: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -193,7 +195,7 @@ fn stmt_batches(site: &str, visitor: &str, after: &str) -> Stmt {
 
 fn stmt_questions(site: &str, visitor: &str, after: &str) -> Stmt {
     Stmt::new(
-        "SELECT id, topic, message, created_at FROM questions WHERE site = ?1 AND visitor = ?2 \
+        "SELECT id, topic, message, created_at, email FROM questions WHERE site = ?1 AND visitor = ?2 \
          AND id > ?3 ORDER BY id LIMIT ?4",
     )
     .bind(site)
@@ -233,6 +235,7 @@ fn question_of(r: QuestionRow, visitor: &str) -> Question {
         visitor: visitor.to_string(),
         token: String::new(),
         created_at: r.created_at,
+        email: r.email,
     }
 }
 
@@ -445,6 +448,9 @@ pub fn erase_plan(
             FROM json_each(?3))",
         )
         .bind_json(responses),
+        s("DELETE FROM followups WHERE site = ?1 AND ?2 = ?2 \
+           AND question IN (SELECT value FROM json_each(?3))")
+        .bind_json(questions),
         s(
             "SELECT (EXISTS (SELECT 1 FROM votes WHERE site = ?1 AND visitor = ?2) \
            OR EXISTS (SELECT 1 FROM responses WHERE site = ?1 AND visitor = ?2) \

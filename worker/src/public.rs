@@ -81,6 +81,12 @@ pub(crate) async fn handle<S: KvStore>(
             Route::Thread { id, .. } => {
                 crate::questions::thread(api, req, &snapshot.site, id, now_ms).await
             }
+            Route::FollowUp { id, .. } => {
+                crate::questions::follow_up(api, req, &snapshot.site, id, now_ms).await
+            }
+            Route::ThreadStatus { .. } => {
+                crate::questions::statuses(api, req, &snapshot.site, now_ms).await
+            }
             Route::Photo { id, .. } if req.method == Method::Put => {
                 crate::questions::put_photo(api, req, &snapshot.site, id, now_ms).await
             }

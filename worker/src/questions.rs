@@ -13,7 +13,8 @@ use base64::Engine;
 use glimpse_shared::guard;
 use glimpse_shared::keys;
 use glimpse_shared::question::{
-    Created, ImageType, NewQuestion, Question, QuestionSummary, Reply, Resolution, Thread, preview,
+    Created, FollowUp, ImageType, NewQuestion, Question, QuestionSummary, Reply, Resolution,
+    Thread, preview,
 };
 use glimpse_shared::{ApiError, Millis, Site, SiteSnapshot};
 use serde::{Deserialize, Serialize};
@@ -93,6 +94,7 @@ pub async fn ask<S: KvStore>(
         visitor: body.visitor,
         token: crate::door::hash_token(&token),
         created_at: now_ms,
+        email: body.email.filter(|_| body.email_consent),
     };
     let meta = QuestionSummary {
         id: question.id.clone(),
@@ -236,8 +238,11 @@ pub async fn delete_thread<S: KvStore>(
         Stmt::new("DELETE FROM replies WHERE site = ?1 AND question = ?2")
             .bind(&site.id)
             .bind(id),
+        Stmt::new("DELETE FROM followups WHERE site = ?1 AND question = ?2")
+            .bind(&site.id)
+            .bind(id),
         Stmt::new(
-            "UPDATE questions SET visitor = '', message = '', has_photo = 0, \
+            "UPDATE questions SET visitor = '', message = '', has_photo = 0, email = NULL, \
              resolved_at = COALESCE(resolved_at, ?3) WHERE site = ?1 AND id = ?2",
         )
         .bind(&site.id)
@@ -301,6 +306,13 @@ pub async fn build_thread<S: KvStore>(
         Stmt::new("SELECT resolved_at, category FROM questions WHERE site = ?1 AND id = ?2")
             .bind(site)
             .bind(&q.id),
+        Stmt::new(
+            "SELECT text, at FROM followups WHERE site = ?1 AND question = ?2 \
+             ORDER BY at, id LIMIT ?3",
+        )
+        .bind(site)
+        .bind(&q.id)
+        .bind(THREAD_REPLIES_MAX),
     ];
     let mut out = api
         .sql
@@ -321,6 +333,8 @@ pub async fn build_thread<S: KvStore>(
             (Some(at), Some(category)) => Some(Resolution { category, at }),
             _ => None,
         });
+    let followups: Vec<FollowUp> =
+        crate::sql::decode::<FollowUp>(out.next().unwrap_or_default()).map_err(unavailable)?;
     let photo = api
         .store
         .get(&keys::question_photo(site, &q.id))
@@ -328,6 +342,8 @@ pub async fn build_thread<S: KvStore>(
         .map_err(unavailable)?
         .is_some();
     Ok(Thread {
+        followups,
+        email: q.email,
         id: q.id,
         topic: q.topic,
         message: q.message,
@@ -395,6 +411,17 @@ pub async fn put_photo<S: KvStore>(
     ))
 }
 
+/// `GET /v1/admin/sites/{site}/questions/{id}`: the whole thread, for operators.
+pub async fn admin_thread<S: KvStore>(
+    api: &Api<'_, S>,
+    site: &str,
+    id: &str,
+) -> Result<ApiResponse, ApiError> {
+    let q = load(api, site, id).await?;
+    Ok(ApiResponse::json(200, &build_thread(api, site, q).await?)
+        .with_header("cache-control", "no-store"))
+}
+
 /// `GET …/questions/{id}/photo` with the thread's (or the admin) token: the image itself.
 pub async fn get_photo<S: KvStore>(
     api: &Api<'_, S>,
@@ -404,9 +431,18 @@ pub async fn get_photo<S: KvStore>(
     now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
     authorized(api, req, &site.id, id, now_ms).await?;
+    photo(api, &site.id, id).await
+}
+
+/// A question's photo as its own answer (the caller has checked who may see it).
+pub(crate) async fn photo<S: KvStore>(
+    api: &Api<'_, S>,
+    site: &str,
+    id: &str,
+) -> Result<ApiResponse, ApiError> {
     let raw = api
         .store
-        .get(&keys::question_photo(&site.id, id))
+        .get(&keys::question_photo(site, id))
         .await
         .map_err(unavailable)?
         .ok_or_else(|| ApiError::not_found("photo"))?;
@@ -552,21 +588,25 @@ pub async fn list_open<S: KvStore>(
 pub async fn reply<S: KvStore>(
     api: &Api<'_, S>,
     req: &ApiRequest,
+    actor: &glimpse_shared::team::Actor,
     site_id: &str,
     id: &str,
     now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
     let mut r = req.read_valid(crate::admin::BODY_MAX, "reply", Reply::validate)?;
     r.at = now_ms;
+    // Signed by the operator who wrote it, whatever the body said.
+    r.author = (!actor.is_bootstrap()).then(|| actor.name.clone());
     load(api, site_id, id).await?;
     let body = serde_json::to_string(&r)
         .map_err(|_| ApiError::new(500, "internal", "reply could not be encoded"))?;
+    let reply_id = crate::core::fresh_id(api)?;
     let stmts = [
         Stmt::new("INSERT INTO replies (site, question, at, id, body) VALUES (?1, ?2, ?3, ?4, ?5)")
             .bind(site_id)
             .bind(id)
             .bind(now_ms)
-            .bind(crate::core::fresh_id(api)?)
+            .bind(reply_id.as_str())
             .bind(body),
         Stmt::new(
             "UPDATE questions SET first_reply_at = COALESCE(first_reply_at, ?3) \
@@ -577,6 +617,12 @@ pub async fn reply<S: KvStore>(
         .bind(now_ms),
     ];
     api.sql.batch(&stmts).await.map_err(unavailable)?;
+    crate::webhooks::emit(
+        api.sql,
+        api.queue,
+        &[crate::alerts::question_replied(site_id, id, &reply_id, &r)],
+    )
+    .await;
     Ok(ApiResponse::json(201, &r))
 }
 
@@ -605,6 +651,12 @@ pub async fn resolve<S: KvStore>(
         .bind(r.category.as_str()),
     );
     api.sql.batch(&stmts).await.map_err(unavailable)?;
+    crate::webhooks::emit(
+        api.sql,
+        api.queue,
+        &[crate::alerts::question_resolved(site_id, id, &r)],
+    )
+    .await;
     let thread = build_thread(api, site_id, q).await?;
     Ok(ApiResponse::json(200, &thread))
 }
@@ -618,6 +670,7 @@ struct IngestRow<'a> {
     topic: &'a str,
     message: &'a str,
     created_at: Millis,
+    email: Option<&'a str>,
     /// UTC day of `created_at`, the `daily` counter's.
     day: String,
 }
@@ -631,6 +684,7 @@ impl<'a> IngestRow<'a> {
             topic: &q.topic,
             message: &q.message,
             created_at: q.created_at,
+            email: q.email.as_deref(),
             day: glimpse_shared::time::utc_date(q.created_at),
         }
     }
@@ -646,7 +700,8 @@ fn ingest_stmts(rows: &[IngestRow<'_>]) -> Vec<Stmt> {
     const ROWS: &str = "SELECT json_extract(value, '$.site') AS site, \
          json_extract(value, '$.id') AS id, json_extract(value, '$.visitor') AS visitor, \
          json_extract(value, '$.topic') AS topic, json_extract(value, '$.message') AS message, \
-         json_extract(value, '$.created_at') AS created_at, json_extract(value, '$.day') AS day \
+         json_extract(value, '$.created_at') AS created_at, json_extract(value, '$.day') AS day, \
+         json_extract(value, '$.email') AS email \
          FROM json_each(?1)";
     vec![
         Stmt::new(format!(
@@ -660,10 +715,10 @@ fn ingest_stmts(rows: &[IngestRow<'_>]) -> Vec<Stmt> {
         .bind(glimpse_shared::question::DAILY_METRIC),
         Stmt::new(format!(
             "INSERT INTO questions \
-             (site, id, visitor, topic, message, has_photo, created_at, first_reply_at) \
+             (site, id, visitor, topic, message, has_photo, created_at, first_reply_at, email) \
              SELECT j.site, j.id, j.visitor, j.topic, j.message, 0, j.created_at, \
-             (SELECT MIN(r.at) FROM replies r WHERE r.site = j.site AND r.question = j.id) \
-             FROM ({ROWS}) j WHERE true \
+             (SELECT MIN(r.at) FROM replies r WHERE r.site = j.site AND r.question = j.id), \
+             j.email FROM ({ROWS}) j WHERE true \
              ON CONFLICT (site, id) DO NOTHING"
         ))
         .bind_json(rows),
@@ -678,26 +733,27 @@ struct Known {
 
 /// The writes that apply the question messages among `messages` to the inbox: one read
 /// (which of them are already there), then at most two statements for the consumer's
-/// transaction ([`ingest_stmts`]). Duplicates in the batch, redeliveries and questions an
-/// operator's resolution already added change nothing.
-pub async fn plan_ingest(
+/// transaction ([`ingest_stmts`]); and the questions those writes add (for the
+/// `question.created` webhooks). Duplicates in the batch, redeliveries and questions an
+/// operator's resolution already added change nothing and are not returned.
+pub async fn plan_ingest<'m>(
     sql: &dyn Sql,
-    messages: &[&Message],
+    messages: &[&'m Message],
     _now_ms: Millis,
-) -> Result<Vec<Stmt>, StoreError> {
+) -> Result<(Vec<Stmt>, Vec<(&'m str, &'m Question)>), StoreError> {
     let mut seen = std::collections::BTreeSet::new();
-    let mut fresh: Vec<IngestRow<'_>> = messages
+    let mut fresh: Vec<(&'m str, &'m Question)> = messages
         .iter()
         .filter_map(|m| match m {
-            Message::Question { site, question } => Some(IngestRow::of(site, question)),
+            Message::Question { site, question } => Some((site.as_str(), question)),
             _ => None,
         })
-        .filter(|r| seen.insert((r.site, r.id)))
+        .filter(|(site, q)| seen.insert((*site, q.id.as_str())))
         .collect();
     if fresh.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
-    let keys: Vec<[&str; 2]> = fresh.iter().map(|r| [r.site, r.id]).collect();
+    let keys: Vec<[&str; 2]> = fresh.iter().map(|(s, q)| [*s, q.id.as_str()]).collect();
     let known: Vec<Known> = rows(
         sql,
         Stmt::new(
@@ -707,9 +763,197 @@ pub async fn plan_ingest(
         .bind_json(&keys),
     )
     .await?;
-    fresh.retain(|r| !known.iter().any(|k| k.site == r.site && k.id == r.id));
+    fresh.retain(|(s, q)| !known.iter().any(|k| k.site == *s && k.id == q.id));
     if fresh.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
-    Ok(ingest_stmts(&fresh))
+    let rows: Vec<IngestRow<'_>> = fresh.iter().map(|(s, q)| IngestRow::of(s, q)).collect();
+    Ok((ingest_stmts(&rows), fresh))
+}
+
+/// `POST /v1/sites/{site}/questions/{id}/messages` with the thread's token and `{text}` →
+/// 202 with the follow-up as it will show: one more message from the visitor in the same
+/// thread (the sensitive-data guard as for questions). It reaches D1 through the queue
+/// ([`plan_followups`]) and reopens a resolved question.
+pub async fn follow_up<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    site: &Site,
+    id: &str,
+    now_ms: Millis,
+) -> Result<ApiResponse, ApiError> {
+    let q = authorized(api, req, &site.id, id, now_ms).await?;
+    let mut f = req.read_valid(BODY_MAX, "message", FollowUp::validate)?;
+    if let Some(kind) = guard::scan_with(&f.text, &crate::TEXT).first() {
+        return Err(ApiError::new(
+            422,
+            "sensitive_data",
+            format!(
+                "the message seems to contain {}: never send it here; please remove it, or use {}",
+                kind.describe(),
+                channels_text(site, &q.topic)
+            ),
+        )
+        .with_field("text"));
+    }
+    f.at = now_ms;
+    let message = Message::FollowUp {
+        site: site.id.clone(),
+        question: id.to_string(),
+        visitor: q.visitor,
+        id: crate::core::fresh_id(api)?,
+        followup: f.clone(),
+    };
+    api.queue
+        .send(std::slice::from_ref(&message))
+        .await
+        .map_err(unavailable)?;
+    Ok(ApiResponse::json(202, &f).with_header("cache-control", "no-store"))
+}
+
+#[derive(Debug, Serialize)]
+struct FollowUpRow<'a> {
+    site: &'a str,
+    question: &'a str,
+    id: &'a str,
+    text: &'a str,
+    at: Millis,
+}
+
+/// The consumer's writes for the follow-ups among `messages` (one `json_each` insert, a
+/// follow-up id once; and the questions they belong to reopened).
+pub fn plan_followups(messages: &[&Message]) -> Vec<Stmt> {
+    let rows: Vec<FollowUpRow<'_>> = messages
+        .iter()
+        .filter_map(|m| match m {
+            Message::FollowUp {
+                site,
+                question,
+                id,
+                followup,
+                ..
+            } => Some(FollowUpRow {
+                site,
+                question,
+                id,
+                text: &followup.text,
+                at: followup.at,
+            }),
+            _ => None,
+        })
+        .collect();
+    if rows.is_empty() {
+        return Vec::new();
+    }
+    const ROWS: &str = "SELECT json_extract(value, '$.site') AS site, \
+         json_extract(value, '$.question') AS question, json_extract(value, '$.id') AS id, \
+         json_extract(value, '$.text') AS text, json_extract(value, '$.at') AS at FROM json_each(?1)";
+    vec![
+        Stmt::new(format!(
+            "INSERT INTO followups (site, question, at, id, text) \
+             SELECT site, question, at, id, text FROM ({ROWS}) WHERE true \
+             ON CONFLICT (site, question, at, id) DO NOTHING"
+        ))
+        .bind_json(&rows),
+        Stmt::new(format!(
+            "UPDATE questions SET resolved_at = NULL, category = NULL \
+             WHERE resolved_at IS NOT NULL AND (site, id) IN \
+             (SELECT site, question FROM ({ROWS}) j WHERE j.at > questions.resolved_at)"
+        ))
+        .bind_json(&rows),
+    ]
+}
+
+/// Threads one status request may name.
+pub const STATUS_MAX: usize = 10;
+
+#[derive(Deserialize)]
+struct StatusQuery {
+    threads: Vec<ThreadRef>,
+}
+
+#[derive(Deserialize)]
+struct ThreadRef {
+    id: String,
+    token: String,
+}
+
+#[derive(Deserialize)]
+struct StatusRow {
+    question: String,
+    n: i64,
+    last: Option<Millis>,
+}
+
+/// `POST /v1/sites/{site}/threads` with `{"threads": [{"id", "token"}, …]}` (at most
+/// [`STATUS_MAX`], the visitor's own, each with its token) → for each thread the visitor still
+/// has: `{id, replies, last_reply_at}`; a thread that is gone or whose token is wrong is
+/// listed in `gone` (the widget forgets it). What the launcher's unread badge needs: one KV
+/// read per thread and one D1 query.
+pub async fn statuses<S: KvStore>(
+    api: &Api<'_, S>,
+    req: &ApiRequest,
+    site: &Site,
+    now_ms: Millis,
+) -> Result<ApiResponse, ApiError> {
+    let client = crate::door::client_key(req.client_ip());
+    api.auth_failures
+        .check(&client, now_ms)
+        .map_err(crate::door::throttled)?;
+    let query: StatusQuery = req.read_json(BODY_MAX)?;
+    if query.threads.len() > STATUS_MAX {
+        return Err(
+            ApiError::new(400, "invalid", format!("at most {STATUS_MAX} threads"))
+                .with_field("threads"),
+        );
+    }
+    for (i, t) in query.threads.iter().enumerate() {
+        if !glimpse_shared::ids::is_slug(&t.id) || t.token.is_empty() || t.token.len() > 200 {
+            return Err(ApiError::new(400, "invalid", "each thread is {id, token}")
+                .with_field(format!("threads[{i}]")));
+        }
+    }
+    let mut mine: Vec<&str> = Vec::new();
+    let mut gone: Vec<&str> = Vec::new();
+    for t in &query.threads {
+        match find(api, &site.id, &t.id).await? {
+            Some(q) if crate::door::token_matches(&q.token, &t.token) => mine.push(&t.id),
+            Some(_) => {
+                api.auth_failures.fail(&client, now_ms);
+                gone.push(&t.id);
+            }
+            None => gone.push(&t.id),
+        }
+    }
+    let counts: Vec<StatusRow> = if mine.is_empty() {
+        Vec::new()
+    } else {
+        rows(
+            api.sql,
+            Stmt::new(
+                "SELECT question, COUNT(*) AS n, MAX(at) AS last FROM replies \
+                 WHERE site = ?1 AND question IN (SELECT value FROM json_each(?2)) \
+                 GROUP BY question",
+            )
+            .bind(site.id.as_str())
+            .bind_json(&mine),
+        )
+        .await
+        .map_err(unavailable)?
+    };
+    let threads: Vec<serde_json::Value> = mine
+        .iter()
+        .map(|id| {
+            let row = counts.iter().find(|r| r.question == *id);
+            json!({
+                "id": id,
+                "replies": row.map_or(0, |r| r.n),
+                "last_reply_at": row.and_then(|r| r.last),
+            })
+        })
+        .collect();
+    Ok(
+        ApiResponse::json(200, &json!({ "threads": threads, "gone": gone }))
+            .with_header("cache-control", "no-store"),
+    )
 }

@@ -37,6 +37,14 @@ pub enum Message {
     },
     /// A question as recorded; `token` is never sent (the field is empty).
     Question { site: String, question: Question },
+    /// A visitor's follow-up message in their thread `question`.
+    FollowUp {
+        site: String,
+        question: String,
+        visitor: String,
+        id: String,
+        followup: glimpse_shared::question::FollowUp,
+    },
     /// The cron's fan-out: start the per-site work of every site after `after` (in id
     /// order), a page at a time.
     Fanout {
@@ -45,6 +53,14 @@ pub enum Message {
     },
     /// The cron's work for one site.
     Tick { site: String, now_ms: Millis },
+    /// One attempt (1-based) at delivering `event` to webhook `hook` of the event's site
+    /// ([`crate::webhooks::deliver`]). At the edge these go to their own queue, so a slow
+    /// receiver never holds up ingestion.
+    Webhook {
+        hook: String,
+        event: glimpse_shared::webhook::Envelope,
+        attempt: u32,
+    },
 }
 
 impl Message {
@@ -54,7 +70,9 @@ impl Message {
             Self::Vote { site, .. }
             | Self::Events { site, .. }
             | Self::Question { site, .. }
+            | Self::FollowUp { site, .. }
             | Self::Tick { site, .. } => Some(site),
+            Self::Webhook { event, .. } => Some(&event.site),
             Self::Fanout { .. } => None,
         }
     }
@@ -65,6 +83,14 @@ pub trait Queue {
     /// Sends `messages` (at most [`SEND_BATCH_MAX`]) in one call: all are accepted or the
     /// call fails.
     fn send<'a>(&'a self, messages: &'a [Message]) -> LocalFuture<'a, Result<(), StoreError>>;
+
+    /// Sends one message to be delivered no sooner than `delay_s` seconds from now (at most
+    /// 43,200: Cloudflare Queues' 12 hours).
+    fn send_delayed<'a>(
+        &'a self,
+        message: &'a Message,
+        delay_s: u32,
+    ) -> LocalFuture<'a, Result<(), StoreError>>;
 }
 
 /// Most bytes of message bodies in one send (Cloudflare Queues: 256 KB per `sendBatch`,
@@ -104,6 +130,9 @@ pub async fn send_all(queue: &dyn Queue, messages: &[Message]) -> Result<(), Sto
 #[derive(Debug, Default)]
 pub struct MemoryQueue {
     pending: RefCell<Vec<Message>>,
+    /// The delay of every [`Queue::send_delayed`], in order (the message is pending at once:
+    /// tests deliver it when they choose).
+    pub delays: RefCell<Vec<u32>>,
     /// Fail every send while set (a queue outage).
     pub failing: std::cell::Cell<bool>,
 }
@@ -165,6 +194,18 @@ impl Queue for MemoryQueue {
             Ok(())
         })
     }
+
+    fn send_delayed<'a>(
+        &'a self,
+        message: &'a Message,
+        delay_s: u32,
+    ) -> LocalFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.send(std::slice::from_ref(message)).await?;
+            self.delays.borrow_mut().push(delay_s);
+            Ok(())
+        })
+    }
 }
 
 /// A [`Queue`] that counts what passes through it.
@@ -185,6 +226,20 @@ impl Queue for CountingQueue<'_> {
                 .saturating_add(messages.len()),
         );
         self.inner.send(messages)
+    }
+
+    fn send_delayed<'a>(
+        &'a self,
+        message: &'a Message,
+        delay_s: u32,
+    ) -> LocalFuture<'a, Result<(), StoreError>> {
+        self.counts
+            .queue_calls
+            .set(self.counts.queue_calls.get().saturating_add(1));
+        self.counts
+            .queue_messages
+            .set(self.counts.queue_messages.get().saturating_add(1));
+        self.inner.send_delayed(message, delay_s)
     }
 }
 

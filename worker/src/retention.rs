@@ -4,6 +4,7 @@
 //!
 //! - `batches` received before the cutoff, and `seen` marks of days before it;
 //! - `questions` asked before the cutoff, with their `replies`;
+//! - webhook `deliveries` (the log) and `notices` (alerts already sent) older than the cutoff;
 //! - `responses`, `votes` and `tallies` of polls whose content row is past its `purge_at` or
 //!   that an operator deleted (tallied, without a content row), then the `content` rows past
 //!   `purge_at` (a poll's row, and its tallies, only once its responses and votes are gone,
@@ -65,6 +66,12 @@ pub fn plan(site: &str, retention_days: u32, now_ms: Millis) -> Vec<Stmt> {
             cutoff,
         ),
         st(
+            format!(
+                "DELETE FROM followups WHERE site = ?1 AND question IN ({old_questions})"
+            ),
+            cutoff,
+        ),
+        st(
             format!("DELETE FROM questions WHERE site = ?1 AND id IN ({old_questions})"),
             cutoff,
         ),
@@ -100,8 +107,22 @@ pub fn plan(site: &str, retention_days: u32, now_ms: Millis) -> Vec<Stmt> {
                 .into(),
             now_ms,
         ),
+        st(
+            "DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries \
+             WHERE site = ?1 AND at < ?2 ORDER BY seq LIMIT ?3)"
+                .into(),
+            cutoff,
+        ),
+        st(
+            "DELETE FROM notices WHERE (site, key) IN (SELECT site, key FROM notices \
+             WHERE site = ?1 AND at < ?2 LIMIT ?3)"
+                .into(),
+            cutoff,
+        ),
         Stmt::new(
             "SELECT (EXISTS (SELECT 1 FROM batches WHERE site = ?1 AND received_at < ?2) \
+             OR EXISTS (SELECT 1 FROM deliveries WHERE site = ?1 AND at < ?2) \
+             OR EXISTS (SELECT 1 FROM notices WHERE site = ?1 AND at < ?2) \
              OR EXISTS (SELECT 1 FROM seen WHERE site = ?1 AND day < ?3) \
              OR EXISTS (SELECT 1 FROM questions WHERE site = ?1 AND created_at < ?2) \
              OR EXISTS (SELECT 1 FROM content WHERE site = ?1 AND purge_at <= ?4) \
@@ -117,8 +138,10 @@ pub fn plan(site: &str, retention_days: u32, now_ms: Millis) -> Vec<Stmt> {
 }
 
 /// One site's periodic work, bounded per invocation: one KV read (the site's retention),
-/// one D1 transaction of 9 statements, the media sweep ([`crate::media::sweep`]: one query,
-/// at most one R2 delete and one D1 delete), and a queue send when more remains. A site without
+/// one D1 transaction of 12 statements, the media sweep ([`crate::media::sweep`]: one query,
+/// at most one R2 delete and one D1 delete), the stories about to expire
+/// ([`crate::alerts::expiring`]: a query, a write and a send when there are some), and a
+/// queue send when more remains. A site without
 /// configuration (deleted) is left alone: its deletion removes its rows.
 pub async fn tick<S: KvStore>(
     ports: &Ports<'_, S>,
@@ -145,6 +168,12 @@ pub async fn tick<S: KvStore>(
     let cutoff = now_ms.saturating_sub(i64::from(config.retention_days) * 86_400_000);
     let swept = crate::media::sweep(ports.sql, ports.blobs, site, cutoff).await?;
     let more = more || swept == crate::media::DELETE_BATCH;
+    // Stories about to expire, told once to the site's webhooks.
+    let (events, record) = crate::alerts::expiring(ports.sql, site, now_ms).await?;
+    if let Some(record) = record {
+        ports.sql.query(&record).await?;
+        crate::webhooks::emit(ports.sql, ports.queue, &events).await;
+    }
     if more {
         ports
             .queue

@@ -4,6 +4,7 @@
 use glimpse_shared::ApiError;
 use glimpse_shared::ids::is_slug;
 use glimpse_shared::keys::ContentKind;
+use glimpse_shared::team::Area;
 
 /// HTTP methods the API distinguishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +73,8 @@ pub const ROUTES: &[(&str, &[Method])] = &[
         &[Get, Head, Put, Options],
     ),
     ("/v1/sites/{site}/media/{id}", &[Get, Head, Options]),
+    ("/v1/sites/{site}/questions/{id}/messages", &[Post, Options]),
+    ("/v1/sites/{site}/threads", &[Post, Options]),
     ("/v1/admin/sites", &[Get, Head]),
     ("/v1/admin/sites/{site}", &[Get, Head, Put, Delete]),
     ("/v1/admin/sites/{site}/stories", &[Get, Head]),
@@ -114,6 +117,24 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/v1/admin/sites/{site}/availability", &[Get, Head]),
     ("/v1/admin/sites/{site}/media", &[Get, Head, Post]),
     ("/v1/admin/sites/{site}/media/{id}", &[Get, Head, Delete]),
+    ("/v1/admin/sites/{site}/questions/{id}", &[Get, Head]),
+    ("/v1/admin/sites/{site}/questions/{id}/photo", &[Get, Head]),
+    ("/v1/admin/me", &[Get, Head]),
+    ("/v1/admin/operators", &[Get, Head, Post]),
+    ("/v1/admin/operators/{id}", &[Get, Head, Put, Delete]),
+    ("/v1/admin/keys", &[Get, Head, Post]),
+    ("/v1/admin/keys/{id}", &[Get, Head, Delete]),
+    ("/v1/admin/audit", &[Get, Head]),
+    ("/v1/admin/sites/{site}/webhooks", &[Get, Head, Post]),
+    (
+        "/v1/admin/sites/{site}/webhooks/{id}",
+        &[Get, Head, Put, Delete],
+    ),
+    ("/v1/admin/sites/{site}/webhooks/{id}/test", &[Post]),
+    (
+        "/v1/admin/sites/{site}/webhooks/{id}/deliveries",
+        &[Get, Head],
+    ),
 ];
 
 /// Largest body of a public JSON write (poll response, event batch, question).
@@ -158,6 +179,16 @@ pub enum Route {
     Thread {
         site: String,
         id: String,
+    },
+    /// A visitor's follow-up message in their thread (bearer: the thread token).
+    FollowUp {
+        site: String,
+        id: String,
+    },
+    /// The reply counts of the visitor's own threads (tokens in the body), for the
+    /// launcher's unread badge.
+    ThreadStatus {
+        site: String,
     },
     /// A question's photo: uploaded by the visitor, read by them or operators.
     Photo {
@@ -266,13 +297,66 @@ pub enum Route {
     AdminAvailability {
         site: String,
     },
+    /// Operators: a whole thread (question, photo flag, replies, resolution).
+    AdminThread {
+        site: String,
+        id: String,
+    },
+    /// Operators: a question's photo.
+    AdminThreadPhoto {
+        site: String,
+        id: String,
+    },
+    /// Operators: who the token belongs to.
+    AdminMe,
+    /// Owners: the team's operators (GET lists, POST creates one with a token).
+    AdminOperators,
+    /// Owners: one operator (GET, PUT name/role/sites, DELETE revokes).
+    AdminOperator {
+        id: String,
+    },
+    /// Owners: read-only API keys (GET lists, POST creates one).
+    AdminKeys,
+    /// Owners: one API key (GET, DELETE revokes).
+    AdminKey {
+        id: String,
+    },
+    /// Owners: the audit log of operators' writes.
+    AdminAudit,
+    /// Owners: a site's webhooks (GET lists, POST adds one).
+    AdminWebhooks {
+        site: String,
+    },
+    /// Owners: one webhook (GET, PUT, DELETE).
+    AdminWebhook {
+        site: String,
+        id: String,
+    },
+    /// Owners: queue a test delivery to one webhook.
+    AdminWebhookTest {
+        site: String,
+        id: String,
+    },
+    /// Owners: one webhook's delivery log.
+    AdminWebhookDeliveries {
+        site: String,
+        id: String,
+    },
 }
 
 impl Route {
     /// The site the request is about, if any.
     pub fn site(&self) -> Option<&str> {
         match self {
-            Route::DemoPage | Route::Health | Route::AdminSites => None,
+            Route::DemoPage
+            | Route::Health
+            | Route::AdminSites
+            | Route::AdminMe
+            | Route::AdminOperators
+            | Route::AdminOperator { .. }
+            | Route::AdminKeys
+            | Route::AdminKey { .. }
+            | Route::AdminAudit => None,
             Route::Feed { site }
             | Route::PollResponses { site, .. }
             | Route::PublicResults { site, .. }
@@ -282,6 +366,8 @@ impl Route {
             | Route::KbEntryPage { site, .. }
             | Route::KbFeedback { site, .. }
             | Route::Thread { site, .. }
+            | Route::FollowUp { site, .. }
+            | Route::ThreadStatus { site }
             | Route::Photo { site, .. }
             | Route::AdminQuestions { site }
             | Route::KbRecount { site }
@@ -302,7 +388,13 @@ impl Route {
             | Route::AdminAvailability { site }
             | Route::Media { site, .. }
             | Route::AdminMediaList { site }
-            | Route::AdminMedia { site, .. } => Some(site),
+            | Route::AdminMedia { site, .. }
+            | Route::AdminThread { site, .. }
+            | Route::AdminThreadPhoto { site, .. }
+            | Route::AdminWebhooks { site }
+            | Route::AdminWebhook { site, .. }
+            | Route::AdminWebhookTest { site, .. }
+            | Route::AdminWebhookDeliveries { site, .. } => Some(site),
         }
     }
 
@@ -321,6 +413,8 @@ impl Route {
             Route::PollResponses { .. }
             | Route::Events { .. }
             | Route::Ask { .. }
+            | Route::FollowUp { .. }
+            | Route::ThreadStatus { .. }
             | Route::KbFeedback { .. } => PUBLIC_BODY_MAX,
             r if r.is_admin() => ADMIN_BODY_MAX,
             _ => 0,
@@ -357,7 +451,67 @@ impl Route {
                 | Route::AdminAvailability { .. }
                 | Route::AdminMediaList { .. }
                 | Route::AdminMedia { .. }
+                | Route::AdminThread { .. }
+                | Route::AdminThreadPhoto { .. }
+                | Route::AdminMe
+                | Route::AdminOperators
+                | Route::AdminOperator { .. }
+                | Route::AdminKeys
+                | Route::AdminKey { .. }
+                | Route::AdminAudit
+                | Route::AdminWebhooks { .. }
+                | Route::AdminWebhook { .. }
+                | Route::AdminWebhookTest { .. }
+                | Route::AdminWebhookDeliveries { .. }
         )
+    }
+
+    /// Which part of the operators' API this is, for [`glimpse_shared::team::Role::may`]
+    /// (with `method`: some endpoints read for more roles than they write for). Public
+    /// endpoints are [`Area::SiteRead`]; they are never checked against a role.
+    pub fn area(&self, method: Method) -> Area {
+        let read = matches!(method, Method::Get | Method::Head);
+        match self {
+            Route::AdminMe => Area::Identity,
+            Route::AdminSites | Route::AdminAvailability { .. } => Area::SiteRead,
+            Route::AdminSite { .. } if read => Area::SiteRead,
+            Route::AdminQuestions { .. }
+            | Route::AdminReply { .. }
+            | Route::AdminResolve { .. }
+            | Route::AdminThread { .. }
+            | Route::AdminThreadPhoto { .. } => Area::Inbox,
+            // Reading the knowledge base, answering from a question, and the photos of
+            // replies (uploads to the library): agents and editors.
+            Route::KbEntries { .. }
+            | Route::KbEntry {
+                source: glimpse_shared::kb::KbSource::Question,
+                ..
+            }
+            | Route::AdminMediaList { .. } => Area::Answers,
+            Route::KbEntry { .. } | Route::AdminMedia { .. } if read => Area::Answers,
+            Route::AdminContent { .. }
+            | Route::AdminList { .. }
+            | Route::KbRecount { .. }
+            | Route::KbEntry { .. }
+            | Route::AdminMedia { .. } => Area::Content,
+            Route::PollResults { .. }
+            | Route::Rollups { .. }
+            | Route::Report { .. }
+            | Route::RunRollup { .. } => Area::Reports,
+            Route::AdminSite { .. }
+            | Route::Visitor { .. }
+            | Route::AdminRebuild { .. }
+            | Route::AdminOperators
+            | Route::AdminOperator { .. }
+            | Route::AdminKeys
+            | Route::AdminKey { .. }
+            | Route::AdminAudit
+            | Route::AdminWebhooks { .. }
+            | Route::AdminWebhook { .. }
+            | Route::AdminWebhookTest { .. }
+            | Route::AdminWebhookDeliveries { .. } => Area::Owner,
+            _ => Area::SiteRead,
+        }
     }
 }
 
@@ -473,6 +627,11 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
             site: p(0),
             id: p(1),
         },
+        "/v1/sites/{site}/questions/{id}/messages" => Route::FollowUp {
+            site: p(0),
+            id: p(1),
+        },
+        "/v1/sites/{site}/threads" => Route::ThreadStatus { site: p(0) },
         "/v1/sites/{site}/questions/{id}/photo" => Route::Photo {
             site: p(0),
             id: p(1),
@@ -521,6 +680,33 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
             id: p(1),
         },
         "/v1/admin/sites/{site}/questions/{id}/resolve" => Route::AdminResolve {
+            site: p(0),
+            id: p(1),
+        },
+        "/v1/admin/sites/{site}/questions/{id}" => Route::AdminThread {
+            site: p(0),
+            id: p(1),
+        },
+        "/v1/admin/sites/{site}/questions/{id}/photo" => Route::AdminThreadPhoto {
+            site: p(0),
+            id: p(1),
+        },
+        "/v1/admin/me" => Route::AdminMe,
+        "/v1/admin/operators" => Route::AdminOperators,
+        "/v1/admin/operators/{id}" => Route::AdminOperator { id: p(0) },
+        "/v1/admin/keys" => Route::AdminKeys,
+        "/v1/admin/keys/{id}" => Route::AdminKey { id: p(0) },
+        "/v1/admin/audit" => Route::AdminAudit,
+        "/v1/admin/sites/{site}/webhooks" => Route::AdminWebhooks { site: p(0) },
+        "/v1/admin/sites/{site}/webhooks/{id}" => Route::AdminWebhook {
+            site: p(0),
+            id: p(1),
+        },
+        "/v1/admin/sites/{site}/webhooks/{id}/test" => Route::AdminWebhookTest {
+            site: p(0),
+            id: p(1),
+        },
+        "/v1/admin/sites/{site}/webhooks/{id}/deliveries" => Route::AdminWebhookDeliveries {
             site: p(0),
             id: p(1),
         },

@@ -1,8 +1,9 @@
 //! Deleting a whole site: every key under `site/{site}/` (config, snapshot, responses, votes, receipts,
 //! events, questions, photos, and whatever earlier versions stored there), the legacy
 //! registry entry `sites/{site}` of versions before 0.15, and every D1 row of the site
-//! (content, responses, votes, tallies, batches, seen, daily, popularity, questions, replies, kb,
-//! erased; the `sites` row last).
+//! (content, responses, votes, tallies, batches, seen, daily, popularity, questions, replies, followups, kb,
+//! erased, webhooks and their deliveries and notices; the `sites` row last). The audit log
+//! keeps its entries: it is the team's record, deletion included.
 //!
 //! Bounded per invocation: Workers KV allows 1000 operations per invocation, so one request
 //! deletes at most [`DELETE_BATCH`] keys (plus the listing to find them) and at most
@@ -27,7 +28,7 @@ use crate::store::KvStore;
 
 /// Each table holding a site's rows, content first, with its primary key columns (the D1
 /// deletes name rows by key: `DELETE … WHERE (key) IN (SELECT key … LIMIT n)`).
-pub const TABLES: [(&str, &str); 12] = [
+pub const TABLES: [(&str, &str); 16] = [
     ("content", "site, kind, id"),
     ("responses", "site, poll, response"),
     ("votes", "site, poll, visitor"),
@@ -38,8 +39,12 @@ pub const TABLES: [(&str, &str); 12] = [
     ("popularity", "site, story"),
     ("questions", "site, id"),
     ("replies", "site, question, at, id"),
+    ("followups", "site, question, at, id"),
     ("kb", "site, id"),
     ("erased", "site, visitor"),
+    ("webhooks", "site, id"),
+    ("deliveries", "seq"),
+    ("notices", "site, key"),
 ];
 
 /// Most rows one request deletes from each table.

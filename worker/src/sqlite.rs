@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0004_media.sql",
         include_str!("../migrations/0004_media.sql"),
     ),
+    ("0005_team.sql", include_str!("../migrations/0005_team.sql")),
 ];
 
 /// A SQLite database with Glimpse's schema.

@@ -206,6 +206,7 @@ fn knowledge_base_floods_cost_no_kv_read_each() {
             queue: &h.queue,
             zones: &glimpse_worker::hours::TzDatabase,
             memo: &memo,
+            local: true,
             blobs: &h.blobs,
         };
         pollster::block_on(handle(&api, &req, now))

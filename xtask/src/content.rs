@@ -69,6 +69,7 @@ impl KvEntries for SiteContent {
             queue: &queue,
             zones: &glimpse_worker::hours::TzDatabase,
             memo: &glimpse_worker::memo::SnapshotMemo::default(),
+            local: true,
             // Content files name media by URL; seeding uploads none.
             blobs: &glimpse_worker::media::MemoryBlobs::default(),
         };

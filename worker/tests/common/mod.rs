@@ -39,6 +39,8 @@ pub struct H<S> {
     pub memo: glimpse_worker::memo::SnapshotMemo,
     /// R2: the media library's files.
     pub blobs: glimpse_worker::media::MemoryBlobs,
+    /// Webhook receivers: what was POSTed, and the answers they give.
+    pub deliver: glimpse_worker::webhooks::MemoryDeliver,
 }
 
 impl<S: KvStore> H<S> {
@@ -57,6 +59,7 @@ impl<S: KvStore> H<S> {
             budget: Budget::CLOUDFLARE,
             memo: glimpse_worker::memo::SnapshotMemo::default(),
             blobs: glimpse_worker::media::MemoryBlobs::default(),
+            deliver: glimpse_worker::webhooks::MemoryDeliver::default(),
         }
     }
 
@@ -94,6 +97,7 @@ impl<S: KvStore> H<S> {
             sql: &sql,
             queue: &queue,
             blobs: &self.blobs,
+            deliver: &self.deliver,
         };
         let res = pollster::block_on(consume(&ports, messages, now)).map_err(|e| e.to_string());
         self.check_budget("queue consumer");
@@ -136,6 +140,7 @@ impl<S: KvStore> H<S> {
             queue: &queue,
             zones: &glimpse_worker::hours::TzDatabase,
             memo: &self.memo,
+            local: true,
             blobs: &self.blobs,
         };
         let what = format!("{} {}", req.method.as_str(), req.path);
