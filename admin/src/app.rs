@@ -1,6 +1,7 @@
 //! The console's shell: sign-in, the site picker, navigation by URL hash (`#/stories`, …) and
 //! the pages. The token lives in sessionStorage only and is dropped on any 401.
 
+use glimpse_shared::team::{Actor, Area};
 use glimpse_shared::{LiveSession, Poll, Site, Story};
 use leptos::prelude::*;
 use serde::Deserialize;
@@ -21,10 +22,12 @@ pub enum Page {
     Media,
     Report,
     Privacy,
+    /// Operators, API keys and the audit log (owners).
+    Team,
 }
 
 impl Page {
-    pub const ALL: [Page; 8] = [
+    pub const ALL: [Page; 9] = [
         Page::Stories,
         Page::Sessions,
         Page::Polls,
@@ -33,6 +36,7 @@ impl Page {
         Page::Media,
         Page::Report,
         Page::Privacy,
+        Page::Team,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -45,6 +49,7 @@ impl Page {
             Page::Media => "media",
             Page::Report => "report",
             Page::Privacy => "privacy",
+            Page::Team => "team",
         }
     }
 
@@ -58,6 +63,18 @@ impl Page {
             Page::Media => "Media",
             Page::Report => "Effectiveness",
             Page::Privacy => "Privacy",
+            Page::Team => "Team",
+        }
+    }
+
+    /// The part of the API the page works with: a role that may not read it does not see it.
+    pub fn area(self) -> Area {
+        match self {
+            Page::Stories | Page::Sessions | Page::Polls | Page::Media => Area::Content,
+            Page::Questions => Area::Inbox,
+            Page::Kb => Area::Answers,
+            Page::Report => Area::Reports,
+            Page::Privacy | Page::Team => Area::Owner,
         }
     }
 
@@ -94,6 +111,8 @@ pub struct Console {
     /// The chosen site's stored configuration (topics, channels, retention).
     pub config: RwSignal<Option<Site>>,
     pub page: RwSignal<Page>,
+    /// Who is signed in (`GET /v1/admin/me`): their role decides the pages shown.
+    pub me: RwSignal<Option<Actor>>,
 }
 
 impl Console {
@@ -105,7 +124,20 @@ impl Console {
             site: RwSignal::new(String::new()),
             config: RwSignal::new(None),
             page: RwSignal::new(Page::from_hash(&hash())),
+            me: RwSignal::new(None),
         }
+    }
+
+    /// Whether the signed-in operator's role may read `page`.
+    pub fn may_see(&self, page: Page) -> bool {
+        self.me
+            .with(|m| m.as_ref().is_some_and(|m| m.role.may(page.area(), true)))
+    }
+
+    /// Whether the signed-in operator's role may write in `area` (what to offer).
+    pub fn may_write(&self, area: Area) -> bool {
+        self.me
+            .with(|m| m.as_ref().is_some_and(|m| m.role.may(area, false)))
     }
 
     /// Reports a failed call; a 401 signs the operator out.
@@ -230,6 +262,13 @@ pub fn App() -> impl IntoView {
             return;
         }
         leptos::task::spawn_local(async move {
+            match api::get::<Actor>("/v1/admin/me").await {
+                Ok(me) => c.me.set(Some(me)),
+                Err(f) => {
+                    let msg = c.fail(&f);
+                    c.notice.set(Some(msg));
+                }
+            }
             match api::get::<Sites>("/v1/admin/sites").await {
                 Ok(s) => {
                     let pick = remembered_site()
@@ -306,9 +345,9 @@ fn SignIn() -> impl IntoView {
         <main class="signin">
             <form on:submit=submit data-testid="signin">
                 <h1>"Glimpse console"</h1>
-                <p class="sub">"Sign in with your admin token. It stays in this tab only (sessionStorage) and is sent to the API as a Bearer token."</p>
+                <p class="sub">"Sign in with your personal token (or the admin token). It stays in this tab only (sessionStorage) and is sent to the API as a Bearer token."</p>
                 <label>
-                    <span>"Admin token"</span>
+                    <span>"Token"</span>
                     <input
                         type="password"
                         autocomplete="current-password"
@@ -338,6 +377,7 @@ fn Shell() -> impl IntoView {
         .map(|p| {
             view! {
                 <a
+                    hidden=move || !c.may_see(p)
                     href=format!("#/{}", p.slug())
                     data-testid=format!("nav-{}", p.slug())
                     class:current=move || c.page.get() == p
@@ -356,10 +396,20 @@ fn Shell() -> impl IntoView {
             .collect_view()
     };
     let page = move || {
-        if c.config.with(Option::is_none) {
+        if c.config.with(Option::is_none) || c.me.with(Option::is_none) {
             return view! { <p class="sub">"Loading the site…"</p> }.into_any();
         }
-        match c.page.get() {
+        // A page the role may not read (an old link): the first one it may.
+        let chosen = c.page.get();
+        let shown = if c.may_see(chosen) {
+            chosen
+        } else {
+            Page::ALL
+                .into_iter()
+                .find(|p| c.may_see(*p))
+                .unwrap_or(chosen)
+        };
+        match shown {
             Page::Stories => view! { <ContentPage<Story>/> }.into_any(),
             Page::Sessions => view! { <ContentPage<LiveSession>/> }.into_any(),
             Page::Polls => view! { <ContentPage<Poll>/> }.into_any(),
@@ -368,6 +418,7 @@ fn Shell() -> impl IntoView {
             Page::Media => crate::media::MediaPage().into_any(),
             Page::Report => crate::report::ReportPage().into_any(),
             Page::Privacy => crate::privacy::PrivacyPage().into_any(),
+            Page::Team => crate::team::TeamPage().into_any(),
         }
     };
     view! {
@@ -384,6 +435,7 @@ fn Shell() -> impl IntoView {
                     {site_options}
                 </select>
             </label>
+            <span class="sub" data-testid="me">{move || c.me.get().map(|m| format!("{} · {}", m.name, m.role.as_str()))}</span>
             <button class="link" on:click=sign_out data-testid="signout">"Sign out"</button>
         </header>
         <Show when=move || c.notice.get().is_some()>

@@ -123,7 +123,7 @@ fn ThreadView(id: String, on_resolved: Callback<()>, on_close: Callback<()>) -> 
     let category = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let publishing = RwSignal::new(false);
-    let thread_path = format!("/v1/sites/{site}/questions/{id}");
+    let thread_path = format!("/v1/admin/sites/{site}/questions/{id}");
     let load = {
         let thread_path = thread_path.clone();
         move || {
@@ -207,7 +207,7 @@ fn ThreadView(id: String, on_resolved: Callback<()>, on_close: Callback<()>) -> 
                 {move || photo.get().map(|src| view! { <img class="photo" data-testid="thread-photo" src=src alt="Photo sent with the question"/> })}
                 <ol class="replies">
                     {t.replies.into_iter().map(|r| view! {
-                        <li data-testid="thread-reply"><span class="sub">{show(r.at)}</span>" "{r.text}</li>
+                        <li data-testid="thread-reply"><span class="sub">{show(r.at)}{r.author.map(|a| format!(" · {a}"))}</span>" "{r.text}</li>
                     }).collect_view()}
                 </ol>
             })}

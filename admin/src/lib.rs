@@ -1,9 +1,9 @@
-//! The operators' console, served by the worker at `/admin`: sign in with the admin token
-//! (kept in sessionStorage only), author stories, live sessions and polls with the shared
+//! The operators' console, served by the worker at `/admin`: sign in with a personal token
+//! or the admin token (kept in sessionStorage only; the pages shown follow the role), author stories, live sessions and polls with the shared
 //! validation and lint as you type, targeting rules with a tester, translations side by side, and a preview in the
 //! real widget player, answer the
 //! questions inbox, read the effectiveness report as plots (SVG) with CSV export, and
-//! export or erase a visitor's data. Everything goes through the worker's admin API.
+//! export or erase a visitor's data, manage the team (operators, API keys, audit log). Everything goes through the worker's admin API.
 
 pub mod api;
 pub mod app;
@@ -16,6 +16,7 @@ pub mod privacy;
 pub mod report;
 pub mod sites;
 pub mod targeting;
+pub mod team;
 pub mod time;
 pub mod translations;
 

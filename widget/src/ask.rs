@@ -220,6 +220,8 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
             visitor: ctx.visitor.clone(),
             topic: topic.get_untracked(),
             message: message.get_untracked(),
+            email: None,
+            email_consent: false,
         };
         let config = submit_config.clone();
         let key = key.clone();
@@ -278,7 +280,11 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
             let replies = t
                 .replies
                 .into_iter()
-                .map(|r| view! { <li class="reply" data-testid="glimpse-reply"><strong>{lang.t(Text::TeamReplied)}</strong> " " {r.text}</li> })
+                .map(|r| {
+                    // The operator who replied, by their display name; the team otherwise.
+                    let who = r.author.unwrap_or_else(|| lang.t(Text::TeamReplied).to_string());
+                    view! { <li class="reply" data-testid="glimpse-reply"><strong data-testid="glimpse-reply-author">{who}</strong> " " {r.text}</li> }
+                })
                 .collect_view();
             view! {
                 <div class="thread" data-testid="glimpse-thread">
