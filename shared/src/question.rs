@@ -146,6 +146,45 @@ impl FollowUp {
     }
 }
 
+/// A reply the team saved to insert into answers (`/v1/admin/sites/{site}/saved-replies`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedReply {
+    pub id: String,
+    /// What the picker shows, e.g. "Password reset".
+    pub title: String,
+    /// The text inserted into the reply box (plain text, line breaks kept).
+    pub text: String,
+    /// Last change, unix ms.
+    pub updated_at: Millis,
+    /// The operator id that made the last change.
+    pub updated_by: String,
+}
+
+/// What an agent or owner sends to add or change a saved reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewSavedReply {
+    pub title: String,
+    pub text: String,
+}
+
+impl NewSavedReply {
+    /// Most characters of a title.
+    pub const TITLE_MAX: usize = 80;
+    /// Most saved replies a site keeps.
+    pub const PER_SITE_MAX: usize = 200;
+
+    /// Every problem: a title of 1-80 characters, a text a reply could carry (1-2000).
+    pub fn validate(&self) -> Vec<Problem> {
+        let mut p = Problems::default();
+        p.text("title", &self.title, Self::TITLE_MAX);
+        if self.title.contains('\n') {
+            p.push("title", "one line");
+        }
+        p.text("text", &self.text, Reply::TEXT_MAX);
+        p.into_vec()
+    }
+}
+
 /// One entry of a thread's conversation after the question, in time order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Turn<'a> {
@@ -246,9 +285,12 @@ impl NewQuestion {
 }
 
 impl Reply {
+    /// Most characters of a reply's text.
+    pub const TEXT_MAX: usize = 2_000;
+
     pub fn validate(&self) -> Vec<Problem> {
         let mut p = Problems::default();
-        p.text("text", &self.text, 2_000);
+        p.text("text", &self.text, Self::TEXT_MAX);
         if let Some(s) = &self.story {
             p.slug("story", s);
         }

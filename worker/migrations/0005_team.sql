@@ -87,3 +87,17 @@ CREATE TABLE followups (
   text TEXT NOT NULL,
   PRIMARY KEY (site, question, at, id)
 ) WITHOUT ROWID;
+
+-- The team's saved replies per site (inserted into answers in the inbox).
+CREATE TABLE saved_replies (
+  site TEXT NOT NULL,
+  id TEXT NOT NULL,
+  title TEXT NOT NULL,
+  text TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  updated_by TEXT NOT NULL,
+  PRIMARY KEY (site, id)
+) WITHOUT ROWID;
+
+-- The export pages responses by arrival (`GET /v1/admin/sites/{site}/export`).
+CREATE INDEX responses_by_at ON responses (site, at);

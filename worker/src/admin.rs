@@ -149,6 +149,13 @@ async fn answer<S: KvStore>(
         (Route::AdminWebhookDeliveries { site, id }, _) => {
             crate::webhooks::deliveries(api, req, site, id).await
         }
+        (Route::AdminSavedReplies { site }, _) => {
+            crate::saved::collection(api, req, actor, site, now_ms).await
+        }
+        (Route::AdminSavedReply { site, id }, _) => {
+            crate::saved::item(api, req, actor, site, id, now_ms).await
+        }
+        (Route::AdminExport { site }, _) => crate::export::export(api, req, site).await,
         _ => Err(ApiError::not_found("route")),
     }
 }

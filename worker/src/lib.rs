@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod consumer;
 pub mod core;
 pub mod door;
+pub mod export;
 pub mod help;
 pub mod hours;
 pub mod http;
@@ -28,6 +29,7 @@ pub mod queue;
 pub mod retention;
 pub mod rollups;
 pub mod route;
+pub mod saved;
 pub mod sites;
 pub mod sql;
 #[cfg(not(target_arch = "wasm32"))]

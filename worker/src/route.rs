@@ -135,6 +135,12 @@ pub const ROUTES: &[(&str, &[Method])] = &[
         "/v1/admin/sites/{site}/webhooks/{id}/deliveries",
         &[Get, Head],
     ),
+    ("/v1/admin/sites/{site}/saved-replies", &[Get, Head, Post]),
+    (
+        "/v1/admin/sites/{site}/saved-replies/{id}",
+        &[Get, Head, Put, Delete],
+    ),
+    ("/v1/admin/sites/{site}/export", &[Get, Head]),
 ];
 
 /// Largest body of a public JSON write (poll response, event batch, question).
@@ -342,6 +348,19 @@ pub enum Route {
         site: String,
         id: String,
     },
+    /// Agents: the site's saved replies (GET lists, POST adds one).
+    AdminSavedReplies {
+        site: String,
+    },
+    /// Agents: one saved reply (GET, PUT, DELETE).
+    AdminSavedReply {
+        site: String,
+        id: String,
+    },
+    /// Reports: raw records as NDJSON or CSV, a page at a time.
+    AdminExport {
+        site: String,
+    },
 }
 
 impl Route {
@@ -394,7 +413,10 @@ impl Route {
             | Route::AdminWebhooks { site }
             | Route::AdminWebhook { site, .. }
             | Route::AdminWebhookTest { site, .. }
-            | Route::AdminWebhookDeliveries { site, .. } => Some(site),
+            | Route::AdminWebhookDeliveries { site, .. }
+            | Route::AdminSavedReplies { site }
+            | Route::AdminSavedReply { site, .. }
+            | Route::AdminExport { site } => Some(site),
         }
     }
 
@@ -463,6 +485,9 @@ impl Route {
                 | Route::AdminWebhook { .. }
                 | Route::AdminWebhookTest { .. }
                 | Route::AdminWebhookDeliveries { .. }
+                | Route::AdminSavedReplies { .. }
+                | Route::AdminSavedReply { .. }
+                | Route::AdminExport { .. }
         )
     }
 
@@ -479,7 +504,9 @@ impl Route {
             | Route::AdminReply { .. }
             | Route::AdminResolve { .. }
             | Route::AdminThread { .. }
-            | Route::AdminThreadPhoto { .. } => Area::Inbox,
+            | Route::AdminThreadPhoto { .. }
+            | Route::AdminSavedReplies { .. }
+            | Route::AdminSavedReply { .. } => Area::Inbox,
             // Reading the knowledge base, answering from a question, and the photos of
             // replies (uploads to the library): agents and editors.
             Route::KbEntries { .. }
@@ -497,7 +524,8 @@ impl Route {
             Route::PollResults { .. }
             | Route::Rollups { .. }
             | Route::Report { .. }
-            | Route::RunRollup { .. } => Area::Reports,
+            | Route::RunRollup { .. }
+            | Route::AdminExport { .. } => Area::Reports,
             Route::AdminSite { .. }
             | Route::Visitor { .. }
             | Route::AdminRebuild { .. }
@@ -710,6 +738,12 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
             site: p(0),
             id: p(1),
         },
+        "/v1/admin/sites/{site}/saved-replies" => Route::AdminSavedReplies { site: p(0) },
+        "/v1/admin/sites/{site}/saved-replies/{id}" => Route::AdminSavedReply {
+            site: p(0),
+            id: p(1),
+        },
+        "/v1/admin/sites/{site}/export" => Route::AdminExport { site: p(0) },
         "/v1/admin/sites/{site}" => Route::AdminSite { site: p(0) },
         "/v1/admin/sites/{site}/rebuild" => Route::AdminRebuild { site: p(0) },
         "/v1/admin/sites/{site}/availability" => Route::AdminAvailability { site: p(0) },

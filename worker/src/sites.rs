@@ -28,7 +28,7 @@ use crate::store::KvStore;
 
 /// Each table holding a site's rows, content first, with its primary key columns (the D1
 /// deletes name rows by key: `DELETE … WHERE (key) IN (SELECT key … LIMIT n)`).
-pub const TABLES: [(&str, &str); 16] = [
+pub const TABLES: [(&str, &str); 17] = [
     ("content", "site, kind, id"),
     ("responses", "site, poll, response"),
     ("votes", "site, poll, visitor"),
@@ -45,6 +45,7 @@ pub const TABLES: [(&str, &str); 16] = [
     ("webhooks", "site, id"),
     ("deliveries", "seq"),
     ("notices", "site, key"),
+    ("saved_replies", "site, id"),
 ];
 
 /// Most rows one request deletes from each table.

@@ -266,6 +266,24 @@ const WHO: &[(&str, Method, &str)] = &[
         Method::Get,
         "o",
     ),
+    ("/v1/admin/sites/{site}/saved-replies", Method::Get, "oa"),
+    ("/v1/admin/sites/{site}/saved-replies", Method::Post, "oa"),
+    (
+        "/v1/admin/sites/{site}/saved-replies/{id}",
+        Method::Get,
+        "oa",
+    ),
+    (
+        "/v1/admin/sites/{site}/saved-replies/{id}",
+        Method::Put,
+        "oa",
+    ),
+    (
+        "/v1/admin/sites/{site}/saved-replies/{id}",
+        Method::Delete,
+        "oa",
+    ),
+    ("/v1/admin/sites/{site}/export", Method::Get, "oer"),
 ];
 
 fn concrete(template: &str) -> String {
@@ -642,5 +660,92 @@ fn api_keys_read_reports_and_nothing_else() {
     assert_eq!(
         call_as(&h, &key, Method::Get, "/v1/admin/sites/demo/report", None).status,
         401
+    );
+}
+
+#[test]
+fn agents_keep_saved_replies_per_site_and_editors_cannot() {
+    let h = seeded();
+    let agent = operator(&h, None, "Ada", "agent", json!(["demo"]));
+    let editor = operator(&h, None, "Eve", "editor", json!(["demo"]));
+    let path = "/v1/admin/sites/demo/saved-replies";
+    let res = call_as(
+        &h,
+        &agent,
+        Method::Post,
+        path,
+        Some(
+            json!({"title": "Password reset", "text": "Use \"Forgot password\" on the sign-in page.\nThe link lasts an hour."}),
+        ),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let id = body_of(&res)["id"].as_str().unwrap_or_default().to_string();
+    let res = call_as(
+        &h,
+        &agent,
+        Method::Post,
+        path,
+        Some(json!({"title": "a refund", "text": "Refunds take 5 working days."})),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    // Listed by title, whatever the case.
+    let list = body_of(&call_as(&h, &agent, Method::Get, path, None));
+    let titles: Vec<&str> = list["saved_replies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["title"].as_str())
+        .collect();
+    assert_eq!(titles, vec!["a refund", "Password reset"]);
+    // Edited, with who did it.
+    let res = call_as(
+        &h,
+        &agent,
+        Method::Put,
+        &format!("{path}/{id}"),
+        Some(json!({"title": "Password reset", "text": "Use the link in the sign-in page."})),
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    let got = body_of(&call_as(
+        &h,
+        &agent,
+        Method::Get,
+        &format!("{path}/{id}"),
+        None,
+    ));
+    assert_eq!(got["text"], "Use the link in the sign-in page.");
+    assert!(
+        got["updated_by"].as_str().is_some_and(|s| s != "owner"),
+        "{got}"
+    );
+    // Bad input changes nothing.
+    for bad in [
+        json!({"title": "", "text": "x"}),
+        json!({"title": "two\nlines", "text": "x"}),
+        json!({"title": "t", "text": "x".repeat(2_001)}),
+        json!({"title": "t"}),
+    ] {
+        let res = call_as(&h, &agent, Method::Post, path, Some(bad.clone()));
+        assert!(
+            res.status == 400 || res.status == 422,
+            "{bad}: {}",
+            res.body
+        );
+    }
+    assert_eq!(
+        body_of(&call_as(&h, &agent, Method::Get, path, None))["saved_replies"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    // Editors do not answer questions.
+    assert_eq!(call_as(&h, &editor, Method::Get, path, None).status, 403);
+    assert_eq!(
+        call_as(&h, &agent, Method::Delete, &format!("{path}/{id}"), None).status,
+        204
+    );
+    assert_eq!(
+        call_as(&h, &agent, Method::Get, &format!("{path}/{id}"), None).status,
+        404
     );
 }
