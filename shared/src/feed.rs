@@ -17,6 +17,10 @@ pub struct SiteSnapshot {
     pub sessions: Vec<LiveSession>,
     #[serde(default)]
     pub polls: Vec<Poll>,
+    /// The expected reply time to questions: the last 7 days' median first reply, a bucket
+    /// bound in minutes ([`crate::question::median_reply_minutes`]); `None` with too few.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_minutes: Option<u32>,
 }
 
 /// The public part of a site's configuration: what the widget needs to look right and to
@@ -33,6 +37,10 @@ pub struct FeedSite {
     pub timezone: String,
     pub channels: Vec<Channel>,
     pub topics: Vec<Topic>,
+    /// [`SiteSnapshot::reply_minutes`]: the widget says "Usually replies within 2 h" while
+    /// the topic's help is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_minutes: Option<u32>,
 }
 
 /// `GET /v1/sites/{site}/feed`: what is live for visitors at the server's `now`.
@@ -90,6 +98,7 @@ impl SiteSnapshot {
             stories,
             sessions,
             polls,
+            reply_minutes: None,
         }
     }
 
@@ -106,6 +115,7 @@ impl SiteSnapshot {
                 timezone: site.timezone.clone(),
                 channels: site.channels.clone(),
                 topics: site.topics.clone(),
+                reply_minutes: self.reply_minutes,
             },
             now: now_ms,
             stories: self

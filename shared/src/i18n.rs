@@ -62,6 +62,14 @@ pub enum Text {
     /// A part of the widget could not be downloaded (after retries).
     PartFailed,
     TryAgain,
+    /// The optional email field of the question form.
+    YourEmail,
+    /// What the visitor agrees to by leaving an email.
+    EmailConsent,
+    /// The thread's box for another message.
+    AddMessage,
+    /// The ask form when the team is away for the topic.
+    RepliesWhenBack,
 }
 
 /// The subset of [`Text`] the launcher and its notice use.
@@ -285,6 +293,37 @@ impl Lang {
             (Lang::En, Cancel) => "Cancel",
             (Lang::Es, Cancel) => "Cancelar",
             (Lang::Nb, Cancel) => "Avbryt",
+            (Lang::En, YourEmail) => "Email (optional)",
+            (Lang::Es, YourEmail) => "Correo electrónico (opcional)",
+            (Lang::Nb, YourEmail) => "E-post (valgfritt)",
+            (Lang::En, EmailConsent) => {
+                "We use it only to answer this question, and erase it with the conversation."
+            }
+            (Lang::Es, EmailConsent) => {
+                "Solo lo usamos para responder a esta pregunta y lo borramos con la conversación."
+            }
+            (Lang::Nb, EmailConsent) => {
+                "Vi bruker den bare til å svare på dette spørsmålet, og sletter den med samtalen."
+            }
+            (Lang::En, AddMessage) => "Add a message",
+            (Lang::Es, AddMessage) => "Añadir un mensaje",
+            (Lang::Nb, AddMessage) => "Legg til en melding",
+            (Lang::En, RepliesWhenBack) => "The team is away now: we reply when we are back.",
+            (Lang::Es, RepliesWhenBack) => {
+                "El equipo no está ahora: responderemos cuando volvamos."
+            }
+            (Lang::Nb, RepliesWhenBack) => "Teamet er borte nå: vi svarer når vi er tilbake.",
+        }
+    }
+
+    /// "Usually replies within 2 h" for a median first reply of `minutes` (a bucket bound
+    /// of [`crate::question::REPLY_BUCKETS_MIN`]).
+    pub fn usually_replies(self, minutes: u32) -> String {
+        let (n, unit) = coarse(i64::from(minutes) * 60_000);
+        match self {
+            Lang::En => format!("Usually replies within {n} {unit}"),
+            Lang::Es => format!("Suele responder en menos de {n} {unit}"),
+            Lang::Nb => format!("Svarer vanligvis innen {n} {unit}"),
         }
     }
 
@@ -365,6 +404,10 @@ mod tests {
                 Text::Cancel,
                 Text::PartFailed,
                 Text::TryAgain,
+                Text::YourEmail,
+                Text::EmailConsent,
+                Text::AddMessage,
+                Text::RepliesWhenBack,
             ] {
                 assert!(!lang.t(text).is_empty());
             }
@@ -387,6 +430,15 @@ mod tests {
         assert_eq!(countdown(3_723), "1:02:03");
         assert_eq!(countdown(65), "1:05");
         assert_eq!(countdown(-5), "0:00");
+        assert_eq!(Lang::En.usually_replies(120), "Usually replies within 2 h");
+        assert_eq!(
+            Lang::En.usually_replies(15),
+            "Usually replies within 15 min"
+        );
+        assert_eq!(
+            Lang::Nb.usually_replies(2_880),
+            "Svarer vanligvis innen 2 d"
+        );
     }
 
     #[test]

@@ -146,6 +146,51 @@ impl FollowUp {
     }
 }
 
+/// Upper bounds, in minutes, of the first-reply-time buckets: each question's first reply
+/// adds one to its bucket's `daily` counter (metric [`FIRST_REPLY_METRIC`], key the bound),
+/// so the expected reply time is computed from a handful of counters, never by reading
+/// questions. The last bucket also holds everything slower.
+pub const REPLY_BUCKETS_MIN: [u32; 10] = [5, 15, 30, 60, 120, 240, 480, 1_440, 2_880, 10_080];
+/// The `daily` metric of first-reply times.
+pub const FIRST_REPLY_METRIC: &str = "first_reply";
+/// Fewest first replies in the window for an expected reply time to be shown.
+pub const REPLY_SAMPLE_MIN: i64 = 3;
+/// Days of first replies the expected reply time is the median of.
+pub const REPLY_WINDOW_DAYS: i64 = 7;
+
+/// The bucket bound (minutes) a first reply `elapsed_ms` after the question falls in.
+pub fn reply_bucket(elapsed_ms: Millis) -> u32 {
+    let minutes = (elapsed_ms.max(0) + 59_999) / 60_000;
+    REPLY_BUCKETS_MIN
+        .iter()
+        .copied()
+        .find(|b| i64::from(*b) >= minutes)
+        .unwrap_or(REPLY_BUCKETS_MIN[REPLY_BUCKETS_MIN.len() - 1])
+}
+
+/// The median first-reply time as a bucket bound (minutes) from `(bound, count)` pairs (any
+/// order, bounds repeated across days), or `None` with fewer than [`REPLY_SAMPLE_MIN`]
+/// replies. The median is the bound of the bucket holding the middle reply: "within 2 h"
+/// means at least half were answered within 2 h.
+pub fn median_reply_minutes(counts: &[(u32, i64)]) -> Option<u32> {
+    let total: i64 = counts.iter().map(|(_, n)| (*n).max(0)).sum();
+    if total < REPLY_SAMPLE_MIN {
+        return None;
+    }
+    let mut seen = 0;
+    for bound in REPLY_BUCKETS_MIN {
+        seen += counts
+            .iter()
+            .filter(|(b, _)| *b == bound)
+            .map(|(_, n)| (*n).max(0))
+            .sum::<i64>();
+        if seen * 2 >= total {
+            return Some(bound);
+        }
+    }
+    Some(REPLY_BUCKETS_MIN[REPLY_BUCKETS_MIN.len() - 1])
+}
+
 /// A reply the team saved to insert into answers (`/v1/admin/sites/{site}/saved-replies`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedReply {
@@ -403,5 +448,36 @@ mod tests {
     fn previews() {
         assert_eq!(preview("Hello\nsecond line"), "Hello");
         assert_eq!(preview(&"x".repeat(120)).chars().count(), 101);
+    }
+
+    #[test]
+    fn first_replies_fall_in_their_bucket() {
+        assert_eq!(reply_bucket(0), 5);
+        assert_eq!(reply_bucket(5 * 60_000), 5);
+        assert_eq!(reply_bucket(5 * 60_000 + 1), 15);
+        assert_eq!(reply_bucket(90 * 60_000), 120);
+        assert_eq!(reply_bucket(30 * 86_400_000), 10_080);
+        assert_eq!(reply_bucket(-5), 5, "clock skew counts as instant");
+    }
+
+    #[test]
+    fn the_expected_reply_time_is_the_median_bucket() {
+        assert_eq!(median_reply_minutes(&[]), None);
+        assert_eq!(median_reply_minutes(&[(60, 2)]), None, "too few to say");
+        assert_eq!(median_reply_minutes(&[(60, 3)]), Some(60));
+        // Days repeat bounds: 2+1 fast, 1+1 slow → the middle of 5 is fast.
+        assert_eq!(
+            median_reply_minutes(&[(15, 2), (1_440, 1), (15, 1), (1_440, 1)]),
+            Some(15)
+        );
+        assert_eq!(
+            median_reply_minutes(&[(5, 1), (120, 1), (480, 2)]),
+            Some(120)
+        );
+        assert_eq!(
+            median_reply_minutes(&[(7, 5)]),
+            Some(10_080),
+            "unknown bounds: slowest"
+        );
     }
 }

@@ -42,6 +42,7 @@ fn feed(slides: &[&str]) -> Feed {
                 topics: vec![],
             }],
             topics: vec![],
+            reply_minutes: None,
         },
         now: 1_000,
         sessions: vec![],

@@ -101,3 +101,8 @@ CREATE TABLE saved_replies (
 
 -- The export pages responses by arrival (`GET /v1/admin/sites/{site}/export`).
 CREATE INDEX responses_by_at ON responses (site, at);
+
+-- The expected reply time the widget shows: the median first reply of the last 7 days, as
+-- a bucket bound in minutes (shared::question::median_reply_minutes), set by the hourly
+-- tick and copied into the feed snapshot; NULL with too few replies.
+ALTER TABLE sites ADD COLUMN reply_minutes INTEGER;

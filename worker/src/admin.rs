@@ -615,10 +615,17 @@ async fn delete_content<S: KvStore>(
 }
 
 /// The one query a snapshot is built from: the site's content that is not over yet.
+/// Its last row may be the site's expected reply time (kind `reply_minutes`, the minutes as
+/// `body`: the `sites` column the hourly tick keeps), so the snapshot stays one query.
 pub fn live_content(site: &str, now_ms: Millis) -> Stmt {
-    Stmt::new("SELECT kind, body FROM content WHERE site = ?1 AND over_at > ?2 ORDER BY kind, id")
-        .bind(site)
-        .bind(now_ms)
+    Stmt::new(
+        "SELECT kind, id, body FROM content WHERE site = ?1 AND over_at > ?2 \
+         UNION ALL SELECT 'reply_minutes', '', CAST(reply_minutes AS TEXT) FROM sites \
+         WHERE site = ?1 AND reply_minutes IS NOT NULL \
+         ORDER BY 1, 2",
+    )
+    .bind(site)
+    .bind(now_ms)
 }
 
 /// Rebuilds the site's feed snapshot from D1: one query, one KV write.
@@ -650,7 +657,12 @@ async fn write_snapshot<S: KvStore>(
     let mut stories = Vec::new();
     let mut sessions = Vec::new();
     let mut polls = Vec::new();
+    let mut reply_minutes = None;
     for row in crate::sql::decode::<Live>(live).map_err(unavailable)? {
+        if row.kind == "reply_minutes" {
+            reply_minutes = row.body.parse().ok();
+            continue;
+        }
         let Some(kind) = ContentKind::ALL
             .into_iter()
             .find(|k| k.singular() == row.kind)
@@ -664,7 +676,8 @@ async fn write_snapshot<S: KvStore>(
             None => {}
         }
     }
-    let snapshot = SiteSnapshot::new(site.clone(), stories, sessions, polls, now_ms);
+    let mut snapshot = SiteSnapshot::new(site.clone(), stories, sessions, polls, now_ms);
+    snapshot.reply_minutes = reply_minutes;
     store
         .put(
             &keys::snapshot(&site.id),

@@ -597,7 +597,7 @@ pub async fn reply<S: KvStore>(
     r.at = now_ms;
     // Signed by the operator who wrote it, whatever the body said.
     r.author = (!actor.is_bootstrap()).then(|| actor.name.clone());
-    load(api, site_id, id).await?;
+    let q = load(api, site_id, id).await?;
     let body = serde_json::to_string(&r)
         .map_err(|_| ApiError::new(500, "internal", "reply could not be encoded"))?;
     let reply_id = crate::core::fresh_id(api)?;
@@ -608,6 +608,19 @@ pub async fn reply<S: KvStore>(
             .bind(now_ms)
             .bind(reply_id.as_str())
             .bind(body),
+        // The first reply's time, counted in its bucket for the expected reply time
+        // (before the update below marks the question answered).
+        Stmt::new(
+            "INSERT INTO daily (site, day, metric, key, n) \
+             SELECT ?1, ?3, ?4, ?5, 1 WHERE EXISTS (SELECT 1 FROM questions \
+             WHERE site = ?1 AND id = ?2 AND first_reply_at IS NULL) \
+             ON CONFLICT (site, day, metric, key) DO UPDATE SET n = n + 1",
+        )
+        .bind(site_id)
+        .bind(id)
+        .bind(glimpse_shared::time::utc_date(now_ms))
+        .bind(glimpse_shared::question::FIRST_REPLY_METRIC)
+        .bind(glimpse_shared::question::reply_bucket(now_ms - q.created_at).to_string()),
         Stmt::new(
             "UPDATE questions SET first_reply_at = COALESCE(first_reply_at, ?3) \
              WHERE site = ?1 AND id = ?2",
@@ -956,4 +969,68 @@ pub async fn statuses<S: KvStore>(
         ApiResponse::json(200, &json!({ "threads": threads, "gone": gone }))
             .with_header("cache-control", "no-store"),
     )
+}
+
+#[derive(Deserialize)]
+struct BucketRow {
+    key: String,
+    n: i64,
+}
+
+#[derive(Deserialize)]
+struct ReplyMinutesRow {
+    reply_minutes: Option<i64>,
+}
+
+/// The hourly tick's update of the site's expected reply time: the median of the last
+/// [`glimpse_shared::question::REPLY_WINDOW_DAYS`] days' first-reply buckets (one D1 batch
+/// over at most 70 counters); when it changed, the `sites` column and the feed snapshot
+/// (rebuilt from D1, one query and one KV write). Unchanged: nothing is written.
+pub async fn refresh_reply_time<S: KvStore>(
+    store: &S,
+    sql: &dyn Sql,
+    site: &glimpse_shared::Site,
+    now_ms: Millis,
+) -> Result<(), StoreError> {
+    use glimpse_shared::question::{FIRST_REPLY_METRIC, REPLY_WINDOW_DAYS, median_reply_minutes};
+    let since = glimpse_shared::time::utc_date(now_ms - (REPLY_WINDOW_DAYS - 1) * 86_400_000);
+    let out = sql
+        .batch(&[
+            Stmt::new(
+                "SELECT key, SUM(n) AS n FROM daily WHERE site = ?1 AND metric = ?2 AND day >= ?3 \
+                 GROUP BY key",
+            )
+            .bind(site.id.as_str())
+            .bind(FIRST_REPLY_METRIC)
+            .bind(since),
+            Stmt::new("SELECT reply_minutes FROM sites WHERE site = ?1").bind(site.id.as_str()),
+        ])
+        .await?;
+    let mut out = out.into_iter();
+    let buckets: Vec<BucketRow> = crate::sql::decode(out.next().unwrap_or_default())
+        .map_err(|e| StoreError(e.to_string()))?;
+    let current: Option<ReplyMinutesRow> = crate::sql::decode(out.next().unwrap_or_default())
+        .map_err(|e| StoreError(e.to_string()))?
+        .into_iter()
+        .next();
+    let Some(current) = current else {
+        return Ok(());
+    };
+    let counts: Vec<(u32, i64)> = buckets
+        .iter()
+        .filter_map(|b| b.key.parse().ok().map(|k| (k, b.n)))
+        .collect();
+    let median = median_reply_minutes(&counts);
+    if median.map(i64::from) == current.reply_minutes {
+        return Ok(());
+    }
+    sql.query(
+        &Stmt::new("UPDATE sites SET reply_minutes = ?2 WHERE site = ?1")
+            .bind(site.id.as_str())
+            .bind(median.map(i64::from)),
+    )
+    .await?;
+    crate::admin::rebuild_snapshot(store, sql, site, now_ms)
+        .await
+        .map_err(|e| StoreError(e.message))
 }

@@ -174,6 +174,8 @@ pub async fn tick<S: KvStore>(
         ports.sql.query(&record).await?;
         crate::webhooks::emit(ports.sql, ports.queue, &events).await;
     }
+    // The expected reply time the widget shows, when it changed.
+    crate::questions::refresh_reply_time(ports.store, ports.sql, &config, now_ms).await?;
     if more {
         ports
             .queue

@@ -122,7 +122,7 @@ fn every_response_is_exported_once_across_pages() {
     let mut unique = seen.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!((seen.len(), unique.len()), (total as usize, total as usize));
+    assert_eq!((seen.len(), unique.len()), (total, total));
 
     // One poll, as CSV, with the text when asked.
     let res = get(
@@ -132,7 +132,7 @@ fn every_response_is_exported_once_across_pages() {
     );
     assert_eq!(res.status, 200, "{}", res.body);
     let mut csv = csv::Reader::from_reader(res.body.as_bytes());
-    let headers = csv.headers().map(|h| h.clone()).unwrap_or_default();
+    let headers = csv.headers().cloned().unwrap_or_default();
     assert_eq!(&headers[0], "poll");
     let text_at = headers
         .iter()

@@ -618,3 +618,66 @@ fn the_longest_reply_fits_however_it_is_escaped() {
     assert_eq!(res.status, 400, "{}", res.body);
     assert_eq!(field(&res), "text");
 }
+
+/// The widget's "Usually replies within …": the median first reply of the last 7 days, in
+/// the feed after the hourly tick, gone again when the replies age out of the window.
+#[test]
+fn the_feed_tells_the_expected_reply_time_from_the_last_week() {
+    let h = seeded();
+    let feed_minutes = |now: i64| h.feed(now)["site"]["reply_minutes"].clone();
+    let tick = |now: i64| {
+        h.consume(
+            &[glimpse_worker::queue::Message::Tick {
+                site: "demo".into(),
+                now_ms: now,
+            }],
+            now,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    };
+    // Three questions answered after 90 min, 100 min and 3 days; a second reply to the first
+    // does not count again.
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let res = h.call(
+            ApiRequest::new(Method::Post, "/v1/sites/demo/questions")
+                .header("origin", ORIGIN)
+                .json(
+                    json!({"visitor": tok("visitor", n), "topic": "orders",
+                           "message": format!("Where is order {n}?")})
+                    .to_string(),
+                ),
+            T0,
+        );
+        assert_eq!(res.status, 201, "{}", res.body);
+        ids.push(body(&res)["id"].as_str().unwrap_or_default().to_string());
+    }
+    h.drain(T0 + 1_000);
+    tick(T0 + 2_000);
+    assert_eq!(feed_minutes(T0 + 3_000), Value::Null, "no replies yet");
+    for (id, after) in [
+        (&ids[0], 90 * 60_000),
+        (&ids[0], 91 * 60_000),
+        (&ids[1], 100 * 60_000),
+        (&ids[2], 3 * 86_400_000),
+    ] {
+        let res = h.admin(
+            Method::Post,
+            &format!("/v1/admin/sites/demo/questions/{id}/replies"),
+            Some(json!({"text": "It left our warehouse today."})),
+            T0 + after,
+        );
+        assert_eq!(res.status, 201, "{}", res.body);
+    }
+    let now = T0 + 3 * 86_400_000 + HOUR;
+    tick(now);
+    assert_eq!(
+        feed_minutes(now),
+        json!(120),
+        "half were answered within 2 h"
+    );
+    // Eight days later the replies are out of the window: nothing is claimed.
+    let later = now + 8 * 86_400_000;
+    tick(later);
+    assert_eq!(feed_minutes(later), Value::Null);
+}
