@@ -77,6 +77,8 @@ pub enum Text {
 pub enum FirstText {
     OpenHelp,
     New,
+    /// The launcher's name when the team answered: "…, 1 new reply".
+    NewReply,
     PartFailed,
     TryAgain,
 }
@@ -136,6 +138,9 @@ impl Lang {
             (Lang::Nb, FirstText::PartFailed) => {
                 "Denne delen av hjelpen kunne ikke lastes. Sjekk tilkoblingen."
             }
+            (Lang::En, FirstText::NewReply) => "new reply",
+            (Lang::Es, FirstText::NewReply) => "respuesta nueva",
+            (Lang::Nb, FirstText::NewReply) => "nytt svar",
             (Lang::En, FirstText::TryAgain) => "Try again",
             (Lang::Es, FirstText::TryAgain) => "Reintentar",
             (Lang::Nb, FirstText::TryAgain) => "Prøv igjen",

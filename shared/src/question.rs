@@ -146,6 +146,27 @@ impl FollowUp {
     }
 }
 
+/// The localStorage key of how many replies the visitor has read in each thread (a JSON
+/// object: thread id → count), which the launcher's unread badge compares with
+/// `POST /v1/sites/{site}/threads`.
+pub fn read_key(site: &str) -> String {
+    format!("glimpse:{site}:read")
+}
+
+/// Threads with replies the visitor has not read: `statuses` are (thread id, replies now)
+/// from the API, `read(id)` how many of that thread's replies the visitor has read.
+pub fn unread_threads(statuses: &[(String, u32)], read: impl Fn(&str) -> u32) -> usize {
+    statuses.iter().filter(|(id, n)| *n > read(id)).count()
+}
+
+/// Whether `s` can go into the threads request as it is: a thread id or token
+/// (`[A-Za-z0-9_-]`, 1-128 bytes), so the widget's first chunk writes that JSON by hand.
+pub fn is_plain_token(s: &str) -> bool {
+    (1..=128).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Upper bounds, in minutes, of the first-reply-time buckets: each question's first reply
 /// adds one to its bucket's `daily` counter (metric [`FIRST_REPLY_METRIC`], key the bound),
 /// so the expected reply time is computed from a handful of counters, never by reading
@@ -479,5 +500,21 @@ mod tests {
             Some(10_080),
             "unknown bounds: slowest"
         );
+    }
+
+    #[test]
+    fn threads_with_more_replies_than_read_are_unread() {
+        let statuses = vec![
+            ("a".to_string(), 2),
+            ("b".to_string(), 1),
+            ("c".to_string(), 0),
+        ];
+        assert_eq!(unread_threads(&statuses, |_| 0), 2);
+        assert_eq!(
+            unread_threads(&statuses, |id| if id == "a" { 2 } else { 0 }),
+            1
+        );
+        assert_eq!(unread_threads(&statuses, |_| 5), 0);
+        assert!(is_plain_token("q-12_ab") && !is_plain_token("a\"b") && !is_plain_token(""));
     }
 }

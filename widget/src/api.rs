@@ -87,6 +87,40 @@ async fn post<T: Serialize>(url: &str, body: &T, keepalive: bool) -> Result<(u16
     .await
 }
 
+/// POSTs JSON text written by the caller: `(status, body text)`, `Err` on a network
+/// failure.
+pub async fn post_text(url: &str, body: String) -> Result<(u16, String), String> {
+    send_raw(
+        "POST",
+        url,
+        Some(JsValue::from(body)),
+        &[("content-type", "application/json")],
+        false,
+    )
+    .await
+}
+
+/// POSTs `body` as JSON with a bearer token: `(status, body text)`.
+pub async fn post_json_auth<T: Serialize>(
+    url: &str,
+    body: &T,
+    token: &str,
+) -> Result<(u16, String), String> {
+    let text = serde_json::to_string(body).map_err(|e| e.to_string())?;
+    let auth = format!("Bearer {token}");
+    send_raw(
+        "POST",
+        url,
+        Some(JsValue::from(text)),
+        &[
+            ("content-type", "application/json"),
+            ("authorization", &auth),
+        ],
+        false,
+    )
+    .await
+}
+
 /// Sends `method` (GET, DELETE) with a bearer token: `(status, body text)`, `Err` on a
 /// network failure.
 pub async fn send_auth(method: &str, url: &str, token: &str) -> Result<(u16, String), String> {

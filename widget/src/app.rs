@@ -521,7 +521,7 @@ fn Tray(
                 <PollCard poll=poll/>
             </For>
             <LiveHelp site=site availability=availability/>
-            <crate::ask::Ask site=site/>
+            <crate::ask::Ask site=site availability=availability/>
             <Channels site=site topic=None story=None/>
         </section>
     }

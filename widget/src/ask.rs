@@ -14,7 +14,8 @@ use std::time::Duration;
 use glimpse_shared::FeedSite;
 use glimpse_shared::guard;
 use glimpse_shared::i18n::Text;
-use glimpse_shared::question::{Created, NewQuestion, Thread, unexpired};
+use glimpse_shared::question::{Created, FollowUp, NewQuestion, Thread, Turn, is_email, unexpired};
+use glimpse_shared::site::Availability;
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -94,7 +95,7 @@ async fn downscale(file: web_sys::File) -> Result<web_sys::Blob, JsValue> {
 
 /// The ask form, or the visitor's open thread.
 #[component]
-pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
+pub fn Ask(site: Memo<Option<FeedSite>>, availability: Memo<Vec<Availability>>) -> impl IntoView {
     let ctx = ctx();
     let lang = ctx.lang;
     let config = ctx.config.clone();
@@ -112,6 +113,11 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
     let thread = RwSignal::new(None::<Thread>);
     let topic = RwSignal::new(String::new());
     let message = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let followup = RwSignal::new(String::new());
+    // Follow-ups sent but not yet in the thread the API answers (the queue delivers them
+    // within seconds): shown meanwhile, in order.
+    let pending = RwSignal::new(Vec::<FollowUp>::new());
     let photo = RwSignal::new(None::<String>);
     let photo_file = StoredValue::new_local(None::<web_sys::File>);
     let error = RwSignal::new(None::<String>);
@@ -155,16 +161,25 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
     let refresh = {
         let thread_url = thread_url.clone();
         let forget = forget.clone();
+        let site_id = config.site.clone();
         move || {
             if let Some(c) = current.get_untracked()
                 && thread.with_untracked(|t| t.as_ref().is_none_or(|t| t.resolved.is_none()))
             {
                 let url = thread_url(&c.id);
                 let forget = forget.clone();
+                let site_id = site_id.clone();
                 leptos::task::spawn_local(async move {
                     match crate::api::send_auth("GET", &url, &c.token).await {
                         Ok((200, text)) => {
                             if let Ok(t) = serde_json::from_str::<Thread>(&text) {
+                                // Shown in the open widget: read.
+                                crate::shell::mark_read(
+                                    &site_id,
+                                    &t.id,
+                                    u32::try_from(t.replies.len()).unwrap_or(u32::MAX),
+                                );
+                                pending.update(|p| p.retain(|f| !t.followups.contains(f)));
                                 thread.set(Some(t));
                             }
                         }
@@ -220,8 +235,9 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
             visitor: ctx.visitor.clone(),
             topic: topic.get_untracked(),
             message: message.get_untracked(),
-            email: None,
-            email_consent: false,
+            email: Some(email.get_untracked().trim().to_string()).filter(|e| !e.is_empty()),
+            // The consent text stands beside the field: leaving an address is agreeing.
+            email_consent: !email.get_untracked().trim().is_empty(),
         };
         let config = submit_config.clone();
         let key = key.clone();
@@ -250,6 +266,7 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
                         browser::save_json(&key, &all);
                         current.set(Some(c));
                         message.set(String::new());
+                        email.set(String::new());
                         refresh();
                     }
                 }
@@ -274,22 +291,118 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
         photo.set(file.as_ref().map(|f| f.name()));
         photo_file.set_value(file);
     };
+    let send_followup = {
+        let thread_url = thread_url.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let text = followup.get_untracked();
+            let Some(c) = current.get_untracked() else {
+                return;
+            };
+            if sending.get_untracked()
+                || text.trim().is_empty()
+                || !guard::scan_with(&text, &PageText).is_empty()
+            {
+                return;
+            }
+            let url = format!("{}/messages", thread_url(&c.id));
+            sending.set(true);
+            error.set(None);
+            leptos::task::spawn_local(async move {
+                let body = FollowUp { text, at: 0 };
+                match crate::api::post_json_auth(&url, &body, &c.token).await {
+                    Ok((202, answer)) => {
+                        if let Ok(f) = serde_json::from_str::<FollowUp>(&answer) {
+                            pending.update(|p| p.push(f));
+                        }
+                        followup.set(String::new());
+                        // A message reopens a resolved thread: follow it again.
+                        thread.update(|t| {
+                            if let Some(t) = t {
+                                t.resolved = None;
+                            }
+                        });
+                    }
+                    Ok((_, answer)) => {
+                        let msg = serde_json::from_str::<serde_json::Value>(&answer)
+                            .ok()
+                            .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+                            .unwrap_or_else(|| "could not send".into());
+                        error.set(Some(msg));
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+                sending.set(false);
+            });
+        }
+    };
+    let followup_sensitive =
+        Memo::new(move |_| !guard::scan_with(&followup.get(), &PageText).is_empty());
+    let api_base = config.api.clone();
     let thread_view = move || {
         let delete_thread = delete_thread.clone();
-        thread.get().map(move |t| {
-            let replies = t
-                .replies
+        let send_followup = send_followup.clone();
+        let api_base = api_base.clone();
+        thread.get().map(move |mut t| {
+            let waiting: Vec<FollowUp> = pending.get();
+            t.followups.extend(waiting);
+            let turns = t
+                .turns()
                 .into_iter()
-                .map(|r| {
-                    // The operator who replied, by their display name; the team otherwise.
-                    let who = r.author.unwrap_or_else(|| lang.t(Text::TeamReplied).to_string());
-                    view! { <li class="reply" data-testid="glimpse-reply"><strong data-testid="glimpse-reply-author">{who}</strong> " " {r.text}</li> }
+                .map(|turn| match turn {
+                    Turn::Team(r) => {
+                        // The operator who replied, by their display name; the team otherwise.
+                        let who = r
+                            .author
+                            .clone()
+                            .unwrap_or_else(|| lang.t(Text::TeamReplied).to_string());
+                        let photo = r
+                            .photo
+                            .as_deref()
+                            .and_then(|p| browser::media_url(&api_base, p))
+                            .map(|src| view! {
+                                <img class="reply-photo" data-testid="glimpse-reply-photo" src=src alt="" loading="lazy"/>
+                            });
+                        view! {
+                            <li class="reply" data-testid="glimpse-reply">
+                                <strong data-testid="glimpse-reply-author">{who}</strong> " " {r.text.clone()}
+                                {photo}
+                            </li>
+                        }
+                        .into_any()
+                    }
+                    Turn::Visitor(f) => view! {
+                        <li class="mine" data-testid="glimpse-followup">{f.text.clone()}</li>
+                    }
+                    .into_any(),
                 })
                 .collect_view();
             view! {
                 <div class="thread" data-testid="glimpse-thread">
-                    <p class="mine">{t.message}</p>
-                    <ul>{replies}</ul>
+                    <p class="mine">{t.message.clone()}</p>
+                    <ul>{turns}</ul>
+                    <form class="followup" on:submit=send_followup>
+                        <textarea
+                            data-testid="glimpse-followup-text"
+                            maxlength="500"
+                            rows="2"
+                            aria-label=lang.t(Text::AddMessage)
+                            placeholder=lang.t(Text::AddMessage)
+                            prop:value=move || followup.get()
+                            on:input=move |ev| followup.set(event_target_value(&ev))
+                        ></textarea>
+                        <Show when=move || followup_sensitive.get()>
+                            <p class="warning" role="alert">{lang.t(Text::SensitiveWarning)}</p>
+                        </Show>
+                        <button
+                            class="pill"
+                            type="submit"
+                            data-testid="glimpse-followup-send"
+                            disabled=move || sending.get() || followup_sensitive.get() || followup.with(|m| m.trim().is_empty())
+                        >
+                            {lang.t(Text::Send)}
+                        </button>
+                    </form>
                     <Show when=move || thread.with(|t| t.as_ref().is_some_and(|t| t.replies.is_empty()))>
                         <p class="sub" role="status">{lang.t(Text::Waiting)}</p>
                     </Show>
@@ -331,6 +444,18 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
             }
         })
     };
+    // "Usually replies within 2 h" while the topic's help is on; "away" when its hours say
+    // it is off now; nothing without enough replies to say.
+    let reply_time = move || {
+        let t = topic.get();
+        let away = availability.with(|a| a.iter().any(|x| x.topic == t && !x.open));
+        if away {
+            return Some(lang.t(Text::RepliesWhenBack).to_string());
+        }
+        site.with(|s| s.as_ref().and_then(|s| s.reply_minutes))
+            .map(|m| lang.usually_replies(m))
+    };
+    let email_invalid = move || email.with(|e| !e.trim().is_empty() && !is_email(e.trim()));
     let topic_options = move || {
         topics()
             .into_iter()
@@ -340,6 +465,7 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
     view! {
         <section class="ask" data-testid="glimpse-ask" aria-label=lang.t(Text::AskQuestion)>
             <h3>{lang.t(Text::AskQuestion)}</h3>
+            {move || reply_time().map(|text| view! { <p class="sub" data-testid="glimpse-reply-time">{text}</p> })}
             {thread_view}
             <form on:submit=submit>
                 <label class="field">
@@ -394,11 +520,24 @@ pub fn Ask(site: Memo<Option<FeedSite>>) -> impl IntoView {
                             on:change=on_photo
                         />
                     </label>
+                    <label class="field">
+                        <span>{lang.t(Text::YourEmail)}</span>
+                        <input
+                            type="email"
+                            autocomplete="email"
+                            maxlength="254"
+                            data-testid="glimpse-ask-email"
+                            aria-describedby="glimpse-email-consent"
+                            prop:value=move || email.get()
+                            on:input=move |ev| email.set(event_target_value(&ev))
+                        />
+                    </label>
+                    <p class="sub" id="glimpse-email-consent" data-testid="glimpse-ask-email-consent">{lang.t(Text::EmailConsent)}</p>
                     <button
                         class="pill"
                         type="submit"
                         data-testid="glimpse-ask-send"
-                        disabled=move || sending.get() || sensitive.get() || message.with(|m| m.trim().is_empty())
+                        disabled=move || sending.get() || sensitive.get() || email_invalid() || message.with(|m| m.trim().is_empty())
                     >
                         {lang.t(Text::Send)}
                     </button>

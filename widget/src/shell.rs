@@ -66,6 +66,11 @@ pub struct Instance {
     /// The launcher button (in the DOM only while there is something to open).
     pub launcher: HtmlElement,
     count: HtmlElement,
+    /// The launcher's badge of threads with replies the visitor has not read.
+    replies: HtmlElement,
+    unseen: Cell<usize>,
+    /// (thread id, replies) of the visitor's threads, from `POST …/threads`.
+    statuses: RefCell<Vec<(String, u32)>>,
     /// The feed's JSON once it has loaded.
     feed: RefCell<Option<Rc<str>>>,
     summary: RefCell<Option<FeedSummary>>,
@@ -150,6 +155,10 @@ pub fn attach(config: Config, container: &HtmlElement) -> Result<Rc<Instance>, J
     let count: HtmlElement = document.create_element("span")?.dyn_into()?;
     count.set_class_name("count");
     count.set_attribute("aria-hidden", "true")?;
+    let replies: HtmlElement = document.create_element("span")?.dyn_into()?;
+    replies.set_class_name("replies");
+    replies.set_attribute("aria-hidden", "true")?;
+    replies.set_attribute("data-testid", "glimpse-unread")?;
     let id = INSTANCES.with(|i| i.borrow().len());
     let config_labels = config.labels.clone();
     watch_route();
@@ -161,6 +170,9 @@ pub fn attach(config: Config, container: &HtmlElement) -> Result<Rc<Instance>, J
         root,
         launcher,
         count,
+        replies,
+        unseen: Cell::new(0),
+        statuses: RefCell::new(Vec::new()),
         feed: RefCell::new(None),
         summary: RefCell::new(None),
         app: RefCell::new(AppState::Absent),
@@ -260,6 +272,9 @@ pub fn feed_arrived(inst: &Rc<Instance>, text: String, server_now: Option<i64>) 
     *inst.feed.borrow_mut() = Some(text.into());
     apply_theme(inst);
     decide(inst);
+    if !inst.config.preview_only {
+        wasm_bindgen_futures::spawn_local(check_replies(inst.clone()));
+    }
     browser::emit(
         "ready",
         &browser::object(&[("site", inst.config.site.as_str().into())]),
@@ -638,14 +653,25 @@ fn show_launcher(inst: &Instance, state: LauncherState) {
 
 /// Shows `n` unseen stories on the launcher (its badge and its accessible name).
 pub fn set_unseen(inst: &Instance, n: usize) {
-    let base = inst.lang.get().first(FirstText::OpenHelp);
-    // The visible count must be part of the name (WCAG 2.5.3, label in name), and a
-    // parenthetical does not count as part of it: "Open help stories, 1 new".
-    let label = if n > 0 {
-        format!("{base}, {n} {}", inst.lang.get().first(FirstText::New))
+    inst.unseen.set(n);
+    let lang = inst.lang.get();
+    let base = lang.first(FirstText::OpenHelp);
+    let unread = unread(inst);
+    // The visible counts must be part of the name (WCAG 2.5.3, label in name), and a
+    // parenthetical does not count as part of it: "Open help stories, 1 new, 1 new reply".
+    let mut label = base.to_string();
+    if n > 0 {
+        label.push_str(&format!(", {n} {}", lang.first(FirstText::New)));
+    }
+    if unread > 0 {
+        label.push_str(&format!(", {unread} {}", lang.first(FirstText::NewReply)));
+        inst.replies.set_text_content(Some(&unread.to_string()));
+        if !inst.replies.is_connected() {
+            let _ = inst.launcher.append_child(&inst.replies);
+        }
     } else {
-        base.to_string()
-    };
+        inst.replies.remove();
+    }
     let _ = inst.launcher.set_attribute("aria-label", &label);
     let _ = inst
         .launcher
@@ -756,5 +782,94 @@ fn show_notice(inst: &Rc<Instance>) {
 fn clear_notice(inst: &Instance) {
     if let Some(p) = inst.notice.borrow_mut().take() {
         p.remove();
+    }
+}
+
+/// Threads of this instance's visitor with replies they have not read.
+fn unread(inst: &Instance) -> usize {
+    let read = browser::load(&glimpse_shared::question::read_key(&inst.config.site))
+        .and_then(|t| crate::pristine::json_parse(&t));
+    glimpse_shared::question::unread_threads(&inst.statuses.borrow(), |id| {
+        read.as_ref()
+            .and_then(|r| field(r, id))
+            .and_then(|n| n.as_f64())
+            .map_or(0, |n| n as u32)
+    })
+}
+
+/// Asks whether the team replied in the visitor's threads on this site (one small
+/// `POST …/threads` with the ids and tokens this browser keeps; none kept: no request) and
+/// shows the threads with unread replies on the launcher. Failures leave the badge off.
+pub async fn check_replies(inst: Rc<Instance>) {
+    use glimpse_shared::question::is_plain_token;
+    let Some(stored) = browser::load(&format!("glimpse:{}:threads", inst.config.site))
+        .and_then(|t| crate::pristine::json_parse(&t))
+    else {
+        return;
+    };
+    let now = browser::now_ms();
+    let mut refs: Vec<String> = Vec::new();
+    for i in (0..length(&stored)).rev() {
+        let Some(c) = Reflect::get(&stored, &JsValue::from_f64(i as f64)).ok() else {
+            continue;
+        };
+        let text = |k: &str| field(&c, k).and_then(|v| v.as_string());
+        let expires = field(&c, "expires_at").and_then(|v| v.as_f64());
+        if let (Some(id), Some(token)) = (text("id"), text("token"))
+            && is_plain_token(&id)
+            && is_plain_token(&token)
+            && expires.is_none_or(|e| e > now as f64)
+            && refs.len() < 10
+        {
+            refs.push(format!(r#"{{"id":"{id}","token":"{token}"}}"#));
+        }
+    }
+    if refs.is_empty() {
+        return;
+    }
+    let body = format!(r#"{{"threads":[{}]}}"#, refs.join(","));
+    let url = inst.config.site_url("threads");
+    let Ok((200, text)) = crate::api::post_text(&url, body).await else {
+        return;
+    };
+    let Some(answer) = crate::pristine::json_parse(&text) else {
+        return;
+    };
+    let Some(threads) = field(&answer, "threads") else {
+        return;
+    };
+    let statuses: Vec<(String, u32)> = (0..length(&threads))
+        .filter_map(|i| Reflect::get(&threads, &JsValue::from_f64(i as f64)).ok())
+        .filter_map(|t| {
+            Some((
+                field(&t, "id")?.as_string()?,
+                field(&t, "replies")?.as_f64()? as u32,
+            ))
+        })
+        .collect();
+    *inst.statuses.borrow_mut() = statuses;
+    set_unseen(&inst, inst.unseen.get());
+}
+
+/// The visitor read `replies` replies of thread `id` on `site` (the open thread shows
+/// them): remembered, and every launcher of the site updated.
+pub fn mark_read(site: &str, id: &str, replies: u32) {
+    let key = glimpse_shared::question::read_key(site);
+    let read = browser::load(&key)
+        .and_then(|t| crate::pristine::json_parse(&t))
+        .filter(JsValue::is_object)
+        .unwrap_or_else(|| js_sys::Object::new().into());
+    let before = field(&read, id).and_then(|n| n.as_f64()).unwrap_or(0.0);
+    if before >= f64::from(replies) {
+        return;
+    }
+    let _ = Reflect::set(&read, &JsValue::from_str(id), &JsValue::from(replies));
+    if let Ok(text) = js_sys::JSON::stringify(&read)
+        && let Some(text) = text.as_string()
+    {
+        browser::save(&key, &text);
+    }
+    for inst in all().iter().filter(|i| i.config.site == site) {
+        set_unseen(inst, inst.unseen.get());
     }
 }
