@@ -40,10 +40,22 @@ pub struct Failure {
     /// 0 when the network failed.
     pub status: u16,
     pub message: String,
+    /// The field the API named first (`error.field`), if any.
+    pub field: Option<String>,
     pub problems: Vec<Problem>,
 }
 
 impl Failure {
+    /// A failure on this side (encoding, decoding, the browser): no field, no problems.
+    pub fn local(status: u16, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            field: None,
+            problems: Vec::new(),
+        }
+    }
+
     fn network(e: JsValue) -> Self {
         Self {
             status: 0,
@@ -53,6 +65,7 @@ impl Failure {
                     .or_else(|| js_sys::Error::from(e).message().as_string())
                     .unwrap_or_default()
             ),
+            field: None,
             problems: Vec::new(),
         }
     }
@@ -66,12 +79,38 @@ impl Failure {
             message: e["message"]
                 .as_str()
                 .map_or_else(|| format!("the API answered {status}"), String::from),
+            field: e["field"].as_str().map(String::from),
             problems: serde_json::from_value(e["problems"].clone()).unwrap_or_default(),
         }
     }
 
     pub fn unauthorized(&self) -> bool {
         self.status == 401
+    }
+
+    /// The message, and when the API found more than one problem, every one of them
+    /// (`field: message`), so a form's author sees all they have to fix at once.
+    pub fn detail(&self) -> String {
+        if self.problems.len() < 2 {
+            return self.message.clone();
+        }
+        let all: Vec<String> = self
+            .problems
+            .iter()
+            .map(|p| format!("{}: {}", p.field, p.message))
+            .collect();
+        format!("{} — {}", self.message, all.join("; "))
+    }
+
+    /// Whether the API named `field` (or an item of it, `field[2]`) as wrong: for
+    /// `aria-invalid` on that input.
+    pub fn names(&self, field: &str) -> bool {
+        let is = |f: &str| {
+            f == field
+                || f.strip_prefix(field)
+                    .is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'))
+        };
+        self.field.as_deref().is_some_and(is) || self.problems.iter().any(|p| is(&p.field))
     }
 }
 
@@ -114,11 +153,7 @@ pub async fn call<T: DeserializeOwned>(
     body: Option<&impl Serialize>,
 ) -> Result<T, Failure> {
     let body = match body {
-        Some(b) => Some(serde_json::to_string(b).map_err(|e| Failure {
-            status: 0,
-            message: e.to_string(),
-            problems: Vec::new(),
-        })?),
+        Some(b) => Some(serde_json::to_string(b).map_err(|e| Failure::local(0, e.to_string()))?),
         None => None,
     };
     let res = send(method, path, body).await?;
@@ -128,11 +163,8 @@ pub async fn call<T: DeserializeOwned>(
         return Err(Failure::answer(status, &text));
     }
     let text = if text.is_empty() { "null" } else { &text };
-    serde_json::from_str(text).map_err(|e| Failure {
-        status,
-        message: format!("unexpected answer: {e}"),
-        problems: Vec::new(),
-    })
+    serde_json::from_str(text)
+        .map_err(|e| Failure::local(status, format!("unexpected answer: {e}")))
 }
 
 /// POSTs `body` (a file or blob) as it is, with its own `Content-Type`; the decoded answer
@@ -170,11 +202,8 @@ pub async fn upload<T: DeserializeOwned>(path: &str, body: &web_sys::Blob) -> Re
     if !(200..300).contains(&status) {
         return Err(Failure::answer(status, &text));
     }
-    serde_json::from_str(&text).map_err(|e| Failure {
-        status,
-        message: format!("unexpected answer: {e}"),
-        problems: Vec::new(),
-    })
+    serde_json::from_str(&text)
+        .map_err(|e| Failure::local(status, format!("unexpected answer: {e}")))
 }
 
 /// GETs JSON.
@@ -222,7 +251,59 @@ pub fn download(filename: &str, mime: &str, text: &str) {
     }
 }
 
+/// Puts `text` on the clipboard; why not, if the browser refused (no clipboard outside a
+/// secure context, permission denied). Never leaves a promise rejected unhandled.
+pub async fn copy(text: &str) -> Result<(), String> {
+    let navigator = web_sys::window().ok_or("no window")?.navigator();
+    let has_clipboard = js_sys::Reflect::get(&navigator, &"clipboard".into())
+        .is_ok_and(|c| !c.is_undefined() && !c.is_null());
+    if !has_clipboard {
+        return Err("this browser offers no clipboard here: select the text and copy it".into());
+    }
+    JsFuture::from(navigator.clipboard().write_text(text))
+        .await
+        .map(|_| ())
+        .map_err(|_| "the browser did not allow copying: select the text and copy it".into())
+}
+
 /// `/v1/admin/sites/{site}{rest}`.
 pub fn site_path(site: &str, rest: &str) -> String {
     format!("/v1/admin/sites/{site}{rest}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_errors_keep_their_field_and_every_problem() {
+        let one = Failure::answer(
+            400,
+            r#"{"error":{"code":"invalid","message":"invalid webhook: url: must be an https URL","field":"url","problems":[{"field":"url","message":"must be an https URL"}]}}"#,
+        );
+        assert_eq!(one.detail(), "invalid webhook: url: must be an https URL");
+        assert!(one.names("url") && !one.names("events") && !one.names("ur"));
+        let two = Failure::answer(
+            400,
+            r#"{"error":{"code":"invalid","message":"invalid saved reply: title: required (and 1 more)","field":"title","problems":[{"field":"title","message":"required"},{"field":"text","message":"at most 2000 characters"}]}}"#,
+        );
+        assert_eq!(
+            two.detail(),
+            "invalid saved reply: title: required (and 1 more) — title: required; text: at most 2000 characters"
+        );
+        assert!(two.names("text") && two.names("title"));
+        let item = Failure::answer(
+            400,
+            r#"{"error":{"code":"invalid","message":"m","problems":[{"field":"events[1]","message":"listed twice"}]}}"#,
+        );
+        assert!(item.names("events") && !item.names("event"));
+        let field_only = Failure::answer(
+            400,
+            r#"{"error":{"code":"invalid","message":"unknown topic","field":"topic"}}"#,
+        );
+        assert!(field_only.names("topic"));
+        let garbage = Failure::answer(502, "<html>bad gateway</html>");
+        assert_eq!(garbage.detail(), "the API answered 502");
+        assert_eq!(garbage.field, None);
+    }
 }

@@ -24,10 +24,12 @@ pub enum Page {
     Privacy,
     /// Operators, API keys and the audit log (owners).
     Team,
+    /// The site's webhooks and their delivery logs (owners).
+    Webhooks,
 }
 
 impl Page {
-    pub const ALL: [Page; 9] = [
+    pub const ALL: [Page; 10] = [
         Page::Stories,
         Page::Sessions,
         Page::Polls,
@@ -37,6 +39,7 @@ impl Page {
         Page::Report,
         Page::Privacy,
         Page::Team,
+        Page::Webhooks,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -50,6 +53,7 @@ impl Page {
             Page::Report => "report",
             Page::Privacy => "privacy",
             Page::Team => "team",
+            Page::Webhooks => "webhooks",
         }
     }
 
@@ -64,6 +68,7 @@ impl Page {
             Page::Report => "Effectiveness",
             Page::Privacy => "Privacy",
             Page::Team => "Team",
+            Page::Webhooks => "Webhooks",
         }
     }
 
@@ -74,7 +79,7 @@ impl Page {
             Page::Questions => Area::Inbox,
             Page::Kb => Area::Answers,
             Page::Report => Area::Reports,
-            Page::Privacy | Page::Team => Area::Owner,
+            Page::Privacy | Page::Team | Page::Webhooks => Area::Owner,
         }
     }
 
@@ -150,6 +155,12 @@ impl Console {
             self.signed_in.set(false);
         }
         f.message.clone()
+    }
+
+    /// Like [`Console::fail`], with every problem the API named ([`Failure::detail`]).
+    pub fn explain(&self, f: &Failure) -> String {
+        let _ = self.fail(f);
+        f.detail()
     }
 
     /// `/v1/admin/sites/{current site}{rest}`.
@@ -419,6 +430,7 @@ fn Shell() -> impl IntoView {
             Page::Report => crate::report::ReportPage().into_any(),
             Page::Privacy => crate::privacy::PrivacyPage().into_any(),
             Page::Team => crate::team::TeamPage().into_any(),
+            Page::Webhooks => crate::webhooks::WebhooksPage().into_any(),
         }
     };
     view! {

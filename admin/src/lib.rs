@@ -3,7 +3,7 @@
 //! validation and lint as you type, targeting rules with a tester, translations side by side, and a preview in the
 //! real widget player, answer the
 //! questions inbox, read the effectiveness report as plots (SVG) with CSV export, and
-//! export or erase a visitor's data, manage the team (operators, API keys, audit log). Everything goes through the worker's admin API.
+//! export or erase a visitor's data, manage the team (operators, API keys, audit log) and the site's webhooks. Everything goes through the worker's admin API.
 
 pub mod api;
 pub mod app;
@@ -19,6 +19,7 @@ pub mod targeting;
 pub mod team;
 pub mod time;
 pub mod translations;
+pub mod webhooks;
 
 use wasm_bindgen::prelude::*;
 

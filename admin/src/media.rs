@@ -41,14 +41,12 @@ fn size(bytes: u64) -> String {
 }
 
 fn failure(e: JsValue) -> Failure {
-    Failure {
-        status: 0,
-        message: e
-            .as_string()
+    Failure::local(
+        0,
+        e.as_string()
             .or_else(|| js_sys::Error::from(e).message().as_string())
             .unwrap_or_else(|| "the browser could not read the file".into()),
-        problems: Vec::new(),
-    }
+    )
 }
 
 /// `file` scaled to at most [`IMAGE_MAX_EDGE`] pixels on its longer edge and encoded as WebP
@@ -125,8 +123,12 @@ pub async fn upload(c: crate::app::Console, file: web_sys::File) -> Result<Media
     api::upload::<MediaItem>(&path, &body).await
 }
 
-/// The files an `<input type=file>` holds.
-fn files_of(ev: &leptos::ev::Event) -> Vec<web_sys::File> {
+/// What an `<input type=file>` for pictures accepts (the library's picture types).
+pub const IMAGE_ACCEPT: &str = "image/jpeg,image/png,image/webp,image/gif,image/avif";
+
+/// The files an `<input type=file>` holds (the input is emptied, so the same file can be
+/// chosen again).
+pub(crate) fn files_of(ev: &leptos::ev::Event) -> Vec<web_sys::File> {
     let Some(input) = ev
         .target()
         .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
@@ -349,7 +351,7 @@ pub fn Choose(
         })
     };
     let accept = move || match kind.get() {
-        MediaKind::Image => "image/jpeg,image/png,image/webp,image/gif,image/avif",
+        MediaKind::Image => IMAGE_ACCEPT,
         MediaKind::Video => "video/mp4,video/webm",
         MediaKind::Captions => "text/vtt,.vtt",
     };

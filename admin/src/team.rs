@@ -81,10 +81,15 @@ fn ShownOnce(issued: RwSignal<Option<IssuedToken>>) -> impl IntoView {
     move || {
         issued.get().map(|t| {
             let token = t.token.clone();
+            let copied = RwSignal::new(None::<String>);
             let copy = move |_| {
-                if let Some(w) = web_sys::window() {
-                    let _ = w.navigator().clipboard().write_text(&token);
-                }
+                let token = token.clone();
+                leptos::task::spawn_local(async move {
+                    copied.set(Some(match api::copy(&token).await {
+                        Ok(()) => "Copied.".into(),
+                        Err(e) => e,
+                    }));
+                });
             };
             view! {
                 <div class="notice" role="status" data-testid="issued">
@@ -92,6 +97,7 @@ fn ShownOnce(issued: RwSignal<Option<IssuedToken>>) -> impl IntoView {
                     <code data-testid="issued-token">{t.token.clone()}</code>
                     " "<button type="button" on:click=copy>"Copy"</button>
                     " "<button type="button" class="link" on:click=move |_| issued.set(None)>"Done"</button>
+                    " "<span class="sub" role="status">{move || copied.get()}</span>
                 </div>
             }
         })
