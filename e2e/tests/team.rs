@@ -173,21 +173,9 @@ fn an_agent_answers_with_a_saved_reply_and_a_photo_and_everyone_hears_of_it() ->
     stack.without_demo_session()?;
     let (port, received) = receiver()?;
 
-    // The owner adds a webhook (loopback receivers are allowed in local runs only).
-    let res = stack.admin(
-        "POST",
-        "/v1/admin/sites/demo/webhooks",
-        &json!({"url": format!("http://127.0.0.1:{port}/glimpse"),
-                "events": ["question.created", "question.replied"]})
-        .to_string(),
-    )?;
-    assert_eq!(res.status, 201, "{}", res.body);
-    let hook: Value = serde_json::from_str(&res.body).map_err(|e| e.to_string())?;
-    let secret = hook["secret"].as_str().ok_or("no secret")?.to_string();
-
     // The owner creates an agent in the console; the token is shown once.
     let mut browser = Browser::launch(&stack.tools.chromium)?;
-    let token = {
+    let (token, secret) = {
         let mut owner = stack.console(&mut browser)?;
         open_page(&mut owner, "team")?;
         owner.wait_visible("[data-testid=add-operator]")?;
@@ -198,9 +186,34 @@ fn an_agent_answers_with_a_saved_reply_and_a_photo_and_everyone_hears_of_it() ->
         owner.screenshot("120-team-new-agent")?;
         let token = owner.text("[data-testid=issued-token]")?;
         assert!(token.starts_with("glop_"), "{token}");
+        // And a webhook for new questions and replies (loopback receivers are allowed in
+        // local runs only); its secret is shown once.
+        open_page(&mut owner, "webhooks")?;
+        owner.fill(
+            "[data-testid=webhook-url]",
+            &format!("http://127.0.0.1:{port}/glimpse"),
+        )?;
+        owner.click("[data-testid='webhook-event-question.created']")?;
+        owner.click("[data-testid='webhook-event-question.replied']")?;
+        owner.click("[data-testid=add-webhook]")?;
+        owner.wait_visible("[data-testid=webhook-secret]")?;
+        let secret = owner.text("[data-testid=webhook-secret]")?;
+        assert!(secret.starts_with("whsec_"), "{secret}");
+        owner.click("[data-testid=webhook-secret-done]")?;
+        owner.wait_gone("[data-testid=webhook-secret]")?;
         assert_eq!(owner.exceptions(), Vec::<String>::new());
-        token
+        (token, secret)
     };
+    let res = stack.admin("GET", "/v1/admin/sites/demo/webhooks", "")?;
+    let hooks: Value = serde_json::from_str(&res.body).map_err(|e| e.to_string())?;
+    let hook_id = hooks["webhooks"][0]["id"]
+        .as_str()
+        .ok_or("no webhook")?
+        .to_string();
+    assert!(
+        !res.body.contains(&secret),
+        "the secret is never shown again"
+    );
 
     // The agent may not touch content, in the API and in the console.
     let story = json!({"id": "x", "title": "X", "topic": "orders",
@@ -322,6 +335,14 @@ fn an_agent_answers_with_a_saved_reply_and_a_photo_and_everyone_hears_of_it() ->
     page.screenshot("122-launcher-unread-reply")?;
     page.click("[data-testid=glimpse-launcher]")?;
     page.wait_text("[data-testid=glimpse-reply-author]", "Ada Lovelace")?;
+    // The tray brings the conversation with the new reply into view.
+    page.wait_for(
+        &format!(
+            "(() => {{ const r = {}.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }})()",
+            deep("[data-testid=glimpse-reply]")
+        ),
+        TIMEOUT,
+    )?;
     page.wait_for(
         &format!(
             "(() => {{ const i = {}; return !!i && i.complete && i.naturalWidth === 900; }})()",
@@ -390,7 +411,6 @@ fn an_agent_answers_with_a_saved_reply_and_a_photo_and_everyone_hears_of_it() ->
     );
 
     // The delivery log shows the failed attempt and its retry.
-    let hook_id = hook["id"].as_str().ok_or("no hook id")?;
     let res = stack.admin(
         "GET",
         &format!("/v1/admin/sites/demo/webhooks/{hook_id}/deliveries"),
@@ -405,6 +425,21 @@ fn an_agent_answers_with_a_saved_reply_and_a_photo_and_everyone_hears_of_it() ->
         .filter_map(|d| d["status"].as_i64())
         .collect();
     assert_eq!(statuses, vec![204, 500], "{log}");
+
+    // The owner sees the same in the console's delivery log.
+    {
+        let mut owner = stack.console(&mut browser)?;
+        open_page(&mut owner, "webhooks")?;
+        owner.wait_for(
+            &format!(
+                "{}.querySelectorAll('[data-testid=delivery-row]').length >= 3",
+                deep(&format!("[data-testid=webhook-log-{hook_id}]"))
+            ),
+            TIMEOUT,
+        )?;
+        owner.screenshot("124-webhook-delivery-log")?;
+        assert_eq!(owner.exceptions(), Vec::<String>::new());
+    }
 
     // The audit log says who did what.
     let res = stack.admin("GET", "/v1/admin/audit?site=demo", "")?;

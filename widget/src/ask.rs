@@ -93,6 +93,19 @@ async fn downscale(file: web_sys::File) -> Result<web_sys::Blob, JsValue> {
     Err(JsValue::from_str("the photo is too large"))
 }
 
+/// Scrolls the tray just enough to show `el` (`scrollIntoView({block: "nearest"})`): the
+/// tray is a fixed box, so the host page does not move. Older browsers without the options
+/// argument are left as they are.
+fn reveal(el: &web_sys::HtmlDivElement) {
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"block".into(), &"nearest".into());
+    if let Ok(f) = js_sys::Reflect::get(el, &"scrollIntoView".into())
+        && let Ok(f) = f.dyn_into::<js_sys::Function>()
+    {
+        let _ = f.call1(el, &options);
+    }
+}
+
 /// The ask form, or the visitor's open thread.
 #[component]
 pub fn Ask(site: Memo<Option<FeedSite>>, availability: Memo<Vec<Availability>>) -> impl IntoView {
@@ -111,6 +124,7 @@ pub fn Ask(site: Memo<Option<FeedSite>>, availability: Memo<Vec<Availability>>) 
     let confirming = RwSignal::new(false);
     let deleting = RwSignal::new(false);
     let thread = RwSignal::new(None::<Thread>);
+    let thread_ref = NodeRef::<leptos::html::Div>::new();
     let topic = RwSignal::new(String::new());
     let message = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
@@ -173,6 +187,22 @@ pub fn Ask(site: Memo<Option<FeedSite>>, availability: Memo<Vec<Availability>>) 
                     match crate::api::send_auth("GET", &url, &c.token).await {
                         Ok((200, text)) => {
                             if let Ok(t) = serde_json::from_str::<Thread>(&text) {
+                                // A reply the visitor has not read: the tray brings the
+                                // conversation into view once it shows.
+                                let read = browser::load_json::<
+                                    std::collections::BTreeMap<String, u32>,
+                                >(
+                                    &glimpse_shared::question::read_key(&site_id)
+                                )
+                                .and_then(|r| r.get(&t.id).copied())
+                                .unwrap_or(0);
+                                if t.replies.len() > read as usize {
+                                    request_animation_frame(move || {
+                                        if let Some(el) = thread_ref.get_untracked() {
+                                            reveal(&el);
+                                        }
+                                    });
+                                }
                                 // Shown in the open widget: read.
                                 crate::shell::mark_read(
                                     &site_id,
@@ -378,7 +408,7 @@ pub fn Ask(site: Memo<Option<FeedSite>>, availability: Memo<Vec<Availability>>) 
                 })
                 .collect_view();
             view! {
-                <div class="thread" data-testid="glimpse-thread">
+                <div class="thread" data-testid="glimpse-thread" node_ref=thread_ref>
                     <p class="mine">{t.message.clone()}</p>
                     <ul>{turns}</ul>
                     <form class="followup" on:submit=send_followup>

@@ -536,7 +536,8 @@ pub async fn deliver(
     ];
     let (status, error) = match out.post(&row.url, &headers, &body).await {
         Ok((s, _)) if delivered(s) => (s, None),
-        Ok((s, text)) => (s, Some(format!("answered {s}: {}", cut(&text)))),
+        Ok((s, text)) if text.trim().is_empty() => (s, Some(format!("answered {s}"))),
+        Ok((s, text)) => (s, Some(format!("answered {s}: {}", cut(text.trim())))),
         Err(e) => (0, Some(cut(&e))),
     };
     let retry = if error.is_some() {
