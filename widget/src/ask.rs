@@ -189,13 +189,12 @@ pub fn Ask(site: Memo<Option<FeedSite>>, availability: Memo<Vec<Availability>>) 
                             if let Ok(t) = serde_json::from_str::<Thread>(&text) {
                                 // A reply the visitor has not read: the tray brings the
                                 // conversation into view once it shows.
-                                let read = browser::load_json::<
-                                    std::collections::BTreeMap<String, u32>,
-                                >(
-                                    &glimpse_shared::question::read_key(&site_id)
-                                )
-                                .and_then(|r| r.get(&t.id).copied())
-                                .unwrap_or(0);
+                                let read =
+                                    browser::load_json::<std::collections::BTreeMap<String, u32>>(
+                                        &glimpse_shared::question::read_key(&site_id),
+                                    )
+                                    .and_then(|r| r.get(&t.id).copied())
+                                    .unwrap_or(0);
                                 if t.replies.len() > read as usize {
                                     request_animation_frame(move || {
                                         if let Some(el) = thread_ref.get_untracked() {
