@@ -406,13 +406,17 @@ fn Shell() -> impl IntoView {
             .map(|s| view! { <option value=s.id.clone()>{format!("{} ({})", s.name, s.id)}</option> })
             .collect_view()
     };
-    let page = move || {
-        if c.config.with(Option::is_none) || c.me.with(Option::is_none) {
-            return view! { <p class="sub">"Loading the site…"</p> }.into_any();
+    // Which page shows, for which site: the page is made again only when this changes, never
+    // because the site's settings or "who am I" were read again (that would drop what the
+    // operator was typing).
+    let shown = Memo::new(move |_| {
+        let site = c.config.with(|s| s.as_ref().map(|s| s.id.clone()))?;
+        if c.me.with(Option::is_none) {
+            return None;
         }
         // A page the role may not read (an old link): the first one it may.
         let chosen = c.page.get();
-        let shown = if c.may_see(chosen) {
+        let page = if c.may_see(chosen) {
             chosen
         } else {
             Page::ALL
@@ -420,7 +424,14 @@ fn Shell() -> impl IntoView {
                 .find(|p| c.may_see(*p))
                 .unwrap_or(chosen)
         };
-        match shown {
+        Some((page, site))
+    });
+    let page = move || {
+        let Some((shown, _)) = shown.get() else {
+            return view! { <p class="sub">"Loading the site…"</p> }.into_any();
+        };
+        // The pages' own reads while they are made must not make this closure run again.
+        untrack(move || match shown {
             Page::Stories => view! { <ContentPage<Story>/> }.into_any(),
             Page::Sessions => view! { <ContentPage<LiveSession>/> }.into_any(),
             Page::Polls => view! { <ContentPage<Poll>/> }.into_any(),
@@ -431,7 +442,7 @@ fn Shell() -> impl IntoView {
             Page::Privacy => crate::privacy::PrivacyPage().into_any(),
             Page::Team => crate::team::TeamPage().into_any(),
             Page::Webhooks => crate::webhooks::WebhooksPage().into_any(),
-        }
+        })
     };
     view! {
         <header class="top">

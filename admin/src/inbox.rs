@@ -1114,7 +1114,8 @@ fn SavedReplies(
                     </Show>
                     <div class="row">
                         <button class="primary" type="submit" data-testid="save-saved-reply"
-                            disabled=move || busy.get() || title.with(|t| t.trim().is_empty()) || text.with(|t| t.trim().is_empty())>
+                            // Not before the list has loaded: its answer would replace the new one.
+                            disabled=move || busy.get() || saved.with(Option::is_none) || title.with(|t| t.trim().is_empty()) || text.with(|t| t.trim().is_empty())>
                             {move || if editing.get().is_some() { "Save changes" } else { "Add saved reply" }}
                         </button>
                         <Show when=move || editing.get().is_some()>

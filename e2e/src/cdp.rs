@@ -392,15 +392,30 @@ impl Page<'_> {
     /// Fails if another element covers that point.
     pub fn click(&mut self, selector: &str) -> Result {
         self.wait_visible(selector)?;
+        // The element's box must hold still for two frames first: content that arrives
+        // after a page shows (lists loaded from the API) moves what is below it, and a
+        // click aimed before that lands on whatever moved into its place.
         let js = format!(
-            "(() => {{ const el = {}; el.scrollIntoView({{block: 'center', inline: 'center'}}); \
+            "(async () => {{ const el = {}; el.scrollIntoView({{block: 'center', inline: 'center'}}); \
+             let prev = ''; for (let i = 0; i < 60; i++) {{ const b = el.getBoundingClientRect(); \
+             const now = [b.left, b.top, b.width, b.height].join(); if (now === prev) break; prev = now; \
+             await new Promise(res => {{ requestAnimationFrame(() => requestAnimationFrame(res)); setTimeout(res, 100); }}); }} \
              const r = el.getBoundingClientRect(); const x = r.left + r.width / 2, y = r.top + r.height / 2; \
              let hit = document.elementFromPoint(x, y); \
              while (hit && hit.shadowRoot) {{ const inner = hit.shadowRoot.elementFromPoint(x, y); if (!inner || inner === hit) break; hit = inner; }} \
              return {{ x, y, covered: !(hit === el || el.contains(hit)) }}; }})()",
             deep(selector)
         );
-        let at = self.eval(&js)?;
+        // Something passing over it (a reflow, a status line appearing) is waited out for
+        // a moment; still covered then is an error.
+        let mut at = self.eval(&js)?;
+        for _ in 0..10 {
+            if at["covered"] != Value::Bool(true) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+            at = self.eval(&js)?;
+        }
         if at["covered"] == Value::Bool(true) {
             return Err(format!("{selector} is covered by another element"));
         }

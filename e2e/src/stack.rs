@@ -154,12 +154,36 @@ impl Stack {
         &self,
         browser: &'b mut crate::cdp::Browser,
     ) -> Result<crate::cdp::Page<'b>> {
+        let token = self.admin_token.clone();
+        self.console_as(browser, &token)
+    }
+
+    /// [`Stack::console`] signed in with `token` (an operator's own), once the header has
+    /// settled: the navigation for the token's role, the site list and who is signed in
+    /// (they arrive one after another and move the navigation links as they do).
+    pub fn console_as<'b>(
+        &self,
+        browser: &'b mut crate::cdp::Browser,
+        token: &str,
+    ) -> Result<crate::cdp::Page<'b>> {
         let mut page = browser.new_page()?;
         page.set_viewport(1280, 900)?;
         page.goto(&self.url("/admin/"))?;
-        page.fill("[data-testid=token]", &self.admin_token)?;
+        page.fill("[data-testid=token]", token)?;
         page.click("[data-testid=signin] button[type=submit]")?;
-        page.wait_visible("[data-testid=nav-stories]")?;
+        page.wait_for(
+            "(() => { const s = document.querySelector('[data-testid=site]'); \
+             const me = document.querySelector('[data-testid=me]'); \
+             const nav = [...document.querySelectorAll('nav a')].filter(a => !a.hidden); \
+             return !!s && s.options.length > 0 && !!me && me.textContent.trim().length > 0 \
+               && nav.length > 0 && !document.querySelector('main.page p.sub')?.textContent.includes('Loading the site'); })()",
+            std::time::Duration::from_secs(20),
+        )?;
+        // Two frames: the layout those last answers caused is done.
+        page.eval(
+            "new Promise(r => { requestAnimationFrame(() => requestAnimationFrame(() => r(true))); \
+             setTimeout(() => r(true), 200); })",
+        )?;
         Ok(page)
     }
 

@@ -189,6 +189,7 @@ fn an_agent_answers_with_a_saved_reply_and_a_photo_and_everyone_hears_of_it() ->
         // And a webhook for new questions and replies (loopback receivers are allowed in
         // local runs only); its secret is shown once.
         open_page(&mut owner, "webhooks")?;
+        owner.wait_visible("[data-testid=webhooks-empty]")?;
         owner.fill(
             "[data-testid=webhook-url]",
             &format!("http://127.0.0.1:{port}/glimpse"),
@@ -272,11 +273,7 @@ fn an_agent_answers_with_a_saved_reply_and_a_photo_and_everyone_hears_of_it() ->
         .map_err(|e| format!("convert: {e}"))?;
     assert!(made.success(), "convert failed");
     {
-        let mut agent = browser.new_page()?;
-        agent.set_viewport(1280, 900)?;
-        agent.goto(&stack.url("/admin/"))?;
-        agent.fill("[data-testid=token]", &token)?;
-        agent.click("[data-testid=signin] button[type=submit]")?;
+        let mut agent = stack.console_as(&mut browser, &token)?;
         agent.wait_visible("[data-testid=nav-questions]")?;
         for page in ["stories", "sessions", "polls", "media", "team", "webhooks"] {
             let hidden = agent.eval(&format!(
@@ -287,14 +284,22 @@ fn an_agent_answers_with_a_saved_reply_and_a_photo_and_everyone_hears_of_it() ->
         }
         open_page(&mut agent, "questions")?;
         // A saved reply, made here and then inserted.
-        agent.wait_visible("[data-testid=saved-replies]")?;
+        agent.wait_visible("[data-testid=saved-replies-empty]")?;
         agent.fill("[data-testid=saved-reply-title]", "Missing part")?;
         agent.fill(
             "[data-testid=saved-reply-text]",
             "Sorry about that! A replacement is on its way today.",
         )?;
         agent.click("[data-testid=save-saved-reply]")?;
-        agent.wait_text("[data-testid=saved-replies]", "Missing part")?;
+        if let Err(e) = agent.wait_text("[data-testid=saved-replies]", "Missing part") {
+            let _ = agent.screenshot("121-saved-reply-failed");
+            return Err(format!(
+                "{e}; the panel says: {}",
+                agent
+                    .text("[data-testid=saved-replies]")
+                    .unwrap_or_default()
+            ));
+        }
         agent.click(&format!("[data-testid=question-{id}]"))?;
         agent.wait_visible("[data-testid=reply-text]")?;
         agent.wait_text("[data-testid=thread]", "grace@example.com")?;
@@ -432,7 +437,7 @@ fn an_agent_answers_with_a_saved_reply_and_a_photo_and_everyone_hears_of_it() ->
         open_page(&mut owner, "webhooks")?;
         owner.wait_for(
             &format!(
-                "{}.querySelectorAll('[data-testid=delivery-row]').length >= 3",
+                "(() => {{ const log = {}; return !!log && log.querySelectorAll('[data-testid=delivery-row]').length >= 3; }})()",
                 deep(&format!("[data-testid=webhook-log-{hook_id}]"))
             ),
             TIMEOUT,
