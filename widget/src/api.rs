@@ -87,6 +87,15 @@ async fn post<T: Serialize>(url: &str, body: &T, keepalive: bool) -> Result<(u16
     .await
 }
 
+/// The message of an API error answer (`{"error": {"message": …}}`), or `fallback` when the
+/// answer is not one.
+pub fn error_message(text: &str, fallback: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| fallback.to_string())
+}
+
 /// POSTs JSON text written by the caller: `(status, body text)`, `Err` on a network
 /// failure.
 pub async fn post_text(url: &str, body: String) -> Result<(u16, String), String> {

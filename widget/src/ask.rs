@@ -237,10 +237,7 @@ pub fn Ask(site: Memo<Option<FeedSite>>, availability: Memo<Vec<Availability>>) 
                 match crate::api::send_auth("DELETE", &url, &c.token).await {
                     Ok((204 | 401 | 404, _)) => forget(&c.id),
                     Ok((_, text)) => {
-                        let msg = serde_json::from_str::<serde_json::Value>(&text)
-                            .ok()
-                            .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
-                            .unwrap_or_else(|| "could not delete".into());
+                        let msg = crate::api::error_message(&text, "could not delete");
                         error.set(Some(msg));
                     }
                     Err(e) => error.set(Some(e)),
@@ -300,10 +297,7 @@ pub fn Ask(site: Memo<Option<FeedSite>>, availability: Memo<Vec<Availability>>) 
                     }
                 }
                 Ok((_, text)) => {
-                    let msg = serde_json::from_str::<serde_json::Value>(&text)
-                        .ok()
-                        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
-                        .unwrap_or_else(|| "could not send".into());
+                    let msg = crate::api::error_message(&text, "could not send");
                     error.set(Some(msg));
                 }
                 Err(e) => error.set(Some(e)),
@@ -353,10 +347,7 @@ pub fn Ask(site: Memo<Option<FeedSite>>, availability: Memo<Vec<Availability>>) 
                         });
                     }
                     Ok((_, answer)) => {
-                        let msg = serde_json::from_str::<serde_json::Value>(&answer)
-                            .ok()
-                            .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
-                            .unwrap_or_else(|| "could not send".into());
+                        let msg = crate::api::error_message(&answer, "could not send");
                         error.set(Some(msg));
                     }
                     Err(e) => error.set(Some(e)),

@@ -183,24 +183,6 @@ pub async fn collection<S: crate::store::KvStore>(
     let new = req.read_valid(crate::admin::BODY_MAX, "webhook", |h: &NewWebhook| {
         h.validate(loopback)
     })?;
-    #[derive(Deserialize)]
-    struct Count {
-        n: i64,
-    }
-    let count = first::<Count>(
-        api.sql,
-        Stmt::new("SELECT COUNT(*) AS n FROM webhooks WHERE site = ?1").bind(site),
-    )
-    .await
-    .map_err(unavailable)?
-    .map_or(0, |c| c.n);
-    if count >= HOOKS_MAX {
-        return Err(ApiError::new(
-            409,
-            "too_many",
-            format!("a site has at most {HOOKS_MAX} webhooks; delete one first"),
-        ));
-    }
     let secret = format!(
         "whsec_{}{}",
         crate::core::fresh_id(api)?,
@@ -214,11 +196,15 @@ pub async fn collection<S: crate::store::KvStore>(
         created_at: now_ms,
         created_by: actor.id.clone(),
     };
-    api.sql
-        .query(
-            &Stmt::new(
+    // Inserted only while the site has fewer than it may: one statement, so two owners
+    // adding at once cannot pass the limit together.
+    let out = api
+        .sql
+        .batch(&[
+            Stmt::new(
                 "INSERT INTO webhooks (site, id, url, secret, events, format, created_at, created_by) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 \
+                 WHERE (SELECT COUNT(*) FROM webhooks WHERE site = ?1) < ?9",
             )
             .bind(site)
             .bind(hook.id.as_str())
@@ -227,10 +213,27 @@ pub async fn collection<S: crate::store::KvStore>(
             .bind_json(&hook.events)
             .bind(format_str(hook.format))
             .bind(now_ms)
-            .bind(actor.id.as_str()),
-        )
+            .bind(actor.id.as_str())
+            .bind(HOOKS_MAX),
+            Stmt::new("SELECT COUNT(*) AS n FROM webhooks WHERE site = ?1 AND id = ?2")
+                .bind(site)
+                .bind(hook.id.as_str()),
+        ])
         .await
         .map_err(unavailable)?;
+    let made = out
+        .last()
+        .and_then(|r| r.first())
+        .and_then(|r| r.get("n"))
+        .and_then(serde_json::Value::as_i64)
+        == Some(1);
+    if !made {
+        return Err(ApiError::new(
+            409,
+            "too_many",
+            format!("a site has at most {HOOKS_MAX} webhooks; delete one first"),
+        ));
+    }
     let mut body = serde_json::to_value(&hook).unwrap_or_default();
     body["secret"] = json!(secret);
     Ok(ApiResponse::json(201, &body).with_header("cache-control", "no-store"))
