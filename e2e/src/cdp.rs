@@ -392,14 +392,26 @@ impl Page<'_> {
     /// Fails if another element covers that point.
     pub fn click(&mut self, selector: &str) -> Result {
         self.wait_visible(selector)?;
-        // The element's box must hold still for two frames first: content that arrives
-        // after a page shows (lists loaded from the API) moves what is below it, and a
-        // click aimed before that lands on whatever moved into its place.
+        // The element's box must hold still first: content that arrives after a page shows
+        // (lists loaded from the API) moves what is below it, and a click aimed before that
+        // lands on whatever moved into its place. Measured from here, not with timers in the
+        // page, which a page without JavaScript does not run.
+        let boxed = format!(
+            "(() => {{ const el = {}; el.scrollIntoView({{block: 'center', inline: 'center'}}); \
+             const b = el.getBoundingClientRect(); return [b.left, b.top, b.width, b.height].join(); }})()",
+            deep(selector)
+        );
+        let mut prev = self.eval(&boxed)?;
+        for _ in 0..30 {
+            std::thread::sleep(Duration::from_millis(50));
+            let now = self.eval(&boxed)?;
+            if now == prev {
+                break;
+            }
+            prev = now;
+        }
         let js = format!(
-            "(async () => {{ const el = {}; el.scrollIntoView({{block: 'center', inline: 'center'}}); \
-             let prev = ''; for (let i = 0; i < 60; i++) {{ const b = el.getBoundingClientRect(); \
-             const now = [b.left, b.top, b.width, b.height].join(); if (now === prev) break; prev = now; \
-             await new Promise(res => {{ requestAnimationFrame(() => requestAnimationFrame(res)); setTimeout(res, 100); }}); }} \
+            "(() => {{ const el = {}; el.scrollIntoView({{block: 'center', inline: 'center'}}); \
              const r = el.getBoundingClientRect(); const x = r.left + r.width / 2, y = r.top + r.height / 2; \
              let hit = document.elementFromPoint(x, y); \
              while (hit && hit.shadowRoot) {{ const inner = hit.shadowRoot.elementFromPoint(x, y); if (!inner || inner === hit) break; hit = inner; }} \

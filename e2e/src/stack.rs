@@ -179,11 +179,6 @@ impl Stack {
                && nav.length > 0 && !document.querySelector('main.page p.sub')?.textContent.includes('Loading the site'); })()",
             std::time::Duration::from_secs(20),
         )?;
-        // Two frames: the layout those last answers caused is done.
-        page.eval(
-            "new Promise(r => { requestAnimationFrame(() => requestAnimationFrame(() => r(true))); \
-             setTimeout(() => r(true), 200); })",
-        )?;
         Ok(page)
     }
 
