@@ -276,3 +276,15 @@ impl<S: crate::store::KvStore> crate::store::KvStore for CountingKv<'_, S> {
         self.inner.list(prefix, cursor).await
     }
 }
+
+/// Whether the last statement of a batch's results (a `SELECT COUNT(*) AS n …` that looks
+/// for the row an `INSERT … SELECT … WHERE <limit>` may have added) found it: the capped
+/// insert happened.
+pub fn inserted(results: &[Vec<Row>]) -> bool {
+    results
+        .last()
+        .and_then(|r| r.first())
+        .and_then(|r| r.get("n"))
+        .and_then(serde_json::Value::as_i64)
+        == Some(1)
+}

@@ -221,13 +221,7 @@ pub async fn collection<S: crate::store::KvStore>(
         ])
         .await
         .map_err(unavailable)?;
-    let made = out
-        .last()
-        .and_then(|r| r.first())
-        .and_then(|r| r.get("n"))
-        .and_then(serde_json::Value::as_i64)
-        == Some(1);
-    if !made {
+    if !crate::sql::inserted(&out) {
         return Err(ApiError::new(
             409,
             "too_many",
