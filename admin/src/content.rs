@@ -927,6 +927,7 @@ impl Authored for LiveSession {
             ends_at: start + HOUR,
             join_url: String::new(),
             announce_from: start - 24 * HOUR,
+            answers_until: None,
         }
     }
 

@@ -703,6 +703,7 @@ mod tests {
             ends_at: 2,
             join_url: "https://s.example/live".into(),
             announce_from: 0,
+            answers_until: None,
         };
         let poll = |kind| Poll {
             translations: [(

@@ -85,7 +85,7 @@ impl SiteSnapshot {
                 .cmp(&a.publish_at)
                 .then_with(|| a.id.cmp(&b.id))
         });
-        sessions.retain(|s| s.ends_at > now_ms);
+        sessions.retain(|s| s.over_at() > now_ms);
         sessions.sort_by(|a, b| a.starts_at.cmp(&b.starts_at).then_with(|| a.id.cmp(&b.id)));
         polls.retain(|p| p.expires_at > now_ms);
         polls.sort_by(|a, b| {
@@ -152,7 +152,7 @@ impl SiteSnapshot {
         let sessions = self
             .sessions
             .iter()
-            .flat_map(|s| [s.announce_from, s.ends_at]);
+            .flat_map(|s| [s.announce_from, s.ends_at, s.over_at()]);
         let polls = self.polls.iter().flat_map(|p| [p.publish_at, p.expires_at]);
         stories
             .chain(sessions)

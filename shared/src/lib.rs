@@ -13,6 +13,7 @@ pub mod ics;
 pub mod ids;
 pub mod kb;
 pub mod keys;
+pub mod live;
 pub mod media;
 pub mod outbox;
 pub mod player;

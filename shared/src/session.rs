@@ -19,6 +19,10 @@ pub struct LiveSession {
     pub join_url: String,
     /// The banner appears from this instant on, counting down to `starts_at`.
     pub announce_from: Millis,
+    /// After the end, the live panel's answered questions stay in the widget until this
+    /// instant (unix ms; from `ends_at` to 30 days after it). Absent: they go with the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answers_until: Option<Millis>,
     /// Where, for whom and when it shows ([`crate::targeting`]); everywhere when left out.
     #[serde(
         default,
@@ -43,6 +47,8 @@ pub enum Banner {
     Upcoming { starts_in_s: i64 },
     /// Running; ends in `ends_in_s` seconds (rounded up).
     Live { ends_in_s: i64 },
+    /// Over, and its answers are still shown ([`LiveSession::answers_until`]).
+    Ended,
     /// Over: the banner disappears.
     Gone,
 }
@@ -52,6 +58,7 @@ pub enum Banner {
 pub enum BannerPhase {
     Upcoming,
     Live,
+    Ended,
 }
 
 impl Banner {
@@ -60,6 +67,7 @@ impl Banner {
         match self {
             Banner::Upcoming { .. } => Some(BannerPhase::Upcoming),
             Banner::Live { .. } => Some(BannerPhase::Live),
+            Banner::Ended => Some(BannerPhase::Ended),
             Banner::Hidden | Banner::Gone => None,
         }
     }
@@ -90,11 +98,22 @@ impl LiveSession {
     /// Earliest announcement accepted before the start.
     pub const ANNOUNCE_MAX_MS: Millis = 60 * 86_400_000;
 
-    /// The banner at `now_ms`: hidden → upcoming → live → gone.
+    /// Longest time answers stay after the end.
+    pub const ANSWERS_MAX_MS: Millis = 30 * 86_400_000;
+
+    /// When visitors stop seeing it at all: [`LiveSession::answers_until`], else `ends_at`.
+    pub fn over_at(&self) -> Millis {
+        self.answers_until.unwrap_or(self.ends_at).max(self.ends_at)
+    }
+
+    /// The banner at `now_ms`: hidden → upcoming → live → (ended, while its answers are
+    /// shown) → gone.
     pub fn banner_at(&self, now_ms: Millis) -> Banner {
         let ceil_s = |ms: Millis| (ms + 999) / 1000;
-        if now_ms >= self.ends_at {
+        if now_ms >= self.over_at() {
             Banner::Gone
+        } else if now_ms >= self.ends_at {
+            Banner::Ended
         } else if now_ms >= self.starts_at {
             Banner::Live {
                 ends_in_s: ceil_s(self.ends_at - now_ms),
@@ -108,9 +127,10 @@ impl LiveSession {
         }
     }
 
-    /// Whether the session belongs in the feed at `now_ms` (announced and not over).
+    /// Whether the session belongs in the feed at `now_ms` (announced, and not over or its
+    /// answers still shown).
     pub fn is_listed(&self, now_ms: Millis) -> bool {
-        self.announce_from <= now_ms && now_ms < self.ends_at
+        self.announce_from <= now_ms && now_ms < self.over_at()
     }
 
     /// Every problem with this session, or none.
@@ -127,6 +147,17 @@ impl LiveSession {
             p.push("ends_at", "a session lasts at most 24 hours");
         }
         p.expiry("ends_at", self.ends_at);
+        if let Some(until) = self.answers_until {
+            if until < self.ends_at {
+                p.push("answers_until", "must not be before ends_at");
+            } else if until - self.ends_at > Self::ANSWERS_MAX_MS {
+                p.push(
+                    "answers_until",
+                    "answers stay at most 30 days after the end",
+                );
+            }
+            p.expiry("answers_until", until);
+        }
         self.targeting.check("targeting", &mut p);
         crate::translate::check_map(&mut p, &self.translations, |p, at, t| {
             p.optional_text(format!("{at}.title"), &t.title, 120);
@@ -207,6 +238,7 @@ pub(crate) mod tests {
             ends_at,
             join_url: "https://meet.example/q-and-a".into(),
             announce_from,
+            answers_until: None,
         }
     }
 
@@ -224,6 +256,18 @@ pub(crate) mod tests {
         assert!(s.is_listed(10_000));
         assert!(s.is_listed(129_999));
         assert!(!s.is_listed(130_000));
+        // With answers kept after the end, the banner says it is over until then.
+        let kept = LiveSession {
+            answers_until: Some(190_000),
+            ..s
+        };
+        assert_eq!(kept.banner_at(129_999), Banner::Live { ends_in_s: 1 });
+        assert_eq!(kept.banner_at(130_000), Banner::Ended);
+        assert_eq!(kept.banner_at(130_000).phase(), Some(BannerPhase::Ended));
+        assert!(kept.is_listed(189_999));
+        assert_eq!(kept.banner_at(190_000), Banner::Gone);
+        assert!(!kept.is_listed(190_000));
+        assert_eq!(kept.over_at(), 190_000);
     }
 
     #[test]
@@ -245,5 +289,20 @@ pub(crate) mod tests {
         let long = session("qa", 0, 1_000, 1_000 + 25 * 3_600_000);
         assert_eq!(long.validate()[0].field, "ends_at");
         assert_eq!(long.lint()[0].field, "announce_from");
+        let early = LiveSession {
+            answers_until: Some(ok.ends_at - 1),
+            ..ok.clone()
+        };
+        assert_eq!(early.validate()[0].field, "answers_until");
+        let late = LiveSession {
+            answers_until: Some(ok.ends_at + LiveSession::ANSWERS_MAX_MS + 1),
+            ..ok.clone()
+        };
+        assert_eq!(late.validate()[0].field, "answers_until");
+        let month = LiveSession {
+            answers_until: Some(ok.ends_at + LiveSession::ANSWERS_MAX_MS),
+            ..ok
+        };
+        assert_eq!(month.validate(), vec![]);
     }
 }

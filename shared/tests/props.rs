@@ -199,18 +199,19 @@ proptest! {
         announce in -1_000_000i64..1_000_000,
         lead in 0i64..1_000_000,
         length in 1i64..1_000_000,
-        mut times in prop::collection::vec(-3_000_000i64..3_000_000, 1..50),
+        kept in prop::option::of(0i64..1_000_000),
+        mut times in prop::collection::vec(-3_000_000i64..4_000_000, 1..50),
     ) {
         let s = LiveSession {
             translations: Default::default(),
             targeting: Default::default(),
             id: "qa".into(), title: "Q&A".into(), topic: "t".into(), host: "h".into(),
-            announce_from: announce, starts_at: announce + lead, ends_at: announce + lead + length,
+            announce_from: announce, answers_until: kept.map(|k| announce + lead + length + k), starts_at: announce + lead, ends_at: announce + lead + length,
             join_url: "https://m.example".into(),
         };
         times.sort();
         let rank = |b: Banner| match b {
-            Banner::Hidden => 0, Banner::Upcoming { .. } => 1, Banner::Live { .. } => 2, Banner::Gone => 3,
+            Banner::Hidden => 0, Banner::Upcoming { .. } => 1, Banner::Live { .. } => 2, Banner::Ended => 3, Banner::Gone => 4,
         };
         let mut last = 0;
         for t in times {
@@ -222,7 +223,11 @@ proptest! {
                 Banner::Live { ends_in_s } => prop_assert!(ends_in_s >= 1),
                 _ => {}
             }
-            prop_assert_eq!(s.is_listed(t), matches!(b, Banner::Upcoming { .. } | Banner::Live { .. }));
+            prop_assert_eq!(s.is_listed(t), matches!(b, Banner::Upcoming { .. } | Banner::Live { .. } | Banner::Ended));
+            // Over means no more asking: `Ended` only after the end, and only while answers stay.
+            if b == Banner::Ended {
+                prop_assert!(t >= s.ends_at && kept.is_some());
+            }
         }
     }
 

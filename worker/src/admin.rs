@@ -404,7 +404,7 @@ impl Item {
     fn ends_at(&self) -> Millis {
         match self {
             Item::Story(s) => s.expires_at,
-            Item::Session(s) => s.ends_at,
+            Item::Session(s) => s.over_at(),
             Item::Poll(p) => p.expires_at,
         }
     }

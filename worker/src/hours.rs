@@ -374,6 +374,7 @@ mod tests {
             ends_at: fri_noon + 6 * 3_600_000,
             join_url: "https://meet.example".into(),
             announce_from: fri_noon,
+            answers_until: None,
         };
         let all = availability(&s, std::slice::from_ref(&session), &TzDatabase, fri_noon);
         assert_eq!(all[0].until, Some(session.ends_at));
