@@ -66,7 +66,9 @@ pub fn Banners(sessions: Memo<Vec<LiveSession>>) -> impl IntoView {
                     Some(BannerPhase::Live) => {
                         format!("{}: {}", session.title, lang.t(Text::LiveNow))
                     }
-                    None => format!("{}: {}", session.title, lang.t(Text::SessionOver)),
+                    Some(BannerPhase::Ended) | None => {
+                        format!("{}: {}", session.title, lang.t(Text::SessionOver))
+                    }
                 })
             })
             .collect();
@@ -109,6 +111,7 @@ fn SessionBanner(session: LiveSession, now: RwSignal<i64>) -> impl IntoView {
     let banner = session.banner_at(now.get_untracked());
     let state = match banner {
         Banner::Live { .. } => "live",
+        Banner::Ended => "ended",
         _ => "upcoming",
     };
     let countdown_of = session.clone();
@@ -116,6 +119,7 @@ fn SessionBanner(session: LiveSession, now: RwSignal<i64>) -> impl IntoView {
         Banner::Upcoming { starts_in_s } => {
             format!("{} {}", lang.t(Text::StartsIn), countdown(starts_in_s))
         }
+        Banner::Ended => lang.t(Text::SessionOver).to_string(),
         _ => lang.t(Text::LiveNow).to_string(),
     };
     let site = ctx.config.site.clone();
@@ -139,6 +143,7 @@ fn SessionBanner(session: LiveSession, now: RwSignal<i64>) -> impl IntoView {
                 }
             })
             .into_any(),
+        Banner::Ended => ().into_any(),
         _ => view! {
             <button
                 class="pill"
