@@ -17,6 +17,8 @@ pub enum Page {
     Sessions,
     Polls,
     Questions,
+    /// Live Q&A: the host view of a running session and its recap.
+    Live,
     /// The knowledge base's entries.
     Kb,
     Media,
@@ -29,11 +31,12 @@ pub enum Page {
 }
 
 impl Page {
-    pub const ALL: [Page; 10] = [
+    pub const ALL: [Page; 11] = [
         Page::Stories,
         Page::Sessions,
         Page::Polls,
         Page::Questions,
+        Page::Live,
         Page::Kb,
         Page::Media,
         Page::Report,
@@ -48,6 +51,7 @@ impl Page {
             Page::Sessions => "sessions",
             Page::Polls => "polls",
             Page::Questions => "questions",
+            Page::Live => "live",
             Page::Kb => "kb",
             Page::Media => "media",
             Page::Report => "report",
@@ -63,6 +67,7 @@ impl Page {
             Page::Sessions => "Live sessions",
             Page::Polls => "Polls",
             Page::Questions => "Questions",
+            Page::Live => "Live Q&A",
             Page::Kb => "Knowledge base",
             Page::Media => "Media",
             Page::Report => "Effectiveness",
@@ -77,7 +82,7 @@ impl Page {
         match self {
             Page::Stories | Page::Sessions | Page::Polls | Page::Media => Area::Content,
             Page::Questions => Area::Inbox,
-            Page::Kb => Area::Answers,
+            Page::Live | Page::Kb => Area::Answers,
             Page::Report => Area::Reports,
             Page::Privacy | Page::Team | Page::Webhooks => Area::Owner,
         }
@@ -436,6 +441,7 @@ fn Shell() -> impl IntoView {
             Page::Sessions => view! { <ContentPage<LiveSession>/> }.into_any(),
             Page::Polls => view! { <ContentPage<Poll>/> }.into_any(),
             Page::Questions => crate::inbox::QuestionsPage().into_any(),
+            Page::Live => crate::live::LivePage().into_any(),
             Page::Kb => crate::kb::KbPage().into_any(),
             Page::Media => crate::media::MediaPage().into_any(),
             Page::Report => crate::report::ReportPage().into_any(),

@@ -10,6 +10,7 @@ pub mod app;
 pub mod content;
 pub mod inbox;
 pub mod kb;
+pub mod live;
 pub mod media;
 pub mod plots;
 pub mod privacy;

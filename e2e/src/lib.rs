@@ -8,6 +8,7 @@
 pub mod axe;
 pub mod bench;
 pub mod cdp;
+pub mod live_load;
 pub mod stack;
 
 /// Errors in the harness are messages saying what went wrong.

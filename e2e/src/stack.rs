@@ -268,6 +268,16 @@ impl Stack {
         Ok(())
     }
 
+    /// The host's view of live session `session`'s room (`GET
+    /// /v1/admin/sites/{site}/live/{session}`: questions with hidden ones' text, `watching`).
+    pub fn host_view(&self, site: &str, session: &str) -> Result<serde_json::Value> {
+        let res = self.admin("GET", &format!("/v1/admin/sites/{site}/live/{session}"), "")?;
+        if res.status != 200 {
+            return Err(format!("live room {session}: {} {}", res.status, res.body));
+        }
+        serde_json::from_str(&res.body).map_err(|e| format!("{e}: {}", res.body))
+    }
+
     /// A poll's exact results through the admin API.
     pub fn poll_results(&self, site: &str, poll: &str) -> Result<serde_json::Value> {
         let res = self.admin(

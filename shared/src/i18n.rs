@@ -70,6 +70,8 @@ pub enum Text {
     AddMessage,
     /// The ask form when the team is away for the topic.
     RepliesWhenBack,
+    /// The button of a session's "ended" banner that opens its answers.
+    SeeAnswers,
 }
 
 /// The subset of [`Text`] the launcher and its notice use.
@@ -81,6 +83,44 @@ pub enum FirstText {
     NewReply,
     PartFailed,
     TryAgain,
+}
+
+/// The live Q&A panel's texts, in their own table so they ship in the panel's chunk only
+/// (the app's chunk carries [`Lang::t`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveText {
+    /// The panel's name.
+    Title,
+    /// After the count of people watching: "12 watching".
+    Watching,
+    /// The host's stream link.
+    Stream,
+    Loading,
+    /// The session is not in the feed (404).
+    Unavailable,
+    NoQuestions,
+    /// Over, with nothing answered.
+    NoAnswers,
+    Ended,
+    /// The ask form's note: what is asked is public in the session.
+    PublicNote,
+    /// A question could not be sent (network).
+    SendFailed,
+    Upvote,
+    Votes,
+    /// Marks the visitor's own questions.
+    Mine,
+    Pinned,
+    Waiting,
+    Answered,
+    /// Marked done: answered out loud.
+    Done,
+    /// The visitor's own question, hidden by the host.
+    HiddenMine,
+    /// Opens the story an answer links to.
+    OpenStory,
+    /// The ask form's text looks like card numbers, bank details or passwords.
+    Sensitive,
 }
 
 impl Lang {
@@ -318,6 +358,82 @@ impl Lang {
                 "El equipo no está ahora: responderemos cuando volvamos."
             }
             (Lang::Nb, RepliesWhenBack) => "Teamet er borte nå: vi svarer når vi er tilbake.",
+            (Lang::En, SeeAnswers) => "See the answers",
+            (Lang::Es, SeeAnswers) => "Ver las respuestas",
+            (Lang::Nb, SeeAnswers) => "Se svarene",
+        }
+    }
+
+    /// The live Q&A panel's texts ([`LiveText`]).
+    pub fn live(self, text: LiveText) -> &'static str {
+        use LiveText::*;
+        match (self, text) {
+            (Lang::En, Title) => "Live Q&A",
+            (Lang::Es, Title) => "Preguntas en directo",
+            (Lang::Nb, Title) => "Direkte spørsmål og svar",
+            (Lang::En, Watching) => "watching",
+            (Lang::Es, Watching) => "viendo",
+            (Lang::Nb, Watching) => "ser på",
+            (Lang::En, Stream) => "Watch the stream",
+            (Lang::Es, Stream) => "Ver la emisión",
+            (Lang::Nb, Stream) => "Se sendingen",
+            (Lang::En, Loading) => "Loading…",
+            (Lang::Es, Loading) => "Cargando…",
+            (Lang::Nb, Loading) => "Laster inn …",
+            (Lang::En, Unavailable) => "This session isn't available.",
+            (Lang::Es, Unavailable) => "Esta sesión no está disponible.",
+            (Lang::Nb, Unavailable) => "Denne økten er ikke tilgjengelig.",
+            (Lang::En, NoQuestions) => "No questions yet. Ask the first one.",
+            (Lang::Es, NoQuestions) => "Aún no hay preguntas. Haz la primera.",
+            (Lang::Nb, NoQuestions) => "Ingen spørsmål ennå. Still det første.",
+            (Lang::En, NoAnswers) => "No questions were answered in this session.",
+            (Lang::Es, NoAnswers) => "No se respondió ninguna pregunta en esta sesión.",
+            (Lang::Nb, NoAnswers) => "Ingen spørsmål ble besvart i denne økten.",
+            (Lang::En, Ended) => "This session is over. Here are its answers.",
+            (Lang::Es, Ended) => "Esta sesión ha terminado. Aquí están sus respuestas.",
+            (Lang::Nb, Ended) => "Denne økten er over. Her er svarene.",
+            (Lang::En, PublicNote) => "Questions are shown to everyone in this session.",
+            (Lang::Es, PublicNote) => "Las preguntas se muestran a todos en esta sesión.",
+            (Lang::Nb, PublicNote) => "Spørsmål vises for alle i denne økten.",
+            (Lang::En, SendFailed) => "Couldn't send. Check your connection and try again.",
+            (Lang::Es, SendFailed) => "No se pudo enviar. Revisa tu conexión e inténtalo de nuevo.",
+            (Lang::Nb, SendFailed) => "Kunne ikke sende. Sjekk tilkoblingen og prøv igjen.",
+            (Lang::En, Upvote) => "Upvote",
+            (Lang::Es, Upvote) => "Votar",
+            (Lang::Nb, Upvote) => "Stem opp",
+            (Lang::En, Votes) => "votes",
+            (Lang::Es, Votes) => "votos",
+            (Lang::Nb, Votes) => "stemmer",
+            (Lang::En, Mine) => "Yours",
+            (Lang::Es, Mine) => "Tuya",
+            (Lang::Nb, Mine) => "Ditt",
+            (Lang::En, Pinned) => "Pinned",
+            (Lang::Es, Pinned) => "Fijada",
+            (Lang::Nb, Pinned) => "Festet",
+            (Lang::En, Waiting) => "Waiting for an answer",
+            (Lang::Es, Waiting) => "Esperando respuesta",
+            (Lang::Nb, Waiting) => "Venter på svar",
+            (Lang::En, Answered) => "Answered",
+            (Lang::Es, Answered) => "Respondida",
+            (Lang::Nb, Answered) => "Besvart",
+            (Lang::En, Done) => "Answered live",
+            (Lang::Es, Done) => "Respondida en directo",
+            (Lang::Nb, Done) => "Besvart direkte",
+            (Lang::En, HiddenMine) => "The host hid your question.",
+            (Lang::Es, HiddenMine) => "El presentador ha ocultado tu pregunta.",
+            (Lang::Nb, HiddenMine) => "Verten skjulte spørsmålet ditt.",
+            (Lang::En, OpenStory) => "Show me how",
+            (Lang::Es, OpenStory) => "Muéstrame cómo",
+            (Lang::Nb, OpenStory) => "Vis meg hvordan",
+            (Lang::En, Sensitive) => {
+                "Never share card numbers, bank details or passwords here: everyone in the session sees your question."
+            }
+            (Lang::Es, Sensitive) => {
+                "No compartas aquí números de tarjeta, datos bancarios ni contraseñas: todos en la sesión ven tu pregunta."
+            }
+            (Lang::Nb, Sensitive) => {
+                "Del aldri kortnumre, bankdetaljer eller passord her: alle i økten ser spørsmålet ditt."
+            }
         }
     }
 
@@ -413,11 +529,46 @@ mod tests {
                 Text::EmailConsent,
                 Text::AddMessage,
                 Text::RepliesWhenBack,
+                Text::SeeAnswers,
             ] {
                 assert!(!lang.t(text).is_empty());
             }
         }
         assert_eq!(Lang::Es.t(Text::DidThisHelp), "¿Te ha ayudado?");
+    }
+
+    #[test]
+    fn the_live_panel_speaks_every_language() {
+        use LiveText::*;
+        let all = [
+            Title,
+            Watching,
+            Stream,
+            Loading,
+            Unavailable,
+            NoQuestions,
+            NoAnswers,
+            Ended,
+            PublicNote,
+            SendFailed,
+            Upvote,
+            Votes,
+            Mine,
+            Pinned,
+            Waiting,
+            Answered,
+            Done,
+            HiddenMine,
+            OpenStory,
+            Sensitive,
+        ];
+        for lang in [Lang::En, Lang::Es, Lang::Nb] {
+            for text in all {
+                assert!(!lang.live(text).is_empty());
+            }
+        }
+        assert_eq!(Lang::Es.live(Watching), "viendo");
+        assert_ne!(Lang::En.live(Ended), Lang::Es.live(Ended));
     }
 
     #[test]

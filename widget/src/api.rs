@@ -59,6 +59,11 @@ pub async fn get_json_auth<T: DeserializeOwned>(
     decode(url, &text)
 }
 
+/// GETs `url`: `(status, body text)`, `Err` on a network failure.
+pub async fn get_text(url: &str) -> Result<(u16, String), String> {
+    send_raw("GET", url, None, &[], false).await
+}
+
 /// JSON text into a shared type.
 fn decode<T: DeserializeOwned>(url: &str, text: &str) -> Result<T, String> {
     serde_json::from_str(text).map_err(|e| format!("{url}: unexpected answer: {e}"))

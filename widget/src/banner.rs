@@ -1,9 +1,10 @@
-//! Live-session banners: upcoming (countdown, add to calendar) → live (join) → gone, driven
-//! by a one-second timer on the server-corrected clock. Announced politely to screen readers.
+//! Live-session banners: upcoming (countdown, add to calendar) → live (join: opens the live
+//! Q&A panel) → ended (its answers, while the session keeps them) → gone, driven by a
+//! one-second timer on the server-corrected clock. Announced politely to screen readers.
+//! The panel itself is in its own chunk ([`crate::live`]), fetched on the first join.
 
 use std::time::Duration;
 
-use crate::browser::is_https_url;
 use glimpse_shared::i18n::{Text, countdown};
 use glimpse_shared::ics::session_ics;
 use glimpse_shared::session::{BannerPhase, banner_changes};
@@ -12,6 +13,39 @@ use leptos::prelude::*;
 
 use crate::app::ctx;
 use crate::browser;
+use crate::lazy::{lazy_view, prefetch};
+
+/// The live panel: which session it shows (and whether opened from the "ended" banner), and
+/// the button that opened it, which gets the focus back when it closes.
+#[derive(Clone, Copy)]
+struct Panel {
+    open: RwSignal<Option<(String, bool)>>,
+    opener: StoredValue<Option<web_sys::HtmlElement>, LocalStorage>,
+}
+
+impl Panel {
+    fn show(self, session: &str, ended: bool, ev: &leptos::ev::MouseEvent) {
+        use wasm_bindgen::JsCast;
+        let opener = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok());
+        self.opener.set_value(opener);
+        let want = (session.to_string(), ended);
+        // Open already: a second click does not reconnect it.
+        if self.open.with_untracked(|o| o.as_ref() != Some(&want)) {
+            self.open.set(Some(want));
+        }
+    }
+
+    fn close(self) {
+        self.open.set(None);
+        self.opener.with_value(|el| {
+            if let Some(el) = el {
+                let _ = el.focus();
+            }
+        });
+    }
+}
 
 /// Every session's banner. A one-second clock updates the countdowns in place; each banner
 /// element lives as long as its state (upcoming, live), and screen readers are told only
@@ -77,6 +111,20 @@ pub fn Banners(sessions: Memo<Vec<LiveSession>>) -> impl IntoView {
         }
         (true, after)
     });
+    let panel = Panel {
+        open: RwSignal::new(None),
+        opener: StoredValue::new_local(None),
+    };
+    let close = Callback::new(move |()| panel.close());
+    // The panel in its own chunk; outside the banners' box, whose transform would make it
+    // the panel's containing block.
+    let live_panel = move || {
+        let (id, ended) = panel.open.get()?;
+        let session = sessions.with_untracked(|all| all.iter().find(|s| s.id == id).cloned())?;
+        Some(lazy_view(move || {
+            crate::live::live_panel(session.clone(), ended, close)
+        }))
+    };
     view! {
         // A named region: a landmark screen-reader users can jump to, and not a live region
         // (the countdown would be read out every second).
@@ -92,10 +140,11 @@ pub fn Banners(sessions: Memo<Vec<LiveSession>>) -> impl IntoView {
                 children=move |(id, _)| {
                     sessions
                         .with_untracked(|all| all.iter().find(|s| s.id == id).cloned())
-                        .map(|session| view! { <SessionBanner session=session now=now/> })
+                        .map(|session| view! { <SessionBanner session=session now=now panel=panel/> })
                 }
             />
         </div>
+        {live_panel}
         <p class="sr-only" role="status" aria-live="polite" data-testid="glimpse-banner-announce">
             {move || announcement.get()}
         </p>
@@ -104,7 +153,7 @@ pub fn Banners(sessions: Memo<Vec<LiveSession>>) -> impl IntoView {
 
 /// One banner in one state; its countdown follows `now`.
 #[component]
-fn SessionBanner(session: LiveSession, now: RwSignal<i64>) -> impl IntoView {
+fn SessionBanner(session: LiveSession, now: RwSignal<i64>, panel: Panel) -> impl IntoView {
     let ctx = ctx();
     let lang = ctx.lang;
     let when = browser::local_time(session.starts_at, lang.tag());
@@ -124,26 +173,52 @@ fn SessionBanner(session: LiveSession, now: RwSignal<i64>) -> impl IntoView {
     };
     let site = ctx.config.site.clone();
     let ics_session = session.clone();
-    let join = is_https_url(&session.join_url).then(|| session.join_url.clone());
     let session_id = session.id.clone();
+    // The join and answers buttons fetch the panel's chunk when a click is likely.
+    let warm = move |_| prefetch(crate::live::preload_live);
+    let expanded = {
+        let id = session.id.clone();
+        move || {
+            panel
+                .open
+                .with(|o| o.as_ref().is_some_and(|(open, _)| *open == id))
+                .to_string()
+        }
+    };
     let action = match banner {
-        Banner::Live { .. } => join
-            .map(|url| {
-                view! {
-                    <a
-                        class="pill join"
-                        href=url
-                        target="_blank"
-                        rel="noopener noreferrer"
-                        data-testid="glimpse-join"
-                        on:click=move |_| ctx.track(EventKind::BannerJoin { session: session_id.clone() })
-                    >
-                        {lang.t(Text::Join)}
-                    </a>
+        Banner::Live { .. } => view! {
+            <button
+                class="pill join"
+                type="button"
+                aria-haspopup="dialog"
+                aria-expanded=expanded
+                data-testid="glimpse-join"
+                on:pointerenter=warm
+                on:focus=move |_| prefetch(crate::live::preload_live)
+                on:click=move |ev| {
+                    ctx.track(EventKind::BannerJoin { session: session_id.clone() });
+                    panel.show(&session_id, false, &ev);
                 }
-            })
-            .into_any(),
-        Banner::Ended => ().into_any(),
+            >
+                {lang.t(Text::Join)}
+            </button>
+        }
+        .into_any(),
+        Banner::Ended => view! {
+            <button
+                class="pill"
+                type="button"
+                aria-haspopup="dialog"
+                aria-expanded=expanded
+                data-testid="glimpse-live-answers"
+                on:pointerenter=warm
+                on:focus=move |_| prefetch(crate::live::preload_live)
+                on:click=move |ev| panel.show(&session_id, true, &ev)
+            >
+                {lang.t(Text::SeeAnswers)}
+            </button>
+        }
+        .into_any(),
         _ => view! {
             <button
                 class="pill"

@@ -16,6 +16,7 @@ pub mod config;
 mod css;
 pub mod host;
 pub mod lazy;
+pub mod live;
 pub mod media;
 pub mod poll;
 mod pristine;

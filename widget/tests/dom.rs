@@ -471,3 +471,251 @@ fn runtime_text_agrees_with_rusts_tables_on_every_code_point() {
         &differ[..differ.len().min(40)]
     );
 }
+
+/// A session of `feed`'s site: live from 500 ms (the feed's clock starts at 1 000) for an
+/// hour, or over since 500 ms with its answers kept.
+fn session(id: &str, live: bool) -> glimpse_shared::LiveSession {
+    let (starts_at, ends_at) = if live { (500, 3_600_000) } else { (0, 500) };
+    glimpse_shared::LiveSession {
+        id: id.into(),
+        title: "Ask us".into(),
+        topic: "t".into(),
+        host: "Ann".into(),
+        starts_at,
+        ends_at,
+        join_url: "https://join.example/live".into(),
+        announce_from: 0,
+        answers_until: Some(7_200_000),
+        targeting: Default::default(),
+        translations: Default::default(),
+    }
+}
+
+/// Ticks until `selector` is in `root` (the app and its chunks start on their own).
+async fn wait_for(root: &ShadowRoot, selector: &str) -> HtmlElement {
+    for _ in 0..200 {
+        if find(root, selector).is_some() {
+            break;
+        }
+        tick().await;
+    }
+    find(root, selector).expect(selector)
+}
+
+fn window_get(name: &str) -> wasm_bindgen::JsValue {
+    js_sys::Reflect::get(&web_sys::window().unwrap(), &name.into()).unwrap()
+}
+
+/// Calls a fake socket's handler (`onopen`, `onmessage`) with an event of `data`.
+fn socket_event(socket: &wasm_bindgen::JsValue, handler: &str, data: &str) {
+    let ev = js_sys::Object::new();
+    js_sys::Reflect::set(&ev, &"data".into(), &data.into()).unwrap();
+    let f: js_sys::Function = js_sys::Reflect::get(socket, &handler.into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    f.call1(socket, &ev).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_live_panel_follows_the_room_over_a_websocket() {
+    // A WebSocket the test drives (restored at the end).
+    js_sys::eval(
+        "window.__realWebSocket = window.WebSocket; window.__sockets = [];
+         window.WebSocket = function (url) { this.url = url; this.sent = []; this.closed = false; window.__sockets.push(this); };
+         window.WebSocket.prototype.send = function (d) { this.sent.push(d); };
+         window.WebSocket.prototype.close = function () { this.closed = true; };",
+    )
+    .unwrap();
+    web_sys::window()
+        .unwrap()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .set_item("glimpse:dom-live:live:ask-us:mine", r#"["q2"]"#)
+        .unwrap();
+    let (root, set_feed) = mount("dom-live");
+    let mut f = feed(&["One"]);
+    f.site.id = "dom-live".into();
+    f.sessions = vec![session("ask-us", true)];
+    set_feed.ready(f);
+    let join = wait_for(&root, "[data-testid=glimpse-join]").await;
+    assert_eq!(join.tag_name(), "BUTTON", "joining happens in the widget");
+    join.click();
+    let panel = wait_for(&root, "[data-testid=glimpse-live-panel]").await;
+    assert_eq!(panel.get_attribute("role").as_deref(), Some("dialog"));
+    assert_eq!(panel.get_attribute("data-state").as_deref(), Some("live"));
+    let sockets: js_sys::Array = window_get("__sockets").dyn_into().unwrap();
+    for _ in 0..100 {
+        if sockets.length() > 0 {
+            break;
+        }
+        tick().await;
+    }
+    let socket = sockets.get(0);
+    assert_eq!(
+        js_sys::Reflect::get(&socket, &"url".into())
+            .unwrap()
+            .as_string()
+            .as_deref(),
+        Some("ws://127.0.0.1:9/v1/sites/dom-live/live/ask-us")
+    );
+    socket_event(&socket, "onopen", "");
+    let question = |id: &str, votes: u32, state: &str, text: &str| {
+        format!(r#"{{"id":"{id}","text":"{text}","asked_at":1,"votes":{votes},"state":"{state}"}}"#)
+    };
+    socket_event(
+        &socket,
+        "onmessage",
+        &format!(
+            r#"{{"type":"state","room":{{"session":"ask-us","version":2,"status":"On question 1","stream_url":"https://stream.example/live","questions":[{},{},{}],"watching":7}}}}"#,
+            question("q1", 3, "waiting", "How do I reset?"),
+            question("q2", 0, "hidden", ""),
+            question("q3", 0, "hidden", ""),
+        ),
+    );
+    socket_event(&socket, "onmessage", "pong");
+    tick().await;
+    assert_eq!(
+        panel.get_attribute("data-transport").as_deref(),
+        Some("websocket")
+    );
+    assert_eq!(
+        text(&root, "[data-testid=glimpse-live-status]"),
+        "On question 1"
+    );
+    assert_eq!(
+        text(&root, "[data-testid=glimpse-live-watching]"),
+        "7 watching"
+    );
+    assert_eq!(
+        find(&root, "[data-testid=glimpse-live-stream]")
+            .unwrap()
+            .get_attribute("href")
+            .as_deref(),
+        Some("https://stream.example/live")
+    );
+    // The visitor's own hidden question stays, with its state; another's does not.
+    assert_eq!(count(&root, "[data-testid=glimpse-live-question]"), 2);
+    let mine = find(&root, "[data-testid=glimpse-live-question][data-id=q2]").unwrap();
+    assert_eq!(mine.get_attribute("data-mine").as_deref(), Some("true"));
+    assert_eq!(mine.get_attribute("data-state").as_deref(), Some("hidden"));
+    let upvote = |id: &str| {
+        find(
+            &root,
+            &format!("[data-id={id}] [data-testid=glimpse-live-upvote]"),
+        )
+        .map(|b| b.has_attribute("disabled"))
+    };
+    assert_eq!(upvote("q1"), Some(false));
+    assert_eq!(upvote("q2"), Some(true), "never on one's own");
+    assert_eq!(
+        find(&root, "[data-testid=glimpse-live-ask-input]")
+            .unwrap()
+            .get_attribute("maxlength")
+            .as_deref(),
+        Some("280")
+    );
+
+    // An answered question with more votes goes first; its answer is text.
+    socket_event(
+        &socket,
+        "onmessage",
+        &format!(
+            r#"{{"type":"question","version":3,"question":{}}}"#,
+            question("q4", 5, "answered", "<b>Why?</b>").replace(
+                r#""state":"answered""#,
+                r#""state":"answered","answer":{"text":"<img src=x onerror=alert(1)>","at":9}"#
+            )
+        ),
+    );
+    tick().await;
+    let first = find(&root, "[data-testid=glimpse-live-question]").unwrap();
+    assert_eq!(first.get_attribute("data-id").as_deref(), Some("q4"));
+    assert_eq!(
+        text(&root, "[data-testid=glimpse-live-question-text]"),
+        "<b>Why?</b>"
+    );
+    assert!(text(&root, "[data-testid=glimpse-live-answer]").contains("<img src=x"));
+    assert_eq!(count(&root, ".live-panel b, .live-panel img"), 0);
+    // A missed version is not applied (the whole room is read again).
+    socket_event(
+        &socket,
+        "onmessage",
+        &format!(
+            r#"{{"type":"question","version":9,"question":{}}}"#,
+            question("q9", 0, "waiting", "Late")
+        ),
+    );
+    tick().await;
+    assert!(find(&root, "[data-id=q9]").is_none());
+
+    // The host ends it: answers only, no asking, no upvotes.
+    socket_event(
+        &socket,
+        "onmessage",
+        r#"{"type":"ended","version":4,"ended_at":2000}"#,
+    );
+    tick().await;
+    assert_eq!(panel.get_attribute("data-state").as_deref(), Some("ended"));
+    assert!(find(&root, "[data-testid=glimpse-live-ended]").is_some());
+    assert!(find(&root, "[data-testid=glimpse-live-ask-input]").is_none());
+    assert_eq!(count(&root, "[data-testid=glimpse-live-question]"), 1);
+    assert_eq!(count(&root, "[data-testid=glimpse-live-upvote]"), 0);
+
+    // Escape closes it, the socket with it, and the join button has the focus back.
+    key(&root, "[data-testid=glimpse-live-panel]", "Escape");
+    tick().await;
+    assert!(find(&root, "[data-testid=glimpse-live-panel]").is_none());
+    assert_eq!(
+        js_sys::Reflect::get(&socket, &"closed".into()).unwrap(),
+        wasm_bindgen::JsValue::TRUE
+    );
+    assert_eq!(
+        root.active_element()
+            .and_then(|e| e.get_attribute("data-testid"))
+            .as_deref(),
+        Some("glimpse-join")
+    );
+    js_sys::eval("window.WebSocket = window.__realWebSocket;").unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn without_websockets_an_ended_sessions_answers_are_polled() {
+    js_sys::eval("window.__realWebSocket = window.WebSocket; window.WebSocket = undefined;")
+        .unwrap();
+    let (root, set_feed) = mount("dom-live-ended");
+    let mut f = feed(&["One"]);
+    f.site.id = "dom-live-ended".into();
+    f.sessions = vec![session("ask-us", false)];
+    set_feed.ready(f);
+    let answers = wait_for(&root, "[data-testid=glimpse-live-answers]").await;
+    assert_eq!(
+        find(&root, "[data-testid=glimpse-banner]")
+            .unwrap()
+            .get_attribute("data-state")
+            .as_deref(),
+        Some("ended")
+    );
+    answers.click();
+    let panel = wait_for(&root, "[data-testid=glimpse-live-panel]").await;
+    for _ in 0..100 {
+        if panel.get_attribute("data-transport").as_deref() == Some("polling") {
+            break;
+        }
+        tick().await;
+    }
+    assert_eq!(
+        panel.get_attribute("data-transport").as_deref(),
+        Some("polling")
+    );
+    assert_eq!(panel.get_attribute("data-state").as_deref(), Some("ended"));
+    assert!(find(&root, "[data-testid=glimpse-live-ended]").is_some());
+    assert!(find(&root, "[data-testid=glimpse-live-ask-input]").is_none());
+    find(&root, "[data-testid=glimpse-live-close]")
+        .unwrap()
+        .click();
+    tick().await;
+    assert!(find(&root, "[data-testid=glimpse-live-panel]").is_none());
+    js_sys::eval("window.WebSocket = window.__realWebSocket;").unwrap();
+}

@@ -58,6 +58,14 @@ async fn answer<S: KvStore>(
     now_ms: Millis,
 ) -> Result<ApiResponse, ApiError> {
     match (route, req.method) {
+        (
+            Route::AdminLive { .. }
+            | Route::AdminLiveQuestion { .. }
+            | Route::AdminLiveStatus { .. }
+            | Route::AdminLiveEnd { .. }
+            | Route::AdminLiveRecap { .. },
+            _,
+        ) => crate::live::host(api, req, route, now_ms).await,
         (Route::AdminSite { site }, Method::Put) => put_site(api, req, site, now_ms).await,
         (Route::AdminSite { site }, Method::Delete) => {
             crate::sites::delete(api, site, now_ms).await

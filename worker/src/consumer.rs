@@ -50,6 +50,7 @@ pub async fn consume<S: KvStore>(
             crate::questions::plan_ingest(ports.sql, &ingest, now_ms).await?;
         writes.extend(question_writes);
         writes.extend(crate::questions::plan_followups(&ingest));
+        writes.extend(crate::live::plan_facts(&ingest));
         let events = crate::alerts::from_facts(ports.sql, &ingest, &asked, now_ms).await?;
         if !writes.is_empty() {
             ports.sql.batch(&writes).await?;
@@ -104,6 +105,12 @@ pub fn fact(m: &Message) -> Option<(&str, &str, Millis)> {
             followup,
             ..
         } => Some((site, visitor, followup.at)),
+        Message::LiveQuestion {
+            site, visitor, at, ..
+        }
+        | Message::LiveVote {
+            site, visitor, at, ..
+        } => Some((site, visitor, *at)),
         Message::Fanout { .. } | Message::Tick { .. } | Message::Webhook { .. } => None,
     }
 }
@@ -227,6 +234,8 @@ async fn drop_erased<'m, S: KvStore>(
             }
             // The follow-up was never stored anywhere but in the message.
             Message::FollowUp { .. }
+            | Message::LiveQuestion { .. }
+            | Message::LiveVote { .. }
             | Message::Fanout { .. }
             | Message::Tick { .. }
             | Message::Webhook { .. } => {}

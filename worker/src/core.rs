@@ -34,6 +34,8 @@ pub struct Api<'a, S> {
     pub memo: &'a crate::memo::SnapshotMemo,
     /// R2: the media library's files ([`crate::media`]).
     pub blobs: &'a dyn crate::media::Blobs,
+    /// Live sessions' rooms (Durable Objects at the edge; [`crate::live`]).
+    pub rooms: &'a dyn crate::live::Rooms,
     /// A local run (`wrangler dev`, tests): webhooks may go to `http://` loopback receivers.
     pub local: bool,
 }

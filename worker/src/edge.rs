@@ -933,6 +933,10 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
     let blobs = EdgeR2 { env: &env };
     #[cfg(not(feature = "operators"))]
     let blobs = NoBlobs;
+    #[cfg(feature = "operators")]
+    let rooms = crate::room::EdgeRooms { env: &env };
+    #[cfg(not(feature = "operators"))]
+    let rooms = crate::live::NoRooms;
     let api = Api {
         store: &store,
         admin_token: token.as_deref(),
@@ -944,10 +948,32 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
         zones: zones(),
         memo: memo(),
         blobs: &blobs,
+        rooms: &rooms,
         // Local runs (`cargo xtask dev`/`test` set LOCAL_DRAIN_MAX_BYTES) accept loopback
         // webhook receivers; a deploy never does.
         local: local_drain_max(&env).is_some(),
     };
+    // A live viewer's WebSocket goes to its room's Durable Object.
+    #[cfg(feature = "operators")]
+    if let Some(r) = &route
+        && crate::live::is_upgrade(r, &api_req)
+    {
+        let refused = match crate::live::socket_room(&api, &api_req, r, now_ms).await {
+            Ok((room, session)) => match rooms.socket(&room, &session).await {
+                Ok(res) => return Ok(res.into()),
+                Err(e) => {
+                    worker::console_error!("glimpse: live room {room} refused a socket: {e}");
+                    glimpse_shared::ApiError::new(
+                        503,
+                        "unavailable",
+                        "the live session is unavailable; retry shortly",
+                    )
+                }
+            },
+            Err(e) => e,
+        };
+        return to_runtime(&ApiResponse::error(&refused), &[]);
+    }
     let res = handle(&api, &api_req, now_ms).await;
     #[cfg(feature = "operators")]
     if let Some(slice) = &res.blob {

@@ -31,6 +31,8 @@ pub const HEADERS_READ: &[&str] = &[
     "if-none-match",
     "origin",
     "range",
+    // A live room's WebSocket upgrade (`crate::live::is_upgrade`).
+    "upgrade",
 ];
 
 /// The headers the core reads for a request to `route` (a subset of [`HEADERS_READ`]):

@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod json;
 pub mod kb;
 pub mod limit;
+pub mod live;
 pub mod media;
 pub mod memo;
 pub mod migrate;
@@ -56,5 +57,7 @@ pub(crate) fn log(line: &str) {
 
 #[cfg(target_arch = "wasm32")]
 mod edge;
+#[cfg(all(target_arch = "wasm32", feature = "operators"))]
+mod room;
 #[cfg(target_arch = "wasm32")]
 mod zones;

@@ -140,7 +140,9 @@ pub fn keys_for(route: &Route, req: &ApiRequest) -> Option<Keys> {
     let (kind, site, subject) = match (route, req.method) {
         (Route::PollResponses { site, .. }, Method::Post)
         | (Route::Events { site }, Method::Post)
-        | (Route::Ask { site }, Method::Post) => ("w", site, visitor_in(&req.body)),
+        | (Route::Ask { site }, Method::Post)
+        | (Route::LiveAsk { site, .. }, Method::Post)
+        | (Route::LiveVote { site, .. }, Method::Post) => ("w", site, visitor_in(&req.body)),
         (Route::Photo { site, id }, Method::Put)
         | (Route::Thread { site, id }, Method::Delete)
         | (Route::FollowUp { site, id }, Method::Post) => ("w", site, Some(format!("q-{id}"))),

@@ -451,13 +451,26 @@ pub fn erase_plan(
         s("DELETE FROM followups WHERE site = ?1 AND ?2 = ?2 \
            AND question IN (SELECT value FROM json_each(?3))")
         .bind_json(questions),
+        // What they asked and upvoted in live sessions (a page of each per step).
+        s("DELETE FROM live_questions WHERE (site, session, id) IN \
+           (SELECT site, session, id FROM live_questions WHERE site = ?1 AND visitor = ?2 \
+            LIMIT ?3)")
+        .bind(PAGE),
+        s(
+            "DELETE FROM live_votes WHERE (site, session, question, visitor) IN \
+           (SELECT site, session, question, visitor FROM live_votes \
+            WHERE site = ?1 AND visitor = ?2 LIMIT ?3)",
+        )
+        .bind(PAGE),
         s(
             "SELECT (EXISTS (SELECT 1 FROM votes WHERE site = ?1 AND visitor = ?2) \
            OR EXISTS (SELECT 1 FROM responses WHERE site = ?1 AND visitor = ?2) \
            OR EXISTS (SELECT 1 FROM batches WHERE site = ?1 AND visitor = ?2) \
            OR EXISTS (SELECT 1 FROM questions WHERE site = ?1 AND visitor = ?2) \
            OR EXISTS (SELECT 1 FROM seen WHERE site = ?1 AND visitor = ?2) \
-           OR EXISTS (SELECT 1 FROM kb WHERE site = ?1 AND visitor = ?2)) AS more",
+           OR EXISTS (SELECT 1 FROM kb WHERE site = ?1 AND visitor = ?2) \
+           OR EXISTS (SELECT 1 FROM live_questions WHERE site = ?1 AND visitor = ?2) \
+           OR EXISTS (SELECT 1 FROM live_votes WHERE site = ?1 AND visitor = ?2)) AS more",
         ),
     ]
 }

@@ -75,6 +75,10 @@ pub(crate) async fn handle<S: KvStore>(
                 crate::help::feedback(api, req, &snapshot, id, now_ms).await
             }
             Route::Ask { .. } => crate::questions::ask(api, req, &snapshot, now_ms).await,
+            #[cfg(feature = "operators")]
+            Route::LiveRoom { .. } | Route::LiveAsk { .. } | Route::LiveVote { .. } => {
+                crate::live::visitor(api, req, route, &snapshot, now_ms).await
+            }
             Route::Thread { id, .. } if req.method == Method::Delete => {
                 crate::questions::delete_thread(api, req, &snapshot.site, id, now_ms).await
             }
@@ -122,6 +126,7 @@ fn preflight(route: &Route, allowed: bool) -> Result<ApiResponse, ApiError> {
     let methods = match route {
         Route::Thread { .. } => "GET, HEAD, DELETE",
         Route::Feed { .. }
+        | Route::LiveRoom { .. }
         | Route::PublicResults { .. }
         | Route::Kb { .. }
         | Route::KbPage { .. } => "GET, HEAD",

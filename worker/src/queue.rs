@@ -45,6 +45,23 @@ pub enum Message {
         id: String,
         followup: glimpse_shared::question::FollowUp,
     },
+    /// A question asked in a live session, as the room recorded it.
+    LiveQuestion {
+        site: String,
+        session: String,
+        id: String,
+        visitor: String,
+        text: String,
+        at: Millis,
+    },
+    /// A live question's counted upvote (each visitor's first only).
+    LiveVote {
+        site: String,
+        session: String,
+        question: String,
+        visitor: String,
+        at: Millis,
+    },
     /// The cron's fan-out: start the per-site work of every site after `after` (in id
     /// order), a page at a time.
     Fanout {
@@ -71,6 +88,8 @@ impl Message {
             | Self::Events { site, .. }
             | Self::Question { site, .. }
             | Self::FollowUp { site, .. }
+            | Self::LiveQuestion { site, .. }
+            | Self::LiveVote { site, .. }
             | Self::Tick { site, .. } => Some(site),
             Self::Webhook { event, .. } => Some(&event.site),
             Self::Fanout { .. } => None,

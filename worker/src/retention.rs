@@ -108,6 +108,18 @@ pub fn plan(site: &str, retention_days: u32, now_ms: Millis) -> Vec<Stmt> {
             now_ms,
         ),
         st(
+            "DELETE FROM live_questions WHERE (site, session, id) IN (SELECT site, session, id \
+             FROM live_questions WHERE site = ?1 AND at < ?2 LIMIT ?3)"
+                .into(),
+            cutoff,
+        ),
+        st(
+            "DELETE FROM live_votes WHERE (site, session, question, visitor) IN (SELECT site, \
+             session, question, visitor FROM live_votes WHERE site = ?1 AND at < ?2 LIMIT ?3)"
+                .into(),
+            cutoff,
+        ),
+        st(
             "DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries \
              WHERE site = ?1 AND at < ?2 ORDER BY seq LIMIT ?3)"
                 .into(),
@@ -123,6 +135,8 @@ pub fn plan(site: &str, retention_days: u32, now_ms: Millis) -> Vec<Stmt> {
             "SELECT (EXISTS (SELECT 1 FROM batches WHERE site = ?1 AND received_at < ?2) \
              OR EXISTS (SELECT 1 FROM deliveries WHERE site = ?1 AND at < ?2) \
              OR EXISTS (SELECT 1 FROM notices WHERE site = ?1 AND at < ?2) \
+             OR EXISTS (SELECT 1 FROM live_questions WHERE site = ?1 AND at < ?2) \
+             OR EXISTS (SELECT 1 FROM live_votes WHERE site = ?1 AND at < ?2) \
              OR EXISTS (SELECT 1 FROM seen WHERE site = ?1 AND day < ?3) \
              OR EXISTS (SELECT 1 FROM questions WHERE site = ?1 AND created_at < ?2) \
              OR EXISTS (SELECT 1 FROM content WHERE site = ?1 AND purge_at <= ?4) \

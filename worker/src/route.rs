@@ -141,6 +141,23 @@ pub const ROUTES: &[(&str, &[Method])] = &[
         &[Get, Head, Put, Delete],
     ),
     ("/v1/admin/sites/{site}/export", &[Get, Head]),
+    ("/v1/sites/{site}/live/{session}", &[Get, Head, Options]),
+    (
+        "/v1/sites/{site}/live/{session}/questions",
+        &[Post, Options],
+    ),
+    (
+        "/v1/sites/{site}/live/{session}/questions/{id}/votes",
+        &[Post, Options],
+    ),
+    ("/v1/admin/sites/{site}/live/{session}", &[Get, Head]),
+    (
+        "/v1/admin/sites/{site}/live/{session}/questions/{id}",
+        &[Post],
+    ),
+    ("/v1/admin/sites/{site}/live/{session}/status", &[Put]),
+    ("/v1/admin/sites/{site}/live/{session}/end", &[Post]),
+    ("/v1/admin/sites/{site}/live/{session}/recap", &[Get, Head]),
 ];
 
 /// Largest body of a public JSON write (poll response, event batch, question).
@@ -361,6 +378,49 @@ pub enum Route {
     AdminExport {
         site: String,
     },
+    /// A live session's room: read (a viewer's state, a poller's read) or, with `Upgrade:
+    /// websocket`, joined as a WebSocket viewer ([`crate::live`]).
+    LiveRoom {
+        site: String,
+        session: String,
+    },
+    /// A visitor asks in a live session.
+    LiveAsk {
+        site: String,
+        session: String,
+    },
+    /// A visitor upvotes a live question (once each).
+    LiveVote {
+        site: String,
+        session: String,
+        question: String,
+    },
+    /// The host: the room with hidden questions' text and the count watching.
+    AdminLive {
+        site: String,
+        session: String,
+    },
+    /// The host answers, pins, unpins, hides, restores or marks done a question.
+    AdminLiveQuestion {
+        site: String,
+        session: String,
+        question: String,
+    },
+    /// The host's status line and stream link.
+    AdminLiveStatus {
+        site: String,
+        session: String,
+    },
+    /// The host ends the session: its recap story draft and knowledge-base drafts.
+    AdminLiveEnd {
+        site: String,
+        session: String,
+    },
+    /// The recap of a session (after its end).
+    AdminLiveRecap {
+        site: String,
+        session: String,
+    },
 }
 
 impl Route {
@@ -416,7 +476,15 @@ impl Route {
             | Route::AdminWebhookDeliveries { site, .. }
             | Route::AdminSavedReplies { site }
             | Route::AdminSavedReply { site, .. }
-            | Route::AdminExport { site } => Some(site),
+            | Route::AdminExport { site }
+            | Route::LiveRoom { site, .. }
+            | Route::LiveAsk { site, .. }
+            | Route::LiveVote { site, .. }
+            | Route::AdminLive { site, .. }
+            | Route::AdminLiveQuestion { site, .. }
+            | Route::AdminLiveStatus { site, .. }
+            | Route::AdminLiveEnd { site, .. }
+            | Route::AdminLiveRecap { site, .. } => Some(site),
         }
     }
 
@@ -437,7 +505,9 @@ impl Route {
             | Route::Ask { .. }
             | Route::FollowUp { .. }
             | Route::ThreadStatus { .. }
-            | Route::KbFeedback { .. } => PUBLIC_BODY_MAX,
+            | Route::KbFeedback { .. }
+            | Route::LiveAsk { .. }
+            | Route::LiveVote { .. } => PUBLIC_BODY_MAX,
             r if r.is_admin() => ADMIN_BODY_MAX,
             _ => 0,
         }
@@ -488,6 +558,11 @@ impl Route {
                 | Route::AdminSavedReplies { .. }
                 | Route::AdminSavedReply { .. }
                 | Route::AdminExport { .. }
+                | Route::AdminLive { .. }
+                | Route::AdminLiveQuestion { .. }
+                | Route::AdminLiveStatus { .. }
+                | Route::AdminLiveEnd { .. }
+                | Route::AdminLiveRecap { .. }
         )
     }
 
@@ -514,7 +589,13 @@ impl Route {
                 source: glimpse_shared::kb::KbSource::Question,
                 ..
             }
-            | Route::AdminMediaList { .. } => Area::Answers,
+            | Route::AdminMediaList { .. }
+            // Hosting a live session: answering visitors, like the knowledge base's answers.
+            | Route::AdminLive { .. }
+            | Route::AdminLiveQuestion { .. }
+            | Route::AdminLiveStatus { .. }
+            | Route::AdminLiveEnd { .. }
+            | Route::AdminLiveRecap { .. } => Area::Answers,
             Route::KbEntry { .. } | Route::AdminMedia { .. } if read => Area::Answers,
             Route::AdminContent { .. }
             | Route::AdminList { .. }
@@ -566,6 +647,7 @@ fn param_name(name: &str) -> &'static str {
         "site" => "site",
         "poll" => "poll",
         "visitor" => "visitor",
+        "session" => "session",
         _ => "id",
     }
 }
@@ -744,6 +826,40 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
             id: p(1),
         },
         "/v1/admin/sites/{site}/export" => Route::AdminExport { site: p(0) },
+        "/v1/sites/{site}/live/{session}" => Route::LiveRoom {
+            site: p(0),
+            session: p(1),
+        },
+        "/v1/sites/{site}/live/{session}/questions" => Route::LiveAsk {
+            site: p(0),
+            session: p(1),
+        },
+        "/v1/sites/{site}/live/{session}/questions/{id}/votes" => Route::LiveVote {
+            site: p(0),
+            session: p(1),
+            question: p(2),
+        },
+        "/v1/admin/sites/{site}/live/{session}" => Route::AdminLive {
+            site: p(0),
+            session: p(1),
+        },
+        "/v1/admin/sites/{site}/live/{session}/questions/{id}" => Route::AdminLiveQuestion {
+            site: p(0),
+            session: p(1),
+            question: p(2),
+        },
+        "/v1/admin/sites/{site}/live/{session}/status" => Route::AdminLiveStatus {
+            site: p(0),
+            session: p(1),
+        },
+        "/v1/admin/sites/{site}/live/{session}/end" => Route::AdminLiveEnd {
+            site: p(0),
+            session: p(1),
+        },
+        "/v1/admin/sites/{site}/live/{session}/recap" => Route::AdminLiveRecap {
+            site: p(0),
+            session: p(1),
+        },
         "/v1/admin/sites/{site}" => Route::AdminSite { site: p(0) },
         "/v1/admin/sites/{site}/rebuild" => Route::AdminRebuild { site: p(0) },
         "/v1/admin/sites/{site}/availability" => Route::AdminAvailability { site: p(0) },
@@ -787,6 +903,21 @@ pub fn is_operators_path(path: &str) -> bool {
             find(path).map(|(template, _)| template),
             Some("/v1/sites/{site}/kb" | "/kb/{site}" | "/v1/sites/{site}/media/{id}")
         )
+        || is_live_path(path)
+}
+
+/// Whether `path` is a live room's visitors' endpoint (`/v1/sites/{site}/live/…`): the
+/// operators' worker holds the rooms' Durable Object binding, so the visitors' worker hands
+/// these over (WebSocket upgrades included) unread.
+pub fn is_live_path(path: &str) -> bool {
+    matches!(
+        find(path).map(|(template, _)| template),
+        Some(
+            "/v1/sites/{site}/live/{session}"
+                | "/v1/sites/{site}/live/{session}/questions"
+                | "/v1/sites/{site}/live/{session}/questions/{id}/votes"
+        )
+    )
 }
 
 #[cfg(test)]
@@ -865,6 +996,9 @@ mod tests {
                         | Route::KbEntryPage { .. }
                         | Route::KbFeedback { .. }
                         | Route::Media { .. }
+                        | Route::LiveRoom { .. }
+                        | Route::LiveAsk { .. }
+                        | Route::LiveVote { .. }
                 );
                 assert_eq!(r.is_admin() || kb_read, is_operators_path(&path), "{path}");
             }

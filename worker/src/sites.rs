@@ -28,7 +28,7 @@ use crate::store::KvStore;
 
 /// Each table holding a site's rows, content first, with its primary key columns (the D1
 /// deletes name rows by key: `DELETE … WHERE (key) IN (SELECT key … LIMIT n)`).
-pub const TABLES: [(&str, &str); 17] = [
+pub const TABLES: [(&str, &str); 19] = [
     ("content", "site, kind, id"),
     ("responses", "site, poll, response"),
     ("votes", "site, poll, visitor"),
@@ -46,6 +46,8 @@ pub const TABLES: [(&str, &str); 17] = [
     ("deliveries", "seq"),
     ("notices", "site, key"),
     ("saved_replies", "site, id"),
+    ("live_questions", "site, session, id"),
+    ("live_votes", "site, session, question, visitor"),
 ];
 
 /// Most rows one request deletes from each table.

@@ -33,6 +33,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0004_media.sql"),
     ),
     ("0005_team.sql", include_str!("../migrations/0005_team.sql")),
+    ("0006_live.sql", include_str!("../migrations/0006_live.sql")),
 ];
 
 /// A SQLite database with Glimpse's schema.

@@ -88,6 +88,7 @@ fn every_admin_route_and_method_refuses_missing_wrong_and_truncated_tokens() {
             .replace("{site}", "demo")
             .replace("{visitor}", &tok("visitor", 1))
             .replace("{poll}", "helpful")
+            .replace("{session}", "qa")
             .replace("{id}", "reset");
         for method in methods.iter().copied() {
             for auth in [None, Some("Bearer nope"), Some(short.as_str())] {

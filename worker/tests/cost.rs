@@ -208,6 +208,7 @@ fn knowledge_base_floods_cost_no_kv_read_each() {
             memo: &memo,
             local: true,
             blobs: &h.blobs,
+            rooms: &h.rooms,
         };
         pollster::block_on(handle(&api, &req, now))
     };

@@ -76,7 +76,8 @@ fn every_documented_operation_routes() {
             .replace("{poll}", "csat")
             .replace("rollups/{id}", "rollups/2026-11-22")
             .replace("{id}", "x")
-            .replace("{visitor}", "visitor-0123456789abcdef");
+            .replace("{visitor}", "visitor-0123456789abcdef")
+            .replace("{session}", "qa");
         let m = Method::parse(&method);
         assert!(
             route(m, &concrete).is_ok(),
@@ -148,6 +149,8 @@ fn concrete(template: &str, bad: Option<&str>, site: &str) -> String {
                 (_, Some("rollups")) => "2026-11-22".to_string(),
                 (_, Some("stories")) => "reset".to_string(),
                 (_, Some("sessions")) => "qa".to_string(),
+                // The seeded live session (`live/{session}`).
+                (_, Some("live")) => "qa".to_string(),
                 (_, Some("polls")) => "helpful".to_string(),
                 _ => "nosuch".to_string(),
             }

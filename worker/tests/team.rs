@@ -160,6 +160,27 @@ fn a_revoked_token_is_refused_at_once_and_stays_listed() {
 /// Every operators' route and method must be here (HEAD as GET).
 const WHO: &[(&str, Method, &str)] = &[
     ("/v1/admin/sites", Method::Get, "oea"),
+    ("/v1/admin/sites/{site}/live/{session}", Method::Get, "oea"),
+    (
+        "/v1/admin/sites/{site}/live/{session}/questions/{id}",
+        Method::Post,
+        "oea",
+    ),
+    (
+        "/v1/admin/sites/{site}/live/{session}/status",
+        Method::Put,
+        "oea",
+    ),
+    (
+        "/v1/admin/sites/{site}/live/{session}/end",
+        Method::Post,
+        "oea",
+    ),
+    (
+        "/v1/admin/sites/{site}/live/{session}/recap",
+        Method::Get,
+        "oea",
+    ),
     ("/v1/admin/sites/{site}", Method::Get, "oea"),
     ("/v1/admin/sites/{site}", Method::Put, "o"),
     ("/v1/admin/sites/{site}", Method::Delete, "o"),
@@ -290,6 +311,7 @@ fn concrete(template: &str) -> String {
     template
         .replace("{site}", "demo")
         .replace("{poll}", "csat")
+        .replace("{session}", "qa")
         .replace("{visitor}", &tok("visitor", 9))
         .replace("{id}", "x1")
 }

@@ -72,6 +72,8 @@ impl KvEntries for SiteContent {
             local: true,
             // Content files name media by URL; seeding uploads none.
             blobs: &glimpse_worker::media::MemoryBlobs::default(),
+            // Seeding opens no live rooms.
+            rooms: &glimpse_worker::live::NoRooms,
         };
         let site = &self.site.id;
         let mut puts: Vec<(String, String)> =

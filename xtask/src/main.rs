@@ -44,6 +44,10 @@ cargo xtask <command>
                  in a git worktree under target/bench/) and measures it beside today's;
                  without it, no before column
   bench --slides only the per-slide rows (no wrk, no baseline worker)
+  bench --live [--viewers N]
+                 live Q&A fan-out: N (default 2,000) WebSocket viewers on one session's
+                 room, the host's changes timed to every viewer (p50/p95/p99), workerd's
+                 memory; written to target/bench/live.json
   rebuild-d1 --api URL --site ID
                  bring a site's data from 0.14 (KV only) into D1: repeats
                  POST URL/v1/admin/sites/ID/rebuild until done (token: $GLIMPSE_ADMIN_TOKEN,
@@ -281,17 +285,25 @@ fn keep_live(url: Option<&str>) -> Result {
 struct BenchArgs {
     slides_only: bool,
     before: Option<String>,
+    /// `--live`: only the live room's fan-out, with this many viewers.
+    live: Option<usize>,
 }
 
 fn bench_args(args: &[String]) -> Result<BenchArgs> {
     let mut parsed = BenchArgs {
         slides_only: false,
         before: None,
+        live: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--slides" => parsed.slides_only = true,
+            "--live" => parsed.live = Some(parsed.live.unwrap_or(2_000)),
+            "--viewers" => match it.next().and_then(|n| n.parse::<usize>().ok()) {
+                Some(n) if n > 0 => parsed.live = Some(n),
+                _ => return Err(format!("--viewers takes a positive number\n\n{HELP}")),
+            },
             "--before" => match it.next() {
                 Some(rev) if !rev.starts_with('-') => parsed.before = Some(rev.clone()),
                 _ => return Err(format!("--before takes a git revision\n\n{HELP}")),
@@ -301,6 +313,9 @@ fn bench_args(args: &[String]) -> Result<BenchArgs> {
     }
     if parsed.slides_only && parsed.before.is_some() {
         return Err("--slides measures no worker: it takes no --before".into());
+    }
+    if parsed.live.is_some() && (parsed.slides_only || parsed.before.is_some()) {
+        return Err("--live runs alone: no --slides, no --before".into());
     }
     Ok(parsed)
 }
@@ -314,6 +329,24 @@ fn bench(args: &[String]) -> Result {
     let args = bench_args(args)?;
     let tools = tools::setup()?;
     build::build_all(&tools)?;
+    if let Some(viewers) = args.live {
+        let viewers = viewers.to_string();
+        return step("measure the live room's fan-out", || {
+            run(cargo().args([
+                "run",
+                "--quiet",
+                "--release",
+                "--package",
+                "glimpse-e2e",
+                "--bin",
+                "bench",
+                "--",
+                "--live",
+                "--viewers",
+                &viewers,
+            ]))
+        });
+    }
     if args.slides_only {
         return step("measure one text, picture and video slide", || {
             run(cargo().args([
@@ -565,14 +598,16 @@ mod tests {
             bench_args(&args(&[])),
             Ok(BenchArgs {
                 slides_only: false,
-                before: None
+                before: None,
+                live: None
             })
         );
         assert_eq!(
             bench_args(&args(&["--before", "8fe43ea"])),
             Ok(BenchArgs {
                 slides_only: false,
-                before: Some("8fe43ea".into())
+                before: Some("8fe43ea".into()),
+                live: None
             })
         );
         assert_eq!(
@@ -583,5 +618,15 @@ mod tests {
         assert!(bench_args(&args(&["--before", "--slides"])).is_err());
         assert!(bench_args(&args(&["--slides", "--before", "main"])).is_err());
         assert!(bench_args(&args(&["--fast"])).is_err());
+        assert_eq!(
+            bench_args(&args(&["--live"])).map(|a| a.live),
+            Ok(Some(2_000))
+        );
+        assert_eq!(
+            bench_args(&args(&["--live", "--viewers", "300"])).map(|a| a.live),
+            Ok(Some(300))
+        );
+        assert!(bench_args(&args(&["--live", "--viewers", "0"])).is_err());
+        assert!(bench_args(&args(&["--live", "--slides"])).is_err());
     }
 }

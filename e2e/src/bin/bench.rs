@@ -29,6 +29,66 @@ const SLIDE_WINDOW: Duration = Duration::from_millis(3_500);
 /// Rounds of text → image → video slides; the median is reported.
 const SLIDE_RUNS: usize = 5;
 
+/// WebSocket viewers of `cargo xtask bench --live` unless `--viewers N` says otherwise.
+const LIVE_VIEWERS: usize = 2_000;
+/// Host changes broadcast to them, one every [`LIVE_GAP`].
+const LIVE_ROUNDS: usize = 20;
+const LIVE_GAP: Duration = Duration::from_millis(500);
+
+/// The live room's fan-out: `viewers` sockets on the demo's session, made live now.
+fn live_fanout(stack: &Stack, viewers: usize) -> Result<Value> {
+    stack.publish_session("bench-live", "Bench: live fan-out", -1_000, 3_600_000)?;
+    Stack::await_visitors();
+    glimpse_e2e::live_load::measure(
+        stack,
+        &glimpse_e2e::live_load::Plan {
+            site: "demo".into(),
+            session: "bench-live".into(),
+            viewers,
+            rounds: LIVE_ROUNDS,
+            gap: LIVE_GAP,
+        },
+    )
+}
+
+fn print_live(r: &Value) {
+    if !heading(
+        r,
+        "live",
+        "live Q&A: one host change broadcast to every WebSocket viewer (goal: p99 ≤ 250 ms at 2,000)",
+    ) {
+        return;
+    }
+    let l = &r["live"];
+    let ms = &l["broadcast_ms"];
+    let rss = &l["workerd_rss_kib"];
+    println!(
+        "  viewers {} connected {} in {:.1} s (host sees {} watching); {} rounds, {} deliveries, {} missing",
+        l["viewers"],
+        l["connected"],
+        l["connect_s"].as_f64().unwrap_or(0.0),
+        l["watching_seen_by_host"],
+        l["rounds"],
+        l["deliveries"],
+        l["missing"]
+    );
+    println!(
+        "  broadcast ms: p50 {:.1}  p95 {:.1}  p99 {:.1}  max {:.1}; host request p50 {:.1} ms",
+        ms["p50"].as_f64().unwrap_or(0.0),
+        ms["p95"].as_f64().unwrap_or(0.0),
+        ms["p99"].as_f64().unwrap_or(0.0),
+        ms["max"].as_f64().unwrap_or(0.0),
+        l["host_request_ms_p50"].as_f64().unwrap_or(0.0)
+    );
+    println!(
+        "  workerd RSS KiB: before {} connected {} after {} ({:.1} KiB per viewer)",
+        rss["before"],
+        rss["connected"],
+        rss["after_broadcasts"],
+        rss["per_viewer"].as_f64().unwrap_or(0.0)
+    );
+}
+
 fn main() -> ExitCode {
     let out = xtask::at("target/bench");
     if let Err(e) = std::fs::create_dir_all(&out) {
@@ -36,12 +96,28 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let slides_only = std::env::args().any(|a| a == "--slides");
+    let args: Vec<String> = std::env::args().collect();
+    let live = args.iter().any(|a| a == "--live");
+    let viewers = args
+        .iter()
+        .position(|a| a == "--viewers")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(LIVE_VIEWERS);
     let mut run = Run::new(out.join(if slides_only {
         "slides.json"
+    } else if live {
+        "live.json"
     } else {
         "results.json"
     }));
-    if slides_only {
+    if live {
+        // Only the live room's fan-out (`cargo xtask bench --live [--viewers N]`).
+        let stack = start_stack(&mut run, &[]);
+        run.part("live", print_live, || {
+            live_fanout(started(&stack)?, viewers)
+        });
+    } else if slides_only {
         // Only the per-slide rows (`cargo xtask bench --slides`): no wrk, no baseline worker.
         let stack = start_stack(&mut run, &[]);
         run.part("slides", print_slides, || slide_costs(started(&stack)?));

@@ -41,6 +41,8 @@ pub struct H<S> {
     pub blobs: glimpse_worker::media::MemoryBlobs,
     /// Webhook receivers: what was POSTed, and the answers they give.
     pub deliver: glimpse_worker::webhooks::MemoryDeliver,
+    /// Live sessions' rooms (the Durable Objects), in memory.
+    pub rooms: glimpse_worker::live::MemoryRooms,
 }
 
 impl<S: KvStore> H<S> {
@@ -60,6 +62,7 @@ impl<S: KvStore> H<S> {
             memo: glimpse_worker::memo::SnapshotMemo::default(),
             blobs: glimpse_worker::media::MemoryBlobs::default(),
             deliver: glimpse_worker::webhooks::MemoryDeliver::default(),
+            rooms: glimpse_worker::live::MemoryRooms::default(),
         }
     }
 
@@ -142,6 +145,7 @@ impl<S: KvStore> H<S> {
             memo: &self.memo,
             local: true,
             blobs: &self.blobs,
+            rooms: &self.rooms,
         };
         let what = format!("{} {}", req.method.as_str(), req.path);
         let res = pollster::block_on(handle(&api, &req, now));
