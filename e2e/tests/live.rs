@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use glimpse_e2e::Result;
-use glimpse_e2e::cdp::{Browser, Page, deep};
+use glimpse_e2e::cdp::{Browser, HOST_GUARD, Page, deep};
 use glimpse_e2e::stack::{Stack, now_ms};
 use serde_json::{Value, json};
 
@@ -51,6 +51,11 @@ fn banner(selector: &str) -> String {
 
 /// Opens the demo page and the live panel from the session's banner.
 fn join(page: &mut Page<'_>, stack: &Stack) -> Result {
+    // Counts whatever the widget would throw into the host page.
+    page.call(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({ "source": HOST_GUARD }),
+    )?;
     page.goto(&stack.url("/"))?;
     page.click(&banner("[data-testid=glimpse-join]"))?;
     page.wait_visible("[data-testid=glimpse-live-panel]")?;
