@@ -206,10 +206,22 @@ fn two_visitors_and_a_host_run_a_live_session() -> Result {
         b.assert_host_page_clean()?;
     }
 
-    // A visitor who joins late gets the state so far.
+    // A visitor who joins late gets the state so far — here one whose network blocks
+    // WebSockets, who follows the room by polling.
     {
         let mut late = first.new_page()?;
+        late.call(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": "window.WebSocket = undefined;" }),
+        )?;
         join(&mut late, &stack)?;
+        late.wait_for(
+            &format!(
+                "{}?.dataset.transport === 'polling'",
+                deep("[data-testid=glimpse-live-panel]")
+            ),
+            TIMEOUT,
+        )?;
         wait_question(
             &mut late,
             ASKED,
@@ -222,6 +234,15 @@ fn two_visitors_and_a_host_run_a_live_session() -> Result {
             "[data-testid=glimpse-live-status]",
             "Taking your questions now",
         )?;
+        // A change after they joined reaches them at the next poll.
+        let res = stack.admin(
+            "PUT",
+            &format!("/v1/admin/sites/demo/live/{SESSION}/status"),
+            &json!({ "status": "Last questions now" }).to_string(),
+        )?;
+        assert_eq!(res.status, 200, "{}", res.body);
+        late.wait_text("[data-testid=glimpse-live-status]", "Last questions now")?;
+        late.assert_host_page_clean()?;
     }
 
     // The host ends the session: the recap draft exists, and viewers see the answers.
