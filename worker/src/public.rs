@@ -74,26 +74,36 @@ pub(crate) async fn handle<S: KvStore>(
             Route::KbFeedback { id, .. } => {
                 crate::help::feedback(api, req, &snapshot, id, now_ms).await
             }
+            // Questions and their threads are answered by the operators' worker, like the
+            // knowledge base ([`crate::route::is_operators_path`]): their code (the guard,
+            // threads, photos, operators' tokens) is not in the visitors' upload.
+            #[cfg(feature = "operators")]
             Route::Ask { .. } => crate::questions::ask(api, req, &snapshot, now_ms).await,
             #[cfg(feature = "operators")]
             Route::LiveRoom { .. } | Route::LiveAsk { .. } | Route::LiveVote { .. } => {
                 crate::live::visitor(api, req, route, &snapshot, now_ms).await
             }
+            #[cfg(feature = "operators")]
             Route::Thread { id, .. } if req.method == Method::Delete => {
                 crate::questions::delete_thread(api, req, &snapshot.site, id, now_ms).await
             }
+            #[cfg(feature = "operators")]
             Route::Thread { id, .. } => {
                 crate::questions::thread(api, req, &snapshot.site, id, now_ms).await
             }
+            #[cfg(feature = "operators")]
             Route::FollowUp { id, .. } => {
                 crate::questions::follow_up(api, req, &snapshot.site, id, now_ms).await
             }
+            #[cfg(feature = "operators")]
             Route::ThreadStatus { .. } => {
                 crate::questions::statuses(api, req, &snapshot.site, now_ms).await
             }
+            #[cfg(feature = "operators")]
             Route::Photo { id, .. } if req.method == Method::Put => {
                 crate::questions::put_photo(api, req, &snapshot.site, id, now_ms).await
             }
+            #[cfg(feature = "operators")]
             Route::Photo { id, .. } => {
                 crate::questions::get_photo(api, req, &snapshot.site, id, now_ms).await
             }

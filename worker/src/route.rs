@@ -887,7 +887,10 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
 /// the knowledge base's search, pages and translations code, which the visitors' worker
 /// then does not upload) and its pages' "Did this help?" form
 /// (`/kb/{site}/stories/{id}/feedback`, which sends to the ingestion queue like the
-/// widget's events). The visitors' worker hands them over unread.
+/// widget's events), live Q&A rooms ([`is_live_path`]), and a visitor's questions and
+/// threads (asking, the thread, follow-ups, photos, the unread check: with their guard,
+/// thread tokens and operators' tokens, off the feed's path). The visitors' worker hands
+/// them over unread.
 pub fn is_operators_path(path: &str) -> bool {
     path.strip_prefix("/v1/admin")
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
@@ -904,6 +907,16 @@ pub fn is_operators_path(path: &str) -> bool {
             Some("/v1/sites/{site}/kb" | "/kb/{site}" | "/v1/sites/{site}/media/{id}")
         )
         || is_live_path(path)
+        || matches!(
+            find(path).map(|(template, _)| template),
+            Some(
+                "/v1/sites/{site}/questions"
+                    | "/v1/sites/{site}/questions/{id}"
+                    | "/v1/sites/{site}/questions/{id}/messages"
+                    | "/v1/sites/{site}/questions/{id}/photo"
+                    | "/v1/sites/{site}/threads"
+            )
+        )
 }
 
 /// Whether `path` is a live room's visitors' endpoint (`/v1/sites/{site}/live/…`): the
@@ -999,6 +1012,11 @@ mod tests {
                         | Route::LiveRoom { .. }
                         | Route::LiveAsk { .. }
                         | Route::LiveVote { .. }
+                        | Route::Ask { .. }
+                        | Route::Thread { .. }
+                        | Route::FollowUp { .. }
+                        | Route::ThreadStatus { .. }
+                        | Route::Photo { .. }
                 );
                 assert_eq!(r.is_admin() || kb_read, is_operators_path(&path), "{path}");
             }
