@@ -85,6 +85,18 @@ fn wait_question(page: &mut Page<'_>, text: &str, check: &str) -> Result {
     .map(|_| ())
 }
 
+/// Opens the console's Live Q&A page on this test's session, once its first question shows.
+fn open_live(console: &mut Page<'_>) -> Result {
+    console.click("[data-testid=nav-live]")?;
+    console.wait_for("location.hash.startsWith('#/live')", TIMEOUT)?;
+    console.eval(&format!(
+        "(() => {{ const s = document.querySelector('[data-testid=live-session-select]'); \
+         s.value = {}; s.dispatchEvent(new Event('change', {{bubbles: true}})); }})()",
+        json!(SESSION)
+    ))?;
+    console.wait_text("[data-testid=live-question-text]", ASKED)
+}
+
 const ASKED: &str = "Which grind size for a 25 second shot?";
 const ANSWER: &str = "Start fine, like table salt, and adjust two clicks at a time.";
 
@@ -143,14 +155,7 @@ fn two_visitors_and_a_host_run_a_live_session() -> Result {
         // The host answers and pins it in the console.
         {
             let mut console = stack.console(&mut host)?;
-            console.click("[data-testid=nav-live]")?;
-            console.wait_for("location.hash.startsWith('#/live')", TIMEOUT)?;
-            console.eval(&format!(
-                "(() => {{ const s = document.querySelector('[data-testid=live-session-select]'); \
-                 s.value = {}; s.dispatchEvent(new Event('change', {{bubbles: true}})); }})()",
-                json!(SESSION)
-            ))?;
-            console.wait_text("[data-testid=live-question-text]", ASKED)?;
+            open_live(&mut console)?;
             console.wait_text("[data-testid=live-votes]", "1")?;
             console.fill("[data-testid=live-answer-input]", ANSWER)?;
             console.click("[data-testid=live-answer-send]")?;
@@ -248,14 +253,7 @@ fn two_visitors_and_a_host_run_a_live_session() -> Result {
     // The host ends the session: the recap draft exists, and viewers see the answers.
     {
         let mut console = stack.console(&mut host)?;
-        console.click("[data-testid=nav-live]")?;
-        console.wait_for("location.hash.startsWith('#/live')", TIMEOUT)?;
-        console.eval(&format!(
-            "(() => {{ const s = document.querySelector('[data-testid=live-session-select]'); \
-             s.value = {}; s.dispatchEvent(new Event('change', {{bubbles: true}})); }})()",
-            json!(SESSION)
-        ))?;
-        console.wait_text("[data-testid=live-question-text]", ASKED)?;
+        open_live(&mut console)?;
         // Ending asks again first, like the console's deletions.
         console.click("[data-testid=live-end]")?;
         console.wait_text("[data-testid=live-end]", "Really")?;
