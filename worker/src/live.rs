@@ -23,7 +23,6 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use glimpse_shared::guard;
 use glimpse_shared::keys::ContentKind;
 use glimpse_shared::live::{
     self, Command, Delta, HostAction, HostStatus, Meta, NewLiveQuestion, NewLiveVote,
@@ -296,7 +295,9 @@ impl RoomHost {
             }
             Err(r) => return Ok(RoomReply::refused(&r)),
         };
-        let encode = |v: &dyn erased::Json| v.json().map_err(|e| StoreError(e.to_string()));
+        fn encode<T: Serialize>(v: &T) -> Result<String, StoreError> {
+            serde_json::to_string(v).map_err(|e| StoreError(e.to_string()))
+        }
         let mut writes = vec![(live::META_KEY.to_string(), encode(&applied.meta)?)];
         if let Some(q) = &applied.question {
             writes.push((live::question_key(&q.id), encode(q)?));
@@ -311,18 +312,6 @@ impl RoomHost {
             question: applied.question.map(|q| q.public(true)),
             meta: applied.meta,
         })
-    }
-}
-
-/// Object-safe JSON encoding for the writes above.
-mod erased {
-    pub trait Json {
-        fn json(&self) -> serde_json::Result<String>;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn json(&self) -> serde_json::Result<String> {
-            serde_json::to_string(self)
-        }
     }
 }
 
@@ -519,17 +508,12 @@ pub(crate) async fn visitor<S: KvStore>(
                 NewLiveQuestion::validate,
             )?;
             started(session, now_ms)?;
-            if let Some(kind) = guard::scan_with(&body.text, &crate::TEXT).first() {
-                return Err(ApiError::new(
-                    422,
-                    "sensitive_data",
-                    format!(
-                        "the question seems to contain {}: never send it here; everyone in the session sees questions",
-                        kind.describe()
-                    ),
-                )
-                .with_field("text"));
-            }
+            crate::questions::refuse_sensitive(
+                &body.text,
+                "text",
+                "question",
+                "everyone in the session sees questions",
+            )?;
             let id = crate::core::fresh_id(api)?;
             let op = RoomOp::Apply {
                 ends_at: session.ends_at,

@@ -44,6 +44,30 @@ fn channels_text(site: &Site, topic: &str) -> String {
     }
 }
 
+/// The sensitive-data guard on visitor text (`shared::guard`: card numbers, IBANs,
+/// passwords): `422 sensitive_data` naming `field`, saying "the {what} seems to contain …:
+/// never send it here; {advice}", or `Ok` when nothing was found. Questions, follow-ups and
+/// live questions all pass through it.
+pub(crate) fn refuse_sensitive(
+    text: &str,
+    field: &str,
+    what: &str,
+    advice: &str,
+) -> Result<(), ApiError> {
+    match guard::scan_with(text, &crate::TEXT).first() {
+        Some(kind) => Err(ApiError::new(
+            422,
+            "sensitive_data",
+            format!(
+                "the {what} seems to contain {}: never send it here; {advice}",
+                kind.describe()
+            ),
+        )
+        .with_field(field)),
+        None => Ok(()),
+    }
+}
+
 /// `POST /v1/sites/{site}/questions` → 201 `{id, token}`.
 pub async fn ask<S: KvStore>(
     api: &Api<'_, S>,
@@ -68,18 +92,15 @@ pub async fn ask<S: KvStore>(
         )
         .with_field("topic"));
     }
-    if let Some(kind) = guard::scan_with(&body.message, &crate::TEXT).first() {
-        return Err(ApiError::new(
-            422,
-            "sensitive_data",
-            format!(
-                "the message seems to contain {}: never send it here; please remove it, or use {}",
-                kind.describe(),
-                channels_text(site, &topic.id)
-            ),
-        )
-        .with_field("message"));
-    }
+    refuse_sensitive(
+        &body.message,
+        "message",
+        "message",
+        &format!(
+            "please remove it, or use {}",
+            channels_text(site, &topic.id)
+        ),
+    )?;
     let id = crate::core::fresh_id(api)?;
     // The visitor gets the token once; only its hash is stored.
     let token = format!(
@@ -797,18 +818,12 @@ pub async fn follow_up<S: KvStore>(
 ) -> Result<ApiResponse, ApiError> {
     let q = authorized(api, req, &site.id, id, now_ms).await?;
     let mut f = req.read_valid(BODY_MAX, "message", FollowUp::validate)?;
-    if let Some(kind) = guard::scan_with(&f.text, &crate::TEXT).first() {
-        return Err(ApiError::new(
-            422,
-            "sensitive_data",
-            format!(
-                "the message seems to contain {}: never send it here; please remove it, or use {}",
-                kind.describe(),
-                channels_text(site, &q.topic)
-            ),
-        )
-        .with_field("text"));
-    }
+    refuse_sensitive(
+        &f.text,
+        "text",
+        "message",
+        &format!("please remove it, or use {}", channels_text(site, &q.topic)),
+    )?;
     f.at = now_ms;
     let message = Message::FollowUp {
         site: site.id.clone(),
