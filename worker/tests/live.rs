@@ -36,6 +36,13 @@ fn ask(h: &H<MemoryKv>, who: usize, text: &str, now: i64) -> ApiResponse {
     )
 }
 
+/// Asks and returns the new question's id (the ask must succeed).
+fn asked(h: &H<MemoryKv>, who: usize, text: &str, now: i64) -> String {
+    let res = ask(h, who, text, now);
+    assert_eq!(res.status, 201, "{}", res.body);
+    body(&res)["id"].as_str().unwrap_or_default().to_string()
+}
+
 fn upvote(h: &H<MemoryKv>, who: usize, question: &str, now: i64) -> ApiResponse {
     h.call(
         ApiRequest::new(Method::Post, &format!("{ROOM}/questions/{question}/votes"))
@@ -158,10 +165,7 @@ fn the_room_orders_pinned_then_most_voted() {
 #[test]
 fn hidden_questions_keep_their_text_for_the_host_only() {
     let h = seeded();
-    let id = body(&ask(&h, 1, "Off-topic rant", LIVE))["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let id = asked(&h, 1, "Off-topic rant", LIVE);
     let hidden = act(&h, &id, json!({"action": "hide"}), LIVE + 1);
     assert_eq!(hidden["text"], "Off-topic rant");
     let seen = room(&h, LIVE + 2);
@@ -262,10 +266,7 @@ fn a_restarted_room_loses_nothing_and_late_joiners_replay_to_the_same_room() {
     let h = seeded();
     let joined: PublicRoom =
         serde_json::from_value(room(&h, LIVE)).unwrap_or_else(|e| panic!("{e}"));
-    let id = body(&ask(&h, 1, "Does the app work offline?", LIVE + 1))["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let id = asked(&h, 1, "Does the app work offline?", LIVE + 1);
     upvote(&h, 2, &id, LIVE + 2);
     // The object is evicted (or the worker restarts): its memory goes, its storage stays.
     h.rooms.restart();
@@ -302,10 +303,7 @@ fn a_restarted_room_loses_nothing_and_late_joiners_replay_to_the_same_room() {
 #[test]
 fn each_room_call_makes_a_bounded_number_of_storage_operations() {
     let h = seeded();
-    let id = body(&ask(&h, 1, "How many?", LIVE))["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let id = asked(&h, 1, "How many?", LIVE);
     for who in 2..40 {
         upvote(&h, who, &id, LIVE);
     }
@@ -326,14 +324,8 @@ fn each_room_call_makes_a_bounded_number_of_storage_operations() {
 #[test]
 fn ending_makes_a_recap_story_draft_and_unpublished_kb_drafts() {
     let h = seeded();
-    let a = body(&ask(&h, 1, "Can I get a refund after 30 days?", LIVE))["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let b = body(&ask(&h, 2, "Unanswered one", LIVE + 1))["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let a = asked(&h, 1, "Can I get a refund after 30 days?", LIVE);
+    let b = asked(&h, 2, "Unanswered one", LIVE + 1);
     act(
         &h,
         &a,
@@ -408,10 +400,7 @@ fn ending_makes_a_recap_story_draft_and_unpublished_kb_drafts() {
 #[test]
 fn questions_and_votes_are_recorded_as_facts_and_erased_with_their_visitor() {
     let h = seeded();
-    let id = body(&ask(&h, 1, "Is there a student discount?", LIVE))["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let id = asked(&h, 1, "Is there a student discount?", LIVE);
     upvote(&h, 2, &id, LIVE + 1);
     upvote(&h, 2, &id, LIVE + 2);
     h.drain(LIVE + 3);
