@@ -141,7 +141,7 @@ impl Browser {
         }
     }
 
-    /// Opens a new tab with a 1280×800 viewport and returns it.
+    /// Opens a new tab in front with a 1280×800 viewport and returns it.
     pub fn new_page(&mut self) -> Result<Page<'_>> {
         let target = self.call(None, "Target.createTarget", json!({ "url": "about:blank" }))?;
         let target_id = target["targetId"]
@@ -164,6 +164,10 @@ impl Browser {
         page.call("Page.enable", json!({}))?;
         page.call("Runtime.enable", json!({}))?;
         page.set_viewport(1280, 800)?;
+        // The tab the test drives is the one in front, as the page a visitor uses is: a
+        // background tab's animation frames (and the widget's work that waits on them) do
+        // not run until it is shown.
+        page.call("Page.bringToFront", json!({}))?;
         Ok(page)
     }
 }

@@ -93,17 +93,32 @@ async fn downscale(file: web_sys::File) -> Result<web_sys::Blob, JsValue> {
     Err(JsValue::from_str("the photo is too large"))
 }
 
-/// Scrolls the tray just enough to show `el` (`scrollIntoView({block: "nearest"})`): the
-/// tray is a fixed box, so the host page does not move. Older browsers without the options
-/// argument are left as they are.
-fn reveal(el: &web_sys::HtmlDivElement) {
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"block".into(), &"nearest".into());
-    if let Ok(f) = js_sys::Reflect::get(el, &"scrollIntoView".into())
-        && let Ok(f) = f.dyn_into::<js_sys::Function>()
-    {
-        let _ = f.call1(el, &options);
-    }
+/// Keeps the thread's first unread reply (the `read`-th, 0-based; the thread itself when it
+/// is not there) in view inside the tray until the visitor scrolls or taps
+/// ([`crate::in_view::KeepInView`]; the thread is rebuilt on each poll, so it is found
+/// afresh after each change); the one kept before is let go.
+fn keep_in_view(
+    thread: &web_sys::HtmlDivElement,
+    read: u32,
+    keep: StoredValue<Option<crate::in_view::KeepInView>, LocalStorage>,
+) {
+    let Some(tray) = thread.closest(".tray").ok().flatten() else {
+        crate::in_view::reveal(thread);
+        return;
+    };
+    let find = {
+        let tray = tray.clone();
+        move || {
+            let thread = tray.query_selector("[data-testid=glimpse-thread]").ok()??;
+            thread
+                .query_selector_all("li.reply")
+                .ok()
+                .and_then(|all| all.item(read))
+                .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+                .or(Some(thread))
+        }
+    };
+    keep.set_value(crate::in_view::KeepInView::start(&tray, find));
 }
 
 /// The ask form, or the visitor's open thread.
@@ -125,6 +140,16 @@ pub fn Ask(site: Memo<Option<FeedSite>>, availability: Memo<Vec<Availability>>) 
     let deleting = RwSignal::new(false);
     let thread = RwSignal::new(None::<Thread>);
     let thread_ref = NodeRef::<leptos::html::Div>::new();
+    // The first unread reply (its index), to bring into view once the thread shows, and
+    // then kept in view while the tray fills in around it.
+    let unread_from = RwSignal::new(None::<u32>);
+    let keep = StoredValue::new_local(None::<crate::in_view::KeepInView>);
+    Effect::new(move |_| {
+        if let (Some(el), Some(from)) = (thread_ref.get(), unread_from.get()) {
+            unread_from.set(None);
+            keep_in_view(&el, from, keep);
+        }
+    });
     let topic = RwSignal::new(String::new());
     let message = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
@@ -195,19 +220,23 @@ pub fn Ask(site: Memo<Option<FeedSite>>, availability: Memo<Vec<Availability>>) 
                                     )
                                     .and_then(|r| r.get(&t.id).copied())
                                     .unwrap_or(0);
-                                if t.replies.len() > read as usize {
-                                    request_animation_frame(move || {
-                                        if let Some(el) = thread_ref.get_untracked() {
-                                            reveal(&el);
-                                        }
-                                    });
+                                // Shown in the open widget of a tab the visitor can see:
+                                // read. A background tab (the conversation left open in
+                                // another tab) leaves it unread; it is read once that tab
+                                // shows again (the next poll) or where the visitor looks.
+                                let hidden = web_sys::window()
+                                    .and_then(|w| w.document())
+                                    .is_some_and(|d| d.hidden());
+                                if !hidden {
+                                    if t.replies.len() > read as usize {
+                                        unread_from.set(Some(read));
+                                    }
+                                    crate::shell::mark_read(
+                                        &site_id,
+                                        &t.id,
+                                        u32::try_from(t.replies.len()).unwrap_or(u32::MAX),
+                                    );
                                 }
-                                // Shown in the open widget: read.
-                                crate::shell::mark_read(
-                                    &site_id,
-                                    &t.id,
-                                    u32::try_from(t.replies.len()).unwrap_or(u32::MAX),
-                                );
                                 pending.update(|p| p.retain(|f| !t.followups.contains(f)));
                                 thread.set(Some(t));
                             }

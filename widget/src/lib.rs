@@ -15,6 +15,7 @@ pub mod config;
 #[path = "../css.rs"]
 mod css;
 pub mod host;
+pub mod in_view;
 pub mod lazy;
 pub mod live;
 pub mod media;

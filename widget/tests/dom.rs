@@ -719,3 +719,66 @@ async fn without_websockets_an_ended_sessions_answers_are_polled() {
     assert!(find(&root, "[data-testid=glimpse-live-panel]").is_none());
     js_sys::eval("window.WebSocket = window.__realWebSocket;").unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn an_unread_reply_stays_in_view_while_the_tray_fills_in_above_it_until_the_visitor_scrolls()
+{
+    use glimpse_widget::in_view::{KeepInView, shown};
+    let document = web_sys::window().unwrap().document().unwrap();
+    let el = |style: &str| {
+        let e: HtmlElement = document.create_element("div").unwrap().dyn_into().unwrap();
+        e.set_attribute("style", style).unwrap();
+        e
+    };
+    // A fixed, scrolling tray: stories (not loaded yet), the thread with its reply, the form
+    // below it. (Without the browser's scroll anchoring, which would hide whether it lets go.)
+    let tray = el(
+        "position:fixed;top:0;left:0;width:300px;height:200px;overflow:auto;overflow-anchor:none",
+    );
+    let stories = el("height:300px");
+    let thread = el("");
+    let reply = el("height:60px");
+    reply.set_class_name("reply");
+    thread.append_child(&reply).unwrap();
+    let below = el("height:400px");
+    for part in [&stories, &thread, &below] {
+        tray.append_child(part).unwrap();
+    }
+    document.body().unwrap().append_child(&tray).unwrap();
+    let current = || tray.query_selector(".reply").unwrap().unwrap();
+    assert!(!shown(&current(), &tray), "below the fold at first");
+    let keep = {
+        let tray = tray.clone();
+        KeepInView::start(&tray.clone(), move || tray.query_selector(".reply").ok()?)
+    };
+    assert!(keep.is_some(), "Chromium has MutationObserver");
+    assert!(shown(&current(), &tray), "brought into view when it starts");
+    // Content arrives above it, twice in a row without a pause: brought back each time.
+    let settle = || async {
+        for _ in 0..3 {
+            tick().await;
+        }
+    };
+    stories.style().set_property("height", "700px").unwrap();
+    stories.append_child(&el("height:500px")).unwrap();
+    settle().await;
+    assert!(shown(&current(), &tray), "kept in view as content arrives");
+    // The thread is rebuilt (a poll answered): the new reply element is the one kept.
+    let rebuilt = el("height:60px");
+    rebuilt.set_class_name("reply");
+    thread.replace_child(&rebuilt, &reply).unwrap();
+    stories.style().set_property("height", "1500px").unwrap();
+    settle().await;
+    assert!(shown(&rebuilt, &tray), "the rebuilt reply is kept in view");
+    // The visitor scrolls: from then on the tray is theirs.
+    tray.dispatch_event(&web_sys::Event::new("wheel").unwrap())
+        .unwrap();
+    stories.style().set_property("height", "2500px").unwrap();
+    settle().await;
+    assert!(
+        !shown(&rebuilt, &tray),
+        "not pulled back once the visitor has scrolled"
+    );
+    drop(keep);
+    tray.remove();
+}
