@@ -324,6 +324,10 @@ fn an_agent_answers_with_a_saved_reply_and_a_photo_and_everyone_hears_of_it() ->
         assert_eq!(agent.exceptions(), Vec::<String>::new());
     }
 
+    // The visitor's first tab is still open in the background with the conversation
+    // showing, polling every 5 s: by now it has the reply, which it must not count as read
+    // (the visitor has not seen it).
+    std::thread::sleep(Duration::from_secs(6));
     // The visitor's next page view, widget closed: the launcher shows the unread reply.
     let mut page = browser.new_page()?;
     page.set_viewport(1280, 900)?;
