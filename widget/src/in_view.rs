@@ -8,8 +8,8 @@
 //! microtasks, so they come whether or not the page is rendering frames) and after each
 //! change finds the element afresh and, if it is (partly) out of view, scrolls it back
 //! (`scrollIntoView({block: "nearest"})`: the box only, never the host page when the box is
-//! fixed). It lets go as soon as the visitor scrolls, taps, clicks or types in the box, and
-//! when dropped.
+//! fixed). It lets go as soon as the visitor scrolls, taps, clicks or types in the box, after
+//! [`KEEP_MS`], and when dropped.
 
 use std::rc::Rc;
 
@@ -17,6 +17,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use wasm_bindgen::closure::Closure;
 use web_sys::{Element, Event, MutationObserver};
+
+/// How long the keeping lasts at most, in ms: what arrives later than this (a poll's
+/// results, a slow request) may move the element again.
+pub const KEEP_MS: i32 = 15_000;
 
 /// The visitor's own ways of moving the box: any of them ends the keeping.
 const TAKE_OVER: [&str; 4] = ["wheel", "touchstart", "pointerdown", "keydown"];
@@ -36,7 +40,7 @@ pub struct KeepInView {
 impl KeepInView {
     /// Brings the element `find` returns (a descendant of `root`, the scrolling box) into
     /// view now, and again after every change inside `root` that leaves it out of view,
-    /// until the visitor takes over. `find` runs after each change, so the element may be
+    /// until the visitor takes over or [`KEEP_MS`] have passed. `find` runs after each change, so the element may be
     /// rebuilt meanwhile; while it returns `None` nothing moves. `None` where the browser
     /// has no `MutationObserver` (then it is only scrolled into view once).
     pub fn start(root: &Element, find: impl Fn() -> Option<Element> + 'static) -> Option<Self> {
@@ -76,6 +80,14 @@ impl KeepInView {
                 &passive,
             );
             listeners.push((name, listener));
+        }
+        if let Some(window) = web_sys::window() {
+            let observer = observer.clone();
+            let stop = Closure::once_into_js(move || observer.disconnect());
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                stop.unchecked_ref(),
+                KEEP_MS,
+            );
         }
         Some(Self {
             observer,
